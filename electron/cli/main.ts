@@ -1,0 +1,265 @@
+// `opsdeck`: start the console, serve it to a browser, query and export a workspace.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { JobProgress } from '../../shared/api';
+import { startEngineHost } from '../engine/host/run';
+import { DEFAULT_PORT } from '../engine/server/http';
+import { defaultWorkspaceDir } from '../engine/workspace';
+import { openWorkspace } from './connect';
+import { formatCsv, formatJson, formatTable } from './format';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const appRoot = path.resolve(here, '../..');
+const rendererDir = path.resolve(here, '../renderer');
+
+class UsageError extends Error {}
+
+interface Command {
+  summary: string;
+  usage: string;
+  options: NonNullable<ParseArgsConfig['options']>;
+  run(values: Record<string, string | boolean | undefined>, positionals: string[]): Promise<number>;
+}
+
+const workspaceOption = { workspace: { type: 'string', short: 'w' } } as const;
+
+const commands: Record<string, Command> = {
+  start: {
+    summary: 'open the console: the desktop app where it can open a window, else the browser console',
+    usage: `opsdeck start [--workspace DIR] [--port N]
+
+Opens the desktop app when an Electron binary and a display are present; otherwise serves the
+same console on http://127.0.0.1 and prints its address. Without --workspace it opens the
+default workspace (a demo rig) in the user's data folder.`,
+    options: { ...workspaceOption, port: { type: 'string', short: 'p' } },
+    async run(values) {
+      const why = desktopUnavailable();
+      if (why === null) {
+        const binary = electronBinary()!;
+        const args = [appRoot];
+        if (values['workspace']) args.push(`--workspace=${path.resolve(String(values['workspace']))}`);
+        const child = spawn(binary, args, { stdio: 'inherit' });
+        return await new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 0)));
+      }
+      process.stderr.write(`opsdeck: no desktop window here (${why}); serving the console in the browser instead.\n`);
+      return commands['serve']!.run(values, []);
+    },
+  },
+  serve: {
+    summary: 'serve the console to a browser on loopback, with a per-launch token',
+    usage: `opsdeck serve [--workspace DIR] [--port N] [--host ADDRESS]
+
+Serves the console at http://127.0.0.1:PORT/?token=… (default port ${DEFAULT_PORT}, or the next free
+one). --host binds another interface; the token is required there too. Stop with Ctrl+C.`,
+    options: { ...workspaceOption, port: { type: 'string', short: 'p' }, host: { type: 'string' } },
+    async run(values) {
+      const dir = path.resolve(String(values['workspace'] ?? defaultWorkspaceDir()));
+      if (!fs.existsSync(path.join(rendererDir, 'index.html'))) {
+        throw new Error(`the console is not built (${rendererDir} is missing): run "npm run build" first`);
+      }
+      const host = await startEngineHost(dir, {
+        port: values['port'] !== undefined ? parsePort(String(values['port'])) : DEFAULT_PORT,
+        host: values['host'] ? String(values['host']) : undefined,
+        staticDir: rendererDir,
+      });
+      process.stdout.write(`OpsDeck console: ${host.server.url}\nworkspace: ${host.engine.dir}\n`);
+      if (values['host'] && values['host'] !== '127.0.0.1' && values['host'] !== 'localhost') {
+        process.stderr.write(`opsdeck: listening on ${String(values['host'])}: anyone who can reach it and has the token can use this console.\n`);
+      }
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      process.stderr.write('opsdeck: stopping…\n');
+      await host.close();
+      return 0;
+    },
+  },
+  query: {
+    summary: 'run read-only SQL on a workspace and print the result',
+    usage: `opsdeck query <workspace> <sql> [--format table|csv|json] [--max-rows N]
+
+Talks to the engine that has the workspace open, or opens its database read-only when none
+does (and says which on stderr). Tables: samples, records, quarantine, channels, sources, notices;
+views samples_v and records_v join in channel and source names.`,
+    options: { format: { type: 'string', short: 'f' }, 'max-rows': { type: 'string' } },
+    async run(values, positionals) {
+      const [dir, sql] = positionals;
+      if (!dir || !sql) throw new UsageError('query needs a workspace folder and an SQL statement');
+      const format = String(values['format'] ?? 'table');
+      if (!['table', 'csv', 'json'].includes(format)) throw new UsageError(`--format must be table, csv or json, not "${format}"`);
+      const maxRows = values['max-rows'] !== undefined ? parsePositiveInt(String(values['max-rows']), '--max-rows') : 10_000;
+      const access = await openWorkspaceFolder(dir);
+      try {
+        const result = access.via === 'engine' ? await access.client.call('query', { sql, maxRows }) : await access.engine.query(sql, maxRows);
+        process.stdout.write((format === 'csv' ? formatCsv(result) : format === 'json' ? formatJson(result) : formatTable(result)) + '\n');
+        if (result.truncated) process.stderr.write(`opsdeck: stopped at ${maxRows} rows (--max-rows)\n`);
+      } finally {
+        await access.close();
+      }
+      return 0;
+    },
+  },
+  export: {
+    summary: 'export samples over a time range to CSV or Parquet',
+    usage: `opsdeck export <workspace> --from TIME --to TIME --format csv|parquet --out FILE [--channels a,b]
+
+TIME is ISO 8601 (2026-11-25T10:00:00Z), epoch milliseconds, "now", or relative to now ("-15m",
+"-2h", "-1d"). --channels takes full channel names (demo/temperature); all channels by default.
+Progress goes to stderr.`,
+    options: {
+      from: { type: 'string' },
+      to: { type: 'string' },
+      format: { type: 'string', short: 'f' },
+      out: { type: 'string', short: 'o' },
+      channels: { type: 'string', short: 'c' },
+    },
+    async run(values, positionals) {
+      const [dir] = positionals;
+      if (!dir) throw new UsageError('export needs a workspace folder');
+      const now = Date.now();
+      const from = parseTime(requireOption(values, 'from'), now, '--from');
+      const to = parseTime(String(values['to'] ?? 'now'), now, '--to');
+      const format = requireOption(values, 'format');
+      if (format !== 'csv' && format !== 'parquet') throw new UsageError(`--format must be csv or parquet, not "${format}"`);
+      const out = path.resolve(requireOption(values, 'out'));
+      const channels = values['channels'] ? String(values['channels']).split(',').map((c) => c.trim()).filter(Boolean) : undefined;
+      const request = { from, to, format, path: out, channels } as const;
+      const showProgress = (p: Pick<JobProgress, 'done' | 'total' | 'ratePerSecond' | 'etaSeconds'>) => {
+        const pct = p.total ? ((100 * p.done) / p.total).toFixed(0) : '?';
+        const eta = p.etaSeconds !== null ? `${p.etaSeconds.toFixed(0)} s left` : '';
+        process.stderr.write(`\rexport: ${p.done}/${p.total ?? '?'} rows (${pct}%) ${Math.round(p.ratePerSecond)} rows/s ${eta}   `);
+      };
+      const access = await openWorkspaceFolder(dir);
+      try {
+        let result: { path: string; rows: number };
+        if (access.via === 'engine') {
+          const off = access.client.on('progress', showProgress);
+          result = await access.client.call('export', request);
+          off();
+        } else {
+          result = await access.engine.export(request, showProgress);
+        }
+        process.stderr.write('\n');
+        process.stdout.write(`exported ${result.rows} rows to ${result.path}\n`);
+      } finally {
+        await access.close();
+      }
+      return 0;
+    },
+  },
+};
+
+async function openWorkspaceFolder(dir: string) {
+  const absolute = path.resolve(dir);
+  if (!fs.existsSync(path.join(absolute, 'opsdeck.json'))) throw new Error(`${absolute} is not an OpsDeck workspace (no opsdeck.json)`);
+  const access = await openWorkspace(absolute);
+  process.stderr.write(
+    access.via === 'engine'
+      ? `opsdeck: using the running engine (pid ${access.pid}) that has ${absolute} open\n`
+      : `opsdeck: no engine has ${absolute} open; opened its database read-only\n`,
+  );
+  return access;
+}
+
+function requireOption(values: Record<string, unknown>, name: string): string {
+  const value = values[name];
+  if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0–65535, not "${text}"`);
+  return port;
+}
+
+function parsePositiveInt(text: string, name: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} must be a whole number above 0, not "${text}"`);
+  return n;
+}
+
+export function parseTime(text: string, now: number, name: string): number {
+  if (text === 'now') return now;
+  const relative = /^-(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(text);
+  if (relative) {
+    const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[relative[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
+    return now - Number(relative[1]) * unit;
+  }
+  if (/^\d{10,16}$/.test(text)) return Number(text);
+  const parsed = Date.parse(text);
+  if (Number.isNaN(parsed)) throw new UsageError(`${name}: "${text}" is not a time (use ISO 8601, epoch ms, "now" or "-15m")`);
+  return parsed;
+}
+
+/** The Electron binary, if the npm package has one on disk. Never requires 'electron' (that downloads). */
+export function electronBinary(): string | null {
+  try {
+    const require = createRequire(import.meta.url);
+    const pkgDir = path.dirname(require.resolve('electron/package.json'));
+    const rel = fs.readFileSync(path.join(pkgDir, 'path.txt'), 'utf8').trim();
+    const binary = path.join(pkgDir, 'dist', rel);
+    return fs.existsSync(binary) ? binary : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Why no desktop window can open here, or null when one can. */
+export function desktopUnavailable(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string | null {
+  if (env['OPSDECK_NO_DESKTOP']) return 'OPSDECK_NO_DESKTOP is set';
+  if (!electronBinary()) return 'the Electron binary is not installed';
+  if (platform === 'linux' && !env['DISPLAY'] && !env['WAYLAND_DISPLAY']) return 'no DISPLAY or WAYLAND_DISPLAY';
+  return null;
+}
+
+function help(): string {
+  const width = Math.max(...Object.keys(commands).map((c) => c.length));
+  return `opsdeck — an offline operations console
+
+Usage: opsdeck <command> [options]   (opsdeck <command> --help for details)
+
+${Object.entries(commands)
+  .map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`)
+  .join('\n')}
+`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name = 'start', ...rest] = argv;
+  if (name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(help());
+    return 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`opsdeck: unknown command "${name}"\n\n${help()}`);
+    return 2;
+  }
+  try {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      options: { ...command.options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
+    if (values['help']) {
+      process.stdout.write(command.usage + '\n');
+      return 0;
+    }
+    return await command.run(values as Record<string, string | boolean | undefined>, positionals);
+  } catch (error) {
+    const usage = error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    process.stderr.write(`opsdeck ${name}: ${(error as Error).message}\n`);
+    if (usage) process.stderr.write(`\n${command.usage}\n`);
+    return usage ? 2 : 1;
+  }
+}
+
+// Run when executed as the CLI (bin/opsdeck.mjs imports and calls main).

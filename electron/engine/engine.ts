@@ -1,0 +1,362 @@
+// The engine: one workspace, its sources, the bus, the store and the live view. Every host (the
+// Electron utility process, `opsdeck serve`, the CLI, the tests) runs this same class.
+import path from 'node:path';
+import type {
+  ChannelInfo,
+  EngineStatus,
+  ExportRequest,
+  LiveSubscription,
+  Notice,
+  QueryResult,
+  SeriesResult,
+  SourceState,
+  SourceStatus,
+} from '../../shared/api';
+import { describeZodError, type SourceConfig, type WorkspaceConfig } from '../../shared/schemas';
+import type { QuarantineEntry, RecordRow, SampleBatch } from './batch';
+import { Bus } from './bus';
+import { exportData, type ExportProgress } from './store/export';
+import { LiveHub, type LiveSink } from './live/hub';
+import { Calibration } from './pipeline/calibration';
+import { sourceFactories } from './sources/registry';
+import type { Source, SourceContext } from './sources/source';
+import { Store } from './store/store';
+import { DATA_FILE, ensureWorkspace, readWorkspaceConfig, writeWorkspaceConfig } from './workspace';
+
+export const ENGINE_VERSION = '0.1.0';
+
+export interface EngineOptions {
+  readOnly?: boolean;
+  /** Create the folder and a demo configuration when missing (default true unless read-only). */
+  create?: boolean;
+  /** Start enabled sources on open (default true unless read-only). */
+  startSources?: boolean;
+  now?: () => number;
+  flushIntervalMs?: number;
+  retentionIntervalMs?: number;
+  liveRingCapacity?: number;
+}
+
+class RateMeter {
+  private lastCount = 0;
+  private lastAt = 0;
+  rate = 0;
+  update(count: number, at: number): void {
+    if (this.lastAt > 0 && at > this.lastAt) this.rate = ((count - this.lastCount) * 1000) / (at - this.lastAt);
+    this.lastCount = count;
+    this.lastAt = at;
+  }
+}
+
+class RunningSource {
+  state: SourceState = 'starting';
+  lastError: string | null = null;
+  lastErrorAt: number | null = null;
+  messages = 0;
+  samples = 0;
+  quarantined = 0;
+  shed = 0;
+  readonly messageRate = new RateMeter();
+  readonly sampleRate = new RateMeter();
+  instance?: Source;
+  constructor(public config: SourceConfig) {}
+
+  status(): SourceStatus {
+    return {
+      id: this.config.id,
+      kind: this.config.kind,
+      name: this.config.name,
+      state: this.config.enabled ? this.state : 'stopped',
+      messageRate: this.messageRate.rate,
+      sampleRate: this.sampleRate.rate,
+      messages: this.messages,
+      quarantined: this.quarantined,
+      shed: this.shed,
+      lastError: this.lastError,
+      lastErrorAt: this.lastErrorAt,
+    };
+  }
+}
+
+export class Engine {
+  readonly bus = new Bus();
+  readonly live: LiveHub;
+  private readonly calibration = new Calibration();
+  private readonly sources = new Map<string, RunningSource>();
+  private readonly noticeLog: Notice[] = [];
+  private readonly noticeListeners = new Set<(n: Notice) => void>();
+  private readonly samplesRate = new RateMeter();
+  private readonly recordsRate = new RateMeter();
+  private timers: NodeJS.Timeout[] = [];
+  private databaseBytes = 0;
+  private closed = false;
+  readonly now: () => number;
+
+  private constructor(
+    readonly dir: string,
+    public config: WorkspaceConfig,
+    readonly store: Store,
+    readonly options: EngineOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+    this.live = new LiveHub(options.liveRingCapacity);
+    this.bus.add({
+      onSamples: (batch) => this.store.appendSamples(batch),
+      onRecords: (rows) => this.store.appendRecords(rows),
+      onQuarantine: (entry) => this.store.appendQuarantine(entry),
+    });
+    this.bus.add(this.live);
+    this.applyChannelConfig();
+  }
+
+  static async open(dir: string, options: EngineOptions = {}): Promise<Engine> {
+    const readOnly = options.readOnly ?? false;
+    const absolute = path.resolve(dir);
+    const config = readOnly || options.create === false ? readWorkspaceConfig(absolute) : ensureWorkspace(absolute);
+    let engine: Engine | undefined;
+    const store = await Store.open(path.join(absolute, DATA_FILE), {
+      settings: config.store,
+      readOnly,
+      flushIntervalMs: options.flushIntervalMs,
+      onNotice: (n) => engine?.notice(n.level, n.message),
+    });
+    engine = new Engine(absolute, config, store, options);
+    if (!readOnly) {
+      engine.live.start();
+      engine.timers.push(setInterval(() => void engine.runRetention(), options.retentionIntervalMs ?? 60_000));
+      void engine.runRetention();
+    }
+    engine.timers.push(setInterval(() => void engine.refreshStats(), 1_000));
+    for (const t of engine.timers) t.unref();
+    await engine.refreshStats();
+    if (!readOnly && (options.startSources ?? true)) {
+      for (const source of config.sources) await engine.addSource(source);
+    }
+    return engine;
+  }
+
+  get readOnly(): boolean {
+    return this.store.readOnly;
+  }
+
+  // ---- sources -------------------------------------------------------------------------------
+
+  private async addSource(config: SourceConfig): Promise<void> {
+    const running = new RunningSource(config);
+    this.sources.set(config.id, running);
+    if (config.enabled) await this.startSource(running);
+  }
+
+  private async startSource(running: RunningSource): Promise<void> {
+    const config = running.config;
+    const factory = sourceFactories[config.kind];
+    const parsed = factory.options.safeParse(config.options);
+    if (!parsed.success) {
+      this.setSourceError(running, `options: ${describeZodError(parsed.error)}`);
+      return;
+    }
+    const ctx = this.contextFor(running);
+    running.state = 'starting';
+    try {
+      running.instance = factory.create(parsed.data as never, ctx);
+      await running.instance.start();
+    } catch (error) {
+      this.setSourceError(running, (error as Error).message);
+    }
+  }
+
+  private setSourceError(running: RunningSource, message: string): void {
+    running.state = 'error';
+    running.lastError = message;
+    running.lastErrorAt = this.now();
+    this.notice('error', `source ${running.config.id}: ${message}`);
+  }
+
+  private contextFor(running: RunningSource): SourceContext {
+    const sourceId = running.config.id;
+    this.store.sourceId(sourceId, running.config.kind);
+    return {
+      sourceId,
+      channel: (localPath, unit = '') => this.channelId(`${sourceId}/${localPath}`, sourceId, unit),
+      emitSamples: (batch: SampleBatch) => {
+        if (this.closed || running.instance === undefined) return;
+        running.samples += batch.n;
+        running.messages += batch.n;
+        this.calibration.apply(batch);
+        return this.bus.samples(batch);
+      },
+      emitRecords: (rows: RecordRow[]) => {
+        if (this.closed) return;
+        running.messages += rows.length;
+        return this.bus.records(rows);
+      },
+      quarantine: (raw, reason, where = '') => {
+        if (this.closed) return;
+        running.quarantined++;
+        const entry: QuarantineEntry = { rx: this.now(), source: sourceId, reason, where, raw };
+        this.bus.quarantine(entry);
+      },
+      shed: (count) => {
+        running.shed += count;
+      },
+      setState: (state, error) => {
+        running.state = state;
+        if (error) {
+          running.lastError = error;
+          running.lastErrorAt = this.now();
+        }
+      },
+      now: this.now,
+    };
+  }
+
+  private async stopSource(running: RunningSource): Promise<void> {
+    const instance = running.instance;
+    running.instance = undefined;
+    if (instance) await instance.stop();
+    running.state = 'stopped';
+  }
+
+  async setSourceEnabled(id: string, enabled: boolean): Promise<void> {
+    const running = this.sources.get(id);
+    if (!running) throw new Error(`no source with id "${id}"`);
+    if (running.config.enabled === enabled) return;
+    running.config = { ...running.config, enabled };
+    this.saveConfig({ ...this.config, sources: this.config.sources.map((s) => (s.id === id ? running.config : s)) });
+    if (enabled) await this.startSource(running);
+    else await this.stopSource(running);
+  }
+
+  async upsertSource(config: SourceConfig): Promise<void> {
+    const existing = this.sources.get(config.id);
+    if (existing) {
+      await this.stopSource(existing);
+      this.sources.delete(config.id);
+    }
+    const others = this.config.sources.filter((s) => s.id !== config.id);
+    this.saveConfig({ ...this.config, sources: [...others, config] });
+    await this.addSource(config);
+  }
+
+  private saveConfig(next: WorkspaceConfig): void {
+    if (this.readOnly) throw new Error('the workspace is open read-only');
+    writeWorkspaceConfig(this.dir, next);
+    this.config = next;
+    this.applyChannelConfig();
+  }
+
+  // ---- channels ------------------------------------------------------------------------------
+
+  private channelId(name: string, sourceId: string, defaultUnit: string): number {
+    const configured = this.config.channels.find((c) => c.name === name);
+    const id = this.store.channelId(name, sourceId, configured?.unit ?? defaultUnit);
+    if (configured) this.calibration.set(id, configured.scale, configured.offset);
+    return id;
+  }
+
+  private applyChannelConfig(): void {
+    const known = this.store.knownChannels();
+    for (const c of this.config.channels) {
+      const id = known.get(c.name);
+      if (id !== undefined) this.calibration.set(id, c.scale, c.offset);
+    }
+  }
+
+  async channels(): Promise<ChannelInfo[]> {
+    await this.store.flush();
+    return this.store.channelRows();
+  }
+
+  // ---- queries -------------------------------------------------------------------------------
+
+  query(sql: string, maxRows = 1000): Promise<QueryResult> {
+    return this.store.query(sql, maxRows);
+  }
+
+  async series(channels: number[], from: number, to: number, maxPoints: number): Promise<SeriesResult> {
+    await this.store.flush();
+    return this.store.series(channels, from, to, maxPoints);
+  }
+
+  subscribeLive(spec: LiveSubscription, sink: LiveSink): () => void {
+    return this.live.subscribe(spec, sink);
+  }
+
+  async export(request: ExportRequest, onProgress?: (p: ExportProgress) => void): Promise<{ path: string; rows: number }> {
+    await this.store.flush();
+    const rows = await exportData(this.store, request, onProgress);
+    if (!this.readOnly) await this.store.saveNotice('info', `exported ${rows} rows to ${request.path}`);
+    return { path: request.path, rows };
+  }
+
+  // ---- status and notices --------------------------------------------------------------------
+
+  status(): EngineStatus {
+    const sources = [...this.sources.values()].map((s) => s.status());
+    return {
+      ts: this.now(),
+      sources,
+      samplesPerSecond: this.samplesRate.rate,
+      recordsPerSecond: this.recordsRate.rate,
+      storedSamples: this.store.storedSamples,
+      storedRecords: this.store.storedRecords,
+      quarantined: this.store.storedQuarantine,
+      shed: sources.reduce((sum, s) => sum + s.shed, 0),
+      databaseBytes: this.databaseBytes,
+      retentionDropped: this.store.retentionDropped,
+      pendingRows: this.store.pendingRows,
+    };
+  }
+
+  private async refreshStats(): Promise<void> {
+    if (this.closed) return;
+    const at = this.now();
+    this.samplesRate.update(this.store.storedSamples + this.store.retentionDropped, at);
+    this.recordsRate.update(this.store.storedRecords, at);
+    for (const s of this.sources.values()) {
+      s.messageRate.update(s.messages, at);
+      s.sampleRate.update(s.samples, at);
+    }
+    this.databaseBytes = await this.store.databaseBytes().catch(() => this.databaseBytes);
+  }
+
+  private async runRetention(): Promise<void> {
+    if (this.closed) return;
+    try {
+      await this.store.applyRetention(this.config.retention, this.now());
+    } catch (error) {
+      this.notice('error', `retention failed: ${(error as Error).message}`);
+    }
+  }
+
+  notice(level: Notice['level'], message: string): void {
+    const notice: Notice = { ts: this.now(), level, message };
+    this.noticeLog.push(notice);
+    if (this.noticeLog.length > 200) this.noticeLog.shift();
+    for (const l of this.noticeListeners) l(notice);
+    if (level !== 'info') void this.store.saveNotice(level, message).catch(() => undefined);
+  }
+
+  notices(): Notice[] {
+    return [...this.noticeLog];
+  }
+
+  onNotice(listener: (n: Notice) => void): () => void {
+    this.noticeListeners.add(listener);
+    return () => this.noticeListeners.delete(listener);
+  }
+
+  reloadConfig(): void {
+    this.config = readWorkspaceConfig(this.dir);
+    this.applyChannelConfig();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    for (const running of this.sources.values()) await this.stopSource(running);
+    this.closed = true;
+    for (const t of this.timers) clearInterval(t);
+    this.live.stop();
+    await this.store.close();
+  }
+}

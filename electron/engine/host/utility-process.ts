@@ -1,0 +1,32 @@
+// Entry of the Electron utility process that runs the engine (pure Node: it imports no Electron).
+// The main process sends { type: 'open', dir } once, then a MessagePort per renderer window; live
+// data goes straight from here to the renderer over that port and never crosses main.
+import { bindConnection } from '../server/bind';
+import { portTransport, type PortLike } from '../server/port';
+import { startEngineHost, type EngineHost } from './run';
+
+interface ParentPort {
+  on(event: 'message', listener: (event: { data: unknown; ports: PortLike[] }) => void): void;
+  postMessage(message: unknown): void;
+}
+
+const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort;
+if (!parentPort) throw new Error('engine-process must run in an Electron utility process');
+
+let host: EngineHost | undefined;
+
+parentPort.on('message', (event) => {
+  const message = event.data as { type?: string; dir?: string };
+  if (message.type === 'open' && typeof message.dir === 'string' && !host) {
+    startEngineHost(message.dir, { port: 0 })
+      .then((h) => {
+        host = h;
+        parentPort.postMessage({ type: 'ready', dir: h.engine.dir, apiUrl: h.server.apiUrl });
+      })
+      .catch((error: Error) => parentPort.postMessage({ type: 'error', message: error.message }));
+  } else if (message.type === 'connect' && host && event.ports[0]) {
+    bindConnection(host.engine, portTransport(event.ports[0]));
+  } else if (message.type === 'close') {
+    void host?.close().then(() => process.exit(0));
+  }
+});

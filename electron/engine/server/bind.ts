@@ -1,0 +1,110 @@
+// Binds the contract (shared/api.ts) to one connection: validates every call's envelope and
+// params, runs it on the engine, answers, and pushes status, notices and live frames. The same
+// binding serves a MessagePort (Electron) and a WebSocket (`opsdeck serve`, the CLI).
+import { CallMessage, Methods, type EventData, type EventName, type MethodName } from '../../../shared/api';
+import { describeZodError } from '../../../shared/schemas';
+import type { Engine } from '../engine';
+
+/** A transport seen from the engine's side: `backlog` is bytes queued and not yet sent. */
+export interface ServerTransport {
+  send(data: string | ArrayBuffer): void;
+  onMessage(handler: (data: string | ArrayBuffer) => void): void;
+  onClose(handler: () => void): void;
+  backlog(): number;
+}
+
+/** Frames are skipped (and resent merged on the next tick) while this many bytes wait to be sent. */
+const MAX_BACKLOG_BYTES = 4 * 1024 * 1024;
+
+type Handler = (params: never) => Promise<unknown> | unknown;
+
+export function bindConnection(engine: Engine, transport: ServerTransport): () => void {
+  let unsubscribeLive: (() => void) | null = null;
+  const emit = <E extends EventName>(name: E, data: EventData<E>) => transport.send(JSON.stringify({ t: 'event', name, data }));
+
+  const handlers: { [M in MethodName]: Handler } = {
+    hello: () => ({ dir: engine.dir, name: engine.config.name, readOnly: engine.readOnly, engineVersion: '0.1.0', protocol: 1 }),
+    status: () => engine.status(),
+    channels: () => engine.channels(),
+    workspace: () => engine.config,
+    subscribeLive: (spec: never) => {
+      unsubscribeLive?.();
+      unsubscribeLive = engine.subscribeLive(spec, {
+        send(frame) {
+          if (transport.backlog() > MAX_BACKLOG_BYTES) return false;
+          transport.send(frame);
+          return true;
+        },
+      });
+      return { ok: true };
+    },
+    unsubscribeLive: () => {
+      unsubscribeLive?.();
+      unsubscribeLive = null;
+      return { ok: true };
+    },
+    series: (p: { channels: number[]; from: number; to: number; maxPoints: number }) => engine.series(p.channels, p.from, p.to, p.maxPoints),
+    query: (p: { sql: string; maxRows: number }) => engine.query(p.sql, p.maxRows),
+    setSourceEnabled: async (p: { id: string; enabled: boolean }) => {
+      await engine.setSourceEnabled(p.id, p.enabled);
+      return { ok: true };
+    },
+    upsertSource: async (p: { source: Parameters<Engine['upsertSource']>[0] }) => {
+      await engine.upsertSource(p.source);
+      return { ok: true };
+    },
+    export: (p: Parameters<Engine['export']>[0]) => {
+      const job = `export-${Date.now()}`;
+      return engine.export(p, (progress) => emit('progress', { job, kind: 'export', ...progress }));
+    },
+    notices: () => engine.notices(),
+  };
+
+  const reply = (id: number, result: { ok: true; value: unknown } | { ok: false; error: string }) =>
+    transport.send(JSON.stringify({ t: 'result', id, ...result }));
+
+  transport.onMessage(async (data) => {
+    if (typeof data !== 'string') return; // clients send no binary messages
+    let raw: unknown;
+    try {
+      raw = JSON.parse(data);
+    } catch {
+      return; // nothing to answer: no id to answer to
+    }
+    const call = CallMessage.safeParse(raw);
+    if (!call.success) {
+      const id = (raw as { id?: unknown })?.id;
+      if (typeof id === 'number') reply(id, { ok: false, error: `bad call: ${describeZodError(call.error)}` });
+      return;
+    }
+    const { id, method } = call.data;
+    if (!Object.hasOwn(Methods, method)) {
+      reply(id, { ok: false, error: `unknown method "${method}"` });
+      return;
+    }
+    const name = method as MethodName;
+    const params = Methods[name].params.safeParse(call.data.params ?? {});
+    if (!params.success) {
+      reply(id, { ok: false, error: `${name}: ${describeZodError(params.error)}` });
+      return;
+    }
+    try {
+      const value = await handlers[name](params.data as never);
+      reply(id, { ok: true, value });
+    } catch (error) {
+      reply(id, { ok: false, error: (error as Error).message || `${name} failed` });
+    }
+  });
+
+  const statusTimer = setInterval(() => emit('status', engine.status()), 1_000);
+  statusTimer.unref();
+  const offNotice = engine.onNotice((n) => emit('notice', n));
+  const dispose = () => {
+    clearInterval(statusTimer);
+    offNotice();
+    unsubscribeLive?.();
+    unsubscribeLive = null;
+  };
+  transport.onClose(dispose);
+  return dispose;
+}

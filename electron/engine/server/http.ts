@@ -1,0 +1,156 @@
+// `opsdeck serve`: the built renderer and the engine API (WebSocket at /api) on loopback.
+// Guarded as a local web server must be: a per-launch token in the printed URL, required on every
+// API connection; Host checked (DNS rebinding) and Origin checked (other pages in the browser);
+// a strict CSP on the page. Binds 127.0.0.1 unless the caller names another interface.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Engine } from '../engine';
+import { bindConnection, type ServerTransport } from './bind';
+
+export const DEFAULT_PORT = 7780;
+
+export interface ServeOptions {
+  host?: string;
+  /** First port to try; the next free one is taken when it is busy. 0 picks any free port. */
+  port?: number;
+  /** Folder of the built renderer (index.html); absent means API only. */
+  staticDir?: string;
+  token?: string;
+}
+
+export interface RunningServer {
+  url: string;
+  apiUrl: string;
+  token: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2',
+};
+
+function tokensEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && crypto.timingSafeEqual(x, y);
+}
+
+export function wsTransport(socket: WebSocket): ServerTransport {
+  return {
+    send: (data) => socket.readyState === socket.OPEN && socket.send(data),
+    onMessage: (handler) =>
+      socket.on('message', (data, isBinary) => {
+        if (isBinary) return;
+        handler(Array.isArray(data) ? Buffer.concat(data).toString('utf8') : data.toString('utf8'));
+      }),
+    onClose: (handler) => socket.on('close', handler),
+    backlog: () => socket.bufferedAmount,
+  };
+}
+
+async function listen(server: http.Server, host: string, firstPort: number): Promise<number> {
+  const attempts = firstPort === 0 ? 1 : 20;
+  for (let i = 0; i < attempts; i++) {
+    const port = firstPort === 0 ? 0 : firstPort + i;
+    const result = await new Promise<number | NodeJS.ErrnoException>((resolve) => {
+      const onError = (error: NodeJS.ErrnoException) => resolve(error);
+      server.once('error', onError);
+      server.listen(port, host, () => {
+        server.off('error', onError);
+        resolve((server.address() as { port: number }).port);
+      });
+    });
+    if (typeof result === 'number') return result;
+    if (result.code !== 'EADDRINUSE') throw new Error(`cannot listen on ${host}:${port}: ${result.message}`);
+  }
+  throw new Error(`no free port in ${firstPort}–${firstPort + attempts - 1} on ${host}`);
+}
+
+export async function serve(engine: Engine, options: ServeOptions = {}): Promise<RunningServer> {
+  const host = options.host ?? '127.0.0.1';
+  const token = options.token ?? crypto.randomBytes(24).toString('base64url');
+  const staticDir = options.staticDir ? path.resolve(options.staticDir) : undefined;
+  let port = 0;
+  const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${host}:${port}`]);
+  const allowedOrigins = () => new Set([...allowedHosts()].map((h) => `http://${h}`));
+
+  const server = http.createServer((req, res) => {
+    if (!allowedHosts().has(req.headers.host ?? '')) {
+      res.writeHead(421, { 'content-type': 'text/plain' }).end('unexpected Host header\n');
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return;
+    }
+    if (!staticDir) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('this engine serves the API only\n');
+      return;
+    }
+    const urlPath = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    const file = path.resolve(staticDir, '.' + (urlPath === '/' ? '/index.html' : urlPath));
+    if (!file.startsWith(staticDir + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    const headers: Record<string, string> = {
+      'content-type': MIME[path.extname(file)] ?? 'application/octet-stream',
+      'x-content-type-options': 'nosniff',
+      'referrer-policy': 'no-referrer',
+      'cache-control': 'no-store',
+    };
+    if (file.endsWith('.html')) {
+      headers['content-security-policy'] =
+        `default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src ws://${req.headers.host}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
+      headers['x-frame-options'] = 'DENY';
+    }
+    res.writeHead(200, headers);
+    if (req.method === 'HEAD') res.end();
+    else fs.createReadStream(file).pipe(res);
+  });
+
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: 1024 * 1024,
+  });
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const origin = req.headers.origin;
+    const refuse = (status: number, why: string) => {
+      socket.end(`HTTP/1.1 ${status} ${why}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    };
+    if (url.pathname !== '/api') return refuse(404, 'Not Found');
+    if (!allowedHosts().has(req.headers.host ?? '')) return refuse(421, 'Misdirected Request');
+    // Browsers always send Origin; only our own page may connect. Non-browser clients send none.
+    if (origin !== undefined && !allowedOrigins().has(origin)) return refuse(403, 'Forbidden');
+    if (!tokensEqual(url.searchParams.get('token') ?? '', token)) return refuse(401, 'Unauthorized');
+    wss.handleUpgrade(req, socket, head, (ws) => bindConnection(engine, wsTransport(ws)));
+  });
+
+  port = await listen(server, host, options.port ?? DEFAULT_PORT);
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    port,
+    token,
+    url: `http://${shownHost}:${port}/?token=${token}`,
+    apiUrl: `ws://${shownHost}:${port}/api?token=${token}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const client of wss.clients) client.terminate();
+        wss.close();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,26 @@
+// The database schema (DESIGN.md "Data model"). `opsdeck.json` is the source of truth for
+// configuration; `sources` and `channels` here only give data rows their ids and names to join on.
+// Times are TIMESTAMP in UTC with microsecond precision.
+
+export const SCHEMA_VERSION = 1;
+
+export const SCHEMA_SQL = `
+CREATE TABLE IF NOT EXISTS meta(key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE TABLE IF NOT EXISTS sources(id UINTEGER PRIMARY KEY, key VARCHAR NOT NULL UNIQUE, kind VARCHAR NOT NULL);
+CREATE TABLE IF NOT EXISTS channels(
+  id UINTEGER PRIMARY KEY, source_id UINTEGER NOT NULL, name VARCHAR NOT NULL UNIQUE, unit VARCHAR NOT NULL DEFAULT '');
+CREATE TABLE IF NOT EXISTS samples(ts TIMESTAMP NOT NULL, channel_id UINTEGER NOT NULL, value DOUBLE NOT NULL);
+CREATE TABLE IF NOT EXISTS records(
+  ts TIMESTAMP NOT NULL, rx TIMESTAMP NOT NULL, source_id UINTEGER NOT NULL,
+  severity VARCHAR NOT NULL, message VARCHAR NOT NULL, fields JSON);
+CREATE TABLE IF NOT EXISTS quarantine(
+  rx TIMESTAMP NOT NULL, source_id UINTEGER NOT NULL, reason VARCHAR NOT NULL, "where" VARCHAR NOT NULL, raw BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS notices(ts TIMESTAMP NOT NULL, level VARCHAR NOT NULL, message VARCHAR NOT NULL);
+CREATE OR REPLACE VIEW samples_v AS
+  SELECT s.ts, src.key AS source, c.name AS channel, c.unit, s.value
+  FROM samples s JOIN channels c ON c.id = s.channel_id JOIN sources src ON src.id = c.source_id;
+CREATE OR REPLACE VIEW records_v AS
+  SELECT r.ts, r.rx, src.key AS source, r.severity, r.message, r.fields
+  FROM records r JOIN sources src ON src.id = r.source_id;
+INSERT INTO meta VALUES ('schema_version', '${SCHEMA_VERSION}') ON CONFLICT DO NOTHING;
+`;

@@ -1,0 +1,432 @@
+// The store: one DuckDB file per workspace, written through Appenders in columnar chunks.
+//
+// Invariants:
+// - Samples, records and quarantine are appended in the order they arrive; a flush (on 2,048 rows
+//   per table, and at least every `flushIntervalMs`) makes everything appended so far durable.
+// - `query` runs user SQL read-only (SELECT, EXPLAIN, PRAGMA, CALL) on its own connection, and the
+//   whole instance has file access, ATTACH and extension loading switched off and locked.
+// - `series` never returns more than `maxPoints` buckets per channel, whatever the range.
+// - Retention drops the oldest rows and says so: a notice with the count, never silently.
+import {
+  DuckDBBlobValue,
+  DuckDBDataChunk,
+  DOUBLE,
+  StatementType,
+  TIMESTAMP,
+  UINTEGER,
+  type DuckDBAppender,
+  type DuckDBConnection,
+  type DuckDBInstance,
+  type DuckDBType,
+} from '@duckdb/node-api';
+import bindings from '@duckdb/node-bindings';
+import type { QueryResult, SeriesResult } from '../../../shared/api';
+import type { Retention, StoreSettings } from '../../../shared/schemas';
+import type { QuarantineEntry, RecordRow, SampleBatch } from '../batch';
+import { openDuckDB, writeMicros } from './duckdb';
+import { SCHEMA_SQL } from './schema';
+import { toJsonSafe } from './values';
+
+const CHUNK_ROWS = 2048; // DuckDB's vector size: one full data chunk per append
+const USER_SQL_ALLOWED = new Set<number>([StatementType.SELECT, StatementType.EXPLAIN, StatementType.PRAGMA, StatementType.CALL]);
+
+export interface StoreNotice {
+  level: 'info' | 'warn' | 'error';
+  message: string;
+}
+
+export interface StoreOptions {
+  settings: StoreSettings;
+  readOnly?: boolean;
+  flushIntervalMs?: number;
+  onNotice?: (notice: StoreNotice) => void;
+}
+
+/**
+ * Sample rows straight from typed arrays into DuckDB vectors: columns are staged in typed arrays of
+ * one chunk's size and copied into the chunk's vectors with one memcpy per column.
+ */
+class SampleAppender {
+  private readonly ts = new BigInt64Array(CHUNK_ROWS);
+  private readonly channel = new Uint32Array(CHUNK_ROWS);
+  private readonly value = new Float64Array(CHUNK_ROWS);
+  private readonly chunk = DuckDBDataChunk.create([TIMESTAMP, UINTEGER, DOUBLE], CHUNK_ROWS);
+  filled = 0;
+
+  constructor(private readonly appender: DuckDBAppender) {}
+
+  append(batch: SampleBatch): void {
+    let offset = 0;
+    while (offset < batch.n) {
+      const k = Math.min(CHUNK_ROWS - this.filled, batch.n - offset);
+      writeMicros(this.ts, batch.ts, offset, k, this.filled);
+      this.channel.set(batch.channel.subarray(offset, offset + k), this.filled);
+      this.value.set(batch.value.subarray(offset, offset + k), this.filled);
+      this.filled += k;
+      offset += k;
+      if (this.filled === CHUNK_ROWS) {
+        this.appendChunk(this.chunk, CHUNK_ROWS);
+        this.filled = 0;
+      }
+    }
+  }
+
+  private appendChunk(chunk: DuckDBDataChunk, rows: number): void {
+    const columns = [this.ts, this.channel, this.value];
+    for (let c = 0; c < 3; c++) {
+      const column = columns[c]!;
+      bindings.copy_data_to_vector(bindings.data_chunk_get_vector(chunk.chunk, c), 0, column.buffer, column.byteOffset, rows * column.BYTES_PER_ELEMENT);
+    }
+    this.appender.appendDataChunk(chunk);
+  }
+
+  /** Appends the partly filled chunk, then makes everything appended durable. */
+  flush(): void {
+    if (this.filled > 0) {
+      this.appendChunk(DuckDBDataChunk.create([TIMESTAMP, UINTEGER, DOUBLE], this.filled), this.filled);
+      this.filled = 0;
+    }
+    this.appender.flushSync();
+  }
+}
+
+/** Rows of mixed types (records, quarantine) gathered per column and appended a chunk at a time. */
+class RowAppender {
+  private readonly types: DuckDBType[];
+  private columns: unknown[][];
+  private readonly timestampColumns: number[];
+
+  constructor(private readonly appender: DuckDBAppender) {
+    this.types = Array.from({ length: appender.columnCount }, (_, i) => appender.columnType(i));
+    this.columns = this.types.map(() => []);
+    this.timestampColumns = this.types.flatMap((t, i) => (t.typeId === TIMESTAMP.typeId ? [i] : []));
+  }
+
+  get pending(): number {
+    return this.columns[0]!.length;
+  }
+
+  /** Timestamp columns take epoch ms; the rest take values the column accepts (string, number, Uint8Array, null). */
+  add(row: unknown[]): void {
+    for (let i = 0; i < row.length; i++) this.columns[i]!.push(row[i]);
+    if (this.pending >= CHUNK_ROWS) this.appendPending();
+  }
+
+  flush(): void {
+    this.appendPending();
+    this.appender.flushSync();
+  }
+
+  private appendPending(): void {
+    const n = this.pending;
+    if (n === 0) return;
+    const chunk = DuckDBDataChunk.create(this.types, n);
+    for (let c = 0; c < this.types.length; c++) {
+      if (this.timestampColumns.includes(c)) {
+        const micros = new BigInt64Array(n);
+        writeMicros(micros, Float64Array.from(this.columns[c] as number[]), 0, n);
+        bindings.copy_data_to_vector(bindings.data_chunk_get_vector(chunk.chunk, c), 0, micros.buffer, 0, micros.byteLength);
+      } else {
+        chunk.setColumnValues(c, this.columns[c] as never[]);
+      }
+    }
+    this.appender.appendDataChunk(chunk);
+    this.columns = this.types.map(() => []);
+  }
+}
+
+export class Store {
+  private samples?: SampleAppender;
+  private records?: RowAppender;
+  private quarantineRows?: RowAppender;
+  private flushTimer?: NodeJS.Timeout;
+  private readonly sourceIds = new Map<string, number>();
+  private readonly channelIds = new Map<string, number>();
+  private nextSourceId = 1;
+  private nextChannelId = 1;
+  private pendingDdl: Promise<unknown> = Promise.resolve();
+  private closed = false;
+  storedSamples = 0;
+  storedRecords = 0;
+  storedQuarantine = 0;
+  retentionDropped = 0;
+  lastFlushError: string | null = null;
+
+  private constructor(
+    readonly path: string,
+    readonly readOnly: boolean,
+    private readonly instance: DuckDBInstance,
+    private readonly writer: DuckDBConnection,
+    private readonly reader: DuckDBConnection,
+    private readonly user: DuckDBConnection,
+    private readonly options: StoreOptions,
+  ) {}
+
+  static async open(path: string, options: StoreOptions): Promise<Store> {
+    const readOnly = options.readOnly ?? false;
+    const instance = await openDuckDB(path, options.settings, { readOnly });
+    const writer = await instance.connect();
+    if (!readOnly) await writer.run(SCHEMA_SQL);
+    const store = new Store(path, readOnly, instance, writer, await instance.connect(), await instance.connect(), options);
+    await store.loadDictionaries();
+    if (!readOnly) {
+      store.samples = new SampleAppender(await writer.createAppender('samples'));
+      store.records = new RowAppender(await writer.createAppender('records'));
+      store.quarantineRows = new RowAppender(await writer.createAppender('quarantine'));
+      store.flushTimer = setInterval(() => store.flush(), options.flushIntervalMs ?? 100);
+      store.flushTimer.unref();
+    }
+    return store;
+  }
+
+  private async loadDictionaries(): Promise<void> {
+    const counts = await this.reader.runAndReadAll(
+      `SELECT (SELECT count(*) FROM samples)::DOUBLE, (SELECT count(*) FROM records)::DOUBLE, (SELECT count(*) FROM quarantine)::DOUBLE`,
+    );
+    const [s, r, q] = counts.getRows()[0] as number[];
+    this.storedSamples = s!;
+    this.storedRecords = r!;
+    this.storedQuarantine = q!;
+    for (const [id, key] of (await this.reader.runAndReadAll('SELECT id, key FROM sources')).getRows() as [number, string][]) {
+      this.sourceIds.set(key, id);
+      this.nextSourceId = Math.max(this.nextSourceId, id + 1);
+    }
+    for (const [id, name] of (await this.reader.runAndReadAll('SELECT id, name FROM channels')).getRows() as [number, string][]) {
+      this.channelIds.set(name, id);
+      this.nextChannelId = Math.max(this.nextChannelId, id + 1);
+    }
+  }
+
+  /** Id of a source, created on first use. The row is written before the next data flush. */
+  sourceId(key: string, kind: string): number {
+    let id = this.sourceIds.get(key);
+    if (id === undefined) {
+      id = this.nextSourceId++;
+      this.sourceIds.set(key, id);
+      this.ddl(`INSERT INTO sources VALUES (${id}, $1, $2) ON CONFLICT DO NOTHING`, [key, kind]);
+    }
+    return id;
+  }
+
+  /** Id of a channel by its full name, created on first use. */
+  channelId(name: string, sourceKey: string, unit: string): number {
+    let id = this.channelIds.get(name);
+    if (id === undefined) {
+      id = this.nextChannelId++;
+      this.channelIds.set(name, id);
+      const sourceId = this.sourceId(sourceKey, 'unknown');
+      this.ddl(`INSERT INTO channels VALUES (${id}, ${sourceId}, $1, $2) ON CONFLICT DO NOTHING`, [name, unit]);
+    }
+    return id;
+  }
+
+  knownChannels(): ReadonlyMap<string, number> {
+    return this.channelIds;
+  }
+
+  async channelRows(): Promise<{ id: number; name: string; source: string; unit: string }[]> {
+    const reader = await this.reader.runAndReadAll(
+      'SELECT c.id, c.name, s.key, c.unit FROM channels c JOIN sources s ON s.id = c.source_id ORDER BY c.name',
+    );
+    return (reader.getRows() as [number, string, string, string][]).map(([id, name, source, unit]) => ({ id, name, source, unit }));
+  }
+
+  private ddl(sql: string, values: string[]): void {
+    if (this.readOnly) return;
+    this.pendingDdl = this.pendingDdl.then(() =>
+      this.writer.run(sql, values).catch((error: Error) => this.notice('error', `store: ${error.message}`)),
+    );
+  }
+
+  appendSamples(batch: SampleBatch): void {
+    this.assertWritable();
+    this.samples!.append(batch);
+    this.storedSamples += batch.n;
+  }
+
+  appendRecords(rows: readonly RecordRow[]): void {
+    this.assertWritable();
+    for (const r of rows) {
+      this.records!.add([r.ts, r.rx, this.sourceId(r.source, 'unknown'), r.severity, r.message, r.fields ? JSON.stringify(r.fields) : null]);
+    }
+    this.storedRecords += rows.length;
+  }
+
+  appendQuarantine(entry: QuarantineEntry): void {
+    this.assertWritable();
+    this.quarantineRows!.add([entry.rx, this.sourceId(entry.source, 'unknown'), entry.reason, entry.where, new DuckDBBlobValue(entry.raw)]);
+    this.storedQuarantine++;
+  }
+
+  get pendingRows(): number {
+    return (this.samples?.filled ?? 0) + (this.records?.pending ?? 0) + (this.quarantineRows?.pending ?? 0);
+  }
+
+  /** Appends what is buffered and makes it durable. Dictionary rows go first so joins never miss. */
+  async flush(): Promise<void> {
+    if (this.readOnly || this.closed) return;
+    await this.pendingDdl;
+    try {
+      this.samples!.flush();
+      this.records!.flush();
+      this.quarantineRows!.flush();
+      this.lastFlushError = null;
+    } catch (error) {
+      const message = `store flush failed: ${(error as Error).message}`;
+      if (this.lastFlushError !== message) this.notice('error', message);
+      this.lastFlushError = message;
+    }
+  }
+
+  async query(sql: string, maxRows: number): Promise<QueryResult> {
+    const started = performance.now();
+    const extracted = await this.user.extractStatements(sql);
+    const count = extracted.count;
+    if (count === 0) throw new Error('query: no SQL statement given');
+    let result: QueryResult | null = null;
+    for (let i = 0; i < count; i++) {
+      const prepared = await extracted.prepare(i);
+      if (!USER_SQL_ALLOWED.has(prepared.statementType)) {
+        throw new Error(
+          `query: statement ${i + 1} is ${StatementType[prepared.statementType] ?? prepared.statementType}; the SQL console only reads (SELECT, EXPLAIN, PRAGMA, CALL)`,
+        );
+      }
+      if (i < count - 1) continue;
+      const reader = await prepared.streamAndReadUntil(maxRows + 1);
+      const names = reader.columnNames();
+      const types = reader.columnTypes().map((t) => t.toString());
+      const rows = reader.getRows().slice(0, maxRows).map((row) => row.map(toJsonSafe));
+      result = {
+        columns: names.map((name, c) => ({ name, type: types[c]! })),
+        rows,
+        truncated: reader.currentRowCount > maxRows,
+        elapsedMs: performance.now() - started,
+      };
+    }
+    return result!;
+  }
+
+  /** Min/max per bucket for each channel over [from, to), at most `maxPoints` buckets. */
+  async series(channels: readonly number[], from: number, to: number, maxPoints: number): Promise<SeriesResult> {
+    if (!(to > from)) throw new Error(`series: "to" (${to}) must be after "from" (${from})`);
+    const bucketUs = Math.max(1, Math.ceil(((to - from) * 1000) / maxPoints));
+    const fromUs = Math.round(from * 1000);
+    const ids = channels.map((c) => Math.trunc(c)).join(',');
+    const reader = await this.reader.runAndReadAll(
+      `SELECT channel_id, (${fromUs}::DOUBLE + bucket * ${bucketUs}) / 1000 AS t, min(value) AS lo, max(value) AS hi FROM (
+         SELECT channel_id, value, (epoch_us(ts) - ${fromUs}) // ${bucketUs} AS bucket
+         FROM samples WHERE channel_id IN (${ids}) AND ts >= make_timestamp(${fromUs}::BIGINT) AND ts < make_timestamp(${Math.round(to * 1000)}::BIGINT))
+       GROUP BY channel_id, bucket ORDER BY channel_id, bucket`,
+    );
+    const cols = reader.getColumns() as [number[], number[], number[], number[]];
+    const byChannel = new Map<number, { id: number; t: number[]; min: number[]; max: number[] }>();
+    for (const id of channels) byChannel.set(id, { id, t: [], min: [], max: [] });
+    for (let i = 0; i < cols[0].length; i++) {
+      const entry = byChannel.get(cols[0][i]!)!;
+      entry.t.push(cols[1][i]!);
+      entry.min.push(cols[2][i]!);
+      entry.max.push(cols[3][i]!);
+    }
+    return { bucketMs: bucketUs / 1000, channels: [...byChannel.values()] };
+  }
+
+  /** Bytes the database occupies: used blocks plus the write-ahead log. */
+  async databaseBytes(): Promise<number> {
+    const reader = await this.reader.runAndReadAll(
+      `SELECT block_size::DOUBLE * used_blocks::DOUBLE FROM pragma_database_size() WHERE database_name = current_database()`,
+    );
+    const used = (reader.getRows()[0]?.[0] as number | undefined) ?? 0;
+    return used + (await this.walBytes());
+  }
+
+  private async walBytes(): Promise<number> {
+    try {
+      const { stat } = await import('node:fs/promises');
+      return (await stat(`${this.path}.wal`)).size;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** Drops data older than the age limit, then the oldest data until the size limit holds. */
+  async applyRetention(retention: Retention, now = Date.now()): Promise<number> {
+    if (this.readOnly) return 0;
+    await this.flush();
+    let dropped = 0;
+    if (retention.maxAgeHours > 0) {
+      const cutoff = now - retention.maxAgeHours * 3_600_000;
+      const n = await this.deleteBefore(cutoff);
+      if (n > 0) this.notice('warn', `retention: dropped ${n} rows older than ${retention.maxAgeHours} h (before ${new Date(cutoff).toISOString()})`);
+      dropped += n;
+    }
+    if (retention.maxBytes > 0) {
+      const bytes = await this.databaseBytes();
+      if (bytes > retention.maxBytes && this.storedSamples > 0) {
+        // Drop the oldest share of samples that brings the file back under 90% of the limit.
+        const share = Math.min(1, 1 - (retention.maxBytes * 0.9) / bytes);
+        const reader = await this.writer.runAndReadAll(`SELECT epoch_us(quantile_disc(ts, ${share}))::DOUBLE / 1000 FROM samples`);
+        const cutoff = reader.getRows()[0]?.[0] as number | null;
+        if (cutoff !== null && cutoff !== undefined) {
+          const n = await this.deleteBefore(cutoff);
+          await this.writer.run('CHECKPOINT');
+          this.notice(
+            'warn',
+            `retention: database at ${(bytes / 1024 ** 2).toFixed(1)} MiB is over its ${(retention.maxBytes / 1024 ** 2).toFixed(1)} MiB limit; dropped the oldest ${n} rows (before ${new Date(cutoff).toISOString()})`,
+          );
+          dropped += n;
+        }
+      }
+    }
+    this.retentionDropped += dropped;
+    return dropped;
+  }
+
+  private async deleteBefore(cutoffMs: number): Promise<number> {
+    const us = Math.round(cutoffMs * 1000);
+    let total = 0;
+    for (const [table, column] of [
+      ['samples', 'ts'],
+      ['records', 'ts'],
+      ['quarantine', 'rx'],
+    ] as const) {
+      const result = await this.writer.run(`DELETE FROM ${table} WHERE ${column} < make_timestamp(${us}::BIGINT)`);
+      const n = Number(result.rowsChanged);
+      total += n;
+      if (table === 'samples') this.storedSamples -= n;
+      else if (table === 'records') this.storedRecords -= n;
+      else this.storedQuarantine -= n;
+    }
+    return total;
+  }
+
+  /** Streams the result of a read-only query chunk by chunk (exports). */
+  async stream(sql: string): Promise<{ names: string[]; next(): Promise<DuckDBDataChunk | null> }> {
+    const result = await this.reader.stream(sql);
+    return { names: result.columnNames(), next: () => result.fetchChunk() };
+  }
+
+  async saveNotice(level: string, message: string): Promise<void> {
+    if (this.readOnly) return;
+    await this.writer.run(`INSERT INTO notices VALUES (now()::TIMESTAMP, $1, $2)`, [level, message]);
+  }
+
+  private notice(level: StoreNotice['level'], message: string): void {
+    this.options.onNotice?.({ level, message });
+  }
+
+  private assertWritable(): void {
+    if (this.readOnly) throw new Error('the workspace is open read-only: another engine owns it');
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    clearInterval(this.flushTimer);
+    await this.flush();
+    this.closed = true;
+    if (!this.readOnly) await this.writer.run('CHECKPOINT').catch(() => undefined);
+    this.user.closeSync();
+    this.reader.closeSync();
+    this.writer.closeSync();
+    this.instance.closeSync();
+  }
+}

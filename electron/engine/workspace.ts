@@ -1,0 +1,154 @@
+// A workspace is a folder: `opsdeck.json` (the one source of truth for configuration) beside
+// `data.duckdb`. Copy the closed folder and it opens anywhere. One engine owns it at a time and
+// says so in `opsdeck.lock` (the address and token other processes use to talk to it).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describeZodError, WORKSPACE_VERSION, WorkspaceConfig } from '../../shared/schemas';
+
+export const CONFIG_FILE = 'opsdeck.json';
+export const DATA_FILE = 'data.duckdb';
+export const LOCK_FILE = 'opsdeck.lock';
+
+/** Steps from version N to N+1, applied in order to files written by older OpsDeck versions. */
+const MIGRATIONS: Record<number, (raw: Record<string, unknown>) => Record<string, unknown>> = {};
+
+export function migrate(raw: unknown, file: string): unknown {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error(`${file}: expected a JSON object`);
+  let doc = raw as Record<string, unknown>;
+  let version = doc['version'];
+  if (typeof version !== 'number' || !Number.isInteger(version)) throw new Error(`${file}: version: expected a whole number, got ${JSON.stringify(version)}`);
+  if (version > WORKSPACE_VERSION) throw new Error(`${file}: version ${version} was written by a newer OpsDeck (this one reads up to ${WORKSPACE_VERSION})`);
+  while (version < WORKSPACE_VERSION) {
+    const step = MIGRATIONS[version];
+    if (!step) throw new Error(`${file}: version ${version} is too old to migrate`);
+    doc = { ...step(doc), version: version + 1 };
+    version++;
+  }
+  return doc;
+}
+
+export function defaultWorkspace(): WorkspaceConfig {
+  return WorkspaceConfig.parse({
+    version: WORKSPACE_VERSION,
+    name: 'Demo workspace',
+    sources: [{ id: 'demo', kind: 'sim', name: 'Demo rig', options: { seed: 1 } }],
+    channels: [
+      { name: 'demo/temperature', unit: '°C' },
+      { name: 'demo/humidity', unit: '%RH' },
+      { name: 'demo/vibration', unit: 'g' },
+      { name: 'demo/door', unit: '' },
+    ],
+    layouts: [
+      {
+        name: 'Demo rig',
+        panels: [
+          { kind: 'plot', id: 'climate', title: 'Temperature and humidity', channels: ['demo/temperature', 'demo/humidity'], windowMs: 120_000 },
+          { kind: 'plot', id: 'vibration', title: 'Vibration', channels: ['demo/vibration'], windowMs: 10_000 },
+        ],
+      },
+    ],
+  });
+}
+
+export function readWorkspaceConfig(dir: string): WorkspaceConfig {
+  const file = path.join(dir, CONFIG_FILE);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new Error(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${file}: not valid JSON (${(error as Error).message})`);
+  }
+  const parsed = WorkspaceConfig.safeParse(migrate(raw, file));
+  if (!parsed.success) throw new Error(`${file}: ${describeZodError(parsed.error)}`);
+  return parsed.data;
+}
+
+/** Writes atomically (temp file, then rename) so a crash never leaves half a configuration. */
+export function writeWorkspaceConfig(dir: string, config: WorkspaceConfig): void {
+  const valid = WorkspaceConfig.parse(config);
+  const file = path.join(dir, CONFIG_FILE);
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(valid, null, 2) + '\n');
+  fs.renameSync(tmp, file);
+}
+
+/** Opens the workspace in `dir`, creating the folder and a demo configuration when there is none. */
+export function ensureWorkspace(dir: string): WorkspaceConfig {
+  fs.mkdirSync(dir, { recursive: true });
+  if (!fs.existsSync(path.join(dir, CONFIG_FILE))) writeWorkspaceConfig(dir, defaultWorkspace());
+  return readWorkspaceConfig(dir);
+}
+
+/** The per-user default: `$XDG_DATA_HOME/opsdeck/default` or its platform equivalent. */
+export function defaultWorkspaceDir(): string {
+  const home = os.homedir();
+  const base =
+    process.env['OPSDECK_HOME'] ??
+    (process.platform === 'win32'
+      ? path.join(process.env['APPDATA'] ?? path.join(home, 'AppData', 'Roaming'), 'OpsDeck')
+      : process.platform === 'darwin'
+        ? path.join(home, 'Library', 'Application Support', 'OpsDeck')
+        : path.join(process.env['XDG_DATA_HOME'] ?? path.join(home, '.local', 'share'), 'opsdeck'));
+  return path.join(base, 'workspaces', 'default');
+}
+
+export interface LockInfo {
+  pid: number;
+  host: string;
+  /** WebSocket address of the owning engine's API, and the token it requires. */
+  url: string;
+  token: string;
+  startedAt: string;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The lock of a live engine that owns `dir`, or null (no lock, or one left by a dead process). */
+export function readLiveLock(dir: string): LockInfo | null {
+  let info: LockInfo;
+  try {
+    info = JSON.parse(fs.readFileSync(path.join(dir, LOCK_FILE), 'utf8')) as LockInfo;
+  } catch {
+    return null;
+  }
+  if (info.host !== os.hostname()) return info; // another machine on a shared folder: assume alive
+  return processAlive(info.pid) ? info : null;
+}
+
+export class WorkspaceLock {
+  private constructor(private readonly file: string) {}
+
+  /** Claims the workspace, or throws naming the process that owns it. The token file is private (0600). */
+  static acquire(dir: string, info: Omit<LockInfo, 'pid' | 'host' | 'startedAt'>): WorkspaceLock {
+    const file = path.join(dir, LOCK_FILE);
+    const owner = readLiveLock(dir);
+    if (owner && owner.pid !== process.pid) throw new Error(`workspace ${dir} is open in another OpsDeck engine (pid ${owner.pid}, ${owner.url})`);
+    const full: LockInfo = { pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString(), ...info };
+    fs.writeFileSync(file, JSON.stringify(full, null, 2), { mode: 0o600 });
+    fs.chmodSync(file, 0o600);
+    return new WorkspaceLock(file);
+  }
+
+  release(): void {
+    try {
+      const info = JSON.parse(fs.readFileSync(this.file, 'utf8')) as LockInfo;
+      if (info.pid === process.pid) fs.unlinkSync(this.file);
+    } catch {
+      // already gone
+    }
+  }
+}

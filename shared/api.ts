@@ -1,0 +1,177 @@
+// The whole engine API in one place: every method with its request and response, every event the
+// engine pushes. The renderer, the CLI and the tests call it through `RpcClient` (shared/rpc.ts);
+// the engine serves it through `bindApi` (electron/engine/server). Both sides validate what they
+// receive against these schemas, and nothing here ever carries payload bytes into a log.
+import { z } from 'zod';
+import { SourceConfig, WorkspaceConfig } from './schemas';
+
+export const PROTOCOL_VERSION = 1;
+
+export const SourceState = z.enum(['starting', 'connected', 'reconnecting', 'disconnected', 'error', 'stopped']);
+export type SourceState = z.infer<typeof SourceState>;
+
+export const SourceStatus = z.object({
+  id: z.string(),
+  kind: z.string(),
+  name: z.string(),
+  state: SourceState,
+  /** Messages (frames) per second over the last few seconds. */
+  messageRate: z.number(),
+  sampleRate: z.number(),
+  messages: z.number(),
+  quarantined: z.number(),
+  /** Dropped because a consumer lagged on a source that cannot be slowed down. */
+  shed: z.number(),
+  lastError: z.string().nullable(),
+  lastErrorAt: z.number().nullable(),
+});
+export type SourceStatus = z.infer<typeof SourceStatus>;
+
+export const EngineStatus = z.object({
+  ts: z.number(),
+  sources: z.array(SourceStatus),
+  samplesPerSecond: z.number(),
+  recordsPerSecond: z.number(),
+  storedSamples: z.number(),
+  storedRecords: z.number(),
+  quarantined: z.number(),
+  shed: z.number(),
+  databaseBytes: z.number(),
+  /** Rows dropped by retention since the engine started. */
+  retentionDropped: z.number(),
+  /** Rows waiting for the next DuckDB flush. */
+  pendingRows: z.number(),
+});
+export type EngineStatus = z.infer<typeof EngineStatus>;
+
+export const ChannelInfo = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  source: z.string(),
+  unit: z.string(),
+});
+export type ChannelInfo = z.infer<typeof ChannelInfo>;
+
+export const Notice = z.object({
+  ts: z.number(),
+  level: z.enum(['info', 'warn', 'error']),
+  message: z.string(),
+});
+export type Notice = z.infer<typeof Notice>;
+
+export const QueryResult = z.object({
+  columns: z.array(z.object({ name: z.string(), type: z.string() })),
+  /** Row-major values made JSON-safe: BIGINTs beyond 2^53 and exotic types become strings. */
+  rows: z.array(z.array(z.unknown())),
+  truncated: z.boolean(),
+  elapsedMs: z.number(),
+});
+export type QueryResult = z.infer<typeof QueryResult>;
+
+const Millis = z.number().finite();
+
+export const SeriesRequest = z.object({
+  channels: z.array(z.number().int().nonnegative()).min(1).max(64),
+  from: Millis,
+  to: Millis,
+  /** Buckets per channel; the answer never has more, whatever the range. */
+  maxPoints: z.number().int().min(1).max(10_000).default(2_000),
+});
+export const SeriesResult = z.object({
+  bucketMs: z.number(),
+  channels: z.array(
+    z.object({ id: z.number().int(), t: z.array(z.number()), min: z.array(z.number()), max: z.array(z.number()) }),
+  ),
+});
+export type SeriesResult = z.infer<typeof SeriesResult>;
+
+export const LiveSubscription = z.object({
+  channels: z.array(z.number().int().nonnegative()).max(64),
+  /** Width of the visible window, ms, and the number of pixel columns it is drawn into. */
+  windowMs: z.number().int().min(100).max(86_400_000),
+  columns: z.number().int().min(10).max(8_000),
+});
+export type LiveSubscription = z.infer<typeof LiveSubscription>;
+
+export const ExportRequest = z.object({
+  from: Millis,
+  to: Millis,
+  /** Channel names; empty or absent means every channel. */
+  channels: z.array(z.string()).optional(),
+  format: z.enum(['csv', 'parquet']),
+  /** Absolute path of the file to write. */
+  path: z.string().min(1),
+});
+export type ExportRequest = z.infer<typeof ExportRequest>;
+
+export const WorkspaceInfo = z.object({
+  dir: z.string(),
+  name: z.string(),
+  readOnly: z.boolean(),
+  engineVersion: z.string(),
+  protocol: z.number(),
+});
+export type WorkspaceInfo = z.infer<typeof WorkspaceInfo>;
+
+const Empty = z.object({}).strict();
+const Ok = z.object({ ok: z.literal(true) });
+
+/** Every method: `params` validated by the engine, `result` validated by the caller. */
+export const Methods = {
+  hello: { params: Empty, result: WorkspaceInfo },
+  status: { params: Empty, result: EngineStatus },
+  channels: { params: Empty, result: z.array(ChannelInfo) },
+  workspace: { params: Empty, result: WorkspaceConfig },
+  /** Live frames for these channels arrive as binary messages (shared/frames.ts); replaces any earlier subscription of this connection. */
+  subscribeLive: { params: LiveSubscription, result: Ok },
+  unsubscribeLive: { params: Empty, result: Ok },
+  series: { params: SeriesRequest, result: SeriesResult },
+  query: {
+    params: z.object({ sql: z.string().min(1).max(100_000), maxRows: z.number().int().min(1).max(100_000).default(1_000) }),
+    result: QueryResult,
+  },
+  setSourceEnabled: { params: z.object({ id: z.string(), enabled: z.boolean() }), result: Ok },
+  upsertSource: { params: z.object({ source: SourceConfig }), result: Ok },
+  export: { params: ExportRequest, result: z.object({ path: z.string(), rows: z.number() }) },
+  notices: { params: Empty, result: z.array(Notice) },
+} as const;
+
+export type MethodName = keyof typeof Methods;
+export type Params<M extends MethodName> = z.input<(typeof Methods)[M]['params']>;
+export type Result<M extends MethodName> = z.output<(typeof Methods)[M]['result']>;
+
+export const JobProgress = z.object({
+  job: z.string(),
+  kind: z.enum(['export']),
+  done: z.number(),
+  total: z.number().nullable(),
+  ratePerSecond: z.number(),
+  etaSeconds: z.number().nullable(),
+  finished: z.boolean(),
+});
+export type JobProgress = z.infer<typeof JobProgress>;
+
+/** Events the engine pushes to every connection. */
+export const Events = {
+  status: EngineStatus,
+  notice: Notice,
+  progress: JobProgress,
+} as const;
+export type EventName = keyof typeof Events;
+export type EventData<E extends EventName> = z.output<(typeof Events)[E]>;
+
+// Envelopes. Text messages are JSON envelopes; binary messages are live frames.
+export const CallMessage = z.object({
+  t: z.literal('call'),
+  id: z.number().int().nonnegative(),
+  method: z.string(),
+  params: z.unknown(),
+});
+export const ResultMessage = z.union([
+  z.object({ t: z.literal('result'), id: z.number().int(), ok: z.literal(true), value: z.unknown() }),
+  z.object({ t: z.literal('result'), id: z.number().int(), ok: z.literal(false), error: z.string() }),
+]);
+export const EventMessage = z.object({ t: z.literal('event'), name: z.string(), data: z.unknown() });
+export const ServerMessage = z.union([ResultMessage, EventMessage]);
+export type CallMessage = z.infer<typeof CallMessage>;
+export type ServerMessage = z.infer<typeof ServerMessage>;

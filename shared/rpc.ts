@@ -1,0 +1,134 @@
+// The client side of the contract, shared by the renderer, the CLI and the tests. It works over any
+// `Transport` (a MessagePort in Electron, a WebSocket in the browser host and the CLI), validates
+// every result and event against shared/api.ts, and never logs payloads.
+import {
+  CallMessage,
+  Events,
+  Methods,
+  ServerMessage,
+  type EventData,
+  type EventName,
+  type MethodName,
+  type Params,
+  type Result,
+} from './api';
+import { decodeFrame, type LiveFrame } from './frames';
+import { describeZodError } from './schemas';
+
+/** A message channel carrying JSON text envelopes and binary live frames. */
+export interface Transport {
+  send(data: string | ArrayBuffer): void;
+  /** Called for every message; `ArrayBuffer` for binary ones. */
+  onMessage(handler: (data: string | ArrayBuffer) => void): void;
+  onClose(handler: (reason: string) => void): void;
+  close(): void;
+}
+
+interface Pending {
+  method: MethodName;
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+}
+
+export class RpcClient {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly eventHandlers = new Map<string, Set<(data: unknown) => void>>();
+  private readonly frameHandlers = new Set<(frame: LiveFrame) => void>();
+  private closedReason: string | null = null;
+
+  constructor(private readonly transport: Transport) {
+    transport.onMessage((data) => this.receive(data));
+    transport.onClose((reason) => {
+      this.closedReason = reason || 'connection closed';
+      for (const p of this.pending.values()) p.reject(new Error(`${p.method}: ${this.closedReason}`));
+      this.pending.clear();
+      for (const h of this.eventHandlers.get('close') ?? []) h(this.closedReason);
+    });
+  }
+
+  call<M extends MethodName>(method: M, params: Params<M>): Promise<Result<M>> {
+    if (this.closedReason) return Promise.reject(new Error(`${method}: ${this.closedReason}`));
+    const id = this.nextId++;
+    const message: CallMessage = { t: 'call', id, method, params };
+    return new Promise<Result<M>>((resolve, reject) => {
+      this.pending.set(id, { method, resolve: resolve as (v: unknown) => void, reject });
+      this.transport.send(JSON.stringify(message));
+    });
+  }
+
+  on<E extends EventName>(name: E, handler: (data: EventData<E>) => void): () => void {
+    let set = this.eventHandlers.get(name);
+    if (!set) this.eventHandlers.set(name, (set = new Set()));
+    const h = handler as (data: unknown) => void;
+    set.add(h);
+    return () => set.delete(h);
+  }
+
+  onClose(handler: (reason: string) => void): void {
+    let set = this.eventHandlers.get('close');
+    if (!set) this.eventHandlers.set('close', (set = new Set()));
+    set.add(handler as (data: unknown) => void);
+  }
+
+  onFrame(handler: (frame: LiveFrame) => void): () => void {
+    this.frameHandlers.add(handler);
+    return () => this.frameHandlers.delete(handler);
+  }
+
+  close(): void {
+    this.transport.close();
+  }
+
+  private receive(data: string | ArrayBuffer): void {
+    if (typeof data !== 'string') {
+      let frame: LiveFrame;
+      try {
+        frame = decodeFrame(data);
+      } catch (error) {
+        this.emitLocal('notice', { ts: Date.now(), level: 'error', message: (error as Error).message });
+        return;
+      }
+      for (const h of this.frameHandlers) h(frame);
+      return;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(data);
+    } catch {
+      this.emitLocal('notice', { ts: Date.now(), level: 'error', message: 'engine sent a message that is not JSON' });
+      return;
+    }
+    const envelope = ServerMessage.safeParse(parsed);
+    if (!envelope.success) {
+      this.emitLocal('notice', { ts: Date.now(), level: 'error', message: `engine message: ${describeZodError(envelope.error)}` });
+      return;
+    }
+    const msg = envelope.data;
+    if (msg.t === 'event') {
+      const schema = Events[msg.name as EventName];
+      if (!schema) return; // an event from a newer engine: ignore it rather than fail
+      const ev = schema.safeParse(msg.data);
+      if (!ev.success) {
+        this.emitLocal('notice', { ts: Date.now(), level: 'error', message: `event ${msg.name}: ${describeZodError(ev.error)}` });
+        return;
+      }
+      this.emitLocal(msg.name, ev.data);
+      return;
+    }
+    const p = this.pending.get(msg.id);
+    if (!p) return;
+    this.pending.delete(msg.id);
+    if (!msg.ok) {
+      p.reject(new Error(msg.error));
+      return;
+    }
+    const result = Methods[p.method].result.safeParse(msg.value);
+    if (result.success) p.resolve(result.data);
+    else p.reject(new Error(`${p.method} result: ${describeZodError(result.error)}`));
+  }
+
+  private emitLocal(name: string, data: unknown): void {
+    for (const h of this.eventHandlers.get(name) ?? []) h(data);
+  }
+}
