@@ -7,7 +7,14 @@ import { SourceConfig, WorkspaceConfig } from './schemas';
 
 export const PROTOCOL_VERSION = 1;
 
-export const SourceState = z.enum(['starting', 'connected', 'reconnecting', 'disconnected', 'error', 'stopped']);
+export const SourceState = z.enum([
+  'starting',
+  'connected',
+  'reconnecting',
+  'disconnected',
+  'error',
+  'stopped',
+]);
 export type SourceState = z.infer<typeof SourceState>;
 
 export const SourceStatus = z.object({
@@ -80,7 +87,12 @@ export const SeriesRequest = z.object({
 export const SeriesResult = z.object({
   bucketMs: z.number(),
   channels: z.array(
-    z.object({ id: z.number().int(), t: z.array(z.number()), min: z.array(z.number()), max: z.array(z.number()) }),
+    z.object({
+      id: z.number().int(),
+      t: z.array(z.number()),
+      min: z.array(z.number()),
+      max: z.array(z.number()),
+    }),
   ),
 });
 export type SeriesResult = z.infer<typeof SeriesResult>;
@@ -127,7 +139,10 @@ export const Methods = {
   unsubscribeLive: { params: Empty, result: Ok },
   series: { params: SeriesRequest, result: SeriesResult },
   query: {
-    params: z.object({ sql: z.string().min(1).max(100_000), maxRows: z.number().int().min(1).max(100_000).default(1_000) }),
+    params: z.object({
+      sql: z.string().min(1).max(100_000),
+      maxRows: z.number().int().min(1).max(100_000).default(1_000),
+    }),
     result: QueryResult,
   },
   setSourceEnabled: { params: z.object({ id: z.string(), enabled: z.boolean() }), result: Ok },

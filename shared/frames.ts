@@ -39,7 +39,8 @@ export function encodeFrame(frame: LiveFrame): ArrayBuffer {
   let offset = HEADER_BYTES;
   for (const c of frame.channels) {
     const n = c.t.length;
-    if (c.min.length !== n || c.max.length !== n) throw new Error(`frame channel ${c.id}: t, min and max differ in length`);
+    if (c.min.length !== n || c.max.length !== n)
+      throw new Error(`frame channel ${c.id}: t, min and max differ in length`);
     view.setUint32(offset, c.id, true);
     view.setUint32(offset + 4, n, true);
     offset += CHANNEL_HEADER_BYTES;
@@ -53,7 +54,8 @@ export function encodeFrame(frame: LiveFrame): ArrayBuffer {
 
 /** Validates the layout and returns views into `buffer`; throws with the offset of what is wrong. */
 export function decodeFrame(buffer: ArrayBuffer): LiveFrame {
-  if (buffer.byteLength < HEADER_BYTES) throw new Error(`live frame: ${buffer.byteLength} bytes is shorter than the header`);
+  if (buffer.byteLength < HEADER_BYTES)
+    throw new Error(`live frame: ${buffer.byteLength} bytes is shorter than the header`);
   const view = new DataView(buffer);
   if (view.getUint32(0, true) !== FRAME_MAGIC) throw new Error('live frame: bad magic at offset 0');
   const version = view.getUint16(4, true);
@@ -64,11 +66,13 @@ export function decodeFrame(buffer: ArrayBuffer): LiveFrame {
   const channels: ChannelPoints[] = [];
   let offset = HEADER_BYTES;
   for (let i = 0; i < count; i++) {
-    if (offset + CHANNEL_HEADER_BYTES > buffer.byteLength) throw new Error(`live frame: channel ${i} header past the end at offset ${offset}`);
+    if (offset + CHANNEL_HEADER_BYTES > buffer.byteLength)
+      throw new Error(`live frame: channel ${i} header past the end at offset ${offset}`);
     const id = view.getUint32(offset, true);
     const n = view.getUint32(offset + 4, true);
     offset += CHANNEL_HEADER_BYTES;
-    if (offset + n * 24 > buffer.byteLength) throw new Error(`live frame: channel ${id} claims ${n} points past the end at offset ${offset}`);
+    if (offset + n * 24 > buffer.byteLength)
+      throw new Error(`live frame: channel ${id} claims ${n} points past the end at offset ${offset}`);
     channels.push({
       id,
       t: new Float64Array(buffer, offset, n),
@@ -77,6 +81,7 @@ export function decodeFrame(buffer: ArrayBuffer): LiveFrame {
     });
     offset += n * 24;
   }
-  if (offset !== buffer.byteLength) throw new Error(`live frame: ${buffer.byteLength - offset} trailing bytes at offset ${offset}`);
+  if (offset !== buffer.byteLength)
+    throw new Error(`live frame: ${buffer.byteLength - offset} trailing bytes at offset ${offset}`);
   return { reset: (flags & FLAG_RESET) !== 0, bucketMs, channels };
 }

@@ -2,7 +2,7 @@
 // `Transport` (a MessagePort in Electron, a WebSocket in the browser host and the CLI), validates
 // every result and event against shared/api.ts, and never logs payloads.
 import {
-  CallMessage,
+  type CallMessage,
   Events,
   Methods,
   ServerMessage,
@@ -96,12 +96,20 @@ export class RpcClient {
     try {
       parsed = JSON.parse(data);
     } catch {
-      this.emitLocal('notice', { ts: Date.now(), level: 'error', message: 'engine sent a message that is not JSON' });
+      this.emitLocal('notice', {
+        ts: Date.now(),
+        level: 'error',
+        message: 'engine sent a message that is not JSON',
+      });
       return;
     }
     const envelope = ServerMessage.safeParse(parsed);
     if (!envelope.success) {
-      this.emitLocal('notice', { ts: Date.now(), level: 'error', message: `engine message: ${describeZodError(envelope.error)}` });
+      this.emitLocal('notice', {
+        ts: Date.now(),
+        level: 'error',
+        message: `engine message: ${describeZodError(envelope.error)}`,
+      });
       return;
     }
     const msg = envelope.data;
@@ -110,7 +118,11 @@ export class RpcClient {
       if (!schema) return; // an event from a newer engine: ignore it rather than fail
       const ev = schema.safeParse(msg.data);
       if (!ev.success) {
-        this.emitLocal('notice', { ts: Date.now(), level: 'error', message: `event ${msg.name}: ${describeZodError(ev.error)}` });
+        this.emitLocal('notice', {
+          ts: Date.now(),
+          level: 'error',
+          message: `event ${msg.name}: ${describeZodError(ev.error)}`,
+        });
         return;
       }
       this.emitLocal(msg.name, ev.data);

@@ -29,7 +29,9 @@ const sourceCommon = {
 };
 
 export const SourceConfig = z.discriminatedUnion('kind', [
-  z.object({ ...sourceCommon, kind: z.literal('sim'), options: SimOptions.default(SimOptions.parse({})) }).strict(),
+  z
+    .object({ ...sourceCommon, kind: z.literal('sim'), options: SimOptions.default(SimOptions.parse({})) })
+    .strict(),
 ]);
 export type SourceConfig = z.infer<typeof SourceConfig>;
 export type SourceKind = SourceConfig['kind'];
@@ -67,7 +69,10 @@ export type Layout = z.infer<typeof Layout>;
 export const Retention = z
   .object({
     /** Drop samples, records and quarantine older than this; 0 keeps everything. */
-    maxAgeHours: z.number().min(0).default(24 * 7),
+    maxAgeHours: z
+      .number()
+      .min(0)
+      .default(24 * 7),
     /** Keep the database under this size by dropping the oldest data; 0 means no limit. */
     maxBytes: z
       .number()
@@ -104,7 +109,12 @@ export const WorkspaceConfig = z
   .superRefine((ws, ctx) => {
     const seen = new Set<string>();
     ws.sources.forEach((s, i) => {
-      if (seen.has(s.id)) ctx.addIssue({ code: 'custom', path: ['sources', i, 'id'], message: `duplicate source id "${s.id}"` });
+      if (seen.has(s.id))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sources', i, 'id'],
+          message: `duplicate source id "${s.id}"`,
+        });
       seen.add(s.id);
     });
   });

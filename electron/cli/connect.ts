@@ -12,12 +12,19 @@ export function connectWebSocket(url: string): Promise<RpcClient> {
     const transport: Transport = {
       send: (data) => socket.send(data),
       onMessage: (handler) =>
-        socket.on('message', (data, isBinary) => handler(isBinary ? (data as ArrayBuffer) : (data as Buffer | ArrayBuffer).toString())),
-      onClose: (handler) => socket.on('close', (_code, reason) => handler(reason.toString() || 'engine connection closed')),
+        socket.on('message', (data, isBinary) =>
+          handler(isBinary ? (data as ArrayBuffer) : (data as Buffer | ArrayBuffer).toString()),
+        ),
+      onClose: (handler) =>
+        socket.on('close', (_code, reason) => handler(reason.toString() || 'engine connection closed')),
       close: () => socket.close(),
     };
     socket.once('open', () => resolve(new RpcClient(transport)));
-    socket.once('error', (error) => reject(new Error(`cannot reach the engine at ${url.replace(/token=[^&]+/, 'token=…')}: ${error.message}`)));
+    socket.once('error', (error) =>
+      reject(
+        new Error(`cannot reach the engine at ${url.replace(/token=[^&]+/, 'token=…')}: ${error.message}`),
+      ),
+    );
   });
 }
 

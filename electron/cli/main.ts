@@ -45,7 +45,9 @@ default workspace (a demo rig) in the user's data folder.`,
         const child = spawn(binary, args, { stdio: 'inherit' });
         return await new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 0)));
       }
-      process.stderr.write(`opsdeck: no desktop window here (${why}); serving the console in the browser instead.\n`);
+      process.stderr.write(
+        `opsdeck: no desktop window here (${why}); serving the console in the browser instead.\n`,
+      );
       return commands['serve']!.run(values, []);
     },
   },
@@ -68,7 +70,9 @@ one). --host binds another interface; the token is required there too. Stop with
       });
       process.stdout.write(`OpsDeck console: ${host.server.url}\nworkspace: ${host.engine.dir}\n`);
       if (values['host'] && values['host'] !== '127.0.0.1' && values['host'] !== 'localhost') {
-        process.stderr.write(`opsdeck: listening on ${String(values['host'])}: anyone who can reach it and has the token can use this console.\n`);
+        process.stderr.write(
+          `opsdeck: listening on ${String(values['host'])}: anyone who can reach it and has the token can use this console.\n`,
+        );
       }
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
@@ -92,12 +96,25 @@ views samples_v and records_v join in channel and source names.`,
       const [dir, sql] = positionals;
       if (!dir || !sql) throw new UsageError('query needs a workspace folder and an SQL statement');
       const format = String(values['format'] ?? 'table');
-      if (!['table', 'csv', 'json'].includes(format)) throw new UsageError(`--format must be table, csv or json, not "${format}"`);
-      const maxRows = values['max-rows'] !== undefined ? parsePositiveInt(String(values['max-rows']), '--max-rows') : 10_000;
+      if (!['table', 'csv', 'json'].includes(format))
+        throw new UsageError(`--format must be table, csv or json, not "${format}"`);
+      const maxRows =
+        values['max-rows'] !== undefined
+          ? parsePositiveInt(String(values['max-rows']), '--max-rows')
+          : 10_000;
       const access = await openWorkspaceFolder(dir);
       try {
-        const result = access.via === 'engine' ? await access.client.call('query', { sql, maxRows }) : await access.engine.query(sql, maxRows);
-        process.stdout.write((format === 'csv' ? formatCsv(result) : format === 'json' ? formatJson(result) : formatTable(result)) + '\n');
+        const result =
+          access.via === 'engine'
+            ? await access.client.call('query', { sql, maxRows })
+            : await access.engine.query(sql, maxRows);
+        process.stdout.write(
+          (format === 'csv'
+            ? formatCsv(result)
+            : format === 'json'
+              ? formatJson(result)
+              : formatTable(result)) + '\n',
+        );
         if (result.truncated) process.stderr.write(`opsdeck: stopped at ${maxRows} rows (--max-rows)\n`);
       } finally {
         await access.close();
@@ -126,14 +143,22 @@ Progress goes to stderr.`,
       const from = parseTime(requireOption(values, 'from'), now, '--from');
       const to = parseTime(String(values['to'] ?? 'now'), now, '--to');
       const format = requireOption(values, 'format');
-      if (format !== 'csv' && format !== 'parquet') throw new UsageError(`--format must be csv or parquet, not "${format}"`);
+      if (format !== 'csv' && format !== 'parquet')
+        throw new UsageError(`--format must be csv or parquet, not "${format}"`);
       const out = path.resolve(requireOption(values, 'out'));
-      const channels = values['channels'] ? String(values['channels']).split(',').map((c) => c.trim()).filter(Boolean) : undefined;
+      const channels = values['channels']
+        ? String(values['channels'])
+            .split(',')
+            .map((c) => c.trim())
+            .filter(Boolean)
+        : undefined;
       const request = { from, to, format, path: out, channels } as const;
       const showProgress = (p: Pick<JobProgress, 'done' | 'total' | 'ratePerSecond' | 'etaSeconds'>) => {
         const pct = p.total ? ((100 * p.done) / p.total).toFixed(0) : '?';
         const eta = p.etaSeconds !== null ? `${p.etaSeconds.toFixed(0)} s left` : '';
-        process.stderr.write(`\rexport: ${p.done}/${p.total ?? '?'} rows (${pct}%) ${Math.round(p.ratePerSecond)} rows/s ${eta}   `);
+        process.stderr.write(
+          `\rexport: ${p.done}/${p.total ?? '?'} rows (${pct}%) ${Math.round(p.ratePerSecond)} rows/s ${eta}   `,
+        );
       };
       const access = await openWorkspaceFolder(dir);
       try {
@@ -157,7 +182,8 @@ Progress goes to stderr.`,
 
 async function openWorkspaceFolder(dir: string) {
   const absolute = path.resolve(dir);
-  if (!fs.existsSync(path.join(absolute, 'opsdeck.json'))) throw new Error(`${absolute} is not an OpsDeck workspace (no opsdeck.json)`);
+  if (!fs.existsSync(path.join(absolute, 'opsdeck.json')))
+    throw new Error(`${absolute} is not an OpsDeck workspace (no opsdeck.json)`);
   const access = await openWorkspace(absolute);
   process.stderr.write(
     access.via === 'engine'
@@ -175,13 +201,15 @@ function requireOption(values: Record<string, unknown>, name: string): string {
 
 function parsePort(text: string): number {
   const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0–65535, not "${text}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`--port must be 0–65535, not "${text}"`);
   return port;
 }
 
 function parsePositiveInt(text: string, name: string): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} must be a whole number above 0, not "${text}"`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new UsageError(`${name} must be a whole number above 0, not "${text}"`);
   return n;
 }
 
@@ -189,12 +217,15 @@ export function parseTime(text: string, now: number, name: string): number {
   if (text === 'now') return now;
   const relative = /^-(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(text);
   if (relative) {
-    const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[relative[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
+    const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[
+      relative[2] as 'ms' | 's' | 'm' | 'h' | 'd'
+    ];
     return now - Number(relative[1]) * unit;
   }
   if (/^\d{10,16}$/.test(text)) return Number(text);
   const parsed = Date.parse(text);
-  if (Number.isNaN(parsed)) throw new UsageError(`${name}: "${text}" is not a time (use ISO 8601, epoch ms, "now" or "-15m")`);
+  if (Number.isNaN(parsed))
+    throw new UsageError(`${name}: "${text}" is not a time (use ISO 8601, epoch ms, "now" or "-15m")`);
   return parsed;
 }
 
@@ -212,10 +243,14 @@ export function electronBinary(): string | null {
 }
 
 /** Why no desktop window can open here, or null when one can. */
-export function desktopUnavailable(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string | null {
+export function desktopUnavailable(
+  env: NodeJS.ProcessEnv = process.env,
+  platform = process.platform,
+): string | null {
   if (env['OPSDECK_NO_DESKTOP']) return 'OPSDECK_NO_DESKTOP is set';
   if (!electronBinary()) return 'the Electron binary is not installed';
-  if (platform === 'linux' && !env['DISPLAY'] && !env['WAYLAND_DISPLAY']) return 'no DISPLAY or WAYLAND_DISPLAY';
+  if (platform === 'linux' && !env['DISPLAY'] && !env['WAYLAND_DISPLAY'])
+    return 'no DISPLAY or WAYLAND_DISPLAY';
   return null;
 }
 
@@ -255,7 +290,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     return await command.run(values as Record<string, string | boolean | undefined>, positionals);
   } catch (error) {
-    const usage = error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    const usage =
+      error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
     process.stderr.write(`opsdeck ${name}: ${(error as Error).message}\n`);
     if (usage) process.stderr.write(`\n${command.usage}\n`);
     return usage ? 2 : 1;

@@ -42,10 +42,19 @@ class RateMeter {
   private lastAt = 0;
   rate = 0;
   update(count: number, at: number): void {
-    if (this.lastAt > 0 && at > this.lastAt) this.rate = ((count - this.lastCount) * 1000) / (at - this.lastAt);
+    if (this.lastAt > 0 && at > this.lastAt)
+      this.rate = ((count - this.lastCount) * 1000) / (at - this.lastAt);
     this.lastCount = count;
     this.lastAt = at;
   }
+}
+
+/** What the status shows of a source: a configured one, or an ingest feed (imports, benchmarks). */
+interface SourceIdentity {
+  id: string;
+  kind: string;
+  name: string;
+  enabled: boolean;
 }
 
 class RunningSource {
@@ -59,7 +68,7 @@ class RunningSource {
   readonly messageRate = new RateMeter();
   readonly sampleRate = new RateMeter();
   instance?: Source;
-  constructor(public config: SourceConfig) {}
+  constructor(public config: SourceIdentity) {}
 
   status(): SourceStatus {
     return {
@@ -112,18 +121,21 @@ export class Engine {
   static async open(dir: string, options: EngineOptions = {}): Promise<Engine> {
     const readOnly = options.readOnly ?? false;
     const absolute = path.resolve(dir);
-    const config = readOnly || options.create === false ? readWorkspaceConfig(absolute) : ensureWorkspace(absolute);
-    let engine: Engine | undefined;
+    const config =
+      readOnly || options.create === false ? readWorkspaceConfig(absolute) : ensureWorkspace(absolute);
+    const early: { engine?: Engine } = {}; // the store reports notices before the engine exists
     const store = await Store.open(path.join(absolute, DATA_FILE), {
       settings: config.store,
       readOnly,
       flushIntervalMs: options.flushIntervalMs,
-      onNotice: (n) => engine?.notice(n.level, n.message),
+      onNotice: (n) => early.engine?.notice(n.level, n.message),
     });
-    engine = new Engine(absolute, config, store, options);
+    const engine = (early.engine = new Engine(absolute, config, store, options));
     if (!readOnly) {
       engine.live.start();
-      engine.timers.push(setInterval(() => void engine.runRetention(), options.retentionIntervalMs ?? 60_000));
+      engine.timers.push(
+        setInterval(() => void engine.runRetention(), options.retentionIntervalMs ?? 60_000),
+      );
       void engine.runRetention();
     }
     engine.timers.push(setInterval(() => void engine.refreshStats(), 1_000));
@@ -148,7 +160,8 @@ export class Engine {
   }
 
   private async startSource(running: RunningSource): Promise<void> {
-    const config = running.config;
+    const config = this.config.sources.find((s) => s.id === running.config.id);
+    if (!config) return; // an ingest feed: nothing to start
     const factory = sourceFactories[config.kind];
     const parsed = factory.options.safeParse(config.options);
     if (!parsed.success) {
@@ -170,6 +183,22 @@ export class Engine {
     running.lastError = message;
     running.lastErrorAt = this.now();
     this.notice('error', `source ${running.config.id}: ${message}`);
+  }
+
+  /**
+   * A context for feeding data in from outside a configured source (imports, benchmarks): the same
+   * path as a source's, calibration and bus included. Counts show under `id` in the status.
+   */
+  ingestContext(id: string, kind: string): SourceContext {
+    let running = this.sources.get(id);
+    if (!running) {
+      running = new RunningSource({ id, kind, name: id, enabled: true });
+      this.sources.set(id, running);
+    }
+    this.store.sourceId(id, kind);
+    running.state = 'connected';
+    running.instance = { start: async () => undefined, stop: async () => undefined };
+    return this.contextFor(running);
   }
 
   private contextFor(running: RunningSource): SourceContext {
@@ -219,10 +248,14 @@ export class Engine {
 
   async setSourceEnabled(id: string, enabled: boolean): Promise<void> {
     const running = this.sources.get(id);
-    if (!running) throw new Error(`no source with id "${id}"`);
+    const configured = this.config.sources.find((s) => s.id === id);
+    if (!running || !configured) throw new Error(`no configured source with id "${id}"`);
     if (running.config.enabled === enabled) return;
     running.config = { ...running.config, enabled };
-    this.saveConfig({ ...this.config, sources: this.config.sources.map((s) => (s.id === id ? running.config : s)) });
+    this.saveConfig({
+      ...this.config,
+      sources: this.config.sources.map((s) => (s.id === id ? { ...configured, enabled } : s)),
+    });
     if (enabled) await this.startSource(running);
     else await this.stopSource(running);
   }
@@ -282,7 +315,10 @@ export class Engine {
     return this.live.subscribe(spec, sink);
   }
 
-  async export(request: ExportRequest, onProgress?: (p: ExportProgress) => void): Promise<{ path: string; rows: number }> {
+  async export(
+    request: ExportRequest,
+    onProgress?: (p: ExportProgress) => void,
+  ): Promise<{ path: string; rows: number }> {
     await this.store.flush();
     const rows = await exportData(this.store, request, onProgress);
     if (!this.readOnly) await this.store.saveNotice('info', `exported ${rows} rows to ${request.path}`);

@@ -14,11 +14,16 @@ export const LOCK_FILE = 'opsdeck.lock';
 const MIGRATIONS: Record<number, (raw: Record<string, unknown>) => Record<string, unknown>> = {};
 
 export function migrate(raw: unknown, file: string): unknown {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error(`${file}: expected a JSON object`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new Error(`${file}: expected a JSON object`);
   let doc = raw as Record<string, unknown>;
   let version = doc['version'];
-  if (typeof version !== 'number' || !Number.isInteger(version)) throw new Error(`${file}: version: expected a whole number, got ${JSON.stringify(version)}`);
-  if (version > WORKSPACE_VERSION) throw new Error(`${file}: version ${version} was written by a newer OpsDeck (this one reads up to ${WORKSPACE_VERSION})`);
+  if (typeof version !== 'number' || !Number.isInteger(version))
+    throw new Error(`${file}: version: expected a whole number, got ${JSON.stringify(version)}`);
+  if (version > WORKSPACE_VERSION)
+    throw new Error(
+      `${file}: version ${version} was written by a newer OpsDeck (this one reads up to ${WORKSPACE_VERSION})`,
+    );
   while (version < WORKSPACE_VERSION) {
     const step = MIGRATIONS[version];
     if (!step) throw new Error(`${file}: version ${version} is too old to migrate`);
@@ -43,8 +48,20 @@ export function defaultWorkspace(): WorkspaceConfig {
       {
         name: 'Demo rig',
         panels: [
-          { kind: 'plot', id: 'climate', title: 'Temperature and humidity', channels: ['demo/temperature', 'demo/humidity'], windowMs: 120_000 },
-          { kind: 'plot', id: 'vibration', title: 'Vibration', channels: ['demo/vibration'], windowMs: 10_000 },
+          {
+            kind: 'plot',
+            id: 'climate',
+            title: 'Temperature and humidity',
+            channels: ['demo/temperature', 'demo/humidity'],
+            windowMs: 120_000,
+          },
+          {
+            kind: 'plot',
+            id: 'vibration',
+            title: 'Vibration',
+            channels: ['demo/vibration'],
+            windowMs: 10_000,
+          },
         ],
       },
     ],
@@ -57,13 +74,16 @@ export function readWorkspaceConfig(dir: string): WorkspaceConfig {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (error) {
-    throw new Error(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new Error(
+      `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      { cause: error },
+    );
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw new Error(`${file}: not valid JSON (${(error as Error).message})`);
+    throw new Error(`${file}: not valid JSON (${(error as Error).message})`, { cause: error });
   }
   const parsed = WorkspaceConfig.safeParse(migrate(raw, file));
   if (!parsed.success) throw new Error(`${file}: ${describeZodError(parsed.error)}`);
@@ -136,8 +156,14 @@ export class WorkspaceLock {
   static acquire(dir: string, info: Omit<LockInfo, 'pid' | 'host' | 'startedAt'>): WorkspaceLock {
     const file = path.join(dir, LOCK_FILE);
     const owner = readLiveLock(dir);
-    if (owner && owner.pid !== process.pid) throw new Error(`workspace ${dir} is open in another OpsDeck engine (pid ${owner.pid}, ${owner.url})`);
-    const full: LockInfo = { pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString(), ...info };
+    if (owner && owner.pid !== process.pid)
+      throw new Error(`workspace ${dir} is open in another OpsDeck engine (pid ${owner.pid}, ${owner.url})`);
+    const full: LockInfo = {
+      pid: process.pid,
+      host: os.hostname(),
+      startedAt: new Date().toISOString(),
+      ...info,
+    };
     fs.writeFileSync(file, JSON.stringify(full, null, 2), { mode: 0o600 });
     fs.chmodSync(file, 0o600);
     return new WorkspaceLock(file);

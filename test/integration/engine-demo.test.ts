@@ -22,7 +22,12 @@ describe('engine on the demo rig', () => {
       return Number(r.rows[0]![0]) >= 1500;
     });
     const channels = await engine.channels();
-    expect(channels.map((c) => c.name).sort()).toEqual(['demo/door', 'demo/humidity', 'demo/temperature', 'demo/vibration']);
+    expect(channels.map((c) => c.name).sort()).toEqual([
+      'demo/door',
+      'demo/humidity',
+      'demo/temperature',
+      'demo/vibration',
+    ]);
     expect(channels.find((c) => c.name === 'demo/temperature')!.unit).toBe('°C');
 
     // Vibration at 500 Hz: consecutive timestamps 2 ms apart.
@@ -32,7 +37,9 @@ describe('engine on the demo rig', () => {
     expect(gaps.rows.map((r) => Number(r[0]))).toEqual([2000]);
 
     // Temperature values are the deterministic function of (seed, index, time).
-    const temps = await engine.query(`SELECT value FROM samples_v WHERE channel = 'demo/temperature' ORDER BY ts LIMIT 3`);
+    const temps = await engine.query(
+      `SELECT value FROM samples_v WHERE channel = 'demo/temperature' ORDER BY ts LIMIT 3`,
+    );
     expect(temps.rows.map((r) => r[0])).toEqual([0, 1, 2].map((i) => demoTemperature(1, i, i)));
 
     await waitFor('log records stored', async () => {

@@ -11,10 +11,16 @@ export interface EngineHost {
   close(): Promise<void>;
 }
 
-export async function startEngineHost(dir: string, serveOptions: ServeOptions, engineOptions: EngineOptions = {}): Promise<EngineHost> {
+export async function startEngineHost(
+  dir: string,
+  serveOptions: ServeOptions,
+  engineOptions: EngineOptions = {},
+): Promise<EngineHost> {
   const owner = readLiveLock(dir);
   if (owner && owner.pid !== process.pid) {
-    throw new Error(`workspace ${dir} is already open in another OpsDeck engine (pid ${owner.pid}); its console: ${owner.url.replace(/^ws/, 'http').replace('/api?', '/?')}`);
+    throw new Error(
+      `workspace ${dir} is already open in another OpsDeck engine (pid ${owner.pid}); its console: ${owner.url.replace(/^ws/, 'http').replace('/api?', '/?')}`,
+    );
   }
   const engine = await Engine.open(dir, engineOptions);
   let server: RunningServer;

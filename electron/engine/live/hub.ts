@@ -97,20 +97,32 @@ export class LiveHub implements BusConsumer {
     for (const id of sub.spec.channels) {
       const ring = this.rings[id];
       if (!ring || ring.written === 0) {
-        if (reset) channels.push({ id, t: new Float64Array(0), min: new Float64Array(0), max: new Float64Array(0) });
+        if (reset)
+          channels.push({ id, t: new Float64Array(0), min: new Float64Array(0), max: new Float64Array(0) });
         continue;
       }
       let cursor = sub.cursors.get(id);
       if (!reset && cursor && cursor.seenWritten === ring.written) continue;
       if (reset || !cursor) {
         const end = ring.latest();
-        cursor = { fromTime: Math.floor((end - sub.spec.windowMs) / sub.bucketMs) * sub.bucketMs, seenWritten: 0 };
+        cursor = {
+          fromTime: Math.floor((end - sub.spec.windowMs) / sub.bucketMs) * sub.bucketMs,
+          seenWritten: 0,
+        };
       }
       const out: Buckets = { t: [], min: [], max: [] };
       const count = decimateMinMax(ring, ring.seqAtOrAfter(cursor.fromTime), ring.written, sub.bucketMs, out);
-      channels.push({ id, t: Float64Array.from(out.t), min: Float64Array.from(out.min), max: Float64Array.from(out.max) });
+      channels.push({
+        id,
+        t: Float64Array.from(out.t),
+        min: Float64Array.from(out.min),
+        max: Float64Array.from(out.max),
+      });
       // The last bucket may still fill: start there next time.
-      nextCursors.push([id, { fromTime: count > 0 ? out.t[count - 1]! : cursor.fromTime, seenWritten: ring.written }]);
+      nextCursors.push([
+        id,
+        { fromTime: count > 0 ? out.t[count - 1]! : cursor.fromTime, seenWritten: ring.written },
+      ]);
     }
     if (channels.length === 0) return;
     if (!sub.sink.send(encodeFrame({ reset, bucketMs: sub.bucketMs, channels }))) return;

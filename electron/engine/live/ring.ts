@@ -72,7 +72,13 @@ export interface Buckets {
  * Min/max per bucket of the samples with sequence numbers [fromSeq, toSeq), buckets aligned to
  * multiples of `bucketMs` (so successive calls line up). Appends to `out`; returns the count.
  */
-export function decimateMinMax(ring: RingBuffer, fromSeq: number, toSeq: number, bucketMs: number, out: Buckets): number {
+export function decimateMinMax(
+  ring: RingBuffer,
+  fromSeq: number,
+  toSeq: number,
+  bucketMs: number,
+  out: Buckets,
+): number {
   const mask = ring.t.length - 1;
   const { t, v } = ring;
   let count = 0;

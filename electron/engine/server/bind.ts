@@ -20,10 +20,17 @@ type Handler = (params: never) => Promise<unknown> | unknown;
 
 export function bindConnection(engine: Engine, transport: ServerTransport): () => void {
   let unsubscribeLive: (() => void) | null = null;
-  const emit = <E extends EventName>(name: E, data: EventData<E>) => transport.send(JSON.stringify({ t: 'event', name, data }));
+  const emit = <E extends EventName>(name: E, data: EventData<E>) =>
+    transport.send(JSON.stringify({ t: 'event', name, data }));
 
   const handlers: { [M in MethodName]: Handler } = {
-    hello: () => ({ dir: engine.dir, name: engine.config.name, readOnly: engine.readOnly, engineVersion: '0.1.0', protocol: 1 }),
+    hello: () => ({
+      dir: engine.dir,
+      name: engine.config.name,
+      readOnly: engine.readOnly,
+      engineVersion: '0.1.0',
+      protocol: 1,
+    }),
     status: () => engine.status(),
     channels: () => engine.channels(),
     workspace: () => engine.config,
@@ -43,7 +50,8 @@ export function bindConnection(engine: Engine, transport: ServerTransport): () =
       unsubscribeLive = null;
       return { ok: true };
     },
-    series: (p: { channels: number[]; from: number; to: number; maxPoints: number }) => engine.series(p.channels, p.from, p.to, p.maxPoints),
+    series: (p: { channels: number[]; from: number; to: number; maxPoints: number }) =>
+      engine.series(p.channels, p.from, p.to, p.maxPoints),
     query: (p: { sql: string; maxRows: number }) => engine.query(p.sql, p.maxRows),
     setSourceEnabled: async (p: { id: string; enabled: boolean }) => {
       await engine.setSourceEnabled(p.id, p.enabled);
@@ -74,7 +82,8 @@ export function bindConnection(engine: Engine, transport: ServerTransport): () =
     const call = CallMessage.safeParse(raw);
     if (!call.success) {
       const id = (raw as { id?: unknown })?.id;
-      if (typeof id === 'number') reply(id, { ok: false, error: `bad call: ${describeZodError(call.error)}` });
+      if (typeof id === 'number')
+        reply(id, { ok: false, error: `bad call: ${describeZodError(call.error)}` });
       return;
     }
     const { id, method } = call.data;

@@ -82,7 +82,8 @@ export async function serve(engine: Engine, options: ServeOptions = {}): Promise
   const token = options.token ?? crypto.randomBytes(24).toString('base64url');
   const staticDir = options.staticDir ? path.resolve(options.staticDir) : undefined;
   let port = 0;
-  const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${host}:${port}`]);
+  const allowedHosts = () =>
+    new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${host}:${port}`]);
   const allowedOrigins = () => new Set([...allowedHosts()].map((h) => `http://${h}`));
 
   const server = http.createServer((req, res) => {

@@ -11,9 +11,11 @@ export interface PortLike {
 }
 
 function payload(event: unknown): string | ArrayBuffer | null {
-  const value = typeof event === 'string' || event instanceof ArrayBuffer ? event : (event as { data?: unknown })?.data;
+  const value =
+    typeof event === 'string' || event instanceof ArrayBuffer ? event : (event as { data?: unknown })?.data;
   if (typeof value === 'string' || value instanceof ArrayBuffer) return value;
-  if (ArrayBuffer.isView(value)) return value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength) as ArrayBuffer;
+  if (ArrayBuffer.isView(value))
+    return value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength) as ArrayBuffer;
   return null;
 }
 

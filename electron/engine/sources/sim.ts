@@ -24,7 +24,10 @@ export function seededRandom(seed: number): () => number {
 
 /** Deterministic hash noise in [-1, 1) for (seed, stream, index): random access, no state. */
 function noise(seed: number, stream: number, index: number): number {
-  let h = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(stream + 1, 0xc2b2ae35) ^ Math.imul(index, 0x27d4eb2f);
+  let h =
+    Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^
+    Math.imul(stream + 1, 0xc2b2ae35) ^
+    Math.imul(index, 0x27d4eb2f);
   h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
   h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
   h ^= h >>> 16;
@@ -47,7 +50,11 @@ const LOG_LINES = [
   'gateway: heartbeat ok',
   'scheduler: cycle complete',
 ];
-const ERROR_LINES = ['pump: overcurrent on motor 2', 'gateway: CRC error from node 7', 'controller: watchdog reset'];
+const ERROR_LINES = [
+  'pump: overcurrent on motor 2',
+  'gateway: CRC error from node 7',
+  'controller: watchdog reset',
+];
 
 interface Stream {
   hz: number;
@@ -80,7 +87,11 @@ export class DemoRig {
   }
 
   /** Produces every sample and record due up to `untilMs`. */
-  generate(untilMs: number, ids: { temperature: number; humidity: number; vibration: number; door: number }, source: string) {
+  generate(
+    untilMs: number,
+    ids: { temperature: number; humidity: number; vibration: number; door: number },
+    source: string,
+  ) {
     const samples = new SampleBatchBuilder(4096);
     const records: RecordRow[] = [];
     const m = this.rateMultiplier;
@@ -102,7 +113,10 @@ export class DemoRig {
       const i = vib.next;
       const ts = at(vib, i);
       const burst = (ts - this.startMs) % 20_000 < 1_500 ? 2.5 : 1;
-      const g = burst * (0.6 * Math.sin(2 * Math.PI * 50 * (i / 500)) + 0.25 * Math.sin(2 * Math.PI * 120 * (i / 500))) + 0.08 * noise(this.seed, 3, i);
+      const g =
+        burst *
+          (0.6 * Math.sin(2 * Math.PI * 50 * (i / 500)) + 0.25 * Math.sin(2 * Math.PI * 120 * (i / 500))) +
+        0.08 * noise(this.seed, 3, i);
       samples.push(ts, ids.vibration, g);
     }
     while (this.nextDoorAt <= untilMs) {
@@ -123,7 +137,9 @@ export class DemoRig {
       const i = this.logs.next;
       const ts = at(this.logs, i);
       const isError = i % 60 === 59;
-      const pick = Math.floor(((noise(this.seed, 4, i) + 1) / 2) * (isError ? ERROR_LINES.length : LOG_LINES.length));
+      const pick = Math.floor(
+        ((noise(this.seed, 4, i) + 1) / 2) * (isError ? ERROR_LINES.length : LOG_LINES.length),
+      );
       records.push({
         ts,
         rx: ts,

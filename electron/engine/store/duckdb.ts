@@ -17,7 +17,11 @@ export interface OpenOptions {
   externalAccess?: boolean;
 }
 
-export async function openDuckDB(path: string, settings: StoreSettings, options: OpenOptions = {}): Promise<DuckDBInstance> {
+export async function openDuckDB(
+  path: string,
+  settings: StoreSettings,
+  options: OpenOptions = {},
+): Promise<DuckDBInstance> {
   const config: Record<string, string> = {
     memory_limit: `${settings.memoryLimitMb}MB`,
     threads: String(duckdbThreads(settings)),

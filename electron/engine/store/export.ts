@@ -22,20 +22,29 @@ function csvField(value: unknown): string {
   return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
-export async function exportData(store: Store, request: ExportRequest, onProgress?: (p: ExportProgress) => void): Promise<number> {
-  if (!(request.to > request.from)) throw new Error(`export: --to (${new Date(request.to).toISOString()}) must be after --from`);
+export async function exportData(
+  store: Store,
+  request: ExportRequest,
+  onProgress?: (p: ExportProgress) => void,
+): Promise<number> {
+  if (!(request.to > request.from))
+    throw new Error(`export: --to (${new Date(request.to).toISOString()}) must be after --from`);
   const target = path.resolve(request.path);
-  if (!fs.existsSync(path.dirname(target))) throw new Error(`export: folder ${path.dirname(target)} does not exist`);
+  if (!fs.existsSync(path.dirname(target)))
+    throw new Error(`export: folder ${path.dirname(target)} does not exist`);
   const fromUs = Math.round(request.from * 1000);
   const toUs = Math.round(request.to * 1000);
-  const channelFilter = request.channels?.length ? `AND c.name IN (${request.channels.map(sqlString).join(', ')})` : '';
+  const channelFilter = request.channels?.length
+    ? `AND c.name IN (${request.channels.map(sqlString).join(', ')})`
+    : '';
   const where = `FROM samples s JOIN channels c ON c.id = s.channel_id
     WHERE s.ts >= make_timestamp(${fromUs}::BIGINT) AND s.ts < make_timestamp(${toUs}::BIGINT) ${channelFilter}`;
 
   if (request.channels?.length) {
     const known = new Set((await store.channelRows()).map((c) => c.name));
     const unknown = request.channels.filter((c) => !known.has(c));
-    if (unknown.length) throw new Error(`export: no channel named ${unknown.map((c) => `"${c}"`).join(', ')}`);
+    if (unknown.length)
+      throw new Error(`export: no channel named ${unknown.map((c) => `"${c}"`).join(', ')}`);
   }
 
   const counted = await store.query(`SELECT count(*) ${where}`, 1);
@@ -45,7 +54,13 @@ export async function exportData(store: Store, request: ExportRequest, onProgres
   const report = (finished: boolean) => {
     const seconds = (performance.now() - started) / 1000;
     const rate = seconds > 0 ? done / seconds : 0;
-    onProgress?.({ done, total, ratePerSecond: rate, etaSeconds: rate > 0 ? (total - done) / rate : null, finished });
+    onProgress?.({
+      done,
+      total,
+      ratePerSecond: rate,
+      etaSeconds: rate > 0 ? (total - done) / rate : null,
+      finished,
+    });
   };
 
   if (request.format === 'csv') {
@@ -53,24 +68,32 @@ export async function exportData(store: Store, request: ExportRequest, onProgres
       `SELECT strftime(s.ts, '%Y-%m-%dT%H:%M:%S.%fZ') AS ts, c.name AS channel, c.unit, s.value ${where} ORDER BY s.ts, c.name`,
     );
     const out = fs.createWriteStream(target);
-    const write = (text: string) => new Promise<void>((resolve, reject) => (out.write(text) ? resolve() : out.once('drain', resolve).once('error', reject)));
+    const write = (text: string) =>
+      new Promise<void>((resolve, reject) =>
+        out.write(text) ? resolve() : out.once('drain', resolve).once('error', reject),
+      );
     await write('ts,channel,unit,value\n');
     for (let chunk = await stream.next(); chunk && chunk.rowCount > 0; chunk = await stream.next()) {
       const [ts, channel, unit, value] = chunk.getColumns() as [string[], string[], string[], number[]];
       let text = '';
-      for (let i = 0; i < chunk.rowCount; i++) text += `${ts[i]},${csvField(channel[i])},${csvField(unit[i])},${value[i]}\n`;
+      for (let i = 0; i < chunk.rowCount; i++)
+        text += `${ts[i]},${csvField(channel[i])},${csvField(unit[i])},${value[i]}\n`;
       await write(text);
       done += chunk.rowCount;
       report(false);
     }
-    await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      out.end((error?: Error | null) => (error ? reject(error) : resolve())),
+    );
   } else {
     const sink = await openDuckDB(':memory:', { memoryLimitMb: 512, threads: 1 }, { externalAccess: true });
     const conn = await sink.connect();
     try {
       await conn.run('CREATE TABLE export(ts TIMESTAMP, channel VARCHAR, unit VARCHAR, value DOUBLE)');
       const appender = await conn.createAppender('export');
-      const stream = await store.stream(`SELECT s.ts, c.name AS channel, c.unit, s.value ${where} ORDER BY s.ts, c.name`);
+      const stream = await store.stream(
+        `SELECT s.ts, c.name AS channel, c.unit, s.value ${where} ORDER BY s.ts, c.name`,
+      );
       for (let chunk = await stream.next(); chunk && chunk.rowCount > 0; chunk = await stream.next()) {
         appender.appendDataChunk(chunk);
         done += chunk.rowCount;

@@ -28,7 +28,12 @@ import { SCHEMA_SQL } from './schema';
 import { toJsonSafe } from './values';
 
 const CHUNK_ROWS = 2048; // DuckDB's vector size: one full data chunk per append
-const USER_SQL_ALLOWED = new Set<number>([StatementType.SELECT, StatementType.EXPLAIN, StatementType.PRAGMA, StatementType.CALL]);
+const USER_SQL_ALLOWED = new Set<number>([
+  StatementType.SELECT,
+  StatementType.EXPLAIN,
+  StatementType.PRAGMA,
+  StatementType.CALL,
+]);
 
 export interface StoreNotice {
   level: 'info' | 'warn' | 'error';
@@ -75,7 +80,13 @@ class SampleAppender {
     const columns = [this.ts, this.channel, this.value];
     for (let c = 0; c < 3; c++) {
       const column = columns[c]!;
-      bindings.copy_data_to_vector(bindings.data_chunk_get_vector(chunk.chunk, c), 0, column.buffer, column.byteOffset, rows * column.BYTES_PER_ELEMENT);
+      bindings.copy_data_to_vector(
+        bindings.data_chunk_get_vector(chunk.chunk, c),
+        0,
+        column.buffer,
+        column.byteOffset,
+        rows * column.BYTES_PER_ELEMENT,
+      );
     }
     this.appender.appendDataChunk(chunk);
   }
@@ -125,7 +136,13 @@ class RowAppender {
       if (this.timestampColumns.includes(c)) {
         const micros = new BigInt64Array(n);
         writeMicros(micros, Float64Array.from(this.columns[c] as number[]), 0, n);
-        bindings.copy_data_to_vector(bindings.data_chunk_get_vector(chunk.chunk, c), 0, micros.buffer, 0, micros.byteLength);
+        bindings.copy_data_to_vector(
+          bindings.data_chunk_get_vector(chunk.chunk, c),
+          0,
+          micros.buffer,
+          0,
+          micros.byteLength,
+        );
       } else {
         chunk.setColumnValues(c, this.columns[c] as never[]);
       }
@@ -167,7 +184,15 @@ export class Store {
     const instance = await openDuckDB(path, options.settings, { readOnly });
     const writer = await instance.connect();
     if (!readOnly) await writer.run(SCHEMA_SQL);
-    const store = new Store(path, readOnly, instance, writer, await instance.connect(), await instance.connect(), options);
+    const store = new Store(
+      path,
+      readOnly,
+      instance,
+      writer,
+      await instance.connect(),
+      await instance.connect(),
+      options,
+    );
     await store.loadDictionaries();
     if (!readOnly) {
       store.samples = new SampleAppender(await writer.createAppender('samples'));
@@ -187,11 +212,17 @@ export class Store {
     this.storedSamples = s!;
     this.storedRecords = r!;
     this.storedQuarantine = q!;
-    for (const [id, key] of (await this.reader.runAndReadAll('SELECT id, key FROM sources')).getRows() as [number, string][]) {
+    for (const [id, key] of (await this.reader.runAndReadAll('SELECT id, key FROM sources')).getRows() as [
+      number,
+      string,
+    ][]) {
       this.sourceIds.set(key, id);
       this.nextSourceId = Math.max(this.nextSourceId, id + 1);
     }
-    for (const [id, name] of (await this.reader.runAndReadAll('SELECT id, name FROM channels')).getRows() as [number, string][]) {
+    for (const [id, name] of (await this.reader.runAndReadAll('SELECT id, name FROM channels')).getRows() as [
+      number,
+      string,
+    ][]) {
       this.channelIds.set(name, id);
       this.nextChannelId = Math.max(this.nextChannelId, id + 1);
     }
@@ -215,7 +246,10 @@ export class Store {
       id = this.nextChannelId++;
       this.channelIds.set(name, id);
       const sourceId = this.sourceId(sourceKey, 'unknown');
-      this.ddl(`INSERT INTO channels VALUES (${id}, ${sourceId}, $1, $2) ON CONFLICT DO NOTHING`, [name, unit]);
+      this.ddl(`INSERT INTO channels VALUES (${id}, ${sourceId}, $1, $2) ON CONFLICT DO NOTHING`, [
+        name,
+        unit,
+      ]);
     }
     return id;
   }
@@ -228,7 +262,12 @@ export class Store {
     const reader = await this.reader.runAndReadAll(
       'SELECT c.id, c.name, s.key, c.unit FROM channels c JOIN sources s ON s.id = c.source_id ORDER BY c.name',
     );
-    return (reader.getRows() as [number, string, string, string][]).map(([id, name, source, unit]) => ({ id, name, source, unit }));
+    return (reader.getRows() as [number, string, string, string][]).map(([id, name, source, unit]) => ({
+      id,
+      name,
+      source,
+      unit,
+    }));
   }
 
   private ddl(sql: string, values: string[]): void {
@@ -247,14 +286,27 @@ export class Store {
   appendRecords(rows: readonly RecordRow[]): void {
     this.assertWritable();
     for (const r of rows) {
-      this.records!.add([r.ts, r.rx, this.sourceId(r.source, 'unknown'), r.severity, r.message, r.fields ? JSON.stringify(r.fields) : null]);
+      this.records!.add([
+        r.ts,
+        r.rx,
+        this.sourceId(r.source, 'unknown'),
+        r.severity,
+        r.message,
+        r.fields ? JSON.stringify(r.fields) : null,
+      ]);
     }
     this.storedRecords += rows.length;
   }
 
   appendQuarantine(entry: QuarantineEntry): void {
     this.assertWritable();
-    this.quarantineRows!.add([entry.rx, this.sourceId(entry.source, 'unknown'), entry.reason, entry.where, new DuckDBBlobValue(entry.raw)]);
+    this.quarantineRows!.add([
+      entry.rx,
+      this.sourceId(entry.source, 'unknown'),
+      entry.reason,
+      entry.where,
+      new DuckDBBlobValue(entry.raw),
+    ]);
     this.storedQuarantine++;
   }
 
@@ -295,7 +347,10 @@ export class Store {
       const reader = await prepared.streamAndReadUntil(maxRows + 1);
       const names = reader.columnNames();
       const types = reader.columnTypes().map((t) => t.toString());
-      const rows = reader.getRows().slice(0, maxRows).map((row) => row.map(toJsonSafe));
+      const rows = reader
+        .getRows()
+        .slice(0, maxRows)
+        .map((row) => row.map(toJsonSafe));
       result = {
         columns: names.map((name, c) => ({ name, type: types[c]! })),
         rows,
@@ -307,7 +362,12 @@ export class Store {
   }
 
   /** Min/max per bucket for each channel over [from, to), at most `maxPoints` buckets. */
-  async series(channels: readonly number[], from: number, to: number, maxPoints: number): Promise<SeriesResult> {
+  async series(
+    channels: readonly number[],
+    from: number,
+    to: number,
+    maxPoints: number,
+  ): Promise<SeriesResult> {
     if (!(to > from)) throw new Error(`series: "to" (${to}) must be after "from" (${from})`);
     const bucketUs = Math.max(1, Math.ceil(((to - from) * 1000) / maxPoints));
     const fromUs = Math.round(from * 1000);
@@ -356,7 +416,11 @@ export class Store {
     if (retention.maxAgeHours > 0) {
       const cutoff = now - retention.maxAgeHours * 3_600_000;
       const n = await this.deleteBefore(cutoff);
-      if (n > 0) this.notice('warn', `retention: dropped ${n} rows older than ${retention.maxAgeHours} h (before ${new Date(cutoff).toISOString()})`);
+      if (n > 0)
+        this.notice(
+          'warn',
+          `retention: dropped ${n} rows older than ${retention.maxAgeHours} h (before ${new Date(cutoff).toISOString()})`,
+        );
       dropped += n;
     }
     if (retention.maxBytes > 0) {
@@ -364,7 +428,9 @@ export class Store {
       if (bytes > retention.maxBytes && this.storedSamples > 0) {
         // Drop the oldest share of samples that brings the file back under 90% of the limit.
         const share = Math.min(1, 1 - (retention.maxBytes * 0.9) / bytes);
-        const reader = await this.writer.runAndReadAll(`SELECT epoch_us(quantile_disc(ts, ${share}))::DOUBLE / 1000 FROM samples`);
+        const reader = await this.writer.runAndReadAll(
+          `SELECT epoch_us(quantile_disc(ts, ${share}))::DOUBLE / 1000 FROM samples`,
+        );
         const cutoff = reader.getRows()[0]?.[0] as number | null;
         if (cutoff !== null && cutoff !== undefined) {
           const n = await this.deleteBefore(cutoff);
@@ -389,7 +455,9 @@ export class Store {
       ['records', 'ts'],
       ['quarantine', 'rx'],
     ] as const) {
-      const result = await this.writer.run(`DELETE FROM ${table} WHERE ${column} < make_timestamp(${us}::BIGINT)`);
+      const result = await this.writer.run(
+        `DELETE FROM ${table} WHERE ${column} < make_timestamp(${us}::BIGINT)`,
+      );
       const n = Number(result.rowsChanged);
       total += n;
       if (table === 'samples') this.storedSamples -= n;

@@ -3,8 +3,10 @@
 import { DuckDBBlobValue, DuckDBTimestampValue } from '@duckdb/node-api';
 
 export function toJsonSafe(value: unknown): unknown {
-  if (value === null || typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean') return value;
-  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+  if (value === null || typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean')
+    return value;
+  if (typeof value === 'bigint')
+    return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
   if (value instanceof DuckDBTimestampValue) return new Date(Number(value.micros / 1000n)).toISOString();
   if (value instanceof DuckDBBlobValue) return Buffer.from(value.bytes).toString('hex');
   return String(value);

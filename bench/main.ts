@@ -1,0 +1,262 @@
+// Benchmarks: figures and ratios against baselines measured in the same run, one per line as
+// `name: value unit`. Never pass/fail. Usage (after `npm run build`):
+//   node out/main/bench.js                     ingest, decimation, startup
+//   node out/main/bench.js ingest|decimation|startup
+//   node out/main/bench.js soak [--minutes 10] demo rig at 100× for N minutes, RSS every minute
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DuckDBDataChunk, DOUBLE, TIMESTAMP, UINTEGER } from '@duckdb/node-api';
+import bindings from '@duckdb/node-bindings';
+import type { SampleBatch } from '../electron/engine/batch';
+import { Engine } from '../electron/engine/engine';
+import { decimateMinMax, RingBuffer, type Buckets } from '../electron/engine/live/ring';
+import { LiveHub } from '../electron/engine/live/hub';
+import { openDuckDB, writeMicros } from '../electron/engine/store/duckdb';
+import { SCHEMA_SQL } from '../electron/engine/store/schema';
+import { StoreSettings } from '../shared/schemas';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../..');
+
+function figure(name: string, value: number, unit: string): void {
+  const shown = Math.abs(value) >= 100 ? Math.round(value).toString() : value.toPrecision(3);
+  process.stdout.write(`${name}: ${shown} ${unit}\n`);
+}
+
+function tempWorkspace(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'opsdeck-bench-'));
+}
+
+const CHANNELS = 8;
+const BATCH = 8192;
+
+/** Pre-built batches: `total` samples over CHANNELS channels, 1 kHz each, like a busy rig. */
+function makeBatches(total: number, firstChannelId: number): SampleBatch[] {
+  const batches: SampleBatch[] = [];
+  const start = Date.now() - 3_600_000;
+  for (let done = 0; done < total; done += BATCH) {
+    const n = Math.min(BATCH, total - done);
+    const ts = new Float64Array(n);
+    const channel = new Uint32Array(n);
+    const value = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const k = done + i;
+      ts[i] = start + Math.floor(k / CHANNELS);
+      channel[i] = firstChannelId + (k % CHANNELS);
+      value[i] = Math.sin(k / 100) * 10 + (k % 7);
+    }
+    batches.push({ n, ts, channel, value });
+  }
+  return batches;
+}
+
+/** Raw DuckDB Appender: the same rows as pre-built data chunks into the same schema, no engine. */
+async function rawAppenderRate(batches: SampleBatch[]): Promise<number> {
+  const dir = tempWorkspace();
+  try {
+    const instance = await openDuckDB(path.join(dir, 'raw.duckdb'), StoreSettings.parse({}));
+    const conn = await instance.connect();
+    await conn.run(SCHEMA_SQL);
+    const appender = await conn.createAppender('samples');
+    // Build every chunk before the clock starts: the baseline measures DuckDB alone.
+    const chunks: DuckDBDataChunk[] = [];
+    for (const b of batches) {
+      for (let off = 0; off < b.n; off += 2048) {
+        const k = Math.min(2048, b.n - off);
+        const chunk = DuckDBDataChunk.create([TIMESTAMP, UINTEGER, DOUBLE], k);
+        const micros = new BigInt64Array(k);
+        writeMicros(micros, b.ts, off, k);
+        const cols = [micros, b.channel.subarray(off, off + k), b.value.subarray(off, off + k)];
+        cols.forEach((col, c) =>
+          bindings.copy_data_to_vector(bindings.data_chunk_get_vector(chunk.chunk, c), 0, col.buffer as ArrayBuffer, col.byteOffset, k * col.BYTES_PER_ELEMENT),
+        );
+        chunks.push(chunk);
+      }
+    }
+    const rows = batches.reduce((s, b) => s + b.n, 0);
+    const started = performance.now();
+    for (const chunk of chunks) appender.appendDataChunk(chunk);
+    appender.flushSync();
+    const seconds = (performance.now() - started) / 1000;
+    appender.closeSync();
+    conn.closeSync();
+    instance.closeSync();
+    return rows / seconds;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The engine path: ingest context → calibration → bus → store (DuckDB appender) and live rings. */
+async function engineIngestRate(batchesFor: (firstId: number) => SampleBatch[]): Promise<number> {
+  const dir = tempWorkspace();
+  try {
+    const engine = await Engine.open(dir, { startSources: false, retentionIntervalMs: 3_600_000 });
+    const ctx = engine.ingestContext('bench', 'bench');
+    const firstId = ctx.channel('ch0');
+    for (let c = 1; c < CHANNELS; c++) ctx.channel(`ch${c}`);
+    const batches = batchesFor(firstId);
+    const rows = batches.reduce((s, b) => s + b.n, 0);
+    await engine.store.flush();
+    const started = performance.now();
+    for (const b of batches) await ctx.emitSamples(b);
+    await engine.store.flush();
+    const seconds = (performance.now() - started) / 1000;
+    const stored = await engine.query('SELECT count(*) FROM samples');
+    if (Number(stored.rows[0]![0]) !== rows) throw new Error(`engine stored ${String(stored.rows[0]![0])} of ${rows} rows`);
+    await engine.close();
+    return rows / seconds;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function benchIngest(): Promise<void> {
+  const total = 4_000_000;
+  // Warm both paths once (JIT, DuckDB allocations), then measure each twice, alternating, and keep the best.
+  await rawAppenderRate(makeBatches(200_000, 1));
+  await engineIngestRate((id) => makeBatches(200_000, id));
+  let raw = 0;
+  let engine = 0;
+  for (let round = 0; round < 2; round++) {
+    raw = Math.max(raw, await rawAppenderRate(makeBatches(total, 1)));
+    engine = Math.max(engine, await engineIngestRate((id) => makeBatches(total, id)));
+  }
+  figure('ingest.engine', engine, 'samples/s');
+  figure('ingest.baseline.raw_appender', raw, 'samples/s');
+  figure('ingest.ratio', engine / raw, '(target ≥ 0.6)');
+}
+
+function benchDecimation(): void {
+  const points = 1_000_000;
+  const ring = new RingBuffer(1 << 20);
+  const start = Date.now();
+  for (let i = 0; i < points; i++) ring.push(start + i * 0.06, Math.sin(i / 50)); // 1M points over 60 s
+  const columns = 1000;
+  const bucketMs = 60_000 / columns;
+  const runs = 50;
+  let count = 0;
+  const started = performance.now();
+  for (let r = 0; r < runs; r++) {
+    const out: Buckets = { t: [], min: [], max: [] };
+    count = decimateMinMax(ring, ring.seqAtOrAfter(start), ring.written, bucketMs, out);
+  }
+  const perFrame = (performance.now() - started) / runs;
+  figure('decimation.full_window_1M_points', perFrame, 'ms/frame');
+  figure('decimation.buckets', count, 'buckets');
+
+  // Steady state: a subscriber's frames at 30/s while 50,000 samples/s arrive; cost per frame.
+  const hub = new LiveHub(1 << 20, 30);
+  const t0 = Date.now();
+  const feed = (fromIndex: number, n: number) => {
+    const ts = new Float64Array(n);
+    const value = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      ts[i] = t0 + (fromIndex + i) * 0.02;
+      value[i] = Math.sin((fromIndex + i) / 30);
+    }
+    hub.onSamples({ n, ts, channel: new Uint32Array(n), value });
+  };
+  feed(0, 1_000_000);
+  let bytes = 0;
+  hub.subscribe({ channels: [0], windowMs: 60_000, columns }, { send: (f) => ((bytes += f.byteLength), true) });
+  const frames = 300;
+  let spent = 0;
+  for (let f = 0; f < frames; f++) {
+    feed(1_000_000 + f * 1667, 1667);
+    const s = performance.now();
+    hub.tick();
+    spent += performance.now() - s;
+  }
+  figure('live.frame_cost_at_50k_samples_per_s', spent / frames, 'ms/frame');
+  figure('live.bytes_per_frame', bytes / (frames + 1), 'bytes');
+}
+
+async function benchStartup(): Promise<void> {
+  const chromium = '/usr/bin/chromium';
+  if (!fs.existsSync(chromium)) {
+    process.stdout.write('startup.first_frame: skipped (no /usr/bin/chromium)\n');
+    return;
+  }
+  const { chromium: playwright } = await import('playwright-core');
+  const dir = tempWorkspace();
+  const started = performance.now();
+  const child = spawn(process.execPath, [path.join(root, 'bin/opsdeck.mjs'), 'serve', '--workspace', dir, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let text = '';
+      child.stdout.on('data', (d: Buffer) => {
+        text += d.toString();
+        const m = /OpsDeck console: (\S+)/.exec(text);
+        if (m) resolve(m[1]!);
+      });
+      child.once('exit', (code) => reject(new Error(`opsdeck serve exited with ${code}`)));
+    });
+    const served = performance.now();
+    const browser = await playwright.launch({
+      executablePath: chromium,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const page = await browser.newPage();
+      await page.goto(url);
+      await page.waitForFunction(() => Array.from(document.querySelectorAll('[data-points]')).some((e) => Number(e.getAttribute('data-points')) > 0), undefined, { timeout: 60_000 });
+      const plotted = performance.now();
+      figure('startup.serve_ready', served - started, 'ms');
+      figure('startup.first_frame', plotted - started, 'ms (command to first plotted frame, browser launch included)');
+    } finally {
+      await browser.close();
+    }
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function benchSoak(minutes: number): Promise<void> {
+  const dir = tempWorkspace();
+  fs.writeFileSync(
+    path.join(dir, 'opsdeck.json'),
+    JSON.stringify({ version: 1, sources: [{ id: 'demo', kind: 'sim', name: 'Demo rig ×100', options: { seed: 1, rateMultiplier: 100 } }] }),
+  );
+  const engine = await Engine.open(dir);
+  // A live subscriber as the console would have, so ring buffers and frames are part of the figure.
+  const channels = (await engine.channels()).map((c) => c.id);
+  engine.subscribeLive({ channels, windowMs: 60_000, columns: 1200 }, { send: () => true });
+  const rss = () => process.memoryUsage().rss / 1024 ** 2;
+  let first = 0;
+  try {
+    for (let minute = 1; minute <= minutes; minute++) {
+      await new Promise((r) => setTimeout(r, 60_000));
+      const now = rss();
+      if (minute === 1) first = now;
+      const s = engine.status();
+      figure(`soak.minute_${minute}.rss`, now, 'MiB');
+      figure(`soak.minute_${minute}.samples_per_s`, s.samplesPerSecond, 'samples/s');
+      figure(`soak.minute_${minute}.stored_samples`, s.storedSamples, 'rows');
+    }
+    figure('soak.rss_growth_after_minute_1', (rss() - first) / first, '(target ≤ 0.10)');
+  } finally {
+    await engine.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const [which = 'all', ...rest] = process.argv.slice(2);
+  const minutesFlag = rest.indexOf('--minutes');
+  const minutes = minutesFlag >= 0 ? Number(rest[minutesFlag + 1]) : 10;
+  if (which === 'ingest' || which === 'all') await benchIngest();
+  if (which === 'decimation' || which === 'all') benchDecimation();
+  if (which === 'startup' || which === 'all') await benchStartup();
+  if (which === 'soak') await benchSoak(minutes);
+}
+
+main().catch((error: Error) => {
+  process.stderr.write(`bench: ${error.stack ?? error.message}\n`);
+  process.exit(1);
+});
