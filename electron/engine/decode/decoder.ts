@@ -1,0 +1,98 @@
+// Decoders turn one frame (an MQTT payload, a serial line, a log line) into samples and records.
+// They are pure functions of their input: no I/O, no clock (receive time comes in the frame), so
+// they are easy to test and to fuzz.
+//
+// Invariants:
+// - `decode` either reports success having written at least one sample or record, or reports a
+//   reason and writes nothing: a frame is never half-decoded.
+// - `detect` looks only at the bytes and answers a confidence in [0, 1]; 0 means "cannot be mine".
+// - Channel paths are relative to the frame's key (topic, stream); the pipeline prefixes them.
+import type { Severity } from '../batch';
+
+export interface Frame {
+  /** Receive time, epoch ms. Used as event time when the payload carries none (or an implausible one). */
+  rx: number;
+  /** Where the frame came from: an MQTT topic, a serial port, a file. */
+  key: string;
+  bytes: Uint8Array;
+}
+
+export interface DecodeOutput {
+  sample(path: string, value: number, ts: number): void;
+  record(severity: Severity, message: string, fields: Record<string, unknown> | null, ts: number): void;
+}
+
+export type DecodeResult = { ok: true } | { ok: false; reason: string };
+
+export interface Decoder {
+  readonly name: string;
+  detect(bytes: Uint8Array): number;
+  /** `memo` is private to this decoder and this frame key (e.g. a CSV header seen earlier). */
+  decode(frame: Frame, out: DecodeOutput, memo: Record<string, unknown>): DecodeResult;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Strict UTF-8: invalid sequences are an error, never replaced silently. */
+export function decodeUtf8(bytes: Uint8Array): string | null {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
+/** A strict number: optional sign, digits, fraction, exponent; no hex, no empty string, finite. */
+const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+export function parseNumber(text: string): number | null {
+  const t = text.trim();
+  if (!NUMBER.test(t)) return null;
+  const n = Number(t);
+  return Number.isFinite(n) ? n : null;
+}
+
+const YEAR_2000 = 946_684_800_000;
+/** Event times more than this far ahead of receive time are not believed. */
+const FUTURE_SLACK_MS = 86_400_000;
+
+/**
+ * A payload timestamp as epoch ms, or null if it is not one or not plausible. Numbers are told
+ * apart by magnitude (seconds, ms, µs, ns); strings are ISO 8601 or a number. Anything before 2000
+ * or more than a day after receive time is implausible: a board without a clock that says 1970
+ * must not bury its data in the past.
+ */
+export function plausibleTimestamp(value: unknown, rx: number): number | null {
+  let ms: number;
+  if (typeof value === 'number' || (typeof value === 'string' && parseNumber(value) !== null)) {
+    const n = typeof value === 'number' ? value : Number(value);
+    if (!Number.isFinite(n) || n <= 0) return null;
+    if (n < 1e11) ms = n * 1000;
+    else if (n < 1e14) ms = n;
+    else if (n < 1e17) ms = n / 1000;
+    else ms = n / 1e6;
+  } else if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/.test(value)) {
+    ms = Date.parse(value.includes('T') ? value : value.replace(' ', 'T'));
+  } else {
+    return null;
+  }
+  if (!Number.isFinite(ms) || ms < YEAR_2000 || ms > rx + FUTURE_SLACK_MS) return null;
+  return ms;
+}
+
+/** Escapes the characters that structure a channel path, so `{"a.b":1}` and `{"a":{"b":1}}` differ. */
+export function escapeKey(key: string): string {
+  return key.replace(/[\\./[\]]/g, (c) => `\\${c}`);
+}
+
+const SEVERITY_WORDS: [RegExp, Severity][] = [
+  [/\b(crit(ical)?|fatal|emerg(ency)?|panic|alert)\b/i, 'critical'],
+  [/\b(err(or)?|fail(ed|ure)?|exception)\b/i, 'error'],
+  [/\b(warn(ing)?)\b/i, 'warning'],
+  [/\b(notice)\b/i, 'notice'],
+  [/\b(debug|trace)\b/i, 'debug'],
+];
+
+export function guessSeverity(text: string): Severity {
+  for (const [re, severity] of SEVERITY_WORDS) if (re.test(text)) return severity;
+  return 'info';
+}

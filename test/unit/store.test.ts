@@ -1,0 +1,186 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SampleBatchBuilder } from '../../electron/engine/batch';
+import { openDuckDB } from '../../electron/engine/store/duckdb';
+import { Store, type StoreNotice } from '../../electron/engine/store/store';
+import { StoreSettings } from '../../shared/schemas';
+import { tempDir } from '../helpers/tmp';
+
+const settings = StoreSettings.parse({ memoryLimitMb: 256, threads: 1 });
+const T0 = Date.UTC(2026, 10, 25, 10, 0, 0);
+
+describe('store', () => {
+  const open: Store[] = [];
+  const dirs: (() => void)[] = [];
+  afterEach(async () => {
+    for (const s of open.splice(0)) await s.close();
+    for (const d of dirs.splice(0)) d();
+  });
+  async function fresh(notices: StoreNotice[] = []) {
+    const tmp = tempDir();
+    dirs.push(tmp.cleanup);
+    const file = path.join(tmp.dir, 'data.duckdb');
+    const store = await Store.open(file, { settings, flushIntervalMs: 60_000, onNotice: (n) => notices.push(n) });
+    open.push(store);
+    return { store, file, dir: tmp.dir };
+  }
+
+  function ramp(store: Store, channel: number, n: number, stepMs: number, t0 = T0) {
+    const b = new SampleBatchBuilder(n);
+    for (let i = 0; i < n; i++) b.push(t0 + i * stepMs, channel, i % 1000);
+    store.appendSamples(b.take());
+  }
+
+  it('appends samples in full and partial chunks and reads them back exactly', async () => {
+    const { store } = await fresh();
+    const ch = store.channelId('rig/a', 'rig', 'V');
+    const b = new SampleBatchBuilder();
+    // 5,000 rows: two full 2,048-row chunks and a partial one; sub-millisecond times survive.
+    for (let i = 0; i < 5000; i++) b.push(T0 + i * 0.25, ch, i / 3);
+    store.appendSamples(b.take());
+    await store.flush();
+    const r = await store.query(
+      `SELECT count(*)::INT, min(value), max(value), epoch_us(min(ts))::DOUBLE, epoch_us(max(ts))::DOUBLE FROM samples_v WHERE channel = 'rig/a' AND unit = 'V'`,
+      10,
+    );
+    expect(r.rows[0]).toEqual([5000, 0, 4999 / 3, T0 * 1000, (T0 + 4999 * 0.25) * 1000]);
+  });
+
+  it('stores records and quarantine byte for byte', async () => {
+    const { store } = await fresh();
+    store.appendRecords([{ ts: T0, rx: T0 + 5, source: 'rig', severity: 'error', message: 'pump: overcurrent', fields: { motor: 2 } }]);
+    const raw = new Uint8Array([0, 255, 10, 13, 0xc3]);
+    store.appendQuarantine({ rx: T0, source: 'rig', reason: 'not valid UTF-8', where: 'lab/x', raw });
+    await store.flush();
+    const rec = await store.query(`SELECT source, severity, message, fields->>'motor', epoch_ms(rx) - epoch_ms(ts) FROM records_v`, 10);
+    expect(rec.rows).toEqual([['rig', 'error', 'pump: overcurrent', '2', 5]]);
+    const q = await store.query(`SELECT reason, "where", hex(raw) FROM quarantine`, 10);
+    expect(q.rows).toEqual([['not valid UTF-8', 'lab/x', '00FF0A0DC3']]);
+  });
+
+  it('answers any range with at most maxPoints buckets, with the true min and max', async () => {
+    const { store } = await fresh();
+    const a = store.channelId('rig/a', 'rig', '');
+    const b = store.channelId('rig/b', 'rig', '');
+    ramp(store, a, 100_000, 1); // 100 s at 1 kHz, values 0..999 repeating
+    ramp(store, b, 100, 1000);
+    await store.flush();
+    const s = await store.series([a, b], T0, T0 + 100_000, 250);
+    const sa = s.channels.find((c) => c.id === a)!;
+    expect(sa.t.length).toBeLessThanOrEqual(250);
+    expect(sa.t.length).toBeGreaterThan(240);
+    expect(s.bucketMs).toBe(400);
+    expect(sa.t[0]).toBe(T0);
+    // Bucket k holds samples k*400 .. k*400+399, values i % 1000.
+    expect([sa.min[0], sa.max[0]]).toEqual([0, 399]);
+    expect([sa.min[2], sa.max[2]]).toEqual([0, 999]);
+    expect(s.channels.find((c) => c.id === b)!.t.length).toBe(100);
+    await expect(store.series([a], T0, T0, 10)).rejects.toThrow(/must be after/);
+  });
+
+  it('refuses SQL that writes, reads files, attaches or loads extensions', async () => {
+    const { store, dir } = await fresh();
+    const out = path.join(dir, 'leak.csv');
+    const refused: [string, RegExp][] = [
+      [`COPY samples TO '${out}'`, /only reads|disabled by configuration/],
+      [`SELECT * FROM read_csv('/etc/passwd')`, /file system operations are disabled/],
+      [`ATTACH '${path.join(dir, 'other.duckdb')}' AS other`, /only reads|disabled by configuration/],
+      [`INSTALL httpfs`, /only reads|disabled/],
+      [`LOAD httpfs`, /only reads|disabled/],
+      [`SET enable_external_access = true`, /only reads|locked/],
+      [`DELETE FROM samples`, /statement 1 is DELETE/],
+      [`SELECT 1; DROP TABLE samples`, /statement 2 is DROP/],
+    ];
+    for (const [sql, reason] of refused) await expect(store.query(sql, 10), sql).rejects.toThrow(reason);
+    expect(fs.existsSync(out)).toBe(false);
+    expect((await store.query('SELECT count(*) FROM samples', 1)).rows).toEqual([[0]]);
+    // Reading works, including what the tables hold and DuckDB's own catalog.
+    expect((await store.query(`SELECT 40 + 2 AS answer`, 1)).rows).toEqual([[42]]);
+    expect((await store.query(`SELECT count(*) > 0 FROM duckdb_tables()`, 1)).rows).toEqual([[true]]);
+  });
+
+  it('is sandboxed below the statement check too: DuckDB itself refuses files, ATTACH and extensions', async () => {
+    const { dir } = await fresh();
+    const instance = await openDuckDB(':memory:', settings);
+    const conn = await instance.connect();
+    try {
+      for (const sql of [
+        `COPY (SELECT 1) TO '${path.join(dir, 'x.csv')}'`,
+        `ATTACH '${path.join(dir, 'y.duckdb')}'`,
+        `SELECT * FROM read_csv('/etc/passwd')`,
+        `LOAD httpfs`,
+      ]) {
+        await expect(conn.run(sql), sql).rejects.toThrow(/disabled/);
+      }
+      await expect(conn.run(`SET enable_external_access = true`)).rejects.toThrow(/locked/);
+    } finally {
+      conn.closeSync();
+      instance.closeSync();
+    }
+  });
+
+  it('marks results truncated at maxRows', async () => {
+    const { store } = await fresh();
+    const r = await store.query('SELECT * FROM range(10)', 3);
+    expect(r.rows).toEqual([[0], [1], [2]]);
+    expect(r.truncated).toBe(true);
+  });
+
+  it('drops data past the age limit and says how much', async () => {
+    const notices: StoreNotice[] = [];
+    const { store } = await fresh(notices);
+    const ch = store.channelId('rig/a', 'rig', '');
+    const now = T0 + 10 * 3_600_000;
+    ramp(store, ch, 3600, 1000, T0); // hour 0
+    ramp(store, ch, 3600, 1000, now - 3_600_000); // the last hour
+    store.appendRecords([{ ts: T0, rx: T0, source: 'rig', severity: 'info', message: 'old', fields: null }]);
+    const dropped = await store.applyRetention({ maxAgeHours: 2, maxBytes: 0 }, now);
+    expect(dropped).toBe(3601);
+    expect(store.storedSamples).toBe(3600);
+    expect((await store.query('SELECT count(*) FROM samples', 1)).rows).toEqual([[3600]]);
+    expect(notices.map((n) => n.message)).toEqual([expect.stringMatching(/^retention: dropped 3601 rows older than 2 h/)]);
+  });
+
+  it('drops the oldest data when the database outgrows its size limit', async () => {
+    const notices: StoreNotice[] = [];
+    const { store } = await fresh(notices);
+    const ch = store.channelId('rig/a', 'rig', '');
+    const b = new SampleBatchBuilder(1 << 20);
+    for (let i = 0; i < 1_000_000; i++) b.push(T0 + i, ch, Math.sin(i) * 1e6 + i); // poorly compressible
+    store.appendSamples(b.take());
+    await store.flush();
+    const before = await store.databaseBytes();
+    const limit = Math.floor(before / 2);
+    const dropped = await store.applyRetention({ maxAgeHours: 0, maxBytes: limit }, T0 + 2_000_000);
+    expect(dropped).toBeGreaterThan(0);
+    const oldest = await store.query('SELECT epoch_ms(min(ts)) - ' + T0 + ' FROM samples', 1);
+    expect(Number(oldest.rows[0]![0])).toBeGreaterThanOrEqual(dropped); // the oldest went first
+    expect(notices.at(-1)!.message).toMatch(/over its .* MiB limit; dropped the oldest \d+ rows/);
+  });
+
+  it('opens read-only beside no writer, and refuses to write there', async () => {
+    const { store, file } = await fresh();
+    const ch = store.channelId('rig/a', 'rig', '');
+    ramp(store, ch, 10, 1);
+    await store.close();
+    open.splice(open.indexOf(store), 1);
+    const ro = await Store.open(file, { settings, readOnly: true });
+    open.push(ro);
+    expect((await ro.query('SELECT count(*) FROM samples', 1)).rows).toEqual([[10]]);
+    expect(() => ro.appendSamples({ n: 0, ts: new Float64Array(0), channel: new Uint32Array(0), value: new Float64Array(0) })).toThrow(/read-only/);
+  });
+
+  it('keeps channel ids stable across reopen', async () => {
+    const { store, file } = await fresh();
+    const a = store.channelId('rig/a', 'rig', 'V');
+    const b = store.channelId('rig/b', 'rig', 'A');
+    await store.close();
+    open.splice(open.indexOf(store), 1);
+    const again = await Store.open(file, { settings });
+    open.push(again);
+    expect(again.channelId('rig/b', 'rig', 'A')).toBe(b);
+    expect(again.channelId('rig/a', 'rig', 'V')).toBe(a);
+    expect(again.channelId('rig/c', 'rig', '')).toBe(Math.max(a, b) + 1);
+  });
+});
