@@ -9,5 +9,6 @@ export default defineConfig({
     // Integration and e2e tests start real processes and DuckDB files: keep them off each other's toes on 2 cores.
     fileParallelism: false,
     pool: 'forks',
+    reporters: ['default', './test/summary-reporter.ts'],
   },
 });

@@ -71,7 +71,13 @@ async function rawAppenderRate(batches: SampleBatch[]): Promise<number> {
         writeMicros(micros, b.ts, off, k);
         const cols = [micros, b.channel.subarray(off, off + k), b.value.subarray(off, off + k)];
         cols.forEach((col, c) =>
-          bindings.copy_data_to_vector(bindings.data_chunk_get_vector(chunk.chunk, c), 0, col.buffer as ArrayBuffer, col.byteOffset, k * col.BYTES_PER_ELEMENT),
+          bindings.copy_data_to_vector(
+            bindings.data_chunk_get_vector(chunk.chunk, c),
+            0,
+            col.buffer as ArrayBuffer,
+            col.byteOffset,
+            k * col.BYTES_PER_ELEMENT,
+          ),
         );
         chunks.push(chunk);
       }
@@ -106,7 +112,8 @@ async function engineIngestRate(batchesFor: (firstId: number) => SampleBatch[]):
     await engine.store.flush();
     const seconds = (performance.now() - started) / 1000;
     const stored = await engine.query('SELECT count(*) FROM samples');
-    if (Number(stored.rows[0]![0]) !== rows) throw new Error(`engine stored ${String(stored.rows[0]![0])} of ${rows} rows`);
+    if (Number(stored.rows[0]![0]) !== rows)
+      throw new Error(`engine stored ${String(stored.rows[0]![0])} of ${rows} rows`);
     await engine.close();
     return rows / seconds;
   } finally {
@@ -162,7 +169,10 @@ function benchDecimation(): void {
   };
   feed(0, 1_000_000);
   let bytes = 0;
-  hub.subscribe({ channels: [0], windowMs: 60_000, columns }, { send: (f) => ((bytes += f.byteLength), true) });
+  hub.subscribe(
+    { channels: [0], windowMs: 60_000, columns },
+    { send: (f) => ((bytes += f.byteLength), true) },
+  );
   const frames = 300;
   let spent = 0;
   for (let f = 0; f < frames; f++) {
@@ -184,7 +194,11 @@ async function benchStartup(): Promise<void> {
   const { chromium: playwright } = await import('playwright-core');
   const dir = tempWorkspace();
   const started = performance.now();
-  const child = spawn(process.execPath, [path.join(root, 'bin/opsdeck.mjs'), 'serve', '--workspace', dir, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [path.join(root, 'bin/opsdeck.mjs'), 'serve', '--workspace', dir, '--port', '0'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   try {
     const url = await new Promise<string>((resolve, reject) => {
       let text = '';
@@ -198,15 +212,33 @@ async function benchStartup(): Promise<void> {
     const served = performance.now();
     const browser = await playwright.launch({
       executablePath: chromium,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     try {
       const page = await browser.newPage();
       await page.goto(url);
-      await page.waitForFunction(() => Array.from(document.querySelectorAll('[data-points]')).some((e) => Number(e.getAttribute('data-points')) > 0), undefined, { timeout: 60_000 });
+      await page.waitForFunction(
+        () =>
+          Array.from(document.querySelectorAll('[data-points]')).some(
+            (e) => Number(e.getAttribute('data-points')) > 0,
+          ),
+        undefined,
+        { timeout: 60_000 },
+      );
       const plotted = performance.now();
       figure('startup.serve_ready', served - started, 'ms');
-      figure('startup.first_frame', plotted - started, 'ms (command to first plotted frame, browser launch included)');
+      figure(
+        'startup.first_frame',
+        plotted - started,
+        'ms (command to first plotted frame, browser launch included)',
+      );
     } finally {
       await browser.close();
     }
@@ -221,7 +253,12 @@ async function benchSoak(minutes: number): Promise<void> {
   const dir = tempWorkspace();
   fs.writeFileSync(
     path.join(dir, 'opsdeck.json'),
-    JSON.stringify({ version: 1, sources: [{ id: 'demo', kind: 'sim', name: 'Demo rig ×100', options: { seed: 1, rateMultiplier: 100 } }] }),
+    JSON.stringify({
+      version: 1,
+      sources: [
+        { id: 'demo', kind: 'sim', name: 'Demo rig ×100', options: { seed: 1, rateMultiplier: 100 } },
+      ],
+    }),
   );
   const engine = await Engine.open(dir);
   // A live subscriber as the console would have, so ring buffers and frames are part of the figure.

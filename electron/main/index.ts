@@ -87,6 +87,13 @@ app.on('web-contents-created', (_event, contents) => {
   contents.on('will-attach-webview', (event) => event.preventDefault());
 });
 
+// One desktop instance per user: a second launch opens another window on the same engine, which
+// owns the workspace (DuckDB allows one writing process per file).
+if (!app.requestSingleInstanceLock()) app.quit();
+app.on('second-instance', () => {
+  if (engine) void createWindow();
+});
+
 app.whenReady().then(async () => {
   session.defaultSession.setPermissionRequestHandler((_wc, permission, callback) =>
     callback(permission === 'notifications'),

@@ -65,11 +65,13 @@ describe.each(transports)('contract over %s', (_name, connect) => {
   });
 
   it('names the wrong field of an invalid call', async () => {
-    await expect(client.call('series', { channels: [1], from: 0, to: 'later' as unknown as number, maxPoints: 10 })).rejects.toThrow(
-      /^series: to: .*expected number/i,
-    );
+    await expect(
+      client.call('series', { channels: [1], from: 0, to: 'later' as unknown as number, maxPoints: 10 }),
+    ).rejects.toThrow(/^series: to: .*expected number/i);
     await expect(client.call('query', { sql: '' })).rejects.toThrow(/^query: sql: /);
-    await expect(client.call('setSourceEnabled', { id: 'nope', enabled: false })).rejects.toThrow(/no configured source with id "nope"/);
+    await expect(client.call('setSourceEnabled', { id: 'nope', enabled: false })).rejects.toThrow(
+      /no configured source with id "nope"/,
+    );
   });
 
   it('pushes status events and live frames for subscribed channels', async () => {

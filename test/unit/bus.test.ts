@@ -8,7 +8,10 @@ describe('bus', () => {
     const bus = new Bus();
     const seen: string[] = [];
     bus.add({ onSamples: (b) => void seen.push(`store:${b.n}`) });
-    bus.add({ onSamples: (b) => void seen.push(`live:${b.n}`), onRecords: (r) => void seen.push(`live-records:${r.length}`) });
+    bus.add({
+      onSamples: (b) => void seen.push(`live:${b.n}`),
+      onRecords: (r) => void seen.push(`live-records:${r.length}`),
+    });
     const b = new SampleBatchBuilder(2);
     for (let i = 0; i < 5; i++) b.push(i, 1, i * 2); // grows past its initial capacity
     expect(bus.samples(b.take())).toBeUndefined();
@@ -47,7 +50,12 @@ describe('calibration', () => {
   it('applies scale and offset per channel in place and leaves others alone', () => {
     const cal = new Calibration();
     cal.set(2, 0.1, -40);
-    const batch: SampleBatch = { n: 3, ts: new Float64Array(3), channel: Uint32Array.of(1, 2, 200), value: Float64Array.of(5, 650, 7) };
+    const batch: SampleBatch = {
+      n: 3,
+      ts: new Float64Array(3),
+      channel: Uint32Array.of(1, 2, 200),
+      value: Float64Array.of(5, 650, 7),
+    };
     cal.apply(batch);
     expect([...batch.value]).toEqual([5, 25, 7]);
   });

@@ -1,15 +1,31 @@
 import { describe, expect, it } from 'vitest';
-import { plausibleTimestamp, escapeKey, type DecodeOutput, type Frame } from '../../electron/engine/decode/decoder';
-import { csvDecoder, jsonDecoder, keyValueDecoder, numberDecoder, textDecoder } from '../../electron/engine/decode/formats';
+import {
+  plausibleTimestamp,
+  escapeKey,
+  type DecodeOutput,
+  type Frame,
+} from '../../electron/engine/decode/decoder';
+import {
+  csvDecoder,
+  jsonDecoder,
+  keyValueDecoder,
+  numberDecoder,
+  textDecoder,
+} from '../../electron/engine/decode/formats';
 import { detectDecoder, FrameDecoder } from '../../electron/engine/decode/registry';
 
 const RX = Date.UTC(2026, 10, 25, 12, 0, 0);
 const enc = (s: string) => new TextEncoder().encode(s);
-const frame = (payload: string | Uint8Array, key = 'lab/bench1'): Frame => ({ rx: RX, key, bytes: typeof payload === 'string' ? enc(payload) : payload });
+const frame = (payload: string | Uint8Array, key = 'lab/bench1'): Frame => ({
+  rx: RX,
+  key,
+  bytes: typeof payload === 'string' ? enc(payload) : payload,
+});
 
 function collect() {
   const samples: [string, number, number][] = [];
-  const records: { severity: string; message: string; fields: Record<string, unknown> | null; ts: number }[] = [];
+  const records: { severity: string; message: string; fields: Record<string, unknown> | null; ts: number }[] =
+    [];
   const out: DecodeOutput = {
     sample: (path, value, ts) => samples.push([path, value, ts]),
     record: (severity, message, fields, ts) => records.push({ severity, message, fields, ts }),
@@ -33,7 +49,11 @@ describe('number decoder', () => {
 describe('JSON decoder', () => {
   it('turns nested numbers into channels and strings/booleans into one record', () => {
     const c = collect();
-    const r = jsonDecoder.decode(frame('{"temp":21.5,"env":{"hum":40,"ok":true},"list":[1,2],"name":"rig","a.b":3,"c/d":4}'), c.out, {});
+    const r = jsonDecoder.decode(
+      frame('{"temp":21.5,"env":{"hum":40,"ok":true},"list":[1,2],"name":"rig","a.b":3,"c/d":4}'),
+      c.out,
+      {},
+    );
     expect(r).toEqual({ ok: true });
     expect(c.samples.map(([p, v]) => [p, v])).toEqual([
       ['temp', 21.5],
@@ -43,7 +63,9 @@ describe('JSON decoder', () => {
       ['a\\.b', 3],
       ['c\\/d', 4],
     ]);
-    expect(c.records).toEqual([{ severity: 'info', message: 'lab/bench1', fields: { 'env.ok': true, name: 'rig' }, ts: RX }]);
+    expect(c.records).toEqual([
+      { severity: 'info', message: 'lab/bench1', fields: { 'env.ok': true, name: 'rig' }, ts: RX },
+    ]);
   });
   it('uses a plausible payload timestamp as event time, and receive time otherwise', () => {
     const at = Date.UTC(2026, 10, 25, 11, 59, 0);
@@ -74,7 +96,9 @@ describe('JSON decoder', () => {
 describe('key=value and CSV decoders', () => {
   it('reads key=value and label:value pairs', () => {
     const c = collect();
-    expect(keyValueDecoder.decode(frame('temp=21.5 hum:40, state="door open"; rssi=-71'), c.out, {})).toEqual({ ok: true });
+    expect(keyValueDecoder.decode(frame('temp=21.5 hum:40, state="door open"; rssi=-71'), c.out, {})).toEqual(
+      { ok: true },
+    );
     expect(c.samples.map(([p, v]) => [p, v])).toEqual([
       ['temp', 21.5],
       ['hum', 40],

@@ -67,7 +67,9 @@ describe('live frames', () => {
       [9, [], [], []],
     ]);
     const bytes = encodeFrame(frame);
-    expect(() => decodeFrame(bytes.slice(0, bytes.byteLength - 16))).toThrow(/channel 3 claims 2 points past the end/);
+    expect(() => decodeFrame(bytes.slice(0, bytes.byteLength - 16))).toThrow(
+      /channel 3 claims 2 points past the end/,
+    );
     expect(() => decodeFrame(new ArrayBuffer(8))).toThrow(/shorter than the header/);
     const wrong = bytes.slice(0);
     new DataView(wrong).setUint32(0, 1, true);
@@ -90,7 +92,10 @@ describe('live hub', () => {
     const hub = new LiveHub(1 << 20);
     const frames: LiveFrame[] = [];
     feed(hub, 4, 0, 100_000, 0.1); // 10 kHz for 10 s
-    hub.subscribe({ channels: [4], windowMs: 5_000, columns: 500 }, { send: (f) => (frames.push(decodeFrame(f)), true) });
+    hub.subscribe(
+      { channels: [4], windowMs: 5_000, columns: 500 },
+      { send: (f) => (frames.push(decodeFrame(f)), true) },
+    );
     expect(frames).toHaveLength(1);
     expect(frames[0]!.reset).toBe(true);
     const first = frames[0]!.channels[0]!;
@@ -118,7 +123,10 @@ describe('live hub', () => {
     let accept = false;
     const sent: LiveFrame[] = [];
     feed(hub, 1, 0, 1000, 1);
-    hub.subscribe({ channels: [1], windowMs: 1000, columns: 100 }, { send: (f) => (accept ? (sent.push(decodeFrame(f)), true) : false) });
+    hub.subscribe(
+      { channels: [1], windowMs: 1000, columns: 100 },
+      { send: (f) => (accept ? (sent.push(decodeFrame(f)), true) : false) },
+    );
     feed(hub, 1, 1000, 1000, 1);
     hub.tick();
     expect(sent).toHaveLength(0);

@@ -21,7 +21,11 @@ describe('store', () => {
     const tmp = tempDir();
     dirs.push(tmp.cleanup);
     const file = path.join(tmp.dir, 'data.duckdb');
-    const store = await Store.open(file, { settings, flushIntervalMs: 60_000, onNotice: (n) => notices.push(n) });
+    const store = await Store.open(file, {
+      settings,
+      flushIntervalMs: 60_000,
+      onNotice: (n) => notices.push(n),
+    });
     open.push(store);
     return { store, file, dir: tmp.dir };
   }
@@ -49,11 +53,23 @@ describe('store', () => {
 
   it('stores records and quarantine byte for byte', async () => {
     const { store } = await fresh();
-    store.appendRecords([{ ts: T0, rx: T0 + 5, source: 'rig', severity: 'error', message: 'pump: overcurrent', fields: { motor: 2 } }]);
+    store.appendRecords([
+      {
+        ts: T0,
+        rx: T0 + 5,
+        source: 'rig',
+        severity: 'error',
+        message: 'pump: overcurrent',
+        fields: { motor: 2 },
+      },
+    ]);
     const raw = new Uint8Array([0, 255, 10, 13, 0xc3]);
     store.appendQuarantine({ rx: T0, source: 'rig', reason: 'not valid UTF-8', where: 'lab/x', raw });
     await store.flush();
-    const rec = await store.query(`SELECT source, severity, message, fields->>'motor', epoch_ms(rx) - epoch_ms(ts) FROM records_v`, 10);
+    const rec = await store.query(
+      `SELECT source, severity, message, fields->>'motor', epoch_ms(rx) - epoch_ms(ts) FROM records_v`,
+      10,
+    );
     expect(rec.rows).toEqual([['rig', 'error', 'pump: overcurrent', '2', 5]]);
     const q = await store.query(`SELECT reason, "where", hex(raw) FROM quarantine`, 10);
     expect(q.rows).toEqual([['not valid UTF-8', 'lab/x', '00FF0A0DC3']]);
@@ -139,7 +155,9 @@ describe('store', () => {
     expect(dropped).toBe(3601);
     expect(store.storedSamples).toBe(3600);
     expect((await store.query('SELECT count(*) FROM samples', 1)).rows).toEqual([[3600]]);
-    expect(notices.map((n) => n.message)).toEqual([expect.stringMatching(/^retention: dropped 3601 rows older than 2 h/)]);
+    expect(notices.map((n) => n.message)).toEqual([
+      expect.stringMatching(/^retention: dropped 3601 rows older than 2 h/),
+    ]);
   });
 
   it('drops the oldest data when the database outgrows its size limit', async () => {
@@ -168,7 +186,14 @@ describe('store', () => {
     const ro = await Store.open(file, { settings, readOnly: true });
     open.push(ro);
     expect((await ro.query('SELECT count(*) FROM samples', 1)).rows).toEqual([[10]]);
-    expect(() => ro.appendSamples({ n: 0, ts: new Float64Array(0), channel: new Uint32Array(0), value: new Float64Array(0) })).toThrow(/read-only/);
+    expect(() =>
+      ro.appendSamples({
+        n: 0,
+        ts: new Float64Array(0),
+        channel: new Uint32Array(0),
+        value: new Float64Array(0),
+      }),
+    ).toThrow(/read-only/);
   });
 
   it('keeps channel ids stable across reopen', async () => {

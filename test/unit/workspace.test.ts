@@ -22,26 +22,39 @@ describe('workspace file', () => {
     cleanups.push(t.cleanup);
     return t.dir;
   }
-  const write = (d: string, value: unknown) => fs.writeFileSync(path.join(d, CONFIG_FILE), typeof value === 'string' ? value : JSON.stringify(value));
+  const write = (d: string, value: unknown) =>
+    fs.writeFileSync(path.join(d, CONFIG_FILE), typeof value === 'string' ? value : JSON.stringify(value));
 
   it('creates a demo workspace that reads back identically', () => {
     const d = dir();
     const created = ensureWorkspace(path.join(d, 'new'));
     expect(created).toEqual(defaultWorkspace());
-    expect(readWorkspaceConfig(path.join(d, 'new')).sources[0]).toMatchObject({ id: 'demo', kind: 'sim', enabled: true });
+    expect(readWorkspaceConfig(path.join(d, 'new')).sources[0]).toMatchObject({
+      id: 'demo',
+      kind: 'sim',
+      enabled: true,
+    });
   });
 
   it('names the field that is wrong', () => {
     const d = dir();
     write(d, { version: 1, sources: [{ id: 'demo', kind: 'sim', name: 'x', options: { seed: 'one' } }] });
-    expect(() => readWorkspaceConfig(d)).toThrow(/opsdeck\.json: sources\.0\.options\.seed: .*expected number/i);
+    expect(() => readWorkspaceConfig(d)).toThrow(
+      /opsdeck\.json: sources\.0\.options\.seed: .*expected number/i,
+    );
     write(d, { version: 1, sources: [{ id: 'a b', kind: 'sim', name: 'x' }] });
     expect(() => readWorkspaceConfig(d)).toThrow(/sources\.0\.id: use letters, digits/);
     write(d, { version: 1, sources: [{ id: 'a', kind: 'modbus', name: 'x' }] });
     expect(() => readWorkspaceConfig(d)).toThrow(/sources\.0\.kind/);
     write(d, { version: 1, channels: [{ name: 'a/b', scale: 'x' }] });
     expect(() => readWorkspaceConfig(d)).toThrow(/channels\.0\.scale/);
-    write(d, { version: 1, sources: [{ id: 'a', kind: 'sim', name: 'x' }, { id: 'a', kind: 'sim', name: 'y' }] });
+    write(d, {
+      version: 1,
+      sources: [
+        { id: 'a', kind: 'sim', name: 'x' },
+        { id: 'a', kind: 'sim', name: 'y' },
+      ],
+    });
     expect(() => readWorkspaceConfig(d)).toThrow(/sources\.1\.id: duplicate source id "a"/);
     write(d, { version: 1, colour: 'red' });
     expect(() => readWorkspaceConfig(d)).toThrow(/colour/);
@@ -59,9 +72,13 @@ describe('workspace file', () => {
   });
 
   it('validates a source posted over the API with the field path', () => {
-    expect(() => parseOrThrow(SourceConfig, { id: 'x', kind: 'sim', name: 'n', options: { rateMultiplier: -1 } }, 'source')).toThrow(
-      /^source: options\.rateMultiplier: /,
-    );
+    expect(() =>
+      parseOrThrow(
+        SourceConfig,
+        { id: 'x', kind: 'sim', name: 'n', options: { rateMultiplier: -1 } },
+        'source',
+      ),
+    ).toThrow(/^source: options\.rateMultiplier: /);
   });
 });
 
@@ -76,7 +93,10 @@ describe('workspace lock', () => {
       lock.release();
       expect(fs.existsSync(file)).toBe(false);
       // A lock left by a process that died: not alive, so not an owner.
-      fs.writeFileSync(file, JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname(), url: 'u', token: 't', startedAt: '' }));
+      fs.writeFileSync(
+        file,
+        JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname(), url: 'u', token: 't', startedAt: '' }),
+      );
       expect(readLiveLock(t.dir)).toBeNull();
     } finally {
       t.cleanup();

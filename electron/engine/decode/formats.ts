@@ -47,7 +47,8 @@ function flatten(value: unknown, path: string, into: Flattened): void {
   } else if (Array.isArray(value)) {
     value.forEach((v, i) => flatten(v, `${path}[${i}]`, into));
   } else if (value !== null && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) flatten(v, path ? `${path}.${escapeKey(k)}` : escapeKey(k), into);
+    for (const [k, v] of Object.entries(value))
+      flatten(v, path ? `${path}.${escapeKey(k)}` : escapeKey(k), into);
   } else {
     into.others[path || 'value'] = value;
   }
@@ -79,7 +80,8 @@ export const jsonDecoder: Decoder = {
     } catch (error) {
       return { ok: false, reason: `invalid JSON: ${(error as Error).message}` };
     }
-    if (value === null || typeof value !== 'object') return { ok: false, reason: 'JSON is not an object or array' };
+    if (value === null || typeof value !== 'object')
+      return { ok: false, reason: 'JSON is not an object or array' };
     let ts = frame.rx;
     let tsField: string | undefined;
     if (!Array.isArray(value)) {
@@ -95,8 +97,10 @@ export const jsonDecoder: Decoder = {
     const flat: Flattened = { numbers: [], others: {}, leaves: 0 };
     if (Array.isArray(value)) flatten(value, '', flat);
     else for (const [k, v] of Object.entries(value)) if (k !== tsField) flatten(v, escapeKey(k), flat);
-    if (flat.leaves > MAX_JSON_LEAVES) return { ok: false, reason: `more than ${MAX_JSON_LEAVES} JSON values in one message` };
-    if (flat.numbers.length === 0 && Object.keys(flat.others).length === 0) return { ok: false, reason: 'JSON holds no values' };
+    if (flat.leaves > MAX_JSON_LEAVES)
+      return { ok: false, reason: `more than ${MAX_JSON_LEAVES} JSON values in one message` };
+    if (flat.numbers.length === 0 && Object.keys(flat.others).length === 0)
+      return { ok: false, reason: 'JSON holds no values' };
     for (const [path, n] of flat.numbers) out.sample(path, n, ts);
     if (Object.keys(flat.others).length > 0) out.record('info', frame.key, flat.others, ts);
     return { ok: true };
@@ -155,12 +159,19 @@ export const csvDecoder: Decoder = {
     const cells = t.split(',');
     if (cells.length < 2) return 0;
     const numeric = cells.filter((c) => parseNumber(c) !== null).length;
-    return numeric === cells.length ? 0.9 : numeric === 0 && cells.every((c) => /^\s*[\w .\-/()%°]+\s*$/.test(c)) ? 0.5 : 0;
+    return numeric === cells.length
+      ? 0.9
+      : numeric === 0 && cells.every((c) => /^\s*[\w .\-/()%°]+\s*$/.test(c))
+        ? 0.5
+        : 0;
   },
   decode(frame, out, memo) {
     const t = text(frame);
     if (t === null) return { ok: false, reason: 'not valid UTF-8' };
-    const cells = t.trim().split(',').map((c) => c.trim());
+    const cells = t
+      .trim()
+      .split(',')
+      .map((c) => c.trim());
     const values = cells.map(parseNumber);
     if (values.every((v) => v === null)) {
       if (cells.some((c) => c === '')) return { ok: false, reason: 'CSV header has an empty column name' };
@@ -168,11 +179,14 @@ export const csvDecoder: Decoder = {
       return { ok: true };
     }
     const header = memo['header'] as string[] | undefined;
-    if (header && header.length !== cells.length) return { ok: false, reason: `CSV line has ${cells.length} columns, the header ${header.length}` };
+    if (header && header.length !== cells.length)
+      return { ok: false, reason: `CSV line has ${cells.length} columns, the header ${header.length}` };
     values.forEach((v, i) => {
       if (v !== null) out.sample(escapeKey(header?.[i] ?? `col${i}`), v, frame.rx);
     });
-    const others = Object.fromEntries(cells.flatMap((c, i) => (values[i] === null && c !== '' ? [[header?.[i] ?? `col${i}`, c]] : [])));
+    const others = Object.fromEntries(
+      cells.flatMap((c, i) => (values[i] === null && c !== '' ? [[header?.[i] ?? `col${i}`, c]] : [])),
+    );
     if (Object.keys(others).length > 0) out.record('info', frame.key, others, frame.rx);
     return { ok: true };
   },

@@ -5,7 +5,13 @@ import { SampleBatchBuilder, type RecordRow, type Severity } from '../batch';
 import type { DecodeOutput, Decoder, Frame } from './decoder';
 import { csvDecoder, jsonDecoder, keyValueDecoder, numberDecoder, textDecoder } from './formats';
 
-export const decoders: readonly Decoder[] = [numberDecoder, jsonDecoder, csvDecoder, keyValueDecoder, textDecoder];
+export const decoders: readonly Decoder[] = [
+  numberDecoder,
+  jsonDecoder,
+  csvDecoder,
+  keyValueDecoder,
+  textDecoder,
+];
 
 export function decoderByName(name: string): Decoder {
   const d = decoders.find((x) => x.name === name);
@@ -78,10 +84,16 @@ export class FrameDecoder {
     // short CSV line): quarantine it rather than let plain text swallow it.
     if (!forced && !(first && first.detect(frame.bytes) > 0)) {
       // The key's usual format does not fit this frame: try the others, most confident first.
-      const others = decoders.filter((d) => d !== first && d.detect(frame.bytes) > 0).sort((a, b) => b.detect(frame.bytes) - a.detect(frame.bytes));
+      const others = decoders
+        .filter((d) => d !== first && d.detect(frame.bytes) > 0)
+        .sort((a, b) => b.detect(frame.bytes) - a.detect(frame.bytes));
       for (const d of others) if (attempt(d)) return d;
     }
-    this.sink.quarantine(frame.bytes, tried.length ? tried.join('; ') : 'no decoder recognises this payload', frame.key);
+    this.sink.quarantine(
+      frame.bytes,
+      tried.length ? tried.join('; ') : 'no decoder recognises this payload',
+      frame.key,
+    );
     return null;
   }
 
@@ -93,7 +105,8 @@ export class FrameDecoder {
 
   private output(frame: Frame): DecodeOutput {
     return {
-      sample: (path, value, ts) => this.samples.push(ts, this.sink.channel(path ? `${frame.key}/${path}` : frame.key), value),
+      sample: (path, value, ts) =>
+        this.samples.push(ts, this.sink.channel(path ? `${frame.key}/${path}` : frame.key), value),
       record: (severity: Severity, message, fields, ts) =>
         this.records.push({ ts, rx: frame.rx, source: this.source, severity, message, fields }),
     };

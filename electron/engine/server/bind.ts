@@ -1,9 +1,16 @@
 // Binds the contract (shared/api.ts) to one connection: validates every call's envelope and
 // params, runs it on the engine, answers, and pushes status, notices and live frames. The same
 // binding serves a MessagePort (Electron) and a WebSocket (`opsdeck serve`, the CLI).
-import { CallMessage, Methods, type EventData, type EventName, type MethodName } from '../../../shared/api';
+import {
+  CallMessage,
+  Methods,
+  PROTOCOL_VERSION,
+  type EventData,
+  type EventName,
+  type MethodName,
+} from '../../../shared/api';
 import { describeZodError } from '../../../shared/schemas';
-import type { Engine } from '../engine';
+import { ENGINE_VERSION, type Engine } from '../engine';
 
 /** A transport seen from the engine's side: `backlog` is bytes queued and not yet sent. */
 export interface ServerTransport {
@@ -28,8 +35,8 @@ export function bindConnection(engine: Engine, transport: ServerTransport): () =
       dir: engine.dir,
       name: engine.config.name,
       readOnly: engine.readOnly,
-      engineVersion: '0.1.0',
-      protocol: 1,
+      engineVersion: ENGINE_VERSION,
+      protocol: PROTOCOL_VERSION,
     }),
     status: () => engine.status(),
     channels: () => engine.channels(),

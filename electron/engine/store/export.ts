@@ -68,23 +68,27 @@ export async function exportData(
       `SELECT strftime(s.ts, '%Y-%m-%dT%H:%M:%S.%fZ') AS ts, c.name AS channel, c.unit, s.value ${where} ORDER BY s.ts, c.name`,
     );
     const out = fs.createWriteStream(target);
-    const write = (text: string) =>
-      new Promise<void>((resolve, reject) =>
-        out.write(text) ? resolve() : out.once('drain', resolve).once('error', reject),
+    try {
+      const write = (text: string) =>
+        new Promise<void>((resolve, reject) =>
+          out.write(text) ? resolve() : out.once('drain', resolve).once('error', reject),
+        );
+      await write('ts,channel,unit,value\n');
+      for (let chunk = await stream.next(); chunk && chunk.rowCount > 0; chunk = await stream.next()) {
+        const [ts, channel, unit, value] = chunk.getColumns() as [string[], string[], string[], number[]];
+        let text = '';
+        for (let i = 0; i < chunk.rowCount; i++)
+          text += `${ts[i]},${csvField(channel[i])},${csvField(unit[i])},${value[i]}\n`;
+        await write(text);
+        done += chunk.rowCount;
+        report(false);
+      }
+      await new Promise<void>((resolve, reject) =>
+        out.end((error?: Error | null) => (error ? reject(error) : resolve())),
       );
-    await write('ts,channel,unit,value\n');
-    for (let chunk = await stream.next(); chunk && chunk.rowCount > 0; chunk = await stream.next()) {
-      const [ts, channel, unit, value] = chunk.getColumns() as [string[], string[], string[], number[]];
-      let text = '';
-      for (let i = 0; i < chunk.rowCount; i++)
-        text += `${ts[i]},${csvField(channel[i])},${csvField(unit[i])},${value[i]}\n`;
-      await write(text);
-      done += chunk.rowCount;
-      report(false);
+    } finally {
+      stream.close();
     }
-    await new Promise<void>((resolve, reject) =>
-      out.end((error?: Error | null) => (error ? reject(error) : resolve())),
-    );
   } else {
     const sink = await openDuckDB(':memory:', { memoryLimitMb: 512, threads: 1 }, { externalAccess: true });
     const conn = await sink.connect();
@@ -94,10 +98,14 @@ export async function exportData(
       const stream = await store.stream(
         `SELECT s.ts, c.name AS channel, c.unit, s.value ${where} ORDER BY s.ts, c.name`,
       );
-      for (let chunk = await stream.next(); chunk && chunk.rowCount > 0; chunk = await stream.next()) {
-        appender.appendDataChunk(chunk);
-        done += chunk.rowCount;
-        report(false);
+      try {
+        for (let chunk = await stream.next(); chunk && chunk.rowCount > 0; chunk = await stream.next()) {
+          appender.appendDataChunk(chunk);
+          done += chunk.rowCount;
+          report(false);
+        }
+      } finally {
+        stream.close();
       }
       appender.closeSync();
       await conn.run(`COPY export TO ${sqlString(target)} (FORMAT parquet, COMPRESSION zstd)`);

@@ -173,7 +173,10 @@ export class Store {
     readonly path: string,
     readonly readOnly: boolean,
     private readonly instance: DuckDBInstance,
+    /** Appenders only: their calls are synchronous, so nothing async may share this connection. */
     private readonly writer: DuckDBConnection,
+    /** Asynchronous writes: dictionary rows, retention deletes, notices, checkpoints. */
+    private readonly maintenance: DuckDBConnection,
     private readonly reader: DuckDBConnection,
     private readonly user: DuckDBConnection,
     private readonly options: StoreOptions,
@@ -189,6 +192,7 @@ export class Store {
       readOnly,
       instance,
       writer,
+      await instance.connect(),
       await instance.connect(),
       await instance.connect(),
       options,
@@ -273,7 +277,9 @@ export class Store {
   private ddl(sql: string, values: string[]): void {
     if (this.readOnly) return;
     this.pendingDdl = this.pendingDdl.then(() =>
-      this.writer.run(sql, values).catch((error: Error) => this.notice('error', `store: ${error.message}`)),
+      this.maintenance
+        .run(sql, values)
+        .catch((error: Error) => this.notice('error', `store: ${error.message}`)),
     );
   }
 
@@ -434,7 +440,7 @@ export class Store {
         const cutoff = reader.getRows()[0]?.[0] as number | null;
         if (cutoff !== null && cutoff !== undefined) {
           const n = await this.deleteBefore(cutoff);
-          await this.writer.run('CHECKPOINT');
+          await this.maintenance.run('CHECKPOINT');
           this.notice(
             'warn',
             `retention: database at ${(bytes / 1024 ** 2).toFixed(1)} MiB is over its ${(retention.maxBytes / 1024 ** 2).toFixed(1)} MiB limit; dropped the oldest ${n} rows (before ${new Date(cutoff).toISOString()})`,
@@ -467,15 +473,30 @@ export class Store {
     return total;
   }
 
-  /** Streams the result of a read-only query chunk by chunk (exports). */
-  async stream(sql: string): Promise<{ names: string[]; next(): Promise<DuckDBDataChunk | null> }> {
-    const result = await this.reader.stream(sql);
-    return { names: result.columnNames(), next: () => result.fetchChunk() };
+  /**
+   * Streams the result of a read-only query chunk by chunk (exports), on a connection of its own:
+   * any other query on a connection would cut a pending stream short.
+   */
+  async stream(
+    sql: string,
+  ): Promise<{ names: string[]; next(): Promise<DuckDBDataChunk | null>; close(): void }> {
+    const connection = await this.instance.connect();
+    try {
+      const result = await connection.stream(sql);
+      return {
+        names: result.columnNames(),
+        next: () => result.fetchChunk(),
+        close: () => connection.closeSync(),
+      };
+    } catch (error) {
+      connection.closeSync();
+      throw error;
+    }
   }
 
   async saveNotice(level: string, message: string): Promise<void> {
     if (this.readOnly) return;
-    await this.writer.run(`INSERT INTO notices VALUES (now()::TIMESTAMP, $1, $2)`, [level, message]);
+    await this.maintenance.run(`INSERT INTO notices VALUES (now()::TIMESTAMP, $1, $2)`, [level, message]);
   }
 
   private notice(level: StoreNotice['level'], message: string): void {
@@ -491,9 +512,11 @@ export class Store {
     clearInterval(this.flushTimer);
     await this.flush();
     this.closed = true;
-    if (!this.readOnly) await this.writer.run('CHECKPOINT').catch(() => undefined);
+    await this.pendingDdl;
+    if (!this.readOnly) await this.maintenance.run('CHECKPOINT').catch(() => undefined);
     this.user.closeSync();
     this.reader.closeSync();
+    this.maintenance.closeSync();
     this.writer.closeSync();
     this.instance.closeSync();
   }

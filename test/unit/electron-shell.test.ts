@@ -1,0 +1,127 @@
+// What can be tested of the desktop shell without opening a window: the built bundles keep Electron
+// out of the engine, and the main process creates its window hardened.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { isAppUrl, secureWebPreferences } from '../../electron/main/window-options';
+import { assertBuilt, root } from '../helpers/cli';
+
+/** Every module a built entry loads, following its relative imports through the chunks. */
+function bundleClosure(entry: string): Map<string, string> {
+  const seen = new Map<string, string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    const code = fs.readFileSync(file, 'utf8');
+    seen.set(file, code);
+    for (const m of code.matchAll(/(?:from\s*|import\s*\(\s*|require\s*\(\s*)["'](\.[^"']+)["']/g))
+      visit(path.resolve(path.dirname(file), m[1]!));
+  };
+  visit(entry);
+  return seen;
+}
+const importsElectron = (code: string) =>
+  /(?:from\s*|import\s*\(\s*|require\s*\(\s*)["']electron(?:\/[^"']*)?["']/.test(code);
+
+describe('built bundles', () => {
+  it('the engine process and the CLI never load Electron', () => {
+    assertBuilt();
+    for (const entry of ['out/main/engine-process.js', 'out/main/cli.js', 'out/main/bench.js']) {
+      const files = bundleClosure(path.join(root, entry));
+      expect(files.size, entry).toBeGreaterThan(0);
+      for (const [file, code] of files)
+        expect(importsElectron(code), `${path.relative(root, file)} (from ${entry})`).toBe(false);
+    }
+    // The check can fail: the main process bundle does import Electron.
+    expect(importsElectron(fs.readFileSync(path.join(root, 'out/main/index.js'), 'utf8'))).toBe(true);
+  });
+
+  it('the preload is one sandbox-compatible CommonJS file that only requires electron', () => {
+    const code = fs.readFileSync(path.join(root, 'out/preload/index.cjs'), 'utf8');
+    expect([...code.matchAll(/require\(["']([^"']+)["']\)/g)].map((m) => m[1])).toEqual(['electron']);
+    expect(code).not.toMatch(/^\s*import\s/m);
+  });
+});
+
+describe('desktop window', () => {
+  it('is created with contextIsolation, sandbox and no nodeIntegration, and navigation is locked', async () => {
+    const windows: { options: { webPreferences: Record<string, unknown> }; url?: string }[] = [];
+    const handlers: Record<string, (...args: unknown[]) => void> = {};
+    const userData = fs.mkdtempSync(path.join(os.tmpdir(), 'opsdeck-electron-'));
+    vi.doMock('electron', () => {
+      class BrowserWindow {
+        static getAllWindows = () => windows;
+        webContents = { on: vi.fn(), postMessage: vi.fn(), send: vi.fn() };
+        constructor(public options: { webPreferences: Record<string, unknown> }) {
+          windows.push(this);
+        }
+        async loadURL(url: string) {
+          windows.at(-1)!.url = url;
+        }
+      }
+      return {
+        app: {
+          whenReady: () => Promise.resolve(),
+          requestSingleInstanceLock: () => true,
+          on: (event: string, handler: (...args: unknown[]) => void) => (handlers[event] = handler),
+          getPath: () => userData,
+          quit: vi.fn(),
+        },
+        BrowserWindow,
+        MessageChannelMain: class {
+          port1 = {};
+          port2 = {};
+        },
+        session: {
+          defaultSession: { setPermissionRequestHandler: vi.fn(), webRequest: { onBeforeRequest: vi.fn() } },
+        },
+        shell: { openExternal: vi.fn() },
+        utilityProcess: { fork: () => ({ on: vi.fn(), postMessage: vi.fn() }) },
+      };
+    });
+    try {
+      await import('../../electron/main/index');
+      await vi.waitFor(() => expect(windows).toHaveLength(1));
+      const prefs = windows[0]!.options.webPreferences;
+      expect(prefs).toMatchObject({
+        contextIsolation: true,
+        sandbox: true,
+        nodeIntegration: false,
+        webSecurity: true,
+        webviewTag: false,
+      });
+      expect(String(prefs['preload'])).toMatch(/preload[\\/]index\.cjs$/);
+      expect(windows[0]!.url).toMatch(/^file:.*renderer\/index\.html$/);
+
+      // New windows are denied; navigation away from the app is prevented.
+      const contents = { setWindowOpenHandler: vi.fn(), on: vi.fn() };
+      handlers['web-contents-created']!({}, contents);
+      const openHandler = contents.setWindowOpenHandler.mock.calls[0]![0] as (d: { url: string }) => {
+        action: string;
+      };
+      expect(openHandler({ url: 'file:///etc/passwd' })).toEqual({ action: 'deny' });
+      const navigate = contents.on.mock.calls.find((c) => c[0] === 'will-navigate')![1] as (
+        e: { preventDefault(): void },
+        url: string,
+      ) => void;
+      const event = { preventDefault: vi.fn() };
+      navigate(event, 'https://example.com/');
+      expect(event.preventDefault).toHaveBeenCalled();
+    } finally {
+      vi.doUnmock('electron');
+      fs.rmSync(userData, { recursive: true, force: true });
+    }
+  });
+
+  it('exports the same hardened preferences it uses', () => {
+    expect(secureWebPreferences('/p.cjs')).toMatchObject({
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+    });
+    expect(isAppUrl('file:///app/out/renderer/index.html', 'file:///app/out/renderer/index.html')).toBe(true);
+    expect(isAppUrl('file:///etc/passwd', 'file:///app/out/renderer/index.html')).toBe(false);
+    expect(isAppUrl('http://127.0.0.1/', 'file:///app/out/renderer/index.html')).toBe(false);
+  });
+});
