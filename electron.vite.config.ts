@@ -9,6 +9,8 @@ export default defineConfig({
     build: {
       outDir: 'out/main',
       target: 'node20',
+      // The benchmark drives Chromium through playwright-core; load it from node_modules, never bundle it.
+      externalizeDeps: { include: ['playwright-core'] },
       rolldownOptions: {
         input: {
           index: resolve('electron/main/index.ts'),
@@ -36,6 +38,7 @@ export default defineConfig({
     plugins: [react()],
     build: {
       outDir: 'out/renderer',
+      minify: true,
       rolldownOptions: { input: { index: resolve('renderer/index.html') } },
     },
   },

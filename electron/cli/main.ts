@@ -254,6 +254,24 @@ export function desktopUnavailable(
   return null;
 }
 
+/**
+ * `--from -1h` reads naturally but parseArgs takes `-1h` for an option: join such values to their
+ * option (`--from=-1h`) when the option takes a value and the value looks like a negative number.
+ */
+function joinDashValues(args: string[], options: Command['options']): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const name = arg.startsWith('--') ? arg.slice(2) : undefined;
+    const next = args[i + 1];
+    if (name && options[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
 function help(): string {
   const width = Math.max(...Object.keys(commands).map((c) => c.length));
   return `opsdeck — an offline operations console
@@ -279,7 +297,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     const { values, positionals } = parseArgs({
-      args: rest,
+      args: joinDashValues(rest, command.options),
       options: { ...command.options, help: { type: 'boolean', short: 'h' } },
       allowPositionals: true,
       strict: true,

@@ -93,6 +93,12 @@ describe('store', () => {
     expect([sa.min[2], sa.max[2]]).toEqual([0, 999]);
     expect(s.channels.find((c) => c.id === b)!.t.length).toBe(100);
     await expect(store.series([a], T0, T0, 10)).rejects.toThrow(/must be after/);
+    // A range with no data answers empty channels, not an error.
+    const empty = await store.series([a, b], T0 - 10_000, T0 - 5_000, 100);
+    expect(empty.channels).toEqual([
+      { id: a, t: [], min: [], max: [] },
+      { id: b, t: [], min: [], max: [] },
+    ]);
   });
 
   it('refuses SQL that writes, reads files, attaches or loads extensions', async () => {

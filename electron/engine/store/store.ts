@@ -387,7 +387,7 @@ export class Store {
     const cols = reader.getColumns() as [number[], number[], number[], number[]];
     const byChannel = new Map<number, { id: number; t: number[]; min: number[]; max: number[] }>();
     for (const id of channels) byChannel.set(id, { id, t: [], min: [], max: [] });
-    for (let i = 0; i < cols[0].length; i++) {
+    for (let i = 0; i < (cols[0]?.length ?? 0); i++) {
       const entry = byChannel.get(cols[0][i]!)!;
       entry.t.push(cols[1][i]!);
       entry.min.push(cols[2][i]!);

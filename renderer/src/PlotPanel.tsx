@@ -1,0 +1,565 @@
+// One plot panel: a uPlot chart of min/max buckets, live from the feed or, once the user zooms or
+// pans back, from the store. React renders the frame around the chart; the chart itself and the
+// cursor readout are updated directly, at most once per animation frame.
+import {
+  useCallback,
+  useEffect,
+  useLayoutEffect,
+  useMemo,
+  useRef,
+  useState,
+  type KeyboardEvent as ReactKeyboardEvent,
+} from 'react';
+import uPlot from 'uplot';
+import type { ChannelInfo } from '../../shared/api';
+import type { RpcClient } from '../../shared/rpc';
+import type { Layout } from '../../shared/schemas';
+import { formatDate, formatDuration, formatTick, formatTime, formatValue } from './format';
+import type { BucketView, LiveFeed } from './live-data';
+import { alignBuckets, bucketAt } from './plot-data';
+import { cssVar, seriesColor, withAlpha, type Theme } from './theme';
+
+export type PlotPanelConfig = Layout['panels'][number];
+
+type View = { mode: 'live' } | { mode: 'history'; from: number; to: number };
+
+const WINDOW_CHOICES = [10_000, 60_000, 600_000, 3_600_000];
+const EMPTY: BucketView = { t: new Float64Array(0), min: new Float64Array(0), max: new Float64Array(0) };
+/** Pans and wheel zooms come in bursts: ask the store once the burst settles. */
+const HISTORY_FETCH_DELAY_MS = 150;
+const MIN_SPAN_MS = 20;
+const MAX_SPAN_MS = 31 * 86_400_000;
+const MAX_SERIES_POINTS = 10_000;
+const PLOT_KEYS =
+  'Drag to zoom, wheel to zoom, Shift+wheel or ←/→ to pan, +/− to zoom, P to pause, L or Esc for live.';
+
+interface PlotPanelProps {
+  panel: PlotPanelConfig;
+  /** Every channel the engine knows, for the picker and to map names to ids. */
+  channels: readonly ChannelInfo[];
+  feed: LiveFeed;
+  client: RpcClient | null;
+  theme: Theme;
+  onError(message: string): void;
+}
+
+interface Drawn {
+  ids: readonly number[];
+  views: readonly BucketView[];
+}
+
+export function PlotPanel({ panel, channels, feed, client, theme, onError }: PlotPanelProps) {
+  const title = panel.title || panel.id;
+  const [selected, setSelected] = useState<readonly string[]>(panel.channels);
+  const [windowMs, setWindowMs] = useState(panel.windowMs);
+  const [paused, setPaused] = useState(false);
+  const [view, setView] = useState<View>({ mode: 'live' });
+  const [history, setHistory] = useState<{ loading: boolean; error: string | null }>({
+    loading: false,
+    error: null,
+  });
+  const [widthPx, setWidthPx] = useState(0);
+
+  const byName = useMemo(() => new Map(channels.map((c) => [c.name, c])), [channels]);
+  const shown = useMemo(
+    () => selected.map((name) => byName.get(name)).filter((c): c is ChannelInfo => c !== undefined),
+    [selected, byName],
+  );
+  const waiting = selected.filter((name) => !byName.has(name));
+  const structureKey = shown.map((c) => `${c.id}:${c.name}:${c.unit}`).join('|');
+  const ids = useMemo(() => shown.map((c) => c.id), [shown]);
+  const idsKey = ids.join(',');
+
+  const hostRef = useRef<HTMLDivElement>(null);
+  const readoutRef = useRef<HTMLDivElement>(null);
+  const plotRef = useRef<uPlot | null>(null);
+  const rangeRef = useRef<[number, number] | null>(null);
+  const drawnRef = useRef<Drawn>({ ids: [], views: [] });
+  // The latest state, for callbacks registered once (uPlot hooks, the feed listener).
+  const stateRef = useRef({ shown, windowMs, paused, view });
+  useLayoutEffect(() => {
+    stateRef.current = { shown, windowMs, paused, view };
+  });
+
+  const updateReadout = useCallback(() => {
+    const box = readoutRef.current;
+    const u = plotRef.current;
+    if (!box || !u) return;
+    const { ids: drawnIds, views } = drawnRef.current;
+    const left = u.cursor.left ?? -1;
+    const atCursor = left >= 0;
+    const time = atCursor ? u.posToVal(left, 'x') : NaN;
+    const timeLabel = box.querySelector<HTMLElement>('[data-role="time"]');
+    if (timeLabel) timeLabel.textContent = atCursor ? formatTime(time, true) : 'latest';
+    for (const cell of box.querySelectorAll<HTMLElement>('[data-value-of]')) {
+      const index = drawnIds.indexOf(Number(cell.dataset.valueOf));
+      const v = views[index];
+      const i = !v ? -1 : atCursor ? bucketAt(v.t, time) : v.t.length - 1;
+      if (!v || i < 0) {
+        cell.textContent = '—';
+        continue;
+      }
+      const lo = v.min[i]!;
+      const hi = v.max[i]!;
+      cell.textContent = lo === hi ? formatValue(lo) : `${formatValue(lo)} … ${formatValue(hi)}`;
+    }
+  }, []);
+
+  const render = useCallback(
+    (drawn: Drawn, from: number, to: number) => {
+      const u = plotRef.current;
+      const host = hostRef.current;
+      if (!u || !host || drawn.views.length !== (u.series.length - 1) / 2) return;
+      const columns = alignBuckets(drawn.views);
+      rangeRef.current = [from, to];
+      drawnRef.current = drawn;
+      u.batch(() => {
+        u.setData(columns.data, false);
+        // Whole milliseconds: uPlot places time ticks a millisecond early on fractional bounds.
+        u.setScale('x', { min: Math.floor(from), max: Math.ceil(to) });
+      });
+      host.dataset.lastT = Number.isNaN(columns.lastT) ? '' : String(columns.lastT);
+      host.dataset.points = String(columns.points);
+      updateReadout();
+    },
+    [updateReadout],
+  );
+
+  const liveEdge = useCallback(
+    () => (Number.isNaN(feed.latestT) ? Date.now() : feed.latestT + feed.bucketMs),
+    [feed],
+  );
+
+  const drawLive = useCallback(() => {
+    const { shown: current, windowMs: span } = stateRef.current;
+    const to = liveEdge();
+    const from = to - span;
+    // Copies (bounded by the columns): the feed reuses its arrays, and a paused plot must keep its picture.
+    const views = current.map((c): BucketView => {
+      const v = feed.buffer(c.id)?.view(from - feed.bucketMs, to);
+      return v ? { t: v.t.slice(), min: v.min.slice(), max: v.max.slice() } : EMPTY;
+    });
+    render({ ids: current.map((c) => c.id), views }, from, to);
+  }, [feed, liveEdge, render]);
+
+  const showRange = useCallback((from: number, to: number) => {
+    rangeRef.current = [from, to];
+    plotRef.current?.setScale('x', { min: Math.floor(from), max: Math.ceil(to) });
+    setView({ mode: 'history', from, to });
+  }, []);
+
+  const goLive = useCallback(() => {
+    setView({ mode: 'live' });
+    setPaused(false);
+  }, []);
+
+  const currentRange = useCallback((): [number, number] => {
+    if (rangeRef.current) return rangeRef.current;
+    const to = liveEdge();
+    return [to - stateRef.current.windowMs, to];
+  }, [liveEdge]);
+
+  /** Moves the view by a fraction of its width; forward past the newest data means live again. */
+  const pan = useCallback(
+    (fraction: number) => {
+      const [from, to] = currentRange();
+      const shift = (to - from) * fraction;
+      if (shift > 0 && to + shift >= liveEdge()) {
+        if (stateRef.current.view.mode === 'history') goLive();
+        return;
+      }
+      showRange(from + shift, to + shift);
+    },
+    [currentRange, liveEdge, goLive, showRange],
+  );
+
+  /** Scales the view's width by `factor` around `anchor` (a time; the right edge when absent). */
+  const zoom = useCallback(
+    (factor: number, anchor?: number) => {
+      const [from, to] = currentRange();
+      const span = to - from;
+      const nextSpan = Math.min(MAX_SPAN_MS, Math.max(MIN_SPAN_MS, span * factor));
+      const a = anchor ?? (stateRef.current.view.mode === 'live' ? to : (from + to) / 2);
+      const nextFrom = a - ((a - from) * nextSpan) / span;
+      showRange(nextFrom, nextFrom + nextSpan);
+    },
+    [currentRange, showRange],
+  );
+
+  // The chart: rebuilt when the channels (their number, units, names) or the theme change.
+  useEffect(() => {
+    const host = hostRef.current;
+    if (!host) return;
+    const { shown: current } = stateRef.current;
+    const axisColor = cssVar('--plot-axis') || '#9aa4b2';
+    const gridColor = cssVar('--plot-grid') || '#2a2f3a';
+    const font = '11px system-ui, sans-serif';
+    const scaleOf = (unit: string) => `y:${unit}`;
+    const units = [...new Set(current.map((c) => c.unit))];
+    if (units.length === 0) units.push('');
+
+    const series: uPlot.Series[] = [{}];
+    const bands: uPlot.Band[] = [];
+    current.forEach((c, i) => {
+      const color = seriesColor(theme, i);
+      const edge = { scale: scaleOf(c.unit), stroke: color, width: 1, spanGaps: true };
+      series.push({ ...edge, label: `${c.name} max` }, { ...edge, label: `${c.name} min` });
+      bands.push({ series: [1 + 2 * i, 2 + 2 * i], fill: withAlpha(color, 0.3) });
+    });
+    const scales: uPlot.Scales = { x: { time: true, auto: false } };
+    for (const unit of units) scales[scaleOf(unit)] = { auto: true };
+    const axes: uPlot.Axis[] = [
+      {
+        stroke: axisColor,
+        font,
+        size: 30,
+        // Room for "12:34:56.789" between ticks.
+        space: 90,
+        grid: { stroke: gridColor, width: 1 },
+        ticks: { stroke: gridColor, width: 1, size: 4 },
+        values: (_u, splits, _axis, _space, spacing) => splits.map((t) => formatTick(t, spacing)),
+      },
+      ...units.map((unit, i): uPlot.Axis => ({
+        scale: scaleOf(unit),
+        side: i % 2 === 0 ? 3 : 1,
+        label: unit || undefined,
+        labelSize: unit ? 14 : 0,
+        labelFont: font,
+        stroke: axisColor,
+        font,
+        size: 50,
+        grid: i === 0 ? { stroke: gridColor, width: 1 } : { show: false },
+        ticks: { stroke: gridColor, width: 1, size: 4 },
+        values: (_u, splits) => splits.map(formatValue),
+      })),
+    ];
+    const onSelect = (u: uPlot) => {
+      const { left, width } = u.select;
+      if (width < 3) return;
+      const from = u.posToVal(left, 'x');
+      const to = u.posToVal(left + width, 'x');
+      u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+      if (to - from >= MIN_SPAN_MS) showRange(from, to);
+    };
+    const u = new uPlot(
+      {
+        width: Math.max(100, Math.floor(host.clientWidth)),
+        height: Math.max(80, Math.floor(host.clientHeight)),
+        ms: 1,
+        legend: { show: false },
+        cursor: { drag: { x: true, y: false, setScale: false }, points: { show: false } },
+        scales,
+        series,
+        axes,
+        bands,
+        hooks: { setSelect: [onSelect], setCursor: [() => updateReadout()] },
+      },
+      alignBuckets(current.map(() => EMPTY)).data,
+      host,
+    );
+    plotRef.current = u;
+
+    const onWheel = (e: WheelEvent) => {
+      e.preventDefault();
+      const horizontal = Math.abs(e.deltaX) > Math.abs(e.deltaY);
+      if (e.shiftKey || horizontal) {
+        const delta = horizontal ? e.deltaX : e.deltaY;
+        pan(Math.max(-0.5, Math.min(0.5, delta * 0.001)));
+      } else {
+        zoom(Math.exp(Math.max(-1, Math.min(1, e.deltaY * 0.002))), u.posToVal(e.offsetX, 'x'));
+      }
+    };
+    u.over.addEventListener('wheel', onWheel, { passive: false });
+
+    const resize = new ResizeObserver(() => {
+      const width = Math.max(100, Math.floor(host.clientWidth));
+      const height = Math.max(80, Math.floor(host.clientHeight));
+      if (width !== u.width || height !== u.height) u.setSize({ width, height });
+      setWidthPx(Math.round(u.bbox.width / uPlot.pxRatio));
+    });
+    resize.observe(host);
+
+    // Show at once what there is: live data, or the history already drawn before a theme change.
+    const { view: currentView, paused: isPaused } = stateRef.current;
+    const before = drawnRef.current;
+    const sameChannels = before.ids.join(',') === current.map((c) => c.id).join(',');
+    if (currentView.mode === 'live' && !isPaused) drawLive();
+    else if (sameChannels && rangeRef.current) render(before, ...rangeRef.current);
+
+    return () => {
+      resize.disconnect();
+      u.over.removeEventListener('wheel', onWheel);
+      u.destroy();
+      plotRef.current = null;
+    };
+    // structureKey stands for `shown`, read through stateRef.
+  }, [structureKey, theme, drawLive, render, showRange, pan, zoom, updateReadout]);
+
+  // Live drawing: on every feed update while live and not paused, and at once when that starts.
+  useEffect(
+    () =>
+      feed.listen(() => {
+        const s = stateRef.current;
+        if (s.view.mode === 'live' && !s.paused) drawLive();
+      }),
+    [feed, drawLive],
+  );
+  useEffect(() => {
+    if (view.mode === 'live' && !paused) drawLive();
+  }, [view, paused, windowMs, structureKey, drawLive]);
+
+  // What this panel needs from the live subscription.
+  useEffect(() => {
+    feed.setNeed(panel.id, { channels: ids, windowMs, widthPx, live: view.mode === 'live' });
+    // idsKey stands for ids.
+  }, [feed, panel.id, idsKey, windowMs, widthPx, view.mode]);
+  useEffect(() => () => feed.setNeed(panel.id, null), [feed, panel.id]);
+
+  // History: ask the store for the view's range, one bucket per pixel.
+  useEffect(() => {
+    if (view.mode !== 'history') {
+      setHistory({ loading: false, error: null });
+      return;
+    }
+    if (!client || shown.length === 0) return;
+    let cancelled = false;
+    setHistory({ loading: true, error: null });
+    const { from, to } = view;
+    const timer = window.setTimeout(() => {
+      client
+        .call('series', {
+          channels: shown.map((c) => c.id).slice(0, 64),
+          from,
+          to,
+          maxPoints: Math.min(MAX_SERIES_POINTS, Math.max(1, widthPx || 600)),
+        })
+        .then((result) => {
+          if (cancelled) return;
+          const byId = new Map(result.channels.map((c) => [c.id, c]));
+          const views = shown.map((c): BucketView => {
+            const s = byId.get(c.id);
+            if (!s) return EMPTY;
+            return {
+              t: Float64Array.from(s.t),
+              min: Float64Array.from(s.min),
+              max: Float64Array.from(s.max),
+            };
+          });
+          render({ ids: shown.map((c) => c.id), views }, from, to);
+          setHistory({ loading: false, error: null });
+        })
+        .catch((error: Error) => {
+          if (cancelled) return;
+          setHistory({ loading: false, error: error.message });
+          onError(`loading history for plot "${title}" failed: ${error.message}`);
+        });
+    }, HISTORY_FETCH_DELAY_MS);
+    return () => {
+      cancelled = true;
+      window.clearTimeout(timer);
+    };
+    // structureKey stands for shown.
+  }, [view, client, structureKey, widthPx, render, onError, title]);
+
+  const onKeyDown = (e: ReactKeyboardEvent) => {
+    switch (e.key) {
+      case 'ArrowLeft':
+        pan(-0.25);
+        break;
+      case 'ArrowRight':
+        pan(0.25);
+        break;
+      case '+':
+      case '=':
+        zoom(0.5);
+        break;
+      case '-':
+      case '_':
+        zoom(2);
+        break;
+      case 'End':
+      case 'Escape':
+      case 'l':
+        goLive();
+        break;
+      case ' ':
+      case 'p':
+        if (view.mode === 'live') setPaused((p) => !p);
+        break;
+      default:
+        return;
+    }
+    e.preventDefault();
+  };
+
+  const toggleChannel = (name: string) =>
+    setSelected((list) => (list.includes(name) ? list.filter((n) => n !== name) : [...list, name]));
+  const windowChoices = [...new Set([...WINDOW_CHOICES, panel.windowMs, windowMs])].sort((a, b) => a - b);
+  const pickable = [...channels.map((c) => c.name), ...waiting].sort();
+
+  return (
+    <section className="plot-panel" aria-label={`Plot: ${title}`}>
+      <header className="panel-head">
+        <h3>{title}</h3>
+        <ModeBadge view={view} paused={paused} />
+        {history.loading && <span className="loading">loading…</span>}
+        {history.error && (
+          <span className="panel-error" title={history.error}>
+            history unavailable
+          </span>
+        )}
+        <div className="panel-tools">
+          <ChannelPicker
+            names={pickable}
+            selected={selected}
+            known={byName}
+            onToggle={toggleChannel}
+            panelId={panel.id}
+          />
+          <label className="window-select">
+            <span>Window</span>
+            <select
+              value={windowMs}
+              onChange={(e) => {
+                setWindowMs(Number(e.target.value));
+                goLive();
+              }}
+            >
+              {windowChoices.map((ms) => (
+                <option key={ms} value={ms}>
+                  {formatDuration(ms)}
+                </option>
+              ))}
+            </select>
+          </label>
+          <button
+            type="button"
+            onClick={() => setPaused((p) => !p)}
+            disabled={view.mode !== 'live'}
+            aria-pressed={paused}
+          >
+            {paused ? 'Resume' : 'Pause'}
+          </button>
+          <button
+            type="button"
+            className="primary"
+            onClick={goLive}
+            disabled={view.mode === 'live' && !paused}
+          >
+            Live
+          </button>
+        </div>
+      </header>
+      <div className="readout" ref={readoutRef} aria-live="off">
+        <span className="readout-time" data-role="time">
+          latest
+        </span>
+        {shown.map((c, i) => (
+          <span className="readout-item" key={c.id}>
+            <i className="swatch" style={{ background: seriesColor(theme, i) }} aria-hidden="true" />
+            <span className="readout-name">{c.name}</span>
+            <b data-value-of={c.id}>—</b>
+            {c.unit && <span className="readout-unit">{c.unit}</span>}
+          </span>
+        ))}
+      </div>
+      <div className="plot-frame">
+        <div
+          className="plot-host"
+          data-testid={`plot-${panel.id}`}
+          ref={hostRef}
+          tabIndex={0}
+          role="application"
+          aria-roledescription="chart"
+          aria-label={`${title}. ${PLOT_KEYS}`}
+          title={PLOT_KEYS}
+          onKeyDown={onKeyDown}
+        />
+        {shown.length === 0 && (
+          <p className="plot-note">
+            {waiting.length > 0
+              ? `Waiting for the first data on ${waiting.join(', ')}…`
+              : 'No channels selected: pick some under Channels.'}
+          </p>
+        )}
+      </div>
+    </section>
+  );
+}
+
+function ModeBadge({ view, paused }: { view: View; paused: boolean }) {
+  if (view.mode === 'history') {
+    const precise = view.to - view.from < 10_000;
+    const sameDay = formatDate(view.from) === formatDate(view.to);
+    const at = (ms: number) => (sameDay ? '' : `${formatDate(ms)} `) + formatTime(ms, precise);
+    const label = `${at(view.from)} – ${at(view.to)}`;
+    return (
+      <span className="mode mode-history" title="Showing stored data; press Live to follow new data">
+        history {label}
+      </span>
+    );
+  }
+  return paused ? (
+    <span className="mode mode-paused">paused</span>
+  ) : (
+    <span className="mode mode-live">live</span>
+  );
+}
+
+function ChannelPicker({
+  names,
+  selected,
+  known,
+  onToggle,
+  panelId,
+}: {
+  names: readonly string[];
+  selected: readonly string[];
+  known: ReadonlyMap<string, ChannelInfo>;
+  onToggle(name: string): void;
+  panelId: string;
+}) {
+  const ref = useRef<HTMLDetailsElement>(null);
+  // A <details> stays open until toggled: also close it on a click elsewhere or Escape.
+  useEffect(() => {
+    const close = (e: Event) => {
+      const el = ref.current;
+      if (!el?.open) return;
+      if (e instanceof KeyboardEvent ? e.key === 'Escape' : !el.contains(e.target as Node)) {
+        el.open = false;
+        if (e instanceof KeyboardEvent) el.querySelector('summary')?.focus();
+      }
+    };
+    document.addEventListener('pointerdown', close);
+    document.addEventListener('keydown', close);
+    return () => {
+      document.removeEventListener('pointerdown', close);
+      document.removeEventListener('keydown', close);
+    };
+  }, []);
+  return (
+    <details className="picker" ref={ref}>
+      <summary>Channels ({selected.length})</summary>
+      <fieldset>
+        <legend className="sr-only">Channels shown in this plot</legend>
+        {names.length === 0 && <p className="empty">No channels yet.</p>}
+        {names.map((name) => {
+          const info = known.get(name);
+          return (
+            <label key={name} className={info ? undefined : 'unknown'}>
+              <input
+                type="checkbox"
+                checked={selected.includes(name)}
+                onChange={() => onToggle(name)}
+                data-testid={`pick-${panelId}-${name}`}
+              />
+              <span>{name}</span>
+              {info?.unit && <span className="unit">{info.unit}</span>}
+              {!info && <span className="unit">no data yet</span>}
+            </label>
+          );
+        })}
+      </fieldset>
+    </details>
+  );
+}

@@ -1,0 +1,55 @@
+import type { EngineStatus } from '../../shared/api';
+import type { ConnectionState } from './connection';
+import { formatBytes, formatCount, formatRate } from './format';
+
+const CONNECTION_WORDS: Record<ConnectionState['phase'], string> = {
+  connecting: 'connecting',
+  connected: 'connected',
+  reconnecting: 'reconnecting',
+  'waiting-for-engine': 'waiting for engine',
+  failed: 'not connected',
+};
+
+export function StatusBar({
+  status,
+  connection,
+}: {
+  status: EngineStatus | null;
+  connection: ConnectionState;
+}) {
+  const stale = connection.phase !== 'connected';
+  const figure = (value: number | undefined, format: (n: number) => string = formatCount) =>
+    value === undefined ? '—' : format(value);
+  return (
+    <footer className={`status-bar${stale ? ' stale' : ''}`} data-testid="status-bar">
+      <span className="status-item">
+        <span className={`dot conn-${connection.phase}`} aria-hidden="true" />
+        <span data-testid="connection-state">{CONNECTION_WORDS[connection.phase]}</span>
+      </span>
+      <span className="status-item" title="samples ingested per second">
+        <b>{figure(status?.samplesPerSecond, formatRate)}</b> samples/s
+      </span>
+      <span className="status-item" title="samples in the database">
+        <b data-testid="stored-samples" data-value={status?.storedSamples ?? ''}>
+          {figure(status?.storedSamples)}
+        </b>{' '}
+        stored samples
+      </span>
+      <span className="status-item" title="records in the database">
+        <b>{figure(status?.storedRecords)}</b> records
+      </span>
+      <span className="status-item" title="messages dropped because a consumer fell behind">
+        <b>{figure(status?.shed)}</b> shed
+      </span>
+      <span className="status-item" title="messages that could not be decoded">
+        <b>{figure(status?.quarantined)}</b> quarantined
+      </span>
+      <span className="status-item" title="rows removed by retention since the engine started">
+        <b>{figure(status?.retentionDropped)}</b> retention dropped
+      </span>
+      <span className="status-item" title="database size on disk">
+        <b>{figure(status?.databaseBytes, formatBytes)}</b> database
+      </span>
+    </footer>
+  );
+}

@@ -1,0 +1,103 @@
+// What the console shows of the engine besides plots: status (pushed every second), the workspace,
+// the channel list (re-read until every channel the layout names exists), and notices.
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { ChannelInfo, EngineStatus, Notice } from '../../shared/api';
+import type { RpcClient } from '../../shared/rpc';
+import type { WorkspaceConfig } from '../../shared/schemas';
+
+const MAX_NOTICES = 200;
+/** Channels appear with their first sample: ask often until the layout's are all known, then rarely. */
+const CHANNELS_POLL_MS = 2_000;
+const CHANNELS_IDLE_POLL_MS = 15_000;
+
+export interface LocalNotice extends Notice {
+  key: string;
+}
+
+export function useNotices(): [LocalNotice[], (notice: Notice) => void] {
+  const [notices, setNotices] = useState<LocalNotice[]>([]);
+  const add = useCallback((notice: Notice) => {
+    const key = `${notice.ts}|${notice.level}|${notice.message}`;
+    setNotices((list) =>
+      list.some((n) => n.key === key) ? list : [{ ...notice, key }, ...list].slice(0, MAX_NOTICES),
+    );
+  }, []);
+  return [notices, add];
+}
+
+export interface EngineData {
+  status: EngineStatus | null;
+  workspace: WorkspaceConfig | null;
+  channels: ChannelInfo[];
+}
+
+/** `client` is null while disconnected; what was last known stays on screen meanwhile. */
+export function useEngineData(client: RpcClient | null, addNotice: (notice: Notice) => void): EngineData {
+  const [status, setStatus] = useState<EngineStatus | null>(null);
+  const [workspace, setWorkspace] = useState<WorkspaceConfig | null>(null);
+  const [channels, setChannels] = useState<ChannelInfo[]>([]);
+  const workspaceRef = useRef<WorkspaceConfig | null>(null);
+
+  useEffect(() => {
+    if (!client) return;
+    let cancelled = false;
+    const report = (what: string) => (error: Error) => {
+      if (!cancelled)
+        addNotice({ ts: Date.now(), level: 'error', message: `${what} failed: ${error.message}` });
+    };
+    const offStatus = client.on('status', setStatus);
+    const offNotice = client.on('notice', addNotice);
+    client
+      .call('status', {})
+      .then((s) => !cancelled && setStatus(s))
+      .catch(report('reading the engine status'));
+    client
+      .call('notices', {})
+      .then((list) => {
+        if (!cancelled) for (const n of list.slice(-50)) addNotice(n);
+      })
+      .catch(report('reading notices'));
+    client
+      .call('workspace', {})
+      .then((ws) => {
+        if (cancelled) return;
+        workspaceRef.current = ws;
+        setWorkspace(ws);
+      })
+      .catch(report('reading the workspace'));
+
+    let timer: number | undefined;
+    const pollChannels = async () => {
+      let complete = false;
+      try {
+        const list = await client.call('channels', {});
+        if (cancelled) return;
+        setChannels((old) => (sameChannels(old, list) ? old : list));
+        const known = new Set(list.map((c) => c.name));
+        const wanted = workspaceRef.current?.layouts[0]?.panels.flatMap((p) => p.channels);
+        complete = wanted !== undefined && wanted.every((name) => known.has(name));
+      } catch (error) {
+        report('reading the channel list')(error as Error);
+      }
+      if (!cancelled)
+        timer = window.setTimeout(pollChannels, complete ? CHANNELS_IDLE_POLL_MS : CHANNELS_POLL_MS);
+    };
+    void pollChannels();
+
+    return () => {
+      cancelled = true;
+      offStatus();
+      offNotice();
+      window.clearTimeout(timer);
+    };
+  }, [client, addNotice]);
+
+  return { status, workspace, channels };
+}
+
+function sameChannels(a: ChannelInfo[], b: ChannelInfo[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every((c, i) => c.id === b[i]!.id && c.name === b[i]!.name && c.unit === b[i]!.unit)
+  );
+}

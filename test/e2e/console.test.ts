@@ -1,0 +1,166 @@
+// The browser console end to end: `opsdeck serve` on a fresh workspace running the demo rig, the
+// built renderer opened in headless Chromium, and the API's guards (token, Origin) probed with `ws`.
+// Needs the build (`npm test` runs `electron-vite build` first).
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { tempDir, waitFor } from '../helpers/tmp';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** Opens a WebSocket and reports whether the server accepted it, and the HTTP status when it did not. */
+function tryWebSocket(
+  url: string,
+  options: WebSocket.ClientOptions = {},
+): Promise<{ opened: boolean; status?: number }> {
+  return new Promise((resolve) => {
+    const socket = new WebSocket(url, options);
+    socket.once('open', () => {
+      socket.close();
+      resolve({ opened: true });
+    });
+    socket.once('unexpected-response', (_req, res) => {
+      resolve({ opened: false, status: res.statusCode });
+      socket.terminate();
+    });
+    socket.once('error', () => resolve({ opened: false }));
+  });
+}
+
+describe('browser console served by "opsdeck serve"', () => {
+  const tmp = tempDir('opsdeck-e2e-');
+  let server: ChildProcess | undefined;
+  let serverOutput = '';
+  let url = '';
+  let browser: Browser | undefined;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    if (!fs.existsSync(path.join(root, 'out/renderer/index.html')))
+      throw new Error(
+        'out/renderer/index.html is missing: build first with "npx electron-vite build" (npm test does)',
+      );
+    const child = spawn(
+      process.execPath,
+      ['bin/opsdeck.mjs', 'serve', '--workspace', path.join(tmp.dir, 'ws'), '--port', '0'],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    server = child;
+    child.stdout!.on('data', (chunk: Buffer) => (serverOutput += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (serverOutput += chunk.toString()));
+    let exited = false;
+    child.once('exit', () => (exited = true));
+    url = await waitFor('the URL printed by "opsdeck serve"', () => {
+      if (exited) throw new Error(`opsdeck serve exited early:\n${serverOutput}`);
+      return /^OpsDeck console: (http:\/\/\S+)$/m.exec(serverOutput)?.[1];
+    });
+
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    page.on('console', (message) => {
+      if (message.type() === 'error') pageErrors.push(`console: ${message.text()}`);
+    });
+    page.on('pageerror', (error) => pageErrors.push(`page error: ${error.message}`));
+    await page.goto(url);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    if (server && server.exitCode === null && server.signalCode === null) {
+      const exited = new Promise<void>((resolve) => server!.once('exit', () => resolve()));
+      server.kill('SIGTERM');
+      await Promise.race([
+        exited,
+        new Promise<void>((resolve) =>
+          setTimeout(() => {
+            server!.kill('SIGKILL');
+            resolve();
+          }, 15_000),
+        ),
+      ]);
+    }
+    tmp.cleanup();
+  });
+
+  it('takes the token out of the address bar', async () => {
+    await waitFor('the token removed from the URL', () => !page.url().includes('token='));
+    expect(new URL(page.url()).pathname).toBe('/');
+  });
+
+  it('shows the demo source connected', async () => {
+    await expect
+      .poll(() => page.getByTestId('source-state-demo').textContent(), { timeout: 20_000 })
+      .toBe('connected');
+    await expect(page.getByTestId('source-demo').textContent()).resolves.toContain('Demo rig');
+  });
+
+  it('draws live data that moves', async () => {
+    const plot = page.getByTestId('plot-vibration');
+    const first = await waitFor('a first bucket drawn on the vibration plot', async () => {
+      const t = Number(await plot.getAttribute('data-last-t'));
+      return t > 0 ? t : undefined;
+    });
+    await waitFor('newer buckets drawn on the vibration plot', async () => {
+      const t = Number(await plot.getAttribute('data-last-t'));
+      return t > first;
+    });
+    expect(Number(await plot.getAttribute('data-points'))).toBeGreaterThan(0);
+    await waitFor(
+      'points drawn on the climate plot',
+      async () => Number(await page.getByTestId('plot-climate').getAttribute('data-points')) > 0,
+    );
+  });
+
+  it('shows the stored sample count growing', async () => {
+    const stored = page.getByTestId('stored-samples');
+    const readStored = async () => Number((await stored.getAttribute('data-value')) || NaN);
+    const first = await waitFor('a stored sample count', async () => {
+      const n = await readStored();
+      return Number.isFinite(n) ? { n } : undefined;
+    });
+    await waitFor('more stored samples', async () => (await readStored()) > first.n);
+    await expect(page.getByTestId('status-bar').textContent()).resolves.toContain('stored samples');
+
+    // For the humans' screenshot: a few seconds of the 1 Hz climate channels on screen.
+    await waitFor(
+      'some climate history drawn',
+      async () => Number(await page.getByTestId('plot-climate').getAttribute('data-points')) >= 10,
+    );
+    fs.mkdirSync(path.join(root, 'test-results'), { recursive: true });
+    await page.screenshot({ path: path.join(root, 'test-results/console.png') });
+  });
+
+  it('refuses API connections without the token or from another origin', async () => {
+    const { host, searchParams } = new URL(url);
+    const api = `ws://${host}/api`;
+    const token = searchParams.get('token')!;
+
+    // The control: the right token and no Origin (a non-browser client) is let in.
+    expect(await tryWebSocket(`${api}?token=${token}`)).toEqual({ opened: true });
+    expect(await tryWebSocket(api)).toEqual({ opened: false, status: 401 });
+    const wrongToken = token.slice(0, -1) + (token.endsWith('a') ? 'b' : 'a');
+    expect(await tryWebSocket(`${api}?token=${wrongToken}`)).toEqual({ opened: false, status: 401 });
+    expect(await tryWebSocket(`${api}?token=${token}`, { origin: 'http://evil.example' })).toEqual({
+      opened: false,
+      status: 403,
+    });
+  });
+
+  it('logs no errors in the page', () => {
+    expect(pageErrors).toEqual([]);
+  });
+});
