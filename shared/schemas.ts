@@ -85,8 +85,13 @@ export type Retention = z.infer<typeof Retention>;
 
 export const StoreSettings = z
   .object({
-    /** DuckDB memory_limit; the engine shares a laptop with the user's other work. */
-    memoryLimitMb: z.number().int().min(64).max(1_048_576).default(1024),
+    /**
+     * DuckDB memory_limit: its buffer pool (a cache of table blocks) plus query working memory.
+     * Small by default so a recorder's memory stays flat: the OS page cache already caches the
+     * database file, and large sorts or aggregations spill to `data.duckdb.tmp`. Raise it for
+     * heavy SQL over large stored ranges.
+     */
+    memoryLimitMb: z.number().int().min(32).max(1_048_576).default(64),
     /** DuckDB worker threads; 0 picks one less than the machine's cores (at least 1) so ingest keeps a core. */
     threads: z.number().int().min(0).max(256).default(0),
   })

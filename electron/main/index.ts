@@ -15,9 +15,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isAppUrl, secureWebPreferences } from './window-options';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const rendererIndex = path.join(here, '../renderer/index.html');
-const rendererUrl = pathToFileURL(rendererIndex).href;
+const rendererUrl = pathToFileURL(path.join(here, '../renderer/index.html')).href;
 const statePath = () => path.join(app.getPath('userData'), 'state.json');
+/** An engine that keeps dying is not restarted in a loop: the window shows the error instead. */
+const MAX_RESTARTS_PER_MINUTE = 3;
 
 function workspaceDir(): string {
   const flag = process.argv.find((a) => a.startsWith('--workspace='));
@@ -33,31 +34,57 @@ function workspaceDir(): string {
 }
 
 let engine: UtilityProcess | null = null;
-let engineReady: Promise<void> | null = null;
+let engineReady: Promise<void> = Promise.reject(new Error('engine not started'));
+engineReady.catch(() => undefined);
+let quitting = false;
+const restarts: number[] = [];
 
-function startEngine(dir: string): Promise<void> {
-  engine = utilityProcess.fork(path.join(here, 'engine-process.js'), [], {
+function startEngine(dir: string): void {
+  const child = utilityProcess.fork(path.join(here, 'engine-process.js'), [], {
     serviceName: 'OpsDeck engine',
     stdio: 'inherit',
   });
+  engine = child;
   engineReady = new Promise((resolve, reject) => {
-    engine!.on('message', (message: { type: string; message?: string; dir?: string }) => {
+    child.on('message', (message: { type: string; message?: string; dir?: string }) => {
       if (message.type === 'ready') {
         fs.mkdirSync(app.getPath('userData'), { recursive: true });
         fs.writeFileSync(statePath(), JSON.stringify({ lastWorkspace: message.dir }));
         resolve();
       } else if (message.type === 'error') reject(new Error(message.message));
     });
-    engine!.on('exit', (code) => reject(new Error(`engine exited with code ${code}`)));
+    child.on('exit', (code) => {
+      reject(new Error(`the engine exited (code ${code})`));
+      if (quitting || engine !== child) return;
+      const now = Date.now();
+      restarts.push(now);
+      while (restarts[0]! < now - 60_000) restarts.shift();
+      if (restarts.length > MAX_RESTARTS_PER_MINUTE) {
+        for (const win of BrowserWindow.getAllWindows())
+          reportEngineError(win, `the engine exited (code ${code}) and keeps failing; not restarting`);
+        return;
+      }
+      startEngine(dir);
+      for (const win of BrowserWindow.getAllWindows()) connectWhenReady(win);
+    });
   });
-  engine.postMessage({ type: 'open', dir });
-  return engineReady;
+  engineReady.catch(() => undefined);
+  child.postMessage({ type: 'open', dir });
 }
 
-function connectRenderer(win: BrowserWindow): void {
-  const { port1, port2 } = new MessageChannelMain();
-  engine!.postMessage({ type: 'connect' }, [port1]);
-  win.webContents.postMessage('opsdeck:engine-port', null, [port2]);
+function reportEngineError(win: BrowserWindow, message: string): void {
+  win.webContents.send('opsdeck:engine-error', message);
+}
+
+/** A fresh port pair per page load and per engine start; the old ports close with their ends. */
+function connectWhenReady(win: BrowserWindow): void {
+  engineReady
+    .then(() => {
+      const { port1, port2 } = new MessageChannelMain();
+      engine!.postMessage({ type: 'connect' }, [port1]);
+      win.webContents.postMessage('opsdeck:engine-port', null, [port2]);
+    })
+    .catch((error: Error) => reportEngineError(win, error.message));
 }
 
 async function createWindow(): Promise<void> {
@@ -68,11 +95,7 @@ async function createWindow(): Promise<void> {
     title: 'OpsDeck',
     webPreferences: secureWebPreferences(path.join(here, '../preload/index.cjs')),
   });
-  win.webContents.on('did-finish-load', () => {
-    engineReady!
-      .then(() => connectRenderer(win))
-      .catch((error: Error) => win.webContents.send('opsdeck:engine-error', error.message));
-  });
+  win.webContents.on('did-finish-load', () => connectWhenReady(win));
   await win.loadURL(rendererUrl);
 }
 
@@ -90,26 +113,36 @@ app.on('web-contents-created', (_event, contents) => {
 // One desktop instance per user: a second launch opens another window on the same engine, which
 // owns the workspace (DuckDB allows one writing process per file).
 if (!app.requestSingleInstanceLock()) app.quit();
-app.on('second-instance', () => {
-  if (engine) void createWindow();
-});
+app.on('second-instance', () => void createWindow());
 
 app.whenReady().then(async () => {
   session.defaultSession.setPermissionRequestHandler((_wc, permission, callback) =>
     callback(permission === 'notifications'),
   );
-  // Nothing remote: every request the renderer makes must stay on file:// (the engine is over a port).
+  // Nothing remote: every request the renderer makes stays on file:// (the engine is over a port).
   session.defaultSession.webRequest.onBeforeRequest((details, callback) =>
     callback({ cancel: !details.url.startsWith('file:') && !details.url.startsWith('devtools:') }),
   );
-  void startEngine(workspaceDir()).catch((error: Error) => console.error(`OpsDeck engine: ${error.message}`));
+  startEngine(workspaceDir());
   await createWindow();
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) void createWindow();
   });
 });
 
+// Let the engine flush and close DuckDB before the app goes; a hung engine gets 5 s.
+app.on('before-quit', (event) => {
+  if (quitting || !engine) return;
+  quitting = true;
+  event.preventDefault();
+  const child = engine;
+  const timer = setTimeout(() => child.kill(), 5_000);
+  child.once('exit', () => {
+    clearTimeout(timer);
+    app.quit();
+  });
+  child.postMessage({ type: 'close' });
+});
 app.on('window-all-closed', () => {
-  engine?.postMessage({ type: 'close' });
   if (process.platform !== 'darwin') app.quit();
 });

@@ -27,6 +27,6 @@ parentPort.on('message', (event) => {
   } else if (message.type === 'connect' && host && event.ports[0]) {
     bindConnection(host.engine, portTransport(event.ports[0]));
   } else if (message.type === 'close') {
-    void host?.close().then(() => process.exit(0));
+    void (host ? host.close() : Promise.resolve()).finally(() => process.exit(0));
   }
 });

@@ -15,6 +15,8 @@ export interface OpenOptions {
   readOnly?: boolean;
   /** Only for the private export instance, which writes the file the user asked for. */
   externalAccess?: boolean;
+  /** Where DuckDB spills when a query outgrows memory_limit (default: beside the database file). */
+  tempDirectory?: string;
 }
 
 export async function openDuckDB(
@@ -32,6 +34,7 @@ export async function openDuckDB(
     lock_configuration: 'true',
   };
   if (options.readOnly) config['access_mode'] = 'READ_ONLY';
+  if (options.tempDirectory) config['temp_directory'] = options.tempDirectory;
   try {
     return await DuckDBInstance.create(path, config);
   } catch (error) {

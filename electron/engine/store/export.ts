@@ -90,7 +90,13 @@ export async function exportData(
       stream.close();
     }
   } else {
-    const sink = await openDuckDB(':memory:', { memoryLimitMb: 512, threads: 1 }, { externalAccess: true });
+    // Rows beyond its memory limit spill to a temp folder beside the target, removed afterwards.
+    const spill = fs.mkdtempSync(path.join(path.dirname(target), '.opsdeck-export-'));
+    const sink = await openDuckDB(
+      ':memory:',
+      { memoryLimitMb: 256, threads: 1 },
+      { externalAccess: true, tempDirectory: spill },
+    );
     const conn = await sink.connect();
     try {
       await conn.run('CREATE TABLE export(ts TIMESTAMP, channel VARCHAR, unit VARCHAR, value DOUBLE)');
@@ -112,6 +118,7 @@ export async function exportData(
     } finally {
       conn.closeSync();
       sink.closeSync();
+      fs.rmSync(spill, { recursive: true, force: true });
     }
   }
   report(true);
