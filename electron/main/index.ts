@@ -12,6 +12,8 @@ import {
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { EngineToMain, type MainToEngine } from '../../shared/host';
+import { describeZodError } from '../../shared/schemas';
 import { isAppUrl, secureWebPreferences } from './window-options';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -46,12 +48,18 @@ function startEngine(dir: string): void {
   });
   engine = child;
   engineReady = new Promise((resolve, reject) => {
-    child.on('message', (message: { type: string; message?: string; dir?: string }) => {
+    child.on('message', (raw: unknown) => {
+      const parsed = EngineToMain.safeParse(raw);
+      if (!parsed.success) {
+        reject(new Error(`engine sent a bad control message: ${describeZodError(parsed.error)}`));
+        return;
+      }
+      const message = parsed.data;
       if (message.type === 'ready') {
         fs.mkdirSync(app.getPath('userData'), { recursive: true });
         fs.writeFileSync(statePath(), JSON.stringify({ lastWorkspace: message.dir }));
         resolve();
-      } else if (message.type === 'error') reject(new Error(message.message));
+      } else reject(new Error(message.message));
     });
     child.on('exit', (code) => {
       reject(new Error(`the engine exited (code ${code})`));
@@ -69,7 +77,7 @@ function startEngine(dir: string): void {
     });
   });
   engineReady.catch(() => undefined);
-  child.postMessage({ type: 'open', dir });
+  child.postMessage({ type: 'open', dir } satisfies MainToEngine);
 }
 
 function reportEngineError(win: BrowserWindow, message: string): void {
@@ -81,7 +89,7 @@ function connectWhenReady(win: BrowserWindow): void {
   engineReady
     .then(() => {
       const { port1, port2 } = new MessageChannelMain();
-      engine!.postMessage({ type: 'connect' }, [port1]);
+      engine!.postMessage({ type: 'connect' } satisfies MainToEngine, [port1]);
       win.webContents.postMessage('opsdeck:engine-port', null, [port2]);
     })
     .catch((error: Error) => reportEngineError(win, error.message));
@@ -141,7 +149,7 @@ app.on('before-quit', (event) => {
     clearTimeout(timer);
     app.quit();
   });
-  child.postMessage({ type: 'close' });
+  child.postMessage({ type: 'close' } satisfies MainToEngine);
 });
 app.on('window-all-closed', () => {
   if (process.platform !== 'darwin') app.quit();

@@ -1,13 +1,15 @@
 // Entry of the Electron utility process that runs the engine (pure Node: it imports no Electron).
 // The main process sends { type: 'open', dir } once, then a MessagePort per renderer window; live
 // data goes straight from here to the renderer over that port and never crosses main.
+import { EngineToMain, MainToEngine } from '../../../shared/host';
+import { describeZodError } from '../../../shared/schemas';
 import { bindConnection } from '../server/bind';
 import { portTransport, type PortLike } from '../server/port';
 import { startEngineHost, type EngineHost } from './run';
 
 interface ParentPort {
   on(event: 'message', listener: (event: { data: unknown; ports: PortLike[] }) => void): void;
-  postMessage(message: unknown): void;
+  postMessage(message: EngineToMain): void;
 }
 
 const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort;
@@ -16,12 +18,22 @@ if (!parentPort) throw new Error('engine-process must run in an Electron utility
 let host: EngineHost | undefined;
 
 parentPort.on('message', (event) => {
-  const message = event.data as { type?: string; dir?: string };
-  if (message.type === 'open' && typeof message.dir === 'string' && !host) {
+  const parsed = MainToEngine.safeParse(event.data);
+  if (!parsed.success) {
+    parentPort.postMessage({
+      type: 'error',
+      message: `engine control message: ${describeZodError(parsed.error)}`,
+    });
+    return;
+  }
+  const message = parsed.data;
+  if (message.type === 'open' && !host) {
     startEngineHost(message.dir, { port: 0 })
       .then((h) => {
         host = h;
-        parentPort.postMessage({ type: 'ready', dir: h.engine.dir, apiUrl: h.server.apiUrl });
+        parentPort.postMessage(
+          EngineToMain.parse({ type: 'ready', dir: h.engine.dir, apiUrl: h.server.apiUrl }),
+        );
       })
       .catch((error: Error) => parentPort.postMessage({ type: 'error', message: error.message }));
   } else if (message.type === 'connect' && host && event.ports[0]) {
