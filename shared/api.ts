@@ -31,6 +31,10 @@ export const SourceStatus = z.object({
   shed: z.number(),
   lastError: z.string().nullable(),
   lastErrorAt: z.number().nullable(),
+  /** Where it connects, in words ("mqtts://broker:8883, MQTT 5"). */
+  endpoint: z.string().nullable().default(null),
+  /** Conditions the user must see, e.g. "certificate verification is OFF". */
+  warnings: z.array(z.string()).default([]),
 });
 export type SourceStatus = z.infer<typeof SourceStatus>;
 
@@ -48,6 +52,8 @@ export const EngineStatus = z.object({
   retentionDropped: z.number(),
   /** Rows waiting for the next DuckDB flush. */
   pendingRows: z.number(),
+  /** Rows that could not be stored because the database failed (it is reopened automatically). */
+  lostRows: z.number().default(0),
 });
 export type EngineStatus = z.infer<typeof EngineStatus>;
 
@@ -125,6 +131,83 @@ export const WorkspaceInfo = z.object({
 });
 export type WorkspaceInfo = z.infer<typeof WorkspaceInfo>;
 
+export const TopicNode = z.object({
+  /** Full topic of this node (a prefix when it only has children). */
+  topic: z.string(),
+  /** Its last level. */
+  name: z.string(),
+  /** Direct children. */
+  children: z.number(),
+  /** Messages in this node and below, and their rate (msg/s). */
+  messages: z.number(),
+  rate: z.number(),
+  /** This exact topic has received messages (not only its children). */
+  hasMessage: z.boolean(),
+  retained: z.boolean(),
+  lastSeen: z.number().nullable(),
+  decoder: z.string().nullable(),
+  /** The last payload, shortened to one line. */
+  preview: z.string().nullable(),
+});
+export type TopicNode = z.infer<typeof TopicNode>;
+
+export const TopicsRequest = z.object({
+  source: z.string(),
+  /** List the children of this topic ('' for the top level). */
+  prefix: z.string().default(''),
+  /** Instead of children, topics anywhere whose name contains this text (case-insensitive). */
+  search: z.string().max(256).optional(),
+  limit: z.number().int().min(1).max(5_000).default(500),
+});
+export const TopicsResult = z.object({
+  totalTopics: z.number(),
+  nodes: z.array(TopicNode),
+  truncated: z.boolean(),
+});
+export type TopicsResult = z.infer<typeof TopicsResult>;
+
+export const TopicField = z.object({
+  /** Path inside the payload ('' when the payload is the number). */
+  path: z.string(),
+  /** The channel it feeds, and its id for plotting. */
+  channel: z.string(),
+  channelId: z.number().int(),
+  value: z.number(),
+});
+
+export const TopicDetail = z.object({
+  topic: z.string(),
+  messages: z.number(),
+  rate: z.number(),
+  retained: z.boolean(),
+  qos: z.number(),
+  lastSeen: z.number().nullable(),
+  decoder: z.string().nullable(),
+  bytes: z.number(),
+  /** Pretty-printed JSON or text; null for binary. */
+  text: z.string().nullable(),
+  /** Hex dump for binary payloads (first 4 KiB). */
+  hex: z.string().nullable(),
+  truncated: z.boolean(),
+  fields: z.array(TopicField),
+  properties: z.record(z.string(), z.unknown()).nullable(),
+});
+export type TopicDetail = z.infer<typeof TopicDetail>;
+
+export const PublishRequest = z.object({
+  source: z.string(),
+  topic: z
+    .string()
+    .min(1)
+    .max(65_535)
+    .refine((t) => !/[#+]/.test(t), 'a topic to publish to has no wildcards'),
+  payload: z.string().max(16 * 1024 ** 2),
+  encoding: z.enum(['utf8', 'hex', 'base64']).default('utf8'),
+  qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(0),
+  retain: z.boolean().default(false),
+});
+export type PublishRequest = z.infer<typeof PublishRequest>;
+
 const Empty = z.object({}).strict();
 const Ok = z.object({ ok: z.literal(true) });
 
@@ -147,6 +230,16 @@ export const Methods = {
   },
   setSourceEnabled: { params: z.object({ id: z.string(), enabled: z.boolean() }), result: Ok },
   upsertSource: { params: z.object({ source: SourceConfig }), result: Ok },
+  removeSource: { params: z.object({ id: z.string() }), result: Ok },
+  /** Topic tree of an MQTT source (or the built-in broker), one level at a time. */
+  topics: { params: TopicsRequest, result: TopicsResult },
+  topicDetail: { params: z.object({ source: z.string(), topic: z.string() }), result: TopicDetail },
+  publish: { params: PublishRequest, result: Ok },
+  /** Gives the engine a secret for this session; it is never written to the workspace or logged. */
+  setSecret: {
+    params: z.object({ name: z.string().min(1).max(128), value: z.string().max(4096) }),
+    result: Ok,
+  },
   export: { params: ExportRequest, result: z.object({ path: z.string(), rows: z.number() }) },
   notices: { params: Empty, result: z.array(Notice) },
 } as const;

@@ -22,6 +22,141 @@ export const SimOptions = z
   .strict();
 export type SimOptions = z.infer<typeof SimOptions>;
 
+/**
+ * A reference to a secret (broker password, key passphrase). The workspace holds only the name;
+ * the value lives in the OS key store (desktop), the environment (`OPSDECK_SECRET_<NAME>`, with the
+ * name upper-cased and non-alphanumerics as `_`) or the engine's memory for this session.
+ */
+export const SecretRef = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9_.:-]+$/, 'a secret name: letters, digits, "_", ".", ":" or "-"');
+
+export const MqttSubscription = z
+  .object({
+    /** Topic filter with `+` and `#` wildcards. */
+    filter: z
+      .string()
+      .min(1)
+      .max(65_535)
+      .refine(
+        (f) => /^(?:[^#+]*|\+)(?:\/(?:[^#+]*|\+))*(?:\/#|^#)?$/.test(f) || f === '#',
+        'wildcards: "+" fills one whole level, "#" only as the last level',
+      ),
+    qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(0),
+  })
+  .strict();
+export type MqttSubscription = z.infer<typeof MqttSubscription>;
+
+export const DECODER_NAMES = ['auto', 'number', 'json', 'csv', 'kv', 'text', 'sparkplug', 'raw'] as const;
+export const DecoderName = z.enum(DECODER_NAMES);
+export type DecoderName = z.infer<typeof DecoderName>;
+
+export const TlsOptions = z
+  .object({
+    /** PEM files on this machine: the site's CA, and the client certificate and key for mutual TLS. */
+    caFile: z.string().min(1).optional(),
+    certFile: z.string().min(1).optional(),
+    keyFile: z.string().min(1).optional(),
+    keyPassphrase: SecretRef.optional(),
+    /** Accept any server certificate. For lab brokers only; the console labels it loudly. */
+    insecureSkipVerify: z.boolean().default(false),
+    /** Server name to verify, when it differs from the URL's host. */
+    servername: z.string().min(1).optional(),
+  })
+  .strict();
+export type TlsOptions = z.infer<typeof TlsOptions>;
+
+export const MqttOptions = z
+  .object({
+    url: z
+      .string()
+      .regex(
+        /^(mqtts?|wss?):\/\/[^\s/]+(\/\S*)?$/,
+        'an mqtt://, mqtts://, ws:// or wss:// address with a host',
+      ),
+    protocolVersion: z.union([z.literal(4), z.literal(5)]).default(5),
+    /** Empty: a random id per connection (with a persistent session, set one). */
+    clientId: z.string().max(256).default(''),
+    /** false keeps the session (and QoS 1/2 messages queued while away) on the broker. */
+    clean: z.boolean().default(true),
+    /** MQTT 5 session expiry in seconds for a persistent session. */
+    sessionExpirySeconds: z.number().int().min(0).max(4_294_967_295).default(3600),
+    keepaliveSeconds: z.number().int().min(0).max(65_535).default(30),
+    username: z.string().max(256).optional(),
+    password: SecretRef.optional(),
+    tls: TlsOptions.optional(),
+    subscriptions: z.array(MqttSubscription).default([{ filter: '#', qos: 0 }]),
+    /** Per-topic decoder choice, first match wins; others are detected from their first messages. */
+    decoders: z.array(z.object({ filter: z.string().min(1), decoder: DecoderName }).strict()).default([]),
+    /** A payload field holding the event time, besides ts, timestamp, time and Time. */
+    timestampField: z.string().min(1).max(128).optional(),
+    /** Larger payloads go to quarantine, not to the decoders. */
+    maxPayloadBytes: z
+      .number()
+      .int()
+      .min(1)
+      .max(256 * 1024 ** 2)
+      .default(1024 ** 2),
+    /** Keep every message byte for byte (topic, payload, QoS, retain, properties) for exact replay. */
+    record: z.boolean().default(false),
+    /** Reconnect backoff bounds, with jitter. */
+    reconnectMinMs: z.number().int().min(100).max(600_000).default(500),
+    reconnectMaxMs: z.number().int().min(100).max(3_600_000).default(30_000),
+  })
+  .strict()
+  .superRefine((o, ctx) => {
+    if (!o.clean && o.clientId === '')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['clientId'],
+        message: 'a persistent session (clean: false) needs a fixed client id',
+      });
+    if (o.tls && !/^(mqtts|wss):/.test(o.url))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tls'],
+        message: 'TLS options need an mqtts:// or wss:// address',
+      });
+    if ((o.tls?.certFile === undefined) !== (o.tls?.keyFile === undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tls', o.tls?.certFile ? 'keyFile' : 'certFile'],
+        message: 'a client certificate needs both certFile and keyFile',
+      });
+  });
+export type MqttOptions = z.infer<typeof MqttOptions>;
+
+export const MqttBrokerOptions = z
+  .object({
+    /** Loopback unless the user names an interface. */
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(1).max(65_535).default(1883),
+    /** When set, clients must log in with this username and the secret `password`. */
+    username: z.string().min(1).max(256).optional(),
+    password: SecretRef.optional(),
+    decoders: z.array(z.object({ filter: z.string().min(1), decoder: DecoderName }).strict()).default([]),
+    timestampField: z.string().min(1).max(128).optional(),
+    maxPayloadBytes: z
+      .number()
+      .int()
+      .min(1)
+      .max(256 * 1024 ** 2)
+      .default(1024 ** 2),
+    record: z.boolean().default(false),
+  })
+  .strict()
+  .superRefine((o, ctx) => {
+    if ((o.username === undefined) !== (o.password === undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: [o.username ? 'password' : 'username'],
+        message: 'username and password go together',
+      });
+  });
+export type MqttBrokerOptions = z.infer<typeof MqttBrokerOptions>;
+
 const sourceCommon = {
   id: Id,
   name: z.string().min(1).max(120),
@@ -32,6 +167,8 @@ export const SourceConfig = z.discriminatedUnion('kind', [
   z
     .object({ ...sourceCommon, kind: z.literal('sim'), options: SimOptions.default(SimOptions.parse({})) })
     .strict(),
+  z.object({ ...sourceCommon, kind: z.literal('mqtt'), options: MqttOptions }).strict(),
+  z.object({ ...sourceCommon, kind: z.literal('mqtt-broker'), options: MqttBrokerOptions }).strict(),
 ]);
 export type SourceConfig = z.infer<typeof SourceConfig>;
 export type SourceKind = SourceConfig['kind'];

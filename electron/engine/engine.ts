@@ -1,7 +1,12 @@
 // The engine: one workspace, its sources, the bus, the store and the live view. Every host (the
 // Electron utility process, `opsdeck serve`, the CLI, the tests) runs this same class.
 import path from 'node:path';
+import type { z } from 'zod';
 import type {
+  TopicsRequest,
+  PublishRequest,
+  TopicDetail,
+  TopicsResult,
   ChannelInfo,
   EngineStatus,
   ExportRequest,
@@ -20,10 +25,25 @@ import { LiveHub, type LiveSink } from './live/hub';
 import { Calibration } from './pipeline/calibration';
 import { sourceFactories } from './sources/registry';
 import type { Source, SourceContext } from './sources/source';
+import { Secrets } from './secrets';
 import { Store } from './store/store';
 import { DATA_FILE, ensureWorkspace, readWorkspaceConfig, writeWorkspaceConfig } from './workspace';
 
 export const ENGINE_VERSION = '0.1.0';
+
+type TopicsRequestOut = z.output<typeof TopicsRequest>;
+
+function hexBytes(text: string): Uint8Array {
+  const clean = text.replace(/\s+/g, '');
+  if (!/^(?:[0-9a-fA-F]{2})*$/.test(clean)) throw new Error('payload: not hex (pairs of 0-9, a-f)');
+  return Uint8Array.from(clean.match(/../g) ?? [], (h) => parseInt(h, 16));
+}
+
+function base64Bytes(text: string): Uint8Array {
+  const clean = text.replace(/\s+/g, '');
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(clean) || clean.length % 4 !== 0) throw new Error('payload: not base64');
+  return new Uint8Array(Buffer.from(clean, 'base64'));
+}
 
 export interface EngineOptions {
   readOnly?: boolean;
@@ -65,6 +85,8 @@ class RunningSource {
   samples = 0;
   quarantined = 0;
   shed = 0;
+  endpoint: string | null = null;
+  warnings: string[] = [];
   readonly messageRate = new RateMeter();
   readonly sampleRate = new RateMeter();
   instance?: Source;
@@ -83,6 +105,8 @@ class RunningSource {
       shed: this.shed,
       lastError: this.lastError,
       lastErrorAt: this.lastErrorAt,
+      endpoint: this.endpoint,
+      warnings: this.warnings,
     };
   }
 }
@@ -91,6 +115,7 @@ export class Engine {
   readonly bus = new Bus();
   readonly live: LiveHub;
   private readonly calibration = new Calibration();
+  readonly secrets = new Secrets();
   private readonly sources = new Map<string, RunningSource>();
   private readonly noticeLog: Notice[] = [];
   private readonly noticeListeners = new Set<(n: Notice) => void>();
@@ -233,7 +258,17 @@ export class Engine {
         if (error) {
           running.lastError = error;
           running.lastErrorAt = this.now();
+        } else if (state === 'connected') {
+          running.lastError = null;
         }
+      },
+      describe: (endpoint, warnings = []) => {
+        running.endpoint = endpoint;
+        running.warnings = warnings;
+      },
+      secret: (name) => this.secrets.get(name),
+      recordRaw: (messages) => {
+        if (!this.closed) this.store.appendRaw(sourceId, messages);
       },
       now: this.now,
     };
@@ -269,6 +304,61 @@ export class Engine {
     const others = this.config.sources.filter((s) => s.id !== config.id);
     this.saveConfig({ ...this.config, sources: [...others, config] });
     await this.addSource(config);
+  }
+
+  async removeSource(id: string): Promise<void> {
+    const running = this.sources.get(id);
+    if (!running || !this.config.sources.some((s) => s.id === id))
+      throw new Error(`no configured source with id "${id}"`);
+    await this.stopSource(running);
+    this.sources.delete(id);
+    this.saveConfig({ ...this.config, sources: this.config.sources.filter((s) => s.id !== id) });
+  }
+
+  /** The running instance of a source, or an error naming why there is none. */
+  private liveSource(id: string): Source {
+    const running = this.sources.get(id);
+    if (!running) throw new Error(`no source with id "${id}"`);
+    if (!running.instance) throw new Error(`source "${id}" is not running (${running.status().state})`);
+    return running.instance;
+  }
+
+  topics(request: TopicsRequestOut): TopicsResult {
+    const source = this.liveSource(request.source);
+    if (!source.topics) throw new Error(`source "${request.source}" has no topics`);
+    return source.topics(request);
+  }
+
+  topicDetail(sourceId: string, topic: string): TopicDetail {
+    const source = this.liveSource(sourceId);
+    if (!source.topicDetail) throw new Error(`source "${sourceId}" has no topics`);
+    const detail = source.topicDetail(topic);
+    if (!detail) throw new Error(`source "${sourceId}" has seen no message on "${topic}"`);
+    return detail;
+  }
+
+  async publish(request: PublishRequest): Promise<void> {
+    const source = this.liveSource(request.source);
+    if (!source.publish) throw new Error(`source "${request.source}" cannot publish`);
+    const bytes =
+      request.encoding === 'utf8'
+        ? new TextEncoder().encode(request.payload)
+        : request.encoding === 'hex'
+          ? hexBytes(request.payload)
+          : base64Bytes(request.payload);
+    await source.publish({ ...request, bytes });
+  }
+
+  /** Stores a secret for this session and restarts the sources that were waiting for it. */
+  async setSecret(name: string, value: string): Promise<void> {
+    this.secrets.set(name, value);
+    for (const running of this.sources.values()) {
+      const config = this.config.sources.find((s) => s.id === running.config.id);
+      if (!config || !config.enabled || running.state !== 'error') continue;
+      if (!JSON.stringify(config.options).includes(JSON.stringify(name))) continue;
+      await this.stopSource(running);
+      await this.startSource(running);
+    }
   }
 
   private saveConfig(next: WorkspaceConfig): void {
@@ -341,6 +431,7 @@ export class Engine {
       databaseBytes: this.databaseBytes,
       retentionDropped: this.store.retentionDropped,
       pendingRows: this.store.pendingRows,
+      lostRows: this.store.lostRows,
     };
   }
 

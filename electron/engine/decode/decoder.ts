@@ -26,9 +26,15 @@ export type DecodeResult = { ok: true } | { ok: false; reason: string };
 
 export interface Decoder {
   readonly name: string;
-  detect(bytes: Uint8Array): number;
+  /** `key` lets protocol decoders claim their own topics (Sparkplug's `spBv1.0/…`). */
+  detect(bytes: Uint8Array, key?: string): number;
   /** `memo` is private to this decoder and this frame key (e.g. a CSV header seen earlier). */
   decode(frame: Frame, out: DecodeOutput, memo: Record<string, unknown>): DecodeResult;
+  /**
+   * Frames whose keys map to the same memo key share one memo (Sparkplug: a node's births and
+   * data arrive on different topics but share metric aliases). Default: the frame key.
+   */
+  memoKey?(key: string): string;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });

@@ -121,7 +121,8 @@ export const keyValueDecoder: Decoder = {
     const pairs = [...t.matchAll(KV_PAIR)];
     if (pairs.length === 0) return 0;
     const covered = pairs.reduce((n, m) => n + m[0].length, 0);
-    return covered / t.replace(/[\s,;]/g, '').length >= 0.8 ? 0.8 : 0.2;
+    // Claim only lines that are mostly pairs: "pump: ERROR overcurrent" is a log line, not kv.
+    return covered / t.replace(/[\s,;]/g, '').length >= 0.8 ? 0.8 : 0;
   },
   decode(frame, out) {
     const t = text(frame);

@@ -73,6 +73,20 @@ export function bindConnection(engine: Engine, transport: ServerTransport): () =
       return engine.export(p, (progress) => emit('progress', { job, kind: 'export', ...progress }));
     },
     notices: () => engine.notices(),
+    removeSource: async (p: { id: string }) => {
+      await engine.removeSource(p.id);
+      return { ok: true };
+    },
+    topics: (p: Parameters<Engine['topics']>[0]) => engine.topics(p),
+    topicDetail: (p: { source: string; topic: string }) => engine.topicDetail(p.source, p.topic),
+    publish: async (p: Parameters<Engine['publish']>[0]) => {
+      await engine.publish(p);
+      return { ok: true };
+    },
+    setSecret: async (p: { name: string; value: string }) => {
+      await engine.setSecret(p.name, p.value);
+      return { ok: true };
+    },
   };
 
   const reply = (id: number, result: { ok: true; value: unknown } | { ok: false; error: string }) =>

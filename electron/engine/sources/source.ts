@@ -10,8 +10,17 @@
 //   it sheds with `shed(n)` instead of buffering without bound.
 // - Undecodable input goes to `quarantine` with its bytes and a reason; the source keeps running.
 import type { z } from 'zod';
-import type { SourceState } from '../../../shared/api';
+import type { TopicsRequest as TopicsRequestSchema } from '../../../shared/api';
+import type { PublishRequest, SourceState, TopicDetail, TopicsResult } from '../../../shared/api';
 import type { RecordRow, SampleBatch } from '../batch';
+
+/** One message kept byte for byte for exact replay: what arrived, where, and how. */
+export interface RawMessage {
+  rx: number;
+  key: string;
+  payload: Uint8Array;
+  meta: Record<string, unknown>;
+}
 
 export interface SourceContext {
   readonly sourceId: string;
@@ -22,6 +31,12 @@ export interface SourceContext {
   quarantine(raw: Uint8Array, reason: string, where?: string): void;
   shed(count: number): void;
   setState(state: SourceState, error?: string): void;
+  /** Where the source connects and what the user must be warned about, for the status. */
+  describe(endpoint: string, warnings?: string[]): void;
+  /** A secret by name (broker password, key passphrase), or undefined when none is set. */
+  secret(name: string): string | undefined;
+  /** Keeps raw messages for exact replay (sources with `record: true`). */
+  recordRaw(messages: RawMessage[]): void;
   /** Milliseconds since the epoch; sources ask here so tests can steer time. */
   now(): number;
 }
@@ -29,6 +44,11 @@ export interface SourceContext {
 export interface Source {
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** Sources that can send (MQTT): publish a message, resolving once the peer has it (QoS 1/2) or it is written (QoS 0). */
+  publish?(request: PublishRequest & { bytes: Uint8Array }): Promise<void>;
+  /** Sources with topics: browse them one level at a time, or search. */
+  topics?(request: z.output<typeof TopicsRequestSchema>): TopicsResult;
+  topicDetail?(topic: string): TopicDetail | null;
 }
 
 export interface SourceFactory<O> {

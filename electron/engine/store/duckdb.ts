@@ -31,6 +31,9 @@ export async function openDuckDB(
     autoinstall_known_extensions: 'false',
     autoload_known_extensions: 'false',
     allow_community_extensions: 'false',
+    // Checkpoint often: rows appended since the last checkpoint stay pinned in memory, so a small
+    // threshold keeps the working set small and each checkpoint short.
+    checkpoint_threshold: `${Math.max(4, Math.floor(settings.memoryLimitMb / 16))}MB`,
     lock_configuration: 'true',
   };
   if (options.readOnly) config['access_mode'] = 'READ_ONLY';

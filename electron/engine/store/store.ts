@@ -23,6 +23,7 @@ import bindings from '@duckdb/node-bindings';
 import type { QueryResult, SeriesResult } from '../../../shared/api';
 import type { Retention, StoreSettings } from '../../../shared/schemas';
 import type { QuarantineEntry, RecordRow, SampleBatch } from '../batch';
+import type { RawMessage } from '../sources/source';
 import { openDuckDB, writeMicros } from './duckdb';
 import { SCHEMA_SQL } from './schema';
 import { toJsonSafe } from './values';
@@ -156,6 +157,7 @@ export class Store {
   private samples?: SampleAppender;
   private records?: RowAppender;
   private quarantineRows?: RowAppender;
+  private recordings?: RowAppender;
   private flushTimer?: NodeJS.Timeout;
   private readonly sourceIds = new Map<string, number>();
   private readonly channelIds = new Map<string, number>();
@@ -166,56 +168,111 @@ export class Store {
   storedSamples = 0;
   storedRecords = 0;
   storedQuarantine = 0;
+  storedRecordings = 0;
   retentionDropped = 0;
   lastFlushError: string | null = null;
+
+  private instance!: DuckDBInstance;
+  /** Appenders only: their calls are synchronous, so nothing async may share this connection. */
+  private writer!: DuckDBConnection;
+  /** Asynchronous writes: dictionary rows, retention deletes, notices, checkpoints. */
+  private maintenance!: DuckDBConnection;
+  private reader!: DuckDBConnection;
+  private user!: DuckDBConnection;
+  /** Why the database cannot take rows right now (it is being reopened), or null. */
+  private failure: string | null = null;
+  /** Rows that could not be stored because the database had failed; shown in the status. */
+  lostRows = 0;
 
   private constructor(
     readonly path: string,
     readonly readOnly: boolean,
-    private readonly instance: DuckDBInstance,
-    /** Appenders only: their calls are synchronous, so nothing async may share this connection. */
-    private readonly writer: DuckDBConnection,
-    /** Asynchronous writes: dictionary rows, retention deletes, notices, checkpoints. */
-    private readonly maintenance: DuckDBConnection,
-    private readonly reader: DuckDBConnection,
-    private readonly user: DuckDBConnection,
     private readonly options: StoreOptions,
   ) {}
 
   static async open(path: string, options: StoreOptions): Promise<Store> {
-    const readOnly = options.readOnly ?? false;
-    const instance = await openDuckDB(path, options.settings, { readOnly });
-    const writer = await instance.connect();
-    if (!readOnly) await writer.run(SCHEMA_SQL);
-    const store = new Store(
-      path,
-      readOnly,
-      instance,
-      writer,
-      await instance.connect(),
-      await instance.connect(),
-      await instance.connect(),
-      options,
-    );
+    const store = new Store(path, options.readOnly ?? false, options);
+    await store.connect();
     await store.loadDictionaries();
-    if (!readOnly) {
-      store.samples = new SampleAppender(await writer.createAppender('samples'));
-      store.records = new RowAppender(await writer.createAppender('records'));
-      store.quarantineRows = new RowAppender(await writer.createAppender('quarantine'));
-      store.flushTimer = setInterval(() => store.flush(), options.flushIntervalMs ?? 100);
+    if (!store.readOnly) {
+      store.flushTimer = setInterval(() => void store.flush(), options.flushIntervalMs ?? 100);
       store.flushTimer.unref();
     }
     return store;
   }
 
+  private async connect(): Promise<void> {
+    this.instance = await openDuckDB(this.path, this.options.settings, { readOnly: this.readOnly });
+    this.writer = await this.instance.connect();
+    if (!this.readOnly) await this.writer.run(SCHEMA_SQL);
+    this.maintenance = await this.instance.connect();
+    this.reader = await this.instance.connect();
+    this.user = await this.instance.connect();
+    if (!this.readOnly) {
+      this.samples = new SampleAppender(await this.writer.createAppender('samples'));
+      this.records = new RowAppender(await this.writer.createAppender('records'));
+      this.quarantineRows = new RowAppender(await this.writer.createAppender('quarantine'));
+      this.recordings = new RowAppender(await this.writer.createAppender('recordings'));
+    }
+  }
+
+  private disconnect(): void {
+    for (const c of [this.user, this.reader, this.maintenance, this.writer]) {
+      try {
+        c.closeSync();
+      } catch {
+        // an invalidated database may refuse; it is being dropped anyway
+      }
+    }
+    try {
+      this.instance.closeSync();
+    } catch {
+      // as above
+    }
+  }
+
+  /**
+   * A write failed (DuckDB invalidates a database after a fatal error, e.g. out of memory during a
+   * checkpoint): say so, count what is lost, and reopen the file, which replays its write-ahead log.
+   * Rows arriving meanwhile are counted as lost rather than buffered without bound.
+   */
+  private fail(error: unknown, rows: number): void {
+    this.lostRows += rows;
+    if (this.failure) return;
+    this.failure = (error as Error).message?.split('\n')[0] || 'unknown DuckDB error';
+    this.notice('error', `store: ${this.failure}; reopening the database`);
+    void (async () => {
+      await new Promise((r) => setTimeout(r, 500));
+      this.disconnect();
+      for (let attempt = 1; ; attempt++) {
+        if (this.closed) return;
+        try {
+          await this.connect();
+          this.failure = null;
+          this.notice(
+            'warn',
+            `store: database reopened; ${this.lostRows} rows could not be stored while it was down`,
+          );
+          return;
+        } catch (reopenError) {
+          if (attempt === 1 || attempt % 10 === 0)
+            this.notice(
+              'error',
+              `store: reopening failed (attempt ${attempt}): ${(reopenError as Error).message}`,
+            );
+          await new Promise((r) => setTimeout(r, Math.min(30_000, 500 * 2 ** attempt)));
+        }
+      }
+    })();
+  }
+
   private async loadDictionaries(): Promise<void> {
     const counts = await this.reader.runAndReadAll(
-      `SELECT (SELECT count(*) FROM samples)::DOUBLE, (SELECT count(*) FROM records)::DOUBLE, (SELECT count(*) FROM quarantine)::DOUBLE`,
+      `SELECT (SELECT count(*) FROM samples)::DOUBLE, (SELECT count(*) FROM records)::DOUBLE,
+              (SELECT count(*) FROM quarantine)::DOUBLE, (SELECT count(*) FROM recordings)::DOUBLE`,
     );
-    const [s, r, q] = counts.getRows()[0] as number[];
-    this.storedSamples = s!;
-    this.storedRecords = r!;
-    this.storedQuarantine = q!;
+    [this.storedSamples, this.storedRecords, this.storedQuarantine, this.storedRecordings] =
+      counts.getRows()[0] as number[] as [number, number, number, number];
     for (const [id, key] of (await this.reader.runAndReadAll('SELECT id, key FROM sources')).getRows() as [
       number,
       string,
@@ -285,12 +342,24 @@ export class Store {
 
   appendSamples(batch: SampleBatch): void {
     this.assertWritable();
-    this.samples!.append(batch);
-    this.storedSamples += batch.n;
+    if (this.failure) {
+      this.lostRows += batch.n;
+      return;
+    }
+    try {
+      this.samples!.append(batch);
+      this.storedSamples += batch.n;
+    } catch (error) {
+      this.fail(error, batch.n);
+    }
   }
 
   appendRecords(rows: readonly RecordRow[]): void {
     this.assertWritable();
+    if (this.failure) {
+      this.lostRows += rows.length;
+      return;
+    }
     for (const r of rows) {
       this.records!.add([
         r.ts,
@@ -306,6 +375,10 @@ export class Store {
 
   appendQuarantine(entry: QuarantineEntry): void {
     this.assertWritable();
+    if (this.failure) {
+      this.lostRows++;
+      return;
+    }
     this.quarantineRows!.add([
       entry.rx,
       this.sourceId(entry.source, 'unknown'),
@@ -316,23 +389,42 @@ export class Store {
     this.storedQuarantine++;
   }
 
+  /** Raw messages kept byte for byte (exact recording). */
+  appendRaw(source: string, messages: readonly RawMessage[]): void {
+    this.assertWritable();
+    if (this.failure) {
+      this.lostRows += messages.length;
+      return;
+    }
+    const sourceId = this.sourceId(source, 'unknown');
+    for (const m of messages) {
+      this.recordings!.add([m.rx, sourceId, m.key, new DuckDBBlobValue(m.payload), JSON.stringify(m.meta)]);
+    }
+    this.storedRecordings += messages.length;
+  }
+
   get pendingRows(): number {
-    return (this.samples?.filled ?? 0) + (this.records?.pending ?? 0) + (this.quarantineRows?.pending ?? 0);
+    return (
+      (this.samples?.filled ?? 0) +
+      (this.records?.pending ?? 0) +
+      (this.quarantineRows?.pending ?? 0) +
+      (this.recordings?.pending ?? 0)
+    );
   }
 
   /** Appends what is buffered and makes it durable. Dictionary rows go first so joins never miss. */
   async flush(): Promise<void> {
-    if (this.readOnly || this.closed) return;
+    if (this.readOnly || this.closed || this.failure) return;
     await this.pendingDdl;
     try {
       this.samples!.flush();
       this.records!.flush();
       this.quarantineRows!.flush();
+      this.recordings!.flush();
       this.lastFlushError = null;
     } catch (error) {
-      const message = `store flush failed: ${(error as Error).message}`;
-      if (this.lastFlushError !== message) this.notice('error', message);
-      this.lastFlushError = message;
+      this.lastFlushError = (error as Error).message;
+      this.fail(error, this.pendingRows);
     }
   }
 
@@ -460,6 +552,7 @@ export class Store {
       ['samples', 'ts'],
       ['records', 'ts'],
       ['quarantine', 'rx'],
+      ['recordings', 'rx'],
     ] as const) {
       const result = await this.writer.run(
         `DELETE FROM ${table} WHERE ${column} < make_timestamp(${us}::BIGINT)`,
@@ -468,7 +561,8 @@ export class Store {
       total += n;
       if (table === 'samples') this.storedSamples -= n;
       else if (table === 'records') this.storedRecords -= n;
-      else this.storedQuarantine -= n;
+      else if (table === 'quarantine') this.storedQuarantine -= n;
+      else this.storedRecordings -= n;
     }
     return total;
   }
@@ -513,11 +607,7 @@ export class Store {
     await this.flush();
     this.closed = true;
     await this.pendingDdl;
-    if (!this.readOnly) await this.maintenance.run('CHECKPOINT').catch(() => undefined);
-    this.user.closeSync();
-    this.reader.closeSync();
-    this.maintenance.closeSync();
-    this.writer.closeSync();
-    this.instance.closeSync();
+    if (!this.readOnly && !this.failure) await this.maintenance.run('CHECKPOINT').catch(() => undefined);
+    this.disconnect();
   }
 }

@@ -1,0 +1,125 @@
+// The built-in broker (aedes, MQTT 3.1.1): devices on a site with no broker publish straight to
+// the laptop. Off until the user adds it; binds loopback unless told otherwise; with a username,
+// clients must log in. Everything published to it goes through the same ingest as a subscribed
+// broker's messages, and the console can publish through it.
+import net from 'node:net';
+import crypto from 'node:crypto';
+import { Aedes } from 'aedes';
+import {
+  MqttBrokerOptions as MqttBrokerOptionsSchema,
+  type MqttBrokerOptions,
+} from '../../../../shared/schemas';
+import { secretEnvName } from '../../secrets';
+import type { Source, SourceFactory } from '../source';
+import { topicDetail } from './detail';
+import { MqttIngest } from './ingest';
+
+function sameSecret(given: Buffer | undefined, expected: string): boolean {
+  if (!given) return false;
+  const a = crypto.createHash('sha256').update(given).digest();
+  const b = crypto.createHash('sha256').update(expected).digest();
+  return crypto.timingSafeEqual(a, b);
+}
+
+export const mqttBrokerSource: SourceFactory<MqttBrokerOptions> = {
+  kind: 'mqtt-broker',
+  options: MqttBrokerOptionsSchema,
+  create(options, ctx): Source {
+    const ingest = new MqttIngest(ctx, { ...options });
+    let broker: Aedes | null = null;
+    let server: net.Server | null = null;
+    let clients = 0;
+    const loopback = options.host === '127.0.0.1' || options.host === '::1' || options.host === 'localhost';
+    const warnings = [
+      ...(loopback ? [] : [`accepting MQTT connections on ${options.host}, not only this machine`]),
+      ...(options.username === undefined && !loopback ? ['no login required'] : []),
+    ];
+    const endpoint = () =>
+      `mqtt://${options.host}:${options.port} (built-in broker, ${clients} client${clients === 1 ? '' : 's'})`;
+
+    return {
+      async start() {
+        ctx.setState('starting');
+        let password: string | undefined;
+        if (options.password !== undefined) {
+          password = ctx.secret(options.password);
+          if (password === undefined) {
+            throw new Error(
+              `password secret "${options.password}" is not set: enter it in the source form, or set ${secretEnvName(options.password)}`,
+            );
+          }
+        }
+        const b = await Aedes.createBroker();
+        broker = b;
+        if (options.username !== undefined) {
+          b.authenticate = (_client, username, given, done) => {
+            const ok = username === options.username && sameSecret(given, password!);
+            done(ok ? null : Object.assign(new Error('bad username or password'), { returnCode: 4 }), ok);
+          };
+        }
+        b.on('client', () => {
+          clients++;
+          ctx.describe(endpoint(), warnings);
+        });
+        b.on('clientDisconnect', () => {
+          clients--;
+          ctx.describe(endpoint(), warnings);
+        });
+        b.on('publish', (packet, client) => {
+          if (!client) return; // the broker's own $SYS and our publishes: nothing a device sent
+          ingest.accept({
+            topic: packet.topic,
+            payload: packet.payload as Buffer,
+            qos: packet.qos,
+            retain: packet.retain,
+            properties: null,
+          });
+        });
+        const s = net.createServer(b.handle);
+        server = s;
+        await new Promise<void>((resolve, reject) => {
+          s.once('error', (error: NodeJS.ErrnoException) =>
+            reject(
+              new Error(
+                `cannot listen on ${options.host}:${options.port}: ${error.code === 'EADDRINUSE' ? 'the port is in use' : error.message}`,
+              ),
+            ),
+          );
+          s.listen(options.port, options.host, () => resolve());
+        });
+        ingest.start();
+        ctx.describe(endpoint(), warnings);
+        ctx.setState('connected');
+      },
+      async stop() {
+        const s = server;
+        const b = broker;
+        server = null;
+        broker = null;
+        if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+        if (b) await new Promise<void>((resolve) => b.close(() => resolve()));
+        await ingest.stop();
+        ctx.setState('stopped');
+      },
+      async publish(request) {
+        const b = broker;
+        if (!b) throw new Error('publish: the built-in broker is not running');
+        await new Promise<void>((resolve, reject) =>
+          b.publish(
+            {
+              cmd: 'publish',
+              topic: request.topic,
+              payload: Buffer.from(request.bytes),
+              qos: request.qos,
+              retain: request.retain,
+              dup: false,
+            },
+            (error?: Error) => (error ? reject(error) : resolve()),
+          ),
+        );
+      },
+      topics: (request) => ingest.tree.list(request.prefix, request.search, request.limit),
+      topicDetail: (topic) => topicDetail(ingest.tree, topic, ctx, options.timestampField),
+    };
+  },
+};

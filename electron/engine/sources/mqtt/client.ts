@@ -1,0 +1,177 @@
+// An MQTT broker as a source (mqtt.js v5): mqtt://, mqtts://, ws://, wss://; MQTT 3.1.1 and 5;
+// username/password and TLS/mutual TLS with secrets from the engine's store; reconnects with
+// exponential backoff and jitter and resubscribes; state and last error visible in the status.
+import fs from 'node:fs';
+import crypto from 'node:crypto';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { MqttOptions as MqttOptionsSchema, type MqttOptions } from '../../../../shared/schemas';
+import { secretEnvName } from '../../secrets';
+import type { Source, SourceContext, SourceFactory } from '../source';
+import { topicDetail } from './detail';
+import { MqttIngest } from './ingest';
+
+/** Delay before reconnect attempt `attempt` (0-based): doubling from min to max, with ±50% jitter. */
+export function backoffDelay(attempt: number, minMs: number, maxMs: number, random = Math.random): number {
+  const base = Math.min(maxMs, minMs * 2 ** Math.min(attempt, 30));
+  return Math.round(base * (0.5 + random()));
+}
+
+function readPem(path: string, what: string): Buffer {
+  try {
+    return fs.readFileSync(path);
+  } catch (error) {
+    throw new Error(`${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
+
+function needSecret(ctx: SourceContext, name: string, what: string): string {
+  const value = ctx.secret(name);
+  if (value === undefined) {
+    throw new Error(
+      `${what} secret "${name}" is not set: enter it in the source form, or set ${secretEnvName(name)} before starting OpsDeck`,
+    );
+  }
+  return value;
+}
+
+/** mqtt.js options from ours; throws with the field at fault (a file that cannot be read, a missing secret). */
+export function clientOptions(o: MqttOptions, ctx: SourceContext): IClientOptions {
+  const options: IClientOptions = {
+    protocolVersion: o.protocolVersion,
+    clientId: o.clientId || `opsdeck-${crypto.randomBytes(6).toString('hex')}`,
+    clean: o.clean,
+    keepalive: o.keepaliveSeconds,
+    reconnectPeriod: 0, // we reconnect ourselves, with backoff and jitter
+    connectTimeout: 10_000,
+    resubscribe: false, // we resubscribe ourselves after every connect
+  };
+  if (o.protocolVersion === 5 && !o.clean)
+    options.properties = { sessionExpiryInterval: o.sessionExpirySeconds };
+  if (o.username !== undefined) options.username = o.username;
+  if (o.password !== undefined) options.password = needSecret(ctx, o.password, 'password');
+  if (o.tls) {
+    if (o.tls.caFile) options.ca = readPem(o.tls.caFile, 'tls.caFile');
+    if (o.tls.certFile) options.cert = readPem(o.tls.certFile, 'tls.certFile');
+    if (o.tls.keyFile) options.key = readPem(o.tls.keyFile, 'tls.keyFile');
+    if (o.tls.keyPassphrase)
+      (options as { passphrase?: string }).passphrase = needSecret(
+        ctx,
+        o.tls.keyPassphrase,
+        'tls.keyPassphrase',
+      );
+    if (o.tls.servername) options.servername = o.tls.servername;
+    options.rejectUnauthorized = !o.tls.insecureSkipVerify;
+  }
+  return options;
+}
+
+export function describeEndpoint(o: MqttOptions): { endpoint: string; warnings: string[] } {
+  const secure = /^(mqtts|wss):/.test(o.url);
+  const endpoint = `${o.url}, MQTT ${o.protocolVersion === 5 ? '5' : '3.1.1'}${secure ? ', TLS' : ''}${o.tls?.certFile ? ' with client certificate' : ''}${o.clean ? '' : ', persistent session'}`;
+  const warnings: string[] = [];
+  if (o.tls?.insecureSkipVerify)
+    warnings.push('certificate verification is OFF: anyone on the network can impersonate this broker');
+  if (!secure && o.password !== undefined)
+    warnings.push('the password travels unencrypted (mqtt:// or ws://)');
+  return { endpoint, warnings };
+}
+
+function errorText(error: Error & { code?: string | number }): string {
+  const code = typeof error.code === 'string' ? ` (${error.code})` : '';
+  return `${error.message || 'connection failed'}${code}`;
+}
+
+export const mqttSource: SourceFactory<MqttOptions> = {
+  kind: 'mqtt',
+  options: MqttOptionsSchema,
+  create(options, ctx): Source {
+    const ingest = new MqttIngest(ctx, options);
+    let client: MqttClient | null = null;
+    let stopping = false;
+    let attempt = 0;
+    let retry: NodeJS.Timeout | undefined;
+    const { endpoint, warnings } = describeEndpoint(options);
+    ctx.describe(endpoint, warnings);
+
+    const subscribe = async (c: MqttClient) => {
+      if (options.subscriptions.length === 0) return;
+      const granted = await c.subscribeAsync(
+        options.subscriptions
+          .map((s) => ({ topic: s.filter, qos: s.qos }))
+          .reduce<Record<string, { qos: 0 | 1 | 2 }>>((all, s) => ((all[s.topic] = { qos: s.qos }), all), {}),
+      );
+      const refused = granted.filter((g) => g.qos === 128 || (typeof g.qos === 'number' && g.qos > 2));
+      if (refused.length)
+        ctx.setState(
+          'connected',
+          `the broker refused subscription ${refused.map((g) => `"${g.topic}"`).join(', ')}`,
+        );
+    };
+
+    const scheduleReconnect = () => {
+      if (stopping || retry) return;
+      const delay = backoffDelay(attempt++, options.reconnectMinMs, options.reconnectMaxMs);
+      retry = setTimeout(() => {
+        retry = undefined;
+        if (!stopping && client) client.reconnect();
+      }, delay);
+    };
+
+    return {
+      async start() {
+        stopping = false;
+        ctx.setState('starting');
+        const clientOpts = clientOptions(options, ctx); // throws for a missing file or secret: the engine shows it
+        const c = mqtt.connect(options.url, clientOpts);
+        client = c;
+        c.on('connect', () => {
+          attempt = 0;
+          ctx.setState('connected');
+          subscribe(c).catch((error: Error) => ctx.setState('error', `subscribe: ${errorText(error)}`));
+        });
+        c.on('message', (topic, payload, packet) => {
+          ingest.accept({
+            topic,
+            payload,
+            qos: packet.qos,
+            retain: packet.retain,
+            properties:
+              packet.properties && Object.keys(packet.properties).length
+                ? (packet.properties as Record<string, unknown>)
+                : null,
+          });
+        });
+        c.on('error', (error) => ctx.setState(c.connected ? 'connected' : 'reconnecting', errorText(error)));
+        c.on('close', () => {
+          if (stopping) return;
+          ctx.setState('reconnecting');
+          scheduleReconnect();
+        });
+        c.on('offline', () => {
+          if (!stopping) ctx.setState('reconnecting');
+        });
+        ingest.start();
+      },
+      async stop() {
+        stopping = true;
+        clearTimeout(retry);
+        const c = client;
+        client = null;
+        if (c) await c.endAsync(true).catch(() => undefined);
+        await ingest.stop();
+        ctx.setState('stopped');
+      },
+      async publish(request) {
+        if (!client?.connected) throw new Error(`publish: not connected to ${options.url}`);
+        await client.publishAsync(request.topic, Buffer.from(request.bytes), {
+          qos: request.qos,
+          retain: request.retain,
+        });
+      },
+      topics: (request) => ingest.tree.list(request.prefix, request.search, request.limit),
+      topicDetail: (topic) => topicDetail(ingest.tree, topic, ctx, options.timestampField),
+    };
+  },
+};
