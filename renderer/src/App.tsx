@@ -1,13 +1,31 @@
-import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import type { Notice } from '../../shared/api';
+import type { SourceConfig } from '../../shared/schemas';
 import type { ConnectionState, EngineConnection } from './connection';
 import { LiveFeed } from './live-data';
 import { NoticeLog } from './NoticeLog';
-import { PlotPanel } from './PlotPanel';
+import { PlotPanel, type PlotPanelConfig } from './PlotPanel';
+import { PublishDialog } from './PublishDialog';
+import { SourceForm } from './SourceForm';
 import { SourcesPanel } from './SourcesPanel';
 import { StatusBar } from './StatusBar';
 import { useTheme } from './theme';
+import { TopicDetailPanel, type TopicField } from './TopicDetail';
 import { useEngineData, useNotices } from './useEngine';
+
+/** The panel a plotted topic field goes to when the layout has none. */
+const TOPICS_PANEL: PlotPanelConfig = {
+  kind: 'plot',
+  id: 'topics',
+  title: 'Topics',
+  channels: [],
+  windowMs: 60_000,
+};
+/** The live subscription carries at most this many channels. */
+const MAX_PLOTTED = 64;
+
+type Dialog =
+  { kind: 'source'; existing: SourceConfig | null } | { kind: 'publish'; sourceId: string; topic: string };
 
 export function App({ connection }: { connection: EngineConnection }) {
   const { client, state } = useSyncExternalStore(connection.subscribe, connection.getSnapshot);
@@ -19,37 +37,97 @@ export function App({ connection }: { connection: EngineConnection }) {
   );
   // Only a greeted client is handed out: until `hello` answers, the engine may be the wrong one.
   const connected = state.phase === 'connected' ? client : null;
-  const { status, workspace, channels } = useEngineData(connected, addNotice);
+  const readOnly = state.phase === 'connected' && state.info.readOnly;
+  // The plots' channels live here, so a topic field can be added from the detail panel. They start
+  // as the first layout's and are this session's from then on (the API has no call to save a layout).
+  const [panels, setPanels] = useState<PlotPanelConfig[] | null>(null);
+  const wanted = useMemo(() => panels?.flatMap((p) => p.channels) ?? null, [panels]);
+  const { status, workspace, channels, reloadWorkspace, refreshChannels } = useEngineData(
+    connected,
+    addNotice,
+    wanted,
+  );
   const [feed] = useState(() => new LiveFeed(reportError));
   useEffect(() => feed.attach(connected), [feed, connected]);
   useConnectionNotices(state, addNotice);
 
   const layout = workspace?.layouts[0];
+  const initialized = useRef(false);
+  useEffect(() => {
+    if (!workspace || initialized.current) return;
+    initialized.current = true;
+    setPanels(workspace.layouts[0]?.panels ?? []);
+  }, [workspace]);
+
+  const [selected, setSelected] = useState<{ source: string; topic: string } | null>(null);
+  const [dialog, setDialog] = useState<Dialog | null>(null);
+  const selectTopic = useCallback((source: string, topic: string) => setSelected({ source, topic }), []);
+  const setPanelChannels = useCallback((panelId: string, names: readonly string[]) => {
+    setPanels((list) => list?.map((p) => (p.id === panelId ? { ...p, channels: [...names] } : p)) ?? list);
+  }, []);
+
+  const plotted = useMemo(() => new Set(panels?.flatMap((p) => p.channels) ?? []), [panels]);
+  const plotField = useCallback(
+    (field: TopicField) => {
+      setPanels((list) => {
+        const current = list ?? [];
+        if (current.some((p) => p.channels.includes(field.channel))) return current;
+        if (new Set(current.flatMap((p) => p.channels)).size >= MAX_PLOTTED) {
+          reportError(`cannot plot ${field.channel}: live plots show at most ${MAX_PLOTTED} channels`);
+          return current;
+        }
+        if (current.length === 0) return [{ ...TOPICS_PANEL, channels: [field.channel] }];
+        const [first, ...others] = current;
+        return [{ ...first!, channels: [...first!.channels, field.channel] }, ...others];
+      });
+      refreshChannels();
+    },
+    [refreshChannels, reportError],
+  );
+
+  const sources = status?.sources ?? null;
+  const selectedSource = selected ? sources?.find((s) => s.id === selected.source) : undefined;
+  // A removed source takes its selected topic with it.
+  useEffect(() => {
+    if (selected && sources && !sources.some((s) => s.id === selected.source)) setSelected(null);
+  }, [selected, sources]);
+  const publishSource =
+    dialog?.kind === 'publish' ? sources?.find((s) => s.id === dialog.sourceId) : undefined;
+
   return (
     <div className="app">
       <header className="top-bar">
         <h1>OpsDeck</h1>
         {workspace && <span className="workspace-name">{workspace.name}</span>}
         {layout && <span className="layout-name">{layout.name}</span>}
+        {readOnly && <span className="badge badge-warn">read-only</span>}
         <span className="spacer" />
         <button type="button" onClick={toggleTheme} aria-pressed={theme === 'light'}>
           {theme === 'dark' ? 'Light theme' : 'Dark theme'}
         </button>
       </header>
       <ConnectionBanner state={state} />
-      <main className="workbench">
+      <main className={`workbench${selected ? ' with-detail' : ''}`}>
         <aside className="sidebar">
           <SourcesPanel
-            sources={status?.sources ?? null}
+            sources={sources}
+            configs={workspace?.sources ?? null}
             client={connected}
             stale={!connected && status !== null}
+            readOnly={readOnly}
+            selected={selected}
+            onSelectTopic={selectTopic}
+            onAdd={() => setDialog({ kind: 'source', existing: null })}
+            onEdit={(existing) => setDialog({ kind: 'source', existing })}
+            onPublish={(sourceId, topic) => setDialog({ kind: 'publish', sourceId, topic })}
+            onChanged={reloadWorkspace}
             onError={reportError}
           />
           <NoticeLog notices={notices} />
         </aside>
         <div className="plots">
-          {layout && layout.panels.length > 0 ? (
-            layout.panels.map((panel) => (
+          {panels && panels.length > 0 ? (
+            panels.map((panel) => (
               <PlotPanel
                 key={panel.id}
                 panel={panel}
@@ -57,19 +135,51 @@ export function App({ connection }: { connection: EngineConnection }) {
                 feed={feed}
                 client={connected}
                 theme={theme}
+                onChannelsChange={setPanelChannels}
                 onError={reportError}
               />
             ))
           ) : (
             <p className="empty plots-empty">
               {workspace
-                ? 'This workspace has no plot panels in its first layout.'
+                ? 'This workspace has no plot panels in its first layout. Select a topic and click one of its numeric fields to plot it.'
                 : 'Loading the workspace…'}
             </p>
           )}
         </div>
+        {selected && (
+          <TopicDetailPanel
+            key={`${selected.source}\u0000${selected.topic}`}
+            client={connected}
+            sourceId={selected.source}
+            sourceName={selectedSource?.name ?? selected.source}
+            topic={selected.topic}
+            plotted={plotted}
+            onPlot={plotField}
+            onPublish={(topic) => setDialog({ kind: 'publish', sourceId: selected.source, topic })}
+            onClose={() => setSelected(null)}
+          />
+        )}
       </main>
       <StatusBar status={status} connection={state} />
+      {dialog?.kind === 'source' && (
+        <SourceForm
+          client={connected}
+          existing={dialog.existing}
+          takenIds={workspace?.sources.map((s) => s.id) ?? []}
+          onClose={() => setDialog(null)}
+          onChanged={reloadWorkspace}
+        />
+      )}
+      {dialog?.kind === 'publish' && (
+        <PublishDialog
+          client={connected}
+          sourceId={dialog.sourceId}
+          sourceName={publishSource?.name ?? dialog.sourceId}
+          initialTopic={dialog.topic}
+          onClose={() => setDialog(null)}
+        />
+      )}
     </div>
   );
 }

@@ -40,6 +40,8 @@ interface PlotPanelProps {
   feed: LiveFeed;
   client: RpcClient | null;
   theme: Theme;
+  /** The panel's channels changed in its picker; the caller owns `panel.channels`. */
+  onChannelsChange(panelId: string, channels: readonly string[]): void;
   onError(message: string): void;
 }
 
@@ -48,9 +50,17 @@ interface Drawn {
   views: readonly BucketView[];
 }
 
-export function PlotPanel({ panel, channels, feed, client, theme, onError }: PlotPanelProps) {
+export function PlotPanel({
+  panel,
+  channels,
+  feed,
+  client,
+  theme,
+  onChannelsChange,
+  onError,
+}: PlotPanelProps) {
   const title = panel.title || panel.id;
-  const [selected, setSelected] = useState<readonly string[]>(panel.channels);
+  const selected = panel.channels;
   const [windowMs, setWindowMs] = useState(panel.windowMs);
   const [paused, setPaused] = useState(false);
   const [view, setView] = useState<View>({ mode: 'live' });
@@ -393,7 +403,10 @@ export function PlotPanel({ panel, channels, feed, client, theme, onError }: Plo
   };
 
   const toggleChannel = (name: string) =>
-    setSelected((list) => (list.includes(name) ? list.filter((n) => n !== name) : [...list, name]));
+    onChannelsChange(
+      panel.id,
+      selected.includes(name) ? selected.filter((n) => n !== name) : [...selected, name],
+    );
   const windowChoices = [...new Set([...WINDOW_CHOICES, panel.windowMs, windowMs])].sort((a, b) => a - b);
   const pickable = [...channels.map((c) => c.name), ...waiting].sort();
 

@@ -1,27 +1,72 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { SourceStatus } from '../../shared/api';
 import type { RpcClient } from '../../shared/rpc';
+import type { SourceConfig } from '../../shared/schemas';
 import { formatCount, formatRate, formatTime } from './format';
+import { TopicTree } from './TopicTree';
+
+/** Kinds with a topic tree, publishing and the MQTT form. */
+export const MQTT_KINDS: readonly string[] = ['mqtt', 'mqtt-broker'];
+
+/** Warnings about security (verification off, passwords in the clear) are red; others amber. */
+const SECURITY_WARNING = /certificate|verif|insecure|plain ?text|unencrypted|password|anonymous|tls/i;
 
 interface SourcesPanelProps {
   /** Null until the engine first reports its status. */
   sources: readonly SourceStatus[] | null;
+  /** The sources as configured in the workspace, for editing; null until read. */
+  configs: readonly SourceConfig[] | null;
   client: RpcClient | null;
   /** Disconnected: what is shown is the last state the engine reported. */
   stale: boolean;
+  readOnly: boolean;
+  selected: { source: string; topic: string } | null;
+  onSelectTopic(sourceId: string, topic: string): void;
+  onAdd(): void;
+  onEdit(config: SourceConfig): void;
+  onPublish(sourceId: string, topic: string): void;
+  /** After a source was removed here. */
+  onChanged(): void;
   onError(message: string): void;
 }
 
-export function SourcesPanel({ sources, client, stale, onError }: SourcesPanelProps) {
+export function SourcesPanel({
+  sources,
+  configs,
+  client,
+  stale,
+  readOnly,
+  onAdd,
+  ...rest
+}: SourcesPanelProps) {
   return (
     <section className={`sources${stale ? ' stale' : ''}`} aria-labelledby="sources-title">
-      <h2 id="sources-title">Sources{stale && <span className="stale-note"> · last known state</span>}</h2>
+      <div className="section-head">
+        <h2 id="sources-title">Sources{stale && <span className="stale-note"> · last known state</span>}</h2>
+        <button
+          type="button"
+          className="small"
+          onClick={onAdd}
+          disabled={!client || readOnly}
+          title={readOnly ? 'The workspace is open read-only' : 'Add a source'}
+          data-testid="add-source"
+        >
+          + Source
+        </button>
+      </div>
       {sources === null || sources.length === 0 ? (
         <p className="empty">{sources === null ? 'Waiting for the engine…' : 'No sources configured.'}</p>
       ) : (
         <ul>
           {sources.map((s) => (
-            <SourceRow key={s.id} source={s} client={client} onError={onError} />
+            <SourceRow
+              key={s.id}
+              source={s}
+              config={configs?.find((c) => c.id === s.id) ?? null}
+              client={client}
+              readOnly={readOnly}
+              {...rest}
+            />
           ))}
         </ul>
       )}
@@ -31,16 +76,25 @@ export function SourcesPanel({ sources, client, stale, onError }: SourcesPanelPr
 
 function SourceRow({
   source,
+  config,
   client,
+  readOnly,
+  selected,
+  onSelectTopic,
+  onEdit,
+  onPublish,
+  onChanged,
   onError,
-}: {
+}: Omit<SourcesPanelProps, 'sources' | 'configs' | 'stale' | 'onAdd'> & {
   source: SourceStatus;
-  client: RpcClient | null;
-  onError(message: string): void;
+  config: SourceConfig | null;
 }) {
   const [pending, setPending] = useState(false);
+  const [topicsOpen, setTopicsOpen] = useState(true);
+  const [confirmRemove, setConfirmRemove] = useState(false);
   // The engine reports a disabled source as "stopped" and nothing else does.
   const enabled = source.state !== 'stopped';
+  const isMqtt = MQTT_KINDS.includes(source.kind);
   const toggle = async () => {
     if (!client) return;
     setPending(true);
@@ -54,6 +108,19 @@ function SourceRow({
       setPending(false);
     }
   };
+  const remove = async () => {
+    if (!client) return;
+    setPending(true);
+    try {
+      await client.call('removeSource', { id: source.id });
+      onChanged();
+    } catch (error) {
+      onError(`removing source "${source.id}" failed: ${(error as Error).message}`);
+    } finally {
+      setPending(false);
+      setConfirmRemove(false);
+    }
+  };
   return (
     <li className="source" data-testid={`source-${source.id}`}>
       <div className="source-head">
@@ -62,6 +129,34 @@ function SourceRow({
           {source.name}
         </span>
         <span className="source-kind">{source.kind}</span>
+        <SourceMenu
+          label={`${source.name} actions`}
+          testId={`source-menu-${source.id}`}
+          items={[
+            ...(isMqtt
+              ? [
+                  {
+                    label: 'Publish…',
+                    disabled: !client || !enabled,
+                    testId: `source-publish-${source.id}`,
+                    run: () => onPublish(source.id, selected?.source === source.id ? selected.topic : ''),
+                  },
+                ]
+              : []),
+            {
+              label: 'Edit…',
+              disabled: !client || readOnly || !config,
+              testId: `source-edit-${source.id}`,
+              run: () => config && onEdit(config),
+            },
+            {
+              label: 'Remove…',
+              disabled: !client || readOnly || !config,
+              testId: `source-remove-${source.id}`,
+              run: () => setConfirmRemove(true),
+            },
+          ]}
+        />
         <button
           type="button"
           role="switch"
@@ -75,6 +170,36 @@ function SourceRow({
           <span className="switch-knob" />
         </button>
       </div>
+      {source.warnings.length > 0 && (
+        <ul className="source-warnings" data-testid={`source-warnings-${source.id}`}>
+          {source.warnings.map((w) => (
+            <li
+              key={w}
+              className={`badge ${SECURITY_WARNING.test(w) ? 'badge-danger' : 'badge-warn'}`}
+              role="alert"
+            >
+              <span aria-hidden="true">⚠</span> {w}
+            </li>
+          ))}
+        </ul>
+      )}
+      {confirmRemove && (
+        <div className="confirm" role="group" aria-label={`Remove ${source.name}?`}>
+          <span>Remove “{source.name}”? It stops; stored data stays.</span>
+          <button
+            type="button"
+            className="danger"
+            disabled={pending}
+            onClick={() => void remove()}
+            data-testid={`source-remove-confirm-${source.id}`}
+          >
+            Remove
+          </button>
+          <button type="button" onClick={() => setConfirmRemove(false)} autoFocus>
+            Keep
+          </button>
+        </div>
+      )}
       <div className="source-stats">
         <span className={`state-word state-${source.state}`} data-testid={`source-state-${source.id}`}>
           {source.state}
@@ -85,11 +210,90 @@ function SourceRow({
         </span>
         <span title="messages dropped because a consumer fell behind">{formatCount(source.shed)} shed</span>
       </div>
+      {source.endpoint && (
+        <div className="source-endpoint" title="where this source connects or listens">
+          {source.endpoint}
+        </div>
+      )}
       {source.lastError && (
         <div className="source-error" role="status">
           {source.lastErrorAt !== null && <time>{formatTime(source.lastErrorAt)}</time>} {source.lastError}
         </div>
       )}
+      {isMqtt && (
+        <div className="source-topics">
+          <button
+            type="button"
+            className="disclosure"
+            aria-expanded={topicsOpen}
+            onClick={() => setTopicsOpen((o) => !o)}
+            data-testid={`topics-toggle-${source.id}`}
+          >
+            {topicsOpen ? '▾' : '▸'} Topics
+          </button>
+          {topicsOpen && (
+            <TopicTree
+              sourceId={source.id}
+              client={client}
+              running={enabled && source.state !== 'error'}
+              selectedTopic={selected?.source === source.id ? selected.topic : null}
+              onSelect={onSelectTopic}
+            />
+          )}
+        </div>
+      )}
     </li>
+  );
+}
+
+interface MenuItem {
+  label: string;
+  disabled: boolean;
+  testId: string;
+  run(): void;
+}
+
+/** A small "⋯" menu on a <details>: keyboard reachable, closed by Escape or a click elsewhere. */
+function SourceMenu({ label, items, testId }: { label: string; items: MenuItem[]; testId: string }) {
+  const ref = useRef<HTMLDetailsElement>(null);
+  useEffect(() => {
+    const close = (e: Event) => {
+      const el = ref.current;
+      if (!el?.open) return;
+      if (e instanceof KeyboardEvent ? e.key === 'Escape' : !el.contains(e.target as Node)) {
+        el.open = false;
+        if (e instanceof KeyboardEvent) el.querySelector('summary')?.focus();
+      }
+    };
+    document.addEventListener('pointerdown', close);
+    document.addEventListener('keydown', close);
+    return () => {
+      document.removeEventListener('pointerdown', close);
+      document.removeEventListener('keydown', close);
+    };
+  }, []);
+  return (
+    <details className="menu" ref={ref}>
+      <summary aria-label={label} title="Actions" data-testid={testId}>
+        ⋯
+      </summary>
+      <div className="menu-items" role="menu">
+        {items.map((item) => (
+          <button
+            key={item.label}
+            type="button"
+            role="menuitem"
+            disabled={item.disabled}
+            data-testid={item.testId}
+            onClick={() => {
+              if (ref.current) ref.current.open = false;
+              item.run();
+            }}
+          >
+            {item.label}
+          </button>
+        ))}
+      </div>
+    </details>
   );
 }

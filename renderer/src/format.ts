@@ -69,3 +69,12 @@ export function formatDuration(ms: number): string {
   const m = Math.round((s % 3600) / 60);
   return m === 0 ? `${h} h` : `${h} h ${m} min`;
 }
+
+/** How long ago, in the largest unit that fits: "now", "4 s", "12 min", "3 h", "2 d". */
+export function formatAge(ms: number): string {
+  if (ms < 1_000) return 'now';
+  if (ms < 60_000) return `${Math.floor(ms / 1_000)} s`;
+  if (ms < 3_600_000) return `${Math.floor(ms / 60_000)} min`;
+  if (ms < 86_400_000) return `${Math.floor(ms / 3_600_000)} h`;
+  return `${Math.floor(ms / 86_400_000)} d`;
+}

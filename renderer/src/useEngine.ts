@@ -29,14 +29,31 @@ export interface EngineData {
   status: EngineStatus | null;
   workspace: WorkspaceConfig | null;
   channels: ChannelInfo[];
+  /** Re-reads the workspace (after a source was added, changed or removed). */
+  reloadWorkspace(): void;
+  /** Re-reads the channel list now rather than at the next poll. */
+  refreshChannels(): void;
 }
 
-/** `client` is null while disconnected; what was last known stays on screen meanwhile. */
-export function useEngineData(client: RpcClient | null, addNotice: (notice: Notice) => void): EngineData {
+/**
+ * `client` is null while disconnected; what was last known stays on screen meanwhile. `wanted`:
+ * channel names the plots show; the list is re-read often until they all exist.
+ */
+export function useEngineData(
+  client: RpcClient | null,
+  addNotice: (notice: Notice) => void,
+  wanted: readonly string[] | null = null,
+): EngineData {
   const [status, setStatus] = useState<EngineStatus | null>(null);
   const [workspace, setWorkspace] = useState<WorkspaceConfig | null>(null);
   const [channels, setChannels] = useState<ChannelInfo[]>([]);
   const workspaceRef = useRef<WorkspaceConfig | null>(null);
+  const wantedRef = useRef(wanted);
+  useEffect(() => {
+    wantedRef.current = wanted;
+  }, [wanted]);
+  const reloadRef = useRef<() => void>(() => {});
+  const pollNowRef = useRef<() => void>(() => {});
 
   useEffect(() => {
     if (!client) return;
@@ -57,42 +74,65 @@ export function useEngineData(client: RpcClient | null, addNotice: (notice: Noti
         if (!cancelled) for (const n of list.slice(-50)) addNotice(n);
       })
       .catch(report('reading notices'));
-    client
-      .call('workspace', {})
-      .then((ws) => {
-        if (cancelled) return;
-        workspaceRef.current = ws;
-        setWorkspace(ws);
-      })
-      .catch(report('reading the workspace'));
+    const readWorkspace = () =>
+      client
+        .call('workspace', {})
+        .then((ws) => {
+          if (cancelled) return;
+          workspaceRef.current = ws;
+          setWorkspace(ws);
+        })
+        .catch(report('reading the workspace'));
+    void readWorkspace();
+    reloadRef.current = () => void readWorkspace();
 
     let timer: number | undefined;
+    let polling = false;
+    let pollAgain = false;
     const pollChannels = async () => {
+      if (polling) {
+        pollAgain = true;
+        return;
+      }
+      polling = true;
       let complete = false;
       try {
         const list = await client.call('channels', {});
         if (cancelled) return;
         setChannels((old) => (sameChannels(old, list) ? old : list));
         const known = new Set(list.map((c) => c.name));
-        const wanted = workspaceRef.current?.layouts[0]?.panels.flatMap((p) => p.channels);
-        complete = wanted !== undefined && wanted.every((name) => known.has(name));
+        const names =
+          wantedRef.current ?? workspaceRef.current?.layouts[0]?.panels.flatMap((p) => p.channels);
+        complete = names !== undefined && names.every((name) => known.has(name));
       } catch (error) {
         report('reading the channel list')(error as Error);
+      } finally {
+        polling = false;
       }
-      if (!cancelled)
-        timer = window.setTimeout(pollChannels, complete ? CHANNELS_IDLE_POLL_MS : CHANNELS_POLL_MS);
+      if (cancelled) return;
+      const delay = pollAgain ? 0 : complete ? CHANNELS_IDLE_POLL_MS : CHANNELS_POLL_MS;
+      pollAgain = false;
+      timer = window.setTimeout(pollChannels, delay);
     };
     void pollChannels();
+    pollNowRef.current = () => {
+      window.clearTimeout(timer);
+      void pollChannels();
+    };
 
     return () => {
       cancelled = true;
+      reloadRef.current = () => {};
+      pollNowRef.current = () => {};
       offStatus();
       offNotice();
       window.clearTimeout(timer);
     };
   }, [client, addNotice]);
 
-  return { status, workspace, channels };
+  const reloadWorkspace = useCallback(() => reloadRef.current(), []);
+  const refreshChannels = useCallback(() => pollNowRef.current(), []);
+  return { status, workspace, channels, reloadWorkspace, refreshChannels };
 }
 
 function sameChannels(a: ChannelInfo[], b: ChannelInfo[]): boolean {
