@@ -296,13 +296,32 @@ export class Engine {
   }
 
   async upsertSource(config: SourceConfig): Promise<void> {
+    const previous = this.config.sources.find((s) => s.id === config.id);
     const existing = this.sources.get(config.id);
+    const replaced = this.config.sources.map((s) => (s.id === config.id ? config : s));
+    const next = previous ? replaced : [...this.config.sources, config];
+    // A running source that can take the change in place (an MQTT subscription edit) keeps its
+    // connection; anything else is stopped and started again with the new configuration.
+    if (
+      existing?.instance?.reconfigure &&
+      previous?.kind === config.kind &&
+      previous.enabled &&
+      config.enabled
+    ) {
+      const factory = sourceFactories[config.kind];
+      const parsed = factory.options.safeParse(config.options);
+      if (!parsed.success) throw new Error(`options: ${describeZodError(parsed.error)}`);
+      if (await existing.instance.reconfigure(parsed.data)) {
+        existing.config = { ...existing.config, name: config.name };
+        this.saveConfig({ ...this.config, sources: next });
+        return;
+      }
+    }
     if (existing) {
       await this.stopSource(existing);
       this.sources.delete(config.id);
     }
-    const others = this.config.sources.filter((s) => s.id !== config.id);
-    this.saveConfig({ ...this.config, sources: [...others, config] });
+    this.saveConfig({ ...this.config, sources: next });
     await this.addSource(config);
   }
 

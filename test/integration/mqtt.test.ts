@@ -215,6 +215,39 @@ describe('mqtt source on a plain broker', () => {
     expect(bin.rows).toEqual([['FFFE0081C3']]);
   });
 
+  it('applies a subscription edit while connected, without reconnecting', async () => {
+    const config = engine.config.sources.find((x) => x.id === 'bench')!;
+    // A restart would make a new source whose message count starts again from zero.
+    mosquittoPub(broker, ['-t', 'lab/before-edit', '-m', '5', '-q', '1']);
+    await waitFor(
+      'a message before the edit',
+      async () =>
+        (await count(engine, `SELECT count(*) FROM samples_v WHERE channel = 'bench/lab/before-edit'`)) === 1,
+    );
+    const messagesBefore = sourceState(engine, 'bench').messages;
+    expect(messagesBefore).toBeGreaterThanOrEqual(1);
+    await engine.upsertSource({
+      ...config,
+      options: { ...(config.options as object), subscriptions: [{ filter: 'plant/+/speed', qos: 1 }] },
+    } as SourceConfig);
+    mosquittoPub(broker, ['-t', 'lab/dropped', '-m', '1', '-q', '1']); // no longer subscribed
+    mosquittoPub(broker, ['-t', 'plant/line2/speed', '-m', '88', '-q', '1']);
+    await waitFor(
+      'new subscription delivers',
+      async () =>
+        (await count(engine, `SELECT count(*) FROM samples_v WHERE channel = 'bench/plant/line2/speed'`)) ===
+        1,
+    );
+    expect(await count(engine, `SELECT count(*) FROM samples_v WHERE channel = 'bench/lab/dropped'`)).toBe(0);
+    expect(sourceState(engine, 'bench').state).toBe('connected');
+    expect(sourceState(engine, 'bench').messages).toBeGreaterThan(messagesBefore);
+    expect(
+      JSON.parse(fs.readFileSync(path.join(engine.dir, 'opsdeck.json'), 'utf8')).sources[0].options
+        .subscriptions,
+    ).toEqual([{ filter: 'plant/+/speed', qos: 1 }]);
+    await engine.upsertSource(config); // back to lab/# for the next tests
+  });
+
   it('publishes through the engine API to other clients', async () => {
     const sub = spawn('mosquitto_sub', [
       '-h',

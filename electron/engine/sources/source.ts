@@ -49,6 +49,8 @@ export interface Source {
   /** Sources with topics: browse them one level at a time, or search. */
   topics?(request: z.output<typeof TopicsRequestSchema>): TopicsResult;
   topicDetail?(topic: string): TopicDetail | null;
+  /** Applies new options without a restart when it can (true); false asks for a restart. */
+  reconfigure?(options: unknown): Promise<boolean>;
 }
 
 export interface SourceFactory<O> {

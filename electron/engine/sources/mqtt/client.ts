@@ -86,7 +86,8 @@ function errorText(error: Error & { code?: string | number }): string {
 export const mqttSource: SourceFactory<MqttOptions> = {
   kind: 'mqtt',
   options: MqttOptionsSchema,
-  create(options, ctx): Source {
+  create(initial, ctx): Source {
+    let options = initial;
     const ingest = new MqttIngest(ctx, options);
     let client: MqttClient | null = null;
     let stopping = false;
@@ -172,6 +173,28 @@ export const mqttSource: SourceFactory<MqttOptions> = {
       },
       topics: (request) => ingest.tree.list(request.prefix, request.search, request.limit),
       topicDetail: (topic) => topicDetail(ingest.tree, topic, ctx, options.timestampField),
+      async reconfigure(raw) {
+        const next = raw as MqttOptions;
+        const { subscriptions: _old, ...restOld } = options;
+        const { subscriptions: _new, ...restNew } = next;
+        // Only subscription edits are applied live; anything else reconnects.
+        if (JSON.stringify(restOld) !== JSON.stringify(restNew)) return false;
+        const key = (s: { filter: string; qos: number }) => `${s.qos} ${s.filter}`;
+        const before = new Set(options.subscriptions.map(key));
+        const after = new Set(next.subscriptions.map(key));
+        const removed = options.subscriptions.filter(
+          (s) => !after.has(key(s)) && !next.subscriptions.some((n) => n.filter === s.filter),
+        );
+        const added = next.subscriptions.filter((s) => !before.has(key(s)));
+        options = next;
+        const c = client;
+        if (c?.connected) {
+          if (removed.length) await c.unsubscribeAsync(removed.map((s) => s.filter));
+          if (added.length)
+            await c.subscribeAsync(Object.fromEntries(added.map((s) => [s.filter, { qos: s.qos }])));
+        }
+        return true;
+      },
     };
   },
 };
