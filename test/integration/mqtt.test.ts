@@ -4,6 +4,8 @@
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { Aedes } from 'aedes';
+import { createWebSocketStream, WebSocketServer } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeSparkplug } from '../../electron/engine/decode/sparkplug';
 import { Engine } from '../../electron/engine/engine';
@@ -381,6 +383,54 @@ describe('security', () => {
     expect(sourceState(insecure, 'tls').warnings).toEqual([
       expect.stringMatching(/certificate verification is OFF/),
     ]);
+  });
+});
+
+describe('MQTT over WebSocket', () => {
+  it('connects with ws:// (to an aedes broker behind a real WebSocket server) and round-trips a publish', async () => {
+    // Debian's Mosquitto here cannot open a websockets listener, so aedes serves MQTT over `ws`.
+    const broker = await Aedes.createBroker();
+    const port = await freePort();
+    const wss = new WebSocketServer({ host: '127.0.0.1', port });
+    wss.on('connection', (socket) => broker.handle(createWebSocketStream(socket) as never));
+    closers.push(
+      () =>
+        new Promise<void>((resolve) => {
+          for (const c of wss.clients) c.terminate();
+          wss.close(() => broker.close(() => resolve()));
+        }),
+    );
+    const engine = await engineWith([
+      {
+        id: 'web',
+        kind: 'mqtt',
+        name: 'WS',
+        enabled: true,
+        options: {
+          url: `ws://127.0.0.1:${port}/mqtt`,
+          protocolVersion: 4,
+          subscriptions: [{ filter: 'ws/#', qos: 1 }],
+        } as never,
+      },
+    ]);
+    await waitFor('ws connected', () => sourceState(engine, 'web').state === 'connected');
+    expect(sourceState(engine, 'web').endpoint).toBe(`ws://127.0.0.1:${port}/mqtt, MQTT 3.1.1`);
+    await engine.publish({
+      source: 'web',
+      topic: 'ws/probe',
+      payload: '{"v":3.25}',
+      encoding: 'utf8',
+      qos: 1,
+      retain: false,
+    });
+    await waitFor(
+      'round trip',
+      async () =>
+        (await count(
+          engine,
+          `SELECT count(*) FROM samples_v WHERE channel = 'web/ws/probe/v' AND value = 3.25`,
+        )) === 1,
+    );
   });
 });
 
