@@ -1,0 +1,172 @@
+// The selected topic: its last message (pretty JSON or text, hex for binary), how it arrived, and
+// the numeric fields its decoder found, each one click from a plot. Re-read once a second.
+import { useEffect, useState } from 'react';
+import type { TopicDetail as Detail } from '../../shared/api';
+import type { RpcClient } from '../../shared/rpc';
+import { formatAge, formatBytes, formatCount, formatRate, formatTime, formatValue } from './format';
+
+const REFRESH_MS = 1_000;
+const MAX_FIELDS = 300;
+
+export type TopicField = Detail['fields'][number];
+
+function ago(ms: number): string {
+  const age = formatAge(ms);
+  return age === 'now' ? 'just now' : `${age} ago`;
+}
+
+interface TopicDetailProps {
+  client: RpcClient | null;
+  sourceId: string;
+  sourceName: string;
+  topic: string;
+  /** Channel names already in a plot. */
+  plotted: ReadonlySet<string>;
+  onPlot(field: TopicField): void;
+  onPublish(topic: string): void;
+  onClose(): void;
+}
+
+export function TopicDetailPanel({
+  client,
+  sourceId,
+  sourceName,
+  topic,
+  plotted,
+  onPlot,
+  onPublish,
+  onClose,
+}: TopicDetailProps) {
+  const [detail, setDetail] = useState<Detail | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    setDetail(null);
+    setError(null);
+    if (!client) return;
+    let cancelled = false;
+    let timer: number | undefined;
+    const read = async () => {
+      const started = Date.now();
+      try {
+        const d = await client.call('topicDetail', { source: sourceId, topic });
+        if (cancelled) return;
+        setDetail(d);
+        setError(null);
+      } catch (e) {
+        if (!cancelled) setError((e as Error).message);
+      }
+      if (!cancelled) timer = window.setTimeout(read, Math.max(0, REFRESH_MS - (Date.now() - started)));
+    };
+    void read();
+    return () => {
+      cancelled = true;
+      window.clearTimeout(timer);
+    };
+  }, [client, sourceId, topic]);
+
+  const now = Date.now();
+  const fields = detail?.fields ?? [];
+  return (
+    <aside className="topic-detail" data-testid="topic-detail" aria-labelledby="topic-detail-title">
+      <header className="detail-head">
+        <h2 id="topic-detail-title">
+          <span className="detail-source">{sourceName}</span>
+          <span className="detail-topic" data-testid="topic-detail-topic">
+            {topic}
+          </span>
+        </h2>
+        <div className="detail-tools">
+          <button
+            type="button"
+            onClick={() => onPublish(topic)}
+            disabled={!client}
+            data-testid="detail-publish"
+          >
+            Publish…
+          </button>
+          <button type="button" className="icon-button" aria-label="Close the topic detail" onClick={onClose}>
+            ×
+          </button>
+        </div>
+      </header>
+      {error && (
+        <p className="detail-error" role="status">
+          {error}
+        </p>
+      )}
+      {!detail && !error && <p className="empty detail-pad">Loading…</p>}
+      {detail && (
+        <div className="detail-body">
+          <dl className="detail-meta">
+            <dt>Last seen</dt>
+            <dd title={detail.lastSeen === null ? undefined : formatTime(detail.lastSeen, true)}>
+              {detail.lastSeen === null ? '—' : ago(now - detail.lastSeen)}
+            </dd>
+            <dt>Messages</dt>
+            <dd>{formatCount(detail.messages)}</dd>
+            <dt>Rate</dt>
+            <dd>{formatRate(detail.rate)} msg/s</dd>
+            <dt>QoS</dt>
+            <dd>{detail.qos}</dd>
+            <dt>Retained</dt>
+            <dd>{detail.retained ? <span className="topic-retained">retained</span> : 'no'}</dd>
+            <dt>Size</dt>
+            <dd>
+              {formatBytes(detail.bytes)}
+              {detail.truncated && ' (shown in part)'}
+            </dd>
+            <dt>Decoder</dt>
+            <dd>{detail.decoder ?? 'not yet chosen'}</dd>
+          </dl>
+
+          <h3>
+            Numeric fields <span className="dim">· click to plot</span>
+          </h3>
+          {fields.length === 0 ? (
+            <p className="empty">None: this payload has no numbers to plot.</p>
+          ) : (
+            <ul className="detail-fields">
+              {fields.slice(0, MAX_FIELDS).map((f) => {
+                const isPlotted = plotted.has(f.channel);
+                return (
+                  <li key={f.path}>
+                    <button
+                      type="button"
+                      className={`field-button${isPlotted ? ' plotted' : ''}`}
+                      onClick={() => onPlot(f)}
+                      aria-pressed={isPlotted}
+                      title={isPlotted ? `${f.channel} is plotted` : `Plot ${f.channel}`}
+                      data-testid={`topic-field-${f.path === '' ? 'value' : f.path}`}
+                    >
+                      <span className="field-path">{f.path === '' ? '(value)' : f.path}</span>
+                      <span className="field-value">{formatValue(f.value)}</span>
+                      <span className="field-action">{isPlotted ? 'plotted' : 'plot'}</span>
+                    </button>
+                  </li>
+                );
+              })}
+              {fields.length > MAX_FIELDS && (
+                <li className="empty">{formatCount(fields.length - MAX_FIELDS)} more fields not shown.</li>
+              )}
+            </ul>
+          )}
+
+          <h3>Payload{detail.hex !== null && <span className="dim"> · binary, hex</span>}</h3>
+          <pre className="detail-payload" data-testid="topic-detail-payload">
+            {detail.text ?? detail.hex ?? ''}
+          </pre>
+
+          {detail.properties && Object.keys(detail.properties).length > 0 && (
+            <>
+              <h3>MQTT 5 properties</h3>
+              <pre className="detail-payload" data-testid="topic-detail-properties">
+                {JSON.stringify(detail.properties, null, 2)}
+              </pre>
+            </>
+          )}
+        </div>
+      )}
+    </aside>
+  );
+}
