@@ -539,6 +539,25 @@ describe('built-in broker', () => {
       ['laptop/spBv1.0/plant/NBIRTH/edge1/Motor\\/RPM', 1450.5],
       ['laptop/spBv1.0/plant/NDATA/edge1/Motor\\/RPM', 1460],
     ]);
+    // What the console publishes through its own broker is taken in like a device's message.
+    await engine.publish({
+      source: 'laptop',
+      topic: 'site/console/note',
+      payload: '12.5',
+      encoding: 'utf8',
+      qos: 0,
+      retain: false,
+    });
+    await waitFor(
+      'own publish stored',
+      async () =>
+        (await count(engine, `SELECT count(*) FROM samples_v WHERE channel = 'laptop/site/console/note'`)) ===
+        1,
+    );
+    expect(engine.topics({ source: 'laptop', prefix: 'site', limit: 10 }).nodes.map((n) => n.name)).toEqual([
+      'console',
+      'pump',
+    ]);
     const births = await engine.query(`SELECT severity, message FROM records_v WHERE source = 'laptop'`);
     expect(births.rows).toEqual([['notice', 'NBIRTH plant/edge1']]);
     // Only loopback: the port is not open on other interfaces.

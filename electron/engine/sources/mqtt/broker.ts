@@ -117,6 +117,15 @@ export const mqttBrokerSource: SourceFactory<MqttBrokerOptions> = {
             (error?: Error) => (error ? reject(error) : resolve()),
           ),
         );
+        // The broker emits no 'publish' with a client for its own messages: take ours in here,
+        // so what the console sends shows in the tree and the store like a device's message.
+        ingest.accept({
+          topic: request.topic,
+          payload: request.bytes,
+          qos: request.qos,
+          retain: request.retain,
+          properties: null,
+        });
       },
       topics: (request) => ingest.tree.list(request.prefix, request.search, request.limit),
       topicDetail: (topic) => topicDetail(ingest.tree, topic, ctx, options.timestampField),

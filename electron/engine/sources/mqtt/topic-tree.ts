@@ -9,6 +9,8 @@ import type { TopicDetail, TopicNode, TopicsResult } from '../../../../shared/ap
 /** Payload bytes kept per topic for the detail view; the size itself is always recorded. */
 const KEPT_PAYLOAD_BYTES = 64 * 1024;
 const PREVIEW_CHARS = 120;
+/** sensor2 before sensor10, as people number devices. */
+const byName = new Intl.Collator('en', { numeric: true });
 
 class Node {
   readonly children = new Map<string, Node>();
@@ -141,7 +143,7 @@ export class TopicTree {
         matched++;
         if (nodes.length < limit) nodes.push(this.describe(node));
       }
-      nodes.sort((a, b) => a.topic.localeCompare(b.topic));
+      nodes.sort((a, b) => byName.compare(a.topic, b.topic));
       return { totalTopics: this.byTopic.size, nodes, truncated: matched > nodes.length };
     }
     let node: Node | undefined = this.root;
@@ -149,7 +151,7 @@ export class TopicTree {
       node = this.byTopic.get(prefix) ?? this.findPrefix(prefix);
       if (!node) return { totalTopics: this.byTopic.size, nodes: [], truncated: false };
     }
-    const children = [...node.children.values()].sort((a, b) => a.name.localeCompare(b.name));
+    const children = [...node.children.values()].sort((a, b) => byName.compare(a.name, b.name));
     return {
       totalTopics: this.byTopic.size,
       nodes: children.slice(0, limit).map((c) => this.describe(c)),
@@ -175,7 +177,7 @@ export class TopicTree {
     return {
       topic,
       messages: node.ownMessages,
-      rate: node.children.size === 0 ? node.rate : node.rate, // the subtree rate; leaf topics are the common case
+      rate: node.rate, // this topic and any below it; leaf topics are the common case
       retained,
       qos,
       lastSeen: at,
