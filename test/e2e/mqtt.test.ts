@@ -6,21 +6,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../helpers/browser';
 import { assertBuilt, root, startServe, type ServedConsole } from '../helpers/cli';
 import { mosquittoPub, TestBroker } from '../helpers/mosquitto';
 import { tempDir, waitFor } from '../helpers/tmp';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const ENV_PAYLOAD = '{"temp":21.5,"hum":40,"status":"ok"}';
 const PLOTTED = 'bench/lab/bench1/env/temp';
 
@@ -68,7 +60,7 @@ describe('MQTT in the browser console', () => {
     );
     served = await startServe(['serve', '--workspace', workspace, '--port', '0']);
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     page.on('console', (message) => {
       if (message.type() === 'error') pageErrors.push(`console: ${message.text()}`);
