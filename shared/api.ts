@@ -208,6 +208,53 @@ export const PublishRequest = z.object({
 });
 export type PublishRequest = z.infer<typeof PublishRequest>;
 
+/** A serial port as the OS lists it, with what users recognise a device by. USB ids are lower-case hex. */
+export const SerialPortInfo = z.object({
+  path: z.string(),
+  manufacturer: z.string().nullable(),
+  serialNumber: z.string().nullable(),
+  vendorId: z.string().nullable(),
+  productId: z.string().nullable(),
+  /** Windows PnP id, or the /dev/serial/by-id name on Linux. */
+  pnpId: z.string().nullable(),
+  locationId: z.string().nullable(),
+});
+export type SerialPortInfo = z.infer<typeof SerialPortInfo>;
+
+/** Raw traffic of a source, as received (`rx`) or sent (`tx`): text when printable, hex otherwise. */
+export const ConsoleChunk = z.object({
+  seq: z.number().int(),
+  ts: z.number(),
+  dir: z.enum(['rx', 'tx']),
+  bytes: z.number().int(),
+  text: z.string().nullable(),
+  hex: z.string().nullable(),
+});
+export type ConsoleChunk = z.infer<typeof ConsoleChunk>;
+
+export const SourceConsoleRequest = z.object({
+  source: z.string(),
+  /** Only chunks after this seq (the `next` of the previous answer); absent: everything kept. */
+  after: z.number().int().min(0).optional(),
+  limit: z.number().int().min(1).max(10_000).default(1_000),
+});
+export const SourceConsoleResult = z.object({
+  chunks: z.array(ConsoleChunk),
+  /** Pass as `after` to get what comes next. */
+  next: z.number().int(),
+  /** Chunks after `after` were already dropped from the ring (or `limit` cut the answer). */
+  truncated: z.boolean(),
+});
+export type SourceConsoleResult = z.infer<typeof SourceConsoleResult>;
+
+export const SendToSourceRequest = z.object({
+  source: z.string(),
+  data: z.string().max(64 * 1024),
+  encoding: z.enum(['utf8', 'hex']).default('utf8'),
+  lineEnding: z.enum(['none', 'lf', 'cr', 'crlf']).default('lf'),
+});
+export type SendToSourceRequest = z.infer<typeof SendToSourceRequest>;
+
 const Empty = z.object({}).strict();
 const Ok = z.object({ ok: z.literal(true) });
 
@@ -242,6 +289,18 @@ export const Methods = {
   },
   export: { params: ExportRequest, result: z.object({ path: z.string(), rows: z.number() }) },
   notices: { params: Empty, result: z.array(Notice) },
+  /** Serial ports present now; call again to see devices come and go. */
+  serialPorts: {
+    params: Empty,
+    result: z.object({ ts: z.number(), ports: z.array(SerialPortInfo) }),
+  },
+  /** The recent raw traffic of a source with a console (serial). */
+  sourceConsole: { params: SourceConsoleRequest, result: SourceConsoleResult },
+  /** Sends bytes to a device (serial), resolving once they are written. */
+  sendToSource: {
+    params: SendToSourceRequest,
+    result: z.object({ ok: z.literal(true), bytes: z.number().int() }),
+  },
 } as const;
 
 export type MethodName = keyof typeof Methods;

@@ -157,6 +157,157 @@ export const MqttBrokerOptions = z
   });
 export type MqttBrokerOptions = z.infer<typeof MqttBrokerOptions>;
 
+/** Hex bytes, e.g. "AA 55" or "aa55". */
+const HexBytes = z
+  .string()
+  .max(64)
+  .regex(/^\s*(?:[0-9a-fA-F]{2}\s*)+$/, 'hex bytes, e.g. "AA 55"');
+
+export const BINARY_FIELD_TYPES = [
+  'int8',
+  'uint8',
+  'int16',
+  'uint16',
+  'int32',
+  'uint32',
+  'int64',
+  'uint64',
+  'float32',
+  'float64',
+] as const;
+
+/** CRC-8 is CRC-8/SMBUS (poly 0x07); CRC-8/MAXIM is the 1-Wire one (DS18B20); CRC-32 is zlib's. */
+export const BINARY_CHECKS = [
+  'xor',
+  'crc8',
+  'crc8-maxim',
+  'crc16-modbus',
+  'crc16-ccitt-false',
+  'crc32',
+] as const;
+
+export const BinaryField = z
+  .object({
+    /** Channel path under the source (`sourceId/name`). */
+    name: z.string().min(1).max(128),
+    type: z.enum(BINARY_FIELD_TYPES),
+    endian: z.enum(['little', 'big']).default('little'),
+    /** Byte position in the frame; default: right after the previous field (the first after the sync bytes). */
+    at: z.number().int().min(0).max(65_535).optional(),
+    /** The stored value is `raw × scale + offset`. */
+    scale: z.number().finite().default(1),
+    offset: z.number().finite().default(0),
+    unit: z.string().max(32).default(''),
+    /**
+     * This field is the device's clock. Since the epoch: the frame's event time when plausible, not a
+     * channel. Since boot: a channel like any other, never the event time.
+     */
+    timestamp: z.enum(['epoch-ms', 'epoch-s', 'boot-ms', 'boot-s']).optional(),
+  })
+  .strict();
+export type BinaryField = z.infer<typeof BinaryField>;
+
+export const BinaryLayout = z
+  .object({
+    /** Fixed-length frames (found by their sync bytes, or by their check), or SLIP-delimited (RFC 1055). */
+    framing: z.enum(['fixed', 'slip']),
+    /** Whole frame in bytes, sync and check included. Fixed: default sync + fields + check. SLIP: if set, the exact length. */
+    length: z.number().int().min(1).max(65_535).optional(),
+    /** Bytes that start every fixed-length frame. */
+    sync: HexBytes.optional(),
+    fields: z.array(BinaryField).min(1).max(256),
+    check: z
+      .object({
+        kind: z.enum(BINARY_CHECKS),
+        /** Byte position of the check value; negative counts from the end. Default: the last bytes. */
+        at: z.number().int().min(-65_535).max(65_535).optional(),
+        /** First byte covered; the check covers everything from here up to itself. */
+        from: z.number().int().min(0).max(65_535).default(0),
+        /** Byte order of a 16- or 32-bit check. Default: little for MODBUS and CRC-32, big for CCITT. */
+        endian: z.enum(['little', 'big']).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .superRefine((o, ctx) => {
+    if (o.sync !== undefined && o.framing !== 'fixed')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sync'],
+        message: 'sync bytes find fixed-length frames; SLIP frames are found by their delimiters',
+      });
+    if (o.fields.filter((f) => f.timestamp?.startsWith('epoch')).length > 1)
+      ctx.addIssue({ code: 'custom', path: ['fields'], message: 'at most one field is the epoch timestamp' });
+  });
+export type BinaryLayout = z.infer<typeof BinaryLayout>;
+
+export const SerialOptions = z
+  .object({
+    /** /dev/ttyUSB0, /dev/serial/by-id/…, COM3. */
+    path: z.string().min(1).max(4096),
+    /**
+     * How to find the device again when it comes back (hot-plug): by USB serial number under any
+     * path, or by vendor/product id at the same path (boards without a serial number).
+     */
+    match: z
+      .object({
+        serialNumber: z.string().min(1).max(256).optional(),
+        vendorId: z
+          .string()
+          .regex(/^[0-9a-fA-F]{4}$/, '4 hex digits, e.g. 1a86')
+          .optional(),
+        productId: z
+          .string()
+          .regex(/^[0-9a-fA-F]{4}$/, '4 hex digits, e.g. 7523')
+          .optional(),
+      })
+      .strict()
+      .optional(),
+    /** Any rate the adapter can do: 9600, 115200, 250000, 1000000, … */
+    baudRate: z.number().int().min(1).max(20_000_000).default(115_200),
+    dataBits: z.union([z.literal(5), z.literal(6), z.literal(7), z.literal(8)]).default(8),
+    /** mark and space, and 1.5 stop bits, only on Windows (the serial library's limit). */
+    parity: z.enum(['none', 'even', 'odd', 'mark', 'space']).default('none'),
+    stopBits: z.union([z.literal(1), z.literal(1.5), z.literal(2)]).default(1),
+    /** Hardware flow control. */
+    rtscts: z.boolean().default(false),
+    /** DTR and RTS after opening; unset leaves what the driver does (many boards reset when DTR rises). */
+    dtr: z.boolean().optional(),
+    rts: z.boolean().optional(),
+    /** auto: binary when a layout is given, otherwise lines, each line's format detected. */
+    framing: z.enum(['auto', 'lines', 'nmea', 'binary']).default('auto'),
+    /** For lines: the Arduino plotter format, CSV (with or without a header), JSON objects or key=value. */
+    lineDecoder: z.enum(['auto', 'plotter', 'csv', 'json', 'kv']).default('auto'),
+    binary: BinaryLayout.optional(),
+    /** Longer lines or frames go to quarantine. */
+    maxFrameBytes: z
+      .number()
+      .int()
+      .min(16)
+      .max(1024 ** 2)
+      .default(4096),
+    /** Raw traffic kept for the console, KiB. */
+    consoleKiB: z.number().int().min(1).max(16_384).default(64),
+    /** Keep every received byte in `recordings` for exact replay. */
+    record: z.boolean().default(false),
+    /** Retry bounds while the device is away, with jitter. */
+    reconnectMinMs: z.number().int().min(50).max(600_000).default(250),
+    reconnectMaxMs: z.number().int().min(50).max(3_600_000).default(2_000),
+  })
+  .strict()
+  .superRefine((o, ctx) => {
+    if (o.framing === 'binary' && !o.binary)
+      ctx.addIssue({ code: 'custom', path: ['binary'], message: 'binary framing needs a layout' });
+    if (o.rtscts && o.rts !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rts'],
+        message: 'with RTS/CTS flow control the driver drives RTS',
+      });
+  });
+export type SerialOptions = z.infer<typeof SerialOptions>;
+
 const sourceCommon = {
   id: Id,
   name: z.string().min(1).max(120),
@@ -169,6 +320,7 @@ export const SourceConfig = z.discriminatedUnion('kind', [
     .strict(),
   z.object({ ...sourceCommon, kind: z.literal('mqtt'), options: MqttOptions }).strict(),
   z.object({ ...sourceCommon, kind: z.literal('mqtt-broker'), options: MqttBrokerOptions }).strict(),
+  z.object({ ...sourceCommon, kind: z.literal('serial'), options: SerialOptions }).strict(),
 ]);
 export type SourceConfig = z.infer<typeof SourceConfig>;
 export type SourceKind = SourceConfig['kind'];

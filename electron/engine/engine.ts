@@ -5,6 +5,9 @@ import type { z } from 'zod';
 import type {
   TopicsRequest,
   PublishRequest,
+  SendToSourceRequest,
+  SerialPortInfo,
+  SourceConsoleResult,
   TopicDetail,
   TopicsResult,
   ChannelInfo,
@@ -24,6 +27,7 @@ import { exportData, type ExportProgress } from './store/export';
 import { LiveHub, type LiveSink } from './live/hub';
 import { Calibration } from './pipeline/calibration';
 import { sourceFactories } from './sources/registry';
+import { listSerialPorts } from './sources/serial/ports';
 import type { Source, SourceContext } from './sources/source';
 import { Secrets } from './secrets';
 import { Store } from './store/store';
@@ -366,6 +370,31 @@ export class Engine {
           ? hexBytes(request.payload)
           : base64Bytes(request.payload);
     await source.publish({ ...request, bytes });
+  }
+
+  async serialPorts(): Promise<{ ts: number; ports: SerialPortInfo[] }> {
+    return { ts: this.now(), ports: await listSerialPorts() };
+  }
+
+  sourceConsole(request: { source: string; after?: number; limit: number }): SourceConsoleResult {
+    const source = this.liveSource(request.source);
+    if (!source.console) throw new Error(`source "${request.source}" has no console`);
+    return source.console(request.after, request.limit);
+  }
+
+  /** Sends `data` (text or hex) with the line ending to the source's device; answers the bytes written. */
+  async sendToSource(request: SendToSourceRequest): Promise<number> {
+    const source = this.liveSource(request.source);
+    if (!source.send) throw new Error(`source "${request.source}" cannot send`);
+    const body = request.encoding === 'hex' ? hexBytes(request.data) : new TextEncoder().encode(request.data);
+    const ending = new TextEncoder().encode(
+      { none: '', lf: '\n', cr: '\r', crlf: '\r\n' }[request.lineEnding],
+    );
+    const bytes = new Uint8Array(body.length + ending.length);
+    bytes.set(body);
+    bytes.set(ending, body.length);
+    await source.send(bytes);
+    return bytes.length;
   }
 
   /** Stores a secret for this session and restarts the sources that were waiting for it. */

@@ -83,6 +83,12 @@ export function bindConnection(engine: Engine, transport: ServerTransport): () =
       await engine.publish(p);
       return { ok: true };
     },
+    serialPorts: () => engine.serialPorts(),
+    sourceConsole: (p: Parameters<Engine['sourceConsole']>[0]) => engine.sourceConsole(p),
+    sendToSource: async (p: Parameters<Engine['sendToSource']>[0]) => ({
+      ok: true,
+      bytes: await engine.sendToSource(p),
+    }),
     setSecret: async (p: { name: string; value: string }) => {
       await engine.setSecret(p.name, p.value);
       return { ok: true };

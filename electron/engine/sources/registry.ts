@@ -3,6 +3,7 @@
 import type { SourceKind } from '../../../shared/schemas';
 import { mqttBrokerSource } from './mqtt/broker';
 import { mqttSource } from './mqtt/client';
+import { serialSource } from './serial';
 import { simSource } from './sim';
 import type { SourceFactory } from './source';
 
@@ -10,4 +11,5 @@ export const sourceFactories: { [K in SourceKind]: SourceFactory<unknown> } = {
   sim: simSource as SourceFactory<unknown>,
   mqtt: mqttSource as SourceFactory<unknown>,
   'mqtt-broker': mqttBrokerSource as SourceFactory<unknown>,
+  serial: serialSource as SourceFactory<unknown>,
 };

@@ -12,6 +12,7 @@
 import type { z } from 'zod';
 import type { TopicsRequest as TopicsRequestSchema } from '../../../shared/api';
 import type { PublishRequest, SourceState, TopicDetail, TopicsResult } from '../../../shared/api';
+import type { SourceConsoleResult } from '../../../shared/api';
 import type { RecordRow, SampleBatch } from '../batch';
 
 /** One message kept byte for byte for exact replay: what arrived, where, and how. */
@@ -49,6 +50,10 @@ export interface Source {
   /** Sources with topics: browse them one level at a time, or search. */
   topics?(request: z.output<typeof TopicsRequestSchema>): TopicsResult;
   topicDetail?(topic: string): TopicDetail | null;
+  /** Sources with a console (serial): their recent raw traffic, chunks after seq `after`. */
+  console?(after: number | undefined, limit: number): SourceConsoleResult;
+  /** Sources that can write to their device (serial): resolves once the bytes are written out. */
+  send?(bytes: Uint8Array): Promise<void>;
   /** Applies new options without a restart when it can (true); false asks for a restart. */
   reconfigure?(options: unknown): Promise<boolean>;
 }

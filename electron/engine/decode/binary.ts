@@ -1,0 +1,452 @@
+// Binary frames from a serial device: checks (XOR and CRCs), SLIP, and a user-declared layout of
+// fields. The framers turn a byte stream into whole, verified frames and hand everything else
+// (bytes before a sync, torn frames, bad checks) out as bad bytes with a reason, then resync on the
+// next sync or delimiter. The layout decoder only reads fields out of frames the framer verified.
+import type { BinaryField, BinaryLayout } from '../../../shared/schemas';
+import { plausibleTimestamp, type Decoder } from './decoder';
+
+// ---- checks ----------------------------------------------------------------------------------
+
+export type CheckKind = NonNullable<BinaryLayout['check']>['kind'];
+
+interface CrcParams {
+  width: 8 | 16 | 32;
+  poly: number;
+  init: number;
+  /** refin and refout together (every variant here has both or neither). */
+  reflected: boolean;
+  xorout: number;
+}
+
+/** Parameters as in the Rocksoft model / the CRC catalogue (reveng). */
+const CRC_PARAMS: Record<Exclude<CheckKind, 'xor'>, CrcParams> = {
+  crc8: { width: 8, poly: 0x07, init: 0x00, reflected: false, xorout: 0x00 }, // CRC-8/SMBUS, check 0xF4
+  'crc8-maxim': { width: 8, poly: 0x31, init: 0x00, reflected: true, xorout: 0x00 }, // check 0xA1
+  'crc16-modbus': { width: 16, poly: 0x8005, init: 0xffff, reflected: true, xorout: 0x0000 }, // check 0x4B37
+  'crc16-ccitt-false': { width: 16, poly: 0x1021, init: 0xffff, reflected: false, xorout: 0x0000 }, // check 0x29B1
+  crc32: { width: 32, poly: 0x04c11db7, init: 0xffffffff, reflected: true, xorout: 0xffffffff }, // check 0xCBF43926
+};
+
+function reflectBits(value: number, width: number): number {
+  let r = 0;
+  for (let i = 0; i < width; i++) if (value & (2 ** i)) r += 2 ** (width - 1 - i);
+  return r;
+}
+
+type CheckFn = (bytes: Uint8Array, from?: number, to?: number) => number;
+
+/** A table-driven CRC: one table lookup per byte. */
+function makeCrc({ width, poly, init, reflected, xorout }: CrcParams): CheckFn {
+  const table = new Uint32Array(256);
+  const mask = width === 32 ? 0xffffffff : (1 << width) - 1;
+  if (reflected) {
+    const rpoly = reflectBits(poly, width);
+    for (let i = 0; i < 256; i++) {
+      let c = i;
+      for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ rpoly : c >>> 1;
+      table[i] = c >>> 0;
+    }
+    const start = reflectBits(init, width);
+    return (bytes, from = 0, to = bytes.length) => {
+      let c = start;
+      for (let i = from; i < to; i++) c = table[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+      return ((c ^ xorout) & mask) >>> 0;
+    };
+  }
+  const top = 2 ** (width - 1);
+  for (let i = 0; i < 256; i++) {
+    let c = i * 2 ** (width - 8);
+    for (let k = 0; k < 8; k++) c = c >= top ? ((c - top) * 2) ^ poly : c * 2;
+    table[i] = c >>> 0;
+  }
+  const shift = width - 8;
+  return (bytes, from = 0, to = bytes.length) => {
+    let c = init;
+    for (let i = from; i < to; i++) c = (table[((c >>> shift) ^ bytes[i]!) & 0xff]! ^ (c << 8)) & mask;
+    return ((c ^ xorout) & mask) >>> 0;
+  };
+}
+
+const xor8: CheckFn = (bytes, from = 0, to = bytes.length) => {
+  let c = 0;
+  for (let i = from; i < to; i++) c ^= bytes[i]!;
+  return c;
+};
+
+export const checks: Record<CheckKind, { bytes: 1 | 2 | 4; compute: CheckFn; endian: 'little' | 'big' }> = {
+  xor: { bytes: 1, compute: xor8, endian: 'little' },
+  crc8: { bytes: 1, compute: makeCrc(CRC_PARAMS.crc8), endian: 'little' },
+  'crc8-maxim': { bytes: 1, compute: makeCrc(CRC_PARAMS['crc8-maxim']), endian: 'little' },
+  // MODBUS RTU sends the CRC low byte first; CCITT-FALSE (XMODEM-style links) high byte first.
+  'crc16-modbus': { bytes: 2, compute: makeCrc(CRC_PARAMS['crc16-modbus']), endian: 'little' },
+  'crc16-ccitt-false': { bytes: 2, compute: makeCrc(CRC_PARAMS['crc16-ccitt-false']), endian: 'big' },
+  crc32: { bytes: 4, compute: makeCrc(CRC_PARAMS.crc32), endian: 'little' },
+};
+
+// ---- SLIP (RFC 1055) -------------------------------------------------------------------------
+
+export const SLIP_END = 0xc0;
+const SLIP_ESC = 0xdb;
+const SLIP_ESC_END = 0xdc;
+const SLIP_ESC_ESC = 0xdd;
+
+/** A frame as sent on the wire: END, the escaped bytes, END. */
+export function slipEncode(frame: Uint8Array): Uint8Array {
+  const out: number[] = [SLIP_END];
+  for (const b of frame) {
+    if (b === SLIP_END) out.push(SLIP_ESC, SLIP_ESC_END);
+    else if (b === SLIP_ESC) out.push(SLIP_ESC, SLIP_ESC_ESC);
+    else out.push(b);
+  }
+  out.push(SLIP_END);
+  return Uint8Array.from(out);
+}
+
+/** The bytes between two ENDs, unescaped; a string saying why when an escape is broken. */
+export function slipUnescape(wire: Uint8Array): Uint8Array | string {
+  const out = new Uint8Array(wire.length);
+  let n = 0;
+  for (let i = 0; i < wire.length; i++) {
+    const b = wire[i]!;
+    if (b !== SLIP_ESC) {
+      out[n++] = b;
+      continue;
+    }
+    const next = wire[++i];
+    if (next === SLIP_ESC_END) out[n++] = SLIP_END;
+    else if (next === SLIP_ESC_ESC) out[n++] = SLIP_ESC;
+    else
+      return next === undefined
+        ? 'SLIP escape at the end of the frame'
+        : `bad SLIP escape DB ${next.toString(16).padStart(2, '0').toUpperCase()} at byte ${i - 1}`;
+  }
+  return out.subarray(0, n);
+}
+
+// ---- layouts ---------------------------------------------------------------------------------
+
+const FIELD_BYTES: Record<BinaryField['type'], number> = {
+  int8: 1,
+  uint8: 1,
+  int16: 2,
+  uint16: 2,
+  int32: 4,
+  uint32: 4,
+  int64: 8,
+  uint64: 8,
+  float32: 4,
+  float64: 8,
+};
+
+function hexToBytes(hex: string): Uint8Array {
+  return Uint8Array.from(hex.replace(/\s+/g, '').match(/../g) ?? [], (h) => parseInt(h, 16));
+}
+
+const hex = (n: number, bytes: number) =>
+  n
+    .toString(16)
+    .toUpperCase()
+    .padStart(bytes * 2, '0');
+
+interface PlacedField extends BinaryField {
+  pos: number;
+  size: number;
+}
+
+/** A layout with every position worked out and checked against the frame length. */
+export class CompiledLayout {
+  readonly framing: BinaryLayout['framing'];
+  readonly sync: Uint8Array;
+  readonly fields: readonly PlacedField[];
+  /** Fixed: the frame length. SLIP: the exact length when declared, else null. */
+  readonly length: number | null;
+  /** The shortest frame that holds every field and the check. */
+  readonly minLength: number;
+  private readonly check: { kind: CheckKind; at: number; from: number; little: boolean } | null;
+
+  constructor(layout: BinaryLayout) {
+    this.framing = layout.framing;
+    this.sync = layout.sync ? hexToBytes(layout.sync) : new Uint8Array(0);
+    let next = this.sync.length;
+    this.fields = layout.fields.map((f) => {
+      const pos = f.at ?? next;
+      const size = FIELD_BYTES[f.type];
+      next = pos + size;
+      return { ...f, pos, size };
+    });
+    const fieldsEnd = Math.max(this.sync.length, ...this.fields.map((f) => f.pos + f.size));
+    const c = layout.check;
+    const checkBytes = c ? checks[c.kind].bytes : 0;
+    this.check = c
+      ? {
+          kind: c.kind,
+          at: c.at ?? -checkBytes,
+          from: c.from,
+          little: (c.endian ?? checks[c.kind].endian) === 'little',
+        }
+      : null;
+    // A check at a negative position sits after the fields and after the first byte it covers.
+    this.minLength = !this.check
+      ? fieldsEnd
+      : this.check.at >= 0
+        ? Math.max(fieldsEnd, this.check.at + checkBytes)
+        : Math.max(fieldsEnd, this.check.from) - this.check.at;
+    this.length = layout.length ?? (layout.framing === 'fixed' ? this.minLength : null);
+    if (this.check && this.check.at < 0 && this.check.at > -checkBytes)
+      throw new Error(`binary.check.at: ${this.check.at} leaves no room for ${checkBytes} check bytes`);
+    // The check covers [from, its own position).
+    if (this.check && this.check.at >= 0 && this.check.from > this.check.at)
+      throw new Error(
+        `binary.check.from: byte ${this.check.from} is after the check at byte ${this.check.at}`,
+      );
+    if (this.length !== null) {
+      for (const [i, f] of this.fields.entries())
+        if (f.pos + f.size > this.length)
+          throw new Error(
+            `binary.fields.${i} (${f.name}): bytes ${f.pos}–${f.pos + f.size - 1} are past the ${this.length}-byte frame`,
+          );
+      if (this.minLength > this.length)
+        throw new Error(`binary.check: the check does not fit in the ${this.length}-byte frame`);
+      if (this.sync.length > this.length) throw new Error('binary.sync: longer than the frame');
+    }
+  }
+
+  /** Why a whole frame is not a good one (length, check), or null when it is. */
+  problem(frame: Uint8Array): string | null {
+    if (this.length !== null && frame.length !== this.length)
+      return `frame of ${frame.length} bytes, the layout says ${this.length}`;
+    if (frame.length < this.minLength)
+      return `torn frame: ${frame.length} bytes, the layout needs at least ${this.minLength}`;
+    const c = this.check;
+    if (!c) return null;
+    const { bytes, compute } = checks[c.kind];
+    const at = c.at >= 0 ? c.at : frame.length + c.at;
+    const want = compute(frame, c.from, at);
+    let got = 0;
+    for (let k = 0; k < bytes; k++) got += frame[at + (c.little ? k : bytes - 1 - k)]! * 2 ** (8 * k);
+    return got === want
+      ? null
+      : `${c.kind} check failed: computed ${hex(want, bytes)}, frame says ${hex(got, bytes)}`;
+  }
+}
+
+function readField(view: DataView, f: PlacedField): number {
+  const le = f.endian === 'little';
+  switch (f.type) {
+    case 'int8':
+      return view.getInt8(f.pos);
+    case 'uint8':
+      return view.getUint8(f.pos);
+    case 'int16':
+      return view.getInt16(f.pos, le);
+    case 'uint16':
+      return view.getUint16(f.pos, le);
+    case 'int32':
+      return view.getInt32(f.pos, le);
+    case 'uint32':
+      return view.getUint32(f.pos, le);
+    case 'int64':
+      return Number(view.getBigInt64(f.pos, le));
+    case 'uint64':
+      return Number(view.getBigUint64(f.pos, le));
+    case 'float32':
+      return view.getFloat32(f.pos, le);
+    case 'float64':
+      return view.getFloat64(f.pos, le);
+  }
+}
+
+/**
+ * Reads a verified frame's fields into channels named after them (`raw × scale + offset`). An
+ * epoch timestamp field is the event time when plausible (else the receive time) and no channel;
+ * a since-boot one is a channel and never the event time. NaN floats are gaps, not values.
+ */
+export function layoutDecoder(layout: CompiledLayout): Decoder & { unit(path: string): string } {
+  const units = new Map(layout.fields.map((f) => [f.name, f.unit]));
+  const clock = layout.fields.find((f) => f.timestamp?.startsWith('epoch'));
+  const values = layout.fields.filter((f) => f !== clock);
+  return {
+    name: 'binary',
+    detect: (bytes) => (bytes.length >= layout.minLength ? 1 : 0),
+    unit: (path) => units.get(path) ?? '',
+    decode(frame, out) {
+      const bytes = frame.bytes;
+      if (bytes.length < layout.minLength)
+        return {
+          ok: false,
+          reason: `torn frame: ${bytes.length} bytes, the layout needs ${layout.minLength}`,
+        };
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      let ts = frame.rx;
+      if (clock) {
+        const raw = readField(view, clock);
+        ts = plausibleTimestamp(clock.timestamp === 'epoch-s' ? raw * 1000 : raw, frame.rx) ?? frame.rx;
+      }
+      let written = 0;
+      for (const f of values) {
+        const v = readField(view, f) * f.scale + f.offset;
+        if (Number.isNaN(v)) continue;
+        out.sample(f.name, v, ts);
+        written++;
+      }
+      return written ? { ok: true } : { ok: false, reason: 'every field is NaN' };
+    },
+  };
+}
+
+// ---- framers ---------------------------------------------------------------------------------
+
+export interface FrameSinks {
+  frame(bytes: Uint8Array): void;
+  /** Bytes that are not (part of) a good frame, with why. */
+  bad(bytes: Uint8Array, reason: string): void;
+}
+
+export interface Framer {
+  push(chunk: Uint8Array, sinks: FrameSinks): void;
+  /** Hands out what is left (the port closed mid-frame) and starts afresh. */
+  end(sinks: FrameSinks, why: string): void;
+}
+
+function indexOf(haystack: Uint8Array, needle: Uint8Array, from: number): number {
+  if (needle.length === 0) return from;
+  const first = needle[0]!;
+  outer: for (let i = haystack.indexOf(first, from); i >= 0; i = haystack.indexOf(first, i + 1)) {
+    if (i + needle.length > haystack.length) return -1;
+    for (let k = 1; k < needle.length; k++) if (haystack[i + k] !== needle[k]) continue outer;
+    return i;
+  }
+  return -1;
+}
+
+/**
+ * Fixed-length frames. With sync bytes: a frame starts at a sync; one whose check fails was a
+ * false sync or a torn frame, and the search goes on from the next byte. Without: frames follow
+ * each other, and a failed check slides one byte at a time until a frame checks out again.
+ * Skipped bytes go out as one bad run, with the reason for the first skip.
+ */
+export class FixedFramer implements Framer {
+  private pending: Uint8Array = new Uint8Array(0);
+  private skipped: number[] = [];
+  private skipReason = '';
+  private readonly length: number;
+
+  constructor(
+    private readonly layout: CompiledLayout,
+    private readonly maxSkipped: number,
+  ) {
+    if (layout.length === null) throw new Error('binary.length: fixed-length frames need a length');
+    this.length = layout.length;
+  }
+
+  private skip(bytes: Uint8Array, reason: string, sinks: FrameSinks): void {
+    if (this.skipped.length === 0) this.skipReason = reason;
+    for (const b of bytes) this.skipped.push(b);
+    if (this.skipped.length >= this.maxSkipped) this.flushSkipped(sinks);
+  }
+
+  private flushSkipped(sinks: FrameSinks, suffix = ''): void {
+    if (this.skipped.length === 0) return;
+    sinks.bad(Uint8Array.from(this.skipped), `${this.skipReason}${suffix}`);
+    this.skipped = [];
+  }
+
+  push(chunk: Uint8Array, sinks: FrameSinks): void {
+    const buf = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
+    const length = this.length;
+    const syncBytes = this.layout.sync;
+    let pos = 0;
+    for (;;) {
+      let start = pos;
+      if (syncBytes.length) {
+        start = indexOf(buf, syncBytes, pos);
+        if (start < 0) {
+          // Keep a tail that may be the beginning of a sync split across chunks.
+          const keep = Math.max(pos, buf.length - syncBytes.length + 1);
+          if (keep > pos) this.skip(buf.subarray(pos, keep), 'bytes before a sync', sinks);
+          pos = keep;
+          break;
+        }
+        if (start > pos) this.skip(buf.subarray(pos, start), 'bytes before a sync', sinks);
+      }
+      if (buf.length - start < length) {
+        pos = start;
+        break;
+      }
+      const frame = buf.subarray(start, start + length);
+      const problem = this.layout.problem(frame);
+      if (problem) {
+        this.skip(frame.subarray(0, 1), `${problem}; resynced`, sinks);
+        pos = start + 1;
+        continue;
+      }
+      this.flushSkipped(sinks);
+      sinks.frame(new Uint8Array(frame));
+      pos = start + length;
+    }
+    this.pending = new Uint8Array(buf.subarray(pos));
+  }
+
+  end(sinks: FrameSinks, why: string): void {
+    for (const b of this.pending) this.skipped.push(b);
+    if (this.skipped.length && !this.skipReason) this.skipReason = 'incomplete frame';
+    this.flushSkipped(sinks, ` (${why})`);
+    this.pending = new Uint8Array(0);
+    this.skipReason = '';
+  }
+}
+
+/**
+ * SLIP frames: bytes between two ENDs, unescaped, then held to the layout (length, check). Empty
+ * frames (back-to-back ENDs, a leading END to flush line noise) are ignored. A frame longer than
+ * `maxBytes` is bad and skipped to the next END.
+ */
+export class SlipFramer implements Framer {
+  private wire: number[] = [];
+  private overlong = false;
+  /** Set while the first frame after opening may have been cut (its start sent before we listened). */
+  firstMayBeCut = false;
+
+  constructor(
+    private readonly layout: CompiledLayout,
+    private readonly maxBytes: number,
+  ) {}
+
+  push(chunk: Uint8Array, sinks: FrameSinks): void {
+    for (const b of chunk) {
+      if (b !== SLIP_END) {
+        this.wire.push(b);
+        if (this.wire.length > this.maxBytes) {
+          sinks.bad(Uint8Array.from(this.wire), `no SLIP END within ${this.maxBytes} bytes`);
+          this.wire = [];
+          this.overlong = true;
+        }
+        continue;
+      }
+      const wire = Uint8Array.from(this.wire);
+      this.wire = [];
+      const cut = this.firstMayBeCut;
+      this.firstMayBeCut = false;
+      if (this.overlong) {
+        this.overlong = false;
+        if (wire.length) sinks.bad(wire, `end of a frame longer than ${this.maxBytes} bytes`);
+        continue;
+      }
+      if (wire.length === 0) continue;
+      if (cut) {
+        sinks.bad(wire, 'partial frame: the port opened in the middle of it');
+        continue;
+      }
+      const frame = slipUnescape(wire);
+      const problem = typeof frame === 'string' ? frame : this.layout.problem(frame);
+      if (problem) sinks.bad(wire, problem);
+      else sinks.frame(frame as Uint8Array);
+    }
+  }
+
+  end(sinks: FrameSinks, why: string): void {
+    if (this.wire.length) sinks.bad(Uint8Array.from(this.wire), `incomplete frame (${why})`);
+    this.wire = [];
+    this.overlong = false;
+  }
+}

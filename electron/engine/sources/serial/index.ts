@@ -1,0 +1,395 @@
+// A serial port as a source (serialport v13): any baud rate and line settings, RTS/CTS, DTR/RTS
+// levels; lines (Arduino plotter, CSV, JSON, key=value), NMEA 0183 or binary frames; a console of
+// the raw traffic and a way to send commands; and hot-plug — when the device goes away the source
+// says so once and retries quietly with backoff, finding the device again by its USB serial
+// number (or vendor/product id and path) even under a new path.
+//
+// Back-pressure: a serial port can be paused. While the bus holds a flush back the port stops
+// being read, so the OS buffer and, with RTS/CTS, the device itself wait.
+import fs from 'node:fs';
+import type { SerialPort } from 'serialport';
+import type { SourceConsoleResult } from '../../../../shared/api';
+import { SerialOptions as SerialOptionsSchema, type SerialOptions } from '../../../../shared/schemas';
+import {
+  CompiledLayout,
+  FixedFramer,
+  layoutDecoder,
+  SlipFramer,
+  type Framer,
+  type FrameSinks,
+} from '../../decode/binary';
+import { csvDecoder, jsonDecoder, keyValueDecoder } from '../../decode/formats';
+import { nmeaDecoder } from '../../decode/nmea';
+import { backoffDelay } from '../mqtt/client';
+import type { RawMessage, Source, SourceContext, SourceFactory } from '../source';
+import { ConsoleRing } from './console';
+import { SerialDecoder, type UnitDecoder } from './decoding';
+import { LineFramer } from './lines';
+import { plotterDecoder } from './plotter';
+import { findDevice, identityAt, listSerialPorts, type DeviceIdentity } from './ports';
+
+const FLUSH_MS = 20;
+const FLUSH_SAMPLES = 16_384;
+/**
+ * Bytes arriving this soon after opening are likely the rest of a line the device was already
+ * sending (the Arduino IDE drops the first line for the same reason); a board that resets on DTR
+ * takes far longer to say anything, so its first line (a CSV header, say) is kept.
+ */
+const OPEN_GRACE_MS = 50;
+
+const LINE_DECODERS: Record<Exclude<SerialOptions['lineDecoder'], 'auto'>, UnitDecoder> = {
+  plotter: plotterDecoder,
+  csv: csvDecoder,
+  json: jsonDecoder,
+  kv: keyValueDecoder,
+};
+
+interface Pipeline {
+  framer: Framer & { firstMayBeCut?: boolean };
+  decoders: UnitDecoder[];
+  /** The first decoder is the only one; otherwise each line's format is detected. */
+  forced: boolean;
+  label: string;
+  warnings: string[];
+}
+
+/** Framing and decoders for the options; throws for a layout that cannot work. */
+export function pipelineFor(o: SerialOptions): Pipeline {
+  const framing = o.framing === 'auto' ? (o.binary ? 'binary' : 'lines') : o.framing;
+  if (framing === 'binary') {
+    const layout = new CompiledLayout(o.binary!);
+    const fixed = layout.framing === 'fixed';
+    return {
+      framer: fixed ? new FixedFramer(layout, o.maxFrameBytes) : new SlipFramer(layout, o.maxFrameBytes),
+      decoders: [layoutDecoder(layout)],
+      forced: true,
+      label: fixed ? `binary, ${layout.length}-byte frames` : 'binary, SLIP frames',
+      warnings:
+        fixed && layout.sync.length === 0 && !o.binary!.check
+          ? [
+              'fixed-length frames with neither sync bytes nor a check: one lost byte shifts every later frame',
+            ]
+          : [],
+    };
+  }
+  const framer = new LineFramer(o.maxFrameBytes);
+  if (framing === 'nmea')
+    return { framer, decoders: [nmeaDecoder], forced: true, label: 'NMEA 0183', warnings: [] };
+  if (o.lineDecoder !== 'auto')
+    return {
+      framer,
+      decoders: [LINE_DECODERS[o.lineDecoder]],
+      forced: true,
+      label: `lines, ${o.lineDecoder}`,
+      warnings: [],
+    };
+  return {
+    framer,
+    decoders: [nmeaDecoder, jsonDecoder, plotterDecoder, csvDecoder, keyValueDecoder],
+    forced: false,
+    label: 'lines',
+    warnings: [],
+  };
+}
+
+function lineSettings(o: SerialOptions): string {
+  const parity = { none: 'N', even: 'E', odd: 'O', mark: 'M', space: 'S' }[o.parity];
+  return `${o.baudRate} ${o.dataBits}${parity}${o.stopBits}${o.rtscts ? ', RTS/CTS' : ''}`;
+}
+
+/** What the user can act on, for an open that failed. */
+function openError(path: string, error: Error): string {
+  const message = error.message.replace(/^Error: /, '');
+  if (/permission denied|access denied/i.test(message))
+    return `${path}: ${message}. On Linux, add yourself to the dialout group (sudo usermod -aG dialout $USER) and log in again`;
+  if (/cannot lock|resource temporarily unavailable|busy/i.test(message))
+    return `${path}: ${message} (another program has the port open)`;
+  return `${path}: ${message}`;
+}
+
+function realPath(path: string): string | null {
+  try {
+    return fs.realpathSync(path);
+  } catch {
+    return null;
+  }
+}
+
+function describeMissing(identity: DeviceIdentity): string {
+  if (identity.serialNumber) return `no device with USB serial number ${identity.serialNumber} is plugged in`;
+  const ids = `${identity.vendorId ?? '*'}:${identity.productId ?? '*'}`;
+  return `no ${ids} device at ${identity.path} (nor a single one elsewhere)`;
+}
+
+class SerialSource implements Source {
+  private port: SerialPort | null = null;
+  private path: string;
+  private pipeline!: Pipeline;
+  private decoder!: SerialDecoder;
+  /** The detected line format last shown in the endpoint. */
+  private shownFormat: string | null = null;
+  private readonly ring: ConsoleRing;
+  private raw: RawMessage[] = [];
+  private stopping = false;
+  private connecting = false;
+  private attempt = 0;
+  private retry?: NodeJS.Timeout;
+  private timer?: NodeJS.Timeout;
+  private flushing: Promise<void> | null = null;
+  /** The last error shown, so a retry that fails the same way says nothing new. */
+  private reported: string | null = null;
+  /** The device's USB identity learned from the port list when the options name none. */
+  private learned: DeviceIdentity | null = null;
+  /** The real path of the device the last time it was open (the options may name a symlink). */
+  private realPath: string | null = null;
+  private openedAt = 0;
+  private firstChunk = true;
+  private warnings: string[] = [];
+
+  private readonly sinks: FrameSinks = {
+    frame: (bytes) => {
+      this.decoder.push(bytes, this.rx, this.path);
+    },
+    bad: (bytes, reason) => this.ctx.quarantine(bytes, reason, this.path),
+  };
+  private rx = 0;
+
+  constructor(
+    private readonly options: SerialOptions,
+    private readonly ctx: SourceContext,
+  ) {
+    this.path = options.path;
+    this.ring = new ConsoleRing(options.consoleKiB * 1024);
+  }
+
+  async start(): Promise<void> {
+    const o = this.options;
+    if (process.platform !== 'win32' && (o.parity === 'mark' || o.parity === 'space' || o.stopBits === 1.5))
+      throw new Error(
+        `${o.parity === 'mark' || o.parity === 'space' ? `${o.parity} parity` : '1.5 stop bits'} is available only on Windows (a limit of the serialport library)`,
+      );
+    this.pipeline = pipelineFor(o); // throws for a layout that cannot work: the engine shows it
+    this.decoder = new SerialDecoder(
+      this.ctx.sourceId,
+      {
+        channel: (path, unit) => this.ctx.channel(path, unit),
+        quarantine: (raw, reason, where) => this.ctx.quarantine(raw, reason, where),
+      },
+      this.pipeline.decoders,
+      this.pipeline.forced,
+    );
+    this.stopping = false;
+    this.warnings = this.pipeline.warnings;
+    this.describe();
+    this.ctx.setState('starting');
+    this.timer = setInterval(() => void this.flush(), FLUSH_MS);
+    await this.connect();
+  }
+
+  private describe(): void {
+    const moved = this.path !== this.options.path ? ` (found at ${this.path})` : '';
+    this.shownFormat = this.decoder.format;
+    const format = this.pipeline.forced ? '' : `, format: ${this.shownFormat ?? 'detecting'}`;
+    this.ctx.describe(
+      `${this.options.path}${moved}, ${lineSettings(this.options)}, ${this.pipeline.label}${format}`,
+      this.warnings,
+    );
+  }
+
+  private identity(): DeviceIdentity | null {
+    const m = this.options.match;
+    if (m && (m.serialNumber || m.vendorId || m.productId))
+      return { ...m, path: this.realPath ?? realPath(this.options.path) ?? this.options.path };
+    return this.learned;
+  }
+
+  /** The path to open: where the device is now when we know its USB identity, else the configured path. */
+  private async locate(): Promise<string> {
+    const identity = this.identity();
+    if (!identity) return this.options.path;
+    let ports;
+    try {
+      ports = await listSerialPorts();
+    } catch {
+      return this.options.path; // no port list here (no udev): the path is all we have
+    }
+    const found = findDevice(identity, ports);
+    if (!found) throw new Error(describeMissing(identity));
+    // Open the configured path when it names the same device (a /dev/serial/by-id link, say).
+    return found.port.path === realPath(this.options.path) ? this.options.path : found.port.path;
+  }
+
+  private async open(path: string): Promise<SerialPort> {
+    const o = this.options;
+    const { SerialPort } = await import('serialport'); // loaded on first use: a broken native build affects serial sources only
+    this.warnings = [...this.pipeline.warnings];
+    const port = new SerialPort({
+      path,
+      baudRate: o.baudRate,
+      dataBits: o.dataBits,
+      parity: o.parity,
+      stopBits: o.stopBits,
+      rtscts: o.rtscts,
+      autoOpen: false,
+    });
+    await new Promise<void>((resolve, reject) =>
+      port.open((e) => (e ? reject(new Error(openError(path, e))) : resolve())),
+    );
+    if (o.dtr !== undefined || o.rts !== undefined) {
+      // `set` writes every line; leave the ones not configured where opening put them (asserted).
+      const lines = { dtr: o.dtr ?? true, ...(o.rtscts ? {} : { rts: o.rts ?? true }) };
+      await new Promise<void>((resolve) =>
+        port.set(lines, (e) => {
+          if (e)
+            this.warnings.push(
+              `DTR/RTS not set: ${e.message.replace(/^Error: /, '')} (a pty has no modem lines)`,
+            );
+          resolve();
+        }),
+      );
+    }
+    return port;
+  }
+
+  private async connect(): Promise<void> {
+    if (this.stopping || this.port || this.connecting) return;
+    this.connecting = true;
+    try {
+      const path = await this.locate();
+      const port = await this.open(path);
+      if (this.stopping) {
+        await new Promise<void>((resolve) => port.close(() => resolve()));
+        return;
+      }
+      this.attach(port, path);
+    } catch (error) {
+      this.down((error as Error).message);
+    } finally {
+      this.connecting = false;
+    }
+  }
+
+  private attach(port: SerialPort, path: string): void {
+    this.port = port;
+    this.path = path;
+    this.attempt = 0;
+    this.reported = null;
+    this.openedAt = this.ctx.now();
+    this.firstChunk = true;
+    this.realPath = realPath(path) ?? path;
+    port.on('data', (chunk: Buffer) => this.onData(chunk));
+    port.on('close', (error?: Error | null) => {
+      if (this.port !== port) return; // we closed it
+      this.lost(`${path} went away (${error?.message ?? 'closed'})`);
+    });
+    port.on('error', (error: Error) => {
+      if (this.port === port && !port.isOpen) this.lost(`${path}: ${error.message}`);
+    });
+    this.describe();
+    this.ctx.setState('connected');
+    if (!this.options.match && !this.learned) {
+      const real = this.realPath;
+      listSerialPorts()
+        .then((ports) => (this.learned ??= identityAt(real, ports)))
+        .catch(() => undefined);
+    }
+  }
+
+  private onData(chunk: Buffer): void {
+    const rx = this.ctx.now();
+    if (this.firstChunk) {
+      this.firstChunk = false;
+      if (rx - this.openedAt < OPEN_GRACE_MS) this.pipeline.framer.firstMayBeCut = true;
+    }
+    this.ring.add('rx', chunk, rx);
+    if (this.options.record) this.raw.push({ rx, key: this.path, payload: new Uint8Array(chunk), meta: {} });
+    this.rx = rx;
+    this.pipeline.framer.push(chunk, this.sinks);
+    if (this.decoder.pendingSamples >= FLUSH_SAMPLES && !this.flushing) void this.flush();
+  }
+
+  /** The port closed under us: keep what was half-received, say so once, and retry. */
+  private lost(message: string): void {
+    this.port = null;
+    this.pipeline.framer.end(this.sinks, 'the port closed');
+    this.down(message);
+  }
+
+  /**
+   * Not connected: shown once, then retried quietly with backoff. While the device is away, a retry
+   * that finds it still missing says nothing new; one that finds it but cannot open it (permission,
+   * another program has it) does.
+   */
+  private down(message: string): void {
+    if (this.stopping) return;
+    const missing = /no such file|not found|cannot find|ENOENT|^no .*device/i.test(message);
+    if (message !== this.reported && !(missing && this.reported !== null)) {
+      this.reported = message;
+      this.ctx.setState('disconnected', message);
+    }
+    if (this.retry) return;
+    const delay = backoffDelay(this.attempt++, this.options.reconnectMinMs, this.options.reconnectMaxMs);
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      void this.connect();
+    }, delay);
+  }
+
+  /** Hands what was decoded to the bus; the port is paused until the bus has taken it. */
+  private flush(): Promise<void> {
+    if (this.flushing) return this.flushing;
+    const raw = this.raw;
+    this.raw = [];
+    if (raw.length) this.ctx.recordRaw(raw);
+    if (!this.decoder.pending) return Promise.resolve();
+    if (this.decoder.format !== this.shownFormat) this.describe();
+    const { samples, records } = this.decoder.take();
+    const waits = [this.ctx.emitSamples(samples), this.ctx.emitRecords(records)].filter(
+      (w): w is Promise<void> => w instanceof Promise,
+    );
+    if (waits.length === 0) return Promise.resolve();
+    const port = this.port;
+    port?.pause();
+    this.flushing = Promise.all(waits).then(() => {
+      this.flushing = null;
+      port?.resume();
+    });
+    return this.flushing;
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.retry);
+    this.retry = undefined;
+    clearInterval(this.timer);
+    const port = this.port;
+    this.port = null;
+    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+    this.pipeline?.framer.end(this.sinks, 'the source stopped');
+    if (this.decoder) {
+      await this.flushing;
+      await this.flush();
+    }
+    this.ctx.setState('stopped');
+  }
+
+  console(after: number | undefined, limit: number): SourceConsoleResult {
+    return this.ring.read(after, limit);
+  }
+
+  async send(bytes: Uint8Array): Promise<void> {
+    const port = this.port;
+    if (!port?.isOpen)
+      throw new Error(`${this.options.path} is not connected${this.reported ? `: ${this.reported}` : ''}`);
+    await new Promise<void>((resolve, reject) =>
+      port.write(Buffer.from(bytes), (e) => (e ? reject(e) : port.drain((d) => (d ? reject(d) : resolve())))),
+    );
+    this.ring.add('tx', bytes, this.ctx.now());
+  }
+}
+
+export const serialSource: SourceFactory<SerialOptions> = {
+  kind: 'serial',
+  options: SerialOptionsSchema,
+  create: (options, ctx) => new SerialSource(options, ctx),
+};
