@@ -239,13 +239,11 @@ export class Engine {
       emitSamples: (batch: SampleBatch) => {
         if (this.closed || running.instance === undefined) return;
         running.samples += batch.n;
-        running.messages += batch.n;
         this.calibration.apply(batch);
         return this.bus.samples(batch);
       },
       emitRecords: (rows: RecordRow[]) => {
         if (this.closed) return;
-        running.messages += rows.length;
         return this.bus.records(rows);
       },
       quarantine: (raw, reason, where = '') => {
@@ -253,6 +251,9 @@ export class Engine {
         running.quarantined++;
         const entry: QuarantineEntry = { rx: this.now(), source: sourceId, reason, where, raw };
         this.bus.quarantine(entry);
+      },
+      received: (count) => {
+        running.messages += count;
       },
       shed: (count) => {
         running.shed += count;

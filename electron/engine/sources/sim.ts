@@ -173,6 +173,7 @@ export const simSource: SourceFactory<SimOptions> = {
       busy = true;
       try {
         const { samples, records } = rig.generate(ctx.now(), ids, ctx.sourceId);
+        ctx.received(samples.n + records.length); // each reading or line of the rig is one message
         await ctx.emitSamples(samples);
         await ctx.emitRecords(records);
       } finally {

@@ -31,6 +31,8 @@ export interface SourceContext {
   emitRecords(records: RecordRow[]): void | Promise<void>;
   quarantine(raw: Uint8Array, reason: string, where?: string): void;
   shed(count: number): void;
+  /** Counts messages as the peer sent them (MQTT messages, serial lines or frames), for the rate shown. */
+  received(count: number): void;
   setState(state: SourceState, error?: string): void;
   /** Where the source connects and what the user must be warned about, for the status. */
   describe(endpoint: string, warnings?: string[]): void;

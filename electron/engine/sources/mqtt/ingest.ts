@@ -67,6 +67,7 @@ export class MqttIngest {
 
   accept(message: IncomingMessage): void {
     const rx = this.ctx.now();
+    this.ctx.received(1);
     if (message.qos === 0 && this.flushing && this.frames.pendingSamples > MAX_PENDING_SAMPLES) {
       this.ctx.shed(1);
       return;

@@ -148,6 +148,7 @@ class SerialSource implements Source {
 
   private readonly sinks: FrameSinks = {
     frame: (bytes) => {
+      this.ctx.received(1);
       this.decoder.push(bytes, this.rx, this.path);
     },
     bad: (bytes, reason) => this.ctx.quarantine(bytes, reason, this.path),
