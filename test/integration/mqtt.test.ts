@@ -119,6 +119,8 @@ describe('mqtt source on a plain broker', () => {
     ]);
     // The payload's own timestamp (epoch seconds) is the event time.
     expect(samples.rows.find((r) => r[0] === 'bench/lab/rig/env/temp')![2]).toBe(1795600000000);
+    // Three MQTT messages, however many channels and records they fed.
+    expect(sourceState(engine, 'bench').messages).toBe(3);
     const records = await engine.query(
       `SELECT severity, message, fields FROM records_v WHERE source = 'bench' ORDER BY message`,
     );
