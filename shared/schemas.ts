@@ -68,6 +68,23 @@ export const TlsOptions = z
   .strict();
 export type TlsOptions = z.infer<typeof TlsOptions>;
 
+/** How MQTT payloads are taken in, alike for a subscribed broker and the built-in one. */
+const mqttPayloadOptions = {
+  /** Per-topic decoder choice, first match wins; others are detected from their first messages. */
+  decoders: z.array(z.object({ filter: z.string().min(1), decoder: DecoderName }).strict()).default([]),
+  /** A payload field holding the event time, besides ts, timestamp, time and Time. */
+  timestampField: z.string().min(1).max(128).optional(),
+  /** Larger payloads go to quarantine, not to the decoders. */
+  maxPayloadBytes: z
+    .number()
+    .int()
+    .min(1)
+    .max(256 * 1024 ** 2)
+    .default(1024 ** 2),
+  /** Keep every message byte for byte (topic, payload, QoS, retain, properties) for exact replay. */
+  record: z.boolean().default(false),
+};
+
 export const MqttOptions = z
   .object({
     url: z
@@ -88,19 +105,7 @@ export const MqttOptions = z
     password: SecretRef.optional(),
     tls: TlsOptions.optional(),
     subscriptions: z.array(MqttSubscription).default([{ filter: '#', qos: 0 }]),
-    /** Per-topic decoder choice, first match wins; others are detected from their first messages. */
-    decoders: z.array(z.object({ filter: z.string().min(1), decoder: DecoderName }).strict()).default([]),
-    /** A payload field holding the event time, besides ts, timestamp, time and Time. */
-    timestampField: z.string().min(1).max(128).optional(),
-    /** Larger payloads go to quarantine, not to the decoders. */
-    maxPayloadBytes: z
-      .number()
-      .int()
-      .min(1)
-      .max(256 * 1024 ** 2)
-      .default(1024 ** 2),
-    /** Keep every message byte for byte (topic, payload, QoS, retain, properties) for exact replay. */
-    record: z.boolean().default(false),
+    ...mqttPayloadOptions,
     /** Reconnect backoff bounds, with jitter. */
     reconnectMinMs: z.number().int().min(100).max(600_000).default(500),
     reconnectMaxMs: z.number().int().min(100).max(3_600_000).default(30_000),
@@ -136,15 +141,7 @@ export const MqttBrokerOptions = z
     /** When set, clients must log in with this username and the secret `password`. */
     username: z.string().min(1).max(256).optional(),
     password: SecretRef.optional(),
-    decoders: z.array(z.object({ filter: z.string().min(1), decoder: DecoderName }).strict()).default([]),
-    timestampField: z.string().min(1).max(128).optional(),
-    maxPayloadBytes: z
-      .number()
-      .int()
-      .min(1)
-      .max(256 * 1024 ** 2)
-      .default(1024 ** 2),
-    record: z.boolean().default(false),
+    ...mqttPayloadOptions,
   })
   .strict()
   .superRefine((o, ctx) => {
