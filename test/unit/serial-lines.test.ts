@@ -3,8 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FrameSinks } from '../../electron/engine/decode/binary';
 import { ConsoleRing } from '../../electron/engine/sources/serial/console';
-import { SerialDecoder } from '../../electron/engine/sources/serial/decoding';
-import { pipelineFor } from '../../electron/engine/sources/serial';
+import { pipelineFor, streamDecoder } from '../../electron/engine/sources/serial';
 import { LineFramer } from '../../electron/engine/sources/serial/lines';
 import { parsePlotterLine } from '../../electron/engine/sources/serial/plotter';
 import { SerialOptions } from '../../shared/schemas';
@@ -85,17 +84,12 @@ function decoderFor(options: Record<string, unknown>) {
   const pipeline = pipelineFor(SerialOptions.parse({ path: '/dev/x', ...options }));
   const channels: string[] = [];
   const quarantined: [string, string][] = [];
-  const d = new SerialDecoder(
-    'rig',
-    {
-      channel: (path, unit) => channels.push(`${path}${unit ? ` (${unit})` : ''}`) - 1,
-      quarantine: (raw, reason) => quarantined.push([dec(raw), reason]),
-    },
-    pipeline.decoders,
-    pipeline.forced,
-  );
+  const d = streamDecoder(pipeline, 'rig', {
+    channel: (path, unit) => channels.push(`${path}${unit ? ` (${unit})` : ''}`) - 1,
+    quarantine: (raw, reason) => quarantined.push([dec(raw), reason]),
+  });
   const feed = (...input: string[]) => {
-    for (const line of input) d.push(enc(line), 1_800_000_000_000, '/dev/x');
+    for (const line of input) d.push({ rx: 1_800_000_000_000, key: '/dev/x', bytes: enc(line) });
     const { samples, records } = d.take();
     return {
       samples: Array.from({ length: samples.n }, (_, i) => [channels[samples.channel[i]!], samples.value[i]]),
@@ -114,7 +108,7 @@ describe('format detection over a stream of lines', () => {
       ['temp', 21.6],
       ['hum', 41],
     ]);
-    expect(s.d.format).toBe('csv');
+    expect(s.d.decoderOf('/dev/x')).toBe('csv');
   });
 
   it('reads comma-separated numbers without a header as the plotter does, or as CSV columns when told', () => {

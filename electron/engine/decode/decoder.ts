@@ -35,6 +35,8 @@ export interface Decoder {
    * data arrive on different topics but share metric aliases). Default: the frame key.
    */
   memoKey?(key: string): string;
+  /** The unit of the channel a path feeds, when the format says (NMEA, a binary layout). */
+  unit?(path: string): string;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });

@@ -40,32 +40,53 @@ export function detectDecoder(
 }
 
 export interface FrameSink {
-  channel(path: string): number;
+  /** Id of the channel at `path` (relative to the source), created on first use. */
+  channel(path: string, unit: string): number;
   quarantine(raw: Uint8Array, reason: string, where: string): void;
 }
 
 /** Per key: a decoder name to force, 'raw' to keep frames undecoded, or undefined to detect. */
 export type DecoderChoice = (key: string) => string | undefined;
 
+export interface FrameDecoderOptions {
+  /** The decoders these frames may use, most specific first (default: the registry's). */
+  candidates?: readonly Decoder[];
+  choose?: DecoderChoice;
+  /** Seeds every memo: e.g. `{ timestampField: 'when' }` for the JSON decoder. */
+  memoDefaults?: Record<string, unknown>;
+  /** The channel path for a decoder's `path` on frames of `key` (default `key/path`, or `key`). */
+  channelPath?: (key: string, path: string) => string;
+}
+
 interface KeyState {
   decoder: Decoder | null;
-  /** Full channel name → id for this key's paths, so the hot path builds no strings. */
+  /** Decoder path → channel id for this key, so the hot path builds no strings. */
   channels: Map<string, number>;
 }
 
-/** Frames in, one SampleBatch and a list of records out per `take()`. */
+/**
+ * Frames in, one SampleBatch and a list of records out per `take()`. Every frame source (MQTT
+ * topics, serial lines and frames) decodes through this, with the same rules: a key's first frame
+ * that a decoder claims settles its format; a frame that looks like that format but fails it is
+ * quarantined rather than taken by another; a frame the settled format does not claim is tried
+ * against the others; what nothing decodes is quarantined with every decoder's reason.
+ */
 export class FrameDecoder {
   private readonly keys = new Map<string, KeyState>();
   private readonly memos = new Map<string, Record<string, unknown>>();
   private readonly samples = new SampleBatchBuilder(1024);
   private records: RecordRow[] = [];
-  private current: { frame: Frame; state: KeyState } | null = null;
+  private current: { frame: Frame; state: KeyState; decoder: Decoder } | null = null;
+  private readonly candidates: readonly Decoder[];
+  private readonly choose: DecoderChoice;
+  private readonly memoDefaults: Record<string, unknown>;
+  private readonly channelPath: (key: string, path: string) => string;
   private readonly output: DecodeOutput = {
     sample: (path, value, ts) => {
-      const { frame, state } = this.current!;
+      const { frame, state, decoder } = this.current!;
       let id = state.channels.get(path);
       if (id === undefined) {
-        id = this.sink.channel(path ? `${frame.key}/${path}` : frame.key);
+        id = this.sink.channel(this.channelPath(frame.key, path), decoder.unit?.(path) ?? '');
         state.channels.set(path, id);
       }
       this.samples.push(ts, id, value);
@@ -77,19 +98,38 @@ export class FrameDecoder {
   constructor(
     private readonly source: string,
     private readonly sink: FrameSink,
-    private readonly choose: DecoderChoice = () => undefined,
-    /** Seeds every memo: e.g. `{ timestampField: 'when' }` for the JSON decoder. */
-    private readonly memoDefaults: Record<string, unknown> = {},
-  ) {}
+    options: FrameDecoderOptions = {},
+  ) {
+    this.candidates = options.candidates ?? decoders;
+    this.choose = options.choose ?? (() => undefined);
+    this.memoDefaults = options.memoDefaults ?? {};
+    this.channelPath = options.channelPath ?? ((key, path) => (path ? `${key}/${path}` : key));
+  }
 
   /** Samples waiting for `take()`. */
   get pendingSamples(): number {
     return this.samples.n;
   }
 
+  /** Samples and records waiting for `take()`. */
+  get pending(): number {
+    return this.samples.n + this.records.length;
+  }
+
   /** The decoder a key settled on, if any. */
   decoderOf(key: string): string | null {
     return this.keys.get(key)?.decoder?.name ?? null;
+  }
+
+  private byName(name: string): Decoder {
+    const d = this.candidates.find((x) => x.name === name);
+    if (!d)
+      throw new Error(`unknown decoder "${name}" (known: ${this.candidates.map((x) => x.name).join(', ')})`);
+    return d;
+  }
+
+  private detect(bytes: Uint8Array, key: string): Decoder | null {
+    return detectDecoder(bytes, key, this.candidates);
   }
 
   /** Returns the decoder that took the frame, or null if it went to quarantine or stays raw. */
@@ -98,47 +138,48 @@ export class FrameDecoder {
     if (forced === 'raw') return null;
     let state = this.keys.get(frame.key);
     if (!state) this.keys.set(frame.key, (state = { decoder: null, channels: new Map() }));
-    const first = forced ? decoderByName(forced) : (state.decoder ?? detectDecoder(frame.bytes, frame.key));
+    const first = forced ? this.byName(forced) : (state.decoder ?? this.detect(frame.bytes, frame.key));
     const tried: string[] = [];
-    this.current = { frame, state };
     const attempt = (d: Decoder): boolean => {
       const memoKey = `${d.name}\u0000${d.memoKey ? d.memoKey(frame.key) : frame.key}`;
       let memo = this.memos.get(memoKey);
       if (!memo) this.memos.set(memoKey, (memo = { ...this.memoDefaults }));
       const sampleMark = this.samples.n;
       const recordMark = this.records.length;
+      this.current = { frame, state, decoder: d };
       const result = d.decode(frame, this.output, memo);
+      this.current = null;
       if (result.ok) return true;
       // Decoders validate before they write, but a frame must never be half-decoded: roll back.
       this.samples.n = sampleMark;
       this.records.length = recordMark;
-      tried.push(`${d.name}: ${result.reason}`);
+      tried.push(
+        result.reason.toLowerCase().startsWith(d.name) ? result.reason : `${d.name}: ${result.reason}`,
+      );
       return false;
     };
-    try {
-      if (first && attempt(first)) {
-        state.decoder ??= first;
-        return first;
-      }
-      // A frame that looks like the expected format but fails it is malformed (truncated JSON, a
-      // short CSV line): quarantine it rather than let plain text swallow it.
-      if (!forced && !(first && first.detect(frame.bytes, frame.key) > 0)) {
-        // The key's usual format does not fit this frame: try the others, most confident first.
-        const others = decoders
-          .map((d) => [d, d.detect(frame.bytes, frame.key)] as const)
-          .filter(([d, c]) => d !== first && c > 0)
-          .sort((a, b) => b[1] - a[1]);
-        for (const [d] of others) if (attempt(d)) return d;
-      }
-    } finally {
-      this.current = null;
+    if (first && attempt(first)) {
+      state.decoder ??= first;
+      return first;
     }
+    // A frame that looks like the expected format but fails it is malformed (truncated JSON, a
+    // short CSV line): quarantine it rather than let another format swallow it.
+    if (!forced && !(first && first.detect(frame.bytes, frame.key) > 0)) {
+      tried.length = 0; // the settled format does not claim this frame: its complaint says nothing
+      const others = this.candidates
+        .map((d) => [d, d.detect(frame.bytes, frame.key)] as const)
+        .filter(([d, c]) => d !== first && c > 0)
+        .sort((a, b) => b[1] - a[1]);
+      for (const [d] of others) if (attempt(d)) return d;
+    }
+    const names = this.candidates.map((d) => d.name).join('/');
     const why = tried.length
       ? tried.join('; ')
       : decodeUtf8(frame.bytes) === null
-        ? 'binary payload: not valid UTF-8, and no binary decoder is chosen for this key'
-        : 'no decoder recognises this payload';
-    this.sink.quarantine(frame.bytes, why, frame.key);
+        ? `binary payload: not valid UTF-8, and no ${names} decoder recognises this`
+        : `no ${names} decoder recognises this`;
+    // A copy: framers reuse their buffers.
+    this.sink.quarantine(new Uint8Array(frame.bytes), why, frame.key);
     return null;
   }
 

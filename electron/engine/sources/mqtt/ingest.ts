@@ -46,11 +46,13 @@ export class MqttIngest {
     this.frames = new FrameDecoder(
       ctx.sourceId,
       {
-        channel: (name) => ctx.channel(name),
+        channel: (path, unit) => ctx.channel(path, unit),
         quarantine: (raw, reason, where) => ctx.quarantine(raw, reason, where),
       },
-      (topic) => choices.find((d) => topicMatches(d.filter, topic))?.decoder,
-      options.timestampField ? { timestampField: options.timestampField } : {},
+      {
+        choose: (topic) => choices.find((d) => topicMatches(d.filter, topic))?.decoder,
+        memoDefaults: options.timestampField ? { timestampField: options.timestampField } : {},
+      },
     );
   }
 

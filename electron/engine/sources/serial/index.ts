@@ -23,7 +23,8 @@ import { nmeaDecoder } from '../../decode/nmea';
 import { backoffDelay } from '../mqtt/client';
 import type { RawMessage, Source, SourceContext, SourceFactory } from '../source';
 import { ConsoleRing } from './console';
-import { SerialDecoder, type UnitDecoder } from './decoding';
+import { FrameDecoder, type FrameSink } from '../../decode/registry';
+import type { Decoder } from '../../decode/decoder';
 import { LineFramer } from './lines';
 import { plotterDecoder } from './plotter';
 import { findDevice, identityAt, listSerialPorts, type DeviceIdentity } from './ports';
@@ -37,7 +38,7 @@ const FLUSH_SAMPLES = 16_384;
  */
 const OPEN_GRACE_MS = 50;
 
-const LINE_DECODERS: Record<Exclude<SerialOptions['lineDecoder'], 'auto'>, UnitDecoder> = {
+const LINE_DECODERS: Record<Exclude<SerialOptions['lineDecoder'], 'auto'>, Decoder> = {
   plotter: plotterDecoder,
   csv: csvDecoder,
   json: jsonDecoder,
@@ -46,7 +47,7 @@ const LINE_DECODERS: Record<Exclude<SerialOptions['lineDecoder'], 'auto'>, UnitD
 
 interface Pipeline {
   framer: Framer & { firstMayBeCut?: boolean };
-  decoders: UnitDecoder[];
+  decoders: Decoder[];
   /** The first decoder is the only one; otherwise each line's format is detected. */
   forced: boolean;
   label: string;
@@ -92,6 +93,16 @@ export function pipelineFor(o: SerialOptions): Pipeline {
   };
 }
 
+/** The decoding step of one serial stream: channels are named by the decoder's path alone. */
+export function streamDecoder(pipeline: Pipeline, sourceId: string, sink: FrameSink): FrameDecoder {
+  const forced = pipeline.forced ? pipeline.decoders[0]!.name : undefined;
+  return new FrameDecoder(sourceId, sink, {
+    candidates: pipeline.decoders,
+    choose: () => forced,
+    channelPath: (_key, path) => path,
+  });
+}
+
 function lineSettings(o: SerialOptions): string {
   const parity = { none: 'N', even: 'E', odd: 'O', mark: 'M', space: 'S' }[o.parity];
   return `${o.baudRate} ${o.dataBits}${parity}${o.stopBits}${o.rtscts ? ', RTS/CTS' : ''}`;
@@ -125,7 +136,7 @@ class SerialSource implements Source {
   private port: SerialPort | null = null;
   private path: string;
   private pipeline!: Pipeline;
-  private decoder!: SerialDecoder;
+  private decoder!: FrameDecoder;
   /** The detected line format last shown in the endpoint. */
   private shownFormat: string | null = null;
   private readonly ring: ConsoleRing;
@@ -149,7 +160,7 @@ class SerialSource implements Source {
   private readonly sinks: FrameSinks = {
     frame: (bytes) => {
       this.ctx.received(1);
-      this.decoder.push(bytes, this.rx, this.path);
+      this.decoder.push({ rx: this.rx, key: this.options.path, bytes });
     },
     bad: (bytes, reason) => this.ctx.quarantine(bytes, reason, this.path),
   };
@@ -170,15 +181,10 @@ class SerialSource implements Source {
         `${o.parity === 'mark' || o.parity === 'space' ? `${o.parity} parity` : '1.5 stop bits'} is available only on Windows (a limit of the serialport library)`,
       );
     this.pipeline = pipelineFor(o); // throws for a layout that cannot work: the engine shows it
-    this.decoder = new SerialDecoder(
-      this.ctx.sourceId,
-      {
-        channel: (path, unit) => this.ctx.channel(path, unit),
-        quarantine: (raw, reason, where) => this.ctx.quarantine(raw, reason, where),
-      },
-      this.pipeline.decoders,
-      this.pipeline.forced,
-    );
+    this.decoder = streamDecoder(this.pipeline, this.ctx.sourceId, {
+      channel: (path, unit) => this.ctx.channel(path, unit),
+      quarantine: (raw, reason, where) => this.ctx.quarantine(raw, reason, where),
+    });
     this.stopping = false;
     this.warnings = this.pipeline.warnings;
     this.describe();
@@ -187,9 +193,14 @@ class SerialSource implements Source {
     await this.connect();
   }
 
+  /** The line format in use: the forced one, or the one the stream settled on. */
+  private format(): string | null {
+    return this.pipeline.forced ? this.pipeline.decoders[0]!.name : this.decoder.decoderOf(this.options.path);
+  }
+
   private describe(): void {
     const moved = this.path !== this.options.path ? ` (found at ${this.path})` : '';
-    this.shownFormat = this.decoder.format;
+    this.shownFormat = this.format();
     const format = this.pipeline.forced ? '' : `, format: ${this.shownFormat ?? 'detecting'}`;
     this.ctx.describe(
       `${this.options.path}${moved}, ${lineSettings(this.options)}, ${this.pipeline.label}${format}`,
@@ -343,7 +354,7 @@ class SerialSource implements Source {
     this.raw = [];
     if (raw.length) this.ctx.recordRaw(raw);
     if (!this.decoder.pending) return Promise.resolve();
-    if (this.decoder.format !== this.shownFormat) this.describe();
+    if (this.format() !== this.shownFormat) this.describe();
     const { samples, records } = this.decoder.take();
     const waits = [this.ctx.emitSamples(samples), this.ctx.emitRecords(records)].filter(
       (w): w is Promise<void> => w instanceof Promise,
