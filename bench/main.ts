@@ -1,8 +1,10 @@
 // Benchmarks: figures and ratios against baselines measured in the same run, one per line as
 // `name: value unit`. Never pass/fail. Usage (after `npm run build`):
-//   node out/main/bench.js                     ingest, decimation, startup
-//   node out/main/bench.js ingest|decimation|startup
+//   node out/main/bench.js                     ingest, decimation, startup, mqtt
+//   node out/main/bench.js ingest|decimation|startup|mqtt
+//   node out/main/bench.js mqtt [--only drain,live,latency]   one or more parts of the MQTT benchmark
 //   node out/main/bench.js soak [--minutes 10] demo rig at 100× for N minutes, RSS every minute
+// (`bench.js mqtt-publisher <spec>` is internal: the MQTT benchmarks' publisher child process.)
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -17,14 +19,12 @@ import { LiveHub } from '../electron/engine/live/hub';
 import { openDuckDB, writeMicros } from '../electron/engine/store/duckdb';
 import { SCHEMA_SQL } from '../electron/engine/store/schema';
 import { StoreSettings } from '../shared/schemas';
+import { benchMqtt } from './mqtt';
+import { mqttPublisherMain } from './mqtt-publisher';
+import { figure } from './report';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
-
-function figure(name: string, value: number, unit: string): void {
-  const shown = Math.abs(value) >= 100 ? Math.round(value).toString() : value.toPrecision(3);
-  process.stdout.write(`${name}: ${shown} ${unit}\n`);
-}
 
 function tempWorkspace(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'opsdeck-bench-'));
@@ -285,11 +285,15 @@ async function benchSoak(minutes: number): Promise<void> {
 
 async function main(): Promise<void> {
   const [which = 'all', ...rest] = process.argv.slice(2);
+  if (which === 'mqtt-publisher') return mqttPublisherMain(rest);
   const minutesFlag = rest.indexOf('--minutes');
   const minutes = minutesFlag >= 0 ? Number(rest[minutesFlag + 1]) : 10;
+  const onlyFlag = rest.indexOf('--only');
+  const mqttParts = onlyFlag >= 0 ? (rest[onlyFlag + 1] ?? '').split(',') : undefined;
   if (which === 'ingest' || which === 'all') await benchIngest();
   if (which === 'decimation' || which === 'all') benchDecimation();
   if (which === 'startup' || which === 'all') await benchStartup();
+  if (which === 'mqtt' || which === 'all') await benchMqtt(mqttParts);
   if (which === 'soak') await benchSoak(minutes);
 }
 
