@@ -88,7 +88,10 @@ export function plausibleTimestamp(value: unknown, rx: number): number | null {
 }
 
 /** Escapes the characters that structure a channel path, so `{"a.b":1}` and `{"a":{"b":1}}` differ. */
+const PATH_CHARACTERS = /[\\./[\]]/;
 export function escapeKey(key: string): string {
+  // Most keys have nothing to escape: test before building a new string.
+  if (!PATH_CHARACTERS.test(key)) return key;
   return key.replace(/[\\./[\]]/g, (c) => `\\${c}`);
 }
 

@@ -62,6 +62,8 @@ interface KeyState {
   decoder: Decoder | null;
   /** Decoder path → channel id for this key, so the hot path builds no strings. */
   channels: Map<string, number>;
+  /** Each decoder's memo for this key (shared with other keys when the decoder says so). */
+  memos: Map<Decoder, Record<string, unknown>>;
 }
 
 /**
@@ -137,13 +139,17 @@ export class FrameDecoder {
     const forced = this.choose(frame.key);
     if (forced === 'raw') return null;
     let state = this.keys.get(frame.key);
-    if (!state) this.keys.set(frame.key, (state = { decoder: null, channels: new Map() }));
+    if (!state) this.keys.set(frame.key, (state = { decoder: null, channels: new Map(), memos: new Map() }));
     const first = forced ? this.byName(forced) : (state.decoder ?? this.detect(frame.bytes, frame.key));
     const tried: string[] = [];
     const attempt = (d: Decoder): boolean => {
-      const memoKey = `${d.name}\u0000${d.memoKey ? d.memoKey(frame.key) : frame.key}`;
-      let memo = this.memos.get(memoKey);
-      if (!memo) this.memos.set(memoKey, (memo = { ...this.memoDefaults }));
+      let memo = state.memos.get(d);
+      if (!memo) {
+        const memoKey = `${d.name}\u0000${d.memoKey ? d.memoKey(frame.key) : frame.key}`;
+        memo = this.memos.get(memoKey);
+        if (!memo) this.memos.set(memoKey, (memo = { ...this.memoDefaults }));
+        state.memos.set(d, memo);
+      }
       const sampleMark = this.samples.n;
       const recordMark = this.records.length;
       this.current = { frame, state, decoder: d };

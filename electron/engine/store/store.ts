@@ -163,7 +163,11 @@ export class Store {
   private readonly channelIds = new Map<string, number>();
   private nextSourceId = 1;
   private nextChannelId = 1;
-  private pendingDdl: Promise<unknown> = Promise.resolve();
+  /** Dictionary rows (sources, channels) for the next flush: appended before the data that uses them. */
+  private sourceRows?: RowAppender;
+  private channelRowsAppender?: RowAppender;
+  private readonly sourceKeys = new Map<number, [string, string]>();
+  private readonly channelDefs = new Map<number, [number, string, string]>();
   private closed = false;
   storedSamples = 0;
   storedRecords = 0;
@@ -209,6 +213,8 @@ export class Store {
     this.reader = await this.instance.connect();
     this.user = await this.instance.connect();
     if (!this.readOnly) {
+      this.sourceRows = new RowAppender(await this.writer.createAppender('sources'));
+      this.channelRowsAppender = new RowAppender(await this.writer.createAppender('channels'));
       this.samples = new SampleAppender(await this.writer.createAppender('samples'));
       this.records = new RowAppender(await this.writer.createAppender('records'));
       this.quarantineRows = new RowAppender(await this.writer.createAppender('quarantine'));
@@ -248,6 +254,7 @@ export class Store {
         if (this.closed) return;
         try {
           await this.connect();
+          await this.restoreDictionaries();
           this.failure = null;
           this.notice(
             'warn',
@@ -295,7 +302,8 @@ export class Store {
     if (id === undefined) {
       id = this.nextSourceId++;
       this.sourceIds.set(key, id);
-      this.ddl(`INSERT INTO sources VALUES (${id}, $1, $2) ON CONFLICT DO NOTHING`, [key, kind]);
+      this.sourceKeys.set(id, [key, kind]);
+      this.sourceRows?.add([id, key, kind]);
     }
     return id;
   }
@@ -307,10 +315,8 @@ export class Store {
       id = this.nextChannelId++;
       this.channelIds.set(name, id);
       const sourceId = this.sourceId(sourceKey, 'unknown');
-      this.ddl(`INSERT INTO channels VALUES (${id}, ${sourceId}, $1, $2) ON CONFLICT DO NOTHING`, [
-        name,
-        unit,
-      ]);
+      this.channelDefs.set(id, [sourceId, name, unit]);
+      this.channelRowsAppender?.add([id, sourceId, name, unit]);
     }
     return id;
   }
@@ -331,13 +337,21 @@ export class Store {
     }));
   }
 
-  private ddl(sql: string, values: string[]): void {
-    if (this.readOnly) return;
-    this.pendingDdl = this.pendingDdl.then(() =>
-      this.maintenance
-        .run(sql, values)
-        .catch((error: Error) => this.notice('error', `store: ${error.message}`)),
-    );
+  /**
+   * After a reopen, rows of the dictionaries that never reached the file are written again, so
+   * every stored sample still joins to its channel.
+   */
+  private async restoreDictionaries(): Promise<void> {
+    const have = async (table: string) =>
+      new Set(
+        (await this.reader.runAndReadAll(`SELECT id FROM ${table}`)).getRows().map((r) => Number(r[0])),
+      );
+    const sources = await have('sources');
+    for (const [id, [key, kind]] of this.sourceKeys)
+      if (!sources.has(id)) this.sourceRows!.add([id, key, kind]);
+    const channels = await have('channels');
+    for (const [id, [sourceId, name, unit]] of this.channelDefs)
+      if (!channels.has(id)) this.channelRowsAppender!.add([id, sourceId, name, unit]);
   }
 
   appendSamples(batch: SampleBatch): void {
@@ -412,11 +426,13 @@ export class Store {
     );
   }
 
-  /** Appends what is buffered and makes it durable. Dictionary rows go first so joins never miss. */
+  /** Appends what is buffered and makes it durable. Synchronous inside: no await can hold it up. */
   async flush(): Promise<void> {
     if (this.readOnly || this.closed || this.failure) return;
-    await this.pendingDdl;
     try {
+      // Dictionary rows first, so every sample flushed joins to its channel.
+      this.sourceRows!.flush();
+      this.channelRowsAppender!.flush();
       this.samples!.flush();
       this.records!.flush();
       this.quarantineRows!.flush();
@@ -606,7 +622,6 @@ export class Store {
     clearInterval(this.flushTimer);
     await this.flush();
     this.closed = true;
-    await this.pendingDdl;
     if (!this.readOnly && !this.failure) await this.maintenance.run('CHECKPOINT').catch(() => undefined);
     this.disconnect();
   }

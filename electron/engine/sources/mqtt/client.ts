@@ -36,6 +36,30 @@ function needSecret(ctx: SourceContext, name: string, what: string): string {
   return value;
 }
 
+/**
+ * mqtt.js writes each QoS 1 acknowledgement with its own system call (300,000 writes to drain
+ * 300,000 messages). Corking the socket for the rest of the tick that read them sends all of a
+ * read's acknowledgements in one write (measured in bench/mqtt.ts: writev time 1168 → 48 ms).
+ */
+function batchAcknowledgements(client: MqttClient): void {
+  const stream = client.stream as unknown as {
+    on(e: 'data', f: () => void): void;
+    cork?(): void;
+    uncork?(): void;
+  };
+  if (typeof stream?.cork !== 'function') return;
+  let corked = false;
+  stream.on('data', () => {
+    if (corked) return;
+    corked = true;
+    stream.cork!();
+    setImmediate(() => {
+      corked = false;
+      stream.uncork!();
+    });
+  });
+}
+
 /** mqtt.js options from ours; throws with the field at fault (a file that cannot be read, a missing secret). */
 export function clientOptions(o: MqttOptions, ctx: SourceContext): IClientOptions {
   const options: IClientOptions = {
@@ -46,6 +70,7 @@ export function clientOptions(o: MqttOptions, ctx: SourceContext): IClientOption
     reconnectPeriod: 0, // we reconnect ourselves, with backoff and jitter
     connectTimeout: 10_000,
     resubscribe: false, // we resubscribe ourselves after every connect
+    log: () => undefined, // mqtt.js formats its debug lines even when nobody reads them
   };
   if (o.protocolVersion === 5 && !o.clean)
     options.properties = { sessionExpiryInterval: o.sessionExpirySeconds };
@@ -128,6 +153,7 @@ export const mqttSource: SourceFactory<MqttOptions> = {
         const c = mqtt.connect(options.url, clientOpts);
         client = c;
         c.on('connect', () => {
+          batchAcknowledgements(c); // a reconnect brings a new socket
           attempt = 0;
           ctx.setState('connected');
           subscribe(c).catch((error: Error) => ctx.setState('error', `subscribe: ${errorText(error)}`));
