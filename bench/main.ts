@@ -5,11 +5,9 @@
 //   node out/main/bench.js mqtt [--only drain,live,latency]   one or more parts of the MQTT benchmark
 //   node out/main/bench.js soak [--minutes 10] demo rig at 100× for N minutes, RSS every minute
 // (`bench.js mqtt-publisher <spec>` is internal: the MQTT benchmarks' publisher child process.)
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DuckDBDataChunk, DOUBLE, TIMESTAMP, UINTEGER } from '@duckdb/node-api';
 import bindings from '@duckdb/node-bindings';
 import type { SampleBatch } from '../electron/engine/batch';
@@ -19,12 +17,11 @@ import { LiveHub } from '../electron/engine/live/hub';
 import { openDuckDB, writeMicros } from '../electron/engine/store/duckdb';
 import { SCHEMA_SQL } from '../electron/engine/store/schema';
 import { StoreSettings } from '../shared/schemas';
+import { CHROMIUM, launchChromium } from '../test/helpers/browser';
+import { startServe } from '../test/helpers/cli';
 import { benchMqtt } from './mqtt';
 import { mqttPublisherMain } from './mqtt-publisher';
 import { figure } from './report';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '../..');
 
 function tempWorkspace(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'opsdeck-bench-'));
@@ -186,44 +183,19 @@ function benchDecimation(): void {
 }
 
 async function benchStartup(): Promise<void> {
-  const chromium = '/usr/bin/chromium';
-  if (!fs.existsSync(chromium)) {
-    process.stdout.write('startup.first_frame: skipped (no /usr/bin/chromium)\n');
+  if (!fs.existsSync(CHROMIUM)) {
+    process.stdout.write(`startup.first_frame: skipped (no ${CHROMIUM})\n`);
     return;
   }
-  const { chromium: playwright } = await import('playwright-core');
   const dir = tempWorkspace();
   const started = performance.now();
-  const child = spawn(
-    process.execPath,
-    [path.join(root, 'bin/opsdeck.mjs'), 'serve', '--workspace', dir, '--port', '0'],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+  const served = await startServe(['serve', '--workspace', dir, '--port', '0']);
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let text = '';
-      child.stdout.on('data', (d: Buffer) => {
-        text += d.toString();
-        const m = /OpsDeck console: (\S+)/.exec(text);
-        if (m) resolve(m[1]!);
-      });
-      child.once('exit', (code) => reject(new Error(`opsdeck serve exited with ${code}`)));
-    });
-    const served = performance.now();
-    const browser = await playwright.launch({
-      executablePath: chromium,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const ready = performance.now();
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
-      await page.goto(url);
+      await page.goto(served.url);
       await page.waitForFunction(
         () =>
           Array.from(document.querySelectorAll('[data-points]')).some(
@@ -233,7 +205,7 @@ async function benchStartup(): Promise<void> {
         { timeout: 60_000 },
       );
       const plotted = performance.now();
-      figure('startup.serve_ready', served - started, 'ms');
+      figure('startup.serve_ready', ready - started, 'ms');
       figure(
         'startup.first_frame',
         plotted - started,
@@ -243,8 +215,7 @@ async function benchStartup(): Promise<void> {
       await browser.close();
     }
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    await served.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
