@@ -6,6 +6,7 @@ import { LiveFeed } from './live-data';
 import { NoticeLog } from './NoticeLog';
 import { PlotPanel, type PlotPanelConfig } from './PlotPanel';
 import { PublishDialog } from './PublishDialog';
+import { SourceConsolePanel } from './SourceConsole';
 import { SourceForm } from './SourceForm';
 import { SourcesPanel } from './SourcesPanel';
 import { StatusBar } from './StatusBar';
@@ -60,8 +61,17 @@ export function App({ connection }: { connection: EngineConnection }) {
   }, [workspace]);
 
   const [selected, setSelected] = useState<{ source: string; topic: string } | null>(null);
+  /** The source whose console is open, in the place of the topic detail. */
+  const [consoleFor, setConsoleFor] = useState<string | null>(null);
   const [dialog, setDialog] = useState<Dialog | null>(null);
-  const selectTopic = useCallback((source: string, topic: string) => setSelected({ source, topic }), []);
+  const selectTopic = useCallback((source: string, topic: string) => {
+    setConsoleFor(null);
+    setSelected({ source, topic });
+  }, []);
+  const toggleConsole = useCallback((source: string) => {
+    setSelected(null);
+    setConsoleFor((open) => (open === source ? null : source));
+  }, []);
   const setPanelChannels = useCallback((panelId: string, names: readonly string[]) => {
     setPanels((list) => list?.map((p) => (p.id === panelId ? { ...p, channels: [...names] } : p)) ?? list);
   }, []);
@@ -87,10 +97,40 @@ export function App({ connection }: { connection: EngineConnection }) {
 
   const sources = status?.sources ?? null;
   const selectedSource = selected ? sources?.find((s) => s.id === selected.source) : undefined;
-  // A removed source takes its selected topic with it.
+  // A removed source takes its selected topic, or its open console, with it.
   useEffect(() => {
     if (selected && sources && !sources.some((s) => s.id === selected.source)) setSelected(null);
-  }, [selected, sources]);
+    if (consoleFor && sources && !sources.some((s) => s.id === consoleFor)) setConsoleFor(null);
+  }, [selected, consoleFor, sources]);
+  const consoleStatus = consoleFor ? sources?.find((s) => s.id === consoleFor) : undefined;
+  const consoleChannels = useMemo(
+    () => (consoleFor ? channels.filter((c) => c.source === consoleFor) : []),
+    [channels, consoleFor],
+  );
+
+  /** A source's channels go to a panel of its own, made (at the top) when it has none yet. */
+  const plotSourceChannels = useCallback(
+    (sourceId: string, title: string, names: readonly string[]) => {
+      const current = panels ?? [];
+      const shown = new Set(current.flatMap((p) => p.channels));
+      const fresh = names.filter((n) => !shown.has(n));
+      const room = Math.max(0, MAX_PLOTTED - shown.size);
+      const adding = fresh.slice(0, room);
+      if (adding.length < fresh.length)
+        reportError(
+          `plotted ${adding.length} of ${fresh.length} channels of "${sourceId}": live plots show at most ${MAX_PLOTTED} channels`,
+        );
+      if (adding.length === 0) return;
+      const id = `source-${sourceId}`;
+      setPanels(
+        current.some((p) => p.id === id)
+          ? current.map((p) => (p.id === id ? { ...p, channels: [...p.channels, ...adding] } : p))
+          : [{ kind: 'plot', id, title, channels: adding, windowMs: 60_000 }, ...current],
+      );
+      refreshChannels();
+    },
+    [panels, refreshChannels, reportError],
+  );
   const publishSource =
     dialog?.kind === 'publish' ? sources?.find((s) => s.id === dialog.sourceId) : undefined;
 
@@ -107,7 +147,9 @@ export function App({ connection }: { connection: EngineConnection }) {
         </button>
       </header>
       <ConnectionBanner state={state} />
-      <main className={`workbench${selected ? ' with-detail' : ''}`}>
+      <main
+        className={`workbench${selected ? ' with-detail' : consoleFor ? ' with-detail with-console' : ''}`}
+      >
         <aside className="sidebar">
           <SourcesPanel
             sources={sources}
@@ -117,6 +159,8 @@ export function App({ connection }: { connection: EngineConnection }) {
             readOnly={readOnly}
             selected={selected}
             onSelectTopic={selectTopic}
+            consoleSource={consoleFor}
+            onToggleConsole={toggleConsole}
             onAdd={() => setDialog({ kind: 'source', existing: null })}
             onEdit={(existing) => setDialog({ kind: 'source', existing })}
             onPublish={(sourceId, topic) => setDialog({ kind: 'publish', sourceId, topic })}
@@ -136,13 +180,14 @@ export function App({ connection }: { connection: EngineConnection }) {
                 client={connected}
                 theme={theme}
                 onChannelsChange={setPanelChannels}
+                onPickerOpen={refreshChannels}
                 onError={reportError}
               />
             ))
           ) : (
             <p className="empty plots-empty">
               {workspace
-                ? 'This workspace has no plot panels in its first layout. Select a topic and click one of its numeric fields to plot it.'
+                ? 'This workspace has no plot panels in its first layout. Select a topic and click one of its numeric fields, or open a serial source’s console and click “Plot channels”.'
                 : 'Loading the workspace…'}
             </p>
           )}
@@ -158,6 +203,21 @@ export function App({ connection }: { connection: EngineConnection }) {
             onPlot={plotField}
             onPublish={(topic) => setDialog({ kind: 'publish', sourceId: selected.source, topic })}
             onClose={() => setSelected(null)}
+          />
+        )}
+        {consoleFor && (
+          <SourceConsolePanel
+            key={consoleFor}
+            client={connected}
+            sourceId={consoleFor}
+            status={consoleStatus}
+            channels={consoleChannels}
+            plotted={plotted}
+            onPlotChannels={(names) =>
+              plotSourceChannels(consoleFor, consoleStatus?.name ?? consoleFor, names)
+            }
+            onRefreshChannels={refreshChannels}
+            onClose={() => setConsoleFor(null)}
           />
         )}
       </main>

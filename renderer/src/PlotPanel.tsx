@@ -42,6 +42,8 @@ interface PlotPanelProps {
   theme: Theme;
   /** The panel's channels changed in its picker; the caller owns `panel.channels`. */
   onChannelsChange(panelId: string, channels: readonly string[]): void;
+  /** The channel picker was opened: a good moment to re-read the channel list (new sources). */
+  onPickerOpen?(): void;
   onError(message: string): void;
 }
 
@@ -57,6 +59,7 @@ export function PlotPanel({
   client,
   theme,
   onChannelsChange,
+  onPickerOpen,
   onError,
 }: PlotPanelProps) {
   const title = panel.title || panel.id;
@@ -427,6 +430,7 @@ export function PlotPanel({
             selected={selected}
             known={byName}
             onToggle={toggleChannel}
+            onOpen={onPickerOpen}
             panelId={panel.id}
           />
           <label className="window-select">
@@ -524,12 +528,14 @@ function ChannelPicker({
   selected,
   known,
   onToggle,
+  onOpen,
   panelId,
 }: {
   names: readonly string[];
   selected: readonly string[];
   known: ReadonlyMap<string, ChannelInfo>;
   onToggle(name: string): void;
+  onOpen: (() => void) | undefined;
   panelId: string;
 }) {
   const ref = useRef<HTMLDetailsElement>(null);
@@ -551,8 +557,14 @@ function ChannelPicker({
     };
   }, []);
   return (
-    <details className="picker" ref={ref}>
-      <summary>Channels ({selected.length})</summary>
+    <details
+      className="picker"
+      ref={ref}
+      onToggle={(e) => {
+        if (e.currentTarget.open) onOpen?.();
+      }}
+    >
+      <summary data-testid={`picker-${panelId}`}>Channels ({selected.length})</summary>
       <fieldset>
         <legend className="sr-only">Channels shown in this plot</legend>
         {names.length === 0 && <p className="empty">No channels yet.</p>}

@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import type { RpcClient } from '../../shared/rpc';
 import { SourceConfig, type SourceKind } from '../../shared/schemas';
 import { Modal } from './Modal';
+import { prepareSerialForm, SERIAL_HINTS, SerialOptionsFields } from './SerialForm';
 import {
   fromForm,
   getAt,
@@ -14,33 +15,22 @@ import {
   issuesByPath,
   join,
   setAt,
+  specAt,
   specOf,
   toForm,
+  type FieldHint,
   type FormValue,
   type SecretValue,
   type Spec,
 } from './schema-form';
 
-interface Hint {
-  label?: string;
-  help?: string;
-  placeholder?: string;
-  /** Shown under "Advanced" of its block. */
-  advanced?: boolean;
-  /** A setting that weakens security: shown in red. */
-  danger?: boolean;
-  hidden?: boolean;
-  choiceLabels?: Record<string, string>;
-  /** For lists: what "Add" appends, and its label. */
-  newItem?: unknown;
-  addLabel?: string;
-  empty?: string;
-}
+type Hint = FieldHint;
 
 /** Kinds this form offers for new sources; others (added to the schema later) can still be edited. */
 const KIND_LABELS: Partial<Record<SourceKind, string>> = {
   mqtt: 'MQTT client (connect to a broker)',
   'mqtt-broker': 'Built-in MQTT broker (devices connect here)',
+  serial: 'Serial / USB device (Arduino, GPS, instruments)',
   sim: 'Simulated rig (demo data)',
 };
 
@@ -143,8 +133,17 @@ const HINTS: Record<string, Hint> = {
   'options.vibrationHz': { label: 'Vibration rate (Hz)' },
 };
 
-function hintFor(path: string): Hint {
-  return HINTS[path.replace(/\.\d+(?=\.|$)/g, '')] ?? {};
+/** Hints of one kind that differ from the shared ones (`options.record` means other things). */
+const KIND_HINTS: Partial<Record<SourceKind, Record<string, Hint>>> = {
+  serial: SERIAL_HINTS,
+};
+
+function hintsFor(kind: SourceKind): (path: string) => Hint {
+  const own = KIND_HINTS[kind] ?? {};
+  return (path) => {
+    const key = path.replace(/\.\d+(?=\.|$)/g, '');
+    return own[key] ?? HINTS[key] ?? {};
+  };
 }
 
 function variantOf(kind: SourceKind): z.ZodType {
@@ -207,10 +206,12 @@ function GeneratedSourceForm({
   spec,
   onKindChange,
 }: SourceFormProps & { kind: SourceKind; spec: Spec; onKindChange(kind: SourceKind): void }) {
-  const initial = (k: SourceKind, s: Spec): FormValue =>
-    existing
+  const initial = (k: SourceKind, s: Spec): FormValue => {
+    const v = existing
       ? toForm(s, existing)
       : toForm(s, { kind: k, id: suggestId(k, takenIds), name: '', enabled: true });
+    return k === 'serial' ? prepareSerialForm(v, existing?.kind === 'serial' ? existing.options : null) : v;
+  };
   const [values, setValues] = useState<FormValue>(() => initial(kind, spec));
   const [touched, setTouched] = useState<ReadonlySet<string>>(new Set());
   const [submitted, setSubmitted] = useState(false);
@@ -289,6 +290,37 @@ function GeneratedSourceForm({
     }
   };
 
+  const hintFor = useMemo(() => hintsFor(kind), [kind]);
+  const fieldProps = {
+    values,
+    onChange: change,
+    errorAt,
+    readOnlyPaths: existing ? ['id'] : [],
+    secretName,
+    hintFor,
+    overrides: {},
+  };
+  /** A generated field at `path`, for kinds that lay out their options themselves. */
+  const fieldAt = (path: string) => {
+    const fieldSpec = specAt(spec, path);
+    return fieldSpec ? <Field key={path} {...fieldProps} spec={fieldSpec} path={path} /> : null;
+  };
+  const overrides: Record<string, ReactNode> =
+    kind === 'serial'
+      ? {
+          options: (
+            <SerialOptionsFields
+              key="options"
+              client={client}
+              values={values}
+              onChange={change}
+              errorAt={errorAt}
+              field={fieldAt}
+            />
+          ),
+        }
+      : {};
+
   const problems = submitted ? [...errors] : [];
   return (
     <Modal
@@ -320,17 +352,7 @@ function GeneratedSourceForm({
               </select>
             </label>
           )}
-          {spec.t === 'object' && (
-            <ObjectFields
-              spec={spec}
-              path=""
-              values={values}
-              onChange={change}
-              errorAt={errorAt}
-              readOnlyPaths={existing ? ['id'] : []}
-              secretName={secretName}
-            />
-          )}
+          {spec.t === 'object' && <ObjectFields spec={spec} path="" {...fieldProps} overrides={overrides} />}
         </div>
         <footer className="form-foot">
           {problems.length > 0 && (
@@ -397,16 +419,20 @@ function GeneratedSourceForm({
   );
 }
 
-interface FieldsProps {
+export interface FieldsProps {
   path: string;
   values: FormValue;
   onChange(path: string, next: FormValue): void;
   errorAt(path: string): string | undefined;
   readOnlyPaths: readonly string[];
   secretName(path: string): string;
+  hintFor(path: string): Hint;
+  /** What to show instead of the generated field at these paths (a kind's own layout of its options). */
+  overrides: Readonly<Record<string, ReactNode>>;
 }
 
 function ObjectFields({ spec, path, ...rest }: FieldsProps & { spec: Extract<Spec, { t: 'object' }> }) {
+  const { hintFor } = rest;
   const visible = spec.fields.filter(([k]) => !hintFor(join(path, k)).hidden);
   const basic = visible.filter(([k]) => !hintFor(join(path, k)).advanced);
   const advanced = visible.filter(([k]) => hintFor(join(path, k)).advanced);
@@ -427,8 +453,14 @@ function ObjectFields({ spec, path, ...rest }: FieldsProps & { spec: Extract<Spe
   );
 }
 
-function Field(props: FieldsProps & { spec: Spec }) {
-  const { spec, path, values, onChange, errorAt, readOnlyPaths, secretName } = props;
+export function Field(props: FieldsProps & { spec: Spec }) {
+  const override = props.overrides[props.path];
+  if (override !== undefined) return override;
+  return <GeneratedField {...props} />;
+}
+
+function GeneratedField(props: FieldsProps & { spec: Spec }) {
+  const { spec, path, values, onChange, errorAt, readOnlyPaths, secretName, hintFor } = props;
   const hint = hintFor(path);
   const inputId = useId();
   const errorId = `${inputId}-error`;
@@ -555,16 +587,16 @@ function SelectRow({
   const options: { value: string; label: string }[] =
     spec.t === 'choice'
       ? [
-          ...(spec.optional ? [{ value: '', label: '—' }] : []),
+          ...(spec.optional ? [{ value: '', label: hint.choiceLabels?.[''] ?? '—' }] : []),
           ...spec.options.map((o) => ({
             value: String(o),
             label: hint.choiceLabels?.[String(o)] ?? String(o),
           })),
         ]
       : [
-          { value: '', label: 'not set' },
-          { value: 'true', label: 'yes' },
-          { value: 'false', label: 'no' },
+          { value: '', label: hint.choiceLabels?.[''] ?? 'not set' },
+          { value: 'true', label: hint.choiceLabels?.true ?? 'yes' },
+          { value: 'false', label: hint.choiceLabels?.false ?? 'no' },
         ];
   return (
     <div className="form-row">
@@ -708,7 +740,7 @@ function ListField(
 }
 
 /** One field of a list row: compact, label only for screen readers and as a placeholder. */
-function ListCell({ spec, path, values, onChange, errorAt }: FieldsProps & { spec: Spec }) {
+function ListCell({ spec, path, values, onChange, errorAt, hintFor }: FieldsProps & { spec: Spec }) {
   const hint = hintFor(path);
   const label = hint.label ?? path.split('.').pop() ?? path;
   const value = getAt(values, path);
@@ -724,6 +756,7 @@ function ListCell({ spec, path, values, onChange, errorAt }: FieldsProps & { spe
   if (spec.t === 'choice')
     control = (
       <select value={String(value ?? '')} onChange={(e) => onChange(path, e.target.value)} {...common}>
+        {spec.optional && <option value="">{hint.choiceLabels?.[''] ?? `${label}: —`}</option>}
         {spec.options.map((o) => (
           <option key={String(o)} value={String(o)}>
             {label === 'QoS' ? `QoS ${o}` : (hint.choiceLabels?.[String(o)] ?? String(o))}

@@ -7,6 +7,8 @@ import { TopicTree } from './TopicTree';
 
 /** Kinds with a topic tree, publishing and the MQTT form. */
 export const MQTT_KINDS: readonly string[] = ['mqtt', 'mqtt-broker'];
+/** Kinds with a console of their raw traffic and a way to send to the device. */
+export const CONSOLE_KINDS: readonly string[] = ['serial'];
 
 /** Warnings about security (verification off, passwords in the clear) are red; others amber. */
 const SECURITY_WARNING = /certificate|verif|insecure|plain ?text|unencrypted|password|anonymous|tls/i;
@@ -22,6 +24,9 @@ interface SourcesPanelProps {
   readOnly: boolean;
   selected: { source: string; topic: string } | null;
   onSelectTopic(sourceId: string, topic: string): void;
+  /** The source whose console is open, if any. */
+  consoleSource: string | null;
+  onToggleConsole(sourceId: string): void;
   onAdd(): void;
   onEdit(config: SourceConfig): void;
   onPublish(sourceId: string, topic: string): void;
@@ -81,6 +86,8 @@ function SourceRow({
   readOnly,
   selected,
   onSelectTopic,
+  consoleSource,
+  onToggleConsole,
   onEdit,
   onPublish,
   onChanged,
@@ -95,6 +102,8 @@ function SourceRow({
   // The engine reports a disabled source as "stopped" and nothing else does.
   const enabled = source.state !== 'stopped';
   const isMqtt = MQTT_KINDS.includes(source.kind);
+  const hasConsole = CONSOLE_KINDS.includes(source.kind);
+  const consoleOpen = consoleSource === source.id;
   const toggle = async () => {
     if (!client) return;
     setPending(true);
@@ -140,6 +149,16 @@ function SourceRow({
                     disabled: !client || !enabled,
                     testId: `source-publish-${source.id}`,
                     run: () => onPublish(source.id, selected?.source === source.id ? selected.topic : ''),
+                  },
+                ]
+              : []),
+            ...(hasConsole
+              ? [
+                  {
+                    label: consoleOpen ? 'Close the console' : 'Console',
+                    disabled: false,
+                    testId: `source-console-${source.id}`,
+                    run: () => onToggleConsole(source.id),
                   },
                 ]
               : []),
@@ -209,6 +228,9 @@ function SourceRow({
           {formatCount(source.quarantined)} quarantined
         </span>
         <span title="messages dropped because a consumer fell behind">{formatCount(source.shed)} shed</span>
+        {hasConsole && source.state === 'disconnected' && (
+          <span title="retried quietly with backoff until the device is back">retrying</span>
+        )}
       </div>
       {source.endpoint && (
         <div className="source-endpoint" title="where this source connects or listens">
@@ -216,8 +238,22 @@ function SourceRow({
         </div>
       )}
       {source.lastError && (
-        <div className="source-error" role="status">
+        <div className="source-error" role="status" data-testid={`source-error-${source.id}`}>
           {source.lastErrorAt !== null && <time>{formatTime(source.lastErrorAt)}</time>} {source.lastError}
+        </div>
+      )}
+      {hasConsole && (
+        <div className="source-topics">
+          <button
+            type="button"
+            className="disclosure"
+            aria-pressed={consoleOpen}
+            onClick={() => onToggleConsole(source.id)}
+            title="Raw traffic both ways, and a line to send commands"
+            data-testid={`console-toggle-${source.id}`}
+          >
+            {consoleOpen ? '▾' : '▸'} Console
+          </button>
         </div>
       )}
       {isMqtt && (

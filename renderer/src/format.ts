@@ -78,3 +78,14 @@ export function formatAge(ms: number): string {
   if (ms < 86_400_000) return `${Math.floor(ms / 3_600_000)} h`;
   return `${Math.floor(ms / 86_400_000)} d`;
 }
+
+/** What went wrong, in words: an error's message, never "undefined" or an empty string. */
+export function errorText(error: unknown): string {
+  if (error instanceof Error && error.message.trim() !== '') return error.message;
+  if (typeof error === 'string' && error.trim() !== '') return error;
+  if (error !== null && typeof error === 'object') {
+    const message = (error as { message?: unknown }).message;
+    if (typeof message === 'string' && message.trim() !== '') return message;
+  }
+  return 'unknown error (the engine gave no reason)';
+}

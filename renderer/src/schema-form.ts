@@ -22,6 +22,24 @@ export type Spec =
   | { t: 'object'; optional: boolean; defaultValue: unknown; fields: readonly (readonly [string, Spec])[] }
   | { t: 'array'; optional: boolean; defaultValue: unknown; item: Spec };
 
+/** What a schema cannot say about a field: its label, help, and how it is shown. */
+export interface FieldHint {
+  label?: string;
+  help?: string;
+  placeholder?: string;
+  /** Shown under "Advanced" of its block. */
+  advanced?: boolean;
+  /** A setting that weakens security: shown in red. */
+  danger?: boolean;
+  hidden?: boolean;
+  /** Labels of a choice's options; for a boolean that may stay unset, of '', 'true' and 'false'. */
+  choiceLabels?: Record<string, string>;
+  /** For lists: what "Add" appends, and its label. */
+  newItem?: unknown;
+  addLabel?: string;
+  empty?: string;
+}
+
 /** What a secret field holds: the name already configured, and a value typed in this form. */
 export interface SecretValue {
   ref: string | null;
@@ -31,6 +49,14 @@ export interface SecretValue {
 }
 
 export type FormValue = string | boolean | SecretValue | FormValue[] | { [key: string]: FormValue };
+
+/**
+ * Key of an optional block's form value that settles whether the block is in the configuration:
+ * `true` keeps it even at its defaults (a check of kind "xor" and nothing else), `false` leaves it
+ * out whatever it holds (a binary layout while lines are chosen, kept for switching back). Absent:
+ * the block is there when something in it differs from the defaults.
+ */
+export const PRESENT = '$present';
 
 /** Reads a zod schema into a field description; throws on a construct the form cannot edit. */
 export function specOf(schema: z.ZodType): Spec {
@@ -68,6 +94,18 @@ export function specOf(schema: z.ZodType): Spec {
     return { t: 'object', ...base, fields: Object.entries(shape).map(([k, v]) => [k, specOf(v)] as const) };
   }
   throw new Error(`form: unsupported schema type ${s.def.type}`);
+}
+
+/** The spec of the field at `path` ("options.binary.fields.0.name"), or undefined. */
+export function specAt(spec: Spec, path: string): Spec | undefined {
+  let s: Spec | undefined = spec;
+  for (const key of path.split('.')) {
+    if (!s) return undefined;
+    if (s.t === 'object') s = s.fields.find(([k]) => k === key)?.[1];
+    else if (s.t === 'array' && /^\d+$/.test(key)) s = s.item;
+    else return undefined;
+  }
+  return s;
 }
 
 /** The form's value for a configuration value (or the field's default when absent). */
@@ -145,8 +183,9 @@ export function fromForm(
         return Array.isArray(v) ? v.map((item, i) => convert(s.item, item, join(p, String(i)))) : [];
       case 'object': {
         const obj = (v && typeof v === 'object' && !Array.isArray(v) ? v : {}) as Record<string, FormValue>;
+        if (s.optional && obj[PRESENT] === false) return undefined;
         const out: Record<string, unknown> = {};
-        let meaningful = false;
+        let meaningful = obj[PRESENT] === true;
         for (const [k, f] of s.fields) {
           const child = obj[k];
           const converted = child === undefined ? undefined : convert(f, child, join(p, k));
