@@ -22,6 +22,7 @@ import { startServe } from '../test/helpers/cli';
 import { benchMqtt } from './mqtt';
 import { mqttPublisherMain } from './mqtt-publisher';
 import { figure } from './report';
+import { benchSerial } from './serial';
 
 function tempWorkspace(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'opsdeck-bench-'));
@@ -265,6 +266,7 @@ async function main(): Promise<void> {
   if (which === 'decimation' || which === 'all') benchDecimation();
   if (which === 'startup' || which === 'all') await benchStartup();
   if (which === 'mqtt' || which === 'all') await benchMqtt(mqttParts);
+  if (which === 'serial' || which === 'all') await benchSerial();
   if (which === 'soak') await benchSoak(minutes);
 }
 
