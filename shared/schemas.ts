@@ -173,6 +173,20 @@ export const BINARY_FIELD_TYPES = [
   'float64',
 ] as const;
 
+/** Bytes each field type takes in a frame (the engine decodes by it; the form lays out by it). */
+export const BINARY_FIELD_BYTES: Record<(typeof BINARY_FIELD_TYPES)[number], number> = {
+  int8: 1,
+  uint8: 1,
+  int16: 2,
+  uint16: 2,
+  int32: 4,
+  uint32: 4,
+  int64: 8,
+  uint64: 8,
+  float32: 4,
+  float64: 8,
+};
+
 /** CRC-8 is CRC-8/SMBUS (poly 0x07); CRC-8/MAXIM is the 1-Wire one (DS18B20); CRC-32 is zlib's. */
 export const BINARY_CHECKS = [
   'xor',
@@ -182,6 +196,16 @@ export const BINARY_CHECKS = [
   'crc16-ccitt-false',
   'crc32',
 ] as const;
+
+/** Bytes each check takes in a frame. */
+export const BINARY_CHECK_BYTES: Record<(typeof BINARY_CHECKS)[number], number> = {
+  xor: 1,
+  crc8: 1,
+  'crc8-maxim': 1,
+  'crc16-modbus': 2,
+  'crc16-ccitt-false': 2,
+  crc32: 4,
+};
 
 export const BinaryField = z
   .object({

@@ -3,28 +3,10 @@
 // after the sync bytes, each next one right after the previous unless it has its own `at`, the
 // check at the end unless placed. The form shows it so a layout can be checked against a datasheet
 // before the source starts; the engine still has the last word.
+import { BINARY_CHECK_BYTES, BINARY_FIELD_BYTES } from '../../shared/schemas';
 
-export const FIELD_BYTES: Record<string, number> = {
-  int8: 1,
-  uint8: 1,
-  int16: 2,
-  uint16: 2,
-  int32: 4,
-  uint32: 4,
-  int64: 8,
-  uint64: 8,
-  float32: 4,
-  float64: 8,
-};
-
-export const CHECK_BYTES: Record<string, number> = {
-  xor: 1,
-  crc8: 1,
-  'crc8-maxim': 1,
-  'crc16-modbus': 2,
-  'crc16-ccitt-false': 2,
-  crc32: 4,
-};
+export const FIELD_BYTES: Record<string, number> = BINARY_FIELD_BYTES;
+export const CHECK_BYTES: Record<string, number> = BINARY_CHECK_BYTES;
 
 export interface LayoutInput {
   framing: string;

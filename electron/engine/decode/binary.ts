@@ -2,7 +2,12 @@
 // fields. The framers turn a byte stream into whole, verified frames and hand everything else
 // (bytes before a sync, torn frames, bad checks) out as bad bytes with a reason, then resync on the
 // next sync or delimiter. The layout decoder only reads fields out of frames the framer verified.
-import type { BinaryField, BinaryLayout } from '../../../shared/schemas';
+import {
+  BINARY_CHECK_BYTES,
+  BINARY_FIELD_BYTES,
+  type BinaryField,
+  type BinaryLayout,
+} from '../../../shared/schemas';
 import { plausibleTimestamp, type Decoder } from './decoder';
 
 // ---- checks ----------------------------------------------------------------------------------
@@ -73,14 +78,26 @@ const xor8: CheckFn = (bytes, from = 0, to = bytes.length) => {
   return c;
 };
 
-export const checks: Record<CheckKind, { bytes: 1 | 2 | 4; compute: CheckFn; endian: 'little' | 'big' }> = {
-  xor: { bytes: 1, compute: xor8, endian: 'little' },
-  crc8: { bytes: 1, compute: makeCrc(CRC_PARAMS.crc8), endian: 'little' },
-  'crc8-maxim': { bytes: 1, compute: makeCrc(CRC_PARAMS['crc8-maxim']), endian: 'little' },
+export const checks: Record<CheckKind, { bytes: number; compute: CheckFn; endian: 'little' | 'big' }> = {
+  xor: { bytes: BINARY_CHECK_BYTES['xor'], compute: xor8, endian: 'little' },
+  crc8: { bytes: BINARY_CHECK_BYTES['crc8'], compute: makeCrc(CRC_PARAMS.crc8), endian: 'little' },
+  'crc8-maxim': {
+    bytes: BINARY_CHECK_BYTES['crc8-maxim'],
+    compute: makeCrc(CRC_PARAMS['crc8-maxim']),
+    endian: 'little',
+  },
   // MODBUS RTU sends the CRC low byte first; CCITT-FALSE (XMODEM-style links) high byte first.
-  'crc16-modbus': { bytes: 2, compute: makeCrc(CRC_PARAMS['crc16-modbus']), endian: 'little' },
-  'crc16-ccitt-false': { bytes: 2, compute: makeCrc(CRC_PARAMS['crc16-ccitt-false']), endian: 'big' },
-  crc32: { bytes: 4, compute: makeCrc(CRC_PARAMS.crc32), endian: 'little' },
+  'crc16-modbus': {
+    bytes: BINARY_CHECK_BYTES['crc16-modbus'],
+    compute: makeCrc(CRC_PARAMS['crc16-modbus']),
+    endian: 'little',
+  },
+  'crc16-ccitt-false': {
+    bytes: BINARY_CHECK_BYTES['crc16-ccitt-false'],
+    compute: makeCrc(CRC_PARAMS['crc16-ccitt-false']),
+    endian: 'big',
+  },
+  crc32: { bytes: BINARY_CHECK_BYTES['crc32'], compute: makeCrc(CRC_PARAMS.crc32), endian: 'little' },
 };
 
 // ---- SLIP (RFC 1055) -------------------------------------------------------------------------
@@ -125,18 +142,7 @@ export function slipUnescape(wire: Uint8Array): Uint8Array | string {
 
 // ---- layouts ---------------------------------------------------------------------------------
 
-const FIELD_BYTES: Record<BinaryField['type'], number> = {
-  int8: 1,
-  uint8: 1,
-  int16: 2,
-  uint16: 2,
-  int32: 4,
-  uint32: 4,
-  int64: 8,
-  uint64: 8,
-  float32: 4,
-  float64: 8,
-};
+const FIELD_BYTES = BINARY_FIELD_BYTES;
 
 function hexToBytes(hex: string): Uint8Array {
   return Uint8Array.from(hex.replace(/\s+/g, '').match(/../g) ?? [], (h) => parseInt(h, 16));
