@@ -329,6 +329,11 @@ export const SerialOptions = z
   });
 export type SerialOptions = z.infer<typeof SerialOptions>;
 
+/** The environment variable that holds a secret for the CLI and `opsdeck serve`. */
+export function secretEnvName(name: string): string {
+  return `OPSDECK_SECRET_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+}
+
 const sourceCommon = {
   id: Id,
   name: z.string().min(1).max(120),

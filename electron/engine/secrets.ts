@@ -1,8 +1,8 @@
 // Secrets by name. The workspace names a secret; its value comes from this session's memory (given
 // by the console or the desktop key store) or from the environment, never from a file we write.
-export function secretEnvName(name: string): string {
-  return `OPSDECK_SECRET_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
-}
+import { secretEnvName } from '../../shared/schemas';
+
+export { secretEnvName };
 
 export class Secrets {
   private readonly values = new Map<string, string>();

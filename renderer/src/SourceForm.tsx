@@ -5,7 +5,7 @@
 import { useId, useMemo, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import type { z } from 'zod';
 import type { RpcClient } from '../../shared/rpc';
-import { SourceConfig, type SourceKind } from '../../shared/schemas';
+import { secretEnvName, SourceConfig, type SourceKind } from '../../shared/schemas';
 import { Modal } from './Modal';
 import { prepareSerialForm, SERIAL_HINTS, SerialOptionsFields } from './SerialForm';
 import {
@@ -150,11 +150,6 @@ function variantOf(kind: SourceKind): z.ZodType {
   const variant = SourceConfig.options.find((o) => o.shape.kind.value === kind);
   if (!variant) throw new Error(`no schema for source kind "${kind}"`);
   return variant;
-}
-
-/** The env variable the engine also reads a secret from (electron/engine/secrets.ts). */
-export function secretEnvName(name: string): string {
-  return `OPSDECK_SECRET_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
 }
 
 function suggestId(kind: SourceKind, taken: readonly string[]): string {
