@@ -202,6 +202,22 @@ describe('store', () => {
     ).toThrow(/read-only/);
   });
 
+  it('opens read-only a file from an older version that lacks newer tables', async () => {
+    const { store, file } = await fresh();
+    ramp(store, store.channelId('rig/a', 'rig', ''), 10, 1);
+    await store.close();
+    open.splice(open.indexOf(store), 1);
+    const raw = await openDuckDB(file, settings);
+    const conn = await raw.connect();
+    await conn.run('DROP TABLE recordings');
+    conn.closeSync();
+    raw.closeSync();
+    const ro = await Store.open(file, { settings, readOnly: true });
+    open.push(ro);
+    expect(ro.storedRecordings).toBe(0);
+    expect((await ro.query('SELECT count(*) FROM samples_v', 1)).rows).toEqual([[10]]);
+  });
+
   it('keeps channel ids stable across reopen', async () => {
     const { store, file } = await fresh();
     const a = store.channelId('rig/a', 'rig', 'V');

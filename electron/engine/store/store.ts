@@ -274,12 +274,24 @@ export class Store {
   }
 
   private async loadDictionaries(): Promise<void> {
-    const counts = await this.reader.runAndReadAll(
-      `SELECT (SELECT count(*) FROM samples)::DOUBLE, (SELECT count(*) FROM records)::DOUBLE,
-              (SELECT count(*) FROM quarantine)::DOUBLE, (SELECT count(*) FROM recordings)::DOUBLE`,
+    // A file written by an older version may lack newer tables; read-only, they cannot be added.
+    const tables = new Set(
+      (
+        await this.reader.runAndReadAll(
+          `SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()`,
+        )
+      )
+        .getRows()
+        .map((r) => String(r[0])),
     );
-    [this.storedSamples, this.storedRecords, this.storedQuarantine, this.storedRecordings] =
-      counts.getRows()[0] as number[] as [number, number, number, number];
+    const count = async (table: string) =>
+      tables.has(table)
+        ? Number((await this.reader.runAndReadAll(`SELECT count(*) FROM ${table}`)).getRows()[0]![0])
+        : 0;
+    this.storedSamples = await count('samples');
+    this.storedRecords = await count('records');
+    this.storedQuarantine = await count('quarantine');
+    this.storedRecordings = await count('recordings');
     for (const [id, key] of (await this.reader.runAndReadAll('SELECT id, key FROM sources')).getRows() as [
       number,
       string,
