@@ -2,6 +2,7 @@
 // process boundary or is read from disk is parsed with one of these, so a wrong field is reported
 // by its path ("sources.0.options.rateMultiplier: Too big") instead of failing later.
 import { z } from 'zod';
+import { AlertingSettings, AlertRules } from './alerts';
 
 /** Identifier used in channel names and file names: no spaces, slashes or dots. */
 export const Id = z
@@ -424,6 +425,9 @@ export const WorkspaceConfig = z
     layouts: z.array(Layout).default([]),
     retention: Retention.default(Retention.parse({})),
     store: StoreSettings.default(StoreSettings.parse({})),
+    /** Alert rules (shared/alerts.ts); absent in older files, so it defaults to none. */
+    rules: AlertRules.default([]),
+    alerting: AlertingSettings.default(AlertingSettings.parse({})),
   })
   .strict()
   .superRefine((ws, ctx) => {

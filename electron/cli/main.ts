@@ -6,6 +6,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { JobProgress } from '../../shared/api';
+import { formatTransitions, readRulesFile } from '../engine/alerts/rules-file';
+import { evaluateStored } from '../engine/alerts/stored';
 import { startEngineHost } from '../engine/host/run';
 import { DEFAULT_PORT } from '../engine/server/http';
 import { defaultWorkspaceDir } from '../engine/workspace';
@@ -116,6 +118,57 @@ views samples_v and records_v join in channel and source names.`,
               : formatTable(result)) + '\n',
         );
         if (result.truncated) process.stderr.write(`opsdeck: stopped at ${maxRows} rows (--max-rows)\n`);
+      } finally {
+        await access.close();
+      }
+      return 0;
+    },
+  },
+  rules: {
+    summary: 'test alert rules over stored data and print the transitions',
+    usage: `opsdeck rules test <workspace> <rules-file> [--from TIME] [--to TIME] [--format text|json]
+
+Evaluates the rules in <rules-file> (a JSON array of rules, or an object with "rules", such as an
+opsdeck.json) over the workspace's stored samples and records, in the order they were stored, with
+the same lateness policy as live evaluation; time ends at --to (default: the newest data). Prints
+one line per transition. Nothing is written. The workspace must not be open in a running engine.`,
+    options: { from: { type: 'string' }, to: { type: 'string' }, format: { type: 'string', short: 'f' } },
+    async run(values, positionals) {
+      const [sub, dir, file] = positionals;
+      if (sub !== 'test' || !dir || !file)
+        throw new UsageError('rules test needs a workspace folder and a rules file');
+      const format = String(values['format'] ?? 'text');
+      if (!['text', 'json'].includes(format))
+        throw new UsageError(`--format must be text or json, not "${format}"`);
+      const rules = readRulesFile(file);
+      const now = Date.now();
+      const from =
+        values['from'] !== undefined ? parseTime(String(values['from']), now, '--from') : undefined;
+      const to = values['to'] !== undefined ? parseTime(String(values['to']), now, '--to') : undefined;
+      const access = await openWorkspaceFolder(dir);
+      try {
+        if (access.via === 'engine')
+          throw new Error(
+            `the engine (pid ${access.pid}) has the workspace open; stop it, or test on a copy of the closed folder`,
+          );
+        const result = await evaluateStored(access.engine.store, rules, { from, to });
+        process.stdout.write(
+          format === 'json'
+            ? JSON.stringify(result.transitions, null, 2) + '\n'
+            : result.transitions.length
+              ? formatTransitions(result.transitions) + '\n'
+              : '',
+        );
+        const late = Object.entries(result.late).filter(([, n]) => n > 0);
+        process.stderr.write(
+          `opsdeck: ${rules.length} rules over ${result.samples} samples and ${result.records} records: ` +
+            `${result.transitions.length} transitions` +
+            (late.length
+              ? `; beyond lateness, not evaluated: ${late.map(([r, n]) => `${r} ${n}`).join(', ')}`
+              : '') +
+            (result.unknownChannels.length ? `; no such channel: ${result.unknownChannels.join(', ')}` : '') +
+            '\n',
+        );
       } finally {
         await access.close();
       }

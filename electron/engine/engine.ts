@@ -22,6 +22,7 @@ import type {
 } from '../../shared/api';
 import { describeZodError, type SourceConfig, type WorkspaceConfig } from '../../shared/schemas';
 import type { QuarantineEntry, RecordRow, SampleBatch } from './batch';
+import { LiveAlerts } from './alerts/live';
 import { Bus } from './bus';
 import { exportData, type ExportProgress } from './store/export';
 import { LiveHub, type LiveSink } from './live/hub';
@@ -118,6 +119,8 @@ class RunningSource {
 export class Engine {
   readonly bus = new Bus();
   readonly live: LiveHub;
+  /** Alert rules evaluated on the data as it arrives; null on a read-only engine. */
+  readonly alerts: LiveAlerts | null = null;
   private readonly calibration = new Calibration();
   readonly secrets = new Secrets();
   private readonly sources = new Map<string, RunningSource>();
@@ -144,6 +147,12 @@ export class Engine {
       onQuarantine: (entry) => this.store.appendQuarantine(entry),
     });
     this.bus.add(this.live);
+    if (!store.readOnly) {
+      // After the store, so a transition is never stored ahead of the samples that caused it.
+      this.alerts = new LiveAlerts({ store, now: this.now, notice: (level, m) => this.notice(level, m) });
+      this.alerts.configure(config.rules, config.alerting);
+      this.bus.add(this.alerts);
+    }
     this.applyChannelConfig();
   }
 
@@ -415,6 +424,7 @@ export class Engine {
     writeWorkspaceConfig(this.dir, next);
     this.config = next;
     this.applyChannelConfig();
+    this.alerts?.configure(next.rules, next.alerting);
   }
 
   // ---- channels ------------------------------------------------------------------------------
@@ -525,6 +535,7 @@ export class Engine {
   reloadConfig(): void {
     this.config = readWorkspaceConfig(this.dir);
     this.applyChannelConfig();
+    this.alerts?.configure(this.config.rules, this.config.alerting);
   }
 
   async close(): Promise<void> {
@@ -533,6 +544,8 @@ export class Engine {
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
     this.live.stop();
+    this.alerts?.stop();
+    await this.alerts?.writer.drain();
     await this.store.close();
   }
 }

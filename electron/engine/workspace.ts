@@ -65,6 +65,23 @@ export function defaultWorkspace(): WorkspaceConfig {
         ],
       },
     ],
+    // The demo temperature crosses 25 °C about 30 s after start, so a new user sees this fire
+    // within the first minute (pending at ~30 s, firing 10 s later).
+    rules: [
+      {
+        id: 'demo-temperature-high',
+        kind: 'threshold',
+        channel: 'demo/temperature',
+        above: 25,
+        clearBelow: 24.5,
+        for: '10s',
+        severity: 'warning',
+        labels: { site: 'demo' },
+        annotations: {
+          summary: '{{channel}} at {{value}} °C, above 25 °C for 10 s ({{labels.site}})',
+        },
+      },
+    ],
   });
 }
 

@@ -1,6 +1,7 @@
 // The database schema (DESIGN.md "Data model"). `opsdeck.json` is the source of truth for
 // configuration; `sources` and `channels` here only give data rows their ids and names to join on.
-// Times are TIMESTAMP in UTC with microsecond precision.
+// Times are TIMESTAMP in UTC with microsecond precision. `alert_transitions.mode` is 'live' or
+// 'stored' (from evaluating stored data), so re-evaluations never mix with what was paged live.
 
 export const SCHEMA_VERSION = 1;
 
@@ -18,6 +19,10 @@ CREATE TABLE IF NOT EXISTS quarantine(
 CREATE TABLE IF NOT EXISTS recordings(
   rx TIMESTAMP NOT NULL, source_id UINTEGER NOT NULL, "key" VARCHAR NOT NULL, payload BLOB NOT NULL, meta JSON);
 CREATE TABLE IF NOT EXISTS notices(ts TIMESTAMP NOT NULL, level VARCHAR NOT NULL, message VARCHAR NOT NULL);
+CREATE TABLE IF NOT EXISTS alert_transitions(
+  ts TIMESTAMP NOT NULL, rule VARCHAR NOT NULL, labels JSON NOT NULL, from_state VARCHAR NOT NULL,
+  state VARCHAR NOT NULL, value DOUBLE, severity VARCHAR NOT NULL, annotations JSON NOT NULL,
+  mode VARCHAR NOT NULL, evaluated_at TIMESTAMP NOT NULL);
 CREATE OR REPLACE VIEW samples_v AS
   SELECT s.ts, src.key AS source, c.name AS channel, c.unit, s.value
   FROM samples s JOIN channels c ON c.id = s.channel_id JOIN sources src ON src.id = c.source_id;

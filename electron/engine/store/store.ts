@@ -616,6 +616,15 @@ export class Store {
     }
   }
 
+  /**
+   * Runs one parameterised write on the connection for asynchronous writes (rare rows: alert
+   * transitions, notices), never on the appenders' connection.
+   */
+  async write(sql: string, values: (string | number | null)[]): Promise<void> {
+    this.assertWritable();
+    await this.maintenance.run(sql, values);
+  }
+
   async saveNotice(level: string, message: string): Promise<void> {
     if (this.readOnly) return;
     await this.maintenance.run(`INSERT INTO notices VALUES (now()::TIMESTAMP, $1, $2)`, [level, message]);

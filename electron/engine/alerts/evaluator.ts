@@ -1,0 +1,591 @@
+// The alert evaluator: rules over samples and records on the events' own timestamps. Pure and
+// deterministic: the same input in the same arrival order gives the same transitions whether it
+// comes live off the bus or is read back from the store, however it is cut into batches.
+//
+// Time model. Each rule holds incoming data in a small buffer sorted by event time and evaluates it
+// once the rule's watermark (newest event time seen minus `lateness`) passes it; data older than the
+// watermark on arrival is late: stored by the engine, counted here, never evaluated (so it cannot
+// rewrite transitions already emitted). Between events a channel's condition is taken to stay what
+// the last sample said (a step function), so `for`, `keep_firing_for`, silence and log windows end
+// at exact times, not at the next evaluation tick as in Prometheus.
+import type { AlertRule, AlertState, AlertTransition } from '../../../shared/alerts';
+import { SEVERITIES, type RecordRow, type SampleBatch } from '../batch';
+
+type ChannelRuleConfig = Extract<AlertRule, { kind: 'threshold' | 'rate' | 'nodata' | 'anomaly' }>;
+type LogRuleConfig = Extract<AlertRule, { kind: 'log' }>;
+type ThresholdLike = Extract<AlertRule, { kind: 'threshold' | 'rate' }>;
+
+// Condition outcomes of one evaluation.
+const FALSE = 0;
+const TRUE = 1;
+const NODATA = 2;
+const ERROR = 3;
+type Cond = typeof FALSE | typeof TRUE | typeof NODATA | typeof ERROR;
+
+export interface EvaluatorOptions {
+  /** Channel id for a full channel name, or undefined while the channel does not exist yet. */
+  resolveChannel(name: string): number | undefined;
+  onTransition(t: AlertTransition): void;
+  /** Event time from which silence is counted before a channel's first sample (engine start, range start). */
+  origin: number;
+}
+
+/** One alert instance: a rule and a label set. */
+class Instance {
+  state: AlertState = 'normal';
+  /** When pending or recovering began. */
+  since = 0;
+  /** Hysteresis memory: the condition was last true. */
+  active = false;
+  value = NaN;
+  constructor(readonly labels: Record<string, string>) {}
+}
+
+/** Samples of one rule sorted by event time (stable for equal times) until the watermark passes them. */
+class SampleReorder {
+  private ts = new Float64Array(64);
+  private v = new Float64Array(64);
+  n = 0;
+  maxTs = -Infinity;
+  /** Raised by the engine clock for silence rules (live only). */
+  floor = -Infinity;
+  late = 0;
+  constructor(private readonly lateness: number) {}
+
+  get watermark(): number {
+    return Math.max(this.maxTs - this.lateness, this.floor);
+  }
+
+  push(ts: number, v: number): void {
+    if (!(ts >= this.watermark)) {
+      this.late++; // also NaN timestamps
+      return;
+    }
+    if (ts > this.maxTs) this.maxTs = ts;
+    if (this.n === this.ts.length) {
+      const ts2 = new Float64Array(this.n * 2);
+      ts2.set(this.ts);
+      const v2 = new Float64Array(this.n * 2);
+      v2.set(this.v);
+      this.ts = ts2;
+      this.v = v2;
+    }
+    // From the end: in-order data (the usual case) costs one comparison.
+    let i = this.n;
+    while (i > 0 && this.ts[i - 1]! > ts) i--;
+    if (i < this.n) {
+      this.ts.copyWithin(i + 1, i, this.n);
+      this.v.copyWithin(i + 1, i, this.n);
+    }
+    this.ts[i] = ts;
+    this.v[i] = v;
+    this.n++;
+  }
+
+  release(upTo: number, fn: (ts: number, v: number) => void): void {
+    let k = 0;
+    while (k < this.n && this.ts[k]! <= upTo) {
+      fn(this.ts[k]!, this.v[k]!);
+      k++;
+    }
+    if (k > 0) {
+      this.ts.copyWithin(0, k, this.n);
+      this.v.copyWithin(0, k, this.n);
+      this.n -= k;
+    }
+  }
+}
+
+function formatValue(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  return String(Math.round(v * 1000) / 1000);
+}
+
+abstract class RuleRun {
+  readonly instances = new Map<string, Instance>();
+  constructor(
+    readonly rule: AlertRule,
+    private readonly emit: (t: AlertTransition) => void,
+  ) {}
+
+  abstract get late(): number;
+
+  protected instance(extra?: [string, string]): Instance {
+    const key = extra ? `${extra[0]}\u0000${extra[1]}` : '';
+    let inst = this.instances.get(key);
+    if (!inst) {
+      inst = new Instance(extra ? { ...this.rule.labels, [extra[0]]: extra[1] } : { ...this.rule.labels });
+      this.instances.set(key, inst);
+    }
+    return inst;
+  }
+
+  /** The state machine: one evaluation of the condition at event time `ts`. */
+  protected step(inst: Instance, ts: number, cond: Cond, value: number): void {
+    const r = this.rule;
+    if (cond === NODATA || cond === ERROR) {
+      const mapped = cond === NODATA ? r.noDataState : r.errorState;
+      if (mapped === 'keep_last') return;
+      if (mapped === 'alerting') cond = TRUE;
+      else if (mapped === 'normal') cond = FALSE;
+      else {
+        inst.active = false;
+        if (inst.state !== mapped) this.to(inst, ts, mapped, value);
+        return;
+      }
+    }
+    inst.value = value;
+    if (cond === TRUE) {
+      switch (inst.state) {
+        case 'pending':
+          if (ts - inst.since >= r.for) this.to(inst, ts, 'firing', value);
+          break;
+        case 'firing':
+          break;
+        case 'recovering':
+          this.to(inst, ts, 'firing', value);
+          break;
+        default:
+          if (r.for > 0) {
+            inst.since = ts;
+            this.to(inst, ts, 'pending', value);
+          } else this.to(inst, ts, 'firing', value);
+      }
+    } else {
+      switch (inst.state) {
+        case 'pending':
+        case 'nodata':
+        case 'error':
+          this.to(inst, ts, 'normal', value);
+          break;
+        case 'firing':
+          if (r.keepFiringFor > 0) {
+            inst.since = ts;
+            this.to(inst, ts, 'recovering', value);
+          } else this.to(inst, ts, 'resolved', value);
+          break;
+        case 'recovering':
+          if (ts - inst.since >= r.keepFiringFor) this.to(inst, ts, 'resolved', value);
+          break;
+        default:
+      }
+    }
+  }
+
+  /** When pending turns firing or recovering turns resolved if nothing changes; Infinity if never. */
+  protected due(inst: Instance): number {
+    if (inst.state === 'pending') return inst.since + this.rule.for;
+    if (inst.state === 'recovering') return inst.since + this.rule.keepFiringFor;
+    return Infinity;
+  }
+
+  /** Fires the timer of `inst` if due by `t`, with the condition its state implies. */
+  protected timer(inst: Instance, t: number): boolean {
+    const due = this.due(inst);
+    if (due > t) return false;
+    this.step(inst, due, inst.state === 'pending' ? TRUE : FALSE, inst.value);
+    return true;
+  }
+
+  private to(inst: Instance, ts: number, state: AlertState, value: number): void {
+    const from = inst.state;
+    inst.state = state;
+    const channel = 'channel' in this.rule ? this.rule.channel : '';
+    const render = (text: string) =>
+      text.replace(/\{\{\s*([\w.]+)\s*\}\}/g, (whole, name: string) => {
+        if (name === 'value') return formatValue(value);
+        if (name === 'channel') return channel;
+        if (name === 'rule') return this.rule.id;
+        if (name === 'severity') return this.rule.severity;
+        if (name === 'state') return state;
+        if (name.startsWith('labels.')) return inst.labels[name.slice(7)] ?? '';
+        return whole;
+      });
+    const annotations: Record<string, string> = {};
+    for (const [k, v] of Object.entries(this.rule.annotations)) annotations[k] = render(v);
+    this.emit({
+      ts,
+      rule: this.rule.id,
+      labels: inst.labels,
+      from,
+      state,
+      value,
+      severity: this.rule.severity,
+      annotations,
+    });
+  }
+}
+
+/** Threshold, rate, anomaly and no-data rules: one channel, one instance. */
+class ChannelRun extends RuleRun {
+  channelId: number | undefined;
+  readonly buffer: SampleReorder;
+  private readonly inst: Instance;
+  private lastTs: number;
+  private silent = false;
+  /** Silence longer than this is an event (no data, or the no-data rule's condition). */
+  readonly silenceAfter: number | undefined;
+  // rate: samples within the window (ring); anomaly zscore: the last `window` values (ring).
+  private ringTs = new Float64Array(0);
+  private ringV = new Float64Array(0);
+  private head = 0;
+  private count = 0;
+  private sum = 0;
+  private sumSq = 0;
+  private seen = 0;
+  private mean = 0;
+  private variance = 0;
+
+  constructor(
+    override readonly rule: ChannelRuleConfig,
+    emit: (t: AlertTransition) => void,
+    origin: number,
+  ) {
+    super(rule, emit);
+    this.buffer = new SampleReorder(rule.lateness);
+    this.inst = this.instance();
+    this.lastTs = origin;
+    this.silenceAfter = rule.kind === 'nodata' ? rule.after : rule.noDataAfter;
+    if (rule.kind === 'anomaly' && rule.method === 'zscore') {
+      this.ringV = new Float64Array(rule.window);
+    } else if (rule.kind === 'rate') {
+      this.ringTs = new Float64Array(16);
+      this.ringV = new Float64Array(16);
+    }
+  }
+
+  get late(): number {
+    return this.buffer.late;
+  }
+
+  /** Evaluates what the watermark has passed. */
+  release(): void {
+    this.buffer.release(this.buffer.watermark, (ts, v) => this.sample(ts, v));
+  }
+
+  /** End of stored data, or the live clock: everything up to `t` is final. */
+  advanceTo(t: number, final: boolean): void {
+    if (final) this.buffer.release(Infinity, (ts, v) => this.sample(ts, v));
+    else {
+      if (t > this.buffer.floor) this.buffer.floor = t;
+      this.release();
+    }
+    this.advance(t);
+  }
+
+  /** Silence and timers up to `t`, in time order. */
+  private advance(t: number): void {
+    for (;;) {
+      const silenceAt =
+        this.silenceAfter !== undefined && !this.silent ? this.lastTs + this.silenceAfter : Infinity;
+      // Silence begins strictly after `silenceAfter` has passed without data.
+      const silenceDue = silenceAt < t;
+      if (silenceDue && silenceAt <= this.due(this.inst)) {
+        this.silent = true;
+        this.step(this.inst, silenceAt, this.rule.kind === 'nodata' ? TRUE : NODATA, this.silenceAfter!);
+        continue;
+      }
+      if (!this.timer(this.inst, t)) return;
+    }
+  }
+
+  private sample(ts: number, v: number): void {
+    this.advance(ts);
+    const gap = ts - this.lastTs;
+    this.lastTs = ts;
+    this.silent = false;
+    const r = this.rule;
+    const inst = this.inst;
+    if (r.kind === 'nodata') {
+      this.step(inst, ts, FALSE, gap);
+      return;
+    }
+    if (!Number.isFinite(v)) {
+      this.step(inst, ts, ERROR, v);
+      return;
+    }
+    if (r.kind === 'threshold') {
+      inst.active = holds(r, inst.active, v);
+      this.step(inst, ts, inst.active ? TRUE : FALSE, v);
+    } else if (r.kind === 'rate') {
+      const rate = this.rate(ts, v, r.window);
+      if (Number.isNaN(rate)) return; // no earlier sample in the window yet
+      inst.active = holds(r, inst.active, rate);
+      this.step(inst, ts, inst.active ? TRUE : FALSE, rate);
+    } else {
+      const z = this.zscore(v);
+      if (Number.isNaN(z)) return; // warming up
+      const a = Math.abs(z);
+      inst.active = inst.active ? a >= (r.clearZ ?? r.z) : a > r.z;
+      this.step(inst, ts, inst.active ? TRUE : FALSE, z);
+    }
+  }
+
+  /** Change per second from the oldest sample within `window` to this one; NaN without one. */
+  private rate(ts: number, v: number, window: number): number {
+    let cap = this.ringTs.length;
+    // Drop samples that left the window.
+    while (this.count > 0 && this.ringTs[this.head]! < ts - window) {
+      this.head = (this.head + 1) % cap;
+      this.count--;
+    }
+    const result =
+      this.count > 0 && this.ringTs[this.head]! < ts
+        ? ((v - this.ringV[this.head]!) * 1000) / (ts - this.ringTs[this.head]!)
+        : NaN;
+    if (this.count === cap) {
+      const ts2 = new Float64Array(cap * 2);
+      const v2 = new Float64Array(cap * 2);
+      for (let i = 0; i < this.count; i++) {
+        ts2[i] = this.ringTs[(this.head + i) % cap]!;
+        v2[i] = this.ringV[(this.head + i) % cap]!;
+      }
+      this.ringTs = ts2;
+      this.ringV = v2;
+      this.head = 0;
+      cap *= 2;
+    }
+    const at = (this.head + this.count) % cap;
+    this.ringTs[at] = ts;
+    this.ringV[at] = v;
+    this.count++;
+    return result;
+  }
+
+  /** Deviation of `v` from the statistics of the samples before it, then takes `v` in; NaN while warming up. */
+  private zscore(v: number): number {
+    const r = this.rule as Extract<AlertRule, { kind: 'anomaly' }>;
+    let z = NaN;
+    if (r.method === 'zscore') {
+      const warmup = Math.max(2, r.warmup ?? r.window);
+      if (this.seen >= warmup && this.count >= 2) {
+        const mean = this.sum / this.count;
+        const sd = Math.sqrt(Math.max(0, (this.sumSq - this.count * mean * mean) / (this.count - 1)));
+        z = sd > 0 ? (v - mean) / sd : v === mean ? 0 : Math.sign(v - mean) * Infinity;
+      }
+      // Running sums over the ring: O(1) per sample.
+      const cap = this.ringV.length;
+      if (this.count === cap) {
+        const old = this.ringV[this.head]!;
+        this.sum -= old;
+        this.sumSq -= old * old;
+        this.ringV[this.head] = v;
+        this.head = (this.head + 1) % cap;
+      } else {
+        this.ringV[(this.head + this.count) % cap] = v;
+        this.count++;
+      }
+      this.sum += v;
+      this.sumSq += v * v;
+    } else {
+      const warmup = Math.max(2, r.warmup ?? Math.ceil(1 / r.alpha));
+      if (this.seen >= warmup) {
+        const sd = Math.sqrt(this.variance);
+        z = sd > 0 ? (v - this.mean) / sd : v === this.mean ? 0 : Math.sign(v - this.mean) * Infinity;
+      }
+      if (this.seen === 0) this.mean = v;
+      else {
+        // Exponentially weighted mean and variance (West, 1979).
+        const diff = v - this.mean;
+        const incr = r.alpha * diff;
+        this.mean += incr;
+        this.variance = (1 - r.alpha) * (this.variance + diff * incr);
+      }
+    }
+    this.seen++;
+    return z;
+  }
+}
+
+/** Hysteresis: trigger beyond above/below; once active, hold until past clearBelow/clearAbove. */
+function holds(r: ThresholdLike, active: boolean, v: number): boolean {
+  if (active)
+    return (
+      (r.above !== undefined && (r.clearBelow !== undefined ? v >= r.clearBelow : v > r.above)) ||
+      (r.below !== undefined && (r.clearAbove !== undefined ? v <= r.clearAbove : v < r.below))
+    );
+  return (r.above !== undefined && v > r.above) || (r.below !== undefined && v < r.below);
+}
+
+interface LogInstance {
+  inst: Instance;
+  /** Times of matches still within the window, oldest first. */
+  matches: number[];
+}
+
+/** Log pattern rules: matches counted within a sliding window, one instance per group. */
+class LogRun extends RuleRun {
+  private readonly buffer: RecordRow[] = [];
+  private maxTs = -Infinity;
+  private lateCount = 0;
+  private readonly regex: RegExp;
+  private readonly minSeverity: number;
+  private readonly groups = new Map<string, LogInstance>();
+
+  constructor(
+    override readonly rule: LogRuleConfig,
+    emit: (t: AlertTransition) => void,
+  ) {
+    super(rule, emit);
+    this.regex = new RegExp(rule.pattern, rule.flags);
+    this.minSeverity = rule.minSeverity ? SEVERITIES.indexOf(rule.minSeverity) : 0;
+  }
+
+  get late(): number {
+    return this.lateCount;
+  }
+
+  push(row: RecordRow): void {
+    if (this.rule.source !== undefined && row.source !== this.rule.source) return;
+    const watermark = this.maxTs - this.rule.lateness;
+    if (!(row.ts >= watermark)) {
+      this.lateCount++;
+      return;
+    }
+    if (row.ts > this.maxTs) this.maxTs = row.ts;
+    let i = this.buffer.length;
+    while (i > 0 && this.buffer[i - 1]!.ts > row.ts) i--;
+    this.buffer.splice(i, 0, row);
+  }
+
+  release(upTo = this.maxTs - this.rule.lateness): void {
+    let k = 0;
+    while (k < this.buffer.length && this.buffer[k]!.ts <= upTo) this.record(this.buffer[k++]!);
+    if (k > 0) this.buffer.splice(0, k);
+  }
+
+  advanceTo(t: number): void {
+    this.release(Infinity);
+    for (const g of this.groups.values()) this.advance(g, t);
+  }
+
+  private advance(g: LogInstance, t: number): void {
+    const { count, window } = this.rule;
+    for (;;) {
+      // The count falls below `count` when the match `count` from the newest leaves the window.
+      const drop = g.inst.active ? g.matches[g.matches.length - count]! + window : Infinity;
+      const timerDue = this.due(g.inst);
+      if (drop <= t && drop <= timerDue) {
+        while (g.matches.length > 0 && g.matches[0]! + window <= drop) g.matches.shift();
+        g.inst.active = false;
+        this.step(g.inst, drop, FALSE, g.matches.length);
+        continue;
+      }
+      if (!this.timer(g.inst, t)) return;
+    }
+  }
+
+  private record(row: RecordRow): void {
+    for (const g of this.groups.values()) this.advance(g, row.ts);
+    if (SEVERITIES.indexOf(row.severity) < this.minSeverity) return;
+    const subject = this.rule.field === undefined ? row.message : row.fields?.[this.rule.field];
+    if (subject === undefined || subject === null) return;
+    if (!this.regex.test(typeof subject === 'string' ? subject : JSON.stringify(subject))) return;
+    const groupBy = this.rule.groupBy;
+    let key = '';
+    if (groupBy !== undefined) {
+      const raw = row.fields?.[groupBy];
+      key = raw === undefined || raw === null ? '' : typeof raw === 'string' ? raw : JSON.stringify(raw);
+    }
+    let g = this.groups.get(key);
+    if (!g) {
+      g = { inst: this.instance(groupBy !== undefined ? [groupBy, key] : undefined), matches: [] };
+      this.groups.set(key, g);
+    }
+    while (g.matches.length > 0 && g.matches[0]! + this.rule.window <= row.ts) g.matches.shift();
+    g.matches.push(row.ts);
+    g.inst.active = g.matches.length >= this.rule.count;
+    this.step(g.inst, row.ts, g.inst.active ? TRUE : FALSE, g.matches.length);
+  }
+}
+
+/** Current state of one instance, for status views and tests. */
+export interface InstanceState {
+  rule: string;
+  labels: Record<string, string>;
+  state: AlertState;
+  value: number;
+}
+
+export class AlertEvaluator {
+  private readonly channelRuns: ChannelRun[] = [];
+  private readonly logRuns: LogRun[] = [];
+  /** Indexed by channel id: the rules reading that channel. */
+  private byChannel: (ChannelRun[] | undefined)[] = [];
+  private unresolved: ChannelRun[] = [];
+
+  constructor(
+    rules: readonly AlertRule[],
+    private readonly options: EvaluatorOptions,
+  ) {
+    const emit = (t: AlertTransition) => options.onTransition(t);
+    for (const rule of rules) {
+      if (!rule.enabled) continue;
+      if (rule.kind === 'log') this.logRuns.push(new LogRun(rule, emit));
+      else this.channelRuns.push(new ChannelRun(rule, emit, options.origin));
+    }
+    this.unresolved = [...this.channelRuns];
+    this.resolve();
+  }
+
+  /** Channels appear as sources start; rules on channels not yet known are looked up again. */
+  private resolve(): void {
+    if (this.unresolved.length === 0) return;
+    this.unresolved = this.unresolved.filter((run) => {
+      const id = this.options.resolveChannel(run.rule.channel);
+      if (id === undefined) return true;
+      run.channelId = id;
+      (this.byChannel[id] ??= []).push(run);
+      return false;
+    });
+  }
+
+  samples(batch: SampleBatch): void {
+    this.resolve();
+    const { n, ts, channel, value } = batch;
+    const byChannel = this.byChannel;
+    for (let i = 0; i < n; i++) {
+      const runs = byChannel[channel[i]!];
+      if (runs === undefined) continue;
+      for (let j = 0; j < runs.length; j++) runs[j]!.buffer.push(ts[i]!, value[i]!);
+    }
+    for (const run of this.channelRuns) if (run.buffer.n > 0) run.release();
+  }
+
+  records(rows: readonly RecordRow[]): void {
+    if (this.logRuns.length === 0) return;
+    for (const row of rows) for (const run of this.logRuns) run.push(row);
+    for (const run of this.logRuns) run.release();
+  }
+
+  /**
+   * Live only: the engine clock says it is `now`, so silence rules (no-data rules, and rules with
+   * noDataAfter) see time pass up to `now - lateness` even without data. Their samples older than
+   * that become late.
+   */
+  tick(now: number): void {
+    for (const run of this.channelRuns)
+      if (run.silenceAfter !== undefined) run.advanceTo(now - run.rule.lateness, false);
+  }
+
+  /** Evaluation over stored data: the range ends at `end`; everything held is evaluated. */
+  finish(end: number): void {
+    for (const run of this.channelRuns) run.advanceTo(end, true);
+    for (const run of this.logRuns) run.advanceTo(end);
+  }
+
+  /** Samples and records that arrived beyond their rule's lateness, per rule id. */
+  late(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const run of [...this.channelRuns, ...this.logRuns]) out[run.rule.id] = run.late;
+    return out;
+  }
+
+  instances(): InstanceState[] {
+    const out: InstanceState[] = [];
+    for (const run of [...this.channelRuns, ...this.logRuns])
+      for (const inst of run.instances.values())
+        out.push({ rule: run.rule.id, labels: inst.labels, state: inst.state, value: inst.value });
+    return out;
+  }
+}

@@ -1,0 +1,226 @@
+// Alert rules as they live in the workspace file (`rules` in opsdeck.json). Parsed with zod like
+// every other configuration, so a wrong field is reported by its path ("rules.0.above: …").
+import { z } from 'zod';
+
+// Not imported from ./schemas: that module imports this one for WorkspaceConfig.
+const Id = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_-]+$/, 'use letters, digits, "_" or "-"');
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Milliseconds from "250ms", "10s", "5m", "1h", "2d" or "1m30s"; null when the text is not one. */
+export function parseDuration(text: string): number | null {
+  const t = text.trim();
+  if (!/^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/.test(t)) return null;
+  let ms = 0;
+  for (const m of t.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)) ms += Number(m[1]) * UNIT_MS[m[2]!]!;
+  return ms;
+}
+
+/** A duration: milliseconds as a number, or text like "5m" (see parseDuration). */
+export const Duration = z
+  .union([z.number(), z.string()], { error: 'a duration: milliseconds, or text like "5m"' })
+  .transform((v, ctx) => {
+    const ms = typeof v === 'number' ? v : parseDuration(v);
+    if (ms === null || !Number.isFinite(ms) || ms < 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          typeof v === 'number'
+            ? 'a duration in milliseconds must be 0 or more'
+            : `not a duration: "${v}" (use e.g. 500ms, 10s, 5m, 1h, 2d)`,
+      });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+export const ALERT_SEVERITIES = ['info', 'warning', 'critical'] as const;
+
+/** States an instance can be in. `resolved` behaves as `normal` but says the alert had fired. */
+export const ALERT_STATES = [
+  'normal',
+  'pending',
+  'firing',
+  'recovering',
+  'resolved',
+  'nodata',
+  'error',
+] as const;
+export type AlertState = (typeof ALERT_STATES)[number];
+
+const LabelName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a label name: letters, digits, "_"');
+
+const ruleCommon = {
+  id: Id,
+  enabled: z.boolean().default(true),
+  severity: z.enum(ALERT_SEVERITIES).default('warning'),
+  /** Identity of the alert instance (with the rule id and, for log rules, the group). */
+  labels: z.record(LabelName, z.string()).default({}),
+  /** Templates: {{value}}, {{channel}}, {{rule}}, {{severity}}, {{labels.site}}. Not identity. */
+  annotations: z.record(z.string(), z.string()).default({}),
+  /** The condition must hold this long before pending becomes firing (Prometheus `for`). */
+  for: Duration.default(0),
+  /** Once false, the alert stays firing (state recovering) this long (Prometheus `keep_firing_for`). */
+  keepFiringFor: Duration.default(0),
+  /** Samples older than the newest seen minus this are stored but not evaluated. */
+  lateness: Duration.default(5_000),
+  /** What no data / an error does to the instance (Grafana): its own state, firing, normal, or nothing. */
+  noDataState: z.enum(['nodata', 'alerting', 'normal', 'keep_last']).default('nodata'),
+  errorState: z.enum(['error', 'alerting', 'normal', 'keep_last']).default('error'),
+};
+
+/**
+ * Fires when the value goes above `above` or below `below` (both: outside the band). Hysteresis:
+ * once active, the condition holds until the value drops below `clearBelow` (default `above`) or
+ * rises above `clearAbove` (default `below`), so a value hovering at the threshold does not flap.
+ */
+const thresholdFields = {
+  above: z.number().finite().optional(),
+  below: z.number().finite().optional(),
+  clearBelow: z.number().finite().optional(),
+  clearAbove: z.number().finite().optional(),
+};
+
+const channelRule = {
+  ...ruleCommon,
+  /** Full channel name, e.g. `demo/temperature`. */
+  channel: z.string().min(1).max(512),
+  /** Silence longer than this puts the instance in no data (mapped by noDataState); unset: never. */
+  noDataAfter: Duration.optional(),
+};
+
+export const ThresholdRule = z
+  .object({ ...channelRule, kind: z.literal('threshold'), ...thresholdFields })
+  .strict();
+
+/** Change per second between the oldest sample within `window` and the newest. */
+export const RateRule = z
+  .object({ ...channelRule, kind: z.literal('rate'), window: Duration.default(60_000), ...thresholdFields })
+  .strict();
+
+/** Fires when the channel is silent for longer than `after`. */
+export const NoDataRule = z
+  .object({
+    ...ruleCommon,
+    kind: z.literal('nodata'),
+    channel: z.string().min(1).max(512),
+    after: Duration.refine((ms) => ms > 0, 'must be more than 0'),
+  })
+  .strict();
+
+export const LogRule = z
+  .object({
+    ...ruleCommon,
+    kind: z.literal('log'),
+    /** Source id the records must come from; unset: any. */
+    source: z.string().min(1).optional(),
+    /** JavaScript regular expression over the message (or `field`). */
+    pattern: z.string().refine((p) => {
+      try {
+        new RegExp(p);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'not a valid regular expression'),
+    flags: z
+      .string()
+      .regex(/^[imsu]*$/, 'flags: any of i, m, s, u')
+      .default(''),
+    /** Match this field of the record's fields instead of the message. */
+    field: z.string().min(1).optional(),
+    minSeverity: z.enum(['debug', 'info', 'notice', 'warning', 'error', 'critical']).optional(),
+    /** Fires when at least `count` matches fall within `window`. */
+    count: z.number().int().min(1).default(1),
+    window: Duration.default(60_000),
+    /** A record field: one alert instance per value, labelled with it. */
+    groupBy: LabelName.optional(),
+  })
+  .strict();
+
+/** Rolling z-score over the last `window` samples, or an EWMA band; quiet during warm-up. */
+export const AnomalyRule = z
+  .object({
+    ...channelRule,
+    kind: z.literal('anomaly'),
+    method: z.enum(['zscore', 'ewma']).default('zscore'),
+    /** zscore: samples in the rolling window. */
+    window: z.number().int().min(2).max(1_000_000).default(60),
+    /** ewma: weight of the newest sample. */
+    alpha: z.number().gt(0).lt(1).default(0.1),
+    /** Fires beyond this many standard deviations; clears inside `clearZ` (default `z`). */
+    z: z.number().positive().default(3),
+    clearZ: z.number().positive().optional(),
+    /** Samples seen before the rule may fire (default: the window, or 1/alpha for ewma). */
+    warmup: z.number().int().min(1).optional(),
+  })
+  .strict();
+
+export const AlertRule = z
+  .discriminatedUnion('kind', [ThresholdRule, RateRule, NoDataRule, LogRule, AnomalyRule])
+  .superRefine((r, ctx) => {
+    if (r.kind === 'threshold' || r.kind === 'rate') {
+      if (r.above === undefined && r.below === undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['above'],
+          message: 'set above, below, or both (outside a band)',
+        });
+      if (r.above !== undefined && r.below !== undefined && r.below >= r.above)
+        ctx.addIssue({ code: 'custom', path: ['below'], message: 'a band needs below < above' });
+      if (r.clearBelow !== undefined && (r.above === undefined || r.clearBelow > r.above))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['clearBelow'],
+          message: 'clearBelow needs above, and at most above',
+        });
+      if (r.clearAbove !== undefined && (r.below === undefined || r.clearAbove < r.below))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['clearAbove'],
+          message: 'clearAbove needs below, and at least below',
+        });
+    }
+    if (r.kind === 'anomaly' && r.clearZ !== undefined && r.clearZ > r.z)
+      ctx.addIssue({ code: 'custom', path: ['clearZ'], message: 'clearZ must be at most z' });
+  });
+export type AlertRule = z.infer<typeof AlertRule>;
+export type AlertRuleInput = z.input<typeof AlertRule>;
+
+export const AlertRules = z.array(AlertRule).superRefine((rules, ctx) => {
+  const seen = new Set<string>();
+  rules.forEach((r, i) => {
+    if (seen.has(r.id))
+      ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `duplicate rule id "${r.id}"` });
+    seen.add(r.id);
+  });
+});
+
+/** Workspace-wide alerting settings. */
+export const AlertingSettings = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** How often live evaluation advances no-data rules with the engine clock. */
+    tickMs: z.number().int().min(100).max(60_000).default(1_000),
+  })
+  .strict();
+export type AlertingSettings = z.infer<typeof AlertingSettings>;
+
+/** One state change of one alert instance, with the value that caused it. */
+export interface AlertTransition {
+  /** Event time, epoch ms. */
+  ts: number;
+  rule: string;
+  /** Instance identity: the rule's labels plus the group label of a log rule. */
+  labels: Record<string, string>;
+  from: AlertState;
+  state: AlertState;
+  /** The value (sample, rate, match count, z-score or silence ms) that caused it; NaN when none. */
+  value: number;
+  severity: (typeof ALERT_SEVERITIES)[number];
+  annotations: Record<string, string>;
+}
