@@ -255,6 +255,38 @@ export const SendToSourceRequest = z.object({
 });
 export type SendToSourceRequest = z.infer<typeof SendToSourceRequest>;
 
+export const AlertStateName = z.enum([
+  'normal',
+  'pending',
+  'firing',
+  'recovering',
+  'resolved',
+  'nodata',
+  'error',
+]);
+
+export const AlertTransitionInfo = z.object({
+  /** Event time, epoch ms. */
+  ts: z.number(),
+  rule: z.string(),
+  labels: z.record(z.string(), z.string()),
+  from: AlertStateName,
+  state: AlertStateName,
+  /** The value that caused it; null when there is none (no data). */
+  value: z.number().nullable(),
+  severity: z.enum(['info', 'warning', 'critical']),
+  annotations: z.record(z.string(), z.string()),
+});
+export type AlertTransitionInfo = z.infer<typeof AlertTransitionInfo>;
+
+export const AlertInstanceInfo = z.object({
+  rule: z.string(),
+  labels: z.record(z.string(), z.string()),
+  state: AlertStateName,
+  value: z.number().nullable(),
+});
+export type AlertInstanceInfo = z.infer<typeof AlertInstanceInfo>;
+
 const Empty = z.object({}).strict();
 const Ok = z.object({ ok: z.literal(true) });
 
@@ -289,6 +321,11 @@ export const Methods = {
   },
   export: { params: ExportRequest, result: z.object({ path: z.string(), rows: z.number() }) },
   notices: { params: Empty, result: z.array(Notice) },
+  /** Every live alert instance now, and the newest live transitions (newest first). */
+  alerts: {
+    params: z.object({ limit: z.number().int().min(1).max(10_000).default(200) }),
+    result: z.object({ instances: z.array(AlertInstanceInfo), transitions: z.array(AlertTransitionInfo) }),
+  },
   /** Serial ports present now; call again to see devices come and go. */
   serialPorts: {
     params: Empty,
@@ -323,6 +360,8 @@ export const Events = {
   status: EngineStatus,
   notice: Notice,
   progress: JobProgress,
+  /** A live alert transition, as it happens. */
+  alert: AlertTransitionInfo,
 } as const;
 export type EventName = keyof typeof Events;
 export type EventData<E extends EventName> = z.output<(typeof Events)[E]>;

@@ -3,6 +3,8 @@
 import path from 'node:path';
 import type { z } from 'zod';
 import type {
+  AlertInstanceInfo,
+  AlertTransitionInfo,
   TopicsRequest,
   PublishRequest,
   SendToSourceRequest,
@@ -472,6 +474,35 @@ export class Engine {
     const rows = await exportData(this.store, request, onProgress);
     if (!this.readOnly) await this.store.saveNotice('info', `exported ${rows} rows to ${request.path}`);
     return { path: request.path, rows };
+  }
+
+  // ---- alerts --------------------------------------------------------------------------------
+
+  /** Live alert instances now, and the newest live transitions from the store (newest first). */
+  async alertsNow(
+    limit: number,
+  ): Promise<{ instances: AlertInstanceInfo[]; transitions: AlertTransitionInfo[] }> {
+    await this.alerts?.writer.drain();
+    const instances = (this.alerts?.instances() ?? []).map((i) => ({
+      ...i,
+      value: Number.isFinite(i.value) ? i.value : null,
+    }));
+    const rows = await this.store.query(
+      `SELECT epoch_us(ts)::DOUBLE / 1000, rule, labels::VARCHAR, from_state, state, value, severity, annotations::VARCHAR
+       FROM alert_transitions WHERE mode = 'live' ORDER BY ts DESC LIMIT ${Math.trunc(limit)}`,
+      limit,
+    );
+    const transitions = rows.rows.map(([ts, rule, labels, from, state, value, severity, annotations]) => ({
+      ts: ts as number,
+      rule: rule as string,
+      labels: JSON.parse(labels as string) as Record<string, string>,
+      from: from as AlertTransitionInfo['from'],
+      state: state as AlertTransitionInfo['state'],
+      value: value as number | null,
+      severity: severity as AlertTransitionInfo['severity'],
+      annotations: JSON.parse(annotations as string) as Record<string, string>,
+    }));
+    return { instances, transitions };
   }
 
   // ---- status and notices --------------------------------------------------------------------

@@ -71,6 +71,16 @@ describe('alerts on the demo rig', () => {
       ['firing', 'live', firing.ts, firing.value],
     ]);
 
+    // The API the console reads: the instance firing now, transitions newest first.
+    const current = await engine.alertsNow(10);
+    expect(current.instances).toEqual([
+      expect.objectContaining({ rule: 'demo-temperature-high', state: 'firing' }),
+    ]);
+    expect(current.transitions.slice(-2).map((t) => [t.from, t.state, t.ts])).toEqual([
+      ['pending', 'firing', firing.ts],
+      ['normal', 'pending', pending.ts],
+    ]);
+
     // The same rules over the stored data: what was paged live is a prefix of what it finds (it
     // also sees the last lateness window, which live evaluation still holds back).
     const replay = await evaluateStored(engine.store, engine.config.rules);

@@ -73,6 +73,7 @@ export function bindConnection(engine: Engine, transport: ServerTransport): () =
       return engine.export(p, (progress) => emit('progress', { job, kind: 'export', ...progress }));
     },
     notices: () => engine.notices(),
+    alerts: (p: { limit: number }) => engine.alertsNow(p.limit),
     removeSource: async (p: { id: string }) => {
       await engine.removeSource(p.id);
       return { ok: true };
@@ -135,9 +136,14 @@ export function bindConnection(engine: Engine, transport: ServerTransport): () =
   const statusTimer = setInterval(() => emit('status', engine.status()), 1_000);
   statusTimer.unref();
   const offNotice = engine.onNotice((n) => emit('notice', n));
+  const offAlert =
+    engine.alerts?.onTransition((t) =>
+      emit('alert', { ...t, value: Number.isFinite(t.value) ? t.value : null }),
+    ) ?? (() => undefined);
   const dispose = () => {
     clearInterval(statusTimer);
     offNotice();
+    offAlert();
     unsubscribeLive?.();
     unsubscribeLive = null;
   };
