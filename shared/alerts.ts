@@ -71,6 +71,8 @@ const ruleCommon = {
   /** What no data / an error does to the instance (Grafana): its own state, firing, normal, or nothing. */
   noDataState: z.enum(['nodata', 'alerting', 'normal', 'keep_last']).default('nodata'),
   errorState: z.enum(['error', 'alerting', 'normal', 'keep_last']).default('error'),
+  /** Notifier ids (alerting.notifiers) told when an instance fires and when it resolves; live only. */
+  notify: z.array(Id).optional(),
 };
 
 /**
@@ -200,12 +202,96 @@ export const AlertRules = z.array(AlertRule).superRefine((rules, ctx) => {
   });
 });
 
+// ---- notifiers ---------------------------------------------------------------------------------
+
+const notifierCommon = {
+  id: Id,
+  /** Delivery attempts per notification (1: no retry), with doubling backoff from `backoffMs`. */
+  attempts: z.number().int().min(1).max(20).default(4),
+  backoffMs: z.number().int().min(0).max(600_000).default(1_000),
+  /** Give up one attempt after this long. */
+  timeoutMs: z.number().int().min(100).max(300_000).default(10_000),
+  /** Also notify when the alert resolves (Alertmanager `send_resolved`). */
+  sendResolved: z.boolean().default(true),
+};
+
+/** JSON POST to an on-prem endpoint: OpsDeck's own payload, or Alertmanager's webhook payload (v4). */
+export const WebhookNotifier = z
+  .object({
+    ...notifierCommon,
+    kind: z.literal('webhook'),
+    url: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }),
+    format: z.enum(['opsdeck', 'alertmanager']).default('opsdeck'),
+    headers: z.record(z.string(), z.string()).default({}),
+  })
+  .strict();
+
+/** The alert as JSON, published through an MQTT source of this workspace. */
+export const MqttNotifier = z
+  .object({
+    ...notifierCommon,
+    kind: z.literal('mqtt'),
+    source: Id,
+    topic: z
+      .string()
+      .min(1)
+      .max(65_535)
+      .refine((t) => !/[#+]/.test(t), 'a topic to publish to has no wildcards'),
+    qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(1),
+    retain: z.boolean().default(false),
+  })
+  .strict();
+
+/** RFC 5424 syslog over UDP or TCP (RFC 6587 octet counting); the MSG as text or CEF. */
+export const SyslogNotifier = z
+  .object({
+    ...notifierCommon,
+    kind: z.literal('syslog'),
+    host: z.string().min(1).max(255),
+    port: z.number().int().min(1).max(65_535).default(514),
+    transport: z.enum(['udp', 'tcp']).default('udp'),
+    /** Facility code 0-23 (16: local0). */
+    facility: z.number().int().min(0).max(23).default(16),
+    format: z.enum(['text', 'cef']).default('text'),
+  })
+  .strict();
+
+/** Runs argv (no shell) with the alert JSON on stdin. Off unless `enabled: true`. */
+export const CommandNotifier = z
+  .object({
+    ...notifierCommon,
+    kind: z.literal('command'),
+    argv: z.array(z.string().min(1)).min(1),
+    enabled: z.boolean().default(false),
+  })
+  .strict();
+
+export const NotifierConfig = z.discriminatedUnion('kind', [
+  WebhookNotifier,
+  MqttNotifier,
+  SyslogNotifier,
+  CommandNotifier,
+]);
+export type NotifierConfig = z.infer<typeof NotifierConfig>;
+
 /** Workspace-wide alerting settings. */
 export const AlertingSettings = z
   .object({
     enabled: z.boolean().default(true),
     /** How often live evaluation advances no-data rules with the engine clock. */
     tickMs: z.number().int().min(100).max(60_000).default(1_000),
+    /** Where firing and resolved alerts are sent; rules pick them with `notify`. */
+    notifiers: z
+      .array(NotifierConfig)
+      .superRefine((list, ctx) => {
+        const seen = new Set<string>();
+        list.forEach((n, i) => {
+          if (seen.has(n.id))
+            ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `duplicate notifier id "${n.id}"` });
+          seen.add(n.id);
+        });
+      })
+      .optional(),
   })
   .strict();
 export type AlertingSettings = z.infer<typeof AlertingSettings>;

@@ -25,6 +25,7 @@ import type {
 import { describeZodError, type SourceConfig, type WorkspaceConfig } from '../../shared/schemas';
 import type { QuarantineEntry, RecordRow, SampleBatch } from './batch';
 import { LiveAlerts } from './alerts/live';
+import { AlertNotifier, type NotifierStatus } from './alerts/notify/notifier';
 import { Bus } from './bus';
 import { exportData, type ExportProgress } from './store/export';
 import { LiveHub, type LiveSink } from './live/hub';
@@ -123,6 +124,8 @@ export class Engine {
   readonly live: LiveHub;
   /** Alert rules evaluated on the data as it arrives; null on a read-only engine. */
   readonly alerts: LiveAlerts | null = null;
+  /** Sends live firing/resolved alerts to the workspace's notifiers; null on a read-only engine. */
+  readonly notifier: AlertNotifier | null = null;
   private readonly calibration = new Calibration();
   readonly secrets = new Secrets();
   private readonly sources = new Map<string, RunningSource>();
@@ -151,7 +154,18 @@ export class Engine {
     this.bus.add(this.live);
     if (!store.readOnly) {
       // After the store, so a transition is never stored ahead of the samples that caused it.
-      this.alerts = new LiveAlerts({ store, now: this.now, notice: (level, m) => this.notice(level, m) });
+      this.notifier = new AlertNotifier({
+        publish: (request) => this.publish(request),
+        now: this.now,
+        notice: (level, m) => this.notice(level, m),
+        version: ENGINE_VERSION,
+      });
+      this.alerts = new LiveAlerts({
+        store,
+        now: this.now,
+        notice: (level, m) => this.notice(level, m),
+        notifier: this.notifier,
+      });
       this.alerts.configure(config.rules, config.alerting);
       this.bus.add(this.alerts);
     }
@@ -505,6 +519,11 @@ export class Engine {
     return { instances, transitions };
   }
 
+  /** Delivery status of each configured notifier. */
+  notifierStatus(): NotifierStatus[] {
+    return this.notifier?.status() ?? [];
+  }
+
   // ---- status and notices --------------------------------------------------------------------
 
   status(): EngineStatus {
@@ -571,6 +590,7 @@ export class Engine {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    await this.notifier?.close(); // before the sources: an MQTT notifier publishes through one
     for (const running of this.sources.values()) await this.stopSource(running);
     this.closed = true;
     for (const t of this.timers) clearInterval(t);

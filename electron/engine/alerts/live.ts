@@ -7,11 +7,14 @@ import type { BusConsumer } from '../bus';
 import type { Store } from '../store/store';
 import { AlertEvaluator, type InstanceState } from './evaluator';
 import { TransitionWriter } from './history';
+import type { AlertNotifier } from './notify/notifier';
 
 export interface LiveAlertsHost {
   store: Store;
   now(): number;
   notice(level: Notice['level'], message: string): void;
+  /** Told of every live transition; sends firing and resolved to the rules' notifiers. */
+  notifier?: Pick<AlertNotifier, 'configure' | 'transition'>;
 }
 
 export class LiveAlerts implements BusConsumer {
@@ -38,6 +41,7 @@ export class LiveAlerts implements BusConsumer {
     this.configured = key;
     this.stop();
     this.broken = false;
+    this.host.notifier?.configure(rules, settings);
     this.evaluator = settings.enabled
       ? new AlertEvaluator(rules, {
           resolveChannel: (name) => this.host.store.knownChannels().get(name),
@@ -94,6 +98,7 @@ export class LiveAlerts implements BusConsumer {
       const summary = t.annotations['summary'] ?? `value ${t.value}`;
       this.host.notice(t.state === 'firing' ? 'warn' : 'info', `alert ${t.rule} ${t.state}: ${summary}`);
     }
+    this.host.notifier?.transition(t);
     for (const l of this.listeners) l(t);
   }
 }
