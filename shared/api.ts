@@ -287,6 +287,20 @@ export const AlertInstanceInfo = z.object({
 });
 export type AlertInstanceInfo = z.infer<typeof AlertInstanceInfo>;
 
+export const NotifierStatusInfo = z.object({
+  id: z.string(),
+  kind: z.string(),
+  /** Outcome of the last finished delivery; null before the first. */
+  ok: z.boolean().nullable(),
+  at: z.number().nullable(),
+  attempts: z.number(),
+  error: z.string().nullable(),
+  delivered: z.number(),
+  failed: z.number(),
+  queued: z.number(),
+});
+export type NotifierStatusInfo = z.infer<typeof NotifierStatusInfo>;
+
 const Empty = z.object({}).strict();
 const Ok = z.object({ ok: z.literal(true) });
 
@@ -321,6 +335,8 @@ export const Methods = {
   },
   export: { params: ExportRequest, result: z.object({ path: z.string(), rows: z.number() }) },
   notices: { params: Empty, result: z.array(Notice) },
+  /** Delivery status of every alert notifier. */
+  notifiers: { params: Empty, result: z.array(NotifierStatusInfo) },
   /** Every live alert instance now, and the newest live transitions (newest first). */
   alerts: {
     params: z.object({ limit: z.number().int().min(1).max(10_000).default(200) }),

@@ -64,6 +64,13 @@ describe.each(transports)('contract over %s', (_name, connect) => {
     expect(channels.map((c) => c.name)).toContain('demo/vibration');
   });
 
+  it('reports alerts and notifier delivery status in the validated shapes', async () => {
+    const alerts = await client.call('alerts', {});
+    expect(Array.isArray(alerts.instances)).toBe(true);
+    expect(Array.isArray(alerts.transitions)).toBe(true);
+    expect(await client.call('notifiers', {})).toEqual([]); // the demo workspace configures none
+  });
+
   it('names the wrong field of an invalid call', async () => {
     await expect(
       client.call('series', { channels: [1], from: 0, to: 'later' as unknown as number, maxPoints: 10 }),

@@ -74,6 +74,7 @@ export function bindConnection(engine: Engine, transport: ServerTransport): () =
     },
     notices: () => engine.notices(),
     alerts: (p: { limit: number }) => engine.alertsNow(p.limit),
+    notifiers: () => engine.notifierStatus(),
     removeSource: async (p: { id: string }) => {
       await engine.removeSource(p.id);
       return { ok: true };
