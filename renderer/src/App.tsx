@@ -1,10 +1,11 @@
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import type { Notice } from '../../shared/api';
 import type { SourceConfig } from '../../shared/schemas';
+import { AlertsPanel, useDesktopNotifications } from './AlertsPanel';
 import type { ConnectionState, EngineConnection } from './connection';
 import { LiveFeed } from './live-data';
 import { NoticeLog } from './NoticeLog';
-import { PlotPanel, type PlotPanelConfig } from './PlotPanel';
+import { PlotPanel, type AlertMark, type PlotPanelConfig } from './PlotPanel';
 import { PublishDialog } from './PublishDialog';
 import { SourceConsolePanel } from './SourceConsole';
 import { SourceForm } from './SourceForm';
@@ -12,6 +13,7 @@ import { SourcesPanel } from './SourcesPanel';
 import { StatusBar } from './StatusBar';
 import { useTheme } from './theme';
 import { TopicDetailPanel, type TopicField } from './TopicDetail';
+import { isFiring, useAlerts } from './useAlerts';
 import { useEngineData, useNotices } from './useEngine';
 
 /** The panel a plotted topic field goes to when the layout has none. */
@@ -51,6 +53,9 @@ export function App({ connection }: { connection: EngineConnection }) {
   const [feed] = useState(() => new LiveFeed(reportError));
   useEffect(() => feed.attach(connected), [feed, connected]);
   useConnectionNotices(state, addNotice);
+  const notifications = useDesktopNotifications();
+  const alerts = useAlerts(connected, notifications.notify);
+  const firingCount = alerts.instances?.filter((i) => isFiring(i.state)).length ?? 0;
 
   const layout = workspace?.layouts[0];
   const initialized = useRef(false);
@@ -63,15 +68,49 @@ export function App({ connection }: { connection: EngineConnection }) {
   const [selected, setSelected] = useState<{ source: string; topic: string } | null>(null);
   /** The source whose console is open, in the place of the topic detail. */
   const [consoleFor, setConsoleFor] = useState<string | null>(null);
+  /** The alerts panel is open, in the same place. */
+  const [alertsOpen, setAlertsOpen] = useState(false);
   const [dialog, setDialog] = useState<Dialog | null>(null);
   const selectTopic = useCallback((source: string, topic: string) => {
     setConsoleFor(null);
+    setAlertsOpen(false);
     setSelected({ source, topic });
   }, []);
   const toggleConsole = useCallback((source: string) => {
     setSelected(null);
+    setAlertsOpen(false);
     setConsoleFor((open) => (open === source ? null : source));
   }, []);
+  const alertsButtonRef = useRef<HTMLButtonElement>(null);
+  const toggleAlerts = useCallback(() => {
+    setSelected(null);
+    setConsoleFor(null);
+    setAlertsOpen((open) => !open);
+  }, []);
+  const closeAlerts = useCallback(() => {
+    setAlertsOpen(false);
+    alertsButtonRef.current?.focus();
+  }, []);
+
+  // Transitions of the rules on a panel's channels, drawn on it as markers.
+  const rules = useMemo(() => workspace?.rules ?? [], [workspace]);
+  const alertMarks = useMemo(() => {
+    const byPanel = new Map<string, AlertMark[]>();
+    for (const panel of panels ?? []) {
+      const ids = new Set(
+        rules.filter((r) => 'channel' in r && panel.channels.includes(r.channel)).map((r) => r.id),
+      );
+      if (ids.size === 0) continue;
+      byPanel.set(
+        panel.id,
+        alerts.transitions
+          .filter((t) => ids.has(t.rule))
+          .map((t) => ({ ts: t.ts, rule: t.rule, from: t.from, state: t.state }))
+          .sort((a, b) => a.ts - b.ts),
+      );
+    }
+    return byPanel;
+  }, [panels, rules, alerts.transitions]);
   const setPanelChannels = useCallback((panelId: string, names: readonly string[]) => {
     setPanels((list) => list?.map((p) => (p.id === panelId ? { ...p, channels: [...names] } : p)) ?? list);
   }, []);
@@ -142,13 +181,32 @@ export function App({ connection }: { connection: EngineConnection }) {
         {layout && <span className="layout-name">{layout.name}</span>}
         {readOnly && <span className="badge badge-warn">read-only</span>}
         <span className="spacer" />
+        <button
+          type="button"
+          ref={alertsButtonRef}
+          className={`alerts-button${firingCount > 0 ? ' has-firing' : ''}`}
+          onClick={toggleAlerts}
+          aria-pressed={alertsOpen}
+          aria-label={`Alerts: ${firingCount} firing`}
+          data-testid="alerts-button"
+        >
+          Alerts
+          <span
+            className={`badge ${firingCount > 0 ? 'badge-danger' : 'badge-quiet'}`}
+            data-testid="alerts-firing-count"
+            data-value={alerts.instances === null ? '' : firingCount}
+            title="alert instances firing"
+          >
+            {alerts.instances === null ? '–' : firingCount}
+          </span>
+        </button>
         <button type="button" onClick={toggleTheme} aria-pressed={theme === 'light'}>
           {theme === 'dark' ? 'Light theme' : 'Dark theme'}
         </button>
       </header>
       <ConnectionBanner state={state} />
       <main
-        className={`workbench${selected ? ' with-detail' : consoleFor ? ' with-detail with-console' : ''}`}
+        className={`workbench${selected || alertsOpen ? ' with-detail' : consoleFor ? ' with-detail with-console' : ''}`}
       >
         <aside className="sidebar">
           <SourcesPanel
@@ -179,6 +237,7 @@ export function App({ connection }: { connection: EngineConnection }) {
                 feed={feed}
                 client={connected}
                 theme={theme}
+                alertMarks={alertMarks.get(panel.id)}
                 onChannelsChange={setPanelChannels}
                 onPickerOpen={refreshChannels}
                 onError={reportError}
@@ -218,6 +277,15 @@ export function App({ connection }: { connection: EngineConnection }) {
             }
             onRefreshChannels={refreshChannels}
             onClose={() => setConsoleFor(null)}
+          />
+        )}
+        {alertsOpen && (
+          <AlertsPanel
+            alerts={alerts}
+            rules={rules}
+            stale={!connected}
+            notifications={notifications}
+            onClose={closeAlerts}
           />
         )}
       </main>

@@ -11,7 +11,7 @@ import {
   type KeyboardEvent as ReactKeyboardEvent,
 } from 'react';
 import uPlot from 'uplot';
-import type { ChannelInfo } from '../../shared/api';
+import type { AlertInstanceInfo, ChannelInfo } from '../../shared/api';
 import type { RpcClient } from '../../shared/rpc';
 import type { Layout } from '../../shared/schemas';
 import { formatDate, formatDuration, formatTick, formatTime, formatValue } from './format';
@@ -20,6 +20,14 @@ import { alignBuckets, bucketAt } from './plot-data';
 import { cssVar, seriesColor, withAlpha, type Theme } from './theme';
 
 export type PlotPanelConfig = Layout['panels'][number];
+
+/** An alert transition of a rule on one of the panel's channels, drawn as a vertical line. */
+export interface AlertMark {
+  ts: number;
+  rule: string;
+  from: AlertInstanceInfo['state'];
+  state: AlertInstanceInfo['state'];
+}
 
 type View = { mode: 'live' } | { mode: 'history'; from: number; to: number };
 
@@ -40,6 +48,8 @@ interface PlotPanelProps {
   feed: LiveFeed;
   client: RpcClient | null;
   theme: Theme;
+  /** Alert transitions to mark, oldest first. */
+  alertMarks?: readonly AlertMark[] | undefined;
   /** The panel's channels changed in its picker; the caller owns `panel.channels`. */
   onChannelsChange(panelId: string, channels: readonly string[]): void;
   /** The channel picker was opened: a good moment to re-read the channel list (new sources). */
@@ -58,6 +68,7 @@ export function PlotPanel({
   feed,
   client,
   theme,
+  alertMarks,
   onChannelsChange,
   onPickerOpen,
   onError,
@@ -93,6 +104,14 @@ export function PlotPanel({
   useLayoutEffect(() => {
     stateRef.current = { shown, windowMs, paused, view };
   });
+  // Alert markers are drawn by the chart's draw hook; a change redraws once (a live plot would soon anyway).
+  const marksRef = useRef<readonly AlertMark[]>([]);
+  useLayoutEffect(() => {
+    const marks = alertMarks ?? [];
+    if (marks === marksRef.current) return;
+    marksRef.current = marks;
+    plotRef.current?.redraw(false, false);
+  }, [alertMarks]);
 
   const updateReadout = useCallback(() => {
     const box = readoutRef.current;
@@ -246,6 +265,57 @@ export function PlotPanel({
         values: (_u, splits) => splits.map(formatValue),
       })),
     ];
+    const markColors: Record<AlertMark['state'], string> = {
+      firing: cssVar('--error') || '#ef5350',
+      recovering: cssVar('--warn') || '#ffb300',
+      pending: cssVar('--warn') || '#ffb300',
+      resolved: cssVar('--ok') || '#4caf50',
+      normal: cssVar('--ok') || '#4caf50',
+      nodata: cssVar('--idle') || '#6b7280',
+      error: cssVar('--idle') || '#6b7280',
+    };
+    /** Vertical lines at the transitions in view (the marks are sorted: a binary search finds the first). */
+    const drawMarks = (u: uPlot) => {
+      const marks = marksRef.current;
+      const min = u.scales['x']?.min;
+      const max = u.scales['x']?.max;
+      let drawn = 0;
+      if (marks.length > 0 && min !== undefined && max !== undefined) {
+        let lo = 0;
+        let hi = marks.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (marks[mid]!.ts < min) lo = mid + 1;
+          else hi = mid;
+        }
+        const ctx = u.ctx;
+        const { top, height } = u.bbox;
+        const px = uPlot.pxRatio;
+        ctx.save();
+        ctx.lineWidth = 2 * px;
+        for (let i = lo; i < marks.length && marks[i]!.ts <= max; i++) {
+          const mark = marks[i]!;
+          const x = Math.round(u.valToPos(mark.ts, 'x', true));
+          ctx.strokeStyle = markColors[mark.state];
+          ctx.fillStyle = markColors[mark.state];
+          ctx.setLineDash(mark.state === 'pending' ? [4 * px, 3 * px] : []);
+          ctx.beginPath();
+          ctx.moveTo(x, top);
+          ctx.lineTo(x, top + height);
+          ctx.stroke();
+          // A small flag at the top, so a line is told from the data at a glance.
+          ctx.beginPath();
+          ctx.moveTo(x - 4 * px, top);
+          ctx.lineTo(x + 4 * px, top);
+          ctx.lineTo(x, top + 6 * px);
+          ctx.closePath();
+          ctx.fill();
+          drawn++;
+        }
+        ctx.restore();
+      }
+      host.dataset.alertMarks = String(drawn);
+    };
     const onSelect = (u: uPlot) => {
       const { left, width } = u.select;
       if (width < 3) return;
@@ -265,7 +335,7 @@ export function PlotPanel({
         series,
         axes,
         bands,
-        hooks: { setSelect: [onSelect], setCursor: [() => updateReadout()] },
+        hooks: { setSelect: [onSelect], setCursor: [() => updateReadout()], draw: [drawMarks] },
       },
       alignBuckets(current.map(() => EMPTY)).data,
       host,

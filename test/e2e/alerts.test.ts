@@ -1,0 +1,153 @@
+// The alerts panel end to end: `opsdeck serve` on a fresh workspace (the demo rule
+// `demo-temperature-high` goes pending, then firing, within about a minute), the built renderer in
+// headless Chromium with notifications granted and the Notification constructor recorded.
+// Needs the build (`npm test` runs `electron-vite build` first).
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../helpers/browser';
+import { tempDir, waitFor } from '../helpers/tmp';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const RULE = 'demo-temperature-high';
+/** The rule fires about 45 s after start; a loaded machine may take longer. */
+const FIRING_TIMEOUT_MS = 120_000;
+
+describe('alerts panel in the browser console', () => {
+  const tmp = tempDir('opsdeck-e2e-alerts-');
+  let server: ChildProcess | undefined;
+  let serverOutput = '';
+  let browser: Browser | undefined;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    if (!fs.existsSync(path.join(root, 'out/renderer/index.html')))
+      throw new Error(
+        'out/renderer/index.html is missing: build first with "npx electron-vite build" (npm test does)',
+      );
+    const child = spawn(
+      process.execPath,
+      ['bin/opsdeck.mjs', 'serve', '--workspace', path.join(tmp.dir, 'ws'), '--port', '0'],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    server = child;
+    child.stdout!.on('data', (chunk: Buffer) => (serverOutput += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (serverOutput += chunk.toString()));
+    let exited = false;
+    child.once('exit', () => (exited = true));
+    const url = await waitFor('the URL printed by "opsdeck serve"', () => {
+      if (exited) throw new Error(`opsdeck serve exited early:\n${serverOutput}`);
+      return /^OpsDeck console: (http:\/\/\S+)$/m.exec(serverOutput)?.[1];
+    });
+
+    browser = await launchChromium();
+    const context = await browser.newContext({
+      viewport: { width: 1440, height: 900 },
+      permissions: ['notifications'],
+    });
+    // Records every notification the page makes, whether or not headless Chromium can show it.
+    await context.addInitScript(() => {
+      const w = window as unknown as { Notification?: typeof Notification; __notified: string[] };
+      w.__notified = [];
+      const Real = w.Notification;
+      if (!Real) return;
+      w.Notification = class extends Real {
+        constructor(title: string, options?: NotificationOptions) {
+          w.__notified.push(title);
+          super(title, options);
+        }
+      };
+    });
+    page = await context.newPage();
+    page.on('console', (message) => {
+      if (message.type() === 'error') pageErrors.push(`console: ${message.text()}`);
+    });
+    page.on('pageerror', (error) => pageErrors.push(`page error: ${error.message}`));
+    await page.goto(url);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    if (server && server.exitCode === null && server.signalCode === null) {
+      const exited = new Promise<void>((resolve) => server!.once('exit', () => resolve()));
+      server.kill('SIGTERM');
+      await Promise.race([
+        exited,
+        new Promise<void>((resolve) =>
+          setTimeout(() => {
+            server!.kill('SIGKILL');
+            resolve();
+          }, 15_000),
+        ),
+      ]);
+    }
+    tmp.cleanup();
+  });
+
+  it('opens the alerts panel from the keyboard and turns on desktop notifications', async () => {
+    await waitFor(
+      'the connection',
+      async () => (await page.getByTestId('connection-state').textContent()) === 'connected',
+    );
+    await waitFor(
+      'a firing count',
+      async () => (await page.getByTestId('alerts-firing-count').getAttribute('data-value')) !== '',
+    );
+    await page.getByTestId('alerts-button').focus();
+    await page.keyboard.press('Enter');
+    await page.getByTestId('alerts-panel').waitFor();
+    expect(await page.getByTestId('alerts-button').getAttribute('aria-pressed')).toBe('true');
+
+    const toggle = page.getByTestId('alerts-notifications');
+    await toggle.click();
+    await waitFor('notifications switched on', () => toggle.isChecked());
+  });
+
+  it(
+    'shows the demo rule go pending, then firing, with a count and markers on the plot',
+    async () => {
+      const row = page.getByTestId(`alert-${RULE}`);
+      await waitFor(
+        `${RULE} firing`,
+        async () => (await row.getAttribute('data-state')) === 'firing',
+        FIRING_TIMEOUT_MS,
+      );
+      await waitFor(
+        'a firing count of at least 1',
+        async () =>
+          Number((await page.getByTestId('alerts-firing-count').getAttribute('data-value')) || 0) >= 1,
+      );
+      await page
+        .locator(
+          `[data-testid="alert-transitions"] li[data-rule="${RULE}"][data-from="pending"][data-state="firing"]`,
+        )
+        .first()
+        .waitFor();
+      await expect(row.textContent()).resolves.toContain('demo/temperature at');
+      await expect(row.textContent()).resolves.toContain('site=demo');
+
+      // The climate panel plots demo/temperature: its transitions are drawn on it.
+      await waitFor(
+        'alert markers on the climate plot',
+        async () => Number(await page.getByTestId('plot-climate').getAttribute('data-alert-marks')) >= 1,
+      );
+      await waitFor('a desktop notification', () =>
+        page.evaluate(() => (window as unknown as { __notified: string[] }).__notified.length > 0),
+      );
+      const titles = await page.evaluate(() => (window as unknown as { __notified: string[] }).__notified);
+      expect(titles.some((t) => t.includes(RULE))).toBe(true);
+
+      fs.mkdirSync(path.join(root, 'test-results'), { recursive: true });
+      await page.screenshot({ path: path.join(root, 'test-results/alerts.png') });
+    },
+    FIRING_TIMEOUT_MS + 60_000,
+  );
+
+  it('raised no page errors', () => {
+    expect(pageErrors).toEqual([]);
+  });
+});
