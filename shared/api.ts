@@ -4,6 +4,7 @@
 // receive against these schemas, and nothing here ever carries payload bytes into a log.
 import { z } from 'zod';
 import { SourceConfig, WorkspaceConfig } from './schemas';
+import { Matcher, SilenceMatchers } from './silences';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -284,6 +285,14 @@ export const AlertInstanceInfo = z.object({
   labels: z.record(z.string(), z.string()),
   state: AlertStateName,
   value: z.number().nullable(),
+  /** Acknowledged by someone until the instance resolves. */
+  acknowledged: z.boolean().default(false),
+  acknowledgedBy: z.string().nullable().default(null),
+  /** Epoch ms. */
+  acknowledgedAt: z.number().nullable().default(null),
+  ackComment: z.string().default(''),
+  /** Ids of the active silences matching the instance: its notifications are suppressed. */
+  silencedBy: z.array(z.string()).default([]),
 });
 export type AlertInstanceInfo = z.infer<typeof AlertInstanceInfo>;
 
@@ -300,6 +309,37 @@ export const NotifierStatusInfo = z.object({
   queued: z.number(),
 });
 export type NotifierStatusInfo = z.infer<typeof NotifierStatusInfo>;
+
+export const SilenceInfo = z.object({
+  id: z.string(),
+  matchers: z.array(Matcher),
+  /** Epoch ms. */
+  startsAt: z.number(),
+  endsAt: z.number(),
+  createdBy: z.string(),
+  comment: z.string(),
+  createdAt: z.number(),
+  status: z.enum(['pending', 'active', 'expired']),
+});
+export type SilenceInfo = z.infer<typeof SilenceInfo>;
+
+/** Who did it, as typed in the console (remembered there); it goes into the audit log. */
+const Actor = z.string().trim().min(1).max(128);
+const AlertInstanceRef = { rule: z.string().min(1), labels: z.record(z.string(), z.string()) };
+
+export const CreateSilenceRequest = z
+  .object({
+    matchers: SilenceMatchers,
+    /** Epoch ms; default now. */
+    startsAt: z.number().optional(),
+    endsAt: z.number(),
+    createdBy: Actor,
+    comment: z.string().max(2_000).default(''),
+  })
+  .refine((r) => r.startsAt === undefined || r.endsAt > r.startsAt, {
+    path: ['endsAt'],
+    message: 'endsAt must be after startsAt',
+  });
 
 const Empty = z.object({}).strict();
 const Ok = z.object({ ok: z.literal(true) });
@@ -341,6 +381,27 @@ export const Methods = {
   alerts: {
     params: z.object({ limit: z.number().int().min(1).max(10_000).default(200) }),
     result: z.object({ instances: z.array(AlertInstanceInfo), transitions: z.array(AlertTransitionInfo) }),
+  },
+  /** Acknowledges a live alert instance until it resolves (recorded in the audit log). */
+  ackAlert: {
+    params: z.object({ ...AlertInstanceRef, actor: Actor, comment: z.string().max(2_000).default('') }),
+    result: Ok,
+  },
+  unackAlert: { params: z.object({ ...AlertInstanceRef, actor: Actor }), result: Ok },
+  /** Silences: notifications of matching instances are suppressed while active. */
+  silences: { params: Empty, result: z.array(SilenceInfo) },
+  createSilence: { params: CreateSilenceRequest, result: SilenceInfo },
+  /** Ends a silence now. */
+  expireSilence: { params: z.object({ id: z.string().min(1), actor: Actor }), result: Ok },
+  /** Checks the audit log's hash chain; names the first broken seq. */
+  verifyAudit: {
+    params: Empty,
+    result: z.object({
+      ok: z.boolean(),
+      count: z.number(),
+      brokenSeq: z.number().nullable(),
+      reason: z.string().nullable(),
+    }),
   },
   /** Serial ports present now; call again to see devices come and go. */
   serialPorts: {

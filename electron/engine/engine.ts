@@ -24,8 +24,12 @@ import type {
 } from '../../shared/api';
 import { describeZodError, type SourceConfig, type WorkspaceConfig } from '../../shared/schemas';
 import type { QuarantineEntry, RecordRow, SampleBatch } from './batch';
+import { AuditLog, type AuditVerdict } from './alerts/audit';
 import { LiveAlerts } from './alerts/live';
+import { AckBook, ackable, newSilenceId, SilenceBook, SilenceTable, type Silence } from './alerts/silences';
 import { AlertNotifier, type NotifierStatus } from './alerts/notify/notifier';
+import { alertLabels } from './alerts/notify/payload';
+import { silenceStatus, type SilenceStatus } from '../../shared/silences';
 import { Bus } from './bus';
 import { exportData, type ExportProgress } from './store/export';
 import { LiveHub, type LiveSink } from './live/hub';
@@ -126,6 +130,11 @@ export class Engine {
   readonly alerts: LiveAlerts | null = null;
   /** Sends live firing/resolved alerts to the workspace's notifiers; null on a read-only engine. */
   readonly notifier: AlertNotifier | null = null;
+  /** Hash-chained log of acks and silences; null on a read-only engine. */
+  readonly audit: AuditLog | null = null;
+  /** Silences (table `silences`), loaded at start; null on a read-only engine. */
+  readonly silences: SilenceBook | null = null;
+  private silenceTable: SilenceTable | null = null;
   private readonly calibration = new Calibration();
   readonly secrets = new Secrets();
   private readonly sources = new Map<string, RunningSource>();
@@ -154,17 +163,23 @@ export class Engine {
     this.bus.add(this.live);
     if (!store.readOnly) {
       // After the store, so a transition is never stored ahead of the samples that caused it.
+      const audit = (this.audit = new AuditLog(store, this.now));
+      const silences = (this.silences = new SilenceBook(this.now));
+      this.silenceTable = new SilenceTable(store);
       this.notifier = new AlertNotifier({
         publish: (request) => this.publish(request),
         now: this.now,
         notice: (level, m) => this.notice(level, m),
         version: ENGINE_VERSION,
+        silenced: (labels) => silences.silencedBy(labels).length > 0,
       });
       this.alerts = new LiveAlerts({
         store,
         now: this.now,
         notice: (level, m) => this.notice(level, m),
         notifier: this.notifier,
+        ackCleared: (rule, labels, ack, reason) =>
+          audit.append('opsdeck', 'alert.unack', { rule, labels, ackedBy: ack.by, reason }),
       });
       this.alerts.configure(config.rules, config.alerting);
       this.bus.add(this.alerts);
@@ -186,6 +201,10 @@ export class Engine {
     });
     const engine = (early.engine = new Engine(absolute, config, store, options));
     if (!readOnly) {
+      await engine.audit!.load();
+      await engine.silenceTable!.load(engine.silences!);
+      engine.sweepSilences();
+      engine.timers.push(setInterval(() => engine.sweepSilences(), config.alerting.tickMs));
       engine.live.start();
       engine.timers.push(
         setInterval(() => void engine.runRetention(), options.retentionIntervalMs ?? 60_000),
@@ -497,10 +516,18 @@ export class Engine {
     limit: number,
   ): Promise<{ instances: AlertInstanceInfo[]; transitions: AlertTransitionInfo[] }> {
     await this.alerts?.writer.drain();
-    const instances = (this.alerts?.instances() ?? []).map((i) => ({
-      ...i,
-      value: Number.isFinite(i.value) ? i.value : null,
-    }));
+    const instances = (this.alerts?.instances() ?? []).map((i) => {
+      const ack = this.alerts?.acks.get(i.rule, i.labels);
+      return {
+        ...i,
+        value: Number.isFinite(i.value) ? i.value : null,
+        acknowledged: ack !== undefined,
+        acknowledgedBy: ack?.by ?? null,
+        acknowledgedAt: ack?.at ?? null,
+        ackComment: ack?.comment ?? '',
+        silencedBy: this.silences?.silencedBy(alertLabels(i)) ?? [],
+      };
+    });
     const rows = await this.store.query(
       `SELECT epoch_us(ts)::DOUBLE / 1000, rule, labels::VARCHAR, from_state, state, value, severity, annotations::VARCHAR
        FROM alert_transitions WHERE mode = 'live' ORDER BY ts DESC LIMIT ${Math.trunc(limit)}`,
@@ -517,6 +544,96 @@ export class Engine {
       annotations: JSON.parse(annotations as string) as Record<string, string>,
     }));
     return { instances, transitions };
+  }
+
+  private alerting(): { alerts: LiveAlerts; audit: AuditLog; silences: SilenceBook; table: SilenceTable } {
+    if (!this.alerts || !this.audit || !this.silences || !this.silenceTable)
+      throw new Error('the workspace is open read-only');
+    return { alerts: this.alerts, audit: this.audit, silences: this.silences, table: this.silenceTable };
+  }
+
+  /** Acknowledges a live instance (not normal or resolved) until it resolves. */
+  ackAlert(p: { rule: string; labels: Record<string, string>; actor: string; comment: string }): void {
+    const { alerts, audit } = this.alerting();
+    const key = AckBook.key(p.rule, p.labels);
+    const inst = alerts.instances().find((i) => AckBook.key(i.rule, i.labels) === key);
+    if (!inst) throw new Error(`ackAlert: no live instance of rule "${p.rule}" with these labels`);
+    if (!ackable(inst.state)) throw new Error(`ackAlert: ${p.rule} is ${inst.state}: nothing to acknowledge`);
+    alerts.acks.set(inst.rule, inst.labels, { by: p.actor, at: this.now(), comment: p.comment });
+    audit.append(p.actor, 'alert.ack', {
+      rule: inst.rule,
+      labels: inst.labels,
+      state: inst.state,
+      comment: p.comment,
+    });
+  }
+
+  unackAlert(p: { rule: string; labels: Record<string, string>; actor: string }): void {
+    const { alerts, audit } = this.alerting();
+    const ack = alerts.acks.delete(p.rule, p.labels);
+    if (!ack) throw new Error(`unackAlert: ${p.rule} with these labels is not acknowledged`);
+    audit.append(p.actor, 'alert.unack', {
+      rule: p.rule,
+      labels: p.labels,
+      ackedBy: ack.by,
+      reason: 'by hand',
+    });
+  }
+
+  async createSilence(p: {
+    matchers: Silence['matchers'];
+    startsAt?: number;
+    endsAt: number;
+    createdBy: string;
+    comment: string;
+  }): Promise<Silence & { status: SilenceStatus }> {
+    const { audit, silences, table } = this.alerting();
+    const now = this.now();
+    const startsAt = p.startsAt ?? now;
+    if (p.endsAt <= Math.max(startsAt, now)) throw new Error('createSilence: endsAt must be in the future');
+    const silence: Silence = {
+      id: newSilenceId(),
+      matchers: p.matchers,
+      startsAt,
+      endsAt: p.endsAt,
+      createdBy: p.createdBy,
+      comment: p.comment,
+      createdAt: now,
+    };
+    await table.insert(silence);
+    silences.add(silence);
+    audit.append(p.createdBy, 'silence.create', { ...silence });
+    return { ...silence, status: silenceStatus(silence, now) };
+  }
+
+  async expireSilence(id: string, actor: string): Promise<void> {
+    const { audit, silences, table } = this.alerting();
+    if (!silences.get(id)) throw new Error(`expireSilence: no silence "${id}"`);
+    const ended = silences.expire(id);
+    if (!ended) throw new Error(`expireSilence: silence "${id}" has already expired`);
+    await table.updateEnds(ended);
+    audit.append(actor, 'silence.expire', { id, endsAt: ended.endsAt });
+    this.notifier?.resume();
+  }
+
+  silenceList(): (Silence & { status: SilenceStatus })[] {
+    return this.silences?.list() ?? [];
+  }
+
+  /** Silences that ran out since the last look: in the audit log, and their alerts notify again. */
+  private sweepSilences(): void {
+    if (this.closed || !this.silences || !this.audit) return;
+    const expired = this.silences.sweep();
+    for (const s of expired) this.audit.append('opsdeck', 'silence.expired', { id: s.id, endsAt: s.endsAt });
+    if (expired.length > 0) this.notifier?.resume();
+  }
+
+  async verifyAudit(): Promise<AuditVerdict> {
+    if (!this.audit) {
+      const r = await this.store.query('SELECT count(*)::DOUBLE FROM audit', 1);
+      return { ok: true, count: r.rows[0]?.[0] as number };
+    }
+    return this.audit.verify();
   }
 
   /** Delivery status of each configured notifier. */
@@ -597,6 +714,7 @@ export class Engine {
     this.live.stop();
     this.alerts?.stop();
     await this.alerts?.writer.drain();
+    await this.audit?.drain();
     await this.store.close();
   }
 }

@@ -1,10 +1,13 @@
 // The alerts panel: every alert instance, firing first, with its rule's severity, labels, current
 // value and rendered summary; the recent transitions; and a switch for desktop notifications.
+// Instances can be acknowledged and silenced (AlertActions.tsx); the silences are listed too.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { AlertInstanceInfo, AlertTransitionInfo } from '../../shared/api';
 import type { AlertRule } from '../../shared/alerts';
 import { formatDate, formatTime, formatValue } from './format';
-import { instanceKey, isFiring, latestByInstance, type AlertsData } from './useAlerts';
+import type { RpcClient } from '../../shared/rpc';
+import { InstanceActions, InstanceMarks, SilenceList, useActor, useSilences } from './AlertActions';
+import { instanceKey, isFiring, latestByInstance, type AlertsView } from './useAlerts';
 
 const SHOWN_TRANSITIONS = 100;
 
@@ -142,7 +145,9 @@ export function useDesktopNotifications(): DesktopNotifications {
 // ---- the panel ---------------------------------------------------------------------------------
 
 interface AlertsPanelProps {
-  alerts: AlertsData;
+  alerts: AlertsView;
+  /** Null while disconnected or read-only: no acks or silences then. */
+  client: RpcClient | null;
   rules: readonly AlertRule[];
   /** The connection is down: what is shown is what was last known. */
   stale: boolean;
@@ -150,7 +155,15 @@ interface AlertsPanelProps {
   onClose(): void;
 }
 
-export function AlertsPanel({ alerts, rules, stale, notifications, onClose }: AlertsPanelProps) {
+export function AlertsPanel({ alerts, client, rules, stale, notifications, onClose }: AlertsPanelProps) {
+  const [actor, setActor] = useActor();
+  const silences = useSilences(client);
+  const { refresh } = alerts;
+  const reloadSilences = silences.reload;
+  const changed = useCallback(() => {
+    refresh();
+    reloadSilences();
+  }, [refresh, reloadSilences]);
   const ruleById = useMemo(() => new Map(rules.map((r) => [r.id, r])), [rules]);
   const latest = useMemo(() => latestByInstance(alerts.transitions), [alerts.transitions]);
   const headingRef = useRef<HTMLHeadingElement>(null);
@@ -201,6 +214,16 @@ export function AlertsPanel({ alerts, rules, stale, notifications, onClose }: Al
           <span className="dim">Desktop notifications are not available here.</span>
         )}
         {notifications.problem && <span className="alerts-problem">{notifications.problem}</span>}
+        <label className="alerts-actor">
+          <span>Acting as</span>
+          <input
+            value={actor}
+            onChange={(e) => setActor(e.target.value)}
+            placeholder="console"
+            maxLength={128}
+            data-testid="alerts-actor"
+          />
+        </label>
         {stale && <span className="stale-note">disconnected: showing what was last known</span>}
         {alerts.error && (
           <span className="alerts-problem" title={alerts.error}>
@@ -248,6 +271,7 @@ export function AlertsPanel({ alerts, rules, stale, notifications, onClose }: Al
                         <span className="alert-value" title="current value">
                           {valueText(inst.value)}
                         </span>
+                        <InstanceMarks inst={inst} />
                       </div>
                       {summary && <p className="alert-summary">{summary}</p>}
                       {(labels.length > 0 || last) && (
@@ -265,6 +289,7 @@ export function AlertsPanel({ alerts, rules, stale, notifications, onClose }: Al
                           )}
                         </div>
                       )}
+                      <InstanceActions client={client} actor={actor} inst={inst} onChanged={changed} />
                     </li>
                   );
                 })}
@@ -272,6 +297,13 @@ export function AlertsPanel({ alerts, rules, stale, notifications, onClose }: Al
             </section>
           ),
         )}
+        <SilenceList
+          client={client}
+          actor={actor}
+          silences={silences.silences}
+          error={silences.error}
+          onChanged={changed}
+        />
         <section className="alert-transitions" aria-labelledby="alert-transitions-title">
           <h3 id="alert-transitions-title">Recent transitions</h3>
           {shownTransitions.length === 0 ? (

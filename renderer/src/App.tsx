@@ -282,6 +282,7 @@ export function App({ connection }: { connection: EngineConnection }) {
         {alertsOpen && (
           <AlertsPanel
             alerts={alerts}
+            client={readOnly ? null : connected}
             rules={rules}
             stale={!connected}
             notifications={notifications}

@@ -1,7 +1,7 @@
 // Alert instances and recent transitions: read with `alerts` when a connection is greeted (at
 // start and after every reconnect), kept current by the `alert` event the engine pushes per live
 // transition, and re-read now and then as a fallback in case an event was missed.
-import { useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { AlertInstanceInfo, AlertTransitionInfo } from '../../shared/api';
 import type { RpcClient } from '../../shared/rpc';
 
@@ -46,6 +46,8 @@ function mergeTransitions(
   return out;
 }
 
+const NOT_ACKED = { acknowledged: false, acknowledgedBy: null, acknowledgedAt: null, ackComment: '' };
+
 function applyTransition(
   instances: readonly AlertInstanceInfo[],
   t: AlertTransitionInfo,
@@ -55,9 +57,21 @@ function applyTransition(
   const next = instances.map((i) => {
     if (instanceKey(i.rule, i.labels) !== key) return i;
     found = true;
-    return { ...i, state: t.state, value: t.value };
+    // An acknowledgement lasts until the instance resolves (the engine drops it then too).
+    const resolved = t.state === 'normal' || t.state === 'resolved';
+    return resolved
+      ? { ...i, state: t.state, value: t.value, ...NOT_ACKED }
+      : { ...i, state: t.state, value: t.value };
   });
-  if (!found) next.push({ rule: t.rule, labels: t.labels, state: t.state, value: t.value });
+  if (!found)
+    next.push({
+      rule: t.rule,
+      labels: t.labels,
+      state: t.state,
+      value: t.value,
+      ...NOT_ACKED,
+      silencedBy: [],
+    });
   return next;
 }
 
@@ -68,12 +82,19 @@ export interface AlertsData {
   error: string | null;
 }
 
+export interface AlertsView extends AlertsData {
+  /** Reads instances and transitions again now (after an ack or a silence changed them). */
+  refresh(): void;
+}
+
 /**
  * `client` is null while disconnected (what was last known stays). `onLive` hears each pushed
  * transition once, after the state includes it (desktop notifications).
  */
-export function useAlerts(client: RpcClient | null, onLive?: (t: AlertTransitionInfo) => void): AlertsData {
+export function useAlerts(client: RpcClient | null, onLive?: (t: AlertTransitionInfo) => void): AlertsView {
   const [data, setData] = useState<AlertsData>({ instances: null, transitions: [], error: null });
+  const readRef = useRef<(() => void) | null>(null);
+  const refresh = useCallback(() => readRef.current?.(), []);
   const onLiveRef = useRef(onLive);
   useEffect(() => {
     onLiveRef.current = onLive;
@@ -118,15 +139,20 @@ export function useAlerts(client: RpcClient | null, onLive?: (t: AlertTransition
       }));
       onLiveRef.current?.(t);
     });
+    readRef.current = () => {
+      window.clearTimeout(timer);
+      void read();
+    };
     void read();
     return () => {
       cancelled = true;
+      readRef.current = null;
       window.clearTimeout(timer);
       off();
     };
   }, [client]);
 
-  return data;
+  return useMemo(() => ({ ...data, refresh }), [data, refresh]);
 }
 
 /** The latest live transition of each instance (transitions come newest first). */

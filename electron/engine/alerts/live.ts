@@ -7,6 +7,7 @@ import type { BusConsumer } from '../bus';
 import type { Store } from '../store/store';
 import { AlertEvaluator, type InstanceState } from './evaluator';
 import { TransitionWriter } from './history';
+import { AckBook, type Ack } from './silences';
 import type { AlertNotifier } from './notify/notifier';
 
 export interface LiveAlertsHost {
@@ -15,6 +16,8 @@ export interface LiveAlertsHost {
   notice(level: Notice['level'], message: string): void;
   /** Told of every live transition; sends firing and resolved to the rules' notifiers. */
   notifier?: Pick<AlertNotifier, 'configure' | 'transition'>;
+  /** An acknowledgement ended by itself: its instance resolved, or the rules changed. */
+  ackCleared?(rule: string, labels: Record<string, string>, ack: Ack, reason: string): void;
 }
 
 export class LiveAlerts implements BusConsumer {
@@ -25,6 +28,8 @@ export class LiveAlerts implements BusConsumer {
   readonly writer: TransitionWriter;
   /** The latest transitions, newest last. */
   readonly recent: AlertTransition[] = [];
+  /** Acknowledged instances; an ack lasts until its instance resolves. */
+  readonly acks = new AckBook();
   private readonly listeners = new Set<(t: AlertTransition) => void>();
 
   constructor(private readonly host: LiveAlertsHost) {
@@ -42,6 +47,8 @@ export class LiveAlerts implements BusConsumer {
     this.stop();
     this.broken = false;
     this.host.notifier?.configure(rules, settings);
+    for (const [key, ack] of this.acks.clear())
+      this.host.ackCleared?.(key.rule, key.labels, ack, 'rules changed');
     this.evaluator = settings.enabled
       ? new AlertEvaluator(rules, {
           resolveChannel: (name) => this.host.store.knownChannels().get(name),
@@ -94,6 +101,8 @@ export class LiveAlerts implements BusConsumer {
     this.recent.push(t);
     if (this.recent.length > 500) this.recent.shift();
     this.writer.write(t, 'live');
+    const ack = this.acks.onTransition(t);
+    if (ack) this.host.ackCleared?.(t.rule, t.labels, ack, `resolved (${t.state})`);
     if (t.state === 'firing' || t.state === 'resolved') {
       const summary = t.annotations['summary'] ?? `value ${t.value}`;
       this.host.notice(t.state === 'firing' ? 'warn' : 'info', `alert ${t.rule} ${t.state}: ${summary}`);

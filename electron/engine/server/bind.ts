@@ -75,6 +75,26 @@ export function bindConnection(engine: Engine, transport: ServerTransport): () =
     notices: () => engine.notices(),
     alerts: (p: { limit: number }) => engine.alertsNow(p.limit),
     notifiers: () => engine.notifierStatus(),
+    ackAlert: (p: Parameters<Engine['ackAlert']>[0]) => {
+      engine.ackAlert(p);
+      return { ok: true };
+    },
+    unackAlert: (p: Parameters<Engine['unackAlert']>[0]) => {
+      engine.unackAlert(p);
+      return { ok: true };
+    },
+    silences: () => engine.silenceList(),
+    createSilence: (p: Parameters<Engine['createSilence']>[0]) => engine.createSilence(p),
+    expireSilence: async (p: { id: string; actor: string }) => {
+      await engine.expireSilence(p.id, p.actor);
+      return { ok: true };
+    },
+    verifyAudit: async () => {
+      const v = await engine.verifyAudit();
+      return v.ok
+        ? { ok: true, count: v.count, brokenSeq: null, reason: null }
+        : { ok: false, count: v.count, brokenSeq: v.brokenSeq, reason: v.reason };
+    },
     removeSource: async (p: { id: string }) => {
       await engine.removeSource(p.id);
       return { ok: true };

@@ -2,6 +2,7 @@
 // configuration; `sources` and `channels` here only give data rows their ids and names to join on.
 // Times are TIMESTAMP in UTC with microsecond precision. `alert_transitions.mode` is 'live' or
 // 'stored' (from evaluating stored data), so re-evaluations never mix with what was paged live.
+// `audit` is append-only and hash-chained (alerts/audit.ts); `silences` is operational state.
 
 export const SCHEMA_VERSION = 1;
 
@@ -23,6 +24,12 @@ CREATE TABLE IF NOT EXISTS alert_transitions(
   ts TIMESTAMP NOT NULL, rule VARCHAR NOT NULL, labels JSON NOT NULL, from_state VARCHAR NOT NULL,
   state VARCHAR NOT NULL, value DOUBLE, severity VARCHAR NOT NULL, annotations JSON NOT NULL,
   mode VARCHAR NOT NULL, evaluated_at TIMESTAMP NOT NULL);
+CREATE TABLE IF NOT EXISTS audit(
+  seq BIGINT NOT NULL, ts TIMESTAMP NOT NULL, actor VARCHAR NOT NULL, action VARCHAR NOT NULL,
+  detail JSON NOT NULL, prev_hash VARCHAR NOT NULL, hash VARCHAR NOT NULL);
+CREATE TABLE IF NOT EXISTS silences(
+  id VARCHAR NOT NULL, matchers JSON NOT NULL, starts_at TIMESTAMP NOT NULL, ends_at TIMESTAMP NOT NULL,
+  created_by VARCHAR NOT NULL, comment VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL);
 CREATE OR REPLACE VIEW samples_v AS
   SELECT s.ts, src.key AS source, c.name AS channel, c.unit, s.value
   FROM samples s JOIN channels c ON c.id = s.channel_id JOIN sources src ON src.id = c.source_id;

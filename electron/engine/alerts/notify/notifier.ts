@@ -2,6 +2,8 @@
 // and one when it stops, to the notifiers its rule names. Deliveries to one notifier go out in
 // order, each retried with doubling backoff up to its attempts; the outcome of the last one is kept
 // per notifier and a delivery that gives up is an engine notice naming the notifier and the error.
+// An instance matched by an active silence when it starts firing is not sent, nor is its resolve;
+// if the silence ends while it still fires, it is sent then (resume) and resolves as usual.
 import type { AlertingSettings, AlertRule, AlertTransition, NotifierConfig } from '../../../../shared/alerts';
 import type { Notice } from '../../../../shared/api';
 import { alertLabels, fingerprint, type AlertNotification } from './payload';
@@ -11,6 +13,8 @@ export interface NotifierHost extends SenderHost {
   notice(level: Notice['level'], message: string): void;
   /** Replaces the real senders (tests). */
   senderFor?(config: NotifierConfig): Send;
+  /** True when an active silence matches these labels (alertname included) now. */
+  silenced?(labels: Record<string, string>): boolean;
 }
 
 /** Delivery status of one notifier: the last notification's outcome and running counts. */
@@ -34,6 +38,8 @@ interface Firing {
   notification: AlertNotification;
   /** The notifiers told it fired: they are the ones told it resolved. */
   notifiers: readonly string[];
+  /** Silenced when it started firing and not sent yet: its resolve is not sent either. */
+  suppressed: boolean;
 }
 
 const MAX_QUEUED = 1_000;
@@ -58,7 +64,8 @@ export class AlertNotifier {
   configure(rules: readonly AlertRule[], settings: AlertingSettings): void {
     const at = this.host.now();
     for (const f of this.firing.values())
-      this.dispatch({ ...f.notification, status: 'resolved', state: 'normal', endsAt: at }, f.notifiers);
+      if (!f.suppressed)
+        this.dispatch({ ...f.notification, status: 'resolved', state: 'normal', endsAt: at }, f.notifiers);
     this.firing.clear();
 
     const configs = settings.notifiers ?? [];
@@ -91,8 +98,14 @@ export class AlertNotifier {
   transition(t: AlertTransition): void {
     const labels = alertLabels(t);
     const fp = fingerprint(labels);
+    const silenced = this.host.silenced?.(labels) ?? false;
     if (t.state === 'firing') {
-      if (this.firing.has(fp)) return; // recovering back to firing: still the same alert
+      const known = this.firing.get(fp);
+      if (known) {
+        // Recovering back to firing: still the same alert. Told now if its silence has ended.
+        if (known.suppressed && !silenced) this.release(known);
+        return;
+      }
       const notification: AlertNotification = {
         status: 'firing',
         rule: t.rule,
@@ -106,8 +119,8 @@ export class AlertNotifier {
         fingerprint: fp,
       };
       const notifiers = this.notify.get(t.rule) ?? [];
-      this.firing.set(fp, { notification, notifiers });
-      this.dispatch(notification, notifiers);
+      this.firing.set(fp, { notification, notifiers, suppressed: silenced });
+      if (!silenced) this.dispatch(notification, notifiers);
       return;
     }
     if (t.state === 'pending' || t.state === 'recovering') return;
@@ -115,6 +128,10 @@ export class AlertNotifier {
     const f = this.firing.get(fp);
     if (!f) return;
     this.firing.delete(fp);
+    if (f.suppressed) {
+      if (silenced) return; // silenced throughout: the receivers never hear of it
+      this.release(f); // its silence ended mid-incident: it fired, and now it resolves
+    }
     this.dispatch(
       {
         ...f.notification,
@@ -126,6 +143,20 @@ export class AlertNotifier {
       },
       f.notifiers,
     );
+  }
+
+  /**
+   * Silences changed (one expired or was removed): alerts still firing whose firing was
+   * suppressed and that no silence covers now are sent, so their resolve follows as usual.
+   */
+  resume(): void {
+    for (const f of this.firing.values())
+      if (f.suppressed && !(this.host.silenced?.(f.notification.labels) ?? false)) this.release(f);
+  }
+
+  private release(f: Firing): void {
+    f.suppressed = false;
+    this.dispatch(f.notification, f.notifiers);
   }
 
   status(): NotifierStatus[] {
