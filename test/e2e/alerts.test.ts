@@ -2,47 +2,29 @@
 // `demo-temperature-high` goes pending, then firing, within about a minute), the built renderer in
 // headless Chromium with notifications granted and the Notification constructor recorded.
 // Needs the build (`npm test` runs `electron-vite build` first).
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../helpers/browser';
+import { assertBuilt, root, startServe, type ServedConsole } from '../helpers/cli';
 import { tempDir, waitFor } from '../helpers/tmp';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const RULE = 'demo-temperature-high';
 /** The rule fires about 45 s after start; a loaded machine may take longer. */
 const FIRING_TIMEOUT_MS = 120_000;
 
 describe('alerts panel in the browser console', () => {
   const tmp = tempDir('opsdeck-e2e-alerts-');
-  let server: ChildProcess | undefined;
-  let serverOutput = '';
+  let served: ServedConsole | undefined;
   let browser: Browser | undefined;
   let page: Page;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!fs.existsSync(path.join(root, 'out/renderer/index.html')))
-      throw new Error(
-        'out/renderer/index.html is missing: build first with "npx electron-vite build" (npm test does)',
-      );
-    const child = spawn(
-      process.execPath,
-      ['bin/opsdeck.mjs', 'serve', '--workspace', path.join(tmp.dir, 'ws'), '--port', '0'],
-      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    server = child;
-    child.stdout!.on('data', (chunk: Buffer) => (serverOutput += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (serverOutput += chunk.toString()));
-    let exited = false;
-    child.once('exit', () => (exited = true));
-    const url = await waitFor('the URL printed by "opsdeck serve"', () => {
-      if (exited) throw new Error(`opsdeck serve exited early:\n${serverOutput}`);
-      return /^OpsDeck console: (http:\/\/\S+)$/m.exec(serverOutput)?.[1];
-    });
+    assertBuilt();
+    served = await startServe(['serve', '--workspace', path.join(tmp.dir, 'ws'), '--port', '0']);
+    const url = served.url;
 
     browser = await launchChromium();
     const context = await browser.newContext({
@@ -72,19 +54,7 @@ describe('alerts panel in the browser console', () => {
 
   afterAll(async () => {
     await browser?.close();
-    if (server && server.exitCode === null && server.signalCode === null) {
-      const exited = new Promise<void>((resolve) => server!.once('exit', () => resolve()));
-      server.kill('SIGTERM');
-      await Promise.race([
-        exited,
-        new Promise<void>((resolve) =>
-          setTimeout(() => {
-            server!.kill('SIGKILL');
-            resolve();
-          }, 15_000),
-        ),
-      ]);
-    }
+    await served?.stop();
     tmp.cleanup();
   });
 

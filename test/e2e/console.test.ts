@@ -1,17 +1,14 @@
 // The browser console end to end: `opsdeck serve` on a fresh workspace running the demo rig, the
 // built renderer opened in headless Chromium, and the API's guards (token, Origin) probed with `ws`.
 // Needs the build (`npm test` runs `electron-vite build` first).
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { launchChromium } from '../helpers/browser';
+import { assertBuilt, root, startServe, type ServedConsole } from '../helpers/cli';
 import { tempDir, waitFor } from '../helpers/tmp';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** Opens a WebSocket and reports whether the server accepted it, and the HTTP status when it did not. */
 function tryWebSocket(
@@ -34,32 +31,16 @@ function tryWebSocket(
 
 describe('browser console served by "opsdeck serve"', () => {
   const tmp = tempDir('opsdeck-e2e-');
-  let server: ChildProcess | undefined;
-  let serverOutput = '';
+  let served: ServedConsole | undefined;
   let url = '';
   let browser: Browser | undefined;
   let page: Page;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!fs.existsSync(path.join(root, 'out/renderer/index.html')))
-      throw new Error(
-        'out/renderer/index.html is missing: build first with "npx electron-vite build" (npm test does)',
-      );
-    const child = spawn(
-      process.execPath,
-      ['bin/opsdeck.mjs', 'serve', '--workspace', path.join(tmp.dir, 'ws'), '--port', '0'],
-      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    server = child;
-    child.stdout!.on('data', (chunk: Buffer) => (serverOutput += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (serverOutput += chunk.toString()));
-    let exited = false;
-    child.once('exit', () => (exited = true));
-    url = await waitFor('the URL printed by "opsdeck serve"', () => {
-      if (exited) throw new Error(`opsdeck serve exited early:\n${serverOutput}`);
-      return /^OpsDeck console: (http:\/\/\S+)$/m.exec(serverOutput)?.[1];
-    });
+    assertBuilt();
+    served = await startServe(['serve', '--workspace', path.join(tmp.dir, 'ws'), '--port', '0']);
+    url = served.url;
 
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
@@ -72,19 +53,7 @@ describe('browser console served by "opsdeck serve"', () => {
 
   afterAll(async () => {
     await browser?.close();
-    if (server && server.exitCode === null && server.signalCode === null) {
-      const exited = new Promise<void>((resolve) => server!.once('exit', () => resolve()));
-      server.kill('SIGTERM');
-      await Promise.race([
-        exited,
-        new Promise<void>((resolve) =>
-          setTimeout(() => {
-            server!.kill('SIGKILL');
-            resolve();
-          }, 15_000),
-        ),
-      ]);
-    }
+    await served?.stop();
     tmp.cleanup();
   });
 

@@ -50,10 +50,15 @@ export function startServe(args: string[], env: NodeJS.ProcessEnv = process.env)
           child,
           url: m[1]!,
           stderr: () => stderr,
+          // SIGTERM lets it close the database; one that hangs is killed after 15 s.
           stop: () =>
             new Promise((done) => {
-              if (child.exitCode !== null) return done(child.exitCode);
-              child.once('exit', (code) => done(code));
+              if (child.exitCode !== null || child.signalCode !== null) return done(child.exitCode);
+              const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
+              child.once('exit', (code) => {
+                clearTimeout(kill);
+                done(code);
+              });
               child.kill('SIGTERM');
             }),
         });
