@@ -1,6 +1,7 @@
 // Alert rules as they live in the workspace file (`rules` in opsdeck.json). Parsed with zod like
 // every other configuration, so a wrong field is reported by its path ("rules.0.above: …").
 import { z } from 'zod';
+import { Matcher } from './silences';
 
 // Not imported from ./schemas: that module imports this one for WorkspaceConfig.
 const Id = z
@@ -204,8 +205,50 @@ export const AlertRules = z.array(AlertRule).superRefine((rules, ctx) => {
 
 // ---- notifiers ---------------------------------------------------------------------------------
 
+/** Labels to group by: names, or `...` for all labels (Alertmanager `group_by`). */
+const GroupBy = z.array(
+  z.union([z.literal('...'), z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a label name')]),
+);
+/** Alertmanager's `repeat_interval` must be more than 0 (it would repeat without end). */
+const RepeatInterval = Duration.refine((ms) => ms > 0, 'must be more than 0');
+
+/** Alertmanager's defaults: one group per alertname, 30 s, 5 m, 4 h. */
+export const GROUPING_DEFAULTS = {
+  groupBy: ['alertname'] as string[],
+  groupWait: 30_000,
+  groupInterval: 300_000,
+  repeatInterval: 14_400_000,
+};
+
+/** Grouping of notifications (Alertmanager route timing); unset fields fall back to the defaults. */
+const grouping = {
+  /** Alerts with equal values of these labels go out together, one notification per group. */
+  groupBy: GroupBy.optional(),
+  /** How long a new group waits for more alerts before its first notification. */
+  groupWait: Duration.optional(),
+  /** How long a group waits after a notification before telling of changes (new or resolved alerts). */
+  groupInterval: Duration.optional(),
+  /** An unchanged firing group is sent again after this long (not its acknowledged or silenced alerts). */
+  repeatInterval: RepeatInterval.optional(),
+};
+
+/**
+ * Alertmanager inhibition: while an alert matching `sourceMatchers` fires, alerts matching
+ * `targetMatchers` with the same values of the `equal` labels are not notified.
+ */
+export const InhibitRule = z
+  .object({
+    sourceMatchers: z.array(Matcher).min(1).max(64),
+    targetMatchers: z.array(Matcher).min(1).max(64),
+    equal: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a label name')).default([]),
+  })
+  .strict();
+export type InhibitRule = z.infer<typeof InhibitRule>;
+
 const notifierCommon = {
   id: Id,
+  /** Overrides the workspace's grouping (`alerting.groupBy`, …) for this notifier. */
+  ...grouping,
   /** Delivery attempts per notification (1: no retry), with doubling backoff from `backoffMs`. */
   attempts: z.number().int().min(1).max(20).default(4),
   backoffMs: z.number().int().min(0).max(600_000).default(1_000),
@@ -280,6 +323,9 @@ export const AlertingSettings = z
     enabled: z.boolean().default(true),
     /** How often live evaluation advances no-data rules with the engine clock. */
     tickMs: z.number().int().min(100).max(60_000).default(1_000),
+    ...grouping,
+    /** Inhibition rules (Alertmanager `inhibit_rules`). */
+    inhibit: z.array(InhibitRule).optional(),
     /** Where firing and resolved alerts are sent; rules pick them with `notify`. */
     notifiers: z
       .array(NotifierConfig)

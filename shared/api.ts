@@ -3,6 +3,7 @@
 // the engine serves it through `bindApi` (electron/engine/server). Both sides validate what they
 // receive against these schemas, and nothing here ever carries payload bytes into a log.
 import { z } from 'zod';
+import { AlertRules } from './alerts';
 import { SourceConfig, WorkspaceConfig } from './schemas';
 import { Matcher, SilenceMatchers } from './silences';
 
@@ -341,6 +342,30 @@ export const CreateSilenceRequest = z
     message: 'endsAt must be after startsAt',
   });
 
+/** Rules evaluated over stored data, nothing written; the range defaults to the last hour. */
+export const PreviewRulesRequest = z
+  .object({ rules: AlertRules, from: Millis.optional(), to: Millis.optional() })
+  .refine((r) => r.from === undefined || r.to === undefined || r.to > r.from, {
+    path: ['to'],
+    message: 'to must be after from',
+  });
+export const PreviewRulesResult = z.object({
+  /** Event-time range evaluated, epoch ms. */
+  from: z.number(),
+  to: z.number(),
+  /** Every transition in the range, oldest first (at most 5,000; `truncated` says when cut). */
+  transitions: z.array(AlertTransitionInfo),
+  /** All transitions found, and how many went to firing. */
+  total: z.number(),
+  firings: z.number(),
+  truncated: z.boolean(),
+  samples: z.number(),
+  records: z.number(),
+  /** Channels the rules name that the store has never seen. */
+  unknownChannels: z.array(z.string()),
+});
+export type PreviewRulesResult = z.infer<typeof PreviewRulesResult>;
+
 const Empty = z.object({}).strict();
 const Ok = z.object({ ok: z.literal(true) });
 
@@ -388,6 +413,10 @@ export const Methods = {
     result: Ok,
   },
   unackAlert: { params: z.object({ ...AlertInstanceRef, actor: Actor }), result: Ok },
+  /** Evaluates rules over stored data (default the last hour) without writing anything. */
+  previewRules: { params: PreviewRulesRequest, result: PreviewRulesResult },
+  /** Replaces the workspace's rules (`rules` in opsdeck.json); the live evaluator takes them at once. */
+  saveRules: { params: z.object({ rules: AlertRules }), result: Ok },
   /** Silences: notifications of matching instances are suppressed while active. */
   silences: { params: Empty, result: z.array(SilenceInfo) },
   createSilence: { params: CreateSilenceRequest, result: SilenceInfo },

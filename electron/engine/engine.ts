@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import type {
   AlertInstanceInfo,
   AlertTransitionInfo,
+  PreviewRulesResult,
   TopicsRequest,
   PublishRequest,
   SendToSourceRequest,
@@ -22,9 +23,11 @@ import type {
   SourceState,
   SourceStatus,
 } from '../../shared/api';
+import type { AlertRule } from '../../shared/alerts';
 import { describeZodError, type SourceConfig, type WorkspaceConfig } from '../../shared/schemas';
 import type { QuarantineEntry, RecordRow, SampleBatch } from './batch';
 import { AuditLog, type AuditVerdict } from './alerts/audit';
+import { evaluateStored } from './alerts/stored';
 import { LiveAlerts } from './alerts/live';
 import { AckBook, ackable, newSilenceId, SilenceBook, SilenceTable, type Silence } from './alerts/silences';
 import { AlertNotifier, type NotifierStatus } from './alerts/notify/notifier';
@@ -42,6 +45,9 @@ import { Store } from './store/store';
 import { DATA_FILE, ensureWorkspace, readWorkspaceConfig, writeWorkspaceConfig } from './workspace';
 
 export const ENGINE_VERSION = '0.1.0';
+
+/** A rule preview answers with at most this many transitions (and the total). */
+const PREVIEW_MAX_TRANSITIONS = 5_000;
 
 type TopicsRequestOut = z.output<typeof TopicsRequest>;
 
@@ -544,6 +550,33 @@ export class Engine {
       annotations: JSON.parse(annotations as string) as Record<string, string>,
     }));
     return { instances, transitions };
+  }
+
+  /** Rules evaluated over stored data (default: the hour before now); nothing is written. */
+  async previewRules(
+    rules: readonly AlertRule[],
+    range: { from?: number; to?: number } = {},
+  ): Promise<PreviewRulesResult> {
+    const to = range.to ?? this.now();
+    const from = range.from ?? to - 3_600_000;
+    const result = await evaluateStored(this.store, rules, { from, to });
+    const kept = result.transitions.slice(0, PREVIEW_MAX_TRANSITIONS);
+    return {
+      from,
+      to,
+      transitions: kept.map((t) => ({ ...t, value: Number.isFinite(t.value) ? t.value : null })),
+      total: result.transitions.length,
+      firings: result.transitions.filter((t) => t.state === 'firing').length,
+      truncated: kept.length < result.transitions.length,
+      samples: result.samples,
+      records: result.records,
+      unknownChannels: result.unknownChannels,
+    };
+  }
+
+  /** Replaces the rules in opsdeck.json (validated as the whole file is); live evaluation follows. */
+  saveRules(rules: AlertRule[]): void {
+    this.saveConfig({ ...this.config, rules });
   }
 
   private alerting(): { alerts: LiveAlerts; audit: AuditLog; silences: SilenceBook; table: SilenceTable } {

@@ -7,6 +7,7 @@ import type { AlertRule } from '../../shared/alerts';
 import { formatDate, formatTime, formatValue } from './format';
 import type { RpcClient } from '../../shared/rpc';
 import { InstanceActions, InstanceMarks, SilenceList, useActor, useSilences } from './AlertActions';
+import { RuleList } from './RuleEditor';
 import { instanceKey, isFiring, latestByInstance, type AlertsView } from './useAlerts';
 
 const SHOWN_TRANSITIONS = 100;
@@ -152,10 +153,20 @@ interface AlertsPanelProps {
   /** The connection is down: what is shown is what was last known. */
   stale: boolean;
   notifications: DesktopNotifications;
+  /** The rules were saved: read the workspace again. */
+  onRulesChanged?(): void;
   onClose(): void;
 }
 
-export function AlertsPanel({ alerts, client, rules, stale, notifications, onClose }: AlertsPanelProps) {
+export function AlertsPanel({
+  alerts,
+  client,
+  rules,
+  stale,
+  notifications,
+  onRulesChanged,
+  onClose,
+}: AlertsPanelProps) {
   const [actor, setActor] = useActor();
   const silences = useSilences(client);
   const { refresh } = alerts;
@@ -235,7 +246,7 @@ export function AlertsPanel({ alerts, client, rules, stale, notifications, onClo
         {alerts.instances !== null && alerts.instances.length === 0 && (
           <p className="empty">
             {rules.length === 0
-              ? 'No alert rules: add them under "rules" in the workspace file (opsdeck.json).'
+              ? 'No alert rules: add one under Rules below (they are saved in opsdeck.json).'
               : 'No alert instances yet: rules start once their channels have data.'}
           </p>
         )}
@@ -297,6 +308,14 @@ export function AlertsPanel({ alerts, client, rules, stale, notifications, onClo
             </section>
           ),
         )}
+        <RuleList
+          client={client}
+          rules={rules}
+          onChanged={() => {
+            onRulesChanged?.();
+            refresh();
+          }}
+        />
         <SilenceList
           client={client}
           actor={actor}

@@ -286,6 +286,7 @@ export function App({ connection }: { connection: EngineConnection }) {
             rules={rules}
             stale={!connected}
             notifications={notifications}
+            onRulesChanged={reloadWorkspace}
             onClose={closeAlerts}
           />
         )}

@@ -89,6 +89,8 @@ describe('alert notifications', () => {
           },
         ],
         alerting: {
+          groupWait: 0,
+          groupInterval: 0,
           notifiers: [
             { id: 'hook', kind: 'webhook', url: `http://127.0.0.1:${hookPort}/opsdeck`, ...common },
             {

@@ -42,14 +42,16 @@ function harness(fail: (n: AlertNotification, attempt: number) => Error | null =
     version: 'test',
     publish: () => Promise.reject(new Error('no mqtt here')),
     notice: (_level, m) => notices.push(m),
-    senderFor: () => async (n) => {
-      const error = fail(n, ++attempt);
+    senderFor: () => async (g) => {
+      const error = fail(g.alerts[0]!, ++attempt);
       if (error) throw error;
-      sent.push(n);
+      sent.push(...g.alerts);
     },
   });
   const settings = (extra: Partial<NotifierConfig> = {}) =>
     AlertingSettings.parse({
+      groupWait: 0,
+      groupInterval: 0,
       notifiers: [{ id: 'n1', kind: 'webhook', url: 'http://127.0.0.1:9/', backoffMs: 0, ...extra }],
     });
   notifier.configure([rule], settings());
@@ -90,6 +92,8 @@ describe('alert notifier', () => {
     notifier.configure(
       [rule],
       AlertingSettings.parse({
+        groupWait: 0,
+        groupInterval: 0,
         notifiers: [{ id: 'n1', kind: 'webhook', url: 'http://127.0.0.1:9/', backoffMs: 0, attempts: 2 }],
       }),
     );

@@ -123,6 +123,8 @@ describe('a silence ending mid-incident', () => {
     notify: ['n'],
   });
   const settings: AlertingSettings = SettingsSchema.parse({
+    groupWait: 0,
+    groupInterval: 0,
     notifiers: [{ id: 'n', kind: 'webhook', url: 'http://127.0.0.1:9/', attempts: 1 }],
   });
 

@@ -15,7 +15,8 @@ export interface LiveAlertsHost {
   now(): number;
   notice(level: Notice['level'], message: string): void;
   /** Told of every live transition; sends firing and resolved to the rules' notifiers. */
-  notifier?: Pick<AlertNotifier, 'configure' | 'transition'>;
+  notifier?: Pick<AlertNotifier, 'configure' | 'transition'> &
+    Partial<Pick<AlertNotifier, 'useAcknowledged'>>;
   /** An acknowledgement ended by itself: its instance resolved, or the rules changed. */
   ackCleared?(rule: string, labels: Record<string, string>, ack: Ack, reason: string): void;
 }
@@ -34,6 +35,10 @@ export class LiveAlerts implements BusConsumer {
 
   constructor(private readonly host: LiveAlertsHost) {
     this.writer = new TransitionWriter(host.store, host.now);
+    // Acknowledged instances are not repeated by their notifiers.
+    host.notifier?.useAcknowledged?.(
+      (labels) => this.acks.get(labels['alertname'] ?? '', labels) !== undefined,
+    );
   }
 
   /**

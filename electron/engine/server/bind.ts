@@ -9,6 +9,7 @@ import {
   type EventName,
   type MethodName,
 } from '../../../shared/api';
+import type { AlertRule } from '../../../shared/alerts';
 import { describeZodError } from '../../../shared/schemas';
 import { ENGINE_VERSION, type Engine } from '../engine';
 
@@ -81,6 +82,12 @@ export function bindConnection(engine: Engine, transport: ServerTransport): () =
     },
     unackAlert: (p: Parameters<Engine['unackAlert']>[0]) => {
       engine.unackAlert(p);
+      return { ok: true };
+    },
+    previewRules: (p: { rules: AlertRule[]; from?: number; to?: number }) =>
+      engine.previewRules(p.rules, { from: p.from, to: p.to }),
+    saveRules: (p: { rules: AlertRule[] }) => {
+      engine.saveRules(p.rules);
       return { ok: true };
     },
     silences: () => engine.silenceList(),

@@ -1,12 +1,29 @@
-// Alert notifications: live transitions in, one notification per instance when it starts firing
-// and one when it stops, to the notifiers its rule names. Deliveries to one notifier go out in
-// order, each retried with doubling backoff up to its attempts; the outcome of the last one is kept
-// per notifier and a delivery that gives up is an engine notice naming the notifier and the error.
-// An instance matched by an active silence when it starts firing is not sent, nor is its resolve;
-// if the silence ends while it still fires, it is sent then (resume) and resolves as usual.
-import type { AlertingSettings, AlertRule, AlertTransition, NotifierConfig } from '../../../../shared/alerts';
+// Alert notifications, grouped as Alertmanager does: live transitions in; per notifier the firing
+// instances with equal `groupBy` labels form a group, told in one notification `groupWait` after the
+// group appears, of changes (new or resolved instances) at most every `groupInterval`, and again
+// after `repeatInterval` while unchanged (without acknowledged, silenced or inhibited instances).
+// Deliveries to one notifier go out in order, each retried with doubling backoff up to its
+// attempts; the outcome of the last one is kept per notifier and a delivery that gives up is an
+// engine notice naming the notifier and the error. An instance that a silence or an inhibition
+// mutes is left out; once nothing mutes it, it goes out with its group's next notification. One
+// never told as firing is not told as resolved either. Timers run on the host's (engine) clock.
+import {
+  GROUPING_DEFAULTS,
+  type AlertingSettings,
+  type AlertRule,
+  type AlertTransition,
+  type NotifierConfig,
+} from '../../../../shared/alerts';
 import type { Notice } from '../../../../shared/api';
-import { alertLabels, fingerprint, type AlertNotification } from './payload';
+import { compileMatchers } from '../../../../shared/silences';
+import {
+  alertLabels,
+  fingerprint,
+  groupKeyOf,
+  groupLabelsOf,
+  type AlertNotification,
+  type GroupNotification,
+} from './payload';
 import { describeError, makeSender, PermanentError, type Send, type SenderHost } from './senders';
 
 export interface NotifierHost extends SenderHost {
@@ -15,6 +32,10 @@ export interface NotifierHost extends SenderHost {
   senderFor?(config: NotifierConfig): Send;
   /** True when an active silence matches these labels (alertname included) now. */
   silenced?(labels: Record<string, string>): boolean;
+  /** True when the instance (labels with alertname) is acknowledged: it is not repeated. */
+  acknowledged?(labels: Record<string, string>): boolean;
+  /** Runs fn after ms of the engine clock; returns a cancel. Default: setTimeout (unref'd). */
+  setTimer?(fn: () => void, ms: number): () => void;
 }
 
 /** Delivery status of one notifier: the last notification's outcome and running counts. */
@@ -34,27 +55,64 @@ export interface NotifierStatus {
   queued: number;
 }
 
-interface Firing {
+interface Timing {
+  groupBy: readonly string[];
+  groupWait: number;
+  groupInterval: number;
+  repeatInterval: number;
+}
+
+/** One alert of one aggregation group. */
+interface Entry {
   notification: AlertNotification;
-  /** The notifiers told it fired: they are the ones told it resolved. */
-  notifiers: readonly string[];
-  /** Silenced when it started firing and not sent yet: its resolve is not sent either. */
-  suppressed: boolean;
+  /** Sent as firing in a notification of this group: its resolve is sent too. */
+  notified: boolean;
+}
+
+/** Alertmanager's aggregation group: the alerts of one notifier with equal group labels. */
+interface Group {
+  id: string;
+  notifier: string;
+  timing: Timing;
+  groupKey: string;
+  groupLabels: Record<string, string>;
+  alerts: Map<string, Entry>;
+  created: number;
+  /** Last flush (a notification, or a due time with nothing to say); null before the first. */
+  lastFlush: number | null;
+  /** When firing alerts were last sent (the repeat interval counts from here). */
+  lastSent: number | null;
+  due: number | null;
+  cancel: (() => void) | null;
+}
+
+interface Inhibition {
+  source: (labels: Record<string, string>) => boolean;
+  target: (labels: Record<string, string>) => boolean;
+  equal: readonly string[];
 }
 
 const MAX_QUEUED = 1_000;
 const MAX_BACKOFF_MS = 300_000;
 
 export class AlertNotifier {
-  private notifiers = new Map<string, { config: NotifierConfig; send: Send }>();
+  private notifiers = new Map<string, { config: NotifierConfig; send: Send; timing: Timing }>();
   private notify = new Map<string, readonly string[]>();
-  private readonly firing = new Map<string, Firing>();
+  /** Every instance firing now (by fingerprint), notified or not: inhibition sources. */
+  private readonly firing = new Map<string, AlertNotification>();
+  private readonly groups = new Map<string, Group>();
+  private inhibitions: Inhibition[] = [];
   private readonly queues = new Map<string, Promise<void>>();
   private readonly statuses = new Map<string, NotifierStatus>();
   private readonly wakers = new Set<() => void>();
   private closed = false;
 
   constructor(private readonly host: NotifierHost) {}
+
+  /** Where acknowledgements are looked up, when the host did not say (the live alerts' acks). */
+  useAcknowledged(acknowledged: (labels: Record<string, string>) => boolean): void {
+    this.host.acknowledged ??= acknowledged;
+  }
 
   /**
    * Takes new rules and notifiers. The live evaluator starts its instances over from normal on a
@@ -63,15 +121,39 @@ export class AlertNotifier {
    */
   configure(rules: readonly AlertRule[], settings: AlertingSettings): void {
     const at = this.host.now();
-    for (const f of this.firing.values())
-      if (!f.suppressed)
-        this.dispatch({ ...f.notification, status: 'resolved', state: 'normal', endsAt: at }, f.notifiers);
+    for (const g of this.groups.values()) {
+      g.cancel?.();
+      const told = [...g.alerts.values()].filter((e) => e.notified);
+      if (told.length > 0)
+        this.dispatch(g, 'resolved', [
+          ...told.map((e) =>
+            e.notification.status === 'resolved'
+              ? e.notification // resolved already, waiting for the group's next notification
+              : { ...e.notification, status: 'resolved' as const, state: 'normal' as const, endsAt: at },
+          ),
+        ]);
+    }
+    this.groups.clear();
     this.firing.clear();
 
     const configs = settings.notifiers ?? [];
+    const timing = (c: NotifierConfig): Timing => ({
+      groupBy: c.groupBy ?? settings.groupBy ?? GROUPING_DEFAULTS.groupBy,
+      groupWait: c.groupWait ?? settings.groupWait ?? GROUPING_DEFAULTS.groupWait,
+      groupInterval: c.groupInterval ?? settings.groupInterval ?? GROUPING_DEFAULTS.groupInterval,
+      repeatInterval: c.repeatInterval ?? settings.repeatInterval ?? GROUPING_DEFAULTS.repeatInterval,
+    });
     this.notifiers = new Map(
-      configs.map((c) => [c.id, { config: c, send: this.host.senderFor?.(c) ?? makeSender(c, this.host) }]),
+      configs.map((c) => [
+        c.id,
+        { config: c, send: this.host.senderFor?.(c) ?? makeSender(c, this.host), timing: timing(c) },
+      ]),
     );
+    this.inhibitions = (settings.inhibit ?? []).map((r) => ({
+      source: compileMatchers(r.sourceMatchers),
+      target: compileMatchers(r.targetMatchers),
+      equal: r.equal,
+    }));
     for (const id of [...this.statuses.keys()]) if (!this.notifiers.has(id)) this.statuses.delete(id);
     for (const c of configs) {
       const old = this.statuses.get(c.id);
@@ -96,16 +178,12 @@ export class AlertNotifier {
 
   /** A live transition. Pending, recovering and repeated firing never notify. */
   transition(t: AlertTransition): void {
+    // A silence may have ended unseen: what it held back goes out first, then this change.
+    this.recheck();
     const labels = alertLabels(t);
     const fp = fingerprint(labels);
-    const silenced = this.host.silenced?.(labels) ?? false;
     if (t.state === 'firing') {
-      const known = this.firing.get(fp);
-      if (known) {
-        // Recovering back to firing: still the same alert. Told now if its silence has ended.
-        if (known.suppressed && !silenced) this.release(known);
-        return;
-      }
+      if (this.firing.has(fp)) return; // recovering back to firing: still the same alert
       const notification: AlertNotification = {
         status: 'firing',
         rule: t.rule,
@@ -118,9 +196,14 @@ export class AlertNotifier {
         endsAt: null,
         fingerprint: fp,
       };
-      const notifiers = this.notify.get(t.rule) ?? [];
-      this.firing.set(fp, { notification, notifiers, suppressed: silenced });
-      if (!silenced) this.dispatch(notification, notifiers);
+      this.firing.set(fp, notification);
+      for (const id of this.notify.get(t.rule) ?? []) {
+        const group = this.groupFor(id, labels);
+        if (!group) continue;
+        group.alerts.set(fp, { notification, notified: false });
+        this.schedule(group);
+      }
+      this.recheck(); // it may inhibit others
       return;
     }
     if (t.state === 'pending' || t.state === 'recovering') return;
@@ -128,35 +211,162 @@ export class AlertNotifier {
     const f = this.firing.get(fp);
     if (!f) return;
     this.firing.delete(fp);
-    if (f.suppressed) {
-      if (silenced) return; // silenced throughout: the receivers never hear of it
-      this.release(f); // its silence ended mid-incident: it fired, and now it resolves
+    const resolved: AlertNotification = {
+      ...f,
+      status: 'resolved',
+      state: t.state,
+      value: t.value,
+      annotations: t.annotations,
+      endsAt: t.ts,
+    };
+    for (const group of [...this.groups.values()]) {
+      const entry = group.alerts.get(fp);
+      if (!entry) continue;
+      // Never told it fired (silenced, inhibited or still waiting): its resolve is not told either.
+      if (entry.notified) entry.notification = resolved;
+      else group.alerts.delete(fp);
+      this.schedule(group);
     }
-    this.dispatch(
-      {
-        ...f.notification,
-        status: 'resolved',
-        state: t.state,
-        value: t.value,
-        annotations: t.annotations,
-        endsAt: t.ts,
-      },
-      f.notifiers,
-    );
+    this.recheck(); // what it inhibited is released
   }
 
   /**
-   * Silences changed (one expired or was removed): alerts still firing whose firing was
-   * suppressed and that no silence covers now are sent, so their resolve follows as usual.
+   * Silences changed (one expired or was removed): alerts still firing whose firing was held back
+   * and that nothing mutes now go out with their group's next notification.
    */
   resume(): void {
-    for (const f of this.firing.values())
-      if (f.suppressed && !(this.host.silenced?.(f.notification.labels) ?? false)) this.release(f);
+    this.recheck();
   }
 
-  private release(f: Firing): void {
-    f.suppressed = false;
-    this.dispatch(f.notification, f.notifiers);
+  private recheck(): void {
+    for (const g of [...this.groups.values()]) this.schedule(g);
+  }
+
+  private groupFor(notifierId: string, labels: Record<string, string>): Group | null {
+    const notifier = this.notifiers.get(notifierId);
+    if (!notifier) return null;
+    const groupLabels = groupLabelsOf(labels, notifier.timing.groupBy);
+    const groupKey = groupKeyOf(groupLabels);
+    const id = `${notifierId}\u0000${groupKey}`;
+    let group = this.groups.get(id);
+    if (!group) {
+      group = {
+        id,
+        notifier: notifierId,
+        timing: notifier.timing,
+        groupKey,
+        groupLabels,
+        alerts: new Map(),
+        created: this.host.now(),
+        lastFlush: null,
+        lastSent: null,
+        due: null,
+        cancel: null,
+      };
+      this.groups.set(id, group);
+    }
+    return group;
+  }
+
+  private silenced(labels: Record<string, string>): boolean {
+    return this.host.silenced?.(labels) ?? false;
+  }
+
+  /** Inhibited: an inhibition's source fires (another alert) with equal values of its `equal` labels. */
+  private inhibited(n: AlertNotification): boolean {
+    for (const rule of this.inhibitions) {
+      if (!rule.target(n.labels)) continue;
+      for (const source of this.firing.values())
+        if (
+          source.fingerprint !== n.fingerprint &&
+          rule.source(source.labels) &&
+          rule.equal.every((l) => (source.labels[l] ?? '') === (n.labels[l] ?? ''))
+        )
+          return true;
+    }
+    return false;
+  }
+
+  private muted(n: AlertNotification): boolean {
+    return this.silenced(n.labels) || this.inhibited(n);
+  }
+
+  /** Something to tell: a firing alert not told yet that nothing mutes, or a told one resolved. */
+  private changed(g: Group): boolean {
+    for (const e of g.alerts.values())
+      if (e.notification.status === 'resolved' ? e.notified : !e.notified && !this.muted(e.notification))
+        return true;
+    return false;
+  }
+
+  /** Sets the group's timer for its next flush, or flushes now when that is due. */
+  private schedule(g: Group): void {
+    if (this.closed) return;
+    const now = this.host.now();
+    let due: number | null = null;
+    if (this.changed(g))
+      due = g.lastFlush === null ? g.created + g.timing.groupWait : g.lastFlush + g.timing.groupInterval;
+    else if ([...g.alerts.values()].some((e) => e.notified && e.notification.status === 'firing'))
+      due = (g.lastSent ?? now) + g.timing.repeatInterval;
+    if (g.alerts.size === 0) {
+      g.cancel?.();
+      this.groups.delete(g.id);
+      return;
+    }
+    if (due !== null && due <= now) return this.flush(g);
+    if (due === g.due && g.cancel) return;
+    g.cancel?.();
+    g.cancel = null;
+    g.due = due;
+    if (due === null) return;
+    const fire = () => {
+      g.cancel = null;
+      g.due = null;
+      if (this.groups.get(g.id) === g) this.flush(g);
+    };
+    g.cancel = this.host.setTimer ? this.host.setTimer(fire, due - now) : realTimer(fire, due - now);
+  }
+
+  private flush(g: Group): void {
+    g.cancel?.();
+    g.cancel = null;
+    g.due = null;
+    const now = this.host.now();
+    const entries = [...g.alerts.values()];
+    if (this.changed(g)) {
+      // Like Alertmanager: the whole group as it is now, firing alerts nothing mutes and the resolved.
+      const send = entries.filter((e) =>
+        e.notification.status === 'resolved' ? e.notified : !this.muted(e.notification),
+      );
+      for (const e of send) e.notified = true;
+      for (const e of entries)
+        if (e.notification.status === 'resolved') g.alerts.delete(e.notification.fingerprint);
+      const firing = send.some((e) => e.notification.status === 'firing');
+      this.dispatch(
+        g,
+        firing ? 'firing' : 'resolved',
+        send.map((e) => e.notification),
+      );
+      if (firing) g.lastSent = now;
+    } else {
+      // Nothing new: repeat what still fires, but not what is acknowledged, silenced or inhibited.
+      const repeat = entries.filter(
+        (e) =>
+          e.notified &&
+          e.notification.status === 'firing' &&
+          !this.muted(e.notification) &&
+          !(this.host.acknowledged?.(e.notification.labels) ?? false),
+      );
+      if (repeat.length > 0)
+        this.dispatch(
+          g,
+          'firing',
+          repeat.map((e) => e.notification),
+        );
+      g.lastSent = now;
+    }
+    g.lastFlush = now;
+    this.schedule(g);
   }
 
   status(): NotifierStatus[] {
@@ -176,39 +386,38 @@ export class AlertNotifier {
   /** No more retries; waits for the deliveries in flight. */
   async close(): Promise<void> {
     this.closed = true;
+    for (const g of this.groups.values()) g.cancel?.();
     for (const wake of this.wakers) wake();
     await this.drain();
   }
 
-  private dispatch(n: AlertNotification, ids: readonly string[]): void {
+  private dispatch(g: Group, status: GroupNotification['status'], alerts: AlertNotification[]): void {
     if (this.closed) return;
-    for (const id of ids) {
-      const notifier = this.notifiers.get(id);
-      const status = this.statuses.get(id);
-      if (!notifier || !status) continue;
-      if (n.status === 'resolved' && !notifier.config.sendResolved) continue;
-      if (status.queued >= MAX_QUEUED) {
-        status.failed++;
-        this.host.notice(
-          'error',
-          `alerts: notifier ${id} has ${MAX_QUEUED} notifications queued; dropped one`,
-        );
-        continue;
-      }
-      status.queued++;
-      const previous = this.queues.get(id) ?? Promise.resolve();
-      this.queues.set(
-        id,
-        previous.then(() => this.deliver(notifier.config, notifier.send, status, n)),
-      );
+    const id = g.notifier;
+    const notifier = this.notifiers.get(id);
+    const state = this.statuses.get(id);
+    if (!notifier || !state) return;
+    const list = notifier.config.sendResolved ? alerts : alerts.filter((a) => a.status === 'firing');
+    if (list.length === 0) return;
+    const n: GroupNotification = { status, groupKey: g.groupKey, groupLabels: g.groupLabels, alerts: list };
+    if (state.queued >= MAX_QUEUED) {
+      state.failed++;
+      this.host.notice('error', `alerts: notifier ${id} has ${MAX_QUEUED} notifications queued; dropped one`);
+      return;
     }
+    state.queued++;
+    const previous = this.queues.get(id) ?? Promise.resolve();
+    this.queues.set(
+      id,
+      previous.then(() => this.deliver(notifier.config, notifier.send, state, n)),
+    );
   }
 
   private async deliver(
     config: NotifierConfig,
     send: Send,
     status: NotifierStatus,
-    n: AlertNotification,
+    n: GroupNotification,
   ): Promise<void> {
     let attempts = 0;
     let error: string;
@@ -232,7 +441,7 @@ export class AlertNotifier {
     status.queued--;
     this.host.notice(
       'error',
-      `alerts: notifier ${config.id} (${config.kind}) could not deliver ${n.rule} ${n.status} ` +
+      `alerts: notifier ${config.id} (${config.kind}) could not deliver ${[...new Set(n.alerts.map((a) => a.rule))].join(',')} ${n.status} ` +
         `after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${error}`,
     );
   }
@@ -249,4 +458,10 @@ export class AlertNotifier {
       this.wakers.add(wake);
     });
   }
+}
+
+function realTimer(fn: () => void, ms: number): () => void {
+  const timer = setTimeout(fn, ms);
+  timer.unref();
+  return () => clearTimeout(timer);
 }

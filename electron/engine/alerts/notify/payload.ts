@@ -1,5 +1,6 @@
-// What a notifier sends: one alert instance firing or resolved, as OpsDeck's own JSON or as the
-// Alertmanager webhook payload (version 4), and the syslog lines (RFC 5424, text or CEF) for it.
+// What a notifier sends: a group of alert instances firing or resolved, as the Alertmanager webhook
+// payload (version 4, one per group), or per alert as OpsDeck's own JSON or syslog lines (RFC 5424,
+// text or CEF).
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import type { AlertState, AlertTransition } from '../../../../shared/alerts';
@@ -63,33 +64,71 @@ const labelSet = (labels: Record<string, string>) =>
     .map((k) => `${k}=${JSON.stringify(labels[k])}`)
     .join(',')}}`;
 
-/**
- * Alertmanager webhook payload v4. No grouping yet: every notification is a group of one alert,
- * grouped by alertname, so commonLabels and commonAnnotations are that alert's.
- */
-export function alertmanagerPayload(n: AlertNotification, receiver: string): Record<string, unknown> {
+/** One notification of an aggregation group: its alerts firing now and those resolved since the last. */
+export interface GroupNotification {
+  /** Firing when any of its alerts fires. */
+  status: 'firing' | 'resolved';
+  /** Alertmanager's group key: the route (`{}`, there is one) and the group labels. */
+  groupKey: string;
+  groupLabels: Record<string, string>;
+  alerts: AlertNotification[];
+}
+
+/** The labels (or annotations) every one of these sets has, with the same value. */
+function common(sets: readonly Record<string, string>[]): Record<string, string> {
+  const [first, ...rest] = sets;
+  const out: Record<string, string> = {};
+  if (!first) return out;
+  for (const [k, v] of Object.entries(first)) if (rest.every((s) => s[k] === v)) out[k] = v;
+  return out;
+}
+
+/** Group labels of an alert: the `groupBy` labels it has (all of them for `...`). */
+export function groupLabelsOf(
+  labels: Record<string, string>,
+  groupBy: readonly string[],
+): Record<string, string> {
+  if (groupBy.includes('...')) return { ...labels };
+  const out: Record<string, string> = {};
+  for (const k of groupBy) if (labels[k] !== undefined) out[k] = labels[k];
+  return out;
+}
+
+export function groupKeyOf(groupLabels: Record<string, string>): string {
+  return `{}:${labelSet(groupLabels)}`;
+}
+
+/** A group of one alert, grouped by alertname (what a single notification is outside a group). */
+export function singleGroup(n: AlertNotification): GroupNotification {
   const groupLabels = { alertname: n.rule };
+  return { status: n.status, groupKey: groupKeyOf(groupLabels), groupLabels, alerts: [n] };
+}
+
+/** Alertmanager webhook payload v4 for one group notification (or a group of one alert). */
+export function alertmanagerPayload(
+  g: GroupNotification | AlertNotification,
+  receiver: string,
+): Record<string, unknown> {
+  const group = 'alerts' in g ? g : singleGroup(g);
   return {
     version: '4',
-    groupKey: `{}:${labelSet(groupLabels)}`,
+    groupKey: group.groupKey,
     truncatedAlerts: 0,
-    status: n.status,
+    status: group.status,
     receiver,
-    groupLabels,
-    commonLabels: n.labels,
-    commonAnnotations: n.annotations,
+    groupLabels: group.groupLabels,
+    commonLabels: common(group.alerts.map((a) => a.labels)),
+    commonAnnotations: common(group.alerts.map((a) => a.annotations)),
     externalURL: '',
-    alerts: [
-      {
-        status: n.status,
-        labels: n.labels,
-        annotations: n.annotations,
-        startsAt: iso(n.startsAt),
-        endsAt: n.endsAt === null ? ZERO_TIME : iso(n.endsAt),
-        generatorURL: '',
-        fingerprint: n.fingerprint,
-      },
-    ],
+    alerts: group.alerts.map((n) => ({
+      status: n.status,
+      labels: n.labels,
+      annotations: n.annotations,
+      startsAt: iso(n.startsAt),
+      endsAt: n.endsAt === null ? ZERO_TIME : iso(n.endsAt),
+      generatorURL: '',
+      fingerprint: n.fingerprint,
+    })),
   };
 }
 

@@ -7,7 +7,13 @@ import https from 'node:https';
 import net from 'node:net';
 import type { NotifierConfig } from '../../../../shared/alerts';
 import type { PublishRequest } from '../../../../shared/api';
-import { alertmanagerPayload, opsdeckPayload, syslogLine, type AlertNotification } from './payload';
+import {
+  alertmanagerPayload,
+  opsdeckPayload,
+  syslogLine,
+  type AlertNotification,
+  type GroupNotification,
+} from './payload';
 
 export class PermanentError extends Error {}
 
@@ -17,7 +23,15 @@ export interface SenderHost {
   version: string;
 }
 
-export type Send = (n: AlertNotification) => Promise<void>;
+/** Delivers one group notification. */
+export type Send = (g: GroupNotification) => Promise<void>;
+
+/** Kinds that carry one alert per message send a group's alerts one after the other. */
+function eachAlert(send: (n: AlertNotification) => Promise<void>): Send {
+  return async (g) => {
+    for (const n of g.alerts) await send(n);
+  };
+}
 
 /** An error's message, never empty or "undefined". */
 export function describeError(error: unknown): string {
@@ -133,19 +147,24 @@ function runCommand(argv: readonly string[], input: string, timeoutMs: number): 
 export function makeSender(config: NotifierConfig, host: SenderHost): Send {
   switch (config.kind) {
     case 'webhook':
-      return (n) =>
-        postJson(
-          config.url,
-          JSON.stringify(
-            config.format === 'alertmanager'
-              ? alertmanagerPayload(n, config.id)
-              : opsdeckPayload(n, config.id),
-          ),
-          config.headers,
-          config.timeoutMs,
-        );
+      return config.format === 'alertmanager'
+        ? (g) =>
+            postJson(
+              config.url,
+              JSON.stringify(alertmanagerPayload(g, config.id)),
+              config.headers,
+              config.timeoutMs,
+            )
+        : eachAlert((n) =>
+            postJson(
+              config.url,
+              JSON.stringify(opsdeckPayload(n, config.id)),
+              config.headers,
+              config.timeoutMs,
+            ),
+          );
     case 'mqtt':
-      return (n) =>
+      return eachAlert((n) =>
         host.publish({
           source: config.source,
           topic: config.topic,
@@ -153,9 +172,10 @@ export function makeSender(config: NotifierConfig, host: SenderHost): Send {
           encoding: 'utf8',
           qos: config.qos,
           retain: config.retain,
-        });
+        }),
+      );
     case 'syslog':
-      return (n) => {
+      return eachAlert((n) => {
         const line = syslogLine(n, {
           facility: config.facility,
           format: config.format,
@@ -165,14 +185,14 @@ export function makeSender(config: NotifierConfig, host: SenderHost): Send {
         return config.transport === 'udp'
           ? sendSyslogUdp(config.host, config.port, line)
           : sendSyslogTcp(config.host, config.port, line, config.timeoutMs);
-      };
+      });
     case 'command':
-      return (n) => {
+      return eachAlert((n) => {
         if (!config.enabled)
           return Promise.reject(
             new PermanentError('refused: commands are off unless the notifier has "enabled": true'),
           );
         return runCommand(config.argv, JSON.stringify(opsdeckPayload(n, config.id)) + '\n', config.timeoutMs);
-      };
+      });
   }
 }

@@ -1,0 +1,556 @@
+// Add, edit and remove alert rules. The form is generated from the rule kind's schema
+// (shared/alerts.ts) with the source form's fields; durations and label maps, which the generic
+// form cannot edit, are text fields converted here. Every keystroke is checked with AlertRule, and
+// a valid rule is previewed over the last hour of stored data (previewRules, at most one call per
+// 500 ms) so the user sees when it would have fired. Save replaces the workspace's rules (saveRules).
+import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
+import { z } from 'zod';
+import type { PreviewRulesResult } from '../../shared/api';
+import {
+  AlertRule,
+  AnomalyRule,
+  LogRule,
+  NoDataRule,
+  RateRule,
+  ThresholdRule,
+  type AlertRuleInput,
+} from '../../shared/alerts';
+import type { RpcClient } from '../../shared/rpc';
+import { formatDate, formatTime, formatValue } from './format';
+import { Modal } from './Modal';
+import { Field } from './SourceForm';
+import {
+  fromForm,
+  issuesByPath,
+  setAt,
+  specOf,
+  toForm,
+  type FieldHint,
+  type FormValue,
+  type Spec,
+} from './schema-form';
+
+type Kind = AlertRule['kind'];
+
+const KINDS: { kind: Kind; label: string; schema: z.ZodObject }[] = [
+  { kind: 'threshold', label: 'Threshold (value above / below)', schema: ThresholdRule },
+  { kind: 'rate', label: 'Rate of change', schema: RateRule },
+  { kind: 'nodata', label: 'No data (channel silent)', schema: NoDataRule },
+  { kind: 'log', label: 'Log pattern (records matching)', schema: LogRule },
+  { kind: 'anomaly', label: 'Anomaly (z-score / EWMA)', schema: AnomalyRule },
+];
+
+/** Debounce of the preview: at most one previewRules call per this many ms. */
+export const PREVIEW_DEBOUNCE_MS = 500;
+const PREVIEW_SHOWN = 200;
+
+// ---- the fields the generic form cannot edit ---------------------------------------------------
+
+type Special = 'duration' | 'map';
+
+function unwrap(s: z.ZodType): z.ZodType {
+  for (;;) {
+    if (s instanceof z.ZodDefault || s instanceof z.ZodOptional) s = s.unwrap() as z.ZodType;
+    else return s;
+  }
+}
+
+function specialOf(s: z.ZodType): Special | null {
+  const base = unwrap(s);
+  if (base instanceof z.ZodPipe) return 'duration';
+  if (base instanceof z.ZodRecord) return 'map';
+  return null;
+}
+
+const UNITS: [string, number][] = [
+  ['d', 86_400_000],
+  ['h', 3_600_000],
+  ['m', 60_000],
+  ['s', 1_000],
+  ['ms', 1],
+];
+
+/** 90000 → "1m30s"; what the text fields show for a duration stored as milliseconds. */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return String(ms);
+  if (ms === 0) return '0s';
+  let rest = ms;
+  let out = '';
+  for (const [unit, size] of UNITS) {
+    const n = unit === 'ms' ? rest : Math.floor(rest / size);
+    if (n > 0) out += `${n}${unit}`;
+    rest -= n * size;
+  }
+  return out;
+}
+
+function mapText(value: unknown): string {
+  if (!value || typeof value !== 'object') return '';
+  return Object.entries(value as Record<string, unknown>)
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join('\n');
+}
+
+/** "site=lab1" per line (or comma-separated) → { site: "lab1" }; a line without "=" stays a key. */
+function parseMap(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of text.split(/\n|,(?=[^=,]*=)/)) {
+    const line = part.trim();
+    if (line === '') continue;
+    const eq = line.indexOf('=');
+    if (eq < 0) out[line] = '';
+    else out[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
+  }
+  return out;
+}
+
+interface KindForm {
+  spec: Extract<Spec, { t: 'object' }>;
+  special: Map<string, Special>;
+}
+
+/** The form of one kind: its schema's fields (without `kind`), specials edited as text. */
+function formOf(schema: z.ZodObject): KindForm {
+  const special = new Map<string, Special>();
+  const fields: [string, Spec][] = [];
+  for (const [key, field] of Object.entries(schema.shape as Record<string, z.ZodType>)) {
+    if (key === 'kind') continue;
+    const s = specialOf(field);
+    if (s) {
+      special.set(key, s);
+      fields.push([key, { t: 'string', optional: true, defaultValue: undefined, maxLength: null }]);
+    } else fields.push([key, specOf(field)]);
+  }
+  return { spec: { t: 'object', optional: false, defaultValue: undefined, fields }, special };
+}
+
+const FORMS = new Map(KINDS.map((k) => [k.kind, formOf(k.schema)]));
+
+function formFor(kind: Kind): KindForm {
+  return FORMS.get(kind)!;
+}
+
+function toRuleForm(kind: Kind, rule: Record<string, unknown>): FormValue {
+  const { spec, special } = formFor(kind);
+  const plain: Record<string, unknown> = { ...rule };
+  for (const [key, s] of special) {
+    const v = rule[key];
+    if (s === 'duration') plain[key] = typeof v === 'number' ? formatDuration(v) : (v ?? '');
+    else plain[key] = mapText(v);
+  }
+  return toForm(spec, plain);
+}
+
+function fromRuleForm(kind: Kind, values: FormValue): Record<string, unknown> {
+  const { spec, special } = formFor(kind);
+  const value = fromForm(spec, values, () => '').value as Record<string, unknown>;
+  for (const [key, s] of special) {
+    const v = value[key];
+    if (typeof v !== 'string' || v.trim() === '') delete value[key];
+    else if (s === 'duration') value[key] = /^\d+(\.\d+)?$/.test(v.trim()) ? Number(v) : v.trim();
+    else value[key] = parseMap(v);
+  }
+  return { kind, ...value };
+}
+
+const HINTS: Record<string, FieldHint> = {
+  id: { label: 'Rule id', help: 'letters, digits, "_" or "-"; names the alert' },
+  channel: { label: 'Channel', placeholder: 'demo/temperature' },
+  above: { label: 'Fires above' },
+  below: { label: 'Fires below' },
+  clearBelow: { label: 'Clears below', help: 'recovery threshold (default: the "above" value)' },
+  clearAbove: { label: 'Clears above', help: 'recovery threshold (default: the "below" value)' },
+  for: { label: 'For', help: 'pending this long before firing, e.g. 10s, 5m' },
+  keepFiringFor: { label: 'Keep firing for', help: 'stays firing (recovering) this long', advanced: true },
+  lateness: { label: 'Lateness', help: 'older samples are stored, not evaluated', advanced: true },
+  noDataAfter: { label: 'No data after', help: 'silence longer than this is "no data"; empty: never' },
+  after: { label: 'Silent for', help: 'fires when the channel is silent this long, e.g. 30s' },
+  window: { label: 'Window', help: 'duration (rate, log) or number of samples (anomaly)' },
+  noDataState: {
+    label: 'On no data',
+    help: 'Grafana: its own state, alerting, normal, or keep the last state',
+    advanced: true,
+  },
+  errorState: { label: 'On error', help: 'Grafana: same choices as no data', advanced: true },
+  severity: { label: 'Severity' },
+  enabled: { label: 'Enabled' },
+  labels: { label: 'Labels', help: 'one name=value per line; identify the alert instance' },
+  annotations: { label: 'Annotations', help: 'summary={{channel}} at {{value}}', advanced: true },
+  notify: { label: 'Notify', help: 'notifier ids', advanced: true, addLabel: 'Add notifier', newItem: '' },
+  pattern: { label: 'Pattern', help: 'JavaScript regular expression' },
+  flags: { label: 'Flags', help: 'any of i, m, s, u', advanced: true },
+  field: { label: 'Field', help: 'match this record field instead of the message', advanced: true },
+  source: { label: 'Source id', help: 'empty: any source' },
+  minSeverity: { label: 'Minimum severity' },
+  count: { label: 'Matches', help: 'fires at this many matches within the window' },
+  groupBy: { label: 'Group by', help: 'a record field: one alert per value', advanced: true },
+  method: { label: 'Method' },
+  alpha: { label: 'EWMA alpha', advanced: true },
+  z: { label: 'Fires beyond z' },
+  clearZ: { label: 'Clears within z', help: 'recovery threshold (default: z)' },
+  warmup: { label: 'Warm-up samples', advanced: true },
+};
+
+function hintFor(path: string): FieldHint {
+  return HINTS[path.split('.')[0]!] ?? {};
+}
+
+// ---- preview -----------------------------------------------------------------------------------
+
+interface PreviewState {
+  busy: boolean;
+  result: PreviewRulesResult | null;
+  error: string | null;
+}
+
+/** previewRules for `rule` (null: nothing to preview), debounced; stale answers are dropped. */
+function usePreview(client: RpcClient | null, rule: AlertRuleInput | null): PreviewState {
+  const [state, setState] = useState<PreviewState>({ busy: false, result: null, error: null });
+  const seq = useRef(0);
+  const key = rule ? JSON.stringify(rule) : null;
+  useEffect(() => {
+    const mine = ++seq.current;
+    if (!client || key === null) {
+      setState((s) => ({ ...s, busy: false }));
+      return;
+    }
+    setState((s) => ({ ...s, busy: true }));
+    const timer = setTimeout(() => {
+      client
+        .call('previewRules', { rules: [JSON.parse(key) as AlertRuleInput] })
+        .then((result) => {
+          if (mine === seq.current) setState({ busy: false, result, error: null });
+        })
+        .catch((error: Error) => {
+          if (mine === seq.current) setState({ busy: false, result: null, error: error.message });
+        });
+    }, PREVIEW_DEBOUNCE_MS);
+    return () => clearTimeout(timer);
+  }, [client, key]);
+  return state;
+}
+
+function when(ts: number): string {
+  return `${formatDate(ts) === formatDate(Date.now()) ? '' : `${formatDate(ts)} `}${formatTime(ts)}`;
+}
+
+function RulePreview({ preview, valid }: { preview: PreviewState; valid: boolean }) {
+  const { result } = preview;
+  return (
+    <section className="rule-preview" aria-labelledby="rule-preview-title" data-testid="rule-preview">
+      <h3 id="rule-preview-title">
+        Preview over the last hour {preview.busy && <span className="dim">(evaluating…)</span>}
+      </h3>
+      {!valid && <p className="dim">Fix the rule to see when it would have fired.</p>}
+      {preview.error && (
+        <p className="form-problems" role="alert">
+          Preview failed: {preview.error}
+        </p>
+      )}
+      {valid && result && (
+        <>
+          <p data-testid="rule-preview-count">
+            Would have fired <strong>{result.firings}</strong> {result.firings === 1 ? 'time' : 'times'} (
+            {result.total} {result.total === 1 ? 'transition' : 'transitions'} over {result.samples} samples
+            {result.records > 0 ? ` and ${result.records} records` : ''}).
+          </p>
+          {result.unknownChannels.length > 0 && (
+            <p className="alerts-problem">No stored data for channel {result.unknownChannels.join(', ')}.</p>
+          )}
+          {result.transitions.length > 0 && (
+            <ol className="rule-preview-list">
+              {result.transitions.slice(0, PREVIEW_SHOWN).map((t, i) => (
+                <li key={i} className="alert-transition" data-state={t.state}>
+                  <time dateTime={new Date(t.ts).toISOString()}>{when(t.ts)}</time>
+                  <span className="alert-change">
+                    <span className={`alert-state state-${t.from}`}>{t.from}</span>
+                    <span aria-label="to"> → </span>
+                    <span className={`alert-state state-${t.state}`}>{t.state}</span>
+                  </span>
+                  <span className="alert-value">{t.value === null ? '—' : formatValue(t.value)}</span>
+                  {Object.keys(t.labels).length > 0 && (
+                    <span className="dim">
+                      {Object.entries(t.labels)
+                        .map(([k, v]) => `${k}=${v}`)
+                        .join(', ')}
+                    </span>
+                  )}
+                </li>
+              ))}
+            </ol>
+          )}
+          {(result.truncated || result.transitions.length > PREVIEW_SHOWN) && (
+            <p className="dim">Showing the first {PREVIEW_SHOWN}.</p>
+          )}
+        </>
+      )}
+    </section>
+  );
+}
+
+// ---- the editor --------------------------------------------------------------------------------
+
+export interface RuleEditorProps {
+  client: RpcClient | null;
+  /** Every rule of the workspace, as configured. */
+  rules: readonly AlertRule[];
+  /** Index of the rule edited; null to add one. */
+  index: number | null;
+  onClose(): void;
+  onSaved(): void;
+}
+
+export function RuleEditor({ client, rules, index, onClose, onSaved }: RuleEditorProps) {
+  const existing = index === null ? undefined : rules[index];
+  const [kind, setKind] = useState<Kind>(existing?.kind ?? 'threshold');
+  const [values, setValues] = useState<FormValue>(() =>
+    toRuleForm(
+      existing?.kind ?? 'threshold',
+      existing ? (existing as Record<string, unknown>) : { id: suggestId(rules) },
+    ),
+  );
+  const [saving, setSaving] = useState(false);
+  const [engineError, setEngineError] = useState<string | null>(null);
+
+  const candidate = useMemo(() => fromRuleForm(kind, values), [kind, values]);
+  const check = useMemo(() => {
+    const parsed = AlertRule.safeParse(candidate);
+    const errors = parsed.success ? new Map<string, string>() : issuesByPath(parsed.error);
+    const others = rules.filter((_, i) => i !== index);
+    if (others.some((r) => r.id === candidate['id'])) errors.set('id', 'another rule has this id');
+    return { errors, valid: errors.size === 0 };
+  }, [candidate, rules, index]);
+  const errorAt = useCallback(
+    (path: string) => {
+      const direct = check.errors.get(path);
+      if (direct) return direct;
+      // A map's issues are keyed below it ("labels.bad-name"): show them on the map's field.
+      for (const [p, m] of check.errors) if (p.startsWith(`${path}.`)) return `${p}: ${m}`;
+      return undefined;
+    },
+    [check.errors],
+  );
+  const preview = usePreview(client, check.valid ? (candidate as AlertRuleInput) : null);
+
+  const change = useCallback((path: string, next: FormValue) => {
+    setEngineError(null);
+    setValues((v) => setAt(v, path, next));
+  }, []);
+  const changeKind = (next: Kind) => {
+    // Keep what the kinds share (id, channel, severity, labels…); the rest starts at its defaults.
+    const shared = fromRuleForm(kind, values);
+    setKind(next);
+    setValues(toRuleForm(next, { ...shared, kind: next }));
+  };
+
+  const save = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!client || !check.valid) return;
+    const next: AlertRuleInput[] = rules.map((r) => r as AlertRuleInput);
+    if (index === null) next.push(candidate as AlertRuleInput);
+    else next[index] = candidate as AlertRuleInput;
+    setSaving(true);
+    try {
+      await client.call('saveRules', { rules: next });
+      onSaved();
+      onClose();
+    } catch (error) {
+      setEngineError((error as Error).message);
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  const { spec } = formFor(kind);
+  const fieldProps = {
+    values,
+    onChange: change,
+    errorAt,
+    readOnlyPaths: [],
+    secretName: () => '',
+    hintFor,
+    overrides: {},
+  };
+  const problems = [...check.errors];
+  return (
+    <Modal
+      title={existing ? `Edit rule “${existing.id}”` : 'Add an alert rule'}
+      onClose={onClose}
+      testId="rule-editor"
+      wide
+    >
+      <form className="form" onSubmit={(e) => void save(e)} noValidate>
+        <div className="form-body">
+          <p className="form-help rule-semantics" data-testid="rule-semantics">
+            Semantics follow Grafana alerting: an instance is pending until the condition has held “for”, then
+            firing; it clears at the recovery threshold (clear below / above, clear z), so a value hovering at
+            the threshold does not flap; no data and evaluation errors put it in the NoData and Error states
+            unless “On no data” / “On error” say alerting, normal or keep last.
+          </p>
+          <label className="form-row">
+            <span className="form-label">Kind</span>
+            <select
+              value={kind}
+              onChange={(e) => changeKind(e.target.value as Kind)}
+              data-testid="rule-editor-kind"
+            >
+              {KINDS.map((k) => (
+                <option key={k.kind} value={k.kind}>
+                  {k.label}
+                </option>
+              ))}
+            </select>
+          </label>
+          {spec.fields.map(([key, s]) => (
+            <Field key={key} spec={s} path={key} {...fieldProps} />
+          ))}
+          <RulePreview preview={preview} valid={check.valid} />
+        </div>
+        <footer className="form-foot">
+          {problems.length > 0 && (
+            <p className="form-problems" role="alert" data-testid="rule-editor-problems">
+              Fix {problems.length === 1 ? 'this' : `these ${problems.length}`} first:{' '}
+              {problems.map(([p, m]) => `${p || '(rule)'}: ${m}`).join('; ')}
+            </p>
+          )}
+          {engineError && (
+            <p className="form-problems" role="alert" data-testid="rule-editor-error">
+              The engine refused: {engineError}
+            </p>
+          )}
+          <div className="form-buttons">
+            <button type="button" onClick={onClose}>
+              Cancel
+            </button>
+            <button
+              type="submit"
+              disabled={!client || !check.valid || saving}
+              data-testid="rule-editor-save"
+              title={client ? undefined : 'read-only or disconnected'}
+            >
+              {saving ? 'Saving…' : existing ? 'Save rule' : 'Add rule'}
+            </button>
+          </div>
+        </footer>
+      </form>
+    </Modal>
+  );
+}
+
+function suggestId(rules: readonly AlertRule[]): string {
+  for (let n = 1; ; n++) if (!rules.some((r) => r.id === `rule-${n}`)) return `rule-${n}`;
+}
+
+// ---- the list in the alerts panel --------------------------------------------------------------
+
+function ruleSummary(r: AlertRule): string {
+  const dur = (ms: number) => formatDuration(ms);
+  switch (r.kind) {
+    case 'threshold':
+    case 'rate': {
+      const cond = [r.above !== undefined ? `> ${r.above}` : '', r.below !== undefined ? `< ${r.below}` : '']
+        .filter(Boolean)
+        .join(' or ');
+      return `${r.channel}${r.kind === 'rate' ? ' rate' : ''} ${cond}${r.for ? ` for ${dur(r.for)}` : ''}`;
+    }
+    case 'nodata':
+      return `${r.channel} silent for ${dur(r.after)}`;
+    case 'log':
+      return `/${r.pattern}/ ×${r.count} in ${dur(r.window)}`;
+    case 'anomaly':
+      return `${r.channel} ${r.method} beyond ${r.z}σ`;
+  }
+}
+
+export function RuleList({
+  client,
+  rules,
+  onChanged,
+}: {
+  client: RpcClient | null;
+  rules: readonly AlertRule[];
+  onChanged(): void;
+}) {
+  const [editing, setEditing] = useState<{ index: number | null } | null>(null);
+  const [confirm, setConfirm] = useState<number | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const remove = async (index: number) => {
+    if (!client) return;
+    setError(null);
+    try {
+      await client.call('saveRules', {
+        rules: rules.filter((_, i) => i !== index).map((r) => r as AlertRuleInput),
+      });
+      onChanged();
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setConfirm(null);
+    }
+  };
+  return (
+    <section className="alert-rules" aria-labelledby="alert-rules-title" data-testid="alert-rules">
+      <h3 id="alert-rules-title">
+        Rules
+        <button
+          type="button"
+          onClick={() => setEditing({ index: null })}
+          disabled={!client}
+          data-testid="rule-add"
+        >
+          Add rule
+        </button>
+      </h3>
+      {error && (
+        <p className="alerts-problem" role="alert">
+          {error}
+        </p>
+      )}
+      {rules.length === 0 ? (
+        <p className="empty">No rules yet.</p>
+      ) : (
+        <ul>
+          {rules.map((r, i) => (
+            <li key={r.id} className="alert-rule-row" data-rule={r.id}>
+              <span className="alert-rule">{r.id}</span>
+              <span className={`alert-severity severity-${r.severity}`}>{r.severity}</span>
+              <span className="dim">
+                {ruleSummary(r)}
+                {r.enabled ? '' : ' (disabled)'}
+              </span>
+              <span className="alert-rule-tools">
+                <button type="button" onClick={() => setEditing({ index: i })} disabled={!client}>
+                  Edit
+                </button>
+                {confirm === i ? (
+                  <span className="confirm" role="group" aria-label="Confirm removal">
+                    <span>Remove “{r.id}”?</span>
+                    <button type="button" onClick={() => void remove(i)}>
+                      Remove
+                    </button>
+                    <button type="button" onClick={() => setConfirm(null)}>
+                      Keep
+                    </button>
+                  </span>
+                ) : (
+                  <button type="button" onClick={() => setConfirm(i)} disabled={!client}>
+                    Remove
+                  </button>
+                )}
+              </span>
+            </li>
+          ))}
+        </ul>
+      )}
+      {editing && (
+        <RuleEditor
+          client={client}
+          rules={rules}
+          index={editing.index}
+          onClose={() => setEditing(null)}
+          onSaved={onChanged}
+        />
+      )}
+    </section>
+  );
+}
