@@ -53,7 +53,7 @@ function renderTemplate(text: string, rule: AlertRule | undefined, inst: AlertIn
   });
 }
 
-// ---- desktop notifications (browser host) ------------------------------------------------------
+// ---- desktop notifications (desktop app and browser host) ------------------------------------------------------
 
 const NOTIFY_KEY = 'opsdeck.alertNotifications';
 
@@ -69,8 +69,8 @@ export interface DesktopNotifications {
 }
 
 function notificationApi(): typeof Notification | null {
-  // The Electron window is loaded from a file; notifications there are the desktop app's business.
-  if (location.protocol === 'file:') return null;
+  // In the Electron window the same API raises native desktop notifications (the main process
+  // grants only the 'notifications' permission); in the browser host, the browser's own.
   return typeof window.Notification === 'function' ? window.Notification : null;
 }
 
