@@ -286,6 +286,8 @@ export const AlertInstanceInfo = z.object({
   labels: z.record(z.string(), z.string()),
   state: AlertStateName,
   value: z.number().nullable(),
+  /** Event time (epoch ms) the state began; 0 before the first transition. */
+  since: z.number().default(0),
   /** Acknowledged by someone until the instance resolves. */
   acknowledged: z.boolean().default(false),
   acknowledgedBy: z.string().nullable().default(null),

@@ -209,6 +209,7 @@ export class Engine {
     if (!readOnly) {
       await engine.audit!.load();
       await engine.silenceTable!.load(engine.silences!);
+      await engine.alerts!.restore();
       engine.sweepSilences();
       engine.timers.push(setInterval(() => engine.sweepSilences(), config.alerting.tickMs));
       engine.live.start();
@@ -746,7 +747,9 @@ export class Engine {
     for (const t of this.timers) clearInterval(t);
     this.live.stop();
     this.alerts?.stop();
+    this.alerts?.saveState();
     await this.alerts?.writer.drain();
+    await this.alerts?.stateTable.drain();
     await this.audit?.drain();
     await this.store.close();
   }

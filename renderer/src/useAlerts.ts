@@ -60,8 +60,8 @@ function applyTransition(
     // An acknowledgement lasts until the instance resolves (the engine drops it then too).
     const resolved = t.state === 'normal' || t.state === 'resolved';
     return resolved
-      ? { ...i, state: t.state, value: t.value, ...NOT_ACKED }
-      : { ...i, state: t.state, value: t.value };
+      ? { ...i, state: t.state, value: t.value, since: t.ts, ...NOT_ACKED }
+      : { ...i, state: t.state, value: t.value, since: t.ts };
   });
   if (!found)
     next.push({
@@ -69,6 +69,7 @@ function applyTransition(
       labels: t.labels,
       state: t.state,
       value: t.value,
+      since: t.ts,
       ...NOT_ACKED,
       silencedBy: [],
     });

@@ -407,7 +407,7 @@ describe('event time', () => {
     feed(ev, [[16_000, 20]]);
     ev.tick(18_500);
     expect(brief(out)).toEqual(['0:firing', '13000:nodata', '16000:normal']);
-    expect(ev.instances()).toEqual([{ rule: 'n', labels: {}, state: 'normal', value: 20 }]);
+    expect(ev.instances()).toEqual([{ rule: 'n', labels: {}, state: 'normal', value: 20, since: 16_000 }]);
   });
 
   it('log rules honour for and keep_firing_for', () => {

@@ -33,7 +33,7 @@ export interface EvaluatorOptions {
 /** One alert instance: a rule and a label set. */
 class Instance {
   state: AlertState = 'normal';
-  /** When pending or recovering began. */
+  /** When the current state began (event time; for pending and recovering, when their timer started). */
   since = 0;
   /** Hysteresis memory: the condition was last true. */
   active = false;
@@ -190,6 +190,7 @@ abstract class RuleRun {
   private to(inst: Instance, ts: number, state: AlertState, value: number): void {
     const from = inst.state;
     inst.state = state;
+    inst.since = ts;
     const channel = 'channel' in this.rule ? this.rule.channel : '';
     const render = (text: string) =>
       text.replace(/\{\{\s*([\w.]+)\s*\}\}/g, (whole, name: string) => {
@@ -505,6 +506,17 @@ export interface InstanceState {
   labels: Record<string, string>;
   state: AlertState;
   value: number;
+  /** Event time the state began; 0 before the first transition. */
+  since: number;
+}
+
+/** What an instance needs to resume after a restart (see AlertEvaluator.seed). */
+export interface InstanceSeed {
+  state: AlertState;
+  since: number;
+  value: number;
+  /** Hysteresis memory: the condition was last true. */
+  active: boolean;
 }
 
 export class AlertEvaluator {
@@ -585,7 +597,49 @@ export class AlertEvaluator {
     const out: InstanceState[] = [];
     for (const run of [...this.channelRuns, ...this.logRuns])
       for (const inst of run.instances.values())
-        out.push({ rule: run.rule.id, labels: inst.labels, state: inst.state, value: inst.value });
+        out.push({
+          rule: run.rule.id,
+          labels: inst.labels,
+          state: inst.state,
+          value: inst.value,
+          since: inst.since,
+        });
     return out;
+  }
+
+  /** The instance with these labels and what it needs to resume; undefined if it does not exist. */
+  snapshot(rule: string, labels: Record<string, string>): (InstanceState & InstanceSeed) | undefined {
+    const key = JSON.stringify(labels);
+    for (const run of [...this.channelRuns, ...this.logRuns]) {
+      if (run.rule.id !== rule) continue;
+      for (const inst of run.instances.values())
+        if (JSON.stringify(inst.labels) === key)
+          return {
+            rule,
+            labels: inst.labels,
+            state: inst.state,
+            value: inst.value,
+            since: inst.since,
+            active: inst.active,
+          };
+    }
+    return undefined;
+  }
+
+  /**
+   * Resumes an instance where a previous evaluator left it (engine restart): a pending one keeps its
+   * start, so its `for` counts from then; a firing one stays firing without a new transition. Only
+   * channel rules (one instance each): a log rule's state also needs its window of matches, which
+   * is not kept, so its instances start over. False when nothing was seeded.
+   */
+  seed(rule: string, labels: Record<string, string>, seed: InstanceSeed): boolean {
+    const run = this.channelRuns.find((r) => r.rule.id === rule);
+    const inst = run?.instances.get('');
+    if (!inst || JSON.stringify(inst.labels) !== JSON.stringify(labels)) return false;
+    inst.state = seed.state;
+    inst.since = seed.since;
+    inst.value = seed.value;
+    inst.active = seed.active;
+    return true;
   }
 }

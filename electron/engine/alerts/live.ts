@@ -7,6 +7,7 @@ import type { BusConsumer } from '../bus';
 import type { Store } from '../store/store';
 import { AlertEvaluator, type InstanceState } from './evaluator';
 import { TransitionWriter } from './history';
+import { AlertStateTable, ruleHash, type SavedInstance } from './state';
 import { AckBook, type Ack } from './silences';
 import type { AlertNotifier } from './notify/notifier';
 
@@ -27,6 +28,10 @@ export class LiveAlerts implements BusConsumer {
   private configured = '';
   private broken = false;
   readonly writer: TransitionWriter;
+  /** Instance states kept for a restart (table `alert_state`). */
+  readonly stateTable: AlertStateTable;
+  /** Hash of each enabled rule's definition, by id: saved states of a changed rule are not restored. */
+  private ruleHashes = new Map<string, string>();
   /** The latest transitions, newest last. */
   readonly recent: AlertTransition[] = [];
   /** Acknowledged instances; an ack lasts until its instance resolves. */
@@ -35,6 +40,7 @@ export class LiveAlerts implements BusConsumer {
 
   constructor(private readonly host: LiveAlertsHost) {
     this.writer = new TransitionWriter(host.store, host.now);
+    this.stateTable = new AlertStateTable(host.store);
     // Acknowledged instances are not repeated by their notifiers.
     host.notifier?.useAcknowledged?.(
       (labels) => this.acks.get(labels['alertname'] ?? '', labels) !== undefined,
@@ -43,7 +49,7 @@ export class LiveAlerts implements BusConsumer {
 
   /**
    * (Re)builds the evaluator when the rules or settings change. Instance states start over from
-   * normal: the rules may mean something else now.
+   * normal: the rules may mean something else now (at engine start, `restore` resumes them).
    */
   configure(rules: readonly AlertRule[], settings: AlertingSettings): void {
     const key = JSON.stringify([rules, settings]);
@@ -51,6 +57,7 @@ export class LiveAlerts implements BusConsumer {
     this.configured = key;
     this.stop();
     this.broken = false;
+    this.ruleHashes = new Map(rules.map((r) => [r.id, ruleHash(r)]));
     this.host.notifier?.configure(rules, settings);
     for (const [key, ack] of this.acks.clear())
       this.host.ackCleared?.(key.rule, key.labels, ack, 'rules changed');
@@ -87,6 +94,48 @@ export class LiveAlerts implements BusConsumer {
     return this.evaluator?.instances() ?? [];
   }
 
+  /**
+   * Engine start, after configure: resumes the instances saved by the previous engine whose rule is
+   * still there with the same definition (pending keeps its start, firing stays firing, acks stay).
+   * The notifiers are not told: a restored firing alert is not notified again, and its resolve is
+   * not notified either (a notifier only resolves what it sent as firing). Returns how many.
+   */
+  async restore(): Promise<number> {
+    const evaluator = this.evaluator;
+    if (!evaluator) return 0;
+    let n = 0;
+    let saved: SavedInstance[];
+    try {
+      saved = await this.stateTable.load();
+    } catch (error) {
+      this.host.notice('warn', `alerts: saved states not restored: ${(error as Error).message}`);
+      return 0;
+    }
+    for (const s of saved) {
+      if (this.ruleHashes.get(s.rule) !== s.ruleHash || !evaluator.seed(s.rule, s.labels, s)) continue;
+      if (s.ack) this.acks.set(s.rule, s.labels, s.ack);
+      n++;
+    }
+    return n;
+  }
+
+  /** Saves every instance's state (engine close); settles with `stateTable.drain()`. */
+  saveState(): void {
+    const all: SavedInstance[] = [];
+    for (const i of this.instances()) {
+      const s = this.saved(i.rule, i.labels);
+      if (s) all.push(s);
+    }
+    this.stateTable.saveAll(all);
+  }
+
+  private saved(rule: string, labels: Record<string, string>): SavedInstance | undefined {
+    const snap = this.evaluator?.snapshot(rule, labels);
+    const hash = this.ruleHashes.get(rule);
+    if (!snap || hash === undefined) return undefined;
+    return { ...snap, ruleHash: hash, ack: this.acks.get(rule, labels) ?? null };
+  }
+
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
@@ -108,6 +157,8 @@ export class LiveAlerts implements BusConsumer {
     this.writer.write(t, 'live');
     const ack = this.acks.onTransition(t);
     if (ack) this.host.ackCleared?.(t.rule, t.labels, ack, `resolved (${t.state})`);
+    const saved = this.saved(t.rule, t.labels);
+    if (saved) this.stateTable.save(saved);
     if (t.state === 'firing' || t.state === 'resolved') {
       const summary = t.annotations['summary'] ?? `value ${t.value}`;
       this.host.notice(t.state === 'firing' ? 'warn' : 'info', `alert ${t.rule} ${t.state}: ${summary}`);

@@ -2,7 +2,8 @@
 // configuration; `sources` and `channels` here only give data rows their ids and names to join on.
 // Times are TIMESTAMP in UTC with microsecond precision. `alert_transitions.mode` is 'live' or
 // 'stored' (from evaluating stored data), so re-evaluations never mix with what was paged live.
-// `audit` is append-only and hash-chained (alerts/audit.ts); `silences` is operational state.
+// `audit` is append-only and hash-chained (alerts/audit.ts); `silences` is operational state, and so is
+// `alert_state` (live alert instances, restored at start: alerts/state.ts; `since` is event-time ms).
 
 export const SCHEMA_VERSION = 1;
 
@@ -30,6 +31,9 @@ CREATE TABLE IF NOT EXISTS audit(
 CREATE TABLE IF NOT EXISTS silences(
   id VARCHAR NOT NULL, matchers JSON NOT NULL, starts_at TIMESTAMP NOT NULL, ends_at TIMESTAMP NOT NULL,
   created_by VARCHAR NOT NULL, comment VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL);
+CREATE TABLE IF NOT EXISTS alert_state(
+  "key" VARCHAR PRIMARY KEY, rule VARCHAR NOT NULL, rule_hash VARCHAR NOT NULL, labels VARCHAR NOT NULL,
+  state VARCHAR NOT NULL, since DOUBLE NOT NULL, value DOUBLE, active BOOLEAN NOT NULL, ack VARCHAR);
 CREATE OR REPLACE VIEW samples_v AS
   SELECT s.ts, src.key AS source, c.name AS channel, c.unit, s.value
   FROM samples s JOIN channels c ON c.id = s.channel_id JOIN sources src ON src.id = c.source_id;
