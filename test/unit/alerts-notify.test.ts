@@ -85,6 +85,17 @@ describe('alert notifier', () => {
     ]);
   });
 
+  it('after a restart, a restored firing alert is not sent again but its resolve is', async () => {
+    const { notifier, sent } = harness();
+    notifier.restoreFiring('hot', { site: 'lab' }, 'warning', 2, 7);
+    notifier.transition(tr(3, 'firing', 'firing'));
+    notifier.transition(tr(6, 'firing', 'resolved'));
+    await notifier.drain();
+    expect(sent.map((n) => `${n.status}:${n.labels['site']}:${n.startsAt}:${n.endsAt}`)).toEqual([
+      'resolved:lab:2:6',
+    ]);
+  });
+
   it('retries up to the attempts, then reports the notifier and the error', async () => {
     const { notifier, sent, notices } = harness((_n, attempt) =>
       attempt < 3 ? new Error(`boom ${attempt}`) : null,

@@ -17,7 +17,7 @@ export interface LiveAlertsHost {
   notice(level: Notice['level'], message: string): void;
   /** Told of every live transition; sends firing and resolved to the rules' notifiers. */
   notifier?: Pick<AlertNotifier, 'configure' | 'transition'> &
-    Partial<Pick<AlertNotifier, 'useAcknowledged'>>;
+    Partial<Pick<AlertNotifier, 'useAcknowledged' | 'restoreFiring'>>;
   /** An acknowledgement ended by itself: its instance resolved, or the rules changed. */
   ackCleared?(rule: string, labels: Record<string, string>, ack: Ack, reason: string): void;
 }
@@ -32,6 +32,7 @@ export class LiveAlerts implements BusConsumer {
   readonly stateTable: AlertStateTable;
   /** Hash of each enabled rule's definition, by id: saved states of a changed rule are not restored. */
   private ruleHashes = new Map<string, string>();
+  private severities = new Map<string, AlertRule['severity']>();
   /** The latest transitions, newest last. */
   readonly recent: AlertTransition[] = [];
   /** Acknowledged instances; an ack lasts until its instance resolves. */
@@ -58,6 +59,7 @@ export class LiveAlerts implements BusConsumer {
     this.stop();
     this.broken = false;
     this.ruleHashes = new Map(rules.map((r) => [r.id, ruleHash(r)]));
+    this.severities = new Map(rules.map((r) => [r.id, r.severity]));
     this.host.notifier?.configure(rules, settings);
     for (const [key, ack] of this.acks.clear())
       this.host.ackCleared?.(key.rule, key.labels, ack, 'rules changed');
@@ -114,6 +116,9 @@ export class LiveAlerts implements BusConsumer {
     for (const s of saved) {
       if (this.ruleHashes.get(s.rule) !== s.ruleHash || !evaluator.seed(s.rule, s.labels, s)) continue;
       if (s.ack) this.acks.set(s.rule, s.labels, s.ack);
+      const severity = this.severities.get(s.rule);
+      if ((s.state === 'firing' || s.state === 'recovering') && severity)
+        this.host.notifier?.restoreFiring?.(s.rule, s.labels, severity, s.since, s.value);
       n++;
     }
     return n;

@@ -176,6 +176,39 @@ export class AlertNotifier {
         );
   }
 
+  /**
+   * An instance restored firing after a restart: it was notified before, so it is not sent again,
+   * but its resolve will be, to the same notifiers.
+   */
+  restoreFiring(
+    rule: string,
+    instanceLabels: Record<string, string>,
+    severity: AlertNotification['severity'],
+    since: number,
+    value: number,
+  ): void {
+    const labels = alertLabels({ rule, labels: instanceLabels });
+    const fp = fingerprint(labels);
+    if (this.firing.has(fp)) return;
+    const notification: AlertNotification = {
+      status: 'firing',
+      rule,
+      labels,
+      annotations: {},
+      severity,
+      state: 'firing',
+      value,
+      startsAt: since,
+      endsAt: null,
+      fingerprint: fp,
+    };
+    this.firing.set(fp, notification);
+    for (const id of this.notify.get(rule) ?? []) {
+      const group = this.groupFor(id, labels);
+      if (group) group.alerts.set(fp, { notification, notified: true });
+    }
+  }
+
   /** A live transition. Pending, recovering and repeated firing never notify. */
   transition(t: AlertTransition): void {
     // A silence may have ended unseen: what it held back goes out first, then this change.
