@@ -18,6 +18,7 @@ import { formatDate, formatDuration, formatTick, formatTime, formatValue } from 
 import type { BucketView, LiveFeed } from './live-data';
 import { alignBuckets, bucketAt } from './plot-data';
 import { cssVar, seriesColor, withAlpha, type Theme } from './theme';
+import { useDismissable } from './useDismissable';
 
 export type PlotPanelConfig = Layout['panels'][number];
 
@@ -608,24 +609,7 @@ function ChannelPicker({
   onOpen: (() => void) | undefined;
   panelId: string;
 }) {
-  const ref = useRef<HTMLDetailsElement>(null);
-  // A <details> stays open until toggled: also close it on a click elsewhere or Escape.
-  useEffect(() => {
-    const close = (e: Event) => {
-      const el = ref.current;
-      if (!el?.open) return;
-      if (e instanceof KeyboardEvent ? e.key === 'Escape' : !el.contains(e.target as Node)) {
-        el.open = false;
-        if (e instanceof KeyboardEvent) el.querySelector('summary')?.focus();
-      }
-    };
-    document.addEventListener('pointerdown', close);
-    document.addEventListener('keydown', close);
-    return () => {
-      document.removeEventListener('pointerdown', close);
-      document.removeEventListener('keydown', close);
-    };
-  }, []);
+  const ref = useDismissable();
   return (
     <details
       className="picker"

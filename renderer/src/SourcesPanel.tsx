@@ -1,9 +1,10 @@
-import { useEffect, useRef, useState } from 'react';
+import { useState } from 'react';
 import type { SourceStatus } from '../../shared/api';
 import type { RpcClient } from '../../shared/rpc';
 import type { SourceConfig } from '../../shared/schemas';
 import { formatCount, formatRate, formatTime } from './format';
 import { TopicTree } from './TopicTree';
+import { useDismissable } from './useDismissable';
 
 /** Kinds with a topic tree, publishing and the MQTT form. */
 export const MQTT_KINDS: readonly string[] = ['mqtt', 'mqtt-broker'];
@@ -291,23 +292,7 @@ interface MenuItem {
 
 /** A small "⋯" menu on a <details>: keyboard reachable, closed by Escape or a click elsewhere. */
 function SourceMenu({ label, items, testId }: { label: string; items: MenuItem[]; testId: string }) {
-  const ref = useRef<HTMLDetailsElement>(null);
-  useEffect(() => {
-    const close = (e: Event) => {
-      const el = ref.current;
-      if (!el?.open) return;
-      if (e instanceof KeyboardEvent ? e.key === 'Escape' : !el.contains(e.target as Node)) {
-        el.open = false;
-        if (e instanceof KeyboardEvent) el.querySelector('summary')?.focus();
-      }
-    };
-    document.addEventListener('pointerdown', close);
-    document.addEventListener('keydown', close);
-    return () => {
-      document.removeEventListener('pointerdown', close);
-      document.removeEventListener('keydown', close);
-    };
-  }, []);
+  const ref = useDismissable();
   return (
     <details className="menu" ref={ref}>
       <summary aria-label={label} title="Actions" data-testid={testId}>

@@ -2,12 +2,11 @@
 // `demo-temperature-high` goes pending, then firing, within about a minute), the built renderer in
 // headless Chromium with notifications granted and the Notification constructor recorded.
 // Needs the build (`npm test` runs `electron-vite build` first).
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../helpers/browser';
-import { assertBuilt, root, startServe, type ServedConsole } from '../helpers/cli';
+import { collectPageErrors, launchChromium, saveScreenshot } from '../helpers/browser';
+import { assertBuilt, startServe, type ServedConsole } from '../helpers/cli';
 import { tempDir, waitFor } from '../helpers/tmp';
 
 const RULE = 'demo-temperature-high';
@@ -45,10 +44,7 @@ describe('alerts panel in the browser console', () => {
       };
     });
     page = await context.newPage();
-    page.on('console', (message) => {
-      if (message.type() === 'error') pageErrors.push(`console: ${message.text()}`);
-    });
-    page.on('pageerror', (error) => pageErrors.push(`page error: ${error.message}`));
+    collectPageErrors(page, pageErrors);
     await page.goto(url);
   });
 
@@ -111,8 +107,7 @@ describe('alerts panel in the browser console', () => {
       const titles = await page.evaluate(() => (window as unknown as { __notified: string[] }).__notified);
       expect(titles.some((t) => t.includes(RULE))).toBe(true);
 
-      fs.mkdirSync(path.join(root, 'test-results'), { recursive: true });
-      await page.screenshot({ path: path.join(root, 'test-results/alerts.png') });
+      await saveScreenshot(page, 'alerts.png');
     },
     FIRING_TIMEOUT_MS + 60_000,
   );

@@ -1,13 +1,12 @@
 // The browser console end to end: `opsdeck serve` on a fresh workspace running the demo rig, the
 // built renderer opened in headless Chromium, and the API's guards (token, Origin) probed with `ws`.
 // Needs the build (`npm test` runs `electron-vite build` first).
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { launchChromium } from '../helpers/browser';
-import { assertBuilt, root, startServe, type ServedConsole } from '../helpers/cli';
+import { collectPageErrors, launchChromium, saveScreenshot } from '../helpers/browser';
+import { assertBuilt, startServe, type ServedConsole } from '../helpers/cli';
 import { tempDir, waitFor } from '../helpers/tmp';
 
 /** Opens a WebSocket and reports whether the server accepted it, and the HTTP status when it did not. */
@@ -44,10 +43,7 @@ describe('browser console served by "opsdeck serve"', () => {
 
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    page.on('console', (message) => {
-      if (message.type() === 'error') pageErrors.push(`console: ${message.text()}`);
-    });
-    page.on('pageerror', (error) => pageErrors.push(`page error: ${error.message}`));
+    collectPageErrors(page, pageErrors);
     await page.goto(url);
   });
 
@@ -101,8 +97,7 @@ describe('browser console served by "opsdeck serve"', () => {
       'some climate history drawn',
       async () => Number(await page.getByTestId('plot-climate').getAttribute('data-points')) >= 10,
     );
-    fs.mkdirSync(path.join(root, 'test-results'), { recursive: true });
-    await page.screenshot({ path: path.join(root, 'test-results/console.png') });
+    await saveScreenshot(page, 'console.png');
   });
 
   it('refuses API connections without the token or from another origin', async () => {

@@ -8,8 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../helpers/browser';
-import { assertBuilt, root, startServe, type ServedConsole } from '../helpers/cli';
+import { collectPageErrors, launchChromium, saveScreenshot } from '../helpers/browser';
+import { assertBuilt, startServe, type ServedConsole } from '../helpers/cli';
 import { mosquittoPub, TestBroker } from '../helpers/mosquitto';
 import { tempDir, waitFor } from '../helpers/tmp';
 
@@ -62,10 +62,7 @@ describe('MQTT in the browser console', () => {
 
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    page.on('console', (message) => {
-      if (message.type() === 'error') pageErrors.push(`console: ${message.text()}`);
-    });
-    page.on('pageerror', (error) => pageErrors.push(`page error: ${error.message}`));
+    collectPageErrors(page, pageErrors);
     await page.goto(served.url);
 
     // The bench keeps publishing, a few messages a second, for as long as the tests run.
@@ -149,8 +146,7 @@ describe('MQTT in the browser console', () => {
       async () => Number(await host.getAttribute('data-points')) >= 12,
       30_000,
     );
-    fs.mkdirSync(path.join(root, 'test-results'), { recursive: true });
-    await page.screenshot({ path: path.join(root, 'test-results/mqtt.png') });
+    await saveScreenshot(page, 'mqtt.png');
   });
 
   it('publishes from the dialog, and the message arrives', async () => {

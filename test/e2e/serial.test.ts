@@ -8,8 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../helpers/browser';
-import { assertBuilt, root, startServe, type ServedConsole } from '../helpers/cli';
+import { collectPageErrors, launchChromium, saveScreenshot } from '../helpers/browser';
+import { assertBuilt, startServe, type ServedConsole } from '../helpers/cli';
 import { PtyPair } from '../helpers/pty';
 import { tempDir, waitFor } from '../helpers/tmp';
 
@@ -56,10 +56,7 @@ describe('a serial source in the browser console', () => {
     served = await startServe(['serve', '--workspace', path.join(tmp.dir, 'ws'), '--port', '0']);
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    page.on('console', (message) => {
-      if (message.type() === 'error') pageErrors.push(`console: ${message.text()}`);
-    });
-    page.on('pageerror', (error) => pageErrors.push(`page error: ${error.message}`));
+    collectPageErrors(page, pageErrors);
     await page.goto(served.url);
   });
 
@@ -182,8 +179,7 @@ describe('a serial source in the browser console', () => {
       async () => Number(await host.getAttribute('data-points')) >= 10,
       30_000,
     );
-    fs.mkdirSync(path.join(root, 'test-results'), { recursive: true });
-    await page.screenshot({ path: path.join(root, 'test-results/serial.png') });
+    await saveScreenshot(page, 'serial.png');
   });
 
   it('shows the device going away with the reason, and coming back', async () => {
