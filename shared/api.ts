@@ -56,6 +56,8 @@ export const EngineStatus = z.object({
   pendingRows: z.number(),
   /** Rows that could not be stored because the database failed (it is reopened automatically). */
   lostRows: z.number().default(0),
+  /** User SQL queries running or waiting for a slot (at most two run at once). */
+  userQueries: z.number().default(0),
 });
 export type EngineStatus = z.infer<typeof EngineStatus>;
 
@@ -79,6 +81,8 @@ export const QueryResult = z.object({
   /** Row-major values made JSON-safe: BIGINTs beyond 2^53 and exotic types become strings. */
   rows: z.array(z.array(z.unknown())),
   truncated: z.boolean(),
+  /** What cut the result short: `maxRows`, or the byte cap (`store.queryMaxResultMb`). */
+  truncatedBy: z.enum(['rows', 'bytes']).nullable().default(null),
   elapsedMs: z.number(),
 });
 export type QueryResult = z.infer<typeof QueryResult>;
@@ -381,12 +385,19 @@ export const Methods = {
   subscribeLive: { params: LiveSubscription, result: Ok },
   unsubscribeLive: { params: Empty, result: Ok },
   series: { params: SeriesRequest, result: SeriesResult },
+  /** Read-only SQL with a timeout (`store.queryTimeoutSeconds`); `id` lets `cancelQuery` stop it. */
   query: {
     params: z.object({
       sql: z.string().min(1).max(100_000),
       maxRows: z.number().int().min(1).max(100_000).default(1_000),
+      id: z.string().min(1).max(128).optional(),
     }),
     result: QueryResult,
+  },
+  /** Interrupts the caller's query with this id; `cancelled` is false when none runs or waits. */
+  cancelQuery: {
+    params: z.object({ id: z.string().min(1).max(128) }),
+    result: z.object({ cancelled: z.boolean() }),
   },
   setSourceEnabled: { params: z.object({ id: z.string(), enabled: z.boolean() }), result: Ok },
   upsertSource: { params: z.object({ source: SourceConfig }), result: Ok },

@@ -410,6 +410,10 @@ export const StoreSettings = z
     memoryLimitMb: z.number().int().min(32).max(1_048_576).default(64),
     /** DuckDB worker threads; 0 picks one less than the machine's cores (at least 1) so ingest keeps a core. */
     threads: z.number().int().min(0).max(256).default(0),
+    /** User SQL (console, `opsdeck query`) is interrupted after this long, queueing included. */
+    queryTimeoutSeconds: z.number().min(1).max(86_400).default(60),
+    /** A user query's result stops at this much JSON (and says so), whatever its row count. */
+    queryMaxResultMb: z.number().min(1).max(1_024).default(16),
   })
   .strict();
 export type StoreSettings = z.infer<typeof StoreSettings>;

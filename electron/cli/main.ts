@@ -105,11 +105,18 @@ views samples_v and records_v join in channel and source names.`,
           ? parsePositiveInt(String(values['max-rows']), '--max-rows')
           : 10_000;
       const access = await openWorkspaceFolder(dir);
+      // Ctrl-C stops the query in the engine too, not only this command.
+      const id = `cli-${process.pid}`;
+      const cancel = () => {
+        if (access.via === 'engine') void access.client.call('cancelQuery', { id }).catch(() => undefined);
+        else access.engine.cancelQuery(id);
+      };
+      process.once('SIGINT', cancel);
       try {
         const result =
           access.via === 'engine'
-            ? await access.client.call('query', { sql, maxRows })
-            : await access.engine.query(sql, maxRows);
+            ? await access.client.call('query', { sql, maxRows, id })
+            : await access.engine.query(sql, maxRows, id);
         process.stdout.write(
           (format === 'csv'
             ? formatCsv(result)
@@ -117,8 +124,13 @@ views samples_v and records_v join in channel and source names.`,
               ? formatJson(result)
               : formatTable(result)) + '\n',
         );
-        if (result.truncated) process.stderr.write(`opsdeck: stopped at ${maxRows} rows (--max-rows)\n`);
+        if (result.truncatedBy === 'bytes')
+          process.stderr.write(
+            `opsdeck: stopped at ${result.rows.length} rows: the result reached store.queryMaxResultMb\n`,
+          );
+        else if (result.truncated) process.stderr.write(`opsdeck: stopped at ${maxRows} rows (--max-rows)\n`);
       } finally {
+        process.off('SIGINT', cancel);
         await access.close();
       }
       return 0;

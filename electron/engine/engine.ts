@@ -493,8 +493,13 @@ export class Engine {
 
   // ---- queries -------------------------------------------------------------------------------
 
-  query(sql: string, maxRows = 1000): Promise<QueryResult> {
-    return this.store.query(sql, maxRows);
+  /** User SQL: it can change nothing, times out, can be cancelled by `id` (store/user-sql.ts). */
+  query(sql: string, maxRows = 1000, id?: string): Promise<QueryResult> {
+    return this.store.query({ sql, maxRows, id });
+  }
+
+  cancelQuery(id: string): boolean {
+    return this.store.cancelQuery(id);
   }
 
   async series(channels: number[], from: number, to: number, maxPoints: number): Promise<SeriesResult> {
@@ -535,12 +540,11 @@ export class Engine {
         silencedBy: this.silences?.silencedBy(alertLabels(i)) ?? [],
       };
     });
-    const rows = await this.store.query(
+    const rows = await this.store.read(
       `SELECT epoch_us(ts)::DOUBLE / 1000, rule, labels::VARCHAR, from_state, state, value, severity, annotations::VARCHAR
        FROM alert_transitions WHERE mode = 'live' ORDER BY ts DESC LIMIT ${Math.trunc(limit)}`,
-      limit,
     );
-    const transitions = rows.rows.map(([ts, rule, labels, from, state, value, severity, annotations]) => ({
+    const transitions = rows.map(([ts, rule, labels, from, state, value, severity, annotations]) => ({
       ts: ts as number,
       rule: rule as string,
       labels: JSON.parse(labels as string) as Record<string, string>,
@@ -664,8 +668,8 @@ export class Engine {
 
   async verifyAudit(): Promise<AuditVerdict> {
     if (!this.audit) {
-      const r = await this.store.query('SELECT count(*)::DOUBLE FROM audit', 1);
-      return { ok: true, count: r.rows[0]?.[0] as number };
+      const r = await this.store.read('SELECT count(*)::DOUBLE FROM audit');
+      return { ok: true, count: r[0]?.[0] as number };
     }
     return this.audit.verify();
   }
@@ -692,6 +696,7 @@ export class Engine {
       retentionDropped: this.store.retentionDropped,
       pendingRows: this.store.pendingRows,
       lostRows: this.store.lostRows,
+      userQueries: this.store.userQueries,
     };
   }
 

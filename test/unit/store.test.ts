@@ -44,10 +44,10 @@ describe('store', () => {
     for (let i = 0; i < 5000; i++) b.push(T0 + i * 0.25, ch, i / 3);
     store.appendSamples(b.take());
     await store.flush();
-    const r = await store.query(
-      `SELECT count(*)::INT, min(value), max(value), epoch_us(min(ts))::DOUBLE, epoch_us(max(ts))::DOUBLE FROM samples_v WHERE channel = 'rig/a' AND unit = 'V'`,
-      10,
-    );
+    const r = await store.query({
+      sql: `SELECT count(*)::INT, min(value), max(value), epoch_us(min(ts))::DOUBLE, epoch_us(max(ts))::DOUBLE FROM samples_v WHERE channel = 'rig/a' AND unit = 'V'`,
+      maxRows: 10,
+    });
     expect(r.rows[0]).toEqual([5000, 0, 4999 / 3, T0 * 1000, (T0 + 4999 * 0.25) * 1000]);
   });
 
@@ -66,12 +66,12 @@ describe('store', () => {
     const raw = new Uint8Array([0, 255, 10, 13, 0xc3]);
     store.appendQuarantine({ rx: T0, source: 'rig', reason: 'not valid UTF-8', where: 'lab/x', raw });
     await store.flush();
-    const rec = await store.query(
-      `SELECT source, severity, message, fields->>'motor', epoch_ms(rx) - epoch_ms(ts) FROM records_v`,
-      10,
-    );
+    const rec = await store.query({
+      sql: `SELECT source, severity, message, fields->>'motor', epoch_ms(rx) - epoch_ms(ts) FROM records_v`,
+      maxRows: 10,
+    });
     expect(rec.rows).toEqual([['rig', 'error', 'pump: overcurrent', '2', 5]]);
-    const q = await store.query(`SELECT reason, "where", hex(raw) FROM quarantine`, 10);
+    const q = await store.query({ sql: `SELECT reason, "where", hex(raw) FROM quarantine`, maxRows: 10 });
     expect(q.rows).toEqual([['not valid UTF-8', 'lab/x', '00FF0A0DC3']]);
   });
 
@@ -106,7 +106,7 @@ describe('store', () => {
     const out = path.join(dir, 'leak.csv');
     const refused: [string, RegExp][] = [
       [`COPY samples TO '${out}'`, /only reads|disabled by configuration/],
-      [`SELECT * FROM read_csv('/etc/passwd')`, /file system operations are disabled/],
+      [`SELECT * FROM read_csv('/etc/passwd')`, /table function read_csv\(\)/],
       [`ATTACH '${path.join(dir, 'other.duckdb')}' AS other`, /only reads|disabled by configuration/],
       [`INSTALL httpfs`, /only reads|disabled/],
       [`LOAD httpfs`, /only reads|disabled/],
@@ -114,12 +114,15 @@ describe('store', () => {
       [`DELETE FROM samples`, /statement 1 is DELETE/],
       [`SELECT 1; DROP TABLE samples`, /statement 2 is DROP/],
     ];
-    for (const [sql, reason] of refused) await expect(store.query(sql, 10), sql).rejects.toThrow(reason);
+    for (const [sql, reason] of refused)
+      await expect(store.query({ sql: sql, maxRows: 10 }), sql).rejects.toThrow(reason);
     expect(fs.existsSync(out)).toBe(false);
-    expect((await store.query('SELECT count(*) FROM samples', 1)).rows).toEqual([[0]]);
+    expect((await store.query({ sql: 'SELECT count(*) FROM samples', maxRows: 1 })).rows).toEqual([[0]]);
     // Reading works, including what the tables hold and DuckDB's own catalog.
-    expect((await store.query(`SELECT 40 + 2 AS answer`, 1)).rows).toEqual([[42]]);
-    expect((await store.query(`SELECT count(*) > 0 FROM duckdb_tables()`, 1)).rows).toEqual([[true]]);
+    expect((await store.query({ sql: `SELECT 40 + 2 AS answer`, maxRows: 1 })).rows).toEqual([[42]]);
+    expect((await store.query({ sql: `SELECT count(*) > 0 FROM duckdb_tables()`, maxRows: 1 })).rows).toEqual(
+      [[true]],
+    );
   });
 
   it('is sandboxed below the statement check too: DuckDB itself refuses files, ATTACH and extensions', async () => {
@@ -144,7 +147,7 @@ describe('store', () => {
 
   it('marks results truncated at maxRows', async () => {
     const { store } = await fresh();
-    const r = await store.query('SELECT * FROM range(10)', 3);
+    const r = await store.query({ sql: 'SELECT * FROM range(10)', maxRows: 3 });
     expect(r.rows).toEqual([[0], [1], [2]]);
     expect(r.truncated).toBe(true);
   });
@@ -160,7 +163,7 @@ describe('store', () => {
     const dropped = await store.applyRetention({ maxAgeHours: 2, maxBytes: 0 }, now);
     expect(dropped).toBe(3601);
     expect(store.storedSamples).toBe(3600);
-    expect((await store.query('SELECT count(*) FROM samples', 1)).rows).toEqual([[3600]]);
+    expect((await store.query({ sql: 'SELECT count(*) FROM samples', maxRows: 1 })).rows).toEqual([[3600]]);
     expect(notices.map((n) => n.message)).toEqual([
       expect.stringMatching(/^retention: dropped 3601 rows older than 2 h/),
     ]);
@@ -178,7 +181,10 @@ describe('store', () => {
     const limit = Math.floor(before / 2);
     const dropped = await store.applyRetention({ maxAgeHours: 0, maxBytes: limit }, T0 + 2_000_000);
     expect(dropped).toBeGreaterThan(0);
-    const oldest = await store.query('SELECT epoch_ms(min(ts)) - ' + T0 + ' FROM samples', 1);
+    const oldest = await store.query({
+      sql: 'SELECT epoch_ms(min(ts)) - ' + T0 + ' FROM samples',
+      maxRows: 1,
+    });
     expect(Number(oldest.rows[0]![0])).toBeGreaterThanOrEqual(dropped); // the oldest went first
     expect(notices.at(-1)!.message).toMatch(/over its .* MiB limit; dropped the oldest \d+ rows/);
   });
@@ -191,7 +197,7 @@ describe('store', () => {
     open.splice(open.indexOf(store), 1);
     const ro = await Store.open(file, { settings, readOnly: true });
     open.push(ro);
-    expect((await ro.query('SELECT count(*) FROM samples', 1)).rows).toEqual([[10]]);
+    expect((await ro.query({ sql: 'SELECT count(*) FROM samples', maxRows: 1 })).rows).toEqual([[10]]);
     expect(() =>
       ro.appendSamples({
         n: 0,
@@ -215,7 +221,7 @@ describe('store', () => {
     const ro = await Store.open(file, { settings, readOnly: true });
     open.push(ro);
     expect(ro.storedRecordings).toBe(0);
-    expect((await ro.query('SELECT count(*) FROM samples_v', 1)).rows).toEqual([[10]]);
+    expect((await ro.query({ sql: 'SELECT count(*) FROM samples_v', maxRows: 1 })).rows).toEqual([[10]]);
   });
 
   it('keeps channel ids stable across reopen', async () => {

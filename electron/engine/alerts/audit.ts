@@ -85,8 +85,8 @@ export class AuditLog {
 
   /** Continues the chain where the table ends. */
   async load(): Promise<void> {
-    const r = await this.store.query(`SELECT seq::DOUBLE, hash FROM audit ORDER BY seq DESC LIMIT 1`, 1);
-    const row = r.rows[0];
+    const r = await this.store.read(`SELECT seq::DOUBLE, hash FROM audit ORDER BY seq DESC LIMIT 1`);
+    const row = r[0];
     if (row) {
       this.seq = row[0] as number;
       this.last = row[1] as string;
@@ -115,12 +115,11 @@ export class AuditLog {
 
   async rows(): Promise<AuditRow[]> {
     await this.drain();
-    const r = await this.store.query(
+    const r = await this.store.read(
       `SELECT seq::DOUBLE, epoch_ms(ts)::DOUBLE, actor, action, detail::VARCHAR, prev_hash, hash
        FROM audit ORDER BY seq`,
-      100_000,
     );
-    return r.rows.map(([seq, ts, actor, action, detail, prevHash, hash]) => ({
+    return r.map(([seq, ts, actor, action, detail, prevHash, hash]) => ({
       seq: seq as number,
       ts: ts as number,
       actor: actor as string,

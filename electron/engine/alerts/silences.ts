@@ -79,17 +79,15 @@ export class SilenceTable {
   constructor(private readonly store: Store) {}
 
   async load(book: SilenceBook): Promise<void> {
-    const announced = await this.store.query(
+    const announced = await this.store.read(
       `SELECT DISTINCT detail->>'id' FROM audit WHERE action IN ('silence.expired', 'silence.expire')`,
-      100_000,
     );
-    const done = new Set(announced.rows.map((r) => r[0] as string));
-    const r = await this.store.query(
+    const done = new Set(announced.map((r) => r[0] as string));
+    const r = await this.store.read(
       `SELECT id, matchers::VARCHAR, epoch_ms(starts_at)::DOUBLE, epoch_ms(ends_at)::DOUBLE, created_by,
          comment, epoch_ms(created_at)::DOUBLE FROM silences`,
-      100_000,
     );
-    for (const [id, matchers, startsAt, endsAt, createdBy, comment, createdAt] of r.rows)
+    for (const [id, matchers, startsAt, endsAt, createdBy, comment, createdAt] of r)
       book.add(
         {
           id: id as string,

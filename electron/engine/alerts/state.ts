@@ -65,11 +65,10 @@ export class AlertStateTable {
   }
 
   async load(): Promise<SavedInstance[]> {
-    const r = await this.store.query(
+    const r = await this.store.read(
       `SELECT rule, rule_hash, labels, state, since, value, active, ack FROM alert_state`,
-      100_000,
     );
-    return r.rows.map(([rule, hash, labels, state, since, value, active, ack]) => ({
+    return r.map(([rule, hash, labels, state, since, value, active, ack]) => ({
       rule: rule as string,
       ruleHash: hash as string,
       labels: JSON.parse(labels as string) as Record<string, string>,

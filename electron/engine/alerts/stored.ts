@@ -32,12 +32,11 @@ export async function evaluateStored(
   if (range.to !== undefined) conds.push(`ts <= ${sqlTime(range.to)}`);
   const where = (alias = '') => conds.map((c) => alias + c).join(' AND ') || 'true';
 
-  const bounds = await store.query(
+  const bounds = await store.read(
     `SELECT epoch_us(min(ts))::DOUBLE / 1000, epoch_us(max(ts))::DOUBLE / 1000 FROM (
        SELECT ts FROM samples WHERE ${where()} UNION ALL SELECT ts FROM records WHERE ${where()})`,
-    1,
   );
-  const [lo, hi] = (bounds.rows[0] ?? [null, null]) as [number | null, number | null];
+  const [lo, hi] = (bounds[0] ?? [null, null]) as [number | null, number | null];
   const from = range.from ?? lo ?? NaN;
   const to = range.to ?? hi ?? NaN;
 

@@ -60,7 +60,8 @@ export function bindConnection(engine: Engine, transport: ServerTransport): () =
     },
     series: (p: { channels: number[]; from: number; to: number; maxPoints: number }) =>
       engine.series(p.channels, p.from, p.to, p.maxPoints),
-    query: (p: { sql: string; maxRows: number }) => engine.query(p.sql, p.maxRows),
+    query: (p: { sql: string; maxRows: number; id?: string }) => engine.query(p.sql, p.maxRows, p.id),
+    cancelQuery: (p: { id: string }) => ({ cancelled: engine.cancelQuery(p.id) }),
     setSourceEnabled: async (p: { id: string; enabled: boolean }) => {
       await engine.setSourceEnabled(p.id, p.enabled);
       return { ok: true };

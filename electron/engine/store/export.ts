@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ExportRequest } from '../../../shared/api';
+import { StoreSettings } from '../../../shared/schemas';
 import { openDuckDB, sqlString } from './duckdb';
 import type { Store } from './store';
 
@@ -47,8 +48,8 @@ export async function exportData(
       throw new Error(`export: no channel named ${unknown.map((c) => `"${c}"`).join(', ')}`);
   }
 
-  const counted = await store.query(`SELECT count(*) ${where}`, 1);
-  const total = Number(counted.rows[0]?.[0] ?? 0);
+  const counted = await store.read(`SELECT count(*) ${where}`);
+  const total = Number(counted[0]?.[0] ?? 0);
   const started = performance.now();
   let done = 0;
   const report = (finished: boolean) => {
@@ -92,11 +93,10 @@ export async function exportData(
   } else {
     // Rows beyond its memory limit spill to a temp folder beside the target, removed afterwards.
     const spill = fs.mkdtempSync(path.join(path.dirname(target), '.opsdeck-export-'));
-    const sink = await openDuckDB(
-      ':memory:',
-      { memoryLimitMb: 256, threads: 1 },
-      { externalAccess: true, tempDirectory: spill },
-    );
+    const sink = await openDuckDB(':memory:', StoreSettings.parse({ memoryLimitMb: 256, threads: 1 }), {
+      externalAccess: true,
+      tempDirectory: spill,
+    });
     const conn = await sink.connect();
     try {
       await conn.run('CREATE TABLE export(ts TIMESTAMP, channel VARCHAR, unit VARCHAR, value DOUBLE)');

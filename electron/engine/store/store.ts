@@ -3,15 +3,16 @@
 // Invariants:
 // - Samples, records and quarantine are appended in the order they arrive; a flush (on 2,048 rows
 //   per table, and at least every `flushIntervalMs`) makes everything appended so far durable.
-// - `query` runs user SQL read-only (SELECT, EXPLAIN, PRAGMA, CALL) on its own connection, and the
-//   whole instance has file access, ATTACH and extension loading switched off and locked.
+// - `query` runs user SQL, which can change nothing (user-sql.ts), on connections of its own with a
+//   timeout, a cancel and a result capped in rows and bytes; the whole instance has file access,
+//   ATTACH and extension loading switched off and locked. The engine's own reads use `read`, on
+//   its own connection, so they never wait behind a user's query.
 // - `series` never returns more than `maxPoints` buckets per channel, whatever the range.
 // - Retention drops the oldest rows and says so: a notice with the count, never silently.
 import {
   DuckDBBlobValue,
   DuckDBDataChunk,
   DOUBLE,
-  StatementType,
   TIMESTAMP,
   UINTEGER,
   type DuckDBAppender,
@@ -26,15 +27,10 @@ import type { QuarantineEntry, RecordRow, SampleBatch } from '../batch';
 import type { RawMessage } from '../sources/source';
 import { openDuckDB, writeMicros } from './duckdb';
 import { SCHEMA_SQL } from './schema';
+import { UserSql, type UserQuery } from './user-sql';
 import { toJsonSafe } from './values';
 
 const CHUNK_ROWS = 2048; // DuckDB's vector size: one full data chunk per append
-const USER_SQL_ALLOWED = new Set<number>([
-  StatementType.SELECT,
-  StatementType.EXPLAIN,
-  StatementType.PRAGMA,
-  StatementType.CALL,
-]);
 
 export interface StoreNotice {
   level: 'info' | 'warn' | 'error';
@@ -182,7 +178,13 @@ export class Store {
   /** Asynchronous writes: dictionary rows, retention deletes, notices, checkpoints. */
   private maintenance!: DuckDBConnection;
   private reader!: DuckDBConnection;
-  private user!: DuckDBConnection;
+  private readonly userSql = new UserSql(
+    () => this.instance,
+    () => ({
+      timeoutMs: this.options.settings.queryTimeoutSeconds * 1000,
+      maxBytes: this.options.settings.queryMaxResultMb * 1024 ** 2,
+    }),
+  );
   /** Why the database cannot take rows right now (it is being reopened), or null. */
   private failure: string | null = null;
   /** Rows that could not be stored because the database had failed; shown in the status. */
@@ -211,7 +213,6 @@ export class Store {
     if (!this.readOnly) await this.writer.run(SCHEMA_SQL);
     this.maintenance = await this.instance.connect();
     this.reader = await this.instance.connect();
-    this.user = await this.instance.connect();
     if (!this.readOnly) {
       this.sourceRows = new RowAppender(await this.writer.createAppender('sources'));
       this.channelRowsAppender = new RowAppender(await this.writer.createAppender('channels'));
@@ -223,7 +224,8 @@ export class Store {
   }
 
   private disconnect(): void {
-    for (const c of [this.user, this.reader, this.maintenance, this.writer]) {
+    this.userSql.interruptAll('the database is being reopened');
+    for (const c of [this.reader, this.maintenance, this.writer]) {
       try {
         c.closeSync();
       } catch {
@@ -456,35 +458,30 @@ export class Store {
     }
   }
 
-  async query(sql: string, maxRows: number): Promise<QueryResult> {
-    const started = performance.now();
-    const extracted = await this.user.extractStatements(sql);
-    const count = extracted.count;
-    if (count === 0) throw new Error('query: no SQL statement given');
-    let result: QueryResult | null = null;
-    for (let i = 0; i < count; i++) {
-      const prepared = await extracted.prepare(i);
-      if (!USER_SQL_ALLOWED.has(prepared.statementType)) {
-        throw new Error(
-          `query: statement ${i + 1} is ${StatementType[prepared.statementType] ?? prepared.statementType}; the SQL console only reads (SELECT, EXPLAIN, PRAGMA, CALL)`,
-        );
-      }
-      if (i < count - 1) continue;
-      const reader = await prepared.streamAndReadUntil(maxRows + 1);
-      const names = reader.columnNames();
-      const types = reader.columnTypes().map((t) => t.toString());
-      const rows = reader
-        .getRows()
-        .slice(0, maxRows)
-        .map((row) => row.map(toJsonSafe));
-      result = {
-        columns: names.map((name, c) => ({ name, type: types[c]! })),
-        rows,
-        truncated: reader.currentRowCount > maxRows,
-        elapsedMs: performance.now() - started,
-      };
-    }
-    return result!;
+  /** User SQL: read-only whatever it says, with a timeout, a cancel and a capped result. */
+  query(query: UserQuery): Promise<QueryResult> {
+    return this.userSql.run(query);
+  }
+
+  /** User queries running now (at most two; others wait). */
+  get userQueriesRunning(): number {
+    return this.userSql.runningCount;
+  }
+
+  /** User queries running or waiting. */
+  get userQueries(): number {
+    return this.userSql.count;
+  }
+
+  /** Interrupts the user query with this id; false when none runs or waits. */
+  cancelQuery(id: string): boolean {
+    return this.userSql.cancel(id);
+  }
+
+  /** The engine's own reads: rows made JSON-safe, on the engine's connection, never the user's. */
+  async read(sql: string, values?: (string | number | null)[]): Promise<unknown[][]> {
+    const reader = await this.reader.runAndReadAll(sql, values);
+    return reader.getRows().map((row) => row.map(toJsonSafe));
   }
 
   /** Min/max per bucket for each channel over [from, to), at most `maxPoints` buckets. */
@@ -641,6 +638,7 @@ export class Store {
   async close(): Promise<void> {
     if (this.closed) return;
     clearInterval(this.flushTimer);
+    await this.userSql.close();
     await this.flush();
     this.closed = true;
     if (!this.readOnly && !this.failure) await this.maintenance.run('CHECKPOINT').catch(() => undefined);

@@ -89,6 +89,19 @@ export function findDevice(identity: DeviceIdentity, ports: readonly SerialPortI
 /** Ports present now. */
 export async function listSerialPorts(): Promise<SerialPortInfo[]> {
   const { SerialPort } = await import('serialport');
-  const list = await SerialPort.list();
+  const list = await SerialPort.list().catch(() => deviceNodes());
   return list.map(portInfo).sort((a, b) => a.path.localeCompare(b.path, 'en', { numeric: true }));
+}
+
+const SERIAL_NODE = /^tty(USB|ACM|AMA|S|XRUSB|CH343USB)\d+$|^rfcomm\d+$/;
+
+/**
+ * serialport lists Linux ports through `udevadm`; where it is missing (containers, minimal
+ * installs) the device nodes are still there to open by path, only without their USB identity.
+ */
+async function deviceNodes(): Promise<{ path: string }[]> {
+  if (process.platform !== 'linux') return [];
+  const { readdir } = await import('node:fs/promises');
+  const names = await readdir('/dev').catch(() => [] as string[]);
+  return names.filter((n) => SERIAL_NODE.test(n)).map((n) => ({ path: `/dev/${n}` }));
 }
