@@ -1,6 +1,7 @@
 // User SQL can change nothing, can be stopped, never holds up the engine, and its results are
 // capped in bytes as well as rows. Every attack here changed or stopped a real workspace before.
 import path from 'node:path';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SampleBatchBuilder } from '../../electron/engine/batch';
 import { Store } from '../../electron/engine/store/store';
@@ -214,5 +215,96 @@ describe('user SQL', () => {
     expect([many.rows.length, many.truncated, many.truncatedBy]).toEqual([10, true, 'rows']);
     const whole = await store.query({ sql: 'SELECT * FROM range(10)', maxRows: 10 });
     expect([whole.rows.length, whole.truncated, whole.truncatedBy]).toEqual([10, false, null]);
+  });
+
+  it('survives random statements built from hostile fragments, and they change nothing', async () => {
+    const store = await workspace({ queryTimeoutSeconds: 5 });
+    const before = await snapshot(store);
+    const fragments = [
+      'SELECT',
+      'EXPLAIN',
+      'ANALYZE',
+      'DELETE',
+      'FROM',
+      'samples',
+      'samples_v',
+      'channels',
+      'CALL',
+      'PRAGMA',
+      'WITH',
+      'x',
+      'AS',
+      '(',
+      ')',
+      ';',
+      ',',
+      '*',
+      '1',
+      "'x'",
+      'WHERE',
+      'TRUE',
+      'DROP',
+      'TABLE',
+      'VIEW',
+      'INSERT',
+      'INTO',
+      'VALUES',
+      'UPDATE',
+      'SET',
+      "unit = 'u'",
+      'CREATE',
+      'OR',
+      'REPLACE',
+      'ALTER',
+      'RENAME',
+      'TO',
+      'gone',
+      'CHECKPOINT',
+      'BEGIN',
+      'COMMIT',
+      'ROLLBACK',
+      'RETURNING',
+      'range(3)',
+      "read_text('/etc/hostname')",
+      'checkpoint()',
+      "query('DELETE FROM samples')",
+      'pragma_version()',
+      "nextval('s')",
+      'SUMMARIZE',
+      'DESCRIBE',
+      'SHOW',
+      'TABLES',
+      'UNION',
+      'ALL',
+      '--',
+      '/*',
+      '*/',
+      'ATTACH',
+      "'/tmp/x.duckdb'",
+      'COPY',
+      'LIMIT',
+      '2',
+      'ORDER BY',
+      'TRUNCATE',
+      'VACUUM',
+      'LOAD',
+      'json',
+    ];
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.constantFrom(...fragments), { minLength: 1, maxLength: 12 }),
+        async (words) => {
+          const sql = words.join(' ');
+          const outcome = await store.query({ sql, maxRows: 5 }).then(
+            (r) => r,
+            (e: Error) => e,
+          );
+          if (outcome instanceof Error) expect(outcome.message, sql).toMatch(/^query: ./);
+          else expect(Array.isArray(outcome.rows), sql).toBe(true);
+        },
+      ),
+      { numRuns: 400 },
+    );
+    expect(await snapshot(store)).toEqual(before);
   });
 });
