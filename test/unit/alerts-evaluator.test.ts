@@ -419,4 +419,61 @@ describe('event time', () => {
     // Active from 0 to 11 s (last match + window): pending 0, firing 2, recovering 11, resolved 14.
     expect(brief(out)).toEqual(['0:pending', '2000:firing', '11000:recovering', '14000:resolved']);
   });
+
+  it("live: a quiet channel's last reading is evaluated one lateness window after it arrived", () => {
+    const { ev, out } = setup([
+      { id: 'hot', kind: 'threshold', channel: 'rig/t', above: 25, lateness: '5s' },
+    ]);
+    // The device's clock agrees with the session clock; readings arrive as they are taken.
+    const arrive = (ts: number, v: number) => {
+      const b = new SampleBatchBuilder(1);
+      b.push(ts, 1, v);
+      ev.samples(b.take(), ts);
+    };
+    for (let t = 0; t <= 10_000; t += 1000) arrive(t, 30);
+    arrive(11_000, 20); // the last reading, below the threshold; then the channel goes quiet
+    for (let now = 11_000; now <= 15_500; now += 500) ev.tick(now);
+    expect(brief(out)).toEqual(['0:firing']); // still within the lateness window
+    ev.tick(16_000);
+    expect(brief(out)).toEqual(['0:firing', '11000:resolved']);
+    expect(ev.late()).toEqual({ hot: 0 });
+  });
+
+  it('live: a device whose clock runs 3 s behind is not marked late, and its silence is measured on its clock', () => {
+    const { ev, out } = setup(
+      [{ id: 'n', kind: 'threshold', channel: 'rig/t', above: 25, noDataAfter: '4s', lateness: '2s' }],
+      97_000,
+    );
+    const behind = 3000;
+    let now = 100_000;
+    for (let i = 0; i < 20; i++, now += 500) {
+      const b = new SampleBatchBuilder(1);
+      b.push(now - behind, 1, i < 10 ? 20 : 30);
+      ev.samples(b.take(), now);
+      ev.tick(now + 250);
+    }
+    expect(ev.late()).toEqual({ n: 0 });
+    const lastTs = now - 500 - behind;
+    expect(brief(out)).toEqual([`${100_000 - behind + 5000}:firing`]);
+    // Quiet: no data after 4 s of the device's time, seen once the lateness window has passed.
+    for (let t = now; t <= now + 5_500; t += 250) ev.tick(t); // device time 110.5 s less lateness
+    expect(brief(out)).toEqual([`${100_000 - behind + 5000}:firing`]);
+    ev.tick(now + 5_750);
+    expect(brief(out)).toEqual([`${100_000 - behind + 5000}:firing`, `${lastTs + 4000}:nodata`]);
+  });
+
+  it('live: a log rule whose source goes quiet resolves when its window slides past', () => {
+    const { ev, out } = setup([
+      { id: 'l', kind: 'log', pattern: 'fault', count: 2, window: '10s', lateness: '5s' },
+    ]);
+    ev.records([rec(0, 'fault'), rec(1000, 'fault')], 1000);
+    for (let now = 1000; now <= 5500; now += 500) ev.tick(now);
+    expect(brief(out)).toEqual([]); // held for the lateness window
+    ev.tick(6_000);
+    expect(brief(out)).toEqual(['1000:firing']);
+    for (let now = 6_500; now <= 14_500; now += 500) ev.tick(now);
+    expect(brief(out)).toEqual(['1000:firing']);
+    ev.tick(15_000); // the first match left the window at 10 s (device time), seen 5 s later
+    expect(brief(out)).toEqual(['1000:firing', '10000:resolved']);
+  });
 });

@@ -8,6 +8,11 @@
 // rewrite transitions already emitted). Between events a channel's condition is taken to stay what
 // the last sample said (a step function), so `for`, `keep_firing_for`, silence and log windows end
 // at exact times, not at the next evaluation tick as in Prometheus.
+//
+// Live, a session clock also drives release (`tick`): whatever follows, held data is evaluated at
+// most one lateness window after it *arrived*, so the last reading before a channel goes quiet is
+// never held forever. Time without data is measured on the device's own clock, estimated from its
+// newest sample's offset to arrival, so a device whose clock runs behind is not marked late.
 import type { AlertRule, AlertState, AlertTransition } from '../../../shared/alerts';
 import { SEVERITIES, type RecordRow, type SampleBatch } from '../batch';
 
@@ -41,6 +46,45 @@ class Instance {
   constructor(readonly labels: Record<string, string>) {}
 }
 
+/**
+ * Event times in arrival order with their arrival times (session clock), so `tick` can find the
+ * newest event time among what arrived a lateness window ago. Each entry is taken out once.
+ */
+class ArrivalQueue {
+  private arrival = new Float64Array(64);
+  private ts = new Float64Array(64);
+  private head = 0;
+  private tail = 0;
+
+  push(arrival: number, ts: number): void {
+    if (this.tail === this.arrival.length) {
+      const live = this.tail - this.head;
+      const size = live * 2 > this.arrival.length ? this.arrival.length * 2 : this.arrival.length;
+      const arrival2 = new Float64Array(size);
+      const ts2 = new Float64Array(size);
+      arrival2.set(this.arrival.subarray(this.head, this.tail));
+      ts2.set(this.ts.subarray(this.head, this.tail));
+      this.arrival = arrival2;
+      this.ts = ts2;
+      this.head = 0;
+      this.tail = live;
+    }
+    this.arrival[this.tail] = arrival;
+    this.ts[this.tail++] = ts;
+  }
+
+  /** The newest event time among entries that arrived at or before `cutoff` (taken out), or -Infinity. */
+  takeDue(cutoff: number): number {
+    let newest = -Infinity;
+    while (this.head < this.tail && this.arrival[this.head]! <= cutoff) {
+      if (this.ts[this.head]! > newest) newest = this.ts[this.head]!;
+      this.head++;
+    }
+    if (this.head === this.tail) this.head = this.tail = 0;
+    return newest;
+  }
+}
+
 /** Samples of one rule sorted by event time (stable for equal times) until the watermark passes them. */
 class SampleReorder {
   private ts = new Float64Array(64);
@@ -56,10 +100,11 @@ class SampleReorder {
     return Math.max(this.maxTs - this.lateness, this.floor);
   }
 
-  push(ts: number, v: number): void {
+  /** False when the sample is late (older than the watermark, or NaN): counted, not held. */
+  push(ts: number, v: number): boolean {
     if (!(ts >= this.watermark)) {
       this.late++; // also NaN timestamps
-      return;
+      return false;
     }
     if (ts > this.maxTs) this.maxTs = ts;
     if (this.n === this.ts.length) {
@@ -80,6 +125,7 @@ class SampleReorder {
     this.ts[i] = ts;
     this.v[i] = v;
     this.n++;
+    return true;
   }
 
   release(upTo: number, fn: (ts: number, v: number) => void): void {
@@ -94,6 +140,15 @@ class SampleReorder {
       this.n -= k;
     }
   }
+}
+
+/**
+ * The device's clock offset from the newest sample: arrival minus event time, the smallest within
+ * one arrival (a batch carries older samples too).
+ */
+function noteSkew(skew: number | undefined, skewAt: number, arrival: number, ts: number): number {
+  const offset = arrival - ts;
+  return skew !== undefined && skewAt === arrival ? Math.min(skew, offset) : offset;
 }
 
 function formatValue(v: number): string {
@@ -221,6 +276,10 @@ abstract class RuleRun {
 class ChannelRun extends RuleRun {
   channelId: number | undefined;
   readonly buffer: SampleReorder;
+  private readonly arrivals = new ArrivalQueue();
+  /** Arrival minus event time of the device's newest sample (how far its clock runs behind). */
+  private skew: number | undefined;
+  private skewAt = NaN;
   private readonly inst: Instance;
   private lastTs: number;
   private silent = false;
@@ -257,6 +316,27 @@ class ChannelRun extends RuleRun {
 
   get late(): number {
     return this.buffer.late;
+  }
+
+  /** Takes a sample in; `arrival` (session clock, live only) bounds how long it may be held. */
+  hold(ts: number, v: number, arrival: number | undefined): void {
+    if (!this.buffer.push(ts, v) || arrival === undefined) return;
+    this.arrivals.push(arrival, ts);
+    this.skew = noteSkew(this.skew, this.skewAt, arrival, ts);
+    this.skewAt = arrival;
+  }
+
+  /**
+   * Live, on the session clock: evaluates what arrived a lateness window ago or earlier (and all
+   * that sorts before it), then lets time pass without data up to the device's now less lateness.
+   */
+  tickLive(now: number): void {
+    const lateness = this.rule.lateness;
+    const due = this.arrivals.takeDue(now - lateness);
+    if (due > this.buffer.floor) this.buffer.floor = due;
+    if (this.skew !== undefined) this.advanceTo(now - this.skew - lateness, false);
+    else if (this.silenceAfter !== undefined) this.advanceTo(now - lateness, false);
+    else this.release();
   }
 
   /** Evaluates what the watermark has passed. */
@@ -418,7 +498,12 @@ interface LogInstance {
 class LogRun extends RuleRun {
   private readonly buffer: RecordRow[] = [];
   private maxTs = -Infinity;
+  /** Raised by the session clock (live only): records older than this are late. */
+  private floor = -Infinity;
   private lateCount = 0;
+  private readonly arrivals = new ArrivalQueue();
+  private skew: number | undefined;
+  private skewAt = NaN;
   private readonly regex: RegExp;
   private readonly minSeverity: number;
   private readonly groups = new Map<string, LogInstance>();
@@ -436,9 +521,9 @@ class LogRun extends RuleRun {
     return this.lateCount;
   }
 
-  push(row: RecordRow): void {
+  push(row: RecordRow, arrival?: number): void {
     if (this.rule.source !== undefined && row.source !== this.rule.source) return;
-    const watermark = this.maxTs - this.rule.lateness;
+    const watermark = Math.max(this.maxTs - this.rule.lateness, this.floor);
     if (!(row.ts >= watermark)) {
       this.lateCount++;
       return;
@@ -447,9 +532,25 @@ class LogRun extends RuleRun {
     let i = this.buffer.length;
     while (i > 0 && this.buffer[i - 1]!.ts > row.ts) i--;
     this.buffer.splice(i, 0, row);
+    if (arrival === undefined) return;
+    this.arrivals.push(arrival, row.ts);
+    this.skew = noteSkew(this.skew, this.skewAt, arrival, row.ts);
+    this.skewAt = arrival;
   }
 
-  release(upTo = this.maxTs - this.rule.lateness): void {
+  /** Live, on the session clock: as ChannelRun.tickLive, for records and match windows. */
+  tickLive(now: number): void {
+    const lateness = this.rule.lateness;
+    const due = this.arrivals.takeDue(now - lateness);
+    if (due > this.floor) this.floor = due;
+    if (this.skew === undefined) return;
+    const deviceNow = now - this.skew - lateness;
+    if (deviceNow > this.floor) this.floor = deviceNow;
+    this.release();
+    for (const g of this.groups.values()) this.advance(g, this.floor);
+  }
+
+  release(upTo = Math.max(this.maxTs - this.rule.lateness, this.floor)): void {
     let k = 0;
     while (k < this.buffer.length && this.buffer[k]!.ts <= upTo) this.record(this.buffer[k++]!);
     if (k > 0) this.buffer.splice(0, k);
@@ -552,32 +653,35 @@ export class AlertEvaluator {
     });
   }
 
-  samples(batch: SampleBatch): void {
+  /** `arrival`: the session clock when the batch arrived (live); none over stored data. */
+  samples(batch: SampleBatch, arrival?: number): void {
     this.resolve();
     const { n, ts, channel, value } = batch;
     const byChannel = this.byChannel;
     for (let i = 0; i < n; i++) {
       const runs = byChannel[channel[i]!];
       if (runs === undefined) continue;
-      for (let j = 0; j < runs.length; j++) runs[j]!.buffer.push(ts[i]!, value[i]!);
+      for (let j = 0; j < runs.length; j++) runs[j]!.hold(ts[i]!, value[i]!, arrival);
     }
     for (const run of this.channelRuns) if (run.buffer.n > 0) run.release();
   }
 
-  records(rows: readonly RecordRow[]): void {
+  records(rows: readonly RecordRow[], arrival?: number): void {
     if (this.logRuns.length === 0) return;
-    for (const row of rows) for (const run of this.logRuns) run.push(row);
+    for (const row of rows) for (const run of this.logRuns) run.push(row, arrival);
     for (const run of this.logRuns) run.release();
   }
 
   /**
-   * Live only: the engine clock says it is `now`, so silence rules (no-data rules, and rules with
-   * noDataAfter) see time pass up to `now - lateness` even without data. Their samples older than
-   * that become late.
+   * Live only: the session clock says it is `now`. Held data that arrived a lateness window ago is
+   * evaluated whatever follows, and time passes without data up to each device's now less
+   * lateness (its clock offset taken from its newest sample), so silence and `for` timers run and
+   * a quiet channel's last reading counts. Without arrivals (a channel that never spoke, or data
+   * fed without them) silence rules count on `now - lateness` as before.
    */
   tick(now: number): void {
-    for (const run of this.channelRuns)
-      if (run.silenceAfter !== undefined) run.advanceTo(now - run.rule.lateness, false);
+    for (const run of this.channelRuns) run.tickLive(now);
+    for (const run of this.logRuns) run.tickLive(now);
   }
 
   /** Evaluation over stored data: the range ends at `end`; everything held is evaluated. */

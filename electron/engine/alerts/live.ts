@@ -85,11 +85,11 @@ export class LiveAlerts implements BusConsumer {
   }
 
   onSamples(batch: SampleBatch): void {
-    if (this.evaluator) this.guard(() => this.evaluator!.samples(batch));
+    if (this.evaluator) this.guard(() => this.evaluator!.samples(batch, this.host.now()));
   }
 
   onRecords(rows: readonly RecordRow[]): void {
-    if (this.evaluator) this.guard(() => this.evaluator!.records(rows));
+    if (this.evaluator) this.guard(() => this.evaluator!.records(rows, this.host.now()));
   }
 
   instances(): InstanceState[] {
