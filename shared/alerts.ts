@@ -355,4 +355,6 @@ export interface AlertTransition {
   value: number;
   severity: (typeof ALERT_SEVERITIES)[number];
   annotations: Record<string, string>;
+  /** Why an instance ended other than by its condition ("rule edited", "rule removed"). */
+  cause?: string;
 }

@@ -282,6 +282,8 @@ export const AlertTransitionInfo = z.object({
   value: z.number().nullable(),
   severity: z.enum(['info', 'warning', 'critical']),
   annotations: z.record(z.string(), z.string()),
+  /** Why the instance ended other than by its condition ("rule edited"); null otherwise. */
+  cause: z.string().nullable().default(null),
 });
 export type AlertTransitionInfo = z.infer<typeof AlertTransitionInfo>;
 

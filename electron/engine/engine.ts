@@ -541,10 +541,12 @@ export class Engine {
       };
     });
     const rows = await this.store.read(
-      `SELECT epoch_us(ts)::DOUBLE / 1000, rule, labels::VARCHAR, from_state, state, value, severity, annotations::VARCHAR
-       FROM alert_transitions WHERE mode = 'live' ORDER BY ts DESC LIMIT ${Math.trunc(limit)}`,
+      // `cause` through to_json: a file from before that column, opened read-only, has none.
+      `SELECT epoch_us(ts)::DOUBLE / 1000, rule, labels::VARCHAR, from_state, state, value, severity, annotations::VARCHAR,
+         to_json(t)->>'cause'
+       FROM alert_transitions t WHERE mode = 'live' ORDER BY ts DESC LIMIT ${Math.trunc(limit)}`,
     );
-    const transitions = rows.map(([ts, rule, labels, from, state, value, severity, annotations]) => ({
+    const transitions = rows.map(([ts, rule, labels, from, state, value, severity, annotations, cause]) => ({
       ts: ts as number,
       rule: rule as string,
       labels: JSON.parse(labels as string) as Record<string, string>,
@@ -553,6 +555,7 @@ export class Engine {
       value: value as number | null,
       severity: severity as AlertTransitionInfo['severity'],
       annotations: JSON.parse(annotations as string) as Record<string, string>,
+      cause: (cause as string | null) ?? null,
     }));
     return { instances, transitions };
   }
@@ -569,7 +572,11 @@ export class Engine {
     return {
       from,
       to,
-      transitions: kept.map((t) => ({ ...t, value: Number.isFinite(t.value) ? t.value : null })),
+      transitions: kept.map((t) => ({
+        ...t,
+        value: Number.isFinite(t.value) ? t.value : null,
+        cause: t.cause ?? null,
+      })),
       total: result.transitions.length,
       firings: result.transitions.filter((t) => t.state === 'firing').length,
       truncated: kept.length < result.transitions.length,

@@ -63,7 +63,11 @@ describe('rule preview and save', () => {
 
     expect(preview.total).toBe(expected.transitions.length);
     expect(preview.transitions).toEqual(
-      expected.transitions.map((t) => ({ ...t, value: Number.isFinite(t.value) ? t.value : null })),
+      expected.transitions.map((t) => ({
+        ...t,
+        value: Number.isFinite(t.value) ? t.value : null,
+        cause: null,
+      })),
     );
     expect(preview.firings).toBeGreaterThanOrEqual(1);
     expect(preview.transitions.find((t) => t.state === 'firing')).toMatchObject({

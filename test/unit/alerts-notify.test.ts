@@ -132,13 +132,31 @@ describe('alert notifier', () => {
     );
   });
 
-  it('resolves what fired when the rules change, and warns of unknown notifiers', async () => {
+  it('keeps what fired when only the rules change (nothing sent twice), and warns of unknown notifiers', async () => {
     const { notifier, sent, notices, settings } = harness();
     notifier.transition(tr(1, 'normal', 'firing'));
-    notifier.configure([{ ...rule, notify: ['n1', 'nope'] }], settings({ sendResolved: true }));
+    notifier.configure([{ ...rule, notify: ['n1', 'nope'] }], settings());
     await notifier.drain();
-    expect(sent.map((n) => `${n.status}:${n.endsAt}`)).toEqual(['firing:null', 'resolved:1000']);
+    expect(sent.map((n) => `${n.status}:${n.endsAt}`)).toEqual(['firing:null']);
     expect(notices).toContain('alerts: rule hot names notifier "nope", which is not configured');
+    notifier.transition(tr(5, 'firing', 'resolved'));
+    await notifier.drain();
+    expect(sent.map((n) => `${n.status}:${n.endsAt}`)).toEqual(['firing:null', 'resolved:5']);
+  });
+
+  it('resolves what a changed notifier was told, then tells it afresh what still fires', async () => {
+    const { notifier, sent, settings } = harness();
+    notifier.transition(tr(1, 'normal', 'firing'));
+    await notifier.drain();
+    notifier.configure([rule], settings({ url: 'http://127.0.0.1:10/' }));
+    await notifier.drain();
+    await new Promise((r) => setTimeout(r, 10)); // groupWait 0: the new group's first flush
+    await notifier.drain();
+    expect(sent.map((n) => `${n.status}:${n.endsAt}`)).toEqual([
+      'firing:null',
+      'resolved:1000',
+      'firing:null',
+    ]);
   });
 
   it('skips resolved when sendResolved is off', async () => {

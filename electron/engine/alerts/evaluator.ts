@@ -159,9 +159,19 @@ function formatValue(v: number): string {
 abstract class RuleRun {
   readonly instances = new Map<string, Instance>();
   constructor(
-    readonly rule: AlertRule,
+    /** Replaced in place by an edit that keeps the condition (severity, annotations, notify). */
+    public rule: AlertRule,
     private readonly emit: (t: AlertTransition) => void,
   ) {}
+
+  /** Ends every instance that is not at rest, because the rule changed or went away. */
+  end(at: number, cause: string): void {
+    for (const inst of this.instances.values()) {
+      if (inst.state === 'normal' || inst.state === 'resolved') continue;
+      const wasFiring = inst.state === 'firing' || inst.state === 'recovering';
+      this.to(inst, at, wasFiring ? 'resolved' : 'normal', inst.value, cause);
+    }
+  }
 
   abstract get late(): number;
 
@@ -242,7 +252,7 @@ abstract class RuleRun {
     return true;
   }
 
-  private to(inst: Instance, ts: number, state: AlertState, value: number): void {
+  private to(inst: Instance, ts: number, state: AlertState, value: number, cause?: string): void {
     const from = inst.state;
     inst.state = state;
     inst.since = ts;
@@ -268,6 +278,7 @@ abstract class RuleRun {
       value,
       severity: this.rule.severity,
       annotations,
+      ...(cause !== undefined ? { cause } : {}),
     });
   }
 }
@@ -297,7 +308,7 @@ class ChannelRun extends RuleRun {
   private variance = 0;
 
   constructor(
-    override readonly rule: ChannelRuleConfig,
+    override rule: ChannelRuleConfig,
     emit: (t: AlertTransition) => void,
     origin: number,
   ) {
@@ -509,7 +520,7 @@ class LogRun extends RuleRun {
   private readonly groups = new Map<string, LogInstance>();
 
   constructor(
-    override readonly rule: LogRuleConfig,
+    override rule: LogRuleConfig,
     emit: (t: AlertTransition) => void,
   ) {
     super(rule, emit);
@@ -620,9 +631,18 @@ export interface InstanceSeed {
   active: boolean;
 }
 
+/**
+ * What decides a rule's instances: everything but what only words or routes them (severity,
+ * annotations, notify). An edit that keeps it keeps the incident.
+ */
+export function conditionKey(rule: AlertRule): string {
+  const { severity: _s, annotations: _a, notify: _n, ...condition } = rule;
+  return JSON.stringify(condition);
+}
+
 export class AlertEvaluator {
-  private readonly channelRuns: ChannelRun[] = [];
-  private readonly logRuns: LogRun[] = [];
+  private channelRuns: ChannelRun[] = [];
+  private logRuns: LogRun[] = [];
   /** Indexed by channel id: the rules reading that channel. */
   private byChannel: (ChannelRun[] | undefined)[] = [];
   private unresolved: ChannelRun[] = [];
@@ -638,6 +658,41 @@ export class AlertEvaluator {
       else this.channelRuns.push(new ChannelRun(rule, emit, options.origin));
     }
     this.unresolved = [...this.channelRuns];
+    this.resolve();
+  }
+
+  /**
+   * New rules, live: a rule whose condition is unchanged keeps its run (instances, held data, match
+   * windows) and takes the new wording; a changed or removed rule's instances end now, with the
+   * cause in their transition; new rules start from normal.
+   */
+  update(rules: readonly AlertRule[], at: number): void {
+    const old = new Map<string, RuleRun>();
+    for (const run of [...this.channelRuns, ...this.logRuns]) old.set(run.rule.id, run);
+    const emit = (t: AlertTransition) => this.options.onTransition(t);
+    const channelRuns: ChannelRun[] = [];
+    const logRuns: LogRun[] = [];
+    for (const rule of rules) {
+      if (!rule.enabled) continue;
+      const previous = old.get(rule.id);
+      if (previous && conditionKey(previous.rule) === conditionKey(rule)) {
+        old.delete(rule.id);
+        previous.rule = rule;
+        if (previous instanceof LogRun) logRuns.push(previous);
+        else channelRuns.push(previous as ChannelRun);
+        continue;
+      }
+      if (rule.kind === 'log') logRuns.push(new LogRun(rule, emit));
+      else channelRuns.push(new ChannelRun(rule, emit, at));
+    }
+    const stillThere = new Set(rules.filter((r) => r.enabled).map((r) => r.id));
+    for (const [id, run] of old) run.end(at, stillThere.has(id) ? 'rule edited' : 'rule removed or disabled');
+    this.channelRuns = channelRuns;
+    this.logRuns = logRuns;
+    this.byChannel = [];
+    for (const run of channelRuns)
+      if (run.channelId !== undefined) (this.byChannel[run.channelId] ??= []).push(run);
+    this.unresolved = channelRuns.filter((run) => run.channelId === undefined);
     this.resolve();
   }
 

@@ -5,8 +5,9 @@ import type { Store } from '../store/store';
 
 export type TransitionMode = 'live' | 'stored';
 
-const INSERT = `INSERT INTO alert_transitions VALUES (
-  make_timestamp($1::BIGINT), $2, $3::JSON, $4, $5, $6, $7, $8::JSON, $9, make_timestamp($10::BIGINT))`;
+const INSERT = `INSERT INTO alert_transitions
+  (ts, rule, labels, from_state, state, value, severity, annotations, mode, evaluated_at, cause) VALUES (
+  make_timestamp($1::BIGINT), $2, $3::JSON, $4, $5, $6, $7, $8::JSON, $9, make_timestamp($10::BIGINT), $11)`;
 
 /** Transitions are rare next to samples, so one INSERT each, chained so they land in order. */
 export class TransitionWriter {
@@ -31,6 +32,7 @@ export class TransitionWriter {
       JSON.stringify(t.annotations),
       mode,
       Math.round(this.now() * 1000),
+      t.cause ?? null,
     ];
     this.chain = this.chain
       .then(() => this.store.write(INSERT, values))

@@ -49,27 +49,30 @@ export class LiveAlerts implements BusConsumer {
   }
 
   /**
-   * (Re)builds the evaluator when the rules or settings change. Instance states start over from
-   * normal: the rules may mean something else now (at engine start, `restore` resumes them).
+   * Takes new rules and settings. An edit keeps every incident whose rule's condition did not
+   * change: its instance, acknowledgement and notification state go on untouched. Instances of a
+   * changed or removed rule end now with a stored transition that names the cause (and their acks
+   * with them). Switching alerting off ends everything the same way.
    */
   configure(rules: readonly AlertRule[], settings: AlertingSettings): void {
     const key = JSON.stringify([rules, settings]);
     if (key === this.configured) return;
     this.configured = key;
-    this.stop();
     this.broken = false;
     this.ruleHashes = new Map(rules.map((r) => [r.id, ruleHash(r)]));
     this.severities = new Map(rules.map((r) => [r.id, r.severity]));
     this.host.notifier?.configure(rules, settings);
-    for (const [key, ack] of this.acks.clear())
-      this.host.ackCleared?.(key.rule, key.labels, ack, 'rules changed');
-    this.evaluator = settings.enabled
-      ? new AlertEvaluator(rules, {
-          resolveChannel: (name) => this.host.store.knownChannels().get(name),
-          onTransition: (t) => this.transition(t),
-          origin: this.host.now(),
-        })
-      : null;
+    if (this.evaluator) {
+      this.evaluator.update(settings.enabled ? rules : [], this.host.now());
+      if (!settings.enabled) this.evaluator = null;
+    } else if (settings.enabled) {
+      this.evaluator = new AlertEvaluator(rules, {
+        resolveChannel: (name) => this.host.store.knownChannels().get(name),
+        onTransition: (t) => this.transition(t),
+        origin: this.host.now(),
+      });
+    }
+    this.stop();
     if (this.evaluator) {
       this.timer = setInterval(
         () => this.guard(() => this.evaluator?.tick(this.host.now())),
@@ -161,11 +164,11 @@ export class LiveAlerts implements BusConsumer {
     if (this.recent.length > 500) this.recent.shift();
     this.writer.write(t, 'live');
     const ack = this.acks.onTransition(t);
-    if (ack) this.host.ackCleared?.(t.rule, t.labels, ack, `resolved (${t.state})`);
+    if (ack) this.host.ackCleared?.(t.rule, t.labels, ack, t.cause ?? `resolved (${t.state})`);
     const saved = this.saved(t.rule, t.labels);
     if (saved) this.stateTable.save(saved);
     if (t.state === 'firing' || t.state === 'resolved') {
-      const summary = t.annotations['summary'] ?? `value ${t.value}`;
+      const summary = t.cause ?? t.annotations['summary'] ?? `value ${t.value}`;
       this.host.notice(t.state === 'firing' ? 'warn' : 'info', `alert ${t.rule} ${t.state}: ${summary}`);
     }
     this.host.notifier?.transition(t);

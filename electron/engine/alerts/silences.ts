@@ -170,14 +170,4 @@ export class AckBook {
   onTransition(t: AlertTransition): Ack | null {
     return ackable(t.state) ? null : this.delete(t.rule, t.labels);
   }
-
-  /** Every ack (the evaluator starts over: its instances are new). */
-  clear(): [{ rule: string; labels: Record<string, string> }, Ack][] {
-    const all = [...this.acks.values()].map((e): [{ rule: string; labels: Record<string, string> }, Ack] => [
-      { rule: e.rule, labels: e.labels },
-      e.ack,
-    ]);
-    this.acks.clear();
-    return all;
-  }
 }

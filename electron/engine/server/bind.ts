@@ -167,7 +167,7 @@ export function bindConnection(engine: Engine, transport: ServerTransport): () =
   const offNotice = engine.onNotice((n) => emit('notice', n));
   const offAlert =
     engine.alerts?.onTransition((t) =>
-      emit('alert', { ...t, value: Number.isFinite(t.value) ? t.value : null }),
+      emit('alert', { ...t, value: Number.isFinite(t.value) ? t.value : null, cause: t.cause ?? null }),
     ) ?? (() => undefined);
   const dispose = () => {
     clearInterval(statusTimer);

@@ -24,7 +24,9 @@ CREATE TABLE IF NOT EXISTS notices(ts TIMESTAMP NOT NULL, level VARCHAR NOT NULL
 CREATE TABLE IF NOT EXISTS alert_transitions(
   ts TIMESTAMP NOT NULL, rule VARCHAR NOT NULL, labels JSON NOT NULL, from_state VARCHAR NOT NULL,
   state VARCHAR NOT NULL, value DOUBLE, severity VARCHAR NOT NULL, annotations JSON NOT NULL,
-  mode VARCHAR NOT NULL, evaluated_at TIMESTAMP NOT NULL);
+  mode VARCHAR NOT NULL, evaluated_at TIMESTAMP NOT NULL, cause VARCHAR);
+-- Added after the first release: why an instance ended other than by its condition (a rule edit).
+ALTER TABLE alert_transitions ADD COLUMN IF NOT EXISTS cause VARCHAR;
 CREATE TABLE IF NOT EXISTS audit(
   seq BIGINT NOT NULL, ts TIMESTAMP NOT NULL, actor VARCHAR NOT NULL, action VARCHAR NOT NULL,
   detail JSON NOT NULL, prev_hash VARCHAR NOT NULL, hash VARCHAR NOT NULL);

@@ -115,13 +115,33 @@ export class AlertNotifier {
   }
 
   /**
-   * Takes new rules and notifiers. The live evaluator starts its instances over from normal on a
-   * change, so every instance notified as firing is resolved now (to the notifiers that had it):
-   * otherwise a receiver could be left with an alert that never resolves.
+   * Takes new rules and notifiers, keeping every incident that goes on: the live evaluator keeps
+   * the instances of rules whose condition is unchanged (and ends the others with a transition,
+   * which resolves them here as usual). Groups of a notifier whose configuration is unchanged stay
+   * as they are, so nothing is sent twice; a notifier removed or changed is sent the resolve of
+   * what it had been told, and every alert still firing is told to each notifier its rule now
+   * names that has not heard of it (a new notifier, a changed one, a rule's new notify list).
    */
   configure(rules: readonly AlertRule[], settings: AlertingSettings): void {
     const at = this.host.now();
-    for (const g of this.groups.values()) {
+    const configs = settings.notifiers ?? [];
+    const timing = (c: NotifierConfig): Timing => ({
+      groupBy: c.groupBy ?? settings.groupBy ?? GROUPING_DEFAULTS.groupBy,
+      groupWait: c.groupWait ?? settings.groupWait ?? GROUPING_DEFAULTS.groupWait,
+      groupInterval: c.groupInterval ?? settings.groupInterval ?? GROUPING_DEFAULTS.groupInterval,
+      repeatInterval: c.repeatInterval ?? settings.repeatInterval ?? GROUPING_DEFAULTS.repeatInterval,
+    });
+    const same = (id: string): boolean => {
+      const before = this.notifiers.get(id);
+      const after = configs.find((c) => c.id === id);
+      return (
+        before !== undefined &&
+        after !== undefined &&
+        JSON.stringify([before.config, before.timing]) === JSON.stringify([after, timing(after)])
+      );
+    };
+    for (const g of [...this.groups.values()]) {
+      if (same(g.notifier)) continue;
       g.cancel?.();
       const told = [...g.alerts.values()].filter((e) => e.notified);
       if (told.length > 0)
@@ -132,21 +152,17 @@ export class AlertNotifier {
               : { ...e.notification, status: 'resolved' as const, state: 'normal' as const, endsAt: at },
           ),
         ]);
+      this.groups.delete(g.id);
     }
-    this.groups.clear();
-    this.firing.clear();
-
-    const configs = settings.notifiers ?? [];
-    const timing = (c: NotifierConfig): Timing => ({
-      groupBy: c.groupBy ?? settings.groupBy ?? GROUPING_DEFAULTS.groupBy,
-      groupWait: c.groupWait ?? settings.groupWait ?? GROUPING_DEFAULTS.groupWait,
-      groupInterval: c.groupInterval ?? settings.groupInterval ?? GROUPING_DEFAULTS.groupInterval,
-      repeatInterval: c.repeatInterval ?? settings.repeatInterval ?? GROUPING_DEFAULTS.repeatInterval,
-    });
+    const kept = new Map([...this.notifiers].filter(([id]) => same(id)));
     this.notifiers = new Map(
       configs.map((c) => [
         c.id,
-        { config: c, send: this.host.senderFor?.(c) ?? makeSender(c, this.host), timing: timing(c) },
+        kept.get(c.id) ?? {
+          config: c,
+          send: this.host.senderFor?.(c) ?? makeSender(c, this.host),
+          timing: timing(c),
+        },
       ]),
     );
     this.inhibitions = (settings.inhibit ?? []).map((r) => ({
@@ -164,6 +180,13 @@ export class AlertNotifier {
       });
     }
     this.notify = new Map(rules.map((r) => [r.id, r.notify ?? []]));
+    for (const [fp, notification] of this.firing)
+      for (const id of this.notify.get(notification.rule) ?? []) {
+        const group = this.groupFor(id, notification.labels);
+        if (!group || group.alerts.has(fp)) continue;
+        group.alerts.set(fp, { notification, notified: false });
+        this.schedule(group);
+      }
     for (const r of rules)
       for (const id of r.notify ?? [])
         if (!this.notifiers.has(id))
