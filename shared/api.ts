@@ -352,7 +352,13 @@ export const CreateSilenceRequest = z
 
 /** Rules evaluated over stored data, nothing written; the range defaults to the last hour. */
 export const PreviewRulesRequest = z
-  .object({ rules: AlertRules, from: Millis.optional(), to: Millis.optional() })
+  .object({
+    rules: AlertRules,
+    from: Millis.optional(),
+    to: Millis.optional(),
+    /** Where an absent from/to falls: the hour before now (the console), or the stored data's ends. */
+    defaultRange: z.enum(['lastHour', 'allStored']).default('lastHour'),
+  })
   .refine((r) => r.from === undefined || r.to === undefined || r.to > r.from, {
     path: ['to'],
     message: 'to must be after from',
@@ -371,6 +377,8 @@ export const PreviewRulesResult = z.object({
   records: z.number(),
   /** Channels the rules name that the store has never seen. */
   unknownChannels: z.array(z.string()),
+  /** Per rule: data beyond its lateness, not evaluated (as live evaluation would have dropped it). */
+  late: z.record(z.string(), z.number()).default({}),
 });
 export type PreviewRulesResult = z.infer<typeof PreviewRulesResult>;
 

@@ -7,7 +7,6 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { JobProgress } from '../../shared/api';
 import { formatTransitions, readRulesFile } from '../engine/alerts/rules-file';
-import { evaluateStored } from '../engine/alerts/stored';
 import { startEngineHost } from '../engine/host/run';
 import { DEFAULT_PORT } from '../engine/server/http';
 import { defaultWorkspaceDir } from '../engine/workspace';
@@ -143,7 +142,8 @@ views samples_v and records_v join in channel and source names.`,
 Evaluates the rules in <rules-file> (a JSON array of rules, or an object with "rules", such as an
 opsdeck.json) over the workspace's stored samples and records, in the order they were stored, with
 the same lateness policy as live evaluation; time ends at --to (default: the newest data). Prints
-one line per transition. Nothing is written. The workspace must not be open in a running engine.`,
+one line per transition. Nothing is written. When an engine has the workspace open, it runs there
+(over what it has stored so far); otherwise on the closed workspace, read-only.`,
     options: { from: { type: 'string' }, to: { type: 'string' }, format: { type: 'string', short: 'f' } },
     async run(values, positionals) {
       const [sub, dir, file] = positionals;
@@ -157,13 +157,13 @@ one line per transition. Nothing is written. The workspace must not be open in a
       const from =
         values['from'] !== undefined ? parseTime(String(values['from']), now, '--from') : undefined;
       const to = values['to'] !== undefined ? parseTime(String(values['to']), now, '--to') : undefined;
+      const request = { rules, from, to, defaultRange: 'allStored' as const };
       const access = await openWorkspaceFolder(dir);
       try {
-        if (access.via === 'engine')
-          throw new Error(
-            `the engine (pid ${access.pid}) has the workspace open; stop it, or test on a copy of the closed folder`,
-          );
-        const result = await evaluateStored(access.engine.store, rules, { from, to });
+        const result =
+          access.via === 'engine'
+            ? await access.client.call('previewRules', request)
+            : await access.engine.previewRules(rules, request);
         process.stdout.write(
           format === 'json'
             ? JSON.stringify(result.transitions, null, 2) + '\n'
@@ -174,7 +174,8 @@ one line per transition. Nothing is written. The workspace must not be open in a
         const late = Object.entries(result.late).filter(([, n]) => n > 0);
         process.stderr.write(
           `opsdeck: ${rules.length} rules over ${result.samples} samples and ${result.records} records: ` +
-            `${result.transitions.length} transitions` +
+            `${result.total} transitions` +
+            (result.truncated ? ` (the first ${result.transitions.length} printed)` : '') +
             (late.length
               ? `; beyond lateness, not evaluated: ${late.map(([r, n]) => `${r} ${n}`).join(', ')}`
               : '') +

@@ -560,18 +560,30 @@ export class Engine {
     return { instances, transitions };
   }
 
-  /** Rules evaluated over stored data (default: the hour before now); nothing is written. */
+  /**
+   * Rules evaluated over stored data, nothing written: the console's preview and `opsdeck rules
+   * test` (through a running engine or on a closed workspace). An absent end of the range is the
+   * hour before now, or with `allStored` the stored data's own ends.
+   */
   async previewRules(
     rules: readonly AlertRule[],
-    range: { from?: number; to?: number } = {},
+    range: {
+      from?: number | undefined;
+      to?: number | undefined;
+      defaultRange?: 'lastHour' | 'allStored';
+    } = {},
   ): Promise<PreviewRulesResult> {
-    const to = range.to ?? this.now();
-    const from = range.from ?? to - 3_600_000;
+    let { from, to } = range;
+    if ((range.defaultRange ?? 'lastHour') === 'lastHour') {
+      to ??= this.now();
+      from ??= to - 3_600_000;
+    }
     const result = await evaluateStored(this.store, rules, { from, to });
     const kept = result.transitions.slice(0, PREVIEW_MAX_TRANSITIONS);
     return {
-      from,
-      to,
+      // NaN when nothing is stored and the range was left to the data.
+      from: Number.isFinite(result.from) ? result.from : 0,
+      to: Number.isFinite(result.to) ? result.to : 0,
       transitions: kept.map((t) => ({
         ...t,
         value: Number.isFinite(t.value) ? t.value : null,
@@ -583,6 +595,7 @@ export class Engine {
       samples: result.samples,
       records: result.records,
       unknownChannels: result.unknownChannels,
+      late: result.late,
     };
   }
 

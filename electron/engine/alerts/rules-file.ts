@@ -27,13 +27,20 @@ function iso(ms: number): string {
 }
 
 /** One line per transition: time, rule, labels, from → to, value. */
-export function formatTransitions(transitions: readonly AlertTransition[]): string {
+export function formatTransitions(
+  transitions: readonly (Pick<AlertTransition, 'ts' | 'rule' | 'labels' | 'from' | 'state'> & {
+    value: number | null;
+  })[],
+): string {
   return transitions
     .map((t) => {
       const labels = Object.entries(t.labels)
         .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
         .join(',');
-      const value = Number.isFinite(t.value) ? String(Math.round(t.value * 1e6) / 1e6) : String(t.value);
+      const value =
+        t.value !== null && Number.isFinite(t.value)
+          ? String(Math.round(t.value * 1e6) / 1e6)
+          : String(t.value);
       return `${iso(t.ts)}  ${t.rule}{${labels}}  ${t.from} -> ${t.state}  value=${value}`;
     })
     .join('\n');

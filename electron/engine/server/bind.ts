@@ -85,8 +85,12 @@ export function bindConnection(engine: Engine, transport: ServerTransport): () =
       engine.unackAlert(p);
       return { ok: true };
     },
-    previewRules: (p: { rules: AlertRule[]; from?: number; to?: number }) =>
-      engine.previewRules(p.rules, { from: p.from, to: p.to }),
+    previewRules: (p: {
+      rules: AlertRule[];
+      from?: number;
+      to?: number;
+      defaultRange: 'lastHour' | 'allStored';
+    }) => engine.previewRules(p.rules, p),
     saveRules: (p: { rules: AlertRule[] }) => {
       engine.saveRules(p.rules);
       return { ok: true };

@@ -1,7 +1,8 @@
-// User SQL against a running engine, as a user runs it: `opsdeck query` beside `opsdeck serve`.
-// A query that runs forever holds up neither ingest nor the API, Ctrl-C on the command stops it in
-// the engine, and SIGTERM stops the engine while user queries run.
+// The command line beside a running engine, as a user runs it next to `opsdeck serve`: user SQL
+// (a query that runs forever holds up neither ingest nor the API, Ctrl-C on the command stops it
+// in the engine, SIGTERM stops the engine while user queries run) and `opsdeck rules test`.
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openWorkspace } from '../../electron/cli/connect';
@@ -11,7 +12,7 @@ import { tempDir, waitFor } from '../helpers/tmp';
 
 const FOREVER = 'SELECT count(*) FROM range(1000000000) a, range(1000000000) b';
 
-describe('user SQL beside a running engine', () => {
+describe('the command line beside a running engine', () => {
   const tmp = tempDir();
   const ws = path.join(tmp.dir, 'ws');
   let served: ServedConsole;
@@ -86,6 +87,22 @@ describe('user SQL beside a running engine', () => {
     expect(await Promise.all(hogs)).toEqual([
       expect.stringMatching(/cancelled/),
       expect.stringMatching(/cancelled/),
+    ]);
+  });
+
+  it('tests rules through the running engine', async () => {
+    const rulesFile = path.join(tmp.dir, 'rules.json');
+    fs.writeFileSync(
+      rulesFile,
+      JSON.stringify([
+        { id: 'warm', kind: 'threshold', channel: 'demo/temperature', above: -100, lateness: 0 },
+      ]),
+    );
+    const result = await runCli(['rules', 'test', ws, rulesFile, '--format', 'json']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/opsdeck: 1 rules over [1-9]\d* samples and \d+ records: 1 transitions/);
+    expect(JSON.parse(result.stdout)).toEqual([
+      expect.objectContaining({ rule: 'warm', from: 'normal', state: 'firing' }),
     ]);
   });
 
