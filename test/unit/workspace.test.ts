@@ -1,15 +1,11 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   CONFIG_FILE,
   defaultWorkspace,
   ensureWorkspace,
-  LOCK_FILE,
-  readLiveLock,
   readWorkspaceConfig,
-  WorkspaceLock,
 } from '../../electron/engine/workspace';
 import { parseOrThrow, SourceConfig } from '../../shared/schemas';
 import { tempDir } from '../helpers/tmp';
@@ -79,27 +75,5 @@ describe('workspace file', () => {
         'source',
       ),
     ).toThrow(/^source: options\.rateMultiplier: /);
-  });
-});
-
-describe('workspace lock', () => {
-  it('is private, names its owner, and is ignored once its process is gone', () => {
-    const t = tempDir();
-    try {
-      const lock = WorkspaceLock.acquire(t.dir, { url: 'ws://127.0.0.1:1/api?token=x', token: 'x' });
-      const file = path.join(t.dir, LOCK_FILE);
-      expect(fs.statSync(file).mode & 0o777).toBe(0o600);
-      expect(readLiveLock(t.dir)).toMatchObject({ pid: process.pid, token: 'x' });
-      lock.release();
-      expect(fs.existsSync(file)).toBe(false);
-      // A lock left by a process that died: not alive, so not an owner.
-      fs.writeFileSync(
-        file,
-        JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname(), url: 'u', token: 't', startedAt: '' }),
-      );
-      expect(readLiveLock(t.dir)).toBeNull();
-    } finally {
-      t.cleanup();
-    }
   });
 });
