@@ -1,6 +1,7 @@
 // A workspace is a folder: `opsdeck.json` (the one source of truth for configuration) beside
 // `data.duckdb`. Copy the closed folder and it opens anywhere. One engine owns it at a time and
-// says so in `opsdeck.lock` (see lock.ts).
+// says so in `opsdeck.lock` (see lock.ts). What OpsDeck creates there is the user's alone: the
+// folder 0700, its files 0600.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -95,6 +96,8 @@ export function readWorkspaceConfig(dir: string): WorkspaceConfig {
       { cause: error },
     );
   }
+  // Windows editors (Notepad before 2019, PowerShell's Out-File) start UTF-8 files with a BOM.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -111,13 +114,39 @@ export function writeWorkspaceConfig(dir: string, config: WorkspaceConfig): void
   const valid = WorkspaceConfig.parse(config);
   const file = path.join(dir, CONFIG_FILE);
   const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify(valid, null, 2) + '\n');
+  fs.writeFileSync(tmp, JSON.stringify(valid, null, 2) + '\n', { mode: 0o600 });
   fs.renameSync(tmp, file);
 }
 
-/** Opens the workspace in `dir`, creating the folder and a demo configuration when there is none. */
+/**
+ * Throws a clear error when `dir` (or, before it exists, the folder it would be made in) cannot
+ * be written: a read-only file system says so, instead of the ENOENT a recursive mkdir reports.
+ */
+export function assertWritable(dir: string): void {
+  let existing = path.resolve(dir);
+  while (!fs.existsSync(existing) && path.dirname(existing) !== existing) existing = path.dirname(existing);
+  try {
+    fs.accessSync(existing, fs.constants.W_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EROFS')
+      throw new Error(
+        `workspace ${dir} is on a read-only file system (${existing}): copy the folder somewhere writable to open it, or read it with "opsdeck query"`,
+        { cause: error },
+      );
+    throw new Error(`workspace ${dir}: cannot write in ${existing} (${code ?? (error as Error).message})`, {
+      cause: error,
+    });
+  }
+}
+
+/**
+ * Opens the workspace in `dir` for writing, creating the folder (0700) and a demo configuration
+ * when there is none. A folder that already exists keeps its mode: it may be one the user shares.
+ */
 export function ensureWorkspace(dir: string): WorkspaceConfig {
-  fs.mkdirSync(dir, { recursive: true });
+  assertWritable(dir);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (!fs.existsSync(path.join(dir, CONFIG_FILE))) writeWorkspaceConfig(dir, defaultWorkspace());
   return readWorkspaceConfig(dir);
 }

@@ -16,6 +16,9 @@ export async function startEngineHost(
   serveOptions: ServeOptions,
   engineOptions: EngineOptions = {},
 ): Promise<EngineHost> {
+  // Everything the owner writes is the user's alone. DuckDB creates its database, WAL and spill
+  // files itself, so the process's umask is the only say we have over their modes.
+  process.umask(0o077);
   const owner = await checkOwner(dir);
   if (owner.state === 'owned' || owner.state === 'elsewhere') throw ownedError(dir, owner);
   const engine = await Engine.open(dir, engineOptions).catch(async (error: Error) => {
