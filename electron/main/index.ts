@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { EngineToMain, type MainToEngine } from '../../shared/host';
 import { describeZodError } from '../../shared/schemas';
-import { isAppUrl, secureWebPreferences } from './window-options';
+import { allowNavigation, createAppWindow, permissionAllowed, windowOpenDecision } from './window-options';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const rendererUrl = pathToFileURL(path.join(here, '../renderer/index.html')).href;
@@ -96,25 +96,22 @@ function connectWhenReady(win: BrowserWindow): void {
 }
 
 async function createWindow(): Promise<void> {
-  const win = new BrowserWindow({
-    width: 1440,
-    height: 900,
-    backgroundColor: '#0f1115',
-    title: 'OpsDeck',
-    webPreferences: secureWebPreferences(path.join(here, '../preload/index.cjs')),
-  });
+  const win = createAppWindow(BrowserWindow, path.join(here, '../preload/index.cjs'));
   win.webContents.on('did-finish-load', () => connectWhenReady(win));
   await win.loadURL(rendererUrl);
 }
 
 app.on('web-contents-created', (_event, contents) => {
   contents.setWindowOpenHandler(({ url }) => {
-    if (url.startsWith('https://') || url.startsWith('http://')) void shell.openExternal(url);
-    return { action: 'deny' };
+    const decision = windowOpenDecision(url);
+    if (decision.openExternally) void shell.openExternal(decision.openExternally);
+    return { action: decision.action };
   });
-  contents.on('will-navigate', (event, url) => {
-    if (!isAppUrl(url, rendererUrl)) event.preventDefault();
-  });
+  const stayInApp = (event: { preventDefault(): void }, url: string) => {
+    if (!allowNavigation(url, rendererUrl)) event.preventDefault();
+  };
+  contents.on('will-navigate', stayInApp);
+  contents.on('will-redirect', stayInApp);
   contents.on('will-attach-webview', (event) => event.preventDefault());
 });
 
@@ -125,8 +122,11 @@ app.on('second-instance', () => void createWindow());
 
 app.whenReady().then(async () => {
   session.defaultSession.setPermissionRequestHandler((_wc, permission, callback) =>
-    callback(permission === 'notifications'),
+    callback(permissionAllowed(permission)),
   );
+  session.defaultSession.setPermissionCheckHandler((_wc, permission) => permissionAllowed(permission));
+  // Serial ports and USB devices are the engine's, never the page's.
+  session.defaultSession.setDevicePermissionHandler(() => false);
   // Nothing remote: every request the renderer makes stays on file:// (the engine is over a port).
   session.defaultSession.webRequest.onBeforeRequest((details, callback) =>
     callback({ cancel: !details.url.startsWith('file:') && !details.url.startsWith('devtools:') }),
