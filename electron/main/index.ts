@@ -14,6 +14,8 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { EngineToMain, type MainToEngine } from '../../shared/host';
 import { describeZodError } from '../../shared/schemas';
+import { safeStorageCipher } from './safe-storage';
+import { answerSecretRequest, FileSecretVault, refusalOf } from './secret-vault';
 import { allowNavigation, createAppWindow, permissionAllowed, windowOpenDecision } from './window-options';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -35,6 +37,11 @@ function workspaceDir(): string {
   return path.join(app.getPath('userData'), 'workspaces', 'default');
 }
 
+/** Secrets the console is given, kept as safeStorage ciphertext in the user's data folder. */
+let vault: FileSecretVault | null = null;
+const secretVault = () =>
+  (vault ??= new FileSecretVault(path.join(app.getPath('userData'), 'secrets'), safeStorageCipher));
+
 let engine: UtilityProcess | null = null;
 let engineReady: Promise<void> = Promise.reject(new Error('engine not started'));
 engineReady.catch(() => undefined);
@@ -51,7 +58,10 @@ function startEngine(dir: string): void {
     child.on('message', (raw: unknown) => {
       const parsed = EngineToMain.safeParse(raw);
       if (!parsed.success) {
-        reject(new Error(`engine sent a bad control message: ${describeZodError(parsed.error)}`));
+        const why = `engine sent a bad control message: ${describeZodError(parsed.error)}`;
+        const reply = refusalOf(raw, why);
+        if (reply) child.postMessage(reply);
+        else reject(new Error(why));
         return;
       }
       const message = parsed.data;
@@ -59,7 +69,8 @@ function startEngine(dir: string): void {
         fs.mkdirSync(app.getPath('userData'), { recursive: true });
         fs.writeFileSync(statePath(), JSON.stringify({ lastWorkspace: message.dir }));
         resolve();
-      } else reject(new Error(message.message));
+      } else if (message.type === 'error') reject(new Error(message.message));
+      else void answerSecretRequest(secretVault(), message).then((reply) => child.postMessage(reply));
     });
     child.on('exit', (code) => {
       reject(new Error(`the engine exited (code ${code})`));

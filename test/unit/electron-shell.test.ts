@@ -44,7 +44,7 @@ describe('built bundles', () => {
 });
 
 describe('desktop window', () => {
-  it('is created with contextIsolation, sandbox and no nodeIntegration, and navigation is locked', async () => {
+  it('is created hardened, keeps to the app, grants only notifications, and keeps secrets in the vault', async () => {
     const windows: { options: { webPreferences: Record<string, unknown> }; url?: string }[] = [];
     const handlers: Record<string, (...args: unknown[]) => void> = {};
     const userData = fs.mkdtempSync(path.join(os.tmpdir(), 'opsdeck-electron-'));
@@ -55,6 +55,17 @@ describe('desktop window', () => {
       webRequest: { onBeforeRequest: vi.fn() },
     };
     const openExternal = vi.fn();
+    const engineProcess = { on: vi.fn(), postMessage: vi.fn() };
+    // safeStorage as a desktop with a key store has it; the bytes only need to differ from the secret.
+    const safeStorage = {
+      isAsyncEncryptionAvailable: async () => true,
+      getSelectedStorageBackend: () => 'gnome_libsecret',
+      encryptStringAsync: vi.fn(async (plain: string) => Buffer.from(plain).reverse()),
+      decryptStringAsync: async (data: Buffer) => ({
+        shouldReEncrypt: false,
+        result: Buffer.from(data).reverse().toString(),
+      }),
+    };
     vi.doMock('electron', () => {
       class BrowserWindow {
         static getAllWindows = () => windows;
@@ -81,7 +92,8 @@ describe('desktop window', () => {
         },
         session: { defaultSession },
         shell: { openExternal },
-        utilityProcess: { fork: () => ({ on: vi.fn(), postMessage: vi.fn() }) },
+        safeStorage,
+        utilityProcess: { fork: () => engineProcess },
       };
     });
     try {
@@ -147,6 +159,34 @@ describe('desktop window', () => {
       }
       const device = defaultSession.setDevicePermissionHandler.mock.calls[0]![0] as () => boolean;
       expect(device()).toBe(false);
+
+      // The engine asks main's vault for secrets; main keeps safeStorage ciphertext in its user data.
+      const fromEngine = engineProcess.on.mock.calls.find((c) => c[0] === 'message')![1] as (
+        raw: unknown,
+      ) => void;
+      fromEngine({ type: 'secret-set', id: 7, name: 'bench.password', value: 'hunter2' });
+      await vi.waitFor(() =>
+        expect(engineProcess.postMessage).toHaveBeenCalledWith({ type: 'secret-reply', id: 7 }),
+      );
+      expect(safeStorage.encryptStringAsync).toHaveBeenCalledWith('hunter2');
+      const stored = fs.readFileSync(path.join(userData, 'secrets', 'secrets.json'), 'utf8');
+      expect(stored).toContain('"bench.password"');
+      expect(stored).not.toContain('hunter2');
+      fromEngine({ type: 'secret-get', id: 8, name: 'bench.password' });
+      await vi.waitFor(() =>
+        expect(engineProcess.postMessage).toHaveBeenCalledWith({
+          type: 'secret-reply',
+          id: 8,
+          value: 'hunter2',
+        }),
+      );
+      // A request the contract refuses is answered with why, not left waiting.
+      fromEngine({ type: 'secret-get', id: 9, name: '../secrets.json' });
+      expect(engineProcess.postMessage).toHaveBeenCalledWith({
+        type: 'secret-reply',
+        id: 9,
+        error: expect.stringMatching(/bad control message: name/),
+      });
     } finally {
       vi.doUnmock('electron');
       fs.rmSync(userData, { recursive: true, force: true });
