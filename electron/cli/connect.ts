@@ -1,43 +1,38 @@
 // The CLI's way to reach a workspace: through the engine that owns it (its lock names the address
-// and token), or, when none runs, by opening the DuckDB file read-only itself.
-import { WebSocket } from 'ws';
-import { RpcClient, type Transport } from '../../shared/rpc';
+// and token, and the engine must answer there), or, when none answers, by opening the DuckDB file
+// read-only itself.
+import type { RpcClient } from '../../shared/rpc';
 import { Engine } from '../engine/engine';
-import { readLiveLock } from '../engine/workspace';
+import { checkOwner, connectWebSocket, describeStale, ownerUrl } from '../engine/lock';
 
-export function connectWebSocket(url: string): Promise<RpcClient> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url, { maxPayload: 256 * 1024 * 1024 });
-    socket.binaryType = 'arraybuffer';
-    const transport: Transport = {
-      send: (data) => socket.send(data),
-      onMessage: (handler) =>
-        socket.on('message', (data, isBinary) =>
-          handler(isBinary ? (data as ArrayBuffer) : (data as Buffer | ArrayBuffer).toString()),
-        ),
-      onClose: (handler) =>
-        socket.on('close', (_code, reason) => handler(reason.toString() || 'engine connection closed')),
-      close: () => socket.close(),
-    };
-    socket.once('open', () => resolve(new RpcClient(transport)));
-    socket.once('error', (error) =>
-      reject(
-        new Error(`cannot reach the engine at ${url.replace(/token=[^&]+/, 'token=…')}: ${error.message}`),
-      ),
-    );
-  });
-}
+export { connectWebSocket };
 
 export type WorkspaceAccess =
   | { via: 'engine'; pid: number; client: RpcClient; close(): Promise<void> }
-  | { via: 'read-only'; engine: Engine; close(): Promise<void> };
+  | {
+      via: 'read-only';
+      engine: Engine;
+      /** Why the engine named in the lock was not used, when there was a lock. */
+      staleLock: string | null;
+      close(): Promise<void>;
+    };
 
 export async function openWorkspace(dir: string): Promise<WorkspaceAccess> {
-  const lock = readLiveLock(dir);
-  if (lock) {
-    const client = await connectWebSocket(lock.url.replace(/token=[^&]*/, `token=${lock.token}`));
-    return { via: 'engine', pid: lock.pid, client, close: async () => client.close() };
+  const owner = await checkOwner(dir);
+  let staleLock: string | null = null;
+  if (owner.state === 'owned') {
+    try {
+      const client = await connectWebSocket(ownerUrl(owner.lock));
+      return { via: 'engine', pid: owner.lock.pid, client, close: async () => client.close() };
+    } catch (error) {
+      // It answered a moment ago and is gone now (stopped or killed): read the file instead.
+      staleLock = `OpsDeck engine pid ${owner.lock.pid}: ${(error as Error).message}`;
+    }
+  } else if (owner.state === 'stale') {
+    staleLock = describeStale(owner);
+  } else if (owner.state === 'elsewhere') {
+    staleLock = `the lock names an engine on ${owner.lock.host} (pid ${owner.lock.pid}), which cannot be asked from here`;
   }
   const engine = await Engine.open(dir, { readOnly: true });
-  return { via: 'read-only', engine, close: () => engine.close() };
+  return { via: 'read-only', engine, staleLock, close: () => engine.close() };
 }

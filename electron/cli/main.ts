@@ -254,7 +254,9 @@ async function openWorkspaceFolder(dir: string) {
   process.stderr.write(
     access.via === 'engine'
       ? `opsdeck: using the running engine (pid ${access.pid}) that has ${absolute} open\n`
-      : `opsdeck: no engine has ${absolute} open; opened its database read-only\n`,
+      : access.staleLock
+        ? `opsdeck: not using the engine named in ${absolute}/opsdeck.lock (${access.staleLock}); opened its database read-only\n`
+        : `opsdeck: no engine has ${absolute} open; opened its database read-only\n`,
   );
   return access;
 }

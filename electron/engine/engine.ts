@@ -24,7 +24,7 @@ import type {
   SourceStatus,
 } from '../../shared/api';
 import type { AlertRule } from '../../shared/alerts';
-import { describeZodError, type SourceConfig, type WorkspaceConfig } from '../../shared/schemas';
+import { describeZodError, type SourceConfig, WorkspaceConfig } from '../../shared/schemas';
 import type { QuarantineEntry, RecordRow, SampleBatch } from './batch';
 import { AuditLog, type AuditVerdict } from './alerts/audit';
 import { evaluateStored } from './alerts/stored';
@@ -40,7 +40,7 @@ import { Calibration } from './pipeline/calibration';
 import { sourceFactories } from './sources/registry';
 import { listSerialPorts } from './sources/serial/ports';
 import type { Source, SourceContext } from './sources/source';
-import { Secrets } from './secrets';
+import { Secrets, secretRefs, type SecretVault } from './secrets';
 import { Store } from './store/store';
 import { DATA_FILE, ensureWorkspace, readWorkspaceConfig, writeWorkspaceConfig } from './workspace';
 
@@ -73,6 +73,8 @@ export interface EngineOptions {
   flushIntervalMs?: number;
   retentionIntervalMs?: number;
   liveRingCapacity?: number;
+  /** Keeps secrets given in the console across sessions (the desktop's key store); else they last the session. */
+  vault?: SecretVault;
 }
 
 class RateMeter {
@@ -221,6 +223,13 @@ export class Engine {
     engine.timers.push(setInterval(() => void engine.refreshStats(), 1_000));
     for (const t of engine.timers) t.unref();
     await engine.refreshStats();
+    if (options.vault && !readOnly) {
+      const names = [
+        ...secretRefs(WorkspaceConfig, config),
+        ...config.sources.flatMap((s) => secretRefs(sourceFactories[s.kind].options, s.options)),
+      ];
+      await engine.secrets.useVault(options.vault, names, (m) => engine.notice('warn', m));
+    }
     if (!readOnly && (options.startSources ?? true)) {
       for (const source of config.sources) await engine.addSource(source);
     }
@@ -451,7 +460,7 @@ export class Engine {
 
   /** Stores a secret for this session and restarts the sources that were waiting for it. */
   async setSecret(name: string, value: string): Promise<void> {
-    this.secrets.set(name, value);
+    await this.secrets.set(name, value);
     for (const running of this.sources.values()) {
       const config = this.config.sources.find((s) => s.id === running.config.id);
       if (!config || !config.enabled || running.state !== 'error') continue;

@@ -1,6 +1,7 @@
 // A workspace is a folder: `opsdeck.json` (the one source of truth for configuration) beside
 // `data.duckdb`. Copy the closed folder and it opens anywhere. One engine owns it at a time and
-// says so in `opsdeck.lock` (the address and token other processes use to talk to it).
+// says so in `opsdeck.lock` (see lock.ts). What OpsDeck creates there is the user's alone: the
+// folder 0700, its files 0600.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,7 +9,6 @@ import { describeZodError, WORKSPACE_VERSION, WorkspaceConfig } from '../../shar
 
 export const CONFIG_FILE = 'opsdeck.json';
 export const DATA_FILE = 'data.duckdb';
-export const LOCK_FILE = 'opsdeck.lock';
 
 /** Steps from version N to N+1, applied in order to files written by older OpsDeck versions. */
 const MIGRATIONS: Record<number, (raw: Record<string, unknown>) => Record<string, unknown>> = {};
@@ -96,6 +96,8 @@ export function readWorkspaceConfig(dir: string): WorkspaceConfig {
       { cause: error },
     );
   }
+  // Windows editors (Notepad before 2019, PowerShell's Out-File) start UTF-8 files with a BOM.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -112,13 +114,39 @@ export function writeWorkspaceConfig(dir: string, config: WorkspaceConfig): void
   const valid = WorkspaceConfig.parse(config);
   const file = path.join(dir, CONFIG_FILE);
   const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify(valid, null, 2) + '\n');
+  fs.writeFileSync(tmp, JSON.stringify(valid, null, 2) + '\n', { mode: 0o600 });
   fs.renameSync(tmp, file);
 }
 
-/** Opens the workspace in `dir`, creating the folder and a demo configuration when there is none. */
+/**
+ * Throws a clear error when `dir` (or, before it exists, the folder it would be made in) cannot
+ * be written: a read-only file system says so, instead of the ENOENT a recursive mkdir reports.
+ */
+export function assertWritable(dir: string): void {
+  let existing = path.resolve(dir);
+  while (!fs.existsSync(existing) && path.dirname(existing) !== existing) existing = path.dirname(existing);
+  try {
+    fs.accessSync(existing, fs.constants.W_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EROFS')
+      throw new Error(
+        `workspace ${dir} is on a read-only file system (${existing}): copy the folder somewhere writable to open it, or read it with "opsdeck query"`,
+        { cause: error },
+      );
+    throw new Error(`workspace ${dir}: cannot write in ${existing} (${code ?? (error as Error).message})`, {
+      cause: error,
+    });
+  }
+}
+
+/**
+ * Opens the workspace in `dir` for writing, creating the folder (0700) and a demo configuration
+ * when there is none. A folder that already exists keeps its mode: it may be one the user shares.
+ */
 export function ensureWorkspace(dir: string): WorkspaceConfig {
-  fs.mkdirSync(dir, { recursive: true });
+  assertWritable(dir);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (!fs.existsSync(path.join(dir, CONFIG_FILE))) writeWorkspaceConfig(dir, defaultWorkspace());
   return readWorkspaceConfig(dir);
 }
@@ -134,64 +162,4 @@ export function defaultWorkspaceDir(): string {
         ? path.join(home, 'Library', 'Application Support', 'OpsDeck')
         : path.join(process.env['XDG_DATA_HOME'] ?? path.join(home, '.local', 'share'), 'opsdeck'));
   return path.join(base, 'workspaces', 'default');
-}
-
-export interface LockInfo {
-  pid: number;
-  host: string;
-  /** WebSocket address of the owning engine's API, and the token it requires. */
-  url: string;
-  token: string;
-  startedAt: string;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** The lock of a live engine that owns `dir`, or null (no lock, or one left by a dead process). */
-export function readLiveLock(dir: string): LockInfo | null {
-  let info: LockInfo;
-  try {
-    info = JSON.parse(fs.readFileSync(path.join(dir, LOCK_FILE), 'utf8')) as LockInfo;
-  } catch {
-    return null;
-  }
-  if (info.host !== os.hostname()) return info; // another machine on a shared folder: assume alive
-  return processAlive(info.pid) ? info : null;
-}
-
-export class WorkspaceLock {
-  private constructor(private readonly file: string) {}
-
-  /** Claims the workspace, or throws naming the process that owns it. The token file is private (0600). */
-  static acquire(dir: string, info: Omit<LockInfo, 'pid' | 'host' | 'startedAt'>): WorkspaceLock {
-    const file = path.join(dir, LOCK_FILE);
-    const owner = readLiveLock(dir);
-    if (owner && owner.pid !== process.pid)
-      throw new Error(`workspace ${dir} is open in another OpsDeck engine (pid ${owner.pid}, ${owner.url})`);
-    const full: LockInfo = {
-      pid: process.pid,
-      host: os.hostname(),
-      startedAt: new Date().toISOString(),
-      ...info,
-    };
-    fs.writeFileSync(file, JSON.stringify(full, null, 2), { mode: 0o600 });
-    fs.chmodSync(file, 0o600);
-    return new WorkspaceLock(file);
-  }
-
-  release(): void {
-    try {
-      const info = JSON.parse(fs.readFileSync(this.file, 'utf8')) as LockInfo;
-      if (info.pid === process.pid) fs.unlinkSync(this.file);
-    } catch {
-      // already gone
-    }
-  }
 }

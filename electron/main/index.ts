@@ -14,7 +14,9 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { EngineToMain, type MainToEngine } from '../../shared/host';
 import { describeZodError } from '../../shared/schemas';
-import { isAppUrl, secureWebPreferences } from './window-options';
+import { safeStorageCipher } from './safe-storage';
+import { answerSecretRequest, FileSecretVault, refusalOf } from './secret-vault';
+import { allowNavigation, createAppWindow, permissionAllowed, windowOpenDecision } from './window-options';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const rendererUrl = pathToFileURL(path.join(here, '../renderer/index.html')).href;
@@ -35,6 +37,11 @@ function workspaceDir(): string {
   return path.join(app.getPath('userData'), 'workspaces', 'default');
 }
 
+/** Secrets the console is given, kept as safeStorage ciphertext in the user's data folder. */
+let vault: FileSecretVault | null = null;
+const secretVault = () =>
+  (vault ??= new FileSecretVault(path.join(app.getPath('userData'), 'secrets'), safeStorageCipher));
+
 let engine: UtilityProcess | null = null;
 let engineReady: Promise<void> = Promise.reject(new Error('engine not started'));
 engineReady.catch(() => undefined);
@@ -51,7 +58,10 @@ function startEngine(dir: string): void {
     child.on('message', (raw: unknown) => {
       const parsed = EngineToMain.safeParse(raw);
       if (!parsed.success) {
-        reject(new Error(`engine sent a bad control message: ${describeZodError(parsed.error)}`));
+        const why = `engine sent a bad control message: ${describeZodError(parsed.error)}`;
+        const reply = refusalOf(raw, why);
+        if (reply) child.postMessage(reply);
+        else reject(new Error(why));
         return;
       }
       const message = parsed.data;
@@ -59,7 +69,8 @@ function startEngine(dir: string): void {
         fs.mkdirSync(app.getPath('userData'), { recursive: true });
         fs.writeFileSync(statePath(), JSON.stringify({ lastWorkspace: message.dir }));
         resolve();
-      } else reject(new Error(message.message));
+      } else if (message.type === 'error') reject(new Error(message.message));
+      else void answerSecretRequest(secretVault(), message).then((reply) => child.postMessage(reply));
     });
     child.on('exit', (code) => {
       reject(new Error(`the engine exited (code ${code})`));
@@ -96,25 +107,22 @@ function connectWhenReady(win: BrowserWindow): void {
 }
 
 async function createWindow(): Promise<void> {
-  const win = new BrowserWindow({
-    width: 1440,
-    height: 900,
-    backgroundColor: '#0f1115',
-    title: 'OpsDeck',
-    webPreferences: secureWebPreferences(path.join(here, '../preload/index.cjs')),
-  });
+  const win = createAppWindow(BrowserWindow, path.join(here, '../preload/index.cjs'));
   win.webContents.on('did-finish-load', () => connectWhenReady(win));
   await win.loadURL(rendererUrl);
 }
 
 app.on('web-contents-created', (_event, contents) => {
   contents.setWindowOpenHandler(({ url }) => {
-    if (url.startsWith('https://') || url.startsWith('http://')) void shell.openExternal(url);
-    return { action: 'deny' };
+    const decision = windowOpenDecision(url);
+    if (decision.openExternally) void shell.openExternal(decision.openExternally);
+    return { action: decision.action };
   });
-  contents.on('will-navigate', (event, url) => {
-    if (!isAppUrl(url, rendererUrl)) event.preventDefault();
-  });
+  const stayInApp = (event: { preventDefault(): void }, url: string) => {
+    if (!allowNavigation(url, rendererUrl)) event.preventDefault();
+  };
+  contents.on('will-navigate', stayInApp);
+  contents.on('will-redirect', stayInApp);
   contents.on('will-attach-webview', (event) => event.preventDefault());
 });
 
@@ -125,8 +133,11 @@ app.on('second-instance', () => void createWindow());
 
 app.whenReady().then(async () => {
   session.defaultSession.setPermissionRequestHandler((_wc, permission, callback) =>
-    callback(permission === 'notifications'),
+    callback(permissionAllowed(permission)),
   );
+  session.defaultSession.setPermissionCheckHandler((_wc, permission) => permissionAllowed(permission));
+  // Serial ports and USB devices are the engine's, never the page's.
+  session.defaultSession.setDevicePermissionHandler(() => false);
   // Nothing remote: every request the renderer makes stays on file:// (the engine is over a port).
   session.defaultSession.webRequest.onBeforeRequest((details, callback) =>
     callback({ cancel: !details.url.startsWith('file:') && !details.url.startsWith('devtools:') }),

@@ -1,15 +1,12 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   CONFIG_FILE,
   defaultWorkspace,
   ensureWorkspace,
-  LOCK_FILE,
-  readLiveLock,
   readWorkspaceConfig,
-  WorkspaceLock,
+  writeWorkspaceConfig,
 } from '../../electron/engine/workspace';
 import { parseOrThrow, SourceConfig } from '../../shared/schemas';
 import { tempDir } from '../helpers/tmp';
@@ -71,6 +68,53 @@ describe('workspace file', () => {
     expect(() => readWorkspaceConfig(path.join(d, 'missing'))).toThrow(/cannot read .*ENOENT/);
   });
 
+  it('reads a file that starts with a UTF-8 byte order mark', () => {
+    const d = dir();
+    write(d, '\uFEFF' + JSON.stringify({ version: 1, name: 'From Notepad' }));
+    expect(fs.readFileSync(path.join(d, CONFIG_FILE))[0]).toBe(0xef); // the BOM is really there
+    expect(readWorkspaceConfig(d).name).toBe('From Notepad');
+  });
+
+  it('creates the folder 0700 and its configuration 0600, and keeps 0600 on every save', () => {
+    const d = dir();
+    const ws = path.join(d, 'new', 'ws');
+    const previous = process.umask(0o022); // the usual umask, which would give 0755 and 0644
+    try {
+      ensureWorkspace(ws);
+      expect(fs.statSync(ws).mode & 0o777).toBe(0o700);
+      expect(fs.statSync(path.join(d, 'new')).mode & 0o777).toBe(0o700);
+      expect(fs.statSync(path.join(ws, CONFIG_FILE)).mode & 0o777).toBe(0o600);
+      writeWorkspaceConfig(ws, { ...defaultWorkspace(), name: 'renamed' });
+      expect(fs.statSync(path.join(ws, CONFIG_FILE)).mode & 0o777).toBe(0o600);
+    } finally {
+      process.umask(previous);
+    }
+  });
+
+  it('leaves the mode of a folder it did not create', () => {
+    const d = dir();
+    fs.chmodSync(d, 0o755);
+    ensureWorkspace(d);
+    expect(fs.statSync(d).mode & 0o777).toBe(0o755);
+  });
+
+  it('says "read-only file system" where the disk refuses writes (EROFS simulated)', () => {
+    // The real thing, a read-only mount, is in test/integration/workspace-fs.test.ts (needs root).
+    const d = dir();
+    const erofs = Object.assign(new Error('EROFS: read-only file system'), { code: 'EROFS' });
+    const spy = vi.spyOn(fs, 'accessSync').mockImplementation(() => {
+      throw erofs;
+    });
+    try {
+      expect(() => ensureWorkspace(path.join(d, 'missing', 'ws'))).toThrow(
+        /workspace .*missing[\\/]ws is on a read-only file system/,
+      );
+      expect(() => ensureWorkspace(d)).toThrow(/read-only file system/);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it('validates a source posted over the API with the field path', () => {
     expect(() =>
       parseOrThrow(
@@ -79,27 +123,5 @@ describe('workspace file', () => {
         'source',
       ),
     ).toThrow(/^source: options\.rateMultiplier: /);
-  });
-});
-
-describe('workspace lock', () => {
-  it('is private, names its owner, and is ignored once its process is gone', () => {
-    const t = tempDir();
-    try {
-      const lock = WorkspaceLock.acquire(t.dir, { url: 'ws://127.0.0.1:1/api?token=x', token: 'x' });
-      const file = path.join(t.dir, LOCK_FILE);
-      expect(fs.statSync(file).mode & 0o777).toBe(0o600);
-      expect(readLiveLock(t.dir)).toMatchObject({ pid: process.pid, token: 'x' });
-      lock.release();
-      expect(fs.existsSync(file)).toBe(false);
-      // A lock left by a process that died: not alive, so not an owner.
-      fs.writeFileSync(
-        file,
-        JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname(), url: 'u', token: 't', startedAt: '' }),
-      );
-      expect(readLiveLock(t.dir)).toBeNull();
-    } finally {
-      t.cleanup();
-    }
   });
 });

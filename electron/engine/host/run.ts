@@ -2,8 +2,8 @@
 // renderer, for `opsdeck serve`), and leaves a lock naming the address so the CLI and a second
 // window talk to this engine instead of fighting over the DuckDB file.
 import { Engine, type EngineOptions } from '../engine';
+import { checkOwner, ownedError, WorkspaceLock } from '../lock';
 import { serve, type RunningServer, type ServeOptions } from '../server/http';
-import { readLiveLock, WorkspaceLock } from '../workspace';
 
 export interface EngineHost {
   engine: Engine;
@@ -16,21 +16,29 @@ export async function startEngineHost(
   serveOptions: ServeOptions,
   engineOptions: EngineOptions = {},
 ): Promise<EngineHost> {
-  const owner = readLiveLock(dir);
-  if (owner && owner.pid !== process.pid) {
-    throw new Error(
-      `workspace ${dir} is already open in another OpsDeck engine (pid ${owner.pid}); its console: ${owner.url.replace(/^ws/, 'http').replace('/api?', '/?')}`,
-    );
-  }
-  const engine = await Engine.open(dir, engineOptions);
-  let server: RunningServer;
+  // Everything the owner writes is the user's alone. DuckDB creates its database, WAL and spill
+  // files itself, so the process's umask is the only say we have over their modes.
+  process.umask(0o077);
+  const owner = await checkOwner(dir);
+  if (owner.state === 'owned' || owner.state === 'elsewhere') throw ownedError(dir, owner);
+  const engine = await Engine.open(dir, engineOptions).catch(async (error: Error) => {
+    // Another engine that started at the same moment holds the database: name it when it answers.
+    const now = await checkOwner(dir).catch(() => owner);
+    throw now.state === 'owned' ? ownedError(dir, now) : error;
+  });
+  let server: RunningServer | undefined;
+  let claim: Awaited<ReturnType<typeof WorkspaceLock.claim>>;
   try {
     server = await serve(engine, serveOptions);
+    // Claimed once the server answers: another process judging the lock asks this address.
+    claim = await WorkspaceLock.claim(engine.dir, { url: server.apiUrl, token: server.token });
   } catch (error) {
+    await server?.close();
     await engine.close();
     throw error;
   }
-  const lock = WorkspaceLock.acquire(engine.dir, { url: server.apiUrl, token: server.token });
+  if (claim.tookOver) engine.notice('warn', `took over the workspace lock of ${claim.tookOver.message}`);
+  const { lock } = claim;
   let closing: Promise<void> | undefined;
   return {
     engine,
