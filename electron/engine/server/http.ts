@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Engine } from '../engine';
 import { bindConnection, type ServerTransport } from './bind';
@@ -59,6 +60,37 @@ export function wsTransport(socket: WebSocket): ServerTransport {
   };
 }
 
+/** A request target's path and query, split at the first "?" (a fragment is never sent). */
+function splitTarget(target: string): [string, string] {
+  const q = target.indexOf('?');
+  return q < 0 ? [target, ''] : [target.slice(0, q), target.slice(q + 1)];
+}
+
+/**
+ * The decoded path of an origin-form request target ("/assets/a%20b.js" → "/assets/a b.js"), or
+ * null when it is none: bad percent-encoding or UTF-8, a NUL, or no leading single "/".
+ */
+export function requestPath(target: string): string | null {
+  const [raw] = splitTarget(target);
+  if (!raw.startsWith('/') || raw.startsWith('//')) return null;
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(raw);
+  } catch {
+    return null;
+  }
+  return decoded.includes('\0') ? null : decoded;
+}
+
+/** ENOENT, ENOTDIR ("/index.html/x"), EACCES: not a file this server can send. */
+function isFile(file: string): boolean {
+  try {
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
 async function listen(server: http.Server, host: string, firstPort: number): Promise<number> {
   const attempts = firstPort === 0 ? 1 : 20;
   for (let i = 0; i < attempts; i++) {
@@ -87,6 +119,15 @@ export async function serve(engine: Engine, options: ServeOptions = {}): Promise
   const allowedOrigins = () => new Set([...allowedHosts()].map((h) => `http://${h}`));
 
   const server = http.createServer((req, res) => {
+    try {
+      serveStatic(req, res);
+    } catch {
+      // Nothing a request sends may stop the engine; the client learns no more than this.
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' }).end('internal error\n');
+      else res.destroy();
+    }
+  });
+  const serveStatic = (req: http.IncomingMessage, res: http.ServerResponse) => {
     if (!allowedHosts().has(req.headers.host ?? '')) {
       res.writeHead(421, { 'content-type': 'text/plain' }).end('unexpected Host header\n');
       return;
@@ -99,9 +140,13 @@ export async function serve(engine: Engine, options: ServeOptions = {}): Promise
       res.writeHead(404, { 'content-type': 'text/plain' }).end('this engine serves the API only\n');
       return;
     }
-    const urlPath = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    const urlPath = requestPath(req.url ?? '/');
+    if (urlPath === null) {
+      res.writeHead(400, { 'content-type': 'text/plain' }).end('bad request path\n');
+      return;
+    }
     const file = path.resolve(staticDir, '.' + (urlPath === '/' ? '/index.html' : urlPath));
-    if (!file.startsWith(staticDir + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+    if (!file.startsWith(staticDir + path.sep) || !isFile(file)) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;
     }
@@ -117,29 +162,47 @@ export async function serve(engine: Engine, options: ServeOptions = {}): Promise
       headers['x-frame-options'] = 'DENY';
     }
     res.writeHead(200, headers);
-    if (req.method === 'HEAD') res.end();
-    else fs.createReadStream(file).pipe(res);
-  });
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    // A file that vanishes or cannot be read after the stat ends the response; it never throws.
+    fs.createReadStream(file)
+      .on('error', () => res.destroy())
+      .pipe(res);
+  };
 
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: 1024 * 1024,
   });
   server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://x');
+    // Node hands the socket over without its error listener: a peer's reset must not stop the engine.
+    socket.on('error', () => socket.destroy());
+    try {
+      upgrade(req, socket, head);
+    } catch {
+      socket.destroy();
+    }
+  });
+  const upgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    const [target, query] = splitTarget(req.url ?? '');
     const origin = req.headers.origin;
     const refuse = (status: number, why: string) => {
       socket.end(`HTTP/1.1 ${status} ${why}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
-    if (url.pathname !== '/api') return refuse(404, 'Not Found');
+    if (target !== '/api') return refuse(404, 'Not Found');
     if (!allowedHosts().has(req.headers.host ?? '')) return refuse(421, 'Misdirected Request');
     // Browsers always send Origin; only our own page may connect. Non-browser clients send none.
     if (origin !== undefined && !allowedOrigins().has(origin)) return refuse(403, 'Forbidden');
-    if (!tokensEqual(url.searchParams.get('token') ?? '', token)) return refuse(401, 'Unauthorized');
+    if (!tokensEqual(new URLSearchParams(query).get('token') ?? '', token))
+      return refuse(401, 'Unauthorized');
     wss.handleUpgrade(req, socket, head, (ws) => bindConnection(engine, wsTransport(ws)));
-  });
+  };
 
   port = await listen(server, host, options.port ?? DEFAULT_PORT);
+  // After listening, errors are the kernel refusing one accept (EMFILE under load): say so, keep serving.
+  server.on('error', (error) => process.stderr.write(`opsdeck serve: ${error.message}\n`));
   const shownHost = host.includes(':') ? `[${host}]` : host;
   return {
     port,
