@@ -479,11 +479,18 @@ export const CallMessage = z.object({
   t: z.literal('call'),
   id: z.number().int().nonnegative(),
   method: z.string(),
-  params: z.unknown(),
+  /** Absent means no params (`{}`). */
+  params: z.unknown().optional(),
 });
 export const ResultMessage = z.union([
   z.object({ t: z.literal('result'), id: z.number().int(), ok: z.literal(true), value: z.unknown() }),
-  z.object({ t: z.literal('result'), id: z.number().int(), ok: z.literal(false), error: z.string() }),
+  /** `id` is null when the message had no usable id: not JSON, a string id, not a call at all. */
+  z.object({
+    t: z.literal('result'),
+    id: z.number().int().nullable(),
+    ok: z.literal(false),
+    error: z.string(),
+  }),
 ]);
 export const EventMessage = z.object({ t: z.literal('event'), name: z.string(), data: z.unknown() });
 export const ServerMessage = z.union([ResultMessage, EventMessage]);

@@ -52,8 +52,13 @@ export function wsTransport(socket: WebSocket): ServerTransport {
     send: (data) => socket.readyState === socket.OPEN && socket.send(data),
     onMessage: (handler) =>
       socket.on('message', (data, isBinary) => {
-        if (isBinary) return;
-        handler(Array.isArray(data) ? Buffer.concat(data).toString('utf8') : data.toString('utf8'));
+        const bytes = Array.isArray(data)
+          ? Buffer.concat(data)
+          : Buffer.isBuffer(data)
+            ? data
+            : Buffer.from(data);
+        // Binary is handed on as such so the binding can answer that it is no call.
+        handler(isBinary ? new Uint8Array(bytes).buffer : bytes.toString('utf8'));
       }),
     onClose: (handler) => socket.on('close', handler),
     backlog: () => socket.bufferedAmount,
@@ -197,7 +202,13 @@ export async function serve(engine: Engine, options: ServeOptions = {}): Promise
     if (origin !== undefined && !allowedOrigins().has(origin)) return refuse(403, 'Forbidden');
     if (!tokensEqual(new URLSearchParams(query).get('token') ?? '', token))
       return refuse(401, 'Unauthorized');
-    wss.handleUpgrade(req, socket, head, (ws) => bindConnection(engine, wsTransport(ws)));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      // A protocol error (frame over maxPayload, invalid UTF-8, bad opcode, unmasked or RSV frame,
+      // close code 999…): ws has already sent the close frame with its code (1002, 1007, 1009) and
+      // ends this socket. Without a listener the 'error' event would stop the whole engine.
+      ws.on('error', () => undefined);
+      bindConnection(engine, wsTransport(ws));
+    });
   };
 
   port = await listen(server, host, options.port ?? DEFAULT_PORT);
