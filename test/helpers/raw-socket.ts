@@ -11,8 +11,15 @@ export interface RawResponse {
   body: string;
 }
 
-/** Sends `request` as is and reads until the server closes or `timeoutMs` passes. */
-export function rawHttp(port: number, request: string | Buffer, timeoutMs = 5_000): Promise<RawResponse> {
+/**
+ * Sends `request` as is and reads until the server closes or `timeoutMs` passes. `halfClose` ends
+ * the sending side after the request, so a server keeping the connection alive still ends it.
+ */
+export function rawHttp(
+  port: number,
+  request: string | Buffer,
+  { timeoutMs = 5_000, halfClose = false }: { timeoutMs?: number; halfClose?: boolean } = {},
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1');
     const chunks: Buffer[] = [];
@@ -34,7 +41,8 @@ export function rawHttp(port: number, request: string | Buffer, timeoutMs = 5_00
       if (chunks.length > 0 || error.code === 'ECONNRESET' || error.code === 'EPIPE') done();
       else reject(error);
     });
-    socket.write(request);
+    if (halfClose) socket.end(request);
+    else socket.write(request);
   });
 }
 
@@ -119,9 +127,18 @@ export class RawWebSocket {
   }
 
   /** Upgrades `target` (e.g. `/api?token=…`); rejects with the status line when refused. */
-  static open(port: number, target: string, headers: Record<string, string> = {}): Promise<RawWebSocket> {
+  static open(
+    port: number,
+    target: string,
+    headers: Record<string, string> = {},
+    timeoutMs = 5_000,
+  ): Promise<RawWebSocket> {
     return new Promise((resolve, reject) => {
       const socket = net.connect(port, '127.0.0.1');
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error('no answer to the upgrade request'));
+      }, timeoutMs);
       const request =
         `GET ${target} HTTP/1.1\r\n` +
         Object.entries({
@@ -140,8 +157,9 @@ export class RawWebSocket {
         head = Buffer.concat([head, d]);
         const end = head.indexOf('\r\n\r\n');
         if (end < 0) return;
+        clearTimeout(timer);
         socket.off('data', onData);
-        socket.off('error', reject);
+        socket.off('error', fail);
         const statusLine = head.subarray(0, head.indexOf('\r\n')).toString('latin1');
         if (!/^HTTP\/1\.1 101 /.test(statusLine)) {
           socket.destroy();
@@ -153,8 +171,13 @@ export class RawWebSocket {
         if (rest.length) socket.emit('data', rest);
         resolve(ws);
       };
+      const fail = (error: Error) => {
+        clearTimeout(timer);
+        reject(error);
+      };
       socket.on('data', onData);
-      socket.once('error', reject);
+      socket.once('error', fail);
+      socket.once('close', () => fail(new Error('closed without an answer to the upgrade request')));
       socket.write(request);
     });
   }
