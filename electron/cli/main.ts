@@ -1,6 +1,7 @@
 // `opsdeck`: start the console, serve it to a browser, query and export a workspace.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,29 +59,30 @@ default workspace (a demo rig) in the user's data folder.`,
     usage: `opsdeck serve [--workspace DIR] [--port N] [--host ADDRESS]
 
 Serves the console at http://127.0.0.1:PORT/?token=… (default port ${DEFAULT_PORT}, or the next free
-one). --host binds another interface; the token is required there too. Stop with Ctrl+C.`,
+one). --host listens on another address (0.0.0.0: every interface); beyond loopback, browsers on the
+network reach it by this machine's addresses or host name, and the token is required there too.
+Stop with Ctrl+C.`,
     options: { ...workspaceOption, port: { type: 'string', short: 'p' }, host: { type: 'string' } },
     async run(values) {
       const dir = path.resolve(String(values['workspace'] ?? defaultWorkspaceDir()));
       if (!fs.existsSync(path.join(rendererDir, 'index.html'))) {
         throw new Error(`the console is not built (${rendererDir} is missing): run "npm run build" first`);
       }
+      const bindHost = values['host'] ? String(values['host']) : '127.0.0.1';
       const host = await startEngineHost(dir, {
         port: values['port'] !== undefined ? parsePort(String(values['port'])) : DEFAULT_PORT,
-        host: values['host'] ? String(values['host']) : undefined,
+        host: bindHost,
         staticDir: rendererDir,
       });
-      process.stdout.write(`OpsDeck console: ${host.server.url}\nworkspace: ${host.engine.dir}\n`);
-      if (values['host'] && values['host'] !== '127.0.0.1' && values['host'] !== 'localhost') {
-        process.stderr.write(
-          `opsdeck: listening on ${String(values['host'])}: anyone who can reach it and has the token can use this console.\n`,
-        );
-      }
-      await new Promise<void>((resolve) => {
+      // Listen for the stop signals before printing the URL: whoever reads it may stop us at once.
+      const stopped = new Promise<void>((resolve) => {
         const stop = () => resolve();
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });
+      if (host.server.wide) process.stderr.write(wideWarning(bindHost, host.server.port, host.server.token));
+      process.stdout.write(`OpsDeck console: ${host.server.url}\nworkspace: ${host.engine.dir}\n`);
+      await stopped;
       process.stderr.write('opsdeck: stopping…\n');
       await host.close();
       return 0;
@@ -244,6 +246,22 @@ async function openWorkspaceFolder(dir: string) {
       : `opsdeck: no engine has ${absolute} open; opened its database read-only\n`,
   );
   return access;
+}
+
+/** What binding beyond loopback means, and the addresses other machines can use. */
+function wideWarning(bindHost: string, port: number, token: string): string {
+  const wildcard = bindHost === '0.0.0.0' || bindHost === '::';
+  const addresses = wildcard
+    ? Object.values(os.networkInterfaces())
+        .flatMap((list) => list ?? [])
+        .filter((a) => !a.internal && (bindHost === '::' || a.family === 'IPv4'))
+        .map((a) => (a.family === 'IPv6' ? `[${a.address}]` : a.address))
+    : [bindHost.includes(':') ? `[${bindHost}]` : bindHost];
+  return (
+    `opsdeck: listening on ${bindHost}, beyond loopback: anyone who can reach this machine and has the ` +
+    `token (it is in the URL) can use this console.\n` +
+    addresses.map((a) => `opsdeck: from another machine: http://${a}:${port}/?token=${token}\n`).join('')
+  );
 }
 
 function requireOption(values: Record<string, unknown>, name: string): string {

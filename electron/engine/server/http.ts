@@ -10,6 +10,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Engine } from '../engine';
 import { bindConnection, type ServerTransport } from './bind';
+import { hostPolicy } from './hosts';
 
 export const DEFAULT_PORT = 7780;
 
@@ -27,6 +28,8 @@ export interface RunningServer {
   apiUrl: string;
   token: string;
   port: number;
+  /** Listening beyond loopback (0.0.0.0, a LAN address, a host name): reachable from other machines. */
+  wide: boolean;
   close(): Promise<void>;
 }
 
@@ -119,9 +122,7 @@ export async function serve(engine: Engine, options: ServeOptions = {}): Promise
   const token = options.token ?? crypto.randomBytes(24).toString('base64url');
   const staticDir = options.staticDir ? path.resolve(options.staticDir) : undefined;
   let port = 0;
-  const allowedHosts = () =>
-    new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${host}:${port}`]);
-  const allowedOrigins = () => new Set([...allowedHosts()].map((h) => `http://${h}`));
+  const hosts = hostPolicy(host, () => port);
 
   const server = http.createServer((req, res) => {
     try {
@@ -133,7 +134,7 @@ export async function serve(engine: Engine, options: ServeOptions = {}): Promise
     }
   });
   const serveStatic = (req: http.IncomingMessage, res: http.ServerResponse) => {
-    if (!allowedHosts().has(req.headers.host ?? '')) {
+    if (!hosts.allowsHost(req.headers.host)) {
       res.writeHead(421, { 'content-type': 'text/plain' }).end('unexpected Host header\n');
       return;
     }
@@ -197,9 +198,9 @@ export async function serve(engine: Engine, options: ServeOptions = {}): Promise
       socket.end(`HTTP/1.1 ${status} ${why}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
     if (target !== '/api') return refuse(404, 'Not Found');
-    if (!allowedHosts().has(req.headers.host ?? '')) return refuse(421, 'Misdirected Request');
+    if (!hosts.allowsHost(req.headers.host)) return refuse(421, 'Misdirected Request');
     // Browsers always send Origin; only our own page may connect. Non-browser clients send none.
-    if (origin !== undefined && !allowedOrigins().has(origin)) return refuse(403, 'Forbidden');
+    if (origin !== undefined && !hosts.allowsOrigin(origin)) return refuse(403, 'Forbidden');
     if (!tokensEqual(new URLSearchParams(query).get('token') ?? '', token))
       return refuse(401, 'Unauthorized');
     wss.handleUpgrade(req, socket, head, (ws) => {
@@ -214,10 +215,13 @@ export async function serve(engine: Engine, options: ServeOptions = {}): Promise
   port = await listen(server, host, options.port ?? DEFAULT_PORT);
   // After listening, errors are the kernel refusing one accept (EMFILE under load): say so, keep serving.
   server.on('error', (error) => process.stderr.write(`opsdeck serve: ${error.message}\n`));
-  const shownHost = host.includes(':') ? `[${host}]` : host;
+  // A wildcard bind is reached here through loopback (browsers refuse 0.0.0.0; Windows cannot connect to it).
+  const localHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  const shownHost = localHost.includes(':') ? `[${localHost}]` : localHost;
   return {
     port,
     token,
+    wide: hosts.wide,
     url: `http://${shownHost}:${port}/?token=${token}`,
     apiUrl: `ws://${shownHost}:${port}/api?token=${token}`,
     close: () =>
