@@ -1,7 +1,7 @@
 // `opsdeck serve --host …` as a user runs it: what it prints for a loopback and a wide binding.
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, startServe } from '../helpers/cli';
+import { assertBuilt, runCli, startServe } from '../helpers/cli';
 import { tempDir, waitFor } from '../helpers/tmp';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -43,6 +43,7 @@ describe('opsdeck serve --host', () => {
       const port = new URL(served.url).port;
       await waitFor('the warning', () => /beyond loopback/.test(served.stderr()));
       expect(served.stderr()).toMatch(/anyone who can reach this machine and has the token/);
+      expect(served.stderr()).toMatch(/are refused; --allow-remote-files-and-commands allows them/);
       for (const line of served
         .stderr()
         .split('\n')
@@ -51,5 +52,31 @@ describe('opsdeck serve --host', () => {
     } finally {
       expect(await served.stop()).toBe(0);
     }
+  });
+
+  it('--allow-remote-files-and-commands says what it opens to the network', async () => {
+    const served = await startServe([
+      'serve',
+      '--workspace',
+      path.join(tmp.dir, 'opt-in'),
+      '--port',
+      '0',
+      '--host',
+      '0.0.0.0',
+      '--allow-remote-files-and-commands',
+    ]);
+    try {
+      await waitFor('the warning', () => /run programs, as you/.test(served.stderr()));
+      expect(served.stderr()).toMatch(/write files anywhere you can \(exports\)/);
+      expect(served.stderr()).not.toMatch(/are refused/);
+    } finally {
+      expect(await served.stop()).toBe(0);
+    }
+  });
+
+  it('--help names the flag', async () => {
+    const help = await runCli(['serve', '--help']);
+    expect(help.stdout).toMatch(/\[--allow-remote-files-and-commands\]/);
+    expect(help.stdout).toMatch(/are refused unless --allow-remote-files-and-commands is given/);
   });
 });

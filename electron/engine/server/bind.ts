@@ -3,6 +3,7 @@
 // binding serves a MessagePort (Electron) and a WebSocket (`opsdeck serve`, the CLI).
 import {
   CallMessage,
+  capabilityOf,
   Methods,
   PROTOCOL_VERSION,
   type EventData,
@@ -31,7 +32,19 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-export function bindConnection(engine: Engine, transport: ServerTransport): () => void {
+export interface ConnectionOptions {
+  /**
+   * Set on a connection that may not make calls with `host` capability (shared/api.ts
+   * MethodCapabilities): why not, and how the user allows them; the refusal quotes it.
+   */
+  refuseHostCapability?: string;
+}
+
+export function bindConnection(
+  engine: Engine,
+  transport: ServerTransport,
+  options: ConnectionOptions = {},
+): () => void {
   let unsubscribeLive: (() => void) | null = null;
   const emit = <E extends EventName>(name: E, data: EventData<E>) =>
     transport.send(JSON.stringify({ t: 'event', name, data }));
@@ -179,6 +192,14 @@ export function bindConnection(engine: Engine, transport: ServerTransport): () =
     const params = Methods[name].params.safeParse(call.data.params ?? {});
     if (!params.success) {
       reply(id, { ok: false, error: `${name}: ${describeZodError(params.error)}` });
+      return;
+    }
+    const capability = capabilityOf(name, params.data as never);
+    if (capability !== 'workspace' && options.refuseHostCapability !== undefined) {
+      reply(id, {
+        ok: false,
+        error: `${name}: refused: this call ${capability.host}; ${options.refuseHostCapability}`,
+      });
       return;
     }
     try {

@@ -1,7 +1,9 @@
 // `opsdeck serve`: the built renderer and the engine API (WebSocket at /api) on loopback.
 // Guarded as a local web server must be: a per-launch token in the printed URL, required on every
 // API connection; Host checked (DNS rebinding) and Origin checked (other pages in the browser);
-// a strict CSP on the page. Binds 127.0.0.1 unless the caller names another interface.
+// a strict CSP on the page. Binds 127.0.0.1 unless the caller names another interface; bound
+// wider, calls that reach beyond the workspace (shared/api.ts MethodCapabilities) are refused
+// unless the user opted in. Nothing a peer sends — a path, a header, a frame — may stop the engine.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -21,7 +23,15 @@ export interface ServeOptions {
   /** Folder of the built renderer (index.html); absent means API only. */
   staticDir?: string;
   token?: string;
+  /**
+   * Bound beyond loopback, still let token holders make calls that run programs or read or write
+   * paths of this machine (`host` capability in shared/api.ts). Loopback needs no such consent.
+   */
+  allowRemoteFilesAndCommands?: boolean;
 }
+
+/** The `opsdeck serve` option that sets `allowRemoteFilesAndCommands`; refusals name it. */
+export const ALLOW_REMOTE_FLAG = '--allow-remote-files-and-commands';
 
 export interface RunningServer {
   url: string;
@@ -123,6 +133,11 @@ export async function serve(engine: Engine, options: ServeOptions = {}): Promise
   const staticDir = options.staticDir ? path.resolve(options.staticDir) : undefined;
   let port = 0;
   const hosts = hostPolicy(host, () => port);
+  // Per binding, not per peer: through a wide binding even a loopback peer may be a forwarded one.
+  const refuseHostCapability =
+    hosts.wide && !options.allowRemoteFilesAndCommands
+      ? `this engine is served beyond loopback (${host}), where that needs "opsdeck serve ${ALLOW_REMOTE_FLAG}"`
+      : undefined;
 
   const server = http.createServer((req, res) => {
     try {
@@ -208,7 +223,7 @@ export async function serve(engine: Engine, options: ServeOptions = {}): Promise
       // close code 999…): ws has already sent the close frame with its code (1002, 1007, 1009) and
       // ends this socket. Without a listener the 'error' event would stop the whole engine.
       ws.on('error', () => undefined);
-      bindConnection(engine, wsTransport(ws));
+      bindConnection(engine, wsTransport(ws), { refuseHostCapability });
     });
   };
 
