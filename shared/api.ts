@@ -472,6 +472,71 @@ export const Methods = {
 export type MethodName = keyof typeof Methods;
 export type Params<M extends MethodName> = z.input<(typeof Methods)[M]['params']>;
 export type Result<M extends MethodName> = z.output<(typeof Methods)[M]['result']>;
+/** Params as the engine sees them: validated, defaults filled in. */
+export type ParsedParams<M extends MethodName> = z.output<(typeof Methods)[M]['params']>;
+
+/**
+ * What a call can reach on the machine, declared for every method (a new method must choose).
+ * `workspace`: the engine, its database, and the sources and notifiers configured in it.
+ * `{ host }`: it runs a program, or reads, writes or opens a path of this machine that the caller
+ * names; `host` says what, in words for the refusal. On loopback a token holder is the user; a
+ * server bound beyond loopback refuses these calls unless the user opted in at launch
+ * (`opsdeck serve --allow-remote-files-and-commands`). A function decides from the params.
+ */
+export type Capability = 'workspace' | { host: string };
+
+/** A source that reads files (TLS material) or opens a device path of this machine. */
+function sourceCapability(source: SourceConfig): Capability {
+  if (source.kind === 'serial') return { host: `opens the device at options.path (${source.options.path})` };
+  if (source.kind === 'mqtt') {
+    const files = (['caFile', 'certFile', 'keyFile'] as const).filter((f) => source.options.tls?.[f]);
+    if (files.length) return { host: `reads files named in options.tls (${files.join(', ')})` };
+  }
+  return 'workspace';
+}
+
+export const MethodCapabilities: {
+  [M in MethodName]: Capability | ((params: ParsedParams<M>) => Capability);
+} = {
+  hello: 'workspace',
+  status: 'workspace',
+  channels: 'workspace',
+  workspace: 'workspace',
+  subscribeLive: 'workspace',
+  unsubscribeLive: 'workspace',
+  series: 'workspace',
+  // Read-only, with DuckDB's file access switched off and locked (store/duckdb.ts).
+  query: 'workspace',
+  setSourceEnabled: 'workspace',
+  upsertSource: (p) => sourceCapability(p.source),
+  removeSource: 'workspace',
+  topics: 'workspace',
+  topicDetail: 'workspace',
+  publish: 'workspace',
+  setSecret: 'workspace',
+  export: { host: 'writes a file at a path the caller names' },
+  notices: 'workspace',
+  notifiers: 'workspace',
+  alerts: 'workspace',
+  ackAlert: 'workspace',
+  unackAlert: 'workspace',
+  previewRules: 'workspace',
+  // Rules name notifiers by id; defining one (a `command` runs a program) is not an API call.
+  saveRules: 'workspace',
+  silences: 'workspace',
+  createSilence: 'workspace',
+  expireSilence: 'workspace',
+  verifyAudit: 'workspace',
+  serialPorts: 'workspace',
+  sourceConsole: 'workspace',
+  // Only to a source already configured (opening its device was decided then).
+  sendToSource: 'workspace',
+};
+
+export function capabilityOf<M extends MethodName>(method: M, params: ParsedParams<M>): Capability {
+  const declared = MethodCapabilities[method] as Capability | ((params: ParsedParams<M>) => Capability);
+  return typeof declared === 'function' ? declared(params) : declared;
+}
 
 export const JobProgress = z.object({
   job: z.string(),
@@ -500,11 +565,18 @@ export const CallMessage = z.object({
   t: z.literal('call'),
   id: z.number().int().nonnegative(),
   method: z.string(),
-  params: z.unknown(),
+  /** Absent means no params (`{}`). */
+  params: z.unknown().optional(),
 });
 export const ResultMessage = z.union([
   z.object({ t: z.literal('result'), id: z.number().int(), ok: z.literal(true), value: z.unknown() }),
-  z.object({ t: z.literal('result'), id: z.number().int(), ok: z.literal(false), error: z.string() }),
+  /** `id` is null when the message had no usable id: not JSON, a string id, not a call at all. */
+  z.object({
+    t: z.literal('result'),
+    id: z.number().int().nullable(),
+    ok: z.literal(false),
+    error: z.string(),
+  }),
 ]);
 export const EventMessage = z.object({ t: z.literal('event'), name: z.string(), data: z.unknown() });
 export const ServerMessage = z.union([ResultMessage, EventMessage]);

@@ -128,6 +128,15 @@ export class RpcClient {
       this.emitLocal(msg.name, ev.data);
       return;
     }
+    if (msg.id === null) {
+      // The engine could not read one of our messages: a bug on this side, shown rather than lost.
+      this.emitLocal('notice', {
+        ts: Date.now(),
+        level: 'error',
+        message: `engine refused a message: ${msg.ok ? 'no id' : msg.error}`,
+      });
+      return;
+    }
     const p = this.pending.get(msg.id);
     if (!p) return;
     this.pending.delete(msg.id);

@@ -1,6 +1,7 @@
 // `opsdeck`: start the console, serve it to a browser, query and export a workspace.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +9,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { JobProgress } from '../../shared/api';
 import { formatTransitions, readRulesFile } from '../engine/alerts/rules-file';
 import { startEngineHost } from '../engine/host/run';
-import { DEFAULT_PORT } from '../engine/server/http';
+import { ALLOW_REMOTE_FLAG, DEFAULT_PORT } from '../engine/server/http';
 import { defaultWorkspaceDir } from '../engine/workspace';
 import { openWorkspace } from './connect';
 import { formatCsv, formatJson, formatTable } from './format';
@@ -54,32 +55,47 @@ default workspace (a demo rig) in the user's data folder.`,
   },
   serve: {
     summary: 'serve the console to a browser on loopback, with a per-launch token',
-    usage: `opsdeck serve [--workspace DIR] [--port N] [--host ADDRESS]
+    usage: `opsdeck serve [--workspace DIR] [--port N] [--host ADDRESS] [${ALLOW_REMOTE_FLAG}]
 
 Serves the console at http://127.0.0.1:PORT/?token=… (default port ${DEFAULT_PORT}, or the next free
-one). --host binds another interface; the token is required there too. Stop with Ctrl+C.`,
-    options: { ...workspaceOption, port: { type: 'string', short: 'p' }, host: { type: 'string' } },
+one). --host listens on another address (0.0.0.0: every interface); beyond loopback, browsers on the
+network reach it by this machine's addresses or host name, and the token is required there too.
+There, calls that write, read or open paths of this machine or run programs (exports to a path,
+sources with TLS files or a serial port) are refused unless ${ALLOW_REMOTE_FLAG} is given:
+with it, anyone holding the URL may do them as you. Stop with Ctrl+C.`,
+    options: {
+      ...workspaceOption,
+      port: { type: 'string', short: 'p' },
+      host: { type: 'string' },
+      [ALLOW_REMOTE_FLAG.slice(2)]: { type: 'boolean' },
+    },
     async run(values) {
       const dir = path.resolve(String(values['workspace'] ?? defaultWorkspaceDir()));
       if (!fs.existsSync(path.join(rendererDir, 'index.html'))) {
         throw new Error(`the console is not built (${rendererDir} is missing): run "npm run build" first`);
       }
+      const bindHost = values['host'] ? String(values['host']) : '127.0.0.1';
+      const allowRemote = values[ALLOW_REMOTE_FLAG.slice(2)] === true;
       const host = await startEngineHost(dir, {
         port: values['port'] !== undefined ? parsePort(String(values['port'])) : DEFAULT_PORT,
-        host: values['host'] ? String(values['host']) : undefined,
+        host: bindHost,
         staticDir: rendererDir,
+        allowRemoteFilesAndCommands: allowRemote,
       });
-      process.stdout.write(`OpsDeck console: ${host.server.url}\nworkspace: ${host.engine.dir}\n`);
-      if (values['host'] && values['host'] !== '127.0.0.1' && values['host'] !== 'localhost') {
-        process.stderr.write(
-          `opsdeck: listening on ${String(values['host'])}: anyone who can reach it and has the token can use this console.\n`,
-        );
-      }
-      await new Promise<void>((resolve) => {
+      // Listen for the stop signals before printing the URL: whoever reads it may stop us at once.
+      const stopped = new Promise<void>((resolve) => {
         const stop = () => resolve();
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });
+      if (host.server.wide)
+        process.stderr.write(wideWarning(bindHost, host.server.port, host.server.token, allowRemote));
+      else if (allowRemote)
+        process.stderr.write(
+          `opsdeck: ${ALLOW_REMOTE_FLAG} changes nothing on loopback, where whoever has the token is you.\n`,
+        );
+      process.stdout.write(`OpsDeck console: ${host.server.url}\nworkspace: ${host.engine.dir}\n`);
+      await stopped;
       process.stderr.write('opsdeck: stopping…\n');
       await host.close();
       return 0;
@@ -259,6 +275,27 @@ async function openWorkspaceFolder(dir: string) {
         : `opsdeck: no engine has ${absolute} open; opened its database read-only\n`,
   );
   return access;
+}
+
+/** What binding beyond loopback means, and the addresses other machines can use. */
+function wideWarning(bindHost: string, port: number, token: string, allowRemote: boolean): string {
+  const wildcard = bindHost === '0.0.0.0' || bindHost === '::';
+  const addresses = wildcard
+    ? Object.values(os.networkInterfaces())
+        .flatMap((list) => list ?? [])
+        .filter((a) => !a.internal && (bindHost === '::' || a.family === 'IPv4'))
+        .map((a) => (a.family === 'IPv6' ? `[${a.address}]` : a.address))
+    : [bindHost.includes(':') ? `[${bindHost}]` : bindHost];
+  return (
+    `opsdeck: listening on ${bindHost}, beyond loopback: anyone who can reach this machine and has the ` +
+    `token (it is in the URL) can use this console.\n` +
+    (allowRemote
+      ? `opsdeck: ${ALLOW_REMOTE_FLAG}: they may also make calls that write files anywhere you can ` +
+        `(exports), read files or open devices (sources with TLS files, serial ports) or run programs, as you.\n`
+      : `opsdeck: calls that write, read or open paths of this machine or run programs (exports to a ` +
+        `path, sources with TLS files or a serial port) are refused; ${ALLOW_REMOTE_FLAG} allows them.\n`) +
+    addresses.map((a) => `opsdeck: from another machine: http://${a}:${port}/?token=${token}\n`).join('')
+  );
 }
 
 function requireOption(values: Record<string, unknown>, name: string): string {

@@ -3,6 +3,7 @@
 // binding serves a MessagePort (Electron) and a WebSocket (`opsdeck serve`, the CLI).
 import {
   CallMessage,
+  capabilityOf,
   Methods,
   PROTOCOL_VERSION,
   type EventData,
@@ -26,7 +27,24 @@ const MAX_BACKLOG_BYTES = 4 * 1024 * 1024;
 
 type Handler = (params: never) => Promise<unknown> | unknown;
 
-export function bindConnection(engine: Engine, transport: ServerTransport): () => void {
+/** The message of anything thrown, an Error or not. */
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export interface ConnectionOptions {
+  /**
+   * Set on a connection that may not make calls with `host` capability (shared/api.ts
+   * MethodCapabilities): why not, and how the user allows them; the refusal quotes it.
+   */
+  refuseHostCapability?: string;
+}
+
+export function bindConnection(
+  engine: Engine,
+  transport: ServerTransport,
+  options: ConnectionOptions = {},
+): () => void {
   let unsubscribeLive: (() => void) | null = null;
   const emit = <E extends EventName>(name: E, data: EventData<E>) =>
     transport.send(JSON.stringify({ t: 'event', name, data }));
@@ -129,22 +147,45 @@ export function bindConnection(engine: Engine, transport: ServerTransport): () =
     },
   };
 
-  const reply = (id: number, result: { ok: true; value: unknown } | { ok: false; error: string }) =>
-    transport.send(JSON.stringify({ t: 'result', id, ...result }));
+  const reply = (
+    id: number | null,
+    result: { ok: true; value: unknown } | { ok: false; error: string },
+  ): void => {
+    let text: string;
+    try {
+      text = JSON.stringify({ t: 'result', id, ...result });
+    } catch (error) {
+      // A value JSON cannot carry (a BigInt, a cycle) is the engine's bug; the caller still gets an answer.
+      text = JSON.stringify({
+        t: 'result',
+        id,
+        ok: false,
+        error: `result not sendable: ${messageOf(error)}`,
+      });
+    }
+    transport.send(text);
+  };
 
-  transport.onMessage(async (data) => {
-    if (typeof data !== 'string') return; // clients send no binary messages
+  const receive = async (data: string | ArrayBuffer): Promise<void> => {
+    if (typeof data !== 'string') {
+      reply(null, { ok: false, error: 'bad call: binary messages are not calls; send a JSON text message' });
+      return;
+    }
     let raw: unknown;
     try {
       raw = JSON.parse(data);
-    } catch {
-      return; // nothing to answer: no id to answer to
+    } catch (error) {
+      reply(null, { ok: false, error: `bad call: not JSON (${messageOf(error)})` });
+      return;
     }
     const call = CallMessage.safeParse(raw);
     if (!call.success) {
-      const id = (raw as { id?: unknown })?.id;
-      if (typeof id === 'number')
-        reply(id, { ok: false, error: `bad call: ${describeZodError(call.error)}` });
+      // Answer to the id when it is one, so the caller's pending call fails instead of hanging.
+      const id = CallMessage.shape.id.safeParse((raw as { id?: unknown } | null)?.id);
+      reply(id.success ? id.data : null, {
+        ok: false,
+        error: `bad call: ${describeZodError(call.error)}`,
+      });
       return;
     }
     const { id, method } = call.data;
@@ -158,12 +199,23 @@ export function bindConnection(engine: Engine, transport: ServerTransport): () =
       reply(id, { ok: false, error: `${name}: ${describeZodError(params.error)}` });
       return;
     }
+    const capability = capabilityOf(name, params.data as never);
+    if (capability !== 'workspace' && options.refuseHostCapability !== undefined) {
+      reply(id, {
+        ok: false,
+        error: `${name}: refused: this call ${capability.host}; ${options.refuseHostCapability}`,
+      });
+      return;
+    }
     try {
       const value = await handlers[name](params.data as never);
       reply(id, { ok: true, value });
     } catch (error) {
-      reply(id, { ok: false, error: (error as Error).message || `${name} failed` });
+      reply(id, { ok: false, error: messageOf(error) || `${name} failed` });
     }
+  };
+  transport.onMessage((data) => {
+    receive(data).catch(() => undefined); // receive answers every failure itself; nothing may escape
   });
 
   const statusTimer = setInterval(() => emit('status', engine.status()), 1_000);

@@ -1,0 +1,65 @@
+// Every API method declares what it can reach on the machine (shared/api.ts), and the calls that
+// write, read or open a path the caller names are the ones marked `host`.
+import { describe, expect, it } from 'vitest';
+import { capabilityOf, MethodCapabilities, Methods } from '../../shared/api';
+import { SourceConfig } from '../../shared/schemas';
+
+const upsert = (source: unknown) =>
+  capabilityOf('upsertSource', Methods.upsertSource.params.parse({ source }));
+
+describe('method capabilities', () => {
+  it('are declared for exactly the methods there are', () => {
+    expect(Object.keys(MethodCapabilities).sort()).toEqual(Object.keys(Methods).sort());
+  });
+
+  it('an export writes a path the caller names', () => {
+    const params = Methods.export.params.parse({ from: 0, to: 1, format: 'csv', path: '/tmp/x.csv' });
+    expect(capabilityOf('export', params)).toEqual({ host: 'writes a file at a path the caller names' });
+  });
+
+  it('a source is host-reaching when it opens a device or reads TLS files, not otherwise', () => {
+    expect(upsert({ id: 's', kind: 'sim', name: 'Sim' })).toBe('workspace');
+    expect(upsert({ id: 'm', kind: 'mqtt', name: 'M', options: { url: 'mqtt://127.0.0.1' } })).toBe(
+      'workspace',
+    );
+    expect(
+      upsert({
+        id: 'm',
+        kind: 'mqtt',
+        name: 'M',
+        options: { url: 'mqtts://h', tls: { insecureSkipVerify: true } },
+      }),
+    ).toBe('workspace');
+    expect(
+      upsert({
+        id: 'm',
+        kind: 'mqtt',
+        name: 'M',
+        options: { url: 'mqtts://h', tls: { certFile: '/k/me.pem', keyFile: '/k/me.key' } },
+      }),
+    ).toEqual({ host: 'reads files named in options.tls (certFile, keyFile)' });
+    expect(upsert({ id: 'r', kind: 'serial', name: 'R', options: { path: '/dev/ttyACM0' } })).toEqual({
+      host: 'opens the device at options.path (/dev/ttyACM0)',
+    });
+    expect(upsert({ id: 'b', kind: 'mqtt-broker', name: 'B', options: {} })).toBe('workspace');
+    expect(SourceConfig.options.map((o) => o.shape.kind.value).sort()).toEqual([
+      'mqtt',
+      'mqtt-broker',
+      'serial',
+      'sim',
+    ]); // a new source kind: decide above whether it reaches the host
+  });
+
+  it('reading, querying and alert work stay in the workspace', () => {
+    for (const method of [
+      'hello',
+      'status',
+      'query',
+      'series',
+      'saveRules',
+      'ackAlert',
+      'createSilence',
+    ] as const)
+      expect(MethodCapabilities[method], method).toBe('workspace');
+  });
+});
