@@ -4,7 +4,7 @@
 // receive against these schemas, and nothing here ever carries payload bytes into a log.
 import { z } from 'zod';
 import { AlertRules } from './alerts';
-import { SourceConfig, WorkspaceConfig } from './schemas';
+import { DisplaySettings, SourceConfig, WorkspaceConfig } from './schemas';
 import { Matcher, SilenceMatchers } from './silences';
 
 export const PROTOCOL_VERSION = 1;
@@ -440,6 +440,8 @@ export const Methods = {
   previewRules: { params: PreviewRulesRequest, result: PreviewRulesResult },
   /** Replaces the workspace's rules (`rules` in opsdeck.json); the live evaluator takes them at once. */
   saveRules: { params: z.object({ rules: AlertRules }), result: Ok },
+  /** Replaces the workspace's display preferences (`display` in opsdeck.json), e.g. UTC or local times. */
+  saveDisplay: { params: z.object({ display: DisplaySettings }), result: Ok },
   /** Silences: notifications of matching instances are suppressed while active. */
   silences: { params: Empty, result: z.array(SilenceInfo) },
   createSilence: { params: CreateSilenceRequest, result: SilenceInfo },

@@ -418,6 +418,18 @@ export const StoreSettings = z
   .strict();
 export type StoreSettings = z.infer<typeof StoreSettings>;
 
+/** Which clock the console shows times on: this machine's zone, or UTC. */
+export const DisplayTimeZone = z.enum(['local', 'utc']);
+export type DisplayTimeZone = z.infer<typeof DisplayTimeZone>;
+
+/** How the console presents the workspace, the same in every window that opens it. */
+export const DisplaySettings = z
+  .object({
+    timeZone: DisplayTimeZone.default('local'),
+  })
+  .strict();
+export type DisplaySettings = z.infer<typeof DisplaySettings>;
+
 export const WORKSPACE_VERSION = 1;
 
 export const WorkspaceConfig = z
@@ -432,6 +444,8 @@ export const WorkspaceConfig = z
     /** Alert rules (shared/alerts.ts); absent in older files, so it defaults to none. */
     rules: AlertRules.default([]),
     alerting: AlertingSettings.default(AlertingSettings.parse({})),
+    /** Absent in older files: times in the local zone. */
+    display: DisplaySettings.default(DisplaySettings.parse({})),
   })
   .strict()
   .superRefine((ws, ctx) => {

@@ -613,6 +613,11 @@ export class Engine {
     this.saveConfig({ ...this.config, rules });
   }
 
+  /** Replaces the display preferences in opsdeck.json, so every console on the workspace shows times alike. */
+  saveDisplay(display: WorkspaceConfig['display']): void {
+    this.saveConfig({ ...this.config, display });
+  }
+
   private alerting(): { alerts: LiveAlerts; audit: AuditLog; silences: SilenceBook; table: SilenceTable } {
     if (!this.alerts || !this.audit || !this.silences || !this.silenceTable)
       throw new Error('the workspace is open read-only');

@@ -4,7 +4,7 @@ import { useCallback, useEffect, useState } from 'react';
 import type { AlertInstanceInfo, SilenceInfo } from '../../shared/api';
 import type { RpcClient } from '../../shared/rpc';
 import { MATCHER_OPS, matchersFor, matcherText, type Matcher } from '../../shared/silences';
-import { formatDate, formatTime } from './format';
+import { Timestamp } from './time-zone';
 
 const ACTOR_KEY = 'opsdeck.actor';
 export const DEFAULT_ACTOR = 'console';
@@ -31,10 +31,6 @@ export function useActor(): [string, (name: string) => void] {
 /** The actor as sent: what was typed, or the default when the field is empty. */
 export function actorName(actor: string): string {
   return actor.trim() || DEFAULT_ACTOR;
-}
-
-function when(ms: number): string {
-  return `${formatDate(ms) === formatDate(Date.now()) ? '' : `${formatDate(ms)} `}${formatTime(ms)}`;
 }
 
 export function useSilences(client: RpcClient | null): {
@@ -257,7 +253,12 @@ export function InstanceMarks({ inst }: { inst: AlertInstanceInfo }) {
           data-testid={`acked-${inst.rule}`}
         >
           acked by {inst.acknowledgedBy}
-          {inst.acknowledgedAt !== null ? ` at ${when(inst.acknowledgedAt)}` : ''}
+          {inst.acknowledgedAt !== null && (
+            <>
+              {' at '}
+              <Timestamp ms={inst.acknowledgedAt} now={Date.now()} />
+            </>
+          )}
         </span>
       )}
       {inst.silencedBy.length > 0 && (
@@ -302,7 +303,8 @@ export function SilenceList({ client, actor, silences, error, onChanged }: Silen
               <span className={`badge silence-status`}>{s.status}</span>
               <code>{s.matchers.map(matcherText).join(', ')}</code>
               <span className="dim">
-                by {s.createdBy}, {s.status === 'expired' ? 'ended' : 'until'} {when(s.endsAt)}
+                by {s.createdBy}, {s.status === 'expired' ? 'ended' : 'until'}{' '}
+                <Timestamp ms={s.endsAt} now={Date.now()} />
               </span>
               {s.comment && <span className="silence-comment">{s.comment}</span>}
               {s.status !== 'expired' && client && (

@@ -4,10 +4,11 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { AlertInstanceInfo, AlertTransitionInfo } from '../../shared/api';
 import type { AlertRule } from '../../shared/alerts';
-import { formatDate, formatTime, formatValue } from './format';
+import { formatValue } from './format';
 import type { RpcClient } from '../../shared/rpc';
 import { InstanceActions, InstanceMarks, SilenceList, useActor, useSilences } from './AlertActions';
 import { RuleList } from './RuleEditor';
+import { Timestamp } from './time-zone';
 import { instanceKey, isFiring, latestByInstance, type AlertsView } from './useAlerts';
 
 const SHOWN_TRANSITIONS = 100;
@@ -191,7 +192,6 @@ export function AlertsPanel({
 
   const shownTransitions = alerts.transitions.slice(0, SHOWN_TRANSITIONS);
   const now = Date.now();
-  const today = formatDate(now);
 
   return (
     <aside className="alerts-panel" data-testid="alerts-panel" aria-labelledby="alerts-title">
@@ -293,9 +293,8 @@ export function AlertsPanel({
                             </span>
                           ))}
                           {last && (
-                            <span className="dim" title={new Date(last.ts).toISOString()}>
-                              since {formatDate(last.ts) === today ? '' : `${formatDate(last.ts)} `}
-                              {formatTime(last.ts)}
+                            <span className="dim">
+                              since <Timestamp ms={last.ts} now={now} />
                             </span>
                           )}
                         </div>
@@ -337,10 +336,7 @@ export function AlertsPanel({
                   data-from={t.from}
                   data-state={t.state}
                 >
-                  <time dateTime={new Date(t.ts).toISOString()}>
-                    {formatDate(t.ts) === today ? '' : `${formatDate(t.ts)} `}
-                    {formatTime(t.ts)}
-                  </time>
+                  <Timestamp ms={t.ts} now={now} />
                   <span className="alert-rule">{t.rule}</span>
                   <span className="alert-change">
                     <span className={`alert-state state-${t.from}`}>{t.from}</span>

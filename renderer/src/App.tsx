@@ -12,6 +12,7 @@ import { SourceForm } from './SourceForm';
 import { SourcesPanel } from './SourcesPanel';
 import { StatusBar } from './StatusBar';
 import { useTheme } from './theme';
+import { TimeFormatProvider, useDisplayTimeZone } from './time-zone';
 import { TopicDetailPanel, type TopicField } from './TopicDetail';
 import { isFiring, useAlerts } from './useAlerts';
 import { useEngineData, useNotices } from './useEngine';
@@ -50,6 +51,7 @@ export function App({ connection }: { connection: EngineConnection }) {
     addNotice,
     wanted,
   );
+  const timeZone = useDisplayTimeZone(connected, workspace, reloadWorkspace, reportError);
   const [feed] = useState(() => new LiveFeed(reportError));
   useEffect(() => feed.attach(connected), [feed, connected]);
   useConnectionNotices(state, addNotice);
@@ -173,7 +175,7 @@ export function App({ connection }: { connection: EngineConnection }) {
   const publishSource =
     dialog?.kind === 'publish' ? sources?.find((s) => s.id === dialog.sourceId) : undefined;
 
-  return (
+  const page = (
     <div className="app">
       <header className="top-bar">
         <h1>OpsDeck</h1>
@@ -291,7 +293,7 @@ export function App({ connection }: { connection: EngineConnection }) {
           />
         )}
       </main>
-      <StatusBar status={status} connection={state} />
+      <StatusBar status={status} connection={state} timeZone={timeZone} />
       {dialog?.kind === 'source' && (
         <SourceForm
           client={connected}
@@ -312,6 +314,8 @@ export function App({ connection }: { connection: EngineConnection }) {
       )}
     </div>
   );
+  // Every time on the page is shown on the clock the workspace chose.
+  return <TimeFormatProvider value={timeZone.format}>{page}</TimeFormatProvider>;
 }
 
 /** Logs connection changes once each, not once per retry. */

@@ -1,5 +1,5 @@
 import type { LocalNotice } from './useEngine';
-import { formatTime } from './format';
+import { Timestamp } from './time-zone';
 
 export function NoticeLog({ notices }: { notices: readonly LocalNotice[] }) {
   return (
@@ -11,7 +11,7 @@ export function NoticeLog({ notices }: { notices: readonly LocalNotice[] }) {
         <ol aria-live="polite" data-testid="notices">
           {notices.map((n) => (
             <li key={n.key} className={`notice notice-${n.level}`}>
-              <time>{formatTime(n.ts)}</time>
+              <Timestamp ms={n.ts} />
               <span className="notice-level">{n.level}</span>
               <span className="notice-message">{n.message}</span>
             </li>

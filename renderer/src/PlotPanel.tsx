@@ -14,10 +14,11 @@ import uPlot from 'uplot';
 import type { AlertInstanceInfo, ChannelInfo } from '../../shared/api';
 import type { RpcClient } from '../../shared/rpc';
 import type { Layout } from '../../shared/schemas';
-import { formatDate, formatDuration, formatTick, formatTime, formatValue } from './format';
+import { formatDuration, formatValue } from './format';
 import type { BucketView, LiveFeed } from './live-data';
 import { alignBuckets, bucketAt } from './plot-data';
 import { cssVar, seriesColor, withAlpha, type Theme } from './theme';
+import { useTimeFormat } from './time-zone';
 import { useDismissable } from './useDismissable';
 
 export type PlotPanelConfig = Layout['panels'][number];
@@ -76,6 +77,7 @@ export function PlotPanel({
 }: PlotPanelProps) {
   const title = panel.title || panel.id;
   const selected = panel.channels;
+  const timeFormat = useTimeFormat();
   const [windowMs, setWindowMs] = useState(panel.windowMs);
   const [paused, setPaused] = useState(false);
   const [view, setView] = useState<View>({ mode: 'live' });
@@ -101,9 +103,9 @@ export function PlotPanel({
   const rangeRef = useRef<[number, number] | null>(null);
   const drawnRef = useRef<Drawn>({ ids: [], views: [] });
   // The latest state, for callbacks registered once (uPlot hooks, the feed listener).
-  const stateRef = useRef({ shown, windowMs, paused, view });
+  const stateRef = useRef({ shown, windowMs, paused, view, timeFormat });
   useLayoutEffect(() => {
-    stateRef.current = { shown, windowMs, paused, view };
+    stateRef.current = { shown, windowMs, paused, view, timeFormat };
   });
   // Alert markers are drawn by the chart's draw hook; a change redraws once (a live plot would soon anyway).
   const marksRef = useRef<readonly AlertMark[]>([]);
@@ -123,7 +125,7 @@ export function PlotPanel({
     const atCursor = left >= 0;
     const time = atCursor ? u.posToVal(left, 'x') : NaN;
     const timeLabel = box.querySelector<HTMLElement>('[data-role="time"]');
-    if (timeLabel) timeLabel.textContent = atCursor ? formatTime(time, true) : 'latest';
+    if (timeLabel) timeLabel.textContent = atCursor ? stateRef.current.timeFormat.time(time, true) : 'latest';
     for (const cell of box.querySelectorAll<HTMLElement>('[data-value-of]')) {
       const index = drawnIds.indexOf(Number(cell.dataset.valueOf));
       const v = views[index];
@@ -219,7 +221,7 @@ export function PlotPanel({
     [currentRange, showRange],
   );
 
-  // The chart: rebuilt when the channels (their number, units, names) or the theme change.
+  // The chart: rebuilt when the channels (their number, units, names), the theme or the time zone change.
   useEffect(() => {
     const host = hostRef.current;
     if (!host) return;
@@ -245,12 +247,13 @@ export function PlotPanel({
       {
         stroke: axisColor,
         font,
-        size: 30,
+        // The tick labels, and under them a line for the zone marker (.plot-time-zone).
+        size: 42,
         // Room for "12:34:56.789" between ticks.
         space: 90,
         grid: { stroke: gridColor, width: 1 },
         ticks: { stroke: gridColor, width: 1, size: 4 },
-        values: (_u, splits, _axis, _space, spacing) => splits.map((t) => formatTick(t, spacing)),
+        values: (_u, splits, _axis, _space, spacing) => splits.map((t) => timeFormat.tick(t, spacing)),
       },
       ...units.map((unit, i): uPlot.Axis => ({
         scale: scaleOf(unit),
@@ -330,6 +333,8 @@ export function PlotPanel({
         width: Math.max(100, Math.floor(host.clientWidth)),
         height: Math.max(80, Math.floor(host.clientHeight)),
         ms: 1,
+        // Ticks on whole hours and midnights of the clock shown (uPlot's default is the machine's).
+        ...(timeFormat.utc ? { tzDate: (ms: number) => uPlot.tzDate(new Date(ms), 'Etc/UTC') } : {}),
         legend: { show: false },
         cursor: { drag: { x: true, y: false, setScale: false }, points: { show: false } },
         scales,
@@ -377,7 +382,7 @@ export function PlotPanel({
       plotRef.current = null;
     };
     // structureKey stands for `shown`, read through stateRef.
-  }, [structureKey, theme, drawLive, render, showRange, pan, zoom, updateReadout]);
+  }, [structureKey, theme, timeFormat, drawLive, render, showRange, pan, zoom, updateReadout]);
 
   // Live drawing: on every feed update while live and not paused, and at once when that starts.
   useEffect(
@@ -488,7 +493,7 @@ export function PlotPanel({
     <section className="plot-panel" aria-label={`Plot: ${title}`}>
       <header className="panel-head">
         <h3>{title}</h3>
-        <ModeBadge view={view} paused={paused} />
+        <ModeBadge view={view} paused={paused} panelId={panel.id} />
         {history.loading && <span className="loading">loading…</span>}
         {history.error && (
           <span className="panel-error" title={history.error}>
@@ -559,10 +564,18 @@ export function PlotPanel({
           tabIndex={0}
           role="application"
           aria-roledescription="chart"
-          aria-label={`${title}. ${PLOT_KEYS}`}
+          aria-label={`${title}. Times in ${timeFormat.label}. ${PLOT_KEYS}`}
           title={PLOT_KEYS}
           onKeyDown={onKeyDown}
         />
+        <span
+          className="plot-time-zone"
+          data-testid={`plot-zone-${panel.id}`}
+          title={`The time axis shows ${timeFormat.label} time`}
+          aria-hidden="true"
+        >
+          {timeFormat.label}
+        </span>
         {shown.length === 0 && (
           <p className="plot-note">
             {waiting.length > 0
@@ -575,15 +588,23 @@ export function PlotPanel({
   );
 }
 
-function ModeBadge({ view, paused }: { view: View; paused: boolean }) {
+function ModeBadge({ view, paused, panelId }: { view: View; paused: boolean; panelId: string }) {
+  const timeFormat = useTimeFormat();
   if (view.mode === 'history') {
     const precise = view.to - view.from < 10_000;
-    const sameDay = formatDate(view.from) === formatDate(view.to);
-    const at = (ms: number) => (sameDay ? '' : `${formatDate(ms)} `) + formatTime(ms, precise);
-    const label = `${at(view.from)} – ${at(view.to)}`;
+    const sameDay = timeFormat.date(view.from) === timeFormat.date(view.to);
+    const end = (ms: number) => (
+      <time dateTime={timeFormat.iso(ms)}>
+        {(sameDay ? '' : `${timeFormat.date(ms)} `) + timeFormat.time(ms, precise)}
+      </time>
+    );
     return (
-      <span className="mode mode-history" title="Showing stored data; press Live to follow new data">
-        history {label}
+      <span
+        className="mode mode-history"
+        data-testid={`plot-range-${panelId}`}
+        title={`Showing stored data, times in ${timeFormat.label}; press Live to follow new data`}
+      >
+        history {end(view.from)} – {end(view.to)}
       </span>
     );
   }

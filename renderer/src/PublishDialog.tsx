@@ -3,7 +3,7 @@
 import { useState, type FormEvent } from 'react';
 import { PublishRequest } from '../../shared/api';
 import type { RpcClient } from '../../shared/rpc';
-import { formatTime } from './format';
+import { useTimeFormat } from './time-zone';
 import { Modal } from './Modal';
 import { issuesByPath } from './schema-form';
 
@@ -23,6 +23,7 @@ export function PublishDialog({
   initialTopic: string;
   onClose(): void;
 }) {
+  const timeFormat = useTimeFormat();
   const [topic, setTopic] = useState(initialTopic);
   const [payload, setPayload] = useState('');
   const [encoding, setEncoding] = useState<Encoding>('utf8');
@@ -152,7 +153,7 @@ export function PublishDialog({
                   ? 'Retained: the broker keeps it for every new subscriber.'
                   : ''
                 : outcome.ok
-                  ? `Published to ${outcome.topic} at ${formatTime(outcome.at)}.`
+                  ? `Published to ${outcome.topic} at ${timeFormat.time(outcome.at)} ${timeFormat.label}.`
                   : `Not published: ${outcome.message}`}
             </span>
             <span className="spacer" />

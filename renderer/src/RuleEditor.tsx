@@ -16,7 +16,8 @@ import {
   type AlertRuleInput,
 } from '../../shared/alerts';
 import type { RpcClient } from '../../shared/rpc';
-import { formatDate, formatTime, formatValue } from './format';
+import { formatValue } from './format';
+import { Timestamp } from './time-zone';
 import { Modal } from './Modal';
 import { Field } from './SourceForm';
 import {
@@ -230,12 +231,9 @@ function usePreview(client: RpcClient | null, rule: AlertRuleInput | null): Prev
   return state;
 }
 
-function when(ts: number): string {
-  return `${formatDate(ts) === formatDate(Date.now()) ? '' : `${formatDate(ts)} `}${formatTime(ts)}`;
-}
-
 function RulePreview({ preview, valid }: { preview: PreviewState; valid: boolean }) {
   const { result } = preview;
+  const now = Date.now();
   return (
     <section className="rule-preview" aria-labelledby="rule-preview-title" data-testid="rule-preview">
       <h3 id="rule-preview-title">
@@ -261,7 +259,7 @@ function RulePreview({ preview, valid }: { preview: PreviewState; valid: boolean
             <ol className="rule-preview-list">
               {result.transitions.slice(0, PREVIEW_SHOWN).map((t, i) => (
                 <li key={i} className="alert-transition" data-state={t.state}>
-                  <time dateTime={new Date(t.ts).toISOString()}>{when(t.ts)}</time>
+                  <Timestamp ms={t.ts} now={now} />
                   <span className="alert-change">
                     <span className={`alert-state state-${t.from}`}>{t.from}</span>
                     <span aria-label="to"> → </span>

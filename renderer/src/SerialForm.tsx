@@ -9,7 +9,8 @@ import type { SerialPortInfo } from '../../shared/api';
 import type { RpcClient } from '../../shared/rpc';
 import { BINARY_CHECKS, BINARY_FIELD_TYPES, BinaryField, type SerialOptions } from '../../shared/schemas';
 import { byteRange, CHECK_BYTES, FIELD_BYTES, previewLayout } from './binary-layout';
-import { errorText, formatTime } from './format';
+import { errorText } from './format';
+import { useTimeFormat } from './time-zone';
 import { getAt, PRESENT, setAt, specOf, toForm, type FieldHint, type FormValue } from './schema-form';
 
 const PORTS_REFRESH_MS = 3_000;
@@ -288,6 +289,7 @@ function PortPicker({
   currentPath: string;
   onPick(port: SerialPortInfo): void;
 }) {
+  const timeFormat = useTimeFormat();
   const [ports, setPorts] = useState<SerialPortInfo[] | null>(null);
   const [listedAt, setListedAt] = useState<number | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -334,7 +336,7 @@ function PortPicker({
           <span className="form-help">
             {listedAt === null
               ? 'Listing the ports on the engine’s machine…'
-              : `On the engine’s machine, listed ${formatTime(listedAt)}; refreshed every ${PORTS_REFRESH_MS / 1000} s.`}
+              : `On the engine’s machine, listed ${timeFormat.time(listedAt)} ${timeFormat.label}; refreshed every ${PORTS_REFRESH_MS / 1000} s.`}
           </span>
           <button
             type="button"

@@ -15,7 +15,8 @@ import {
 } from 'react';
 import type { ChannelInfo, ConsoleChunk, SendToSourceRequest, SourceStatus } from '../../shared/api';
 import type { RpcClient } from '../../shared/rpc';
-import { errorText, formatBytes, formatTime } from './format';
+import { errorText, formatBytes } from './format';
+import { useTimeFormat } from './time-zone';
 
 const POLL_MS = 300;
 const READ_LIMIT = 2_000;
@@ -400,6 +401,7 @@ function SentLine({
   bytes: Uint8Array;
   budget: { left: number };
 }) {
+  const timeFormat = useTimeFormat();
   let body: ReactNode;
   let ending = '';
   if (chunk.text !== null) {
@@ -410,7 +412,7 @@ function SentLine({
     body = Array.from(bytes, hexByte).join(' ');
   }
   return (
-    <div className="console-tx" title={`sent ${formatTime(chunk.ts, true)}, ${chunk.bytes} bytes`}>
+    <div className="console-tx" title={`sent ${timeFormat.full(chunk.ts)}, ${chunk.bytes} bytes`}>
       <span className="console-dir" aria-label="sent">
         →
       </span>{' '}
@@ -425,6 +427,7 @@ function SentLine({
 }
 
 function HexView({ entries }: { entries: readonly Entry[] }) {
+  const timeFormat = useTimeFormat();
   const rows = useMemo(() => {
     const out: ReactNode[] = [];
     for (const e of entries) {
@@ -441,7 +444,7 @@ function HexView({ entries }: { entries: readonly Entry[] }) {
         const row = bytes.subarray(i, i + 16);
         out.push(
           <div key={`${e.key}:${i}`} className={`hex-row console-${chunk.dir}`}>
-            <span className="hex-time">{i === 0 ? formatTime(chunk.ts, true) : ''}</span>
+            <span className="hex-time">{i === 0 ? timeFormat.time(chunk.ts, true) : ''}</span>
             <span className="console-dir" aria-label={chunk.dir === 'rx' ? 'received' : 'sent'}>
               {i === 0 ? (chunk.dir === 'rx' ? '←' : '→') : ''}
             </span>
@@ -454,7 +457,7 @@ function HexView({ entries }: { entries: readonly Entry[] }) {
       }
     }
     return out.length > MAX_HEX_ROWS ? out.slice(-MAX_HEX_ROWS) : out;
-  }, [entries]);
+  }, [entries, timeFormat]);
   return <>{rows}</>;
 }
 

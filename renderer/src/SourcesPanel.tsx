@@ -2,7 +2,8 @@ import { useState } from 'react';
 import type { SourceStatus } from '../../shared/api';
 import type { RpcClient } from '../../shared/rpc';
 import type { SourceConfig } from '../../shared/schemas';
-import { formatCount, formatRate, formatTime } from './format';
+import { formatCount, formatRate } from './format';
+import { Timestamp } from './time-zone';
 import { TopicTree } from './TopicTree';
 import { useDismissable } from './useDismissable';
 
@@ -240,7 +241,7 @@ function SourceRow({
       )}
       {source.lastError && (
         <div className="source-error" role="status" data-testid={`source-error-${source.id}`}>
-          {source.lastErrorAt !== null && <time>{formatTime(source.lastErrorAt)}</time>} {source.lastError}
+          {source.lastErrorAt !== null && <Timestamp ms={source.lastErrorAt} />} {source.lastError}
         </div>
       )}
       {hasConsole && (

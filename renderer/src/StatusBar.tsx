@@ -1,6 +1,7 @@
 import type { EngineStatus } from '../../shared/api';
 import type { ConnectionState } from './connection';
 import { formatBytes, formatCount, formatRate } from './format';
+import { TimeZoneToggle, type DisplayTimeZoneControl } from './time-zone';
 
 const CONNECTION_WORDS: Record<ConnectionState['phase'], string> = {
   connecting: 'connecting',
@@ -13,9 +14,11 @@ const CONNECTION_WORDS: Record<ConnectionState['phase'], string> = {
 export function StatusBar({
   status,
   connection,
+  timeZone,
 }: {
   status: EngineStatus | null;
   connection: ConnectionState;
+  timeZone: DisplayTimeZoneControl;
 }) {
   const stale = connection.phase !== 'connected';
   const figure = (value: number | undefined, format: (n: number) => string = formatCount) =>
@@ -50,6 +53,7 @@ export function StatusBar({
       <span className="status-item" title="database size on disk">
         <b>{figure(status?.databaseBytes, formatBytes)}</b> database
       </span>
+      <TimeZoneToggle control={timeZone} />
     </footer>
   );
 }

@@ -3,7 +3,8 @@
 import { useEffect, useState } from 'react';
 import type { TopicDetail as Detail } from '../../shared/api';
 import type { RpcClient } from '../../shared/rpc';
-import { formatAge, formatBytes, formatCount, formatRate, formatTime, formatValue } from './format';
+import { formatAge, formatBytes, formatCount, formatRate, formatValue } from './format';
+import { useTimeFormat } from './time-zone';
 
 const REFRESH_MS = 1_000;
 const MAX_FIELDS = 300;
@@ -37,6 +38,7 @@ export function TopicDetailPanel({
   onPublish,
   onClose,
 }: TopicDetailProps) {
+  const timeFormat = useTimeFormat();
   const [detail, setDetail] = useState<Detail | null>(null);
   const [error, setError] = useState<string | null>(null);
 
@@ -100,7 +102,7 @@ export function TopicDetailPanel({
         <div className="detail-body">
           <dl className="detail-meta">
             <dt>Last seen</dt>
-            <dd title={detail.lastSeen === null ? undefined : formatTime(detail.lastSeen, true)}>
+            <dd title={detail.lastSeen === null ? undefined : timeFormat.full(detail.lastSeen)}>
               {detail.lastSeen === null ? '—' : ago(now - detail.lastSeen)}
             </dd>
             <dt>Messages</dt>

@@ -34,30 +34,150 @@ export function formatValue(v: number): string {
 
 const pad = (n: number, width = 2) => String(n).padStart(width, '0');
 
-/** Local wall-clock time, with milliseconds when `precise`. */
-export function formatTime(ms: number, precise = false): string {
-  const d = new Date(ms);
-  const base = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
-  return precise ? `${base}.${pad(d.getMilliseconds(), 3)}` : base;
+// ---- times ---------------------------------------------------------------------------------------
+// Every time the console shows is formatted here, on the clock the workspace chose (`display.timeZone`):
+// UTC, or the local zone. The zone is passed in rather than read from the machine, so the same code
+// is tested against any zone and the page can name the zone it shows.
+
+/** A moment's wall-clock fields in one zone, and that zone's offset from UTC then. */
+export interface WallClock {
+  year: number;
+  /** 1–12. */
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+  millisecond: number;
+  /** Minutes east of UTC (Europe/Berlin in winter: 60; New York: -300). */
+  offsetMinutes: number;
 }
 
-export function formatDate(ms: number): string {
-  const d = new Date(ms);
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+/** The zone this machine's clock is in (an IANA name such as "Europe/Berlin"), or null when unnamed. */
+export function localTimeZone(): string | null {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || null;
 }
 
-/** A time-axis label as precise as the tick spacing needs: 24-hour, one line. */
-export function formatTick(ms: number, spacingMs: number): string {
-  // Ticks can land a hair off the round time they stand for: label that round time.
-  const t = spacingMs >= 1_000 ? Math.round(ms / 1_000) * 1_000 : Math.round(ms);
-  if (spacingMs >= 86_400_000) return formatDate(t);
-  if (spacingMs >= 60_000) {
-    const d = new Date(t);
-    return d.getHours() === 0 && d.getMinutes() === 0
-      ? formatDate(t)
-      : `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+/** "+05:30", "-04:00"; "Z" for UTC. */
+function offsetText(minutes: number): string {
+  if (minutes === 0) return 'Z';
+  const abs = Math.abs(minutes);
+  return `${minutes < 0 ? '-' : '+'}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Formats instants (epoch ms) on one clock. Built once per choice of zone and shared: its
+ * `Intl.DateTimeFormat` is the costly part, and a plot's axis asks for labels on every frame.
+ */
+export class TimeFormat {
+  readonly utc: boolean;
+  /** IANA name of the zone shown ("UTC", "Europe/Berlin"); null: the machine's zone, unnamed. */
+  readonly zone: string | null;
+  /** What the console writes by axes and in the status bar: "UTC" or "local (Europe/Berlin)". */
+  readonly label: string;
+  /** Null for UTC, which needs no zone database. */
+  private readonly parts: Intl.DateTimeFormat | null;
+
+  /** `localZone`: the zone "local" stands for (default: this machine's); unused for UTC. */
+  constructor(choice: 'local' | 'utc', localZone: string | null = localTimeZone()) {
+    this.utc = choice === 'utc';
+    this.zone = this.utc ? 'UTC' : localZone;
+    this.label = this.utc ? 'UTC' : localZone ? `local (${localZone})` : 'local';
+    // A zone Intl does not know throws here, naming it, rather than showing wrong times quietly.
+    this.parts = this.utc
+      ? null
+      : new Intl.DateTimeFormat('en-US', {
+          ...(localZone ? { timeZone: localZone } : {}),
+          hourCycle: 'h23',
+          year: 'numeric',
+          month: 'numeric',
+          day: 'numeric',
+          hour: 'numeric',
+          minute: 'numeric',
+          second: 'numeric',
+        });
   }
-  return formatTime(t, spacingMs < 1_000);
+
+  /** The zone's offset from UTC at `ms`, in minutes east. */
+  offsetMinutes(ms: number): number {
+    if (!this.parts) return 0;
+    const whole = Math.floor(ms / 1000) * 1000;
+    const field: Record<string, number> = {};
+    for (const part of this.parts.formatToParts(whole))
+      if (part.type !== 'literal') field[part.type] = Number(part.value);
+    const wall = new Date(0);
+    wall.setUTCFullYear(field['year']!, field['month']! - 1, field['day']!);
+    wall.setUTCHours(field['hour']!, field['minute']!, field['second']!, 0);
+    return Math.round((wall.getTime() - whole) / 60_000);
+  }
+
+  wallClock(ms: number): WallClock {
+    const offsetMinutes = this.offsetMinutes(ms);
+    const d = new Date(ms + offsetMinutes * 60_000);
+    return {
+      year: d.getUTCFullYear(),
+      month: d.getUTCMonth() + 1,
+      day: d.getUTCDate(),
+      hour: d.getUTCHours(),
+      minute: d.getUTCMinutes(),
+      second: d.getUTCSeconds(),
+      millisecond: d.getUTCMilliseconds(),
+      offsetMinutes,
+    };
+  }
+
+  /** "14:03:22", or "14:03:22.120" when `precise`; 24-hour. */
+  time(ms: number, precise = false): string {
+    return clockText(this.wallClock(ms), precise);
+  }
+
+  /** "2025-06-01". */
+  date(ms: number): string {
+    return dateText(this.wallClock(ms));
+  }
+
+  /** The time, with the date in front when it is not `now`'s day on this clock. */
+  moment(ms: number, now: number, precise = false): string {
+    const day = this.date(ms);
+    return `${day === this.date(now) ? '' : `${day} `}${this.time(ms, precise)}`;
+  }
+
+  /** ISO 8601 with this clock's offset, for `<time dateTime>`: "2025-06-01T19:33:22.120+05:30". */
+  iso(ms: number): string {
+    const w = this.wallClock(ms);
+    return `${dateText(w)}T${clockText(w, true)}${offsetText(w.offsetMinutes)}`;
+  }
+
+  /** All of a moment, for tooltips: "2025-06-01 19:33:22.120 UTC+05:30, local (Asia/Kolkata)". */
+  full(ms: number): string {
+    const w = this.wallClock(ms);
+    const when = `${dateText(w)} ${clockText(w, true)}`;
+    if (this.utc) return `${when} UTC`;
+    return `${when} UTC${w.offsetMinutes === 0 ? '' : offsetText(w.offsetMinutes)}, ${this.label}`;
+  }
+
+  /** A time-axis label as precise as the tick spacing needs: 24-hour, one line. */
+  tick(ms: number, spacingMs: number): string {
+    // Ticks can land a hair off the round time they stand for: label that round time.
+    const t = spacingMs >= 1_000 ? Math.round(ms / 1_000) * 1_000 : Math.round(ms);
+    const w = this.wallClock(t);
+    if (spacingMs >= DAY_MS) return dateText(w);
+    if (spacingMs >= 60_000)
+      // Midnight on this clock, where the day changes, shows the date instead.
+      return w.hour === 0 && w.minute === 0 ? dateText(w) : `${pad(w.hour)}:${pad(w.minute)}`;
+    return clockText(w, spacingMs < 1_000);
+  }
+}
+
+function clockText(w: WallClock, precise: boolean): string {
+  const base = `${pad(w.hour)}:${pad(w.minute)}:${pad(w.second)}`;
+  return precise ? `${base}.${pad(w.millisecond, 3)}` : base;
+}
+
+function dateText(w: WallClock): string {
+  return `${w.year}-${pad(w.month)}-${pad(w.day)}`;
 }
 
 /** "10 s", "2 min", "1 h", "1 h 30 min". */

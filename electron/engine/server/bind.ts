@@ -113,6 +113,10 @@ export function bindConnection(
       engine.saveRules(p.rules);
       return { ok: true };
     },
+    saveDisplay: (p: { display: Parameters<Engine['saveDisplay']>[0] }) => {
+      engine.saveDisplay(p.display);
+      return { ok: true };
+    },
     silences: () => engine.silenceList(),
     createSilence: (p: Parameters<Engine['createSilence']>[0]) => engine.createSilence(p),
     expireSilence: async (p: { id: string; actor: string }) => {
