@@ -509,6 +509,7 @@ export const MethodCapabilities: {
   series: 'workspace',
   // Read-only, with DuckDB's file access switched off and locked (store/duckdb.ts).
   query: 'workspace',
+  cancelQuery: 'workspace',
   setSourceEnabled: 'workspace',
   upsertSource: (p) => sourceCapability(p.source),
   removeSource: 'workspace',
@@ -533,6 +534,7 @@ export const MethodCapabilities: {
   sourceConsole: 'workspace',
   // Only to a source already configured (opening its device was decided then).
   sendToSource: 'workspace',
+  saveDisplay: 'workspace',
 };
 
 export function capabilityOf<M extends MethodName>(method: M, params: ParsedParams<M>): Capability {

@@ -1,3 +1,4 @@
+import './zod-jitless';
 import 'uplot/dist/uPlot.min.css';
 import './styles.css';
 import { StrictMode } from 'react';

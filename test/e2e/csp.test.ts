@@ -80,6 +80,8 @@ describe('the console under the desktop CSP', () => {
     await page.keyboard.press('Escape');
     expect(await page.locator('.swatch[style]').count()).toBeGreaterThan(0); // React style props, via CSSOM
     expect(await styleViolations(page)).toEqual([]);
+    // zod runs jitless (renderer/src/main.tsx), so it never probes for eval either.
+    expect(await violations(page), JSON.stringify(await violations(page))).toEqual([]);
     expect(pageErrors).toEqual([]);
   });
 
@@ -90,8 +92,9 @@ describe('the console under the desktop CSP', () => {
       document.head.append(style);
     });
     await waitFor('the violation reported', async () => (await styleViolations(page)).length > 0);
-    expect(await styleViolations(page)).toEqual([
-      expect.objectContaining({ directive: 'style-src-elem', blocked: 'inline' }),
-    ]);
+    // Reported once per policy that refuses it: the page's own and `opsdeck serve`'s header.
+    const seen = await styleViolations(page);
+    expect(seen.length).toBeGreaterThan(0);
+    for (const v of seen) expect(v).toMatchObject({ directive: 'style-src-elem', blocked: 'inline' });
   });
 });

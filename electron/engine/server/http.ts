@@ -179,7 +179,7 @@ export async function serve(engine: Engine, options: ServeOptions = {}): Promise
     };
     if (file.endsWith('.html')) {
       headers['content-security-policy'] =
-        `default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src ws://${req.headers.host}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
+        `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src ws://${req.headers.host}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
       headers['x-frame-options'] = 'DENY';
     }
     res.writeHead(200, headers);
