@@ -50,8 +50,22 @@ export function decodeUtf8(bytes: Uint8Array): string | null {
   }
 }
 
+/**
+ * Nesting deeper than this (JSON brackets, Sparkplug templates and data sets) is refused: real
+ * payloads nest a handful of levels, and a peer's message must not be able to exhaust the stack.
+ */
+export const MAX_NESTING_DEPTH = 64;
+
+/**
+ * More values than this in one frame are refused: every new name becomes a channel (a dictionary
+ * row, a live ring buffer), and one 1 MB line of `1,1,1,…` must not create half a million.
+ */
+export const MAX_VALUES_PER_FRAME = 10_000;
+
 /** A strict number: optional sign, digits, fraction, exponent; no hex, no empty string, finite. */
-const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+// Each quantifier has one way to match (no `\d+\.?\d*`, which backtracks quadratically on a long
+// run of digits that ends in a non-digit).
+const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 export function parseNumber(text: string): number | null {
   const t = text.trim();
   if (!NUMBER.test(t)) return null;

@@ -7,7 +7,7 @@
 // `12abc` as 12), a labelled line must be labels throughout (the IDE drops bare values from it),
 // and leading separators do not shift the numbering. `nan`, `inf` and `ovf` (what Arduino's
 // Serial.print writes for a failed reading) are gaps: that value is skipped, the rest is kept.
-import { decodeUtf8, escapeKey, parseNumber, type Decoder } from '../../decode/decoder';
+import { decodeUtf8, escapeKey, MAX_VALUES_PER_FRAME, parseNumber, type Decoder } from '../../decode/decoder';
 
 const SEPARATORS = /[, \t]+/;
 const NOT_A_READING = /^[+-]?(?:nan|inf|ovf)$/i;
@@ -20,6 +20,8 @@ export function parsePlotterLine(line: string): Parsed {
     .split(SEPARATORS)
     .filter((t) => t !== '');
   if (tokens.length === 0) return { ok: false, reason: 'empty line' };
+  if (tokens.length > MAX_VALUES_PER_FRAME)
+    return { ok: false, reason: `plotter: more than ${MAX_VALUES_PER_FRAME} values in one line` };
   const labelled = line.trim().indexOf(':') > 0;
   const values: [string, number][] = [];
   for (const [i, token] of tokens.entries()) {
