@@ -119,6 +119,35 @@ describe('MQTT ingest, on any messages', () => {
   });
 });
 
+describe('topic tree, on any payload', () => {
+  it('shows any text payload as text, whatever characters it holds and wherever its preview is cut', () => {
+    const printable = fc
+      .string({ unit: 'binary', minLength: 1, maxLength: 300 })
+      // Text: no control characters (the tree takes those for binary), no lone surrogates, no U+FFFD.
+      .map((s) =>
+        [...s]
+          .map((c) => {
+            const code = c.codePointAt(0)!;
+            const control = code < 0x20 && !(code >= 0x09 && code <= 0x0d);
+            return control || (code >= 0xd800 && code <= 0xdfff) || code === 0xfffd ? 'x' : c;
+          })
+          .join(''),
+      );
+    fc.assert(
+      fc.property(printable, fc.nat({ max: 8 }), (text, padding) => {
+        const tree = new TopicTree();
+        const payload = 'é'.repeat(padding) + text + '°'.repeat(300); // always past the preview's 480 bytes
+        tree.record('lab/t', enc(payload), T0, false, 0, null);
+        const detail = tree.detail('lab/t')!;
+        expect(detail.hex).toBeNull();
+        expect(detail.text).toBe(payload);
+        expect(tree.list('lab', undefined, 10).nodes[0]!.preview).not.toBeNull();
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
 describe('topic tree regressions', () => {
   it('refreshes rates under a topic of 65,535 levels (the recursive walk overflowed the stack in a timer)', () => {
     const tree = new TopicTree();
@@ -145,6 +174,14 @@ describe('topic tree regressions', () => {
     // Within the limit it is still indented.
     tree.record('lab/ok', enc('{"a":[1]}'), T0, false, 0, null);
     expect(tree.detail('lab/ok')!.text).toBe('{\n  "a": [\n    1\n  ]\n}');
+  });
+
+  it('shows text as text when the preview cut splits a character (it was shown as binary)', () => {
+    const tree = new TopicTree();
+    const text = 'a' + '°'.repeat(300); // byte 480 is the middle of a °
+    tree.record('lab/unit', enc(text), T0, false, 0, null);
+    expect(tree.detail('lab/unit')!.text).toBe(text);
+    expect(tree.list('lab', undefined, 10).nodes[0]!.preview).toBe('a' + '°'.repeat(118) + '…');
   });
 
   it('offers no fields for a payload its decoder refuses, and fields for one it reads', () => {

@@ -50,7 +50,11 @@ class Node {
 
 function preview(bytes: Uint8Array): string | null {
   if (bytes.length === 0) return '';
-  const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes.subarray(0, PREVIEW_CHARS * 4));
+  // Streaming, so a character the cut splits is left out rather than turned into U+FFFD (which
+  // made any text payload past 480 bytes show as binary about half the time).
+  const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes.subarray(0, PREVIEW_CHARS * 4), {
+    stream: true,
+  });
   if (text.includes('\uFFFD') || /[\u0000-\u0008\u000e-\u001f]/.test(text)) return null; // eslint-disable-line no-control-regex
   const line = text.replace(/\s+/g, ' ').trim();
   return line.length > PREVIEW_CHARS ? line.slice(0, PREVIEW_CHARS - 1) + '…' : line;
