@@ -28,46 +28,12 @@ import {
 import { pipelineFor } from '../../electron/engine/sources/serial';
 import { parsePlotterLine, plotterDecoder } from '../../electron/engine/sources/serial/plotter';
 import { SerialOptions } from '../../shared/schemas';
-import { anyBytes, completes, enc, recorder, structuredText } from './fuzz-support';
+import { anyBytes, completes, enc, keepsContract, recorder, structuredText } from './fuzz-support';
 
 const RX = Date.UTC(2026, 10, 25, 12, 0, 0);
 const SPARKPLUG_KEY = 'spBv1.0/plant/NDATA/edge1';
 const serialCandidates = pipelineFor(SerialOptions.parse({ path: '/dev/null' })).decoders;
 const everyDecoder: Decoder[] = [...decoders, nmeaDecoder, plotterDecoder];
-
-/**
- * The Decoder contract on one frame: a confidence in [0, 1]; then either success having written
- * at least one sample or record (a CSV header writes none: it is learned), or a non-empty reason
- * and nothing written. Values and times are finite, record fields serialise.
- */
-function keepsContract(d: Decoder, bytes: Uint8Array, key: string, memo: Record<string, unknown> = {}) {
-  const confidence = d.detect(bytes, key);
-  expect(confidence >= 0 && confidence <= 1, `${d.name}.detect → ${confidence}`).toBe(true);
-  const w = recorder();
-  const headerBefore = memo['header'];
-  const result = d.decode({ rx: RX, key, bytes }, w.out, memo);
-  if (result.ok) {
-    const learnedHeader = d.name === 'csv' && memo['header'] !== headerBefore;
-    expect(w.samples.length + w.records.length > 0 || learnedHeader, `${d.name} ok but wrote nothing`).toBe(
-      true,
-    );
-  } else {
-    expect(result.reason.trim(), `${d.name} gave an empty reason`).not.toBe('');
-    expect(w.samples, `${d.name} failed (${result.reason}) but wrote samples`).toEqual([]);
-    expect(w.records, `${d.name} failed (${result.reason}) but wrote records`).toEqual([]);
-  }
-  for (const [path, value, ts] of w.samples) {
-    expect(typeof path).toBe('string');
-    expect(Number.isFinite(value), `${d.name} wrote ${value} on ${path}`).toBe(true);
-    expect(Number.isFinite(ts)).toBe(true);
-  }
-  for (const r of w.records) {
-    expect(typeof r.message).toBe('string');
-    expect(Number.isFinite(r.ts)).toBe(true);
-    expect(() => JSON.stringify(r.fields)).not.toThrow();
-  }
-  return { result, ...w };
-}
 
 /** A FrameDecoder whose channels, samples, records and quarantine a test can read. */
 function frames(options: FrameDecoderOptions = {}) {
@@ -660,7 +626,7 @@ describe('valid input round-trips', () => {
           expect(c.samples).toEqual(
             numeric.map(([name, m]) => [
               escapeKey(name),
-              typeof m.value === 'boolean' ? Number(m.value) : m.value === 0 ? 0 : m.value,
+              typeof m.value === 'boolean' ? Number(m.value) : m.value, // binary: -0 stays -0
               RX - 1000,
             ]),
           );

@@ -19,7 +19,16 @@ import {
 import { pipelineFor, streamDecoder } from '../../electron/engine/sources/serial';
 import { LineFramer } from '../../electron/engine/sources/serial/lines';
 import { BINARY_CHECKS, BINARY_FIELD_TYPES, BinaryLayout, SerialOptions } from '../../shared/schemas';
-import { anyBytes, byteByByte, chunk, cuts, enc, recorder, structuredText } from './fuzz-support';
+import {
+  anyBytes,
+  byteByByte,
+  chunk,
+  cuts,
+  enc,
+  keepsContract,
+  recorder,
+  structuredText,
+} from './fuzz-support';
 
 const RX = Date.UTC(2026, 10, 25, 12, 0, 0);
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -238,6 +247,21 @@ function decodeFrames(c: Case, events: string[]) {
   for (const [, v] of w.samples) expect(Number.isFinite(v)).toBe(true);
   return w.samples.map(([p, v]) => [p, v]);
 }
+
+describe('binary layout decoder', () => {
+  it('on any bytes, with any layout: reads the fields or gives a reason, and never throws', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(layoutCase('fixed'), layoutCase('slip')),
+        fc.uint8Array({ maxLength: 80 }),
+        (c, bytes) => {
+          keepsContract(layoutDecoder(c.layout), bytes, 'p');
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+});
 
 describe('fixed-length frames, with every check kind', () => {
   /** A stream of good frames, garbage and torn frames. */

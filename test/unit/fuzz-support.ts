@@ -2,7 +2,8 @@
 // decoder output that records what was written, and a hang detector.
 import vm from 'node:vm';
 import fc from 'fast-check';
-import type { DecodeOutput } from '../../electron/engine/decode/decoder';
+import { expect } from 'vitest';
+import type { Decoder, DecodeOutput } from '../../electron/engine/decode/decoder';
 
 export const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 
@@ -109,4 +110,45 @@ export function recorder(): Written & { out: DecodeOutput } {
       record: (severity, message, fields, ts) => written.records.push({ severity, message, fields, ts }),
     },
   };
+}
+
+const RX = Date.UTC(2026, 10, 25, 12, 0, 0);
+
+/**
+ * The Decoder contract on one frame: a confidence in [0, 1]; then either success having written
+ * at least one sample or record (a CSV header writes none: it is learned), or a non-empty reason
+ * and nothing written. Values and times are finite, record fields serialise.
+ */
+export function keepsContract(
+  d: Decoder,
+  bytes: Uint8Array,
+  key: string,
+  memo: Record<string, unknown> = {},
+) {
+  const confidence = d.detect(bytes, key);
+  expect(confidence >= 0 && confidence <= 1, `${d.name}.detect → ${confidence}`).toBe(true);
+  const w = recorder();
+  const headerBefore = memo['header'];
+  const result = d.decode({ rx: RX, key, bytes }, w.out, memo);
+  if (result.ok) {
+    const learnedHeader = d.name === 'csv' && memo['header'] !== headerBefore;
+    expect(w.samples.length + w.records.length > 0 || learnedHeader, `${d.name} ok but wrote nothing`).toBe(
+      true,
+    );
+  } else {
+    expect(result.reason.trim(), `${d.name} gave an empty reason`).not.toBe('');
+    expect(w.samples, `${d.name} failed (${result.reason}) but wrote samples`).toEqual([]);
+    expect(w.records, `${d.name} failed (${result.reason}) but wrote records`).toEqual([]);
+  }
+  for (const [path, value, ts] of w.samples) {
+    expect(typeof path).toBe('string');
+    expect(Number.isFinite(value), `${d.name} wrote ${value} on ${path}`).toBe(true);
+    expect(Number.isFinite(ts)).toBe(true);
+  }
+  for (const r of w.records) {
+    expect(typeof r.message).toBe('string');
+    expect(Number.isFinite(r.ts)).toBe(true);
+    expect(() => JSON.stringify(r.fields)).not.toThrow();
+  }
+  return { result, ...w };
 }
