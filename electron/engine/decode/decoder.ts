@@ -101,6 +101,16 @@ export function plausibleTimestamp(value: unknown, rx: number): number | null {
   return ms;
 }
 
+/**
+ * Sets a field of a record from a peer's key: `__proto__` becomes a field like any other rather
+ * than the object's prototype (`o[key] = v` would drop it, or replace the prototype).
+ */
+export function setField(fields: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__')
+    Object.defineProperty(fields, key, { value, enumerable: true, writable: true, configurable: true });
+  else fields[key] = value;
+}
+
 /** Escapes the characters that structure a channel path, so `{"a.b":1}` and `{"a":{"b":1}}` differ. */
 const PATH_CHARACTERS = /[\\./[\]]/;
 export function escapeKey(key: string): string {

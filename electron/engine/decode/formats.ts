@@ -8,6 +8,7 @@ import {
   MAX_VALUES_PER_FRAME,
   parseNumber,
   plausibleTimestamp,
+  setField,
   type Decoder,
   type Frame,
 } from './decoder';
@@ -36,8 +37,8 @@ export const numberDecoder: Decoder = {
 };
 
 /**
- * Whether JSON text nests arrays and objects more than `limit` deep. One pass over the text, no
- * parse: it runs before `JSON.parse` so that nothing recursive ever sees a deeper value.
+ * Whether JSON text nests arrays and objects more than `limit` deep, in one pass over the text:
+ * for what would recurse over a parsed value (JSON.parse itself does not).
  */
 export function jsonNestedDeeperThan(text: string, limit: number): boolean {
   let depth = 0;
@@ -58,23 +59,34 @@ export function jsonNestedDeeperThan(text: string, limit: number): boolean {
 
 interface Flattened {
   numbers: [string, number][];
-  /** Entries, not an object: a `__proto__` key must stay a field, not set a prototype. */
-  others: [string, unknown][];
+  others: Record<string, unknown>;
+  hasOthers: boolean;
   leaves: number;
+  /** A container deeper than MAX_NESTING_DEPTH was met (and not entered). */
+  tooDeep: boolean;
 }
 
-/** Recursive, but only over values `jsonNestedDeeperThan` let through: at most MAX_NESTING_DEPTH deep. */
-function flatten(value: unknown, path: string, into: Flattened): void {
-  if (++into.leaves > MAX_VALUES_PER_FRAME) return;
+/**
+ * Numeric leaves by path, other leaves as fields. `depth` is the level of `value` if it is an
+ * array or object (the top level is 1): the recursion never goes past MAX_NESTING_DEPTH, so a
+ * 6 KB array nested 3,000 deep is refused instead of overflowing the stack.
+ */
+function flatten(value: unknown, path: string, into: Flattened, depth: number): void {
+  if (++into.leaves > MAX_VALUES_PER_FRAME || into.tooDeep) return;
   if (typeof value === 'number') {
     if (Number.isFinite(value)) into.numbers.push([path, value]);
-  } else if (Array.isArray(value)) {
-    value.forEach((v, i) => flatten(v, `${path}[${i}]`, into));
   } else if (value !== null && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value))
-      flatten(v, path ? `${path}.${escapeKey(k)}` : escapeKey(k), into);
+    if (depth > MAX_NESTING_DEPTH) {
+      into.tooDeep = true;
+      return;
+    }
+    if (Array.isArray(value)) value.forEach((v, i) => flatten(v, `${path}[${i}]`, into, depth + 1));
+    else
+      for (const [k, v] of Object.entries(value))
+        flatten(v, path ? `${path}.${escapeKey(k)}` : escapeKey(k), into, depth + 1);
   } else {
-    into.others.push([path || 'value', value]);
+    setField(into.others, path || 'value', value);
+    into.hasOthers = true;
   }
 }
 
@@ -88,7 +100,6 @@ export const jsonDecoder: Decoder = {
   detect(bytes) {
     const t = decodeUtf8(bytes)?.trim();
     if (!t || !(t.startsWith('{') || t.startsWith('['))) return 0;
-    if (jsonNestedDeeperThan(t, MAX_NESTING_DEPTH)) return 0.3; // JSON, but one decode will refuse
     try {
       JSON.parse(t);
       return 0.95;
@@ -99,8 +110,6 @@ export const jsonDecoder: Decoder = {
   decode(frame, out, memo) {
     const t = text(frame);
     if (t === null) return { ok: false, reason: 'not valid UTF-8' };
-    if (jsonNestedDeeperThan(t, MAX_NESTING_DEPTH))
-      return { ok: false, reason: `JSON nested deeper than ${MAX_NESTING_DEPTH} levels` };
     let value: unknown;
     try {
       value = JSON.parse(t);
@@ -121,15 +130,15 @@ export const jsonDecoder: Decoder = {
         }
       }
     }
-    const flat: Flattened = { numbers: [], others: [], leaves: 0 };
-    if (Array.isArray(value)) flatten(value, '', flat);
-    else for (const [k, v] of Object.entries(value)) if (k !== tsField) flatten(v, escapeKey(k), flat);
+    const flat: Flattened = { numbers: [], others: {}, hasOthers: false, leaves: 0, tooDeep: false };
+    if (Array.isArray(value)) flatten(value, '', flat, 1);
+    else for (const [k, v] of Object.entries(value)) if (k !== tsField) flatten(v, escapeKey(k), flat, 2);
+    if (flat.tooDeep) return { ok: false, reason: `JSON nested deeper than ${MAX_NESTING_DEPTH} levels` };
     if (flat.leaves > MAX_VALUES_PER_FRAME)
       return { ok: false, reason: `more than ${MAX_VALUES_PER_FRAME} JSON values in one message` };
-    if (flat.numbers.length === 0 && flat.others.length === 0)
-      return { ok: false, reason: 'JSON holds no values' };
+    if (flat.numbers.length === 0 && !flat.hasOthers) return { ok: false, reason: 'JSON holds no values' };
     for (const [path, n] of flat.numbers) out.sample(path, n, ts);
-    if (flat.others.length > 0) out.record('info', frame.key, Object.fromEntries(flat.others), ts);
+    if (flat.hasOthers) out.record('info', frame.key, flat.others, ts);
     return { ok: true };
   },
 };
@@ -239,7 +248,8 @@ export const keyValueDecoder: Decoder = {
       return { ok: false, reason: `more than ${MAX_VALUES_PER_FRAME} key=value pairs in one line` };
     let ts = frame.rx;
     const numbers: [string, number][] = [];
-    const others: [string, unknown][] = []; // entries: a `__proto__` key stays a field
+    const others: Record<string, unknown> = {};
+    let hasOthers = false;
     for (const { key, raw, quoted } of pairs) {
       const value = quoted ? raw.slice(1, -1).replace(/\\(.)/g, '$1') : raw;
       if (TIMESTAMP_FIELDS.includes(key)) {
@@ -248,12 +258,14 @@ export const keyValueDecoder: Decoder = {
       }
       const n = quoted ? null : parseNumber(value);
       if (n !== null) numbers.push([escapeKey(key), n]);
-      else others.push([key, value]);
+      else {
+        setField(others, key, value);
+        hasOthers = true;
+      }
     }
-    if (numbers.length === 0 && others.length === 0)
-      return { ok: false, reason: 'only a timestamp, no values' };
+    if (numbers.length === 0 && !hasOthers) return { ok: false, reason: 'only a timestamp, no values' };
     for (const [path, n] of numbers) out.sample(path, n, ts);
-    if (others.length > 0) out.record('info', frame.key, Object.fromEntries(others), ts);
+    if (hasOthers) out.record('info', frame.key, others, ts);
     return { ok: true };
   },
 };

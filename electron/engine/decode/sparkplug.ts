@@ -9,7 +9,7 @@
 // seconds and 40 took hours, and it recursed without a bound. This reader is linear in the
 // payload, and refuses nesting deeper than MAX_NESTING_DEPTH.
 import sparkplugPayload from 'sparkplug-payload';
-import { escapeKey, MAX_NESTING_DEPTH, plausibleTimestamp, type Decoder } from './decoder';
+import { escapeKey, MAX_NESTING_DEPTH, plausibleTimestamp, setField, type Decoder } from './decoder';
 
 const codec = sparkplugPayload.get('spBv1.0')!;
 
@@ -466,7 +466,8 @@ export const sparkplugDecoder: Decoder = {
     for (const metric of payload.metrics)
       if (metric.name && metric.alias !== null) births.set(metric.alias, metric.name);
     const payloadTs = plausibleTimestamp(payload.timestamp, frame.rx) ?? frame.rx;
-    const strings: [string, unknown][] = []; // entries: a metric named `__proto__` stays a field
+    const fields: Record<string, unknown> = {};
+    let strings = 0;
     const samples: [string, number, number][] = [];
     for (const metric of payload.metrics) {
       const alias = metric.alias;
@@ -485,13 +486,14 @@ export const sparkplugDecoder: Decoder = {
       if (typeof value === 'boolean') samples.push([escapeKey(name), value ? 1 : 0, ts]);
       else if (typeof value === 'number') {
         if (Number.isFinite(value)) samples.push([escapeKey(name), value, ts]);
-      } else if (value !== undefined && value !== null)
-        strings.push([name, typeof value === 'object' ? JSON.stringify(value) : value]);
+      } else if (value !== undefined && value !== null) {
+        setField(fields, name, typeof value === 'object' ? JSON.stringify(value) : value);
+        strings++;
+      }
     }
     for (const [alias, name] of births) aliases.set(alias, name);
     for (const [path, value, ts] of samples) out.sample(path, value, ts);
     const where = { group, node, ...(device ? { device } : {}), seq: payload.seq };
-    const fields = Object.fromEntries(strings);
     if (type!.endsWith('BIRTH') || type!.endsWith('DEATH')) {
       out.record(
         type!.endsWith('DEATH') ? 'warning' : 'notice',
@@ -499,7 +501,7 @@ export const sparkplugDecoder: Decoder = {
         { ...where, ...fields, metrics: payload.metrics.length },
         payloadTs,
       );
-    } else if (strings.length > 0) {
+    } else if (strings > 0) {
       out.record('info', frame.key, { ...where, ...fields }, payloadTs);
     } else if (samples.length === 0 && type !== 'NCMD' && type !== 'DCMD') {
       return { ok: false, reason: 'Sparkplug payload with no metrics' };
