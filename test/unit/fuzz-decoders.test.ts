@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   escapeKey,
+  guessSeverity,
   MAX_NESTING_DEPTH,
   parseNumber,
   type Decoder,
@@ -16,6 +17,7 @@ import {
   jsonDecoder,
   keyValueDecoder,
   numberDecoder,
+  textDecoder,
   TIMESTAMP_FIELDS,
 } from '../../electron/engine/decode/formats';
 import { nmeaChecksum, nmeaDecoder, parseNmea } from '../../electron/engine/decode/nmea';
@@ -384,6 +386,28 @@ describe('valid input round-trips', () => {
         expect(numberDecoder.detect(enc(String(n)))).toBe(1);
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it('text: any line of text is one record of itself, trailing space trimmed, severity from its words', () => {
+    const line = fc
+      .string({ unit: 'binary', minLength: 1, maxLength: 60 })
+      .map((s) =>
+        [...s].map((c) => (c.codePointAt(0)! < 0x20 || (c >= '\ud800' && c <= '\udfff') ? ' ' : c)).join(''),
+      );
+    fc.assert(
+      fc.property(line, fc.constantFrom('', ' ', '\n', '\r\n', '\t '), (text, tail) => {
+        fc.pre(text.trim() !== '');
+        const c = recorder();
+        expect(textDecoder.decode({ rx: RX, key: 'k', bytes: enc(text + tail) }, c.out, {})).toEqual({
+          ok: true,
+        });
+        expect(c.records).toEqual([
+          { severity: guessSeverity(text), message: text.trimEnd(), fields: null, ts: RX },
+        ]);
+        expect(textDecoder.detect(enc(text + tail))).toBe(0.1);
+      }),
+      { numRuns: 300 },
     );
   });
 
