@@ -6,6 +6,9 @@
 // - `decode` either reports success having written at least one sample or record, or reports a
 //   reason and writes nothing: a frame is never half-decoded.
 // - `detect` looks only at the bytes and answers a confidence in [0, 1]; 0 means "cannot be mine".
+// - Neither throws, on any input, and both take time in proportion to the input (no recursion
+//   past MAX_NESTING_DEPTH, no backtracking pattern): the fuzz tests hold every decoder to this.
+//   Should one throw anyway, FrameDecoder quarantines the frame as `<name>: threw <message>`.
 // - Channel paths are relative to the frame's key (topic, stream); the pipeline prefixes them.
 import type { Severity } from '../batch';
 
