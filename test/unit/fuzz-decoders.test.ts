@@ -9,6 +9,7 @@ import {
   escapeKey,
   guessSeverity,
   MAX_NESTING_DEPTH,
+  MAX_VALUES_PER_FRAME,
   parseNumber,
   type Decoder,
 } from '../../electron/engine/decode/decoder';
@@ -713,6 +714,26 @@ describe('regressions the fuzzing found', () => {
     const kv = recorder();
     keyValueDecoder.decode({ rx: RX, key: 'k', bytes: enc('__proto__=x') }, kv.out, {});
     expect(Object.keys(kv.records[0]!.fields!)).toEqual(['__proto__']);
+  });
+
+  it('a 1 MB line of 500k values is refused, not turned into 500k channels (CSV, kv and plotter had no bound)', () => {
+    const f = frames({ candidates: serialCandidates, channelPath: (_k, path) => path });
+    pushOne(f, 'line', enc('1,'.repeat(500_000)));
+    pushOne(f, 'line', enc('a:1 '.repeat(250_000)));
+    const g = frames({ choose: () => 'kv' });
+    pushOne(g, 'line', enc(Array.from({ length: 20_000 }, (_, i) => `k${i}=1`).join(' ')));
+    const h = frames({ choose: () => 'csv' });
+    pushOne(h, 'line', enc('1,'.repeat(MAX_VALUES_PER_FRAME)));
+    expect([...f.quarantined, ...g.quarantined, ...h.quarantined].map((q) => q.reason)).toEqual([
+      `plotter: more than ${MAX_VALUES_PER_FRAME} values in one line`,
+      `plotter: more than ${MAX_VALUES_PER_FRAME} values in one line`,
+      `kv: more than ${MAX_VALUES_PER_FRAME} key=value pairs in one line`,
+      `CSV line of ${MAX_VALUES_PER_FRAME + 1} columns: more than ${MAX_VALUES_PER_FRAME}`,
+    ]);
+    expect(f.names).toEqual([]);
+    // At the bound, a line is read.
+    const k = frames({ choose: () => 'csv' });
+    expect(pushOne(k, 'line', enc(Array(MAX_VALUES_PER_FRAME).fill(1).join(',')))).toBe(csvDecoder);
   });
 
   it('kv: a line of only a timestamp is refused with a reason (it was accepted with nothing written)', () => {

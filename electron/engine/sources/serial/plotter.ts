@@ -12,7 +12,8 @@ import { decodeUtf8, escapeKey, MAX_VALUES_PER_FRAME, parseNumber, type Decoder 
 const SEPARATORS = /[, \t]+/;
 const NOT_A_READING = /^[+-]?(?:nan|inf|ovf)$/i;
 
-type Parsed = { ok: true; values: [string, number][] } | { ok: false; reason: string };
+/** `overLimit`: the line is the format, but holds more values than one frame may. */
+type Parsed = { ok: true; values: [string, number][] } | { ok: false; reason: string; overLimit?: true };
 
 export function parsePlotterLine(line: string): Parsed {
   const tokens = line
@@ -20,8 +21,6 @@ export function parsePlotterLine(line: string): Parsed {
     .split(SEPARATORS)
     .filter((t) => t !== '');
   if (tokens.length === 0) return { ok: false, reason: 'empty line' };
-  if (tokens.length > MAX_VALUES_PER_FRAME)
-    return { ok: false, reason: `plotter: more than ${MAX_VALUES_PER_FRAME} values in one line` };
   const labelled = line.trim().indexOf(':') > 0;
   const values: [string, number][] = [];
   for (const [i, token] of tokens.entries()) {
@@ -40,6 +39,12 @@ export function parsePlotterLine(line: string): Parsed {
     values.push([escapeKey(label), n]);
   }
   if (values.length === 0) return { ok: false, reason: 'plotter: no readings (every value is nan/inf)' };
+  if (values.length > MAX_VALUES_PER_FRAME)
+    return {
+      ok: false,
+      reason: `plotter: more than ${MAX_VALUES_PER_FRAME} values in one line`,
+      overLimit: true,
+    };
   return { ok: true, values };
 }
 
@@ -54,7 +59,10 @@ export const plotterDecoder: Decoder = {
   detect(bytes) {
     const t = lineText(bytes);
     // Above CSV's 0.9 for a line of numbers: `1.5,2.5` is what Arduino sketches print for the plotter.
-    return t !== null && parsePlotterLine(t).ok ? 0.92 : 0;
+    if (t === null) return 0;
+    const parsed = parsePlotterLine(t);
+    // A line of too many values is still claimed, so that it is refused with that reason.
+    return parsed.ok || parsed.overLimit ? 0.92 : 0;
   },
   decode(frame, out) {
     const t = lineText(frame.bytes);
