@@ -265,7 +265,8 @@ function readField(view: DataView, f: PlacedField): number {
 /**
  * Reads a verified frame's fields into channels named after them (`raw × scale + offset`). An
  * epoch timestamp field is the event time when plausible (else the receive time) and no channel;
- * a since-boot one is a channel and never the event time. NaN floats are gaps, not values.
+ * a since-boot one is a channel and never the event time. NaN and infinite floats (and a scale
+ * that overflows) are gaps, not values, as `nan` and `inf` are in the plotter format.
  */
 export function layoutDecoder(layout: CompiledLayout): Decoder & { unit(path: string): string } {
   const units = new Map(layout.fields.map((f) => [f.name, f.unit]));
@@ -291,11 +292,11 @@ export function layoutDecoder(layout: CompiledLayout): Decoder & { unit(path: st
       let written = 0;
       for (const f of values) {
         const v = readField(view, f) * f.scale + f.offset;
-        if (Number.isNaN(v)) continue;
+        if (!Number.isFinite(v)) continue;
         out.sample(f.name, v, ts);
         written++;
       }
-      return written ? { ok: true } : { ok: false, reason: 'every field is NaN' };
+      return written ? { ok: true } : { ok: false, reason: 'every field is NaN or infinite' };
     },
   };
 }
@@ -329,12 +330,14 @@ function indexOf(haystack: Uint8Array, needle: Uint8Array, from: number): number
  * Fixed-length frames. With sync bytes: a frame starts at a sync; one whose check fails was a
  * false sync or a torn frame, and the search goes on from the next byte. Without: frames follow
  * each other, and a failed check slides one byte at a time until a frame checks out again.
- * Skipped bytes go out as one bad run, with the reason for the first skip.
+ * Skipped bytes go out as one bad run, with the reason for the first skip, in pieces of at most
+ * `maxSkipped` bytes whatever the chunks they arrived in.
  */
 export class FixedFramer implements Framer {
   private pending: Uint8Array = new Uint8Array(0);
   private skipped: number[] = [];
-  private skipReason = '';
+  /** Why the run of skipped bytes in progress (from the last good frame on) began; null when none is. */
+  private runReason: string | null = null;
   private readonly length: number;
 
   constructor(
@@ -346,14 +349,16 @@ export class FixedFramer implements Framer {
   }
 
   private skip(bytes: Uint8Array, reason: string, sinks: FrameSinks): void {
-    if (this.skipped.length === 0) this.skipReason = reason;
-    for (const b of bytes) this.skipped.push(b);
-    if (this.skipped.length >= this.maxSkipped) this.flushSkipped(sinks);
+    this.runReason ??= reason;
+    for (const b of bytes) {
+      this.skipped.push(b);
+      if (this.skipped.length === this.maxSkipped) this.flushSkipped(sinks);
+    }
   }
 
   private flushSkipped(sinks: FrameSinks, suffix = ''): void {
     if (this.skipped.length === 0) return;
-    sinks.bad(Uint8Array.from(this.skipped), `${this.skipReason}${suffix}`);
+    sinks.bad(Uint8Array.from(this.skipped), `${this.runReason}${suffix}`);
     this.skipped = [];
   }
 
@@ -387,6 +392,7 @@ export class FixedFramer implements Framer {
         continue;
       }
       this.flushSkipped(sinks);
+      this.runReason = null;
       sinks.frame(new Uint8Array(frame));
       pos = start + length;
     }
@@ -394,11 +400,13 @@ export class FixedFramer implements Framer {
   }
 
   end(sinks: FrameSinks, why: string): void {
+    // What is left belongs to the run in progress, if any; otherwise it is a frame cut short (the
+    // reason of a run that ended at a good frame must not stick to it).
+    this.runReason ??= 'incomplete frame';
     for (const b of this.pending) this.skipped.push(b);
-    if (this.skipped.length && !this.skipReason) this.skipReason = 'incomplete frame';
     this.flushSkipped(sinks, ` (${why})`);
     this.pending = new Uint8Array(0);
-    this.skipReason = '';
+    this.runReason = null;
   }
 }
 

@@ -6,6 +6,9 @@
 // - `decode` either reports success having written at least one sample or record, or reports a
 //   reason and writes nothing: a frame is never half-decoded.
 // - `detect` looks only at the bytes and answers a confidence in [0, 1]; 0 means "cannot be mine".
+// - Neither throws, on any input, and both take time in proportion to the input (no recursion
+//   past MAX_NESTING_DEPTH, no backtracking pattern): the fuzz tests hold every decoder to this.
+//   Should one throw anyway, FrameDecoder quarantines the frame as `<name>: threw <message>`.
 // - Channel paths are relative to the frame's key (topic, stream); the pipeline prefixes them.
 import type { Severity } from '../batch';
 
@@ -50,8 +53,22 @@ export function decodeUtf8(bytes: Uint8Array): string | null {
   }
 }
 
+/**
+ * Nesting deeper than this (JSON brackets, Sparkplug templates and data sets) is refused: real
+ * payloads nest a handful of levels, and a peer's message must not be able to exhaust the stack.
+ */
+export const MAX_NESTING_DEPTH = 64;
+
+/**
+ * More values than this in one frame are refused: every new name becomes a channel (a dictionary
+ * row, a live ring buffer), and one 1 MB line of `1,1,1,…` must not create half a million.
+ */
+export const MAX_VALUES_PER_FRAME = 10_000;
+
 /** A strict number: optional sign, digits, fraction, exponent; no hex, no empty string, finite. */
-const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+// Each quantifier has one way to match (no `\d+\.?\d*`, which backtracks quadratically on a long
+// run of digits that ends in a non-digit).
+const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 export function parseNumber(text: string): number | null {
   const t = text.trim();
   if (!NUMBER.test(t)) return null;
@@ -85,6 +102,16 @@ export function plausibleTimestamp(value: unknown, rx: number): number | null {
   }
   if (!Number.isFinite(ms) || ms < YEAR_2000 || ms > rx + FUTURE_SLACK_MS) return null;
   return ms;
+}
+
+/**
+ * Sets a field of a record from a peer's key: `__proto__` becomes a field like any other rather
+ * than the object's prototype (`o[key] = v` would drop it, or replace the prototype).
+ */
+export function setField(fields: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__')
+    Object.defineProperty(fields, key, { value, enumerable: true, writable: true, configurable: true });
+  else fields[key] = value;
 }
 
 /** Escapes the characters that structure a channel path, so `{"a.b":1}` and `{"a":{"b":1}}` differ. */

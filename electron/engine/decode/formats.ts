@@ -4,13 +4,15 @@ import {
   decodeUtf8,
   escapeKey,
   guessSeverity,
+  MAX_NESTING_DEPTH,
+  MAX_VALUES_PER_FRAME,
   parseNumber,
   plausibleTimestamp,
+  setField,
   type Decoder,
   type Frame,
 } from './decoder';
 
-const MAX_JSON_LEAVES = 10_000;
 export const TIMESTAMP_FIELDS = ['ts', 'timestamp', 'time', 'Time'];
 
 function text(frame: Frame): string | null {
@@ -34,23 +36,57 @@ export const numberDecoder: Decoder = {
   },
 };
 
+/**
+ * Whether JSON text nests arrays and objects more than `limit` deep, in one pass over the text:
+ * for what would recurse over a parsed value (JSON.parse itself does not).
+ */
+export function jsonNestedDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // a backslash escapes the next character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
 interface Flattened {
   numbers: [string, number][];
   others: Record<string, unknown>;
+  hasOthers: boolean;
   leaves: number;
+  /** A container deeper than MAX_NESTING_DEPTH was met (and not entered). */
+  tooDeep: boolean;
 }
 
-function flatten(value: unknown, path: string, into: Flattened): void {
-  if (++into.leaves > MAX_JSON_LEAVES) return;
+/**
+ * Numeric leaves by path, other leaves as fields. `depth` is the level of `value` if it is an
+ * array or object (the top level is 1): the recursion never goes past MAX_NESTING_DEPTH, so a
+ * 6 KB array nested 3,000 deep is refused instead of overflowing the stack.
+ */
+function flatten(value: unknown, path: string, into: Flattened, depth: number): void {
+  if (++into.leaves > MAX_VALUES_PER_FRAME || into.tooDeep) return;
   if (typeof value === 'number') {
     if (Number.isFinite(value)) into.numbers.push([path, value]);
-  } else if (Array.isArray(value)) {
-    value.forEach((v, i) => flatten(v, `${path}[${i}]`, into));
   } else if (value !== null && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value))
-      flatten(v, path ? `${path}.${escapeKey(k)}` : escapeKey(k), into);
+    if (depth > MAX_NESTING_DEPTH) {
+      into.tooDeep = true;
+      return;
+    }
+    if (Array.isArray(value)) value.forEach((v, i) => flatten(v, `${path}[${i}]`, into, depth + 1));
+    else
+      for (const [k, v] of Object.entries(value))
+        flatten(v, path ? `${path}.${escapeKey(k)}` : escapeKey(k), into, depth + 1);
   } else {
-    into.others[path || 'value'] = value;
+    setField(into.others, path || 'value', value);
+    into.hasOthers = true;
   }
 }
 
@@ -87,27 +123,106 @@ export const jsonDecoder: Decoder = {
     if (!Array.isArray(value)) {
       const names = typeof memo['timestampField'] === 'string' ? [memo['timestampField']] : TIMESTAMP_FIELDS;
       for (const name of names) {
-        if (name in value) {
+        if (Object.hasOwn(value, name)) {
           tsField = name;
           ts = plausibleTimestamp((value as Record<string, unknown>)[name], frame.rx) ?? frame.rx;
           break;
         }
       }
     }
-    const flat: Flattened = { numbers: [], others: {}, leaves: 0 };
-    if (Array.isArray(value)) flatten(value, '', flat);
-    else for (const [k, v] of Object.entries(value)) if (k !== tsField) flatten(v, escapeKey(k), flat);
-    if (flat.leaves > MAX_JSON_LEAVES)
-      return { ok: false, reason: `more than ${MAX_JSON_LEAVES} JSON values in one message` };
-    if (flat.numbers.length === 0 && Object.keys(flat.others).length === 0)
-      return { ok: false, reason: 'JSON holds no values' };
+    const flat: Flattened = { numbers: [], others: {}, hasOthers: false, leaves: 0, tooDeep: false };
+    if (Array.isArray(value)) flatten(value, '', flat, 1);
+    else for (const [k, v] of Object.entries(value)) if (k !== tsField) flatten(v, escapeKey(k), flat, 2);
+    if (flat.tooDeep) return { ok: false, reason: `JSON nested deeper than ${MAX_NESTING_DEPTH} levels` };
+    if (flat.leaves > MAX_VALUES_PER_FRAME)
+      return { ok: false, reason: `more than ${MAX_VALUES_PER_FRAME} JSON values in one message` };
+    if (flat.numbers.length === 0 && !flat.hasOthers) return { ok: false, reason: 'JSON holds no values' };
     for (const [path, n] of flat.numbers) out.sample(path, n, ts);
-    if (Object.keys(flat.others).length > 0) out.record('info', frame.key, flat.others, ts);
+    if (flat.hasOthers) out.record('info', frame.key, flat.others, ts);
     return { ok: true };
   },
 };
 
-const KV_PAIR = /([A-Za-z_][\w.\-/]*)\s*[=:]\s*("(?:[^"\\]|\\.)*"|[^\s,;]+)/g;
+/** What JavaScript's `\s` matches. */
+function isSpace(c: number): boolean {
+  return (
+    (c >= 0x09 && c <= 0x0d) ||
+    c === 0x20 ||
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
+}
+const isLetter = (c: number) => (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f;
+const isKeyCharacter = (c: number) =>
+  isLetter(c) || (c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x2d || c === 0x2f;
+const isLineTerminator = (c: number) => c === 0x0a || c === 0x0d || c === 0x2028 || c === 0x2029;
+
+interface KeyValuePair {
+  key: string;
+  /** The value as written: a quoted string with its quotes, or a bare token. */
+  raw: string;
+  quoted: boolean;
+  /** Characters the pair covers, from the key to the end of the value. */
+  length: number;
+}
+
+/**
+ * The pairs the pattern `([A-Za-z_][\w.\-/]*)\s*[=:]\s*("(?:[^"\\]|\\.)*"|[^\s,;]+)` finds, left to
+ * right, in one pass. As a regular expression it retried every position of a run of key
+ * characters and rescanned the run each time: quadratic on a long word with no `=`. A key always
+ * runs to the end of its run of key characters, so when one start fails every later start in the
+ * run fails too, and the scan moves past the run.
+ */
+function keyValuePairs(t: string): KeyValuePair[] {
+  const pairs: KeyValuePair[] = [];
+  const n = t.length;
+  let p = 0;
+  while (p < n) {
+    let start = p;
+    while (start < n && !isLetter(t.charCodeAt(start))) start++;
+    if (start >= n) break;
+    let keyEnd = start + 1;
+    while (keyEnd < n && isKeyCharacter(t.charCodeAt(keyEnd))) keyEnd++;
+    p = keyEnd; // where the scan goes on when this is not a pair
+    let q = keyEnd;
+    while (q < n && isSpace(t.charCodeAt(q))) q++;
+    if (q >= n || (t[q] !== '=' && t[q] !== ':')) continue;
+    q++;
+    while (q < n && isSpace(t.charCodeAt(q))) q++;
+    let end = -1;
+    let quoted = false;
+    if (t[q] === '"') {
+      for (let i = q + 1; i < n; i++) {
+        const c = t.charCodeAt(i);
+        if (c === 0x22) {
+          end = i + 1;
+          quoted = true;
+          break;
+        }
+        if (c === 0x5c) {
+          if (i + 1 >= n || isLineTerminator(t.charCodeAt(i + 1))) break;
+          i++;
+        }
+      }
+    }
+    if (end < 0) {
+      // Unquoted, or a quote that does not close: a bare token up to a space, comma or semicolon.
+      end = q;
+      while (end < n && !isSpace(t.charCodeAt(end)) && t[end] !== ',' && t[end] !== ';') end++;
+      if (end === q) continue;
+    }
+    pairs.push({ key: t.slice(start, keyEnd), raw: t.slice(q, end), quoted, length: end - start });
+    p = end;
+  }
+  return pairs;
+}
 
 /**
  * `key=value` (and the Arduino plotter's `label:value`) pairs separated by spaces, commas or
@@ -118,32 +233,39 @@ export const keyValueDecoder: Decoder = {
   detect(bytes) {
     const t = decodeUtf8(bytes)?.trim();
     if (!t) return 0;
-    const pairs = [...t.matchAll(KV_PAIR)];
+    const pairs = keyValuePairs(t);
     if (pairs.length === 0) return 0;
-    const covered = pairs.reduce((n, m) => n + m[0].length, 0);
+    const covered = pairs.reduce((n, pair) => n + pair.length, 0);
     // Claim only lines that are mostly pairs: "pump: ERROR overcurrent" is a log line, not kv.
     return covered / t.replace(/[\s,;]/g, '').length >= 0.8 ? 0.8 : 0;
   },
   decode(frame, out) {
     const t = text(frame);
     if (t === null) return { ok: false, reason: 'not valid UTF-8' };
-    const pairs = [...t.trim().matchAll(KV_PAIR)];
+    const pairs = keyValuePairs(t.trim());
     if (pairs.length === 0) return { ok: false, reason: 'no key=value pairs' };
+    if (pairs.length > MAX_VALUES_PER_FRAME)
+      return { ok: false, reason: `more than ${MAX_VALUES_PER_FRAME} key=value pairs in one line` };
     let ts = frame.rx;
     const numbers: [string, number][] = [];
     const others: Record<string, unknown> = {};
-    for (const [, key, raw] of pairs) {
-      const value = raw!.startsWith('"') ? raw!.slice(1, -1).replace(/\\(.)/g, '$1') : raw!;
-      if (TIMESTAMP_FIELDS.includes(key!)) {
+    let hasOthers = false;
+    for (const { key, raw, quoted } of pairs) {
+      const value = quoted ? raw.slice(1, -1).replace(/\\(.)/g, '$1') : raw;
+      if (TIMESTAMP_FIELDS.includes(key)) {
         ts = plausibleTimestamp(value, frame.rx) ?? frame.rx;
         continue;
       }
-      const n = raw!.startsWith('"') ? null : parseNumber(value);
-      if (n !== null) numbers.push([escapeKey(key!), n]);
-      else others[key!] = value;
+      const n = quoted ? null : parseNumber(value);
+      if (n !== null) numbers.push([escapeKey(key), n]);
+      else {
+        setField(others, key, value);
+        hasOthers = true;
+      }
     }
+    if (numbers.length === 0 && !hasOthers) return { ok: false, reason: 'only a timestamp, no values' };
     for (const [path, n] of numbers) out.sample(path, n, ts);
-    if (Object.keys(others).length > 0) out.record('info', frame.key, others, ts);
+    if (hasOthers) out.record('info', frame.key, others, ts);
     return { ok: true };
   },
 };
@@ -162,7 +284,7 @@ export const csvDecoder: Decoder = {
     const numeric = cells.filter((c) => parseNumber(c) !== null).length;
     return numeric === cells.length
       ? 0.9
-      : numeric === 0 && cells.every((c) => /^\s*[\w .\-/()%°]+\s*$/.test(c))
+      : numeric === 0 && cells.every((c) => /^[\w .\-/()%°]+$/.test(c.trim()))
         ? 0.5
         : 0;
   },
@@ -173,6 +295,8 @@ export const csvDecoder: Decoder = {
       .trim()
       .split(',')
       .map((c) => c.trim());
+    if (cells.length > MAX_VALUES_PER_FRAME)
+      return { ok: false, reason: `CSV line of ${cells.length} columns: more than ${MAX_VALUES_PER_FRAME}` };
     const values = cells.map(parseNumber);
     if (values.every((v) => v === null)) {
       if (cells.some((c) => c === '')) return { ok: false, reason: 'CSV header has an empty column name' };
@@ -212,7 +336,7 @@ export const textDecoder: Decoder = {
   decode(frame, out) {
     const t = text(frame);
     if (t === null) return { ok: false, reason: 'not valid UTF-8' };
-    const message = t.replace(/\s+$/, '');
+    const message = t.trimEnd(); // not /\s+$/: quadratic on a long run of spaces before a character
     if (message === '') return { ok: false, reason: 'empty message' };
     out.record(guessSeverity(message), message, null, frame.rx);
     return { ok: true };

@@ -20,6 +20,8 @@
 import { guessSeverity, plausibleTimestamp, type Decoder } from './decoder';
 
 const DAY_MS = 86_400_000;
+/** For bytes already checked to be printable ASCII, where latin1 and ASCII agree. */
+const ascii = new TextDecoder('latin1');
 const KNOT_MS = 1852 / 3600;
 
 export const NMEA_UNITS: Record<string, string> = {
@@ -123,7 +125,8 @@ export function nearestDay(timeOfDay: number, reference: number): number {
 }
 
 const num = (s: string | undefined): number | null => {
-  if (s === undefined || s === '' || !/^[+-]?(?:\d+\.?\d*|\.\d+)$/.test(s)) return null;
+  // One way to match each digit (not `\d+\.?\d*`, quadratic on a long run of digits).
+  if (s === undefined || s === '' || !/^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/.test(s)) return null;
   return Number(s);
 };
 
@@ -156,12 +159,10 @@ export const nmeaDecoder: Decoder & { unit(path: string): string } = {
     return /^[$!][A-Z0-9]{3,}[,*]/.test(text) ? (/\*[0-9A-Fa-f]{2}\s*$/.test(text) ? 1 : 0.6) : 0;
   },
   decode(frame, out, memo) {
-    let text = '';
-    for (const b of frame.bytes) {
+    for (const b of frame.bytes)
       if (b > 0x7e || (b < 0x20 && b !== 0x0d && b !== 0x0a))
         return { ok: false, reason: 'NMEA: not printable ASCII' };
-      text += String.fromCharCode(b);
-    }
+    const text = ascii.decode(frame.bytes);
     const parsed = parseNmea(text);
     if (!parsed.ok) return parsed;
     const { talker, type, fields: f } = parsed.sentence;

@@ -21,7 +21,37 @@ export function decoderByName(name: string): Decoder {
   return d;
 }
 
-/** The decoder most confident about `bytes` (arriving on `key`), or null when none claims them. */
+/**
+ * A decoder threw instead of answering: a bug in it, or input it did not foresee (a stack
+ * overflow, say). The frame goes to quarantine with this as the reason; the source goes on.
+ */
+export class DecoderThrew extends Error {
+  constructor(decoder: Decoder, thrown: unknown) {
+    super(`${decoder.name}: threw ${describeThrown(thrown)}`);
+  }
+}
+
+function describeThrown(thrown: unknown): string {
+  try {
+    return thrown instanceof Error ? thrown.message : String(thrown);
+  } catch {
+    return 'a value that cannot be shown';
+  }
+}
+
+/** `d.detect`, with a throw turned into DecoderThrew. */
+function confidenceOf(d: Decoder, bytes: Uint8Array, key: string | undefined): number {
+  try {
+    return d.detect(bytes, key);
+  } catch (error) {
+    throw new DecoderThrew(d, error);
+  }
+}
+
+/**
+ * The decoder most confident about `bytes` (arriving on `key`), or null when none claims them.
+ * Throws DecoderThrew when a decoder's `detect` throws.
+ */
 export function detectDecoder(
   bytes: Uint8Array,
   key?: string,
@@ -30,7 +60,7 @@ export function detectDecoder(
   let best: Decoder | null = null;
   let confidence = 0;
   for (const d of candidates) {
-    const c = d.detect(bytes, key);
+    const c = confidenceOf(d, bytes, key);
     if (c > confidence) {
       best = d;
       confidence = c;
@@ -71,7 +101,10 @@ interface KeyState {
  * topics, serial lines and frames) decodes through this, with the same rules: a key's first frame
  * that a decoder claims settles its format; a frame that looks like that format but fails it is
  * quarantined rather than taken by another; a frame the settled format does not claim is tried
- * against the others; what nothing decodes is quarantined with every decoder's reason.
+ * against the others; what nothing decodes is quarantined with every decoder's reason. A decoder
+ * that throws (in `detect` or `decode`) sends the frame to quarantine with what it threw; whatever
+ * the frame had written is rolled back, and that decoder's memo for the key is reset, since it may
+ * be half-written. (Channels a throwing decoder created stay, empty.)
  */
 export class FrameDecoder {
   private readonly keys = new Map<string, KeyState>();
@@ -140,12 +173,48 @@ export class FrameDecoder {
     if (forced === 'raw') return null;
     let state = this.keys.get(frame.key);
     if (!state) this.keys.set(frame.key, (state = { decoder: null, channels: new Map(), memos: new Map() }));
-    const first = forced ? this.byName(forced) : (state.decoder ?? this.detect(frame.bytes, frame.key));
     const tried: string[] = [];
+    const sampleMark = this.samples.n;
+    const recordMark = this.records.length;
+    try {
+      const decoder = this.decodeFrame(frame, state, forced, tried);
+      if (decoder) return decoder;
+    } catch (error) {
+      if (!(error instanceof DecoderThrew)) throw error;
+      this.current = null;
+      // A frame is never half-decoded: drop what it wrote before the throw.
+      this.samples.n = sampleMark;
+      this.records.length = recordMark;
+      tried.push(error.message);
+    }
+    const names = this.candidates.map((d) => d.name).join('/');
+    const why = tried.length
+      ? tried.join('; ')
+      : decodeUtf8(frame.bytes) === null
+        ? `binary payload: not valid UTF-8, and no ${names} decoder recognises this`
+        : `no ${names} decoder recognises this`;
+    // A copy: framers reuse their buffers.
+    this.sink.quarantine(new Uint8Array(frame.bytes), why, frame.key);
+    return null;
+  }
+
+  /** The decoder that took the frame, or null with the reasons in `tried`; DecoderThrew when one threw. */
+  private decodeFrame(
+    frame: Frame,
+    state: KeyState,
+    forced: string | undefined,
+    tried: string[],
+  ): Decoder | null {
+    const first = forced ? this.byName(forced) : (state.decoder ?? this.detect(frame.bytes, frame.key));
     const attempt = (d: Decoder): boolean => {
       let memo = state.memos.get(d);
       if (!memo) {
-        const memoKey = `${d.name}\u0000${d.memoKey ? d.memoKey(frame.key) : frame.key}`;
+        let memoKey: string;
+        try {
+          memoKey = `${d.name}\u0000${d.memoKey ? d.memoKey(frame.key) : frame.key}`;
+        } catch (error) {
+          throw new DecoderThrew(d, error);
+        }
         memo = this.memos.get(memoKey);
         if (!memo) this.memos.set(memoKey, (memo = { ...this.memoDefaults }));
         state.memos.set(d, memo);
@@ -153,8 +222,16 @@ export class FrameDecoder {
       const sampleMark = this.samples.n;
       const recordMark = this.records.length;
       this.current = { frame, state, decoder: d };
-      const result = d.decode(frame, this.output, memo);
-      this.current = null;
+      let result;
+      try {
+        result = d.decode(frame, this.output, memo);
+      } catch (error) {
+        for (const key of Object.keys(memo)) delete memo[key];
+        Object.assign(memo, this.memoDefaults);
+        throw new DecoderThrew(d, error);
+      } finally {
+        this.current = null;
+      }
       if (result.ok) return true;
       // Decoders validate before they write, but a frame must never be half-decoded: roll back.
       this.samples.n = sampleMark;
@@ -170,22 +247,14 @@ export class FrameDecoder {
     }
     // A frame that looks like the expected format but fails it is malformed (truncated JSON, a
     // short CSV line): quarantine it rather than let another format swallow it.
-    if (!forced && !(first && first.detect(frame.bytes, frame.key) > 0)) {
+    if (!forced && !(first && confidenceOf(first, frame.bytes, frame.key) > 0)) {
       tried.length = 0; // the settled format does not claim this frame: its complaint says nothing
       const others = this.candidates
-        .map((d) => [d, d.detect(frame.bytes, frame.key)] as const)
+        .map((d) => [d, confidenceOf(d, frame.bytes, frame.key)] as const)
         .filter(([d, c]) => d !== first && c > 0)
         .sort((a, b) => b[1] - a[1]);
       for (const [d] of others) if (attempt(d)) return d;
     }
-    const names = this.candidates.map((d) => d.name).join('/');
-    const why = tried.length
-      ? tried.join('; ')
-      : decodeUtf8(frame.bytes) === null
-        ? `binary payload: not valid UTF-8, and no ${names} decoder recognises this`
-        : `no ${names} decoder recognises this`;
-    // A copy: framers reuse their buffers.
-    this.sink.quarantine(new Uint8Array(frame.bytes), why, frame.key);
     return null;
   }
 

@@ -1,33 +1,444 @@
 // Sparkplug B: the protobuf payloads plant equipment publishes on `spBv1.0/<group>/<type>/<node>[/<device>]`.
 // Metrics become channels (named by metric, escaped like JSON keys), births and deaths become
 // records. NDATA/DDATA may name metrics by alias only, so a node's births and data share a memo
-// holding the alias → name map. Decoding uses the Eclipse Tahu `sparkplug-payload` package.
+// holding the alias → name map.
+//
+// Payloads are read here, straight from the protobuf wire format, rather than by Eclipse Tahu's
+// `sparkplug-payload` (used only to encode, for tests and the demo): its decoder converts every
+// template and property set twice per level, so a 300-byte payload of 25 nested templates took
+// seconds and 40 took hours, and it recursed without a bound. This reader is linear in the
+// payload, and refuses nesting deeper than MAX_NESTING_DEPTH.
 import sparkplugPayload from 'sparkplug-payload';
-import { escapeKey, plausibleTimestamp, type Decoder } from './decoder';
+import { escapeKey, MAX_NESTING_DEPTH, plausibleTimestamp, setField, type Decoder } from './decoder';
 
 const codec = sparkplugPayload.get('spBv1.0')!;
 
 const TOPIC =
   /^spBv1\.0\/([^/]+)\/(NBIRTH|NDEATH|DBIRTH|DDEATH|NDATA|DDATA|NCMD|DCMD|STATE)\/([^/]+)(?:\/([^/]+))?$/;
 
-interface LongLike {
-  toNumber(): number;
-}
-interface Metric {
-  name?: string | null;
-  alias?: number | LongLike | null;
-  timestamp?: number | LongLike | null;
-  type?: string;
-  value?: unknown;
-  isNull?: boolean;
+// ---- the protobuf wire format ------------------------------------------------------------------
+
+/** The payload is not well-formed protobuf, or not Sparkplug B. */
+class PayloadError extends Error {}
+
+const VARINT = 0;
+const FIXED64 = 1;
+const LENGTH_DELIMITED = 2;
+const FIXED32 = 5;
+
+/** One field as it is on the wire: a varint or fixed value in lo/hi, or a byte range. */
+interface Field {
+  no: number;
+  wire: number;
+  /** Low and high 32 bits (unsigned) of a varint or fixed value. */
+  lo: number;
+  hi: number;
+  /** Where a length-delimited or fixed value's bytes are. */
+  from: number;
+  to: number;
 }
 
-const toNumber = (v: unknown): number | null =>
-  typeof v === 'number'
-    ? v
-    : v && typeof (v as LongLike).toNumber === 'function'
-      ? (v as LongLike).toNumber()
-      : null;
+/** The fields of the message in `buf[from, to)`, in order. One pass, no recursion. */
+function fieldsOf(buf: Uint8Array, from: number, to: number): Field[] {
+  const fields: Field[] = [];
+  let pos = from;
+  let lo = 0;
+  let hi = 0;
+  const varint = (): void => {
+    const start = pos;
+    lo = 0;
+    hi = 0;
+    for (let shift = 0; shift < 70; shift += 7) {
+      if (pos >= to) throw new PayloadError(`varint cut short at byte ${start}`);
+      const b = buf[pos++]!;
+      const bits = b & 0x7f;
+      if (shift < 28) lo |= bits << shift;
+      else if (shift === 28) {
+        lo |= bits << 28;
+        hi |= bits >>> 4;
+      } else hi |= bits << (shift - 32);
+      if (b < 0x80) {
+        lo >>>= 0;
+        hi >>>= 0;
+        return;
+      }
+    }
+    throw new PayloadError(`varint longer than 10 bytes at byte ${start}`);
+  };
+  const u32 = (at: number) =>
+    (buf[at]! | (buf[at + 1]! << 8) | (buf[at + 2]! << 16) | (buf[at + 3]! << 24)) >>> 0;
+  while (pos < to) {
+    const tagAt = pos;
+    varint();
+    const no = lo >>> 3;
+    const wire = lo & 7;
+    if (no === 0 || hi !== 0) throw new PayloadError(`invalid field number at byte ${tagAt}`);
+    switch (wire) {
+      case VARINT:
+        varint();
+        fields.push({ no, wire, lo, hi, from: tagAt, to: pos });
+        break;
+      case FIXED64:
+        if (to - pos < 8) throw new PayloadError(`field ${no} cut short at byte ${tagAt}`);
+        fields.push({ no, wire, lo: u32(pos), hi: u32(pos + 4), from: pos, to: pos + 8 });
+        pos += 8;
+        break;
+      case FIXED32:
+        if (to - pos < 4) throw new PayloadError(`field ${no} cut short at byte ${tagAt}`);
+        fields.push({ no, wire, lo: u32(pos), hi: 0, from: pos, to: pos + 4 });
+        pos += 4;
+        break;
+      case LENGTH_DELIMITED: {
+        varint();
+        if (hi !== 0 || lo > to - pos)
+          throw new PayloadError(`field ${no} at byte ${tagAt} is longer than what holds it`);
+        fields.push({ no, wire, lo, hi, from: pos, to: pos + lo });
+        pos += lo;
+        break;
+      }
+      default:
+        // 3 and 4 are groups, which Sparkplug B never uses; 6 and 7 do not exist.
+        throw new PayloadError(`wire type ${wire} at byte ${tagAt} is not used by Sparkplug B`);
+    }
+  }
+  return fields;
+}
+
+/** The last field `no` of the expected wire type (protobuf: the last one wins); others are ignored. */
+function last(fields: Field[], no: number, wire: number): Field | undefined {
+  let found: Field | undefined;
+  for (const f of fields) if (f.no === no && f.wire === wire) found = f;
+  return found;
+}
+
+const uint64 = (f: Field) => f.hi * 2 ** 32 + f.lo;
+const int64 = (f: Field) => (f.hi | 0) * 2 ** 32 + f.lo;
+const utf8 = new TextDecoder();
+
+class Reader {
+  private readonly view: DataView;
+  constructor(readonly buf: Uint8Array) {
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+  float(f: Field): number {
+    return this.view.getFloat32(f.from, true);
+  }
+  double(f: Field): number {
+    return this.view.getFloat64(f.from, true);
+  }
+  string(f: Field): string {
+    return utf8.decode(this.buf.subarray(f.from, f.to));
+  }
+  /** The fields of a nested message; `depth` counts messages from the payload (1). */
+  nested(f: Field, depth: number): Field[] {
+    if (depth > MAX_NESTING_DEPTH) throw new NestedTooDeep();
+    return fieldsOf(this.buf, f.from, f.to);
+  }
+}
+
+class NestedTooDeep extends Error {}
+
+// ---- Sparkplug B messages ----------------------------------------------------------------------
+
+const TYPE_NAMES = [
+  'Unknown',
+  'Int8',
+  'Int16',
+  'Int32',
+  'Int64',
+  'UInt8',
+  'UInt16',
+  'UInt32',
+  'UInt64',
+  'Float',
+  'Double',
+  'Boolean',
+  'String',
+  'DateTime',
+  'Text',
+  'UUID',
+  'DataSet',
+  'Bytes',
+  'File',
+  'Template',
+  'PropertySet',
+  'PropertySetList',
+];
+const typeName = (type: number) => TYPE_NAMES[type] ?? `type ${type}`;
+
+/** Where each kind of value sits in a message that carries one (field numbers of sparkplug_b.proto). */
+interface ValueFields {
+  int: number;
+  long: number;
+  float: number;
+  double: number;
+  bool: number;
+  string: number;
+  bytes?: number;
+  dataset?: number;
+  template?: number;
+  propertyset?: number;
+  propertysets?: number;
+}
+const METRIC_VALUE: ValueFields = {
+  int: 10,
+  long: 11,
+  float: 12,
+  double: 13,
+  bool: 14,
+  string: 15,
+  bytes: 16,
+  dataset: 17,
+  template: 18,
+};
+const PARAMETER_VALUE: ValueFields = { int: 3, long: 4, float: 5, double: 6, bool: 7, string: 8 };
+const DATASET_VALUE: ValueFields = { int: 1, long: 2, float: 3, double: 4, bool: 5, string: 6 };
+const PROPERTY_VALUE: ValueFields = {
+  int: 3,
+  long: 4,
+  float: 5,
+  double: 6,
+  bool: 7,
+  string: 8,
+  propertyset: 9,
+  propertysets: 10,
+};
+
+/**
+ * The value of a Sparkplug datatype: a number, boolean or string for scalars, a plain object for
+ * data sets, templates and property sets, base64 for bytes; undefined when the field is missing.
+ */
+function valueOf(r: Reader, type: number, fields: Field[], at: ValueFields, depth: number): unknown {
+  const get = (no: number | undefined, wire: number) =>
+    no === undefined ? undefined : last(fields, no, wire);
+  switch (type) {
+    case 1: // Int8, Int16, Int32: sign-extended into a uint32
+    case 2:
+    case 3: {
+      const f = get(at.int, VARINT);
+      return f ? f.lo | 0 : undefined;
+    }
+    case 5: // UInt8, UInt16
+    case 6: {
+      const f = get(at.int, VARINT);
+      return f ? f.lo : undefined;
+    }
+    case 7: {
+      // UInt32: Tahu's JavaScript library writes it as a long, the specification as an int.
+      const f = get(at.long, VARINT) ?? get(at.int, VARINT);
+      return f ? (f.no === at.long ? uint64(f) : f.lo) : undefined;
+    }
+    case 4: {
+      const f = get(at.long, VARINT);
+      return f ? int64(f) : undefined;
+    }
+    case 8: // UInt64, DateTime
+    case 13: {
+      const f = get(at.long, VARINT);
+      return f ? uint64(f) : undefined;
+    }
+    case 9: {
+      const f = get(at.float, FIXED32);
+      return f ? r.float(f) : undefined;
+    }
+    case 10: {
+      const f = get(at.double, FIXED64);
+      return f ? r.double(f) : undefined;
+    }
+    case 11: {
+      const f = get(at.bool, VARINT);
+      return f ? f.lo !== 0 || f.hi !== 0 : undefined;
+    }
+    case 12: // String, Text, UUID
+    case 14:
+    case 15: {
+      const f = get(at.string, LENGTH_DELIMITED);
+      return f ? r.string(f) : undefined;
+    }
+    case 16: {
+      const f = get(at.dataset, LENGTH_DELIMITED);
+      return f ? dataSet(r, f, depth + 1) : undefined;
+    }
+    case 17: // Bytes, File
+    case 18: {
+      const f = get(at.bytes, LENGTH_DELIMITED);
+      return f
+        ? Buffer.from(r.buf.buffer, r.buf.byteOffset + f.from, f.to - f.from).toString('base64')
+        : undefined;
+    }
+    case 19: {
+      const f = get(at.template, LENGTH_DELIMITED);
+      return f ? template(r, f, depth + 1) : undefined;
+    }
+    case 20: {
+      const f = get(at.propertyset, LENGTH_DELIMITED);
+      return f ? propertySet(r, f, depth + 1) : undefined;
+    }
+    case 21: {
+      const f = get(at.propertysets, LENGTH_DELIMITED);
+      return f ? propertySetList(r, f, depth + 1) : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+interface Metric {
+  name: string | null;
+  alias: number | null;
+  timestamp: number | null;
+  datatype: number;
+  isNull: boolean;
+  value: unknown;
+}
+
+function metric(r: Reader, f: Field, depth: number): Metric {
+  const fields = r.nested(f, depth);
+  const name = last(fields, 1, LENGTH_DELIMITED);
+  const alias = last(fields, 2, VARINT);
+  const timestamp = last(fields, 3, VARINT);
+  const datatype = last(fields, 4, VARINT)?.lo ?? 0;
+  const isNull = last(fields, 7, VARINT);
+  return {
+    name: name ? r.string(name) : null,
+    alias: alias ? uint64(alias) : null,
+    timestamp: timestamp ? uint64(timestamp) : null,
+    datatype,
+    isNull: isNull ? isNull.lo !== 0 || isNull.hi !== 0 : false,
+    // Metric properties and metadata are not read: nothing here uses them.
+    value: valueOf(r, datatype, fields, METRIC_VALUE, depth),
+  };
+}
+
+function template(r: Reader, f: Field, depth: number): Record<string, unknown> {
+  const fields = r.nested(f, depth);
+  const version = last(fields, 1, LENGTH_DELIMITED);
+  const ref = last(fields, 4, LENGTH_DELIMITED);
+  const isDefinition = last(fields, 5, VARINT);
+  return {
+    ...(version ? { version: r.string(version) } : {}),
+    ...(ref ? { templateRef: r.string(ref) } : {}),
+    ...(isDefinition ? { isDefinition: isDefinition.lo !== 0 } : {}),
+    metrics: fields
+      .filter((m) => m.no === 2 && m.wire === LENGTH_DELIMITED)
+      .map((m) => {
+        const { name, datatype, isNull, value } = metric(r, m, depth + 1);
+        return { name, type: typeName(datatype), value: isNull ? null : value };
+      }),
+    parameters: fields
+      .filter((p) => p.no === 3 && p.wire === LENGTH_DELIMITED)
+      .map((p) => {
+        const parameter = r.nested(p, depth + 1);
+        const name = last(parameter, 1, LENGTH_DELIMITED);
+        const type = last(parameter, 2, VARINT)?.lo ?? 0;
+        return {
+          name: name ? r.string(name) : null,
+          type: typeName(type),
+          value: valueOf(r, type, parameter, PARAMETER_VALUE, depth + 1),
+        };
+      }),
+  };
+}
+
+function dataSet(r: Reader, f: Field, depth: number): Record<string, unknown> {
+  const fields = r.nested(f, depth);
+  const types: number[] = [];
+  for (const t of fields) {
+    if (t.no !== 3) continue;
+    if (t.wire === VARINT) types.push(t.lo);
+    else if (t.wire === LENGTH_DELIMITED)
+      for (const packed of packedVarints(r.buf, t.from, t.to)) types.push(packed);
+  }
+  return {
+    columns: fields.filter((c) => c.no === 2 && c.wire === LENGTH_DELIMITED).map((c) => r.string(c)),
+    types: types.map(typeName),
+    rows: fields
+      .filter((row) => row.no === 4 && row.wire === LENGTH_DELIMITED)
+      .map((row) =>
+        r
+          .nested(row, depth + 1)
+          .filter((e) => e.no === 1 && e.wire === LENGTH_DELIMITED)
+          .map((e, i) => valueOf(r, types[i] ?? 0, r.nested(e, depth + 2), DATASET_VALUE, depth + 2) ?? null),
+      ),
+  };
+}
+
+/** A packed repeated uint32: varints back to back. */
+function packedVarints(buf: Uint8Array, from: number, to: number): number[] {
+  const values: number[] = [];
+  let value = 0;
+  let shift = 0;
+  for (let pos = from; pos < to; pos++) {
+    const b = buf[pos]!;
+    if (shift < 32) value |= (b & 0x7f) << shift;
+    shift += 7;
+    if (b < 0x80) {
+      values.push(value >>> 0);
+      value = 0;
+      shift = 0;
+    } else if (shift >= 70) throw new PayloadError(`varint longer than 10 bytes at byte ${pos}`);
+  }
+  if (shift !== 0) throw new PayloadError(`packed varints cut short at byte ${to}`);
+  return values;
+}
+
+function propertySet(r: Reader, f: Field, depth: number): Record<string, unknown> {
+  const fields = r.nested(f, depth);
+  const keys = fields.filter((k) => k.no === 1 && k.wire === LENGTH_DELIMITED).map((k) => r.string(k));
+  const values = fields.filter((v) => v.no === 2 && v.wire === LENGTH_DELIMITED);
+  return Object.fromEntries(
+    keys.map((key, i) => {
+      const v = values[i];
+      if (!v) return [key, null];
+      const value = r.nested(v, depth + 1);
+      const isNull = last(value, 2, VARINT);
+      if (isNull && isNull.lo !== 0) return [key, null];
+      const type = last(value, 1, VARINT)?.lo ?? 0;
+      return [key, valueOf(r, type, value, PROPERTY_VALUE, depth + 1) ?? null];
+    }),
+  );
+}
+
+function propertySetList(r: Reader, f: Field, depth: number): Record<string, unknown>[] {
+  return r
+    .nested(f, depth)
+    .filter((s) => s.no === 1 && s.wire === LENGTH_DELIMITED)
+    .map((s) => propertySet(r, s, depth + 1));
+}
+
+interface Payload {
+  timestamp: number | null;
+  seq: number | null;
+  metrics: Metric[];
+}
+
+/** A Sparkplug B payload, or why not. Exported for tests. */
+export function decodeSparkplugPayload(
+  bytes: Uint8Array,
+): { ok: true; payload: Payload } | { ok: false; reason: string } {
+  const r = new Reader(bytes);
+  try {
+    const fields = fieldsOf(bytes, 0, bytes.length);
+    const timestamp = last(fields, 1, VARINT);
+    const seq = last(fields, 3, VARINT);
+    return {
+      ok: true,
+      payload: {
+        timestamp: timestamp ? uint64(timestamp) : null,
+        seq: seq ? uint64(seq) : null,
+        metrics: fields.filter((m) => m.no === 2 && m.wire === LENGTH_DELIMITED).map((m) => metric(r, m, 2)),
+      },
+    };
+  } catch (error) {
+    if (error instanceof NestedTooDeep)
+      return { ok: false, reason: `Sparkplug B payload nested deeper than ${MAX_NESTING_DEPTH} levels` };
+    if (error instanceof PayloadError)
+      return { ok: false, reason: `invalid Sparkplug B payload: ${error.message}` };
+    throw error;
+  }
+}
+
+// ---- the decoder -------------------------------------------------------------------------------
 
 export const sparkplugDecoder: Decoder = {
   name: 'sparkplug',
@@ -46,39 +457,52 @@ export const sparkplugDecoder: Decoder = {
       out.record('notice', `${group} host state`, { state: new TextDecoder().decode(frame.bytes) }, frame.rx);
       return { ok: true };
     }
-    let payload: { timestamp?: unknown; metrics?: Metric[]; seq?: unknown };
-    try {
-      payload = codec.decodePayload(frame.bytes) as typeof payload;
-    } catch (error) {
-      return { ok: false, reason: `invalid Sparkplug B payload: ${(error as Error).message}` };
-    }
+    const decoded = decodeSparkplugPayload(frame.bytes);
+    if (!decoded.ok) return decoded;
+    const payload = decoded.payload;
+    // Validate every metric before anything is learned or written: a frame is never half-decoded.
     const aliases = (memo['aliases'] ??= new Map<number, string>()) as Map<number, string>;
-    const payloadTs = plausibleTimestamp(toNumber(payload.timestamp), frame.rx) ?? frame.rx;
-    const strings: Record<string, unknown> = {};
+    const births = new Map<number, string>();
+    for (const metric of payload.metrics)
+      if (metric.name && metric.alias !== null) births.set(metric.alias, metric.name);
+    const payloadTs = plausibleTimestamp(payload.timestamp, frame.rx) ?? frame.rx;
+    const fields: Record<string, unknown> = {};
+    let strings = 0;
     const samples: [string, number, number][] = [];
-    for (const metric of payload.metrics ?? []) {
-      const alias = toNumber(metric.alias);
-      if (metric.name && alias !== null) aliases.set(alias, metric.name);
-      const name = metric.name ?? (alias !== null ? aliases.get(alias) : undefined);
-      if (!name) return { ok: false, reason: `metric alias ${alias} was never named in a birth certificate` };
+    for (const metric of payload.metrics) {
+      const alias = metric.alias;
+      const name = metric.name || (alias !== null ? (births.get(alias) ?? aliases.get(alias)) : undefined);
+      if (!name)
+        return {
+          ok: false,
+          reason:
+            alias === null
+              ? 'a metric with neither a name nor an alias'
+              : `metric alias ${alias} was never named in a birth certificate`,
+        };
       if (metric.isNull) continue;
-      const ts = plausibleTimestamp(toNumber(metric.timestamp), frame.rx) ?? payloadTs;
-      const value = typeof metric.value === 'boolean' ? (metric.value ? 1 : 0) : toNumber(metric.value);
-      if (value !== null && Number.isFinite(value)) samples.push([escapeKey(name), value, ts]);
-      else if (metric.value !== undefined && metric.value !== null)
-        strings[name] = typeof metric.value === 'object' ? JSON.stringify(metric.value) : metric.value;
+      const ts = plausibleTimestamp(metric.timestamp, frame.rx) ?? payloadTs;
+      const value = metric.value;
+      if (typeof value === 'boolean') samples.push([escapeKey(name), value ? 1 : 0, ts]);
+      else if (typeof value === 'number') {
+        if (Number.isFinite(value)) samples.push([escapeKey(name), value, ts]);
+      } else if (value !== undefined && value !== null) {
+        setField(fields, name, typeof value === 'object' ? JSON.stringify(value) : value);
+        strings++;
+      }
     }
+    for (const [alias, name] of births) aliases.set(alias, name);
     for (const [path, value, ts] of samples) out.sample(path, value, ts);
-    const where = { group, node, ...(device ? { device } : {}), seq: toNumber(payload.seq) };
+    const where = { group, node, ...(device ? { device } : {}), seq: payload.seq };
     if (type!.endsWith('BIRTH') || type!.endsWith('DEATH')) {
       out.record(
         type!.endsWith('DEATH') ? 'warning' : 'notice',
         `${type} ${group}/${node}${device ? `/${device}` : ''}`,
-        { ...where, ...strings, metrics: (payload.metrics ?? []).length },
+        { ...where, ...fields, metrics: payload.metrics.length },
         payloadTs,
       );
-    } else if (Object.keys(strings).length > 0) {
-      out.record('info', frame.key, { ...where, ...strings }, payloadTs);
+    } else if (strings > 0) {
+      out.record('info', frame.key, { ...where, ...fields }, payloadTs);
     } else if (samples.length === 0 && type !== 'NCMD' && type !== 'DCMD') {
       return { ok: false, reason: 'Sparkplug payload with no metrics' };
     }
@@ -86,7 +510,7 @@ export const sparkplugDecoder: Decoder = {
       out.record(
         'info',
         `${type} ${group}/${node}${device ? `/${device}` : ''}`,
-        { ...where, ...strings },
+        { ...where, ...fields },
         payloadTs,
       );
     return { ok: true };

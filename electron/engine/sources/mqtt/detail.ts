@@ -14,20 +14,25 @@ export function topicDetail(
   const found = tree.detail(topic);
   if (!found) return null;
   const { payload, ...detail } = found;
-  const decoder = detail.decoder ? decoderByName(detail.decoder) : detectDecoder(payload, topic);
   const fields: TopicDetail['fields'] = [];
-  if (decoder && !detail.truncated) {
-    decoder.decode(
+  if (detail.truncated) return { ...detail, fields };
+  const numbers: { path: string; value: number }[] = [];
+  try {
+    const decoder = detail.decoder ? decoderByName(detail.decoder) : detectDecoder(payload, topic);
+    const result = decoder?.decode(
       { rx: detail.lastSeen ?? 0, key: topic, bytes: payload },
-      {
-        sample: (path, value) => {
-          const channel = `${ctx.sourceId}/${path ? `${topic}/${path}` : topic}`;
-          fields.push({ path, channel, channelId: ctx.channel(path ? `${topic}/${path}` : topic), value });
-        },
-        record: () => undefined,
-      },
+      { sample: (path, value) => numbers.push({ path, value }), record: () => undefined },
       timestampField ? { timestampField } : {},
     );
+    // Fields only from a payload that decodes: a failed decode may have written part of one.
+    if (!result?.ok) numbers.length = 0;
+  } catch {
+    // A decoder that throws on this payload sent it to quarantine on arrival: no fields to offer.
+    numbers.length = 0;
+  }
+  for (const { path, value } of numbers) {
+    const channel = path ? `${topic}/${path}` : topic;
+    fields.push({ path, channel: `${ctx.sourceId}/${channel}`, channelId: ctx.channel(channel), value });
   }
   return { ...detail, fields };
 }

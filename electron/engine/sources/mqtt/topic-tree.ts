@@ -5,6 +5,8 @@
 // node lookup, so 20,000 messages/s over 10,000 topics stays cheap. Rates are refreshed once a
 // second for all nodes, and the console asks for one level (or a search) at a time.
 import type { TopicDetail, TopicNode, TopicsResult } from '../../../../shared/api';
+import { MAX_NESTING_DEPTH } from '../../decode/decoder';
+import { jsonNestedDeeperThan } from '../../decode/formats';
 
 /** Payload bytes kept per topic for the detail view; the size itself is always recorded. */
 const KEPT_PAYLOAD_BYTES = 64 * 1024;
@@ -35,16 +37,24 @@ class Node {
     readonly parent: Node | null,
   ) {}
 
-  updateRate(seconds: number): void {
-    this.rate = (this.messages - this.countAtLastRate) / seconds;
-    this.countAtLastRate = this.messages;
-    for (const child of this.children.values()) child.updateRate(seconds);
+  /** This node's and every descendant's rate. A loop, not recursion: a topic may have 65,535 levels. */
+  updateRates(seconds: number): void {
+    const stack: Node[] = [this];
+    for (let node = stack.pop(); node; node = stack.pop()) {
+      node.rate = (node.messages - node.countAtLastRate) / seconds;
+      node.countAtLastRate = node.messages;
+      for (const child of node.children.values()) stack.push(child);
+    }
   }
 }
 
 function preview(bytes: Uint8Array): string | null {
   if (bytes.length === 0) return '';
-  const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes.subarray(0, PREVIEW_CHARS * 4));
+  // Streaming, so a character the cut splits is left out rather than turned into U+FFFD (which
+  // made any text payload past 480 bytes show as binary about half the time).
+  const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes.subarray(0, PREVIEW_CHARS * 4), {
+    stream: true,
+  });
   if (text.includes('\uFFFD') || /[\u0000-\u0008\u000e-\u001f]/.test(text)) return null; // eslint-disable-line no-control-regex
   const line = text.replace(/\s+/g, ' ').trim();
   return line.length > PREVIEW_CHARS ? line.slice(0, PREVIEW_CHARS - 1) + '…' : line;
@@ -94,7 +104,7 @@ export class TopicTree {
 
   /** Refreshes every node's rate; call about once a second. */
   tick(now: number): void {
-    if (this.lastRateAt > 0 && now > this.lastRateAt) this.root.updateRate((now - this.lastRateAt) / 1000);
+    if (this.lastRateAt > 0 && now > this.lastRateAt) this.root.updateRates((now - this.lastRateAt) / 1000);
     this.lastRateAt = now;
   }
 
@@ -192,10 +202,18 @@ export class TopicTree {
   }
 }
 
+/**
+ * The payload as text, JSON indented. Deeply nested JSON is shown as it came: indenting it would
+ * overflow the stack (JSON.stringify recurses) or, long before that, grow as depth squared (a
+ * 6 KB array nested 3,000 deep became 18 MB of spaces).
+ */
 function prettyText(payload: Uint8Array): string {
   const text = new TextDecoder().decode(payload);
   const trimmed = text.trim();
-  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+  if (
+    (trimmed.startsWith('{') || trimmed.startsWith('[')) &&
+    !jsonNestedDeeperThan(trimmed, MAX_NESTING_DEPTH)
+  ) {
     try {
       return JSON.stringify(JSON.parse(trimmed), null, 2);
     } catch {

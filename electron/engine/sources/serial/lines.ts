@@ -1,6 +1,7 @@
 // Lines out of a byte stream: CR, LF and CRLF all end a line; empty lines are skipped. A line with
 // no end within `maxBytes` goes out as bad bytes in pieces of `maxBytes`, so memory stays bounded
-// whatever the device sends (a wrong baud rate looks like that).
+// whatever the device sends (a wrong baud rate looks like that). How the stream is cut into chunks
+// changes nothing: the same bytes give the same lines and the same bad pieces.
 import type { FrameSinks, Framer } from '../../decode/binary';
 
 const CR = 0x0d;
@@ -48,9 +49,15 @@ export class LineFramer implements Framer {
   }
 
   private line(tail: Uint8Array, sinks: FrameSinks): void {
-    const line = this.partialBytes ? Buffer.concat([this.take(), tail]) : tail;
+    let line = this.partialBytes ? Buffer.concat([this.take(), tail]) : tail;
     const cut = this.firstMayBeCut;
     this.firstMayBeCut = false;
+    // A long line that arrived whole is cut as `keep` cuts one that arrived in pieces.
+    while (line.length > this.maxBytes) {
+      sinks.bad(new Uint8Array(line.subarray(0, this.maxBytes)), `no line end within ${this.maxBytes} bytes`);
+      line = line.subarray(this.maxBytes);
+      this.overlong = true;
+    }
     if (this.overlong) {
       this.overlong = false;
       if (line.length) sinks.bad(new Uint8Array(line), `end of a line longer than ${this.maxBytes} bytes`);

@@ -7,12 +7,13 @@
 // `12abc` as 12), a labelled line must be labels throughout (the IDE drops bare values from it),
 // and leading separators do not shift the numbering. `nan`, `inf` and `ovf` (what Arduino's
 // Serial.print writes for a failed reading) are gaps: that value is skipped, the rest is kept.
-import { decodeUtf8, escapeKey, parseNumber, type Decoder } from '../../decode/decoder';
+import { decodeUtf8, escapeKey, MAX_VALUES_PER_FRAME, parseNumber, type Decoder } from '../../decode/decoder';
 
 const SEPARATORS = /[, \t]+/;
 const NOT_A_READING = /^[+-]?(?:nan|inf|ovf)$/i;
 
-type Parsed = { ok: true; values: [string, number][] } | { ok: false; reason: string };
+/** `overLimit`: the line is the format, but holds more values than one frame may. */
+type Parsed = { ok: true; values: [string, number][] } | { ok: false; reason: string; overLimit?: true };
 
 export function parsePlotterLine(line: string): Parsed {
   const tokens = line
@@ -38,6 +39,12 @@ export function parsePlotterLine(line: string): Parsed {
     values.push([escapeKey(label), n]);
   }
   if (values.length === 0) return { ok: false, reason: 'plotter: no readings (every value is nan/inf)' };
+  if (values.length > MAX_VALUES_PER_FRAME)
+    return {
+      ok: false,
+      reason: `plotter: more than ${MAX_VALUES_PER_FRAME} values in one line`,
+      overLimit: true,
+    };
   return { ok: true, values };
 }
 
@@ -52,7 +59,10 @@ export const plotterDecoder: Decoder = {
   detect(bytes) {
     const t = lineText(bytes);
     // Above CSV's 0.9 for a line of numbers: `1.5,2.5` is what Arduino sketches print for the plotter.
-    return t !== null && parsePlotterLine(t).ok ? 0.92 : 0;
+    if (t === null) return 0;
+    const parsed = parsePlotterLine(t);
+    // A line of too many values is still claimed, so that it is refused with that reason.
+    return parsed.ok || parsed.overLimit ? 0.92 : 0;
   },
   decode(frame, out) {
     const t = lineText(frame.bytes);
