@@ -197,6 +197,8 @@ export const TopicDetail = z.object({
   truncated: z.boolean(),
   fields: z.array(TopicField),
   properties: z.record(z.string(), z.unknown()).nullable(),
+  /** What is off about this topic's device clock ("timestamps … run 5 h ahead …"), if anything. */
+  clock: z.string().nullable().default(null),
 });
 export type TopicDetail = z.infer<typeof TopicDetail>;
 

@@ -69,10 +69,42 @@ export const TlsOptions = z
   .strict();
 export type TlsOptions = z.infer<typeof TlsOptions>;
 
+/** An IANA zone name (daylight saving follows it) or UTC, checked against this runtime's zone data. */
+export const TimeZoneName = z
+  .string()
+  .min(1)
+  .max(64)
+  .refine((zone) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: zone });
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'not a time zone: use an IANA name such as "Europe/Berlin" or "America/New_York", or "UTC"');
+
+/** How device clocks are read: the zone of times written without one, and how far ahead is believed. */
+const deviceClockOptions = {
+  /** The zone of device times that carry none (`"2026-11-29T18:10:43"`): UTC unless set. */
+  timeZone: TimeZoneName.default('UTC'),
+  /**
+   * A device time further ahead of receive time than this is not believed: the data is stored at
+   * receive time, the device's time kept in the record, and counted. Times before 2000 likewise.
+   */
+  futureToleranceSeconds: z.number().min(0).max(31_536_000).default(300),
+};
+
 /** How MQTT payloads are taken in, alike for a subscribed broker and the built-in one. */
 const mqttPayloadOptions = {
-  /** Per-topic decoder choice, first match wins; others are detected from their first messages. */
-  decoders: z.array(z.object({ filter: z.string().min(1), decoder: DecoderName }).strict()).default([]),
+  /** Per-topic decoder choice (and zone of its zone-less times), first match wins; others are detected. */
+  decoders: z
+    .array(
+      z
+        .object({ filter: z.string().min(1), decoder: DecoderName, timeZone: TimeZoneName.optional() })
+        .strict(),
+    )
+    .default([]),
+  ...deviceClockOptions,
   /** A payload field holding the event time, besides ts, timestamp, time and Time. */
   timestampField: z.string().min(1).max(128).optional(),
   /** Larger payloads go to quarantine, not to the decoders. */
@@ -313,6 +345,7 @@ export const SerialOptions = z
     consoleKiB: z.number().int().min(1).max(16_384).default(64),
     /** Keep every received byte in `recordings` for exact replay. */
     record: z.boolean().default(false),
+    ...deviceClockOptions,
     /** Retry bounds while the device is away, with jitter. */
     reconnectMinMs: z.number().int().min(50).max(600_000).default(250),
     reconnectMaxMs: z.number().int().min(50).max(3_600_000).default(2_000),

@@ -336,6 +336,7 @@ export class Engine {
         if (!this.closed) this.store.appendRaw(sourceId, messages);
       },
       now: this.now,
+      notice: (level, message) => this.notice(level, message),
     };
   }
 

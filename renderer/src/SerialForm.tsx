@@ -136,6 +136,15 @@ export const SERIAL_HINTS: Record<string, FieldHint> = {
     help: 'Longer ones go to quarantine (a wrong baud rate looks like that).',
   },
   'options.consoleKiB': { label: 'Console buffer (KiB)', help: 'Raw traffic kept for the console view.' },
+  'options.timeZone': {
+    label: 'Device time zone',
+    placeholder: 'UTC',
+    help: 'Device times written without a zone are read in this zone: UTC unless set. An IANA name such as Europe/Berlin follows daylight saving.',
+  },
+  'options.futureToleranceSeconds': {
+    label: 'Future tolerance (s)',
+    help: 'A device time further ahead of receive time is not believed: the data is stored at receive time.',
+  },
   'options.reconnectMinMs': { label: 'Retry after (ms, min)' },
   'options.reconnectMaxMs': { label: 'Retry after (ms, max)' },
 };
@@ -208,9 +217,13 @@ export function SerialOptionsFields({ client, values, onChange, errorAt, field }
     onChange('options.match', identityOf(port));
   };
 
-  const advancedPaths = ['maxFrameBytes', 'consoleKiB', 'reconnectMinMs', 'reconnectMaxMs'].map(
-    (k) => `options.${k}`,
-  );
+  const advancedPaths = [
+    'maxFrameBytes',
+    'consoleKiB',
+    'futureToleranceSeconds',
+    'reconnectMinMs',
+    'reconnectMaxMs',
+  ].map((k) => `options.${k}`);
   const matchError = ['serialNumber', 'vendorId', 'productId'].some((k) => errorAt(`options.match.${k}`));
   return (
     <>
@@ -259,6 +272,7 @@ export function SerialOptionsFields({ client, values, onChange, errorAt, field }
       </fieldset>
 
       {field('options.record')}
+      {field('options.timeZone')}
       <details
         className="form-advanced"
         open={advancedPaths.some((p) => errorAt(p)) || undefined}

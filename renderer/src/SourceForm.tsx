@@ -107,6 +107,21 @@ const HINTS: Record<string, Hint> = {
   },
   'options.decoders.filter': { label: 'Topic filter', placeholder: 'plc/#' },
   'options.decoders.decoder': { label: 'Decoder', choiceLabels: DECODER_LABELS },
+  'options.decoders.timeZone': {
+    label: 'Time zone',
+    placeholder: 'the source’s (below)',
+    help: 'For these topics’ device times written without a zone.',
+  },
+  'options.timeZone': {
+    label: 'Device time zone',
+    placeholder: 'UTC',
+    help: 'Device times written without a zone ("2026-11-29T18:10:43", as Tasmota does) are read in this zone: UTC unless set. An IANA name such as Europe/Berlin follows daylight saving.',
+  },
+  'options.futureToleranceSeconds': {
+    label: 'Future tolerance (s)',
+    help: 'A device time further ahead of receive time is not believed: the data is stored at receive time and the device’s time kept in the record.',
+    advanced: true,
+  },
   'options.timestampField': {
     label: 'Timestamp field',
     placeholder: 'besides ts, timestamp, time, Time',

@@ -121,6 +121,11 @@ export function TopicDetailPanel({
             <dt>Decoder</dt>
             <dd>{detail.decoder ?? 'not yet chosen'}</dd>
           </dl>
+          {detail.clock && (
+            <p className="topic-clock-warning" role="status" data-testid="topic-detail-clock">
+              {detail.clock}
+            </p>
+          )}
 
           <h3>
             Numeric fields <span className="dim">· click to plot</span>

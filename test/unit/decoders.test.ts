@@ -75,11 +75,78 @@ describe('JSON decoder', () => {
       expect(c.samples, String(ts)).toEqual([['v', 1, at]]);
     }
     // A board with no clock says 1970; a typo says year 2200: neither buries the data.
+    // The device's time is kept in the record, as it came.
     for (const ts of [12, '"1970-01-01T00:00:12Z"', 7258118400000]) {
       const c = collect();
       jsonDecoder.decode(frame(`{"timestamp":${ts},"v":1}`), c.out, {});
       expect(c.samples, String(ts)).toEqual([['v', 1, RX]]);
+      expect(
+        c.records.map((r) => r.fields),
+        String(ts),
+      ).toEqual([{ timestamp: JSON.parse(String(ts)) }]);
     }
+  });
+  it("reads a zone-less device time in the source's zone (UTC by default), never the host's", () => {
+    const time = '{"Time":"2026-11-29T18:10:43","ENERGY":{"Power":12}}';
+    // A Tasmota on UTC, whatever zone the engine's host is in.
+    const utc = collect();
+    jsonDecoder.decode({ ...frame(time), rx: Date.UTC(2026, 10, 29, 18, 10, 50) }, utc.out, {});
+    expect(utc.samples).toEqual([['ENERGY.Power', 12, Date.UTC(2026, 10, 29, 18, 10, 43)]]);
+    // One on New York time, with the source's zone set to match.
+    const ny = collect();
+    jsonDecoder.decode({ ...frame(time), rx: Date.UTC(2026, 10, 29, 23, 10, 50) }, ny.out, {
+      timeZone: 'America/New_York',
+    });
+    expect(ny.samples).toEqual([['ENERGY.Power', 12, Date.UTC(2026, 10, 29, 23, 10, 43)]]);
+    // A New York wall clock read as UTC lands 5 h ahead: not believed, stored at receive time.
+    const ahead = collect();
+    const rx = Date.UTC(2026, 10, 29, 13, 10, 50);
+    jsonDecoder.decode({ ...frame(time), rx }, ahead.out, {});
+    expect(ahead.samples).toEqual([['ENERGY.Power', 12, rx]]);
+    expect(ahead.records[0]!.fields).toEqual({ Time: '2026-11-29T18:10:43' });
+  });
+  it('reads New York wall-clock times right across both daylight-saving changes', () => {
+    const zone = { timeZone: 'America/New_York' };
+    const cases: [string, number][] = [
+      ['2026-03-08T01:59:59', Date.UTC(2026, 2, 8, 6, 59, 59)], // EST, UTC-5
+      ['2026-03-08T03:00:00', Date.UTC(2026, 2, 8, 7, 0, 0)], // EDT, UTC-4: 02:xx never happened
+      ['2026-03-08T02:30:00', Date.UTC(2026, 2, 8, 7, 30, 0)], // never shown by a clock: 03:30 EDT
+      ['2026-07-04 12:00:00', Date.UTC(2026, 6, 4, 16, 0, 0)],
+      ['2026-11-01T00:59:00', Date.UTC(2026, 10, 1, 4, 59, 0)], // EDT
+      ['2026-11-01T01:30:00', Date.UTC(2026, 10, 1, 5, 30, 0)], // the repeated hour, first time (EDT)…
+      ['2026-11-01T01:30:00', Date.UTC(2026, 10, 1, 6, 30, 0)], // …and second (EST): the one nearer arrival
+      ['2026-11-01T02:00:00', Date.UTC(2026, 10, 1, 7, 0, 0)], // EST
+      ['2026-11-01T02:00:00Z', Date.UTC(2026, 10, 1, 2, 0, 0)], // an explicit zone wins
+      ['2026-11-01T02:00:00+01:00', Date.UTC(2026, 10, 1, 1, 0, 0)],
+    ];
+    for (const [time, expected] of cases) {
+      const c = collect();
+      // Each arrives a few seconds after it was taken, as from a device with a good clock.
+      jsonDecoder.decode({ ...frame(`{"time":"${time}","v":1}`), rx: expected + 3_000 }, c.out, zone);
+      expect(c.samples[0]?.[2], time).toBe(expected);
+    }
+  });
+  it('reports every device time it reads, implausible ones flagged', () => {
+    const notes: unknown[] = [];
+    const c = collect();
+    c.out.clock = (n) => notes.push(n);
+    keyValueDecoder.decode(frame('ts=2026-11-25T12:04:00Z temp=0'), c.out, {}); // 4 min ahead: believed
+    keyValueDecoder.decode(frame('ts=2026-11-25T12:06:00Z temp=1'), c.out, {}); // 6 min ahead: not
+    keyValueDecoder.decode(frame('ts=1970-01-01T00:00:12Z temp=2'), c.out, {});
+    expect(notes).toEqual([
+      { offsetMs: 240_000, implausible: false },
+      { offsetMs: 360_000, implausible: true },
+      { offsetMs: 12_000 - RX, implausible: true },
+    ]);
+    expect(c.samples.map(([, v, ts]) => [v, ts])).toEqual([
+      [0, RX + 240_000],
+      [1, RX],
+      [2, RX],
+    ]);
+    expect(c.records.map((r) => r.fields)).toEqual([
+      { ts: '2026-11-25T12:06:00Z' },
+      { ts: '1970-01-01T00:00:12Z' },
+    ]);
   });
   it('honours a user-named timestamp field', () => {
     const c = collect();

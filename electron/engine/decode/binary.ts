@@ -276,7 +276,7 @@ export function layoutDecoder(layout: CompiledLayout): Decoder & { unit(path: st
     name: 'binary',
     detect: (bytes) => (bytes.length >= layout.minLength ? 1 : 0),
     unit: (path) => units.get(path) ?? '',
-    decode(frame, out) {
+    decode(frame, out, memo) {
       const bytes = frame.bytes;
       if (bytes.length < layout.minLength)
         return {
@@ -287,7 +287,9 @@ export function layoutDecoder(layout: CompiledLayout): Decoder & { unit(path: st
       let ts = frame.rx;
       if (clock) {
         const raw = readField(view, clock);
-        ts = plausibleTimestamp(clock.timestamp === 'epoch-s' ? raw * 1000 : raw, frame.rx) ?? frame.rx;
+        ts =
+          plausibleTimestamp(clock.timestamp === 'epoch-s' ? raw * 1000 : raw, frame.rx, memo, out) ??
+          frame.rx;
       }
       let written = 0;
       for (const f of values) {

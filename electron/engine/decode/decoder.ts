@@ -23,6 +23,8 @@ export interface Frame {
 export interface DecodeOutput {
   sample(path: string, value: number, ts: number): void;
   record(severity: Severity, message: string, fields: Record<string, unknown> | null, ts: number): void;
+  /** A device time seen in this frame (see `deviceTime`). */
+  clock?(note: ClockNote): void;
 }
 
 export type DecodeResult = { ok: true } | { ok: false; reason: string };
@@ -77,31 +79,146 @@ export function parseNumber(text: string): number | null {
 }
 
 const YEAR_2000 = 946_684_800_000;
-/** Event times more than this far ahead of receive time are not believed. */
-const FUTURE_SLACK_MS = 86_400_000;
 
 /**
- * A payload timestamp as epoch ms, or null if it is not one or not plausible. Numbers are told
- * apart by magnitude (seconds, ms, µs, ns); strings are ISO 8601 or a number. Anything before 2000
- * or more than a day after receive time is implausible: a board without a clock that says 1970
- * must not bury its data in the past.
+ * How a source reads its devices' clocks (memo keys `timeZone`, `futureToleranceMs`, seeded from
+ * the source's options): the zone of times written without one, and how far ahead of receive time
+ * an event time may be and still be believed.
  */
-export function plausibleTimestamp(value: unknown, rx: number): number | null {
-  let ms: number;
+export const DEFAULT_TIME_ZONE = 'UTC';
+export const DEFAULT_FUTURE_TOLERANCE_MS = 300_000;
+
+const zoneFormats = new Map<string, Intl.DateTimeFormat>();
+/** The zone's offset from UTC at `instant`, in ms (positive east of Greenwich). */
+function zoneOffset(timeZone: string, instant: number): number {
+  let format = zoneFormats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    zoneFormats.set(timeZone, format);
+  }
+  const parts: Record<string, number> = {};
+  for (const p of format.formatToParts(instant)) if (p.type !== 'literal') parts[p.type] = Number(p.value);
+  const wall = Date.UTC(
+    parts['year']!,
+    parts['month']! - 1,
+    parts['day']!,
+    parts['hour']!,
+    parts['minute']!,
+    parts['second']!,
+  );
+  return wall - (instant - (((instant % 1000) + 1000) % 1000));
+}
+
+/**
+ * A wall-clock time in `timeZone` as epoch ms. In the hour a clock repeats (autumn) it is the one
+ * of the two nearer to `near` (the receive time: a device that just fell back means the second),
+ * or the first without one; in the hour it skips (spring), it is read with the offset from
+ * before, so 02:30 on a spring-forward night is 03:30 (as Temporal's "compatible" does).
+ */
+export function zonedToEpoch(wallAsUtc: number, timeZone: string, near?: number): number {
+  if (timeZone === 'UTC') return wallAsUtc;
+  const before = zoneOffset(timeZone, wallAsUtc - 86_400_000);
+  const offsets = new Set([
+    before,
+    zoneOffset(timeZone, wallAsUtc),
+    zoneOffset(timeZone, wallAsUtc + 86_400_000),
+  ]);
+  let best = Number.NaN;
+  for (const offset of offsets) {
+    const instant = wallAsUtc - offset;
+    if (zoneOffset(timeZone, instant) !== offset) continue;
+    const better =
+      Number.isNaN(best) ||
+      (near === undefined ? instant < best : Math.abs(instant - near) < Math.abs(best - near));
+    if (better) best = instant;
+  }
+  return Number.isNaN(best) ? wallAsUtc - before : best;
+}
+
+const ISO_DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+
+/**
+ * A payload timestamp as epoch ms, or null if it is not one. Numbers are told apart by magnitude
+ * (seconds, ms, µs, ns); strings are ISO 8601 or a number. An ISO time without a zone (Tasmota's
+ * `"Time":"2026-11-29T18:10:43"`) is wall-clock time in `timeZone`, never the engine host's zone.
+ */
+export function parseTimestamp(
+  value: unknown,
+  timeZone: string = DEFAULT_TIME_ZONE,
+  near?: number,
+): number | null {
   if (typeof value === 'number' || (typeof value === 'string' && parseNumber(value) !== null)) {
     const n = typeof value === 'number' ? value : Number(value);
     if (!Number.isFinite(n) || n <= 0) return null;
-    if (n < 1e11) ms = n * 1000;
-    else if (n < 1e14) ms = n;
-    else if (n < 1e17) ms = n / 1000;
-    else ms = n / 1e6;
-  } else if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/.test(value)) {
-    ms = Date.parse(value.includes('T') ? value : value.replace(' ', 'T'));
-  } else {
-    return null;
+    if (n < 1e11) return n * 1000;
+    if (n < 1e14) return n;
+    if (n < 1e17) return n / 1000;
+    return n / 1e6;
   }
-  if (!Number.isFinite(ms) || ms < YEAR_2000 || ms > rx + FUTURE_SLACK_MS) return null;
-  return ms;
+  if (typeof value !== 'string' || value.length > 64) return null;
+  const m = ISO_DATE_TIME.exec(value.trim());
+  if (!m) return null;
+  const [, y, mo, d, h, mi, sec, frac, zone] = m;
+  const wall = Date.UTC(+y!, +mo! - 1, +d!, +h!, +mi!, sec ? +sec : 0, frac ? Number(`0.${frac}`) * 1000 : 0);
+  if (!Number.isFinite(wall) || +mo! < 1 || +mo! > 12 || +d! < 1 || +d! > 31 || +h! > 23 || +mi! > 59)
+    return null;
+  if (!zone) return zonedToEpoch(wall, timeZone, near);
+  if (zone.toUpperCase() === 'Z') return wall;
+  const sign = zone.startsWith('-') ? -1 : 1;
+  const digits = zone.slice(1).replace(':', '');
+  return wall - sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || 0)) * 60_000;
+}
+
+/** What a decoder saw of a device's clock in one frame, for the source to count and tell. */
+export interface ClockNote {
+  /** Event time minus receive time. */
+  offsetMs: number;
+  /** Not believed (before 2000, or further ahead than the tolerance): stored at receive time. */
+  implausible: boolean;
+}
+
+/**
+ * A device's time value read in the source's zone (memo `timeZone`) and judged: implausible before
+ * 2000 or further ahead of receive time than memo `futureToleranceMs` (a board without a clock
+ * that says 1970 must not bury its data in the past, nor one running ahead put it in the future).
+ * Every readable time is reported through `out.clock`, so the source can count implausible ones
+ * and notice a zone offset. Null when the value is not a time at all.
+ */
+export function deviceTime(
+  value: unknown,
+  rx: number,
+  memo: Record<string, unknown>,
+  out: DecodeOutput | null,
+): { ms: number; implausible: boolean } | null {
+  const zone = typeof memo['timeZone'] === 'string' ? memo['timeZone'] : DEFAULT_TIME_ZONE;
+  const tolerance =
+    typeof memo['futureToleranceMs'] === 'number' ? memo['futureToleranceMs'] : DEFAULT_FUTURE_TOLERANCE_MS;
+  const ms = parseTimestamp(value, zone, rx);
+  if (ms === null || !Number.isFinite(ms)) return null;
+  const implausible = ms < YEAR_2000 || ms > rx + tolerance;
+  out?.clock?.({ offsetMs: ms - rx, implausible });
+  return { ms, implausible };
+}
+
+/** The event time a device's time value gives, or null when it is not a time or not plausible. */
+export function plausibleTimestamp(
+  value: unknown,
+  rx: number,
+  memo: Record<string, unknown> = {},
+  out: DecodeOutput | null = null,
+): number | null {
+  const t = deviceTime(value, rx, memo, out);
+  return t && !t.implausible ? t.ms : null;
 }
 
 /**

@@ -7,7 +7,7 @@ import {
   MAX_NESTING_DEPTH,
   MAX_VALUES_PER_FRAME,
   parseNumber,
-  plausibleTimestamp,
+  deviceTime,
   setField,
   type Decoder,
   type Frame,
@@ -120,12 +120,17 @@ export const jsonDecoder: Decoder = {
       return { ok: false, reason: 'JSON is not an object or array' };
     let ts = frame.rx;
     let tsField: string | undefined;
+    let implausibleTime: unknown;
     if (!Array.isArray(value)) {
       const names = typeof memo['timestampField'] === 'string' ? [memo['timestampField']] : TIMESTAMP_FIELDS;
       for (const name of names) {
         if (Object.hasOwn(value, name)) {
+          const raw = (value as Record<string, unknown>)[name];
+          const t = deviceTime(raw, frame.rx, memo, out);
           tsField = name;
-          ts = plausibleTimestamp((value as Record<string, unknown>)[name], frame.rx) ?? frame.rx;
+          if (t && !t.implausible) ts = t.ms;
+          // Implausible: the data gets receive time and the device's time stays in the record.
+          else if (t) implausibleTime = raw;
           break;
         }
       }
@@ -137,6 +142,10 @@ export const jsonDecoder: Decoder = {
     if (flat.leaves > MAX_VALUES_PER_FRAME)
       return { ok: false, reason: `more than ${MAX_VALUES_PER_FRAME} JSON values in one message` };
     if (flat.numbers.length === 0 && !flat.hasOthers) return { ok: false, reason: 'JSON holds no values' };
+    if (implausibleTime !== undefined) {
+      setField(flat.others, tsField!, implausibleTime);
+      flat.hasOthers = true;
+    }
     for (const [path, n] of flat.numbers) out.sample(path, n, ts);
     if (flat.hasOthers) out.record('info', frame.key, flat.others, ts);
     return { ok: true };
@@ -239,7 +248,7 @@ export const keyValueDecoder: Decoder = {
     // Claim only lines that are mostly pairs: "pump: ERROR overcurrent" is a log line, not kv.
     return covered / t.replace(/[\s,;]/g, '').length >= 0.8 ? 0.8 : 0;
   },
-  decode(frame, out) {
+  decode(frame, out, memo) {
     const t = text(frame);
     if (t === null) return { ok: false, reason: 'not valid UTF-8' };
     const pairs = keyValuePairs(t.trim());
@@ -253,7 +262,13 @@ export const keyValueDecoder: Decoder = {
     for (const { key, raw, quoted } of pairs) {
       const value = quoted ? raw.slice(1, -1).replace(/\\(.)/g, '$1') : raw;
       if (TIMESTAMP_FIELDS.includes(key)) {
-        ts = plausibleTimestamp(value, frame.rx) ?? frame.rx;
+        const time = deviceTime(value, frame.rx, memo, out);
+        if (time && !time.implausible) ts = time.ms;
+        // Implausible: the data gets receive time and the device's time stays in the record.
+        if (time?.implausible) {
+          setField(others, key, value);
+          hasOthers = true;
+        }
         continue;
       }
       const n = quoted ? null : parseNumber(value);

@@ -179,7 +179,7 @@ export const nmeaDecoder: Decoder & { unit(path: string): string } = {
       const tod = nmeaTimeOfDay(value);
       if (tod === null) return rx;
       const reference = clock.dated ? clock.dated.ts + (rx - clock.dated.rx) : rx;
-      return plausibleTimestamp(nearestDay(tod, reference), rx) ?? rx;
+      return plausibleTimestamp(nearestDay(tod, reference), rx, memo, out) ?? rx;
     };
     const position = (lat: number, latH: number) => {
       const la = nmeaCoordinate(f[lat], f[latH]);
@@ -227,7 +227,7 @@ export const nmeaDecoder: Decoder & { unit(path: string): string } = {
         const tod = nmeaTimeOfDay(f[0]);
         const date = nmeaDate(f[8]);
         if (tod !== null && date !== null) {
-          const when = plausibleTimestamp(date + tod, rx);
+          const when = plausibleTimestamp(date + tod, rx, memo, out);
           if (when !== null) {
             ts = when;
             clock.dated = { ts: when, rx };

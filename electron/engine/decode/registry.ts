@@ -2,7 +2,7 @@
 // detect the format from a key's first frames, stick with it, fall back per frame when a frame does
 // not fit, and quarantine what nothing can decode. Output goes into columnar batches.
 import { SampleBatchBuilder, type RecordRow, type SampleBatch, type Severity } from '../batch';
-import { decodeUtf8, type DecodeOutput, type Decoder, type Frame } from './decoder';
+import { decodeUtf8, type ClockNote, type DecodeOutput, type Decoder, type Frame } from './decoder';
 import { csvDecoder, jsonDecoder, keyValueDecoder, numberDecoder, textDecoder } from './formats';
 import { sparkplugDecoder } from './sparkplug';
 
@@ -73,6 +73,8 @@ export interface FrameSink {
   /** Id of the channel at `path` (relative to the source), created on first use. */
   channel(path: string, unit: string): number;
   quarantine(raw: Uint8Array, reason: string, where: string): void;
+  /** Something about a key's device clock the user should know; once per key and finding. */
+  clockNotice?(key: string, message: string): void;
 }
 
 /** Per key: a decoder name to force, 'raw' to keep frames undecoded, or undefined to detect. */
@@ -84,6 +86,8 @@ export interface FrameDecoderOptions {
   choose?: DecoderChoice;
   /** Seeds every memo: e.g. `{ timestampField: 'when' }` for the JSON decoder. */
   memoDefaults?: Record<string, unknown>;
+  /** Seeds the memos of one key on top of `memoDefaults` (e.g. a per-topic time zone). */
+  memoFor?: (key: string) => Record<string, unknown> | undefined;
   /** The channel path for a decoder's `path` on frames of `key` (default `key/path`, or `key`). */
   channelPath?: (key: string, path: string) => string;
 }
@@ -94,6 +98,64 @@ interface KeyState {
   channels: Map<string, number>;
   /** Each decoder's memo for this key (shared with other keys when the decoder says so). */
   memos: Map<Decoder, Record<string, unknown>>;
+  /** What the key's device clock looks like, once a frame carried a time. */
+  clock?: ClockWatch;
+}
+
+const OFFSET_WINDOW = 8;
+const HALF_HOUR = 1_800_000;
+const OFFSET_SLACK = 120_000;
+
+/** The last few clock offsets of one key, and what was already told about it. */
+class ClockWatch {
+  private readonly offsets = new Float64Array(OFFSET_WINDOW);
+  private n = 0;
+  implausible = 0;
+  warning: string | null = null;
+  private readonly told = new Set<string>();
+
+  /** A finding to tell (once), or null. */
+  note(key: string, note: ClockNote): string | null {
+    this.offsets[this.n++ % OFFSET_WINDOW] = note.offsetMs;
+    const zoneLike = this.zoneOffset();
+    if (zoneLike !== null && !this.told.has(`offset ${zoneLike}`)) {
+      this.told.add(`offset ${zoneLike}`);
+      const size = `${Math.abs(zoneLike) / 2} h`;
+      this.warning = `timestamps on ${key} run ${size} ${zoneLike > 0 ? 'ahead of' : 'behind'} receive time: set the source's time zone (timeZone)`;
+      return this.warning;
+    }
+    if (note.implausible) {
+      this.implausible++;
+      if (!this.told.has('implausible')) {
+        this.told.add('implausible');
+        const off = note.offsetMs;
+        const how =
+          off > 0 ? `${formatSpan(off)} ahead of receive time` : `${formatSpan(-off)} behind it, before 2000`;
+        this.warning ??= `device times on ${key} are not believed (${how})`;
+        return `device times on ${key} are not believed (${how}): its data is stored at receive time, with the device's time kept in the record, and counted`;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Half hours between event and receive time when the last few frames all sit within two minutes
+   * of the same non-zero multiple of 30 minutes: a zone, not a drifting clock. Null otherwise.
+   */
+  private zoneOffset(): number | null {
+    if (this.n < OFFSET_WINDOW) return null;
+    const halves = Math.round(this.offsets[0]! / HALF_HOUR);
+    if (halves === 0 || Math.abs(halves) > 28) return null;
+    for (const offset of this.offsets) if (Math.abs(offset - halves * HALF_HOUR) > OFFSET_SLACK) return null;
+    return halves;
+  }
+}
+
+function formatSpan(ms: number): string {
+  if (ms < 120_000) return `${Math.round(ms / 1000)} s`;
+  if (ms < 7_200_000) return `${Math.round(ms / 60_000)} min`;
+  if (ms < 172_800_000) return `${Math.round(ms / 3_600_000)} h`;
+  return `${Math.round(ms / 86_400_000)} days`;
 }
 
 /**
@@ -115,6 +177,7 @@ export class FrameDecoder {
   private readonly candidates: readonly Decoder[];
   private readonly choose: DecoderChoice;
   private readonly memoDefaults: Record<string, unknown>;
+  private readonly memoFor: (key: string) => Record<string, unknown> | undefined;
   private readonly channelPath: (key: string, path: string) => string;
   private readonly output: DecodeOutput = {
     sample: (path, value, ts) => {
@@ -128,7 +191,14 @@ export class FrameDecoder {
     },
     record: (severity: Severity, message, fields, ts) =>
       this.records.push({ ts, rx: this.current!.frame.rx, source: this.source, severity, message, fields }),
+    clock: (note) => {
+      this.clockNote = note;
+    },
   };
+  /** The device time the frame being decoded carried; counted only if the frame decodes. */
+  private clockNote: ClockNote | null = null;
+  /** Frames whose device time was not believed, over all keys. */
+  implausibleTimes = 0;
 
   constructor(
     private readonly source: string,
@@ -138,6 +208,7 @@ export class FrameDecoder {
     this.candidates = options.candidates ?? decoders;
     this.choose = options.choose ?? (() => undefined);
     this.memoDefaults = options.memoDefaults ?? {};
+    this.memoFor = options.memoFor ?? (() => undefined);
     this.channelPath = options.channelPath ?? ((key, path) => (path ? `${key}/${path}` : key));
   }
 
@@ -149,6 +220,18 @@ export class FrameDecoder {
   /** Samples and records waiting for `take()`. */
   get pending(): number {
     return this.samples.n + this.records.length;
+  }
+
+  /** What is wrong with a key's device clock, if anything (shown on the topic). */
+  clockWarning(key: string): string | null {
+    return this.keys.get(key)?.clock?.warning ?? null;
+  }
+
+  private noteClock(key: string, state: KeyState, note: ClockNote): void {
+    const watch = (state.clock ??= new ClockWatch());
+    if (note.implausible) this.implausibleTimes++;
+    const told = watch.note(key, note);
+    if (told) this.sink.clockNotice?.(key, told);
   }
 
   /** The decoder a key settled on, if any. */
@@ -216,23 +299,27 @@ export class FrameDecoder {
           throw new DecoderThrew(d, error);
         }
         memo = this.memos.get(memoKey);
-        if (!memo) this.memos.set(memoKey, (memo = { ...this.memoDefaults }));
+        if (!memo) this.memos.set(memoKey, (memo = { ...this.memoDefaults, ...this.memoFor(frame.key) }));
         state.memos.set(d, memo);
       }
       const sampleMark = this.samples.n;
       const recordMark = this.records.length;
       this.current = { frame, state, decoder: d };
+      this.clockNote = null;
       let result;
       try {
         result = d.decode(frame, this.output, memo);
       } catch (error) {
         for (const key of Object.keys(memo)) delete memo[key];
-        Object.assign(memo, this.memoDefaults);
+        Object.assign(memo, this.memoDefaults, this.memoFor(frame.key));
         throw new DecoderThrew(d, error);
       } finally {
         this.current = null;
       }
-      if (result.ok) return true;
+      if (result.ok) {
+        if (this.clockNote) this.noteClock(frame.key, state, this.clockNote);
+        return true;
+      }
       // Decoders validate before they write, but a frame must never be half-decoded: roll back.
       this.samples.n = sampleMark;
       this.records.length = recordMark;

@@ -465,7 +465,7 @@ export const sparkplugDecoder: Decoder = {
     const births = new Map<number, string>();
     for (const metric of payload.metrics)
       if (metric.name && metric.alias !== null) births.set(metric.alias, metric.name);
-    const payloadTs = plausibleTimestamp(payload.timestamp, frame.rx) ?? frame.rx;
+    const payloadTs = plausibleTimestamp(payload.timestamp, frame.rx, memo, out) ?? frame.rx;
     const fields: Record<string, unknown> = {};
     let strings = 0;
     const samples: [string, number, number][] = [];
@@ -481,7 +481,7 @@ export const sparkplugDecoder: Decoder = {
               : `metric alias ${alias} was never named in a birth certificate`,
         };
       if (metric.isNull) continue;
-      const ts = plausibleTimestamp(metric.timestamp, frame.rx) ?? payloadTs;
+      const ts = plausibleTimestamp(metric.timestamp, frame.rx, memo) ?? payloadTs;
       const value = metric.value;
       if (typeof value === 'boolean') samples.push([escapeKey(name), value ? 1 : 0, ts]);
       else if (typeof value === 'number') {

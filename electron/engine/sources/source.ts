@@ -42,6 +42,8 @@ export interface SourceContext {
   recordRaw(messages: RawMessage[]): void;
   /** Milliseconds since the epoch; sources ask here so tests can steer time. */
   now(): number;
+  /** Something the user should know about this source's data (a device clock in another zone). */
+  notice(level: 'info' | 'warn' | 'error', message: string): void;
 }
 
 export interface Source {

@@ -128,7 +128,8 @@ export const mqttBrokerSource: SourceFactory<MqttBrokerOptions> = {
         });
       },
       topics: (request) => ingest.tree.list(request.prefix, request.search, request.limit),
-      topicDetail: (topic) => topicDetail(ingest.tree, topic, ctx, options.timestampField),
+      topicDetail: (topic) =>
+        topicDetail(ingest.tree, topic, ctx, options.timestampField, ingest.frames.clockWarning(topic)),
     };
   },
 };

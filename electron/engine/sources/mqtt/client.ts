@@ -198,7 +198,8 @@ export const mqttSource: SourceFactory<MqttOptions> = {
         });
       },
       topics: (request) => ingest.tree.list(request.prefix, request.search, request.limit),
-      topicDetail: (topic) => topicDetail(ingest.tree, topic, ctx, options.timestampField),
+      topicDetail: (topic) =>
+        topicDetail(ingest.tree, topic, ctx, options.timestampField, ingest.frames.clockWarning(topic)),
       async reconfigure(raw) {
         const next = raw as MqttOptions;
         const { subscriptions: _old, ...restOld } = options;

@@ -10,12 +10,13 @@ export function topicDetail(
   topic: string,
   ctx: SourceContext,
   timestampField?: string,
+  clock: string | null = null,
 ): TopicDetail | null {
   const found = tree.detail(topic);
   if (!found) return null;
   const { payload, ...detail } = found;
   const fields: TopicDetail['fields'] = [];
-  if (detail.truncated) return { ...detail, fields };
+  if (detail.truncated) return { ...detail, fields, clock };
   const numbers: { path: string; value: number }[] = [];
   try {
     const decoder = detail.decoder ? decoderByName(detail.decoder) : detectDecoder(payload, topic);
@@ -34,5 +35,5 @@ export function topicDetail(
     const channel = path ? `${topic}/${path}` : topic;
     fields.push({ path, channel: `${ctx.sourceId}/${channel}`, channelId: ctx.channel(channel), value });
   }
-  return { ...detail, fields };
+  return { ...detail, fields, clock };
 }

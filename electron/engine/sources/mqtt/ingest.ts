@@ -16,8 +16,10 @@ const FLUSH_SAMPLES = 16_384;
 const MAX_PENDING_SAMPLES = 1_000_000;
 
 export interface IngestOptions {
-  decoders: { filter: string; decoder: DecoderName }[];
+  decoders: { filter: string; decoder: DecoderName; timeZone?: string | undefined }[];
   timestampField?: string;
+  timeZone: string;
+  futureToleranceSeconds: number;
   maxPayloadBytes: number;
   record: boolean;
 }
@@ -48,10 +50,19 @@ export class MqttIngest {
       {
         channel: (path, unit) => ctx.channel(path, unit),
         quarantine: (raw, reason, where) => ctx.quarantine(raw, reason, where),
+        clockNotice: (_topic, message) => ctx.notice('warn', `${ctx.sourceId}: ${message}`),
       },
       {
         choose: (topic) => choices.find((d) => topicMatches(d.filter, topic))?.decoder,
-        memoDefaults: options.timestampField ? { timestampField: options.timestampField } : {},
+        memoDefaults: {
+          ...(options.timestampField ? { timestampField: options.timestampField } : {}),
+          timeZone: options.timeZone,
+          futureToleranceMs: options.futureToleranceSeconds * 1000,
+        },
+        memoFor: (topic) => {
+          const zone = options.decoders.find((d) => d.timeZone && topicMatches(d.filter, topic))?.timeZone;
+          return zone ? { timeZone: zone } : undefined;
+        },
       },
     );
   }

@@ -179,7 +179,7 @@ export class TopicTree {
   }
 
   /** The last message of `topic`, with the numeric fields its decoder found (filled by the caller). */
-  detail(topic: string): (Omit<TopicDetail, 'fields'> & { payload: Uint8Array }) | null {
+  detail(topic: string): (Omit<TopicDetail, 'fields' | 'clock'> & { payload: Uint8Array }) | null {
     const node = this.byTopic.get(topic);
     if (!node?.last) return null;
     const { payload, bytes, at, retained, qos, properties } = node.last;

@@ -94,12 +94,21 @@ export function pipelineFor(o: SerialOptions): Pipeline {
 }
 
 /** The decoding step of one serial stream: channels are named by the decoder's path alone. */
-export function streamDecoder(pipeline: Pipeline, sourceId: string, sink: FrameSink): FrameDecoder {
+export function streamDecoder(
+  pipeline: Pipeline,
+  sourceId: string,
+  sink: FrameSink,
+  clock: { timeZone: string; futureToleranceSeconds: number } = {
+    timeZone: 'UTC',
+    futureToleranceSeconds: 300,
+  },
+): FrameDecoder {
   const forced = pipeline.forced ? pipeline.decoders[0]!.name : undefined;
   return new FrameDecoder(sourceId, sink, {
     candidates: pipeline.decoders,
     choose: () => forced,
     channelPath: (_key, path) => path,
+    memoDefaults: { timeZone: clock.timeZone, futureToleranceMs: clock.futureToleranceSeconds * 1000 },
   });
 }
 
@@ -181,10 +190,16 @@ class SerialSource implements Source {
         `${o.parity === 'mark' || o.parity === 'space' ? `${o.parity} parity` : '1.5 stop bits'} is available only on Windows (a limit of the serialport library)`,
       );
     this.pipeline = pipelineFor(o); // throws for a layout that cannot work: the engine shows it
-    this.decoder = streamDecoder(this.pipeline, this.ctx.sourceId, {
-      channel: (path, unit) => this.ctx.channel(path, unit),
-      quarantine: (raw, reason, where) => this.ctx.quarantine(raw, reason, where),
-    });
+    this.decoder = streamDecoder(
+      this.pipeline,
+      this.ctx.sourceId,
+      {
+        channel: (path, unit) => this.ctx.channel(path, unit),
+        quarantine: (raw, reason, where) => this.ctx.quarantine(raw, reason, where),
+        clockNotice: (_key, message) => this.ctx.notice('warn', `${this.ctx.sourceId}: ${message}`),
+      },
+      o,
+    );
     this.stopping = false;
     this.warnings = this.pipeline.warnings;
     this.describe();
