@@ -2,6 +2,7 @@
 // process boundary or is read from disk is parsed with one of these, so a wrong field is reported
 // by its path ("sources.0.options.rateMultiplier: Too big") instead of failing later.
 import { z } from 'zod';
+import { isTimeZone } from './time-zones';
 import { AlertingSettings, AlertRules } from './alerts';
 
 /** Identifier used in channel names and file names: no spaces, slashes or dots. */
@@ -74,14 +75,10 @@ export const TimeZoneName = z
   .string()
   .min(1)
   .max(64)
-  .refine((zone) => {
-    try {
-      new Intl.DateTimeFormat('en-US', { timeZone: zone });
-      return true;
-    } catch {
-      return false;
-    }
-  }, 'not a time zone: use an IANA name such as "Europe/Berlin" or "America/New_York", or "UTC"');
+  .refine(
+    isTimeZone,
+    'not a time zone: use an IANA name such as "Europe/Berlin" or "America/New_York", or "UTC"',
+  );
 
 /** How device clocks are read: the zone of times written without one, and how far ahead is believed. */
 const deviceClockOptions = {

@@ -1,4 +1,5 @@
 // Numbers for people: sizes in binary units, counts with separators, rates, values, times.
+import { zoneOffsetMs } from '../../shared/time-zones';
 
 const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 
@@ -77,40 +78,18 @@ export class TimeFormat {
   readonly zone: string | null;
   /** What the console writes by axes and in the status bar: "UTC" or "local (Europe/Berlin)". */
   readonly label: string;
-  /** Null for UTC, which needs no zone database. */
-  private readonly parts: Intl.DateTimeFormat | null;
-
   /** `localZone`: the zone "local" stands for (default: this machine's); unused for UTC. */
   constructor(choice: 'local' | 'utc', localZone: string | null = localTimeZone()) {
     this.utc = choice === 'utc';
     this.zone = this.utc ? 'UTC' : localZone;
     this.label = this.utc ? 'UTC' : localZone ? `local (${localZone})` : 'local';
     // A zone Intl does not know throws here, naming it, rather than showing wrong times quietly.
-    this.parts = this.utc
-      ? null
-      : new Intl.DateTimeFormat('en-US', {
-          ...(localZone ? { timeZone: localZone } : {}),
-          hourCycle: 'h23',
-          year: 'numeric',
-          month: 'numeric',
-          day: 'numeric',
-          hour: 'numeric',
-          minute: 'numeric',
-          second: 'numeric',
-        });
+    if (!this.utc) zoneOffsetMs(localZone ?? undefined, 0);
   }
 
   /** The zone's offset from UTC at `ms`, in minutes east. */
   offsetMinutes(ms: number): number {
-    if (!this.parts) return 0;
-    const whole = Math.floor(ms / 1000) * 1000;
-    const field: Record<string, number> = {};
-    for (const part of this.parts.formatToParts(whole))
-      if (part.type !== 'literal') field[part.type] = Number(part.value);
-    const wall = new Date(0);
-    wall.setUTCFullYear(field['year']!, field['month']! - 1, field['day']!);
-    wall.setUTCHours(field['hour']!, field['minute']!, field['second']!, 0);
-    return Math.round((wall.getTime() - whole) / 60_000);
+    return this.utc ? 0 : Math.round(zoneOffsetMs(this.zone ?? undefined, ms) / 60_000);
   }
 
   wallClock(ms: number): WallClock {

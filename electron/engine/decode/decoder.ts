@@ -11,6 +11,7 @@
 //   Should one throw anyway, FrameDecoder quarantines the frame as `<name>: threw <message>`.
 // - Channel paths are relative to the frame's key (topic, stream); the pipeline prefixes them.
 import type { Severity } from '../batch';
+import { zonedToEpoch } from '../../../shared/time-zones';
 
 export interface Frame {
   /** Receive time, epoch ms. Used as event time when the payload carries none (or an implausible one). */
@@ -87,62 +88,6 @@ const YEAR_2000 = 946_684_800_000;
  */
 export const DEFAULT_TIME_ZONE = 'UTC';
 export const DEFAULT_FUTURE_TOLERANCE_MS = 300_000;
-
-const zoneFormats = new Map<string, Intl.DateTimeFormat>();
-/** The zone's offset from UTC at `instant`, in ms (positive east of Greenwich). */
-function zoneOffset(timeZone: string, instant: number): number {
-  let format = zoneFormats.get(timeZone);
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    zoneFormats.set(timeZone, format);
-  }
-  const parts: Record<string, number> = {};
-  for (const p of format.formatToParts(instant)) if (p.type !== 'literal') parts[p.type] = Number(p.value);
-  const wall = Date.UTC(
-    parts['year']!,
-    parts['month']! - 1,
-    parts['day']!,
-    parts['hour']!,
-    parts['minute']!,
-    parts['second']!,
-  );
-  return wall - (instant - (((instant % 1000) + 1000) % 1000));
-}
-
-/**
- * A wall-clock time in `timeZone` as epoch ms. In the hour a clock repeats (autumn) it is the one
- * of the two nearer to `near` (the receive time: a device that just fell back means the second),
- * or the first without one; in the hour it skips (spring), it is read with the offset from
- * before, so 02:30 on a spring-forward night is 03:30 (as Temporal's "compatible" does).
- */
-export function zonedToEpoch(wallAsUtc: number, timeZone: string, near?: number): number {
-  if (timeZone === 'UTC') return wallAsUtc;
-  const before = zoneOffset(timeZone, wallAsUtc - 86_400_000);
-  const offsets = new Set([
-    before,
-    zoneOffset(timeZone, wallAsUtc),
-    zoneOffset(timeZone, wallAsUtc + 86_400_000),
-  ]);
-  let best = Number.NaN;
-  for (const offset of offsets) {
-    const instant = wallAsUtc - offset;
-    if (zoneOffset(timeZone, instant) !== offset) continue;
-    const better =
-      Number.isNaN(best) ||
-      (near === undefined ? instant < best : Math.abs(instant - near) < Math.abs(best - near));
-    if (better) best = instant;
-  }
-  return Number.isNaN(best) ? wallAsUtc - before : best;
-}
 
 const ISO_DATE_TIME =
   /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
