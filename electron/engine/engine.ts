@@ -108,6 +108,8 @@ class RunningSource {
   readonly messageRate = new RateMeter();
   readonly sampleRate = new RateMeter();
   instance?: Source;
+  /** The context of the running instance; closed once the instance has stopped. */
+  lease?: { open: boolean };
   constructor(public config: SourceIdentity) {}
 
   status(): SourceStatus {
@@ -248,9 +250,11 @@ export class Engine {
       this.setSourceError(running, `options: ${describeZodError(parsed.error)}`);
       return;
     }
-    const ctx = this.contextFor(running);
+    const lease = { open: true };
+    const ctx = this.contextFor(running, lease);
     running.state = 'starting';
     try {
+      running.lease = lease;
       running.instance = factory.create(parsed.data as never, ctx);
       await running.instance.start();
     } catch (error) {
@@ -278,27 +282,32 @@ export class Engine {
     this.store.sourceId(id, kind);
     running.state = 'connected';
     running.instance = { start: async () => undefined, stop: async () => undefined };
-    return this.contextFor(running);
+    running.lease = { open: true };
+    return this.contextFor(running, running.lease);
   }
 
-  private contextFor(running: RunningSource): SourceContext {
+  /**
+   * The context one instance of a source works through. `lease` closes when that instance has
+   * stopped: whatever it emits until then (its final flush included) is taken.
+   */
+  private contextFor(running: RunningSource, lease: { open: boolean }): SourceContext {
     const sourceId = running.config.id;
     this.store.sourceId(sourceId, running.config.kind);
     return {
       sourceId,
       channel: (localPath, unit = '') => this.channelId(`${sourceId}/${localPath}`, sourceId, unit),
       emitSamples: (batch: SampleBatch) => {
-        if (this.closed || running.instance === undefined) return;
+        if (this.closed || !lease.open) return;
         running.samples += batch.n;
         this.calibration.apply(batch);
         return this.bus.samples(batch);
       },
       emitRecords: (rows: RecordRow[]) => {
-        if (this.closed) return;
+        if (this.closed || !lease.open) return;
         return this.bus.records(rows);
       },
       quarantine: (raw, reason, where = '') => {
-        if (this.closed) return;
+        if (this.closed || !lease.open) return;
         running.quarantined++;
         const entry: QuarantineEntry = { rx: this.now(), source: sourceId, reason, where, raw };
         this.bus.quarantine(entry);
@@ -324,17 +333,32 @@ export class Engine {
       },
       secret: (name) => this.secrets.get(name),
       recordRaw: (messages) => {
-        if (!this.closed) this.store.appendRaw(sourceId, messages);
+        if (!this.closed && lease.open) this.store.appendRaw(sourceId, messages);
       },
       now: this.now,
     };
   }
 
+  /**
+   * Stops the running instance and only then closes its context: a source's last flush (what
+   * its peer was already told was received) must still reach the store.
+   */
   private async stopSource(running: RunningSource): Promise<void> {
     const instance = running.instance;
-    running.instance = undefined;
-    if (instance) await instance.stop();
-    running.state = 'stopped';
+    const lease = running.lease;
+    try {
+      if (instance) await instance.stop();
+    } catch (error) {
+      this.notice('error', `source ${running.config.id}: stopping failed: ${(error as Error).message}`);
+    } finally {
+      if (lease) lease.open = false;
+      // A start while this one stopped owns the source now: leave its instance alone.
+      if (running.instance === instance) {
+        running.instance = undefined;
+        running.lease = undefined;
+        running.state = 'stopped';
+      }
+    }
   }
 
   async setSourceEnabled(id: string, enabled: boolean): Promise<void> {

@@ -5,6 +5,10 @@
 // Back-pressure: MQTT cannot be slowed per message, so while the bus holds a flush back, messages
 // keep decoding into the pending batch up to MAX_PENDING_SAMPLES; beyond that QoS 0 messages are
 // shed and counted (QoS 1/2 are kept: the broker holds back on its in-flight window).
+//
+// Stopping hands everything accepted to the bus: a QoS 1 message is acknowledged to the broker as
+// soon as it is accepted here, so dropping it at a stop would lose it for good.
+
 import type { DecoderName } from '../../../../shared/schemas';
 import { FrameDecoder } from '../../decode/registry';
 import type { RawMessage, SourceContext } from '../source';
@@ -61,9 +65,11 @@ export class MqttIngest {
     this.rateTimer = setInterval(() => this.tree.tick(this.ctx.now()), 1_000);
   }
 
+  /** Stops the timers and hands over everything accepted so far, after any flush in flight. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
     clearInterval(this.rateTimer);
+    while (this.flushing) await this.flushing;
     await this.flush();
   }
 
