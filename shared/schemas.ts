@@ -410,6 +410,11 @@ export const StoreSettings = z
     memoryLimitMb: z.number().int().min(32).max(1_048_576).default(64),
     /** DuckDB worker threads; 0 picks one less than the machine's cores (at least 1) so ingest keeps a core. */
     threads: z.number().int().min(0).max(256).default(0),
+    /**
+     * Channels one source may create. A peer that invents keys (a counter or an id in a JSON key)
+     * would otherwise create channels without end; frames that would add more go to quarantine.
+     */
+    maxChannelsPerSource: z.number().int().min(1).max(1_000_000).default(10_000),
   })
   .strict();
 export type StoreSettings = z.infer<typeof StoreSettings>;

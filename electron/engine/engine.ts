@@ -39,7 +39,7 @@ import { LiveHub, type LiveSink } from './live/hub';
 import { Calibration } from './pipeline/calibration';
 import { sourceFactories } from './sources/registry';
 import { listSerialPorts } from './sources/serial/ports';
-import type { Source, SourceContext } from './sources/source';
+import { CHANNEL_REFUSED, type Source, type SourceContext } from './sources/source';
 import { Secrets } from './secrets';
 import { Store } from './store/store';
 import { DATA_FILE, ensureWorkspace, readWorkspaceConfig, writeWorkspaceConfig } from './workspace';
@@ -110,6 +110,8 @@ class RunningSource {
   instance?: Source;
   /** The context of the running instance; closed once the instance has stopped. */
   lease?: { open: boolean };
+  /** A channel was refused (the source is at store.maxChannelsPerSource): told once. */
+  channelLimitTold = false;
   constructor(public config: SourceIdentity) {}
 
   status(): SourceStatus {
@@ -295,9 +297,10 @@ export class Engine {
     this.store.sourceId(sourceId, running.config.kind);
     return {
       sourceId,
-      channel: (localPath, unit = '') => this.channelId(`${sourceId}/${localPath}`, sourceId, unit),
+      channel: (localPath, unit = '') => this.channelId(`${sourceId}/${localPath}`, running, unit),
       emitSamples: (batch: SampleBatch) => {
         if (this.closed || !lease.open) return;
+        if (running.channelLimitTold) this.dropRefused(batch, running);
         running.samples += batch.n;
         this.calibration.apply(batch);
         return this.bus.samples(batch);
@@ -495,11 +498,47 @@ export class Engine {
 
   // ---- channels ------------------------------------------------------------------------------
 
-  private channelId(name: string, sourceId: string, defaultUnit: string): number {
+  /**
+   * Id of a source's channel, created on first use — unless the source already has
+   * `store.maxChannelsPerSource` channels: then CHANNEL_REFUSED, and a notice the first time.
+   */
+  private channelId(name: string, running: RunningSource, defaultUnit: string): number {
+    const sourceId = running.config.id;
+    const limit = this.config.store.maxChannelsPerSource;
+    if (!this.store.knownChannels().has(name) && this.store.channelCount(sourceId) >= limit) {
+      if (!running.channelLimitTold) {
+        running.channelLimitTold = true;
+        this.notice(
+          'warn',
+          `source ${sourceId}: reached its limit of ${limit} channels (store.maxChannelsPerSource); messages that would add more (first: "${name}") go to quarantine`,
+        );
+      }
+      return CHANNEL_REFUSED;
+    }
     const configured = this.config.channels.find((c) => c.name === name);
     const id = this.store.channelId(name, sourceId, configured?.unit ?? defaultUnit);
     if (configured) this.calibration.set(id, configured.scale, configured.offset);
     return id;
+  }
+
+  /**
+   * Takes samples on refused channels out of a batch, in place: a source that cannot quarantine
+   * the whole message they came in sheds them (counted) rather than store them on no channel.
+   */
+  private dropRefused(batch: SampleBatch, running: RunningSource): void {
+    const { channel, ts, value } = batch;
+    let kept = 0;
+    for (let i = 0; i < batch.n; i++) {
+      if (channel[i] === CHANNEL_REFUSED) continue;
+      if (kept !== i) {
+        channel[kept] = channel[i]!;
+        ts[kept] = ts[i]!;
+        value[kept] = value[i]!;
+      }
+      kept++;
+    }
+    running.shed += batch.n - kept;
+    batch.n = kept;
   }
 
   private applyChannelConfig(): void {

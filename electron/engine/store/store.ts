@@ -161,6 +161,8 @@ export class Store {
   private flushTimer?: NodeJS.Timeout;
   private readonly sourceIds = new Map<string, number>();
   private readonly channelIds = new Map<string, number>();
+  /** Channels per source id, in the file and created since. */
+  private readonly channelCounts = new Map<number, number>();
   private nextSourceId = 1;
   private nextChannelId = 1;
   /** Dictionary rows (sources, channels) for the next flush: appended before the data that uses them. */
@@ -299,11 +301,11 @@ export class Store {
       this.sourceIds.set(key, id);
       this.nextSourceId = Math.max(this.nextSourceId, id + 1);
     }
-    for (const [id, name] of (await this.reader.runAndReadAll('SELECT id, name FROM channels')).getRows() as [
-      number,
-      string,
-    ][]) {
+    for (const [id, name, sourceId] of (
+      await this.reader.runAndReadAll('SELECT id, name, source_id FROM channels')
+    ).getRows() as [number, string, number][]) {
       this.channelIds.set(name, id);
+      this.channelCounts.set(sourceId, (this.channelCounts.get(sourceId) ?? 0) + 1);
       this.nextChannelId = Math.max(this.nextChannelId, id + 1);
     }
   }
@@ -328,9 +330,16 @@ export class Store {
       this.channelIds.set(name, id);
       const sourceId = this.sourceId(sourceKey, 'unknown');
       this.channelDefs.set(id, [sourceId, name, unit]);
+      this.channelCounts.set(sourceId, (this.channelCounts.get(sourceId) ?? 0) + 1);
       this.channelRowsAppender?.add([id, sourceId, name, unit]);
     }
     return id;
+  }
+
+  /** Channels of a source: in the file, and created since it opened. */
+  channelCount(sourceKey: string): number {
+    const id = this.sourceIds.get(sourceKey);
+    return id === undefined ? 0 : (this.channelCounts.get(id) ?? 0);
   }
 
   knownChannels(): ReadonlyMap<string, number> {
