@@ -41,7 +41,7 @@ import { sourceFactories } from './sources/registry';
 import { listSerialPorts } from './sources/serial/ports';
 import { CHANNEL_REFUSED, type Source, type SourceContext } from './sources/source';
 import { Secrets } from './secrets';
-import { Store } from './store/store';
+import { Store, type StoreNotice } from './store/store';
 import { DATA_FILE, ensureWorkspace, readWorkspaceConfig, writeWorkspaceConfig } from './workspace';
 
 export const ENGINE_VERSION = '0.1.0';
@@ -154,6 +154,8 @@ export class Engine {
   private readonly recordsRate = new RateMeter();
   private timers: NodeJS.Timeout[] = [];
   private databaseBytes = 0;
+  /** Lost rows already told in a notice, and when. */
+  private toldLost = { rows: 0, at: 0 };
   private closed = false;
   readonly now: () => number;
 
@@ -202,14 +204,17 @@ export class Engine {
     const absolute = path.resolve(dir);
     const config =
       readOnly || options.create === false ? readWorkspaceConfig(absolute) : ensureWorkspace(absolute);
-    const early: { engine?: Engine } = {}; // the store reports notices before the engine exists
+    // The store reports notices while it opens (a damaged write-ahead log, a memory limit raised
+    // to replay it), before the engine exists: they are kept and told once it does.
+    const early: { engine?: Engine; notices: StoreNotice[] } = { notices: [] };
     const store = await Store.open(path.join(absolute, DATA_FILE), {
       settings: config.store,
       readOnly,
       flushIntervalMs: options.flushIntervalMs,
-      onNotice: (n) => early.engine?.notice(n.level, n.message),
+      onNotice: (n) => (early.engine ? early.engine.notice(n.level, n.message) : early.notices.push(n)),
     });
     const engine = (early.engine = new Engine(absolute, config, store, options));
+    for (const n of early.notices) engine.notice(n.level, n.message);
     if (!readOnly) {
       await engine.audit!.load();
       await engine.silenceTable!.load(engine.silences!);
@@ -767,7 +772,20 @@ export class Engine {
       s.messageRate.update(s.messages, at);
       s.sampleRate.update(s.samples, at);
     }
+    this.tellLostRows(at);
     this.databaseBytes = await this.store.databaseBytes().catch(() => this.databaseBytes);
+  }
+
+  /** Rows the store could not keep are an error notice whenever their count grows (at most every 10 s). */
+  private tellLostRows(at: number): void {
+    const lost = this.store.lostRows;
+    if (lost <= this.toldLost.rows || at - this.toldLost.at < 10_000) return;
+    const failure = this.store.failed;
+    this.notice(
+      'error',
+      `store: ${lost - this.toldLost.rows} more rows could not be stored (${lost} since the engine started)${failure ? `; the database is recovering from: ${failure}` : ''}`,
+    );
+    this.toldLost = { rows: lost, at };
   }
 
   private async runRetention(): Promise<void> {
