@@ -444,6 +444,11 @@ export const StoreSettings = z
     queryTimeoutSeconds: z.number().min(1).max(86_400).default(60),
     /** A user query's result stops at this much JSON (and says so), whatever its row count. */
     queryMaxResultMb: z.number().min(1).max(1_024).default(16),
+    /**
+     * Channels one source may create. A peer that invents keys (a counter or an id in a JSON key)
+     * would otherwise create channels without end; frames that would add more go to quarantine.
+     */
+    maxChannelsPerSource: z.number().int().min(1).max(1_000_000).default(10_000),
   })
   .strict();
 export type StoreSettings = z.infer<typeof StoreSettings>;

@@ -39,9 +39,9 @@ import { LiveHub, type LiveSink } from './live/hub';
 import { Calibration } from './pipeline/calibration';
 import { sourceFactories } from './sources/registry';
 import { listSerialPorts } from './sources/serial/ports';
-import type { Source, SourceContext } from './sources/source';
+import { CHANNEL_REFUSED, type Source, type SourceContext } from './sources/source';
 import { Secrets, secretRefs, type SecretVault } from './secrets';
-import { Store } from './store/store';
+import { Store, type StoreNotice } from './store/store';
 import { DATA_FILE, ensureWorkspace, readWorkspaceConfig, writeWorkspaceConfig } from './workspace';
 
 export const ENGINE_VERSION = '0.1.0';
@@ -110,6 +110,10 @@ class RunningSource {
   readonly messageRate = new RateMeter();
   readonly sampleRate = new RateMeter();
   instance?: Source;
+  /** The context of the running instance; closed once the instance has stopped. */
+  lease?: { open: boolean };
+  /** A channel was refused (the source is at store.maxChannelsPerSource): told once. */
+  channelLimitTold = false;
   constructor(public config: SourceIdentity) {}
 
   status(): SourceStatus {
@@ -152,6 +156,8 @@ export class Engine {
   private readonly recordsRate = new RateMeter();
   private timers: NodeJS.Timeout[] = [];
   private databaseBytes = 0;
+  /** Lost rows already told in a notice, and when. */
+  private toldLost = { rows: 0, at: 0 };
   private closed = false;
   readonly now: () => number;
 
@@ -200,14 +206,17 @@ export class Engine {
     const absolute = path.resolve(dir);
     const config =
       readOnly || options.create === false ? readWorkspaceConfig(absolute) : ensureWorkspace(absolute);
-    const early: { engine?: Engine } = {}; // the store reports notices before the engine exists
+    // The store reports notices while it opens (a damaged write-ahead log, a memory limit raised
+    // to replay it), before the engine exists: they are kept and told once it does.
+    const early: { engine?: Engine; notices: StoreNotice[] } = { notices: [] };
     const store = await Store.open(path.join(absolute, DATA_FILE), {
       settings: config.store,
       readOnly,
       flushIntervalMs: options.flushIntervalMs,
-      onNotice: (n) => early.engine?.notice(n.level, n.message),
+      onNotice: (n) => (early.engine ? early.engine.notice(n.level, n.message) : early.notices.push(n)),
     });
     const engine = (early.engine = new Engine(absolute, config, store, options));
+    for (const n of early.notices) engine.notice(n.level, n.message);
     if (!readOnly) {
       await engine.audit!.load();
       await engine.silenceTable!.load(engine.silences!);
@@ -257,9 +266,11 @@ export class Engine {
       this.setSourceError(running, `options: ${describeZodError(parsed.error)}`);
       return;
     }
-    const ctx = this.contextFor(running);
+    const lease = { open: true };
+    const ctx = this.contextFor(running, lease);
     running.state = 'starting';
     try {
+      running.lease = lease;
       running.instance = factory.create(parsed.data as never, ctx);
       await running.instance.start();
     } catch (error) {
@@ -287,27 +298,33 @@ export class Engine {
     this.store.sourceId(id, kind);
     running.state = 'connected';
     running.instance = { start: async () => undefined, stop: async () => undefined };
-    return this.contextFor(running);
+    running.lease = { open: true };
+    return this.contextFor(running, running.lease);
   }
 
-  private contextFor(running: RunningSource): SourceContext {
+  /**
+   * The context one instance of a source works through. `lease` closes when that instance has
+   * stopped: whatever it emits until then (its final flush included) is taken.
+   */
+  private contextFor(running: RunningSource, lease: { open: boolean }): SourceContext {
     const sourceId = running.config.id;
     this.store.sourceId(sourceId, running.config.kind);
     return {
       sourceId,
-      channel: (localPath, unit = '') => this.channelId(`${sourceId}/${localPath}`, sourceId, unit),
+      channel: (localPath, unit = '') => this.channelId(`${sourceId}/${localPath}`, running, unit),
       emitSamples: (batch: SampleBatch) => {
-        if (this.closed || running.instance === undefined) return;
+        if (this.closed || !lease.open) return;
+        if (running.channelLimitTold) this.dropRefused(batch, running);
         running.samples += batch.n;
         this.calibration.apply(batch);
         return this.bus.samples(batch);
       },
       emitRecords: (rows: RecordRow[]) => {
-        if (this.closed) return;
+        if (this.closed || !lease.open) return;
         return this.bus.records(rows);
       },
       quarantine: (raw, reason, where = '') => {
-        if (this.closed) return;
+        if (this.closed || !lease.open) return;
         running.quarantined++;
         const entry: QuarantineEntry = { rx: this.now(), source: sourceId, reason, where, raw };
         this.bus.quarantine(entry);
@@ -333,18 +350,33 @@ export class Engine {
       },
       secret: (name) => this.secrets.get(name),
       recordRaw: (messages) => {
-        if (!this.closed) this.store.appendRaw(sourceId, messages);
+        if (!this.closed && lease.open) this.store.appendRaw(sourceId, messages);
       },
       now: this.now,
       notice: (level, message) => this.notice(level, message),
     };
   }
 
+  /**
+   * Stops the running instance and only then closes its context: a source's last flush (what
+   * its peer was already told was received) must still reach the store.
+   */
   private async stopSource(running: RunningSource): Promise<void> {
     const instance = running.instance;
-    running.instance = undefined;
-    if (instance) await instance.stop();
-    running.state = 'stopped';
+    const lease = running.lease;
+    try {
+      if (instance) await instance.stop();
+    } catch (error) {
+      this.notice('error', `source ${running.config.id}: stopping failed: ${(error as Error).message}`);
+    } finally {
+      if (lease) lease.open = false;
+      // A start while this one stopped owns the source now: leave its instance alone.
+      if (running.instance === instance) {
+        running.instance = undefined;
+        running.lease = undefined;
+        running.state = 'stopped';
+      }
+    }
   }
 
   async setSourceEnabled(id: string, enabled: boolean): Promise<void> {
@@ -481,11 +513,47 @@ export class Engine {
 
   // ---- channels ------------------------------------------------------------------------------
 
-  private channelId(name: string, sourceId: string, defaultUnit: string): number {
+  /**
+   * Id of a source's channel, created on first use — unless the source already has
+   * `store.maxChannelsPerSource` channels: then CHANNEL_REFUSED, and a notice the first time.
+   */
+  private channelId(name: string, running: RunningSource, defaultUnit: string): number {
+    const sourceId = running.config.id;
+    const limit = this.config.store.maxChannelsPerSource;
+    if (!this.store.knownChannels().has(name) && this.store.channelCount(sourceId) >= limit) {
+      if (!running.channelLimitTold) {
+        running.channelLimitTold = true;
+        this.notice(
+          'warn',
+          `source ${sourceId}: reached its limit of ${limit} channels (store.maxChannelsPerSource); messages that would add more (first: "${name}") go to quarantine`,
+        );
+      }
+      return CHANNEL_REFUSED;
+    }
     const configured = this.config.channels.find((c) => c.name === name);
     const id = this.store.channelId(name, sourceId, configured?.unit ?? defaultUnit);
     if (configured) this.calibration.set(id, configured.scale, configured.offset);
     return id;
+  }
+
+  /**
+   * Takes samples on refused channels out of a batch, in place: a source that cannot quarantine
+   * the whole message they came in sheds them (counted) rather than store them on no channel.
+   */
+  private dropRefused(batch: SampleBatch, running: RunningSource): void {
+    const { channel, ts, value } = batch;
+    let kept = 0;
+    for (let i = 0; i < batch.n; i++) {
+      if (channel[i] === CHANNEL_REFUSED) continue;
+      if (kept !== i) {
+        channel[kept] = channel[i]!;
+        ts[kept] = ts[i]!;
+        value[kept] = value[i]!;
+      }
+      kept++;
+    }
+    running.shed += batch.n - kept;
+    batch.n = kept;
   }
 
   private applyChannelConfig(): void {
@@ -744,7 +812,20 @@ export class Engine {
       s.messageRate.update(s.messages, at);
       s.sampleRate.update(s.samples, at);
     }
+    this.tellLostRows(at);
     this.databaseBytes = await this.store.databaseBytes().catch(() => this.databaseBytes);
+  }
+
+  /** Rows the store could not keep are an error notice whenever their count grows (at most every 10 s). */
+  private tellLostRows(at: number): void {
+    const lost = this.store.lostRows;
+    if (lost <= this.toldLost.rows || at - this.toldLost.at < 10_000) return;
+    const failure = this.store.failed;
+    this.notice(
+      'error',
+      `store: ${lost - this.toldLost.rows} more rows could not be stored (${lost} since the engine started)${failure ? `; the database is recovering from: ${failure}` : ''}`,
+    );
+    this.toldLost = { rows: lost, at };
   }
 
   private async runRetention(): Promise<void> {

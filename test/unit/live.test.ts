@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeFrame, encodeFrame, type LiveFrame } from '../../shared/frames';
-import { LiveHub } from '../../electron/engine/live/hub';
+import { IDLE_RING_CAPACITY, LiveHub } from '../../electron/engine/live/hub';
 import { decimateMinMax, RingBuffer, type Buckets } from '../../electron/engine/live/ring';
 import { seededRandom } from '../../electron/engine/sources/sim';
 
@@ -91,11 +91,10 @@ describe('live hub', () => {
   it('sends a reset window first, then only changed buckets, whatever the input rate', () => {
     const hub = new LiveHub(1 << 20);
     const frames: LiveFrame[] = [];
+    const spec = { channels: [4], windowMs: 5_000, columns: 500 };
+    hub.subscribe(spec, { send: () => true }); // watched from the start: its ring keeps the window
     feed(hub, 4, 0, 100_000, 0.1); // 10 kHz for 10 s
-    hub.subscribe(
-      { channels: [4], windowMs: 5_000, columns: 500 },
-      { send: (f) => (frames.push(decodeFrame(f)), true) },
-    );
+    hub.subscribe(spec, { send: (f) => (frames.push(decodeFrame(f)), true) });
     expect(frames).toHaveLength(1);
     expect(frames[0]!.reset).toBe(true);
     const first = frames[0]!.channels[0]!;
@@ -134,5 +133,38 @@ describe('live hub', () => {
     hub.tick();
     expect(sent).toHaveLength(1);
     expect(sent[0]!.reset).toBe(true); // the reset was never delivered, so it still is one
+  });
+
+  it('keeps at most a few samples of a channel nobody watches, and the window of one somebody does', () => {
+    const hub = new LiveHub(1 << 16);
+    for (let c = 1; c <= 1000; c++) feed(hub, c, 0, 5, 1); // 1,000 channels, 5 samples each
+    // Small rings, not 1,000 × the full capacity.
+    expect(hub.allocatedSlots()).toBe(1000 * 16);
+    feed(hub, 7, 5, 10_000, 1);
+    expect(hub.ring(7)!.capacity).toBe(IDLE_RING_CAPACITY);
+    expect(hub.ring(7)!.size).toBe(IDLE_RING_CAPACITY);
+    expect(hub.allocatedBytes()).toBe((999 * 16 + IDLE_RING_CAPACITY) * 16);
+
+    // Watched: it grows to hold what arrives, keeping what it had.
+    const stop = hub.subscribe({ channels: [7], windowMs: 60_000, columns: 100 }, { send: () => true });
+    feed(hub, 7, 10_005, 20_000, 1);
+    expect(hub.ring(7)!.size).toBe(20_000 + IDLE_RING_CAPACITY);
+    expect(hub.ring(7)!.latest()).toBe(1_000_000 + 30_004);
+
+    // A console that changes its subscription unsubscribes and subscribes at once: history stays.
+    stop();
+    const again = hub.subscribe({ channels: [7, 8], windowMs: 60_000, columns: 100 }, { send: () => true });
+    hub.tick();
+    expect(hub.ring(7)!.size).toBe(20_000 + IDLE_RING_CAPACITY);
+
+    // Nobody watches any more: back to the newest few on the next tick.
+    again();
+    expect(hub.ring(7)!.size).toBe(20_000 + IDLE_RING_CAPACITY);
+    hub.tick();
+    expect(hub.ring(7)!.capacity).toBe(IDLE_RING_CAPACITY);
+    expect(hub.ring(7)!.latest()).toBe(1_000_000 + 30_004);
+    const out: Buckets = { t: [], min: [], max: [] };
+    decimateMinMax(hub.ring(7)!, hub.ring(7)!.written - hub.ring(7)!.size, hub.ring(7)!.written, 1, out);
+    expect(out.t).toEqual(Array.from({ length: IDLE_RING_CAPACITY }, (_, i) => 1_000_000 + 30_005 - 64 + i));
   });
 });

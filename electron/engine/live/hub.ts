@@ -3,6 +3,10 @@
 // carries only buckets that changed since the last one (the last, still-filling bucket is sent
 // again until it is complete), so its size depends on the window and the frame rate, never on the
 // input rate.
+//
+// Memory: a ring grows to `ringCapacity` only while a subscriber watches its channel; any other
+// channel keeps at most `idleCapacity` samples (enough for a new plot's first frame, the console
+// fills the rest of the window from the store), so unwatched channels cost ≤ 1 KiB each.
 import type { LiveSubscription } from '../../../shared/api';
 import { encodeFrame, type ChannelPoints } from '../../../shared/frames';
 import type { SampleBatch } from '../batch';
@@ -34,17 +38,32 @@ class Subscription {
   }
 }
 
+/** Samples an unwatched channel keeps: 64 × 16 bytes. */
+export const IDLE_RING_CAPACITY = 64;
+
 export class LiveHub implements BusConsumer {
   private readonly rings: (RingBuffer | undefined)[] = [];
   private readonly subscriptions = new Set<Subscription>();
+  /** Subscriptions watching each channel. */
+  private readonly watchers = new Map<number, number>();
+  /**
+   * Channels nobody watches any more, shrunk on the next tick rather than at once: a console
+   * changing its subscription unsubscribes and subscribes again, and must not lose the history.
+   */
+  private readonly unwatched = new Set<number>();
   private timer?: NodeJS.Timeout;
   framesSent = 0;
 
   constructor(
     private readonly ringCapacity = 1 << 18,
     private readonly fps = 30,
+    private readonly idleCapacity = Math.min(IDLE_RING_CAPACITY, ringCapacity),
   ) {
-    if ((ringCapacity & (ringCapacity - 1)) !== 0) throw new Error('ring capacity must be a power of two');
+    for (const [name, n] of [
+      ['ring capacity', ringCapacity],
+      ['idle ring capacity', idleCapacity],
+    ] as const)
+      if (!(n > 0) || (n & (n - 1)) !== 0) throw new Error(`${name} must be a power of two`);
   }
 
   start(): void {
@@ -63,7 +82,7 @@ export class LiveHub implements BusConsumer {
     for (let i = 0; i < n; i++) {
       const c = channel[i]!;
       let ring = rings[c];
-      if (ring === undefined) ring = rings[c] = new RingBuffer(this.ringCapacity);
+      if (ring === undefined) ring = rings[c] = new RingBuffer(this.capacityFor(c));
       ring.push(ts[i]!, value[i]!);
     }
   }
@@ -78,15 +97,49 @@ export class LiveHub implements BusConsumer {
     return total;
   }
 
+  /** Ring slots allocated over all channels (16 bytes each): what the live view costs in memory. */
+  allocatedSlots(): number {
+    let total = 0;
+    for (const r of this.rings) total += r?.capacity ?? 0;
+    return total;
+  }
+
+  allocatedBytes(): number {
+    return this.allocatedSlots() * 2 * Float64Array.BYTES_PER_ELEMENT;
+  }
+
+  private capacityFor(channel: number): number {
+    return this.watchers.has(channel) ? this.ringCapacity : this.idleCapacity;
+  }
+
   subscribe(spec: LiveSubscription, sink: LiveSink): () => void {
     const sub = new Subscription(spec, sink);
     this.subscriptions.add(sub);
+    const channels = [...new Set(spec.channels)];
+    for (const c of channels) {
+      this.watchers.set(c, (this.watchers.get(c) ?? 0) + 1);
+      this.rings[c]?.setMaxCapacity(this.ringCapacity);
+    }
     this.send(sub);
-    return () => this.subscriptions.delete(sub);
+    return () => {
+      if (!this.subscriptions.delete(sub)) return;
+      for (const c of channels) {
+        const n = (this.watchers.get(c) ?? 1) - 1;
+        if (n > 0) {
+          this.watchers.set(c, n);
+        } else {
+          this.watchers.delete(c);
+          this.unwatched.add(c);
+        }
+      }
+    };
   }
 
   /** One frame for every subscriber that has something new. Exposed for tests and benchmarks. */
   tick(): void {
+    for (const c of this.unwatched)
+      if (!this.watchers.has(c)) this.rings[c]?.setMaxCapacity(this.idleCapacity);
+    this.unwatched.clear();
     for (const sub of this.subscriptions) this.send(sub);
   }
 

@@ -9,6 +9,8 @@
 //   its peer (files, Kafka, serial) awaits it; one that cannot (QoS 0 MQTT, UDP syslog) counts what
 //   it sheds with `shed(n)` instead of buffering without bound.
 // - Undecodable input goes to `quarantine` with its bytes and a reason; the source keeps running.
+// - `channel()` answers CHANNEL_REFUSED once the source has `store.maxChannelsPerSource` channels;
+//   a source quarantines the message that needed the channel (samples on it are shed otherwise).
 import type { z } from 'zod';
 import type { TopicsRequest as TopicsRequestSchema } from '../../../shared/api';
 import type { PublishRequest, SourceState, TopicDetail, TopicsResult } from '../../../shared/api';
@@ -23,9 +25,15 @@ export interface RawMessage {
   meta: Record<string, unknown>;
 }
 
+/** What `channel()` answers when the source may create no more channels. No channel has this id. */
+export const CHANNEL_REFUSED = 0;
+
 export interface SourceContext {
   readonly sourceId: string;
-  /** Global id of this source's channel `path` (the full name is `sourceId/path`); created on first use. */
+  /**
+   * Global id of this source's channel `path` (the full name is `sourceId/path`); created on first
+   * use, or CHANNEL_REFUSED when the source is at its channel limit.
+   */
   channel(path: string, unit?: string): number;
   emitSamples(batch: SampleBatch): void | Promise<void>;
   emitRecords(records: RecordRow[]): void | Promise<void>;

@@ -5,7 +5,10 @@ import os from 'node:os';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { StoreSettings } from '../../../shared/schemas';
 
-export function duckdbThreads(settings: StoreSettings): number {
+/** What opening DuckDB takes from the store settings. */
+export type DuckDBLimits = Pick<StoreSettings, 'memoryLimitMb' | 'threads'>;
+
+export function duckdbThreads(settings: DuckDBLimits): number {
   if (settings.threads > 0) return settings.threads;
   // Leave a core to the ingest loop; DuckDB queries are bursty, ingest is steady.
   return Math.max(1, os.availableParallelism() - 1);
@@ -21,7 +24,7 @@ export interface OpenOptions {
 
 export async function openDuckDB(
   path: string,
-  settings: StoreSettings,
+  settings: DuckDBLimits,
   options: OpenOptions = {},
 ): Promise<DuckDBInstance> {
   const config: Record<string, string> = {

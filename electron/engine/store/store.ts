@@ -8,7 +8,20 @@
 //   ATTACH and extension loading switched off and locked. The engine's own reads use `read`, on
 //   its own connection, so they never wait behind a user's query.
 // - `series` never returns more than `maxPoints` buckets per channel, whatever the range.
-// - Retention drops the oldest rows and says so: a notice with the count, never silently.
+// - Retention drops the oldest rows and says so: a notice with the count, never silently. It
+//   deletes in slices of at most `deleteSliceRows` rows: DuckDB holds ~9 bytes per deleted row
+//   until the DELETE commits and again when replaying it from the log, so one DELETE of 8.6 M
+//   rows ran a 64 MiB database out of memory, and its log then would not replay at 64 MiB.
+// - A failure to write (disk full, out of memory, DuckDB invalidating the database after a failed
+//   checkpoint) is a notice, the rows not stored are counted (`lostRows`), and the store recovers
+//   on its own: new appenders if the database is still usable, else it reopens the file — with a
+//   higher memory limit if replaying the log needs one. Rows arriving meanwhile are held, up to
+//   HOLD_MAX_ROWS, and stored once it is back.
+// - Opening keeps a damaged write-ahead log beside the database (`data.duckdb.wal.corrupt-…`) and
+//   says what was recovered; DuckDB alone would drop it silently (store/wal.ts).
+import fs from 'node:fs';
+import os from 'node:os';
+import nodePath from 'node:path';
 import {
   DuckDBBlobValue,
   DuckDBDataChunk,
@@ -29,8 +42,36 @@ import { openDuckDB, writeMicros } from './duckdb';
 import { SCHEMA_SQL } from './schema';
 import { UserSql, type UserQuery } from './user-sql';
 import { toJsonSafe } from './values';
+import { checkWal, keptWalName, wholeEntriesBefore } from './wal';
 
 const CHUNK_ROWS = 2048; // DuckDB's vector size: one full data chunk per append
+/** Rows held in memory while the database is being recovered (~24 MB of samples); beyond, lost. */
+const HOLD_MAX_ROWS = 1_000_000;
+/** Histogram buckets used to cut retention deletes into slices. */
+const SLICE_BUCKETS = 1024;
+/** The tables retention trims, with their time column. */
+const TIMED_TABLES = [
+  ['samples', 'ts'],
+  ['records', 'ts'],
+  ['quarantine', 'rx'],
+  ['recordings', 'rx'],
+] as const;
+type TimedTable = (typeof TIMED_TABLES)[number][0];
+
+/** DuckDB ran out of its memory_limit (as opposed to a damaged file, a full disk, a bug). */
+export function isOutOfMemory(error: unknown): boolean {
+  return /Out of Memory Error|could not allocate block|failed to pin block|could not free up enough memory/i.test(
+    (error as Error)?.message ?? '',
+  );
+}
+
+function firstLine(error: unknown): string {
+  return (error as Error)?.message?.split('\n')[0] || 'unknown DuckDB error';
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+}
 
 export interface StoreNotice {
   level: 'info' | 'warn' | 'error';
@@ -42,6 +83,21 @@ export interface StoreOptions {
   readOnly?: boolean;
   flushIntervalMs?: number;
   onNotice?: (notice: StoreNotice) => void;
+  /** The highest memory_limit recovery may raise DuckDB to (default: half the machine's memory). */
+  maxRecoveryMemoryMb?: number;
+}
+
+/** Rows that arrived while the database was being recovered, stored once it is back. */
+interface HeldRows {
+  samples: SampleBatch[];
+  records: RecordRow[][];
+  quarantine: QuarantineEntry[];
+  raw: [string, RawMessage[]][];
+  rows: number;
+}
+
+function emptyHold(): HeldRows {
+  return { samples: [], records: [], quarantine: [], raw: [], rows: 0 };
 }
 
 /**
@@ -157,6 +213,8 @@ export class Store {
   private flushTimer?: NodeJS.Timeout;
   private readonly sourceIds = new Map<string, number>();
   private readonly channelIds = new Map<string, number>();
+  /** Channels per source id, in the file and created since. */
+  private readonly channelCounts = new Map<number, number>();
   private nextSourceId = 1;
   private nextChannelId = 1;
   /** Dictionary rows (sources, channels) for the next flush: appended before the data that uses them. */
@@ -185,21 +243,38 @@ export class Store {
       maxBytes: this.options.settings.queryMaxResultMb * 1024 ** 2,
     }),
   );
-  /** Why the database cannot take rows right now (it is being reopened), or null. */
+  /** Why the database cannot take rows right now (it is being recovered), or null. */
   private failure: string | null = null;
-  /** Rows that could not be stored because the database had failed; shown in the status. */
+  /** Rows counted as stored that are not yet flushed: lost, not stored, if the flush fails. */
+  private readonly unflushed = { samples: 0, records: 0, quarantine: 0, recordings: 0 };
+  private held: HeldRows = emptyHold();
+  /** Rows that could not be stored (the database failed, or the hold was full); shown in the status. */
   lostRows = 0;
+  /** Times the database was reopened after a failure since the store opened. */
+  reopens = 0;
+  /** Failures since writing last worked: recovery waits longer, and notices thin out. */
+  private failStreak = 0;
+  /** How the store came back, told once a flush has worked again. */
+  private recovered: { how: string; held: number } | null = null;
+  /** The memory_limit DuckDB runs with now: the configured one unless recovery needed more. */
+  memoryLimitMb: number;
 
   private constructor(
     readonly path: string,
     readonly readOnly: boolean,
     private readonly options: StoreOptions,
-  ) {}
+  ) {
+    this.memoryLimitMb = options.settings.memoryLimitMb;
+  }
 
   static async open(path: string, options: StoreOptions): Promise<Store> {
     const store = new Store(path, options.readOnly ?? false, options);
-    await store.connect();
-    await store.loadDictionaries();
+    if (store.readOnly) {
+      await store.connect(store.memoryLimitMb);
+      await store.loadDictionaries();
+    } else {
+      await store.openWritable();
+    }
     if (!store.readOnly) {
       store.flushTimer = setInterval(() => void store.flush(), options.flushIntervalMs ?? 100);
       store.flushTimer.unref();
@@ -207,72 +282,264 @@ export class Store {
     return store;
   }
 
-  private async connect(): Promise<void> {
-    this.instance = await openDuckDB(this.path, this.options.settings, { readOnly: this.readOnly });
-    this.writer = await this.instance.connect();
-    if (!this.readOnly) await this.writer.run(SCHEMA_SQL);
-    this.maintenance = await this.instance.connect();
-    this.reader = await this.instance.connect();
-    if (!this.readOnly) {
-      this.sourceRows = new RowAppender(await this.writer.createAppender('sources'));
-      this.channelRowsAppender = new RowAppender(await this.writer.createAppender('channels'));
-      this.samples = new SampleAppender(await this.writer.createAppender('samples'));
-      this.records = new RowAppender(await this.writer.createAppender('records'));
-      this.quarantineRows = new RowAppender(await this.writer.createAppender('quarantine'));
-      this.recordings = new RowAppender(await this.writer.createAppender('recordings'));
+  /** Why the store cannot take rows now (it is recovering from a failure), or null. */
+  get failed(): string | null {
+    return this.failure;
+  }
+
+  /**
+   * Rows DuckDB may delete in one statement: it holds ~9 bytes per deleted row until the commit
+   * (and again to replay it from the log), so a quarter of memory_limit leaves room for the rest.
+   */
+  get deleteSliceRows(): number {
+    return Math.max(10_000, Math.floor((this.options.settings.memoryLimitMb * 1024 ** 2) / 36));
+  }
+
+  /**
+   * Opens for writing: checks the write-ahead log first and keeps a damaged one (DuckDB would
+   * replay what it can of it and drop the rest without a word, or refuse to open).
+   */
+  private async openWritable(): Promise<void> {
+    const wal = `${this.path}.wal`;
+    const check = checkWal(wal);
+    let kept: string | null = null;
+    let problem = check?.problem ?? null;
+    if (problem) {
+      kept = keptWalName(wal);
+      fs.copyFileSync(wal, kept);
     }
+    try {
+      await this.connectRecovering();
+    } catch (error) {
+      if (
+        !/Failure while replaying WAL|Corrupt WAL/i.test((error as Error).message ?? '') ||
+        isOutOfMemory(error)
+      )
+        throw error;
+      // DuckDB refuses the whole log for one bad entry: keep it, and replay the entries before it.
+      const original = kept ?? keptWalName(wal);
+      if (!kept) fs.renameSync(wal, original);
+      kept = original;
+      const cut = wholeEntriesBefore(original, (error as Error).message);
+      const refusal = /Corrupt WAL file: (.*)$/.exec(firstLine(error))?.[1] ?? firstLine(error);
+      problem = `DuckDB refused to replay it: ${refusal}`;
+      fs.rmSync(wal, { force: true });
+      if (cut !== null && cut > 8) {
+        fs.writeFileSync(wal, fs.readFileSync(original).subarray(0, cut));
+        problem += `; replayed the ${cut} bytes before it`;
+      }
+      try {
+        await this.connectRecovering();
+      } catch (again) {
+        if (!fs.existsSync(wal)) throw again;
+        fs.rmSync(wal, { force: true });
+        problem += `, which failed too (${firstLine(again)}), so nothing of the log was replayed`;
+        await this.connectRecovering();
+      }
+    }
+    await this.loadDictionaries();
+    if (kept) {
+      this.notice(
+        'error',
+        `store: the write-ahead log ${nodePath.basename(wal)} was damaged (${problem}); rows in it after the damage are not in the database. ` +
+          `It is kept as ${nodePath.basename(kept)} (${fs.statSync(kept).size} bytes). After opening the database holds ` +
+          `${this.storedSamples} samples, ${this.storedRecords} records, ${this.storedQuarantine} quarantined and ${this.storedRecordings} recorded messages.`,
+      );
+    }
+  }
+
+  /**
+   * Opens at the configured memory limit; when replaying the log needs more (a log holding a
+   * large DELETE), opens with twice as much until it fits, checkpoints so the log is folded into
+   * the file, and opens again at the configured limit.
+   */
+  private async connectRecovering(): Promise<void> {
+    const configured = this.options.settings.memoryLimitMb;
+    const ceiling = Math.max(
+      configured,
+      this.options.maxRecoveryMemoryMb ?? Math.floor(os.totalmem() / 2 / 1024 ** 2),
+    );
+    let limit = configured;
+    for (;;) {
+      try {
+        await this.connect(limit);
+        break;
+      } catch (error) {
+        if (!isOutOfMemory(error) || limit >= ceiling) throw error;
+        const next = Math.min(ceiling, limit * 2);
+        this.notice(
+          'warn',
+          `store: opening the database needs more than ${limit} MiB of memory (${firstLine(error)}); trying ${next} MiB`,
+        );
+        limit = next;
+      }
+    }
+    if (limit === configured) return;
+    try {
+      await this.maintenance.run('CHECKPOINT');
+      this.disconnect();
+      await this.connect(configured);
+      this.notice(
+        'warn',
+        `store: opened with ${limit} MiB to replay the write-ahead log, checkpointed it, and reopened at the configured ${configured} MiB`,
+      );
+    } catch (error) {
+      this.disconnect();
+      await this.connect(limit);
+      this.notice(
+        'warn',
+        `store: the database needs ${limit} MiB of memory to open (${firstLine(error)}); running with ${limit} MiB instead of the configured ${configured} MiB`,
+      );
+    }
+  }
+
+  private async connect(memoryLimitMb: number): Promise<void> {
+    const instance = await openDuckDB(
+      this.path,
+      { ...this.options.settings, memoryLimitMb },
+      { readOnly: this.readOnly },
+    );
+    const connections: DuckDBConnection[] = [];
+    try {
+      const connect = async () => {
+        const c = await instance.connect();
+        connections.push(c);
+        return c;
+      };
+      this.writer = await connect();
+      if (!this.readOnly) await this.writer.run(SCHEMA_SQL);
+      this.maintenance = await connect();
+      this.reader = await connect();
+      this.instance = instance;
+      this.memoryLimitMb = memoryLimitMb;
+      if (!this.readOnly) await this.createAppenders();
+    } catch (error) {
+      for (const c of connections) c.closeSync();
+      instance.closeSync();
+      throw error;
+    }
+  }
+
+  private async createAppenders(): Promise<void> {
+    this.sourceRows = new RowAppender(await this.writer.createAppender('sources'));
+    this.channelRowsAppender = new RowAppender(await this.writer.createAppender('channels'));
+    this.samples = new SampleAppender(await this.writer.createAppender('samples'));
+    this.records = new RowAppender(await this.writer.createAppender('records'));
+    this.quarantineRows = new RowAppender(await this.writer.createAppender('quarantine'));
+    this.recordings = new RowAppender(await this.writer.createAppender('recordings'));
   }
 
   private disconnect(): void {
     this.userSql.interruptAll('the database is being reopened');
     for (const c of [this.reader, this.maintenance, this.writer]) {
       try {
-        c.closeSync();
+        c?.closeSync();
       } catch {
         // an invalidated database may refuse; it is being dropped anyway
       }
     }
     try {
-      this.instance.closeSync();
+      this.instance?.closeSync();
     } catch {
       // as above
     }
   }
 
   /**
-   * A write failed (DuckDB invalidates a database after a fatal error, e.g. out of memory during a
-   * checkpoint): say so, count what is lost, and reopen the file, which replays its write-ahead log.
-   * Rows arriving meanwhile are counted as lost rather than buffered without bound.
+   * A write failed. What was appended since the last flush is lost (counted, and taken off the
+   * stored counts); rows arriving from now on are held. Recovery: if DuckDB still answers, new
+   * appenders (an out-of-memory append leaves the database usable); else DuckDB invalidated it
+   * (a failed checkpoint: disk full, out of memory) and the file is reopened, which replays its
+   * write-ahead log — with more memory if that needs it — retrying with backoff until it works.
    */
-  private fail(error: unknown, rows: number): void {
-    this.lostRows += rows;
+  private fail(error: unknown): void {
+    const lost =
+      this.unflushed.samples + this.unflushed.records + this.unflushed.quarantine + this.unflushed.recordings;
+    this.storedSamples -= this.unflushed.samples;
+    this.storedRecords -= this.unflushed.records;
+    this.storedQuarantine -= this.unflushed.quarantine;
+    this.storedRecordings -= this.unflushed.recordings;
+    this.unflushed.samples =
+      this.unflushed.records =
+      this.unflushed.quarantine =
+      this.unflushed.recordings =
+        0;
+    this.lostRows += lost;
     if (this.failure) return;
-    this.failure = (error as Error).message?.split('\n')[0] || 'unknown DuckDB error';
-    this.notice('error', `store: ${this.failure}; reopening the database`);
-    void (async () => {
-      await new Promise((r) => setTimeout(r, 500));
-      this.disconnect();
-      for (let attempt = 1; ; attempt++) {
-        if (this.closed) return;
-        try {
-          await this.connect();
-          await this.restoreDictionaries();
-          this.failure = null;
-          this.notice(
-            'warn',
-            `store: database reopened; ${this.lostRows} rows could not be stored while it was down`,
-          );
-          return;
-        } catch (reopenError) {
-          if (attempt === 1 || attempt % 10 === 0)
-            this.notice(
-              'error',
-              `store: reopening failed (attempt ${attempt}): ${(reopenError as Error).message}`,
-            );
-          await new Promise((r) => setTimeout(r, Math.min(30_000, 500 * 2 ** attempt)));
-        }
+    this.failure = firstLine(error);
+    this.recovered = null;
+    this.failStreak++;
+    if (this.failStreak === 1 || this.failStreak % 10 === 0)
+      this.notice(
+        'error',
+        `store: writing to the database failed${this.failStreak > 1 ? ` (${this.failStreak} times in a row)` : ''}: ${this.failure}; ${lost} rows were not stored. Recovering; rows arriving meanwhile are held (up to ${HOLD_MAX_ROWS}).`,
+      );
+    void this.recover();
+  }
+
+  private async recover(): Promise<void> {
+    await new Promise((r) => setTimeout(r, Math.min(5_000, 200 * 2 ** (this.failStreak - 1))));
+    if (this.closed) return;
+    if (!/invalidated|FATAL/i.test(this.failure ?? '')) {
+      try {
+        await this.maintenance.run('SELECT 1');
+        await this.createAppenders();
+        await this.restoreDictionaries();
+        await this.resume('the database was still usable: writing again');
+        return;
+      } catch {
+        // invalidated after all: reopen below
       }
-    })();
+    }
+    this.disconnect();
+    for (let attempt = 1; ; attempt++) {
+      if (this.closed) return;
+      try {
+        await this.connectRecovering();
+        await this.restoreDictionaries();
+        await this.resume(`database reopened${attempt > 1 ? ` after ${attempt} attempts` : ''}`);
+        this.reopens++;
+        return;
+      } catch (reopenError) {
+        if (attempt === 1 || attempt % 10 === 0)
+          this.notice(
+            'error',
+            `store: reopening the database failed (attempt ${attempt}): ${firstLine(reopenError)}; ${this.lostRows} rows could not be stored so far; retrying`,
+          );
+        this.disconnect();
+        // A disk that fills up empties again at the user's pace: look again every few seconds.
+        await new Promise((r) => setTimeout(r, Math.min(5_000, 500 * 2 ** Math.min(attempt, 10))));
+      }
+    }
+  }
+
+  /**
+   * Back after a failure, once a small write works: stores what was held. It is told as
+   * recovered after the next flush works too.
+   */
+  private async resume(how: string): Promise<void> {
+    await this.maintenance.run(
+      `INSERT OR REPLACE INTO meta VALUES ('last_recovery', strftime(now(), '%Y-%m-%dT%H:%M:%SZ'))`,
+    );
+    this.failure = null;
+    const held = this.held;
+    this.held = emptyHold();
+    this.recovered = { how, held: held.rows };
+    for (const batch of held.samples) this.appendSamples(batch);
+    for (const rows of held.records) this.appendRecords(rows);
+    for (const entry of held.quarantine) this.appendQuarantine(entry);
+    for (const [source, messages] of held.raw) this.appendRaw(source, messages);
+    await this.flush();
+  }
+
+  /** Keeps rows while the database is recovering; counts them lost beyond HOLD_MAX_ROWS. */
+  private hold(rows: number, keep: (held: HeldRows) => void): void {
+    if (this.held.rows + rows > HOLD_MAX_ROWS) {
+      this.lostRows += rows;
+      return;
+    }
+    this.held.rows += rows;
+    keep(this.held);
   }
 
   private async loadDictionaries(): Promise<void> {
@@ -301,11 +568,11 @@ export class Store {
       this.sourceIds.set(key, id);
       this.nextSourceId = Math.max(this.nextSourceId, id + 1);
     }
-    for (const [id, name] of (await this.reader.runAndReadAll('SELECT id, name FROM channels')).getRows() as [
-      number,
-      string,
-    ][]) {
+    for (const [id, name, sourceId] of (
+      await this.reader.runAndReadAll('SELECT id, name, source_id FROM channels')
+    ).getRows() as [number, string, number][]) {
       this.channelIds.set(name, id);
+      this.channelCounts.set(sourceId, (this.channelCounts.get(sourceId) ?? 0) + 1);
       this.nextChannelId = Math.max(this.nextChannelId, id + 1);
     }
   }
@@ -330,9 +597,16 @@ export class Store {
       this.channelIds.set(name, id);
       const sourceId = this.sourceId(sourceKey, 'unknown');
       this.channelDefs.set(id, [sourceId, name, unit]);
+      this.channelCounts.set(sourceId, (this.channelCounts.get(sourceId) ?? 0) + 1);
       this.channelRowsAppender?.add([id, sourceId, name, unit]);
     }
     return id;
+  }
+
+  /** Channels of a source: in the file, and created since it opened. */
+  channelCount(sourceKey: string): number {
+    const id = this.sourceIds.get(sourceKey);
+    return id === undefined ? 0 : (this.channelCounts.get(id) ?? 0);
   }
 
   knownChannels(): ReadonlyMap<string, number> {
@@ -352,7 +626,7 @@ export class Store {
   }
 
   /**
-   * After a reopen, rows of the dictionaries that never reached the file are written again, so
+   * After a failure, rows of the dictionaries that never reached the file are written again, so
    * every stored sample still joins to its channel.
    */
   private async restoreDictionaries(): Promise<void> {
@@ -371,64 +645,83 @@ export class Store {
   appendSamples(batch: SampleBatch): void {
     this.assertWritable();
     if (this.failure) {
-      this.lostRows += batch.n;
-      return;
+      // A copy: the producer's arrays are not ours to keep.
+      const n = batch.n;
+      return this.hold(n, (h) =>
+        h.samples.push({
+          n,
+          ts: batch.ts.slice(0, n),
+          channel: batch.channel.slice(0, n),
+          value: batch.value.slice(0, n),
+        }),
+      );
     }
     try {
       this.samples!.append(batch);
       this.storedSamples += batch.n;
+      this.unflushed.samples += batch.n;
     } catch (error) {
-      this.fail(error, batch.n);
+      this.lostRows += batch.n;
+      this.fail(error);
     }
   }
 
   appendRecords(rows: readonly RecordRow[]): void {
     this.assertWritable();
-    if (this.failure) {
+    if (this.failure) return this.hold(rows.length, (h) => h.records.push([...rows]));
+    try {
+      for (const r of rows) {
+        this.records!.add([
+          r.ts,
+          r.rx,
+          this.sourceId(r.source, 'unknown'),
+          r.severity,
+          r.message,
+          r.fields ? JSON.stringify(r.fields) : null,
+        ]);
+      }
+      this.storedRecords += rows.length;
+      this.unflushed.records += rows.length;
+    } catch (error) {
       this.lostRows += rows.length;
-      return;
+      this.fail(error);
     }
-    for (const r of rows) {
-      this.records!.add([
-        r.ts,
-        r.rx,
-        this.sourceId(r.source, 'unknown'),
-        r.severity,
-        r.message,
-        r.fields ? JSON.stringify(r.fields) : null,
-      ]);
-    }
-    this.storedRecords += rows.length;
   }
 
   appendQuarantine(entry: QuarantineEntry): void {
     this.assertWritable();
-    if (this.failure) {
+    if (this.failure) return this.hold(1, (h) => h.quarantine.push(entry));
+    try {
+      this.quarantineRows!.add([
+        entry.rx,
+        this.sourceId(entry.source, 'unknown'),
+        entry.reason,
+        entry.where,
+        new DuckDBBlobValue(entry.raw),
+      ]);
+      this.storedQuarantine++;
+      this.unflushed.quarantine++;
+    } catch (error) {
       this.lostRows++;
-      return;
+      this.fail(error);
     }
-    this.quarantineRows!.add([
-      entry.rx,
-      this.sourceId(entry.source, 'unknown'),
-      entry.reason,
-      entry.where,
-      new DuckDBBlobValue(entry.raw),
-    ]);
-    this.storedQuarantine++;
   }
 
   /** Raw messages kept byte for byte (exact recording). */
   appendRaw(source: string, messages: readonly RawMessage[]): void {
     this.assertWritable();
-    if (this.failure) {
+    if (this.failure) return this.hold(messages.length, (h) => h.raw.push([source, [...messages]]));
+    try {
+      const sourceId = this.sourceId(source, 'unknown');
+      for (const m of messages) {
+        this.recordings!.add([m.rx, sourceId, m.key, new DuckDBBlobValue(m.payload), JSON.stringify(m.meta)]);
+      }
+      this.storedRecordings += messages.length;
+      this.unflushed.recordings += messages.length;
+    } catch (error) {
       this.lostRows += messages.length;
-      return;
+      this.fail(error);
     }
-    const sourceId = this.sourceId(source, 'unknown');
-    for (const m of messages) {
-      this.recordings!.add([m.rx, sourceId, m.key, new DuckDBBlobValue(m.payload), JSON.stringify(m.meta)]);
-    }
-    this.storedRecordings += messages.length;
   }
 
   get pendingRows(): number {
@@ -436,7 +729,8 @@ export class Store {
       (this.samples?.filled ?? 0) +
       (this.records?.pending ?? 0) +
       (this.quarantineRows?.pending ?? 0) +
-      (this.recordings?.pending ?? 0)
+      (this.recordings?.pending ?? 0) +
+      this.held.rows
     );
   }
 
@@ -448,13 +742,25 @@ export class Store {
       this.sourceRows!.flush();
       this.channelRowsAppender!.flush();
       this.samples!.flush();
+      this.unflushed.samples = 0;
       this.records!.flush();
+      this.unflushed.records = 0;
       this.quarantineRows!.flush();
+      this.unflushed.quarantine = 0;
       this.recordings!.flush();
+      this.unflushed.recordings = 0;
       this.lastFlushError = null;
+      if (this.recovered) {
+        this.notice(
+          'warn',
+          `store: ${this.recovered.how}; ${this.recovered.held} rows held meanwhile are stored; ${this.lostRows} rows could not be stored since the engine started`,
+        );
+        this.recovered = null;
+        this.failStreak = 0;
+      }
     } catch (error) {
       this.lastFlushError = (error as Error).message;
-      this.fail(error, this.pendingRows);
+      this.fail(error);
     }
   }
 
@@ -533,7 +839,7 @@ export class Store {
 
   /** Drops data older than the age limit, then the oldest data until the size limit holds. */
   async applyRetention(retention: Retention, now = Date.now()): Promise<number> {
-    if (this.readOnly) return 0;
+    if (this.readOnly || this.failure) return 0;
     await this.flush();
     let dropped = 0;
     if (retention.maxAgeHours > 0) {
@@ -551,16 +857,13 @@ export class Store {
       if (bytes > retention.maxBytes && this.storedSamples > 0) {
         // Drop the oldest share of samples that brings the file back under 90% of the limit.
         const share = Math.min(1, 1 - (retention.maxBytes * 0.9) / bytes);
-        const reader = await this.writer.runAndReadAll(
-          `SELECT epoch_us(quantile_disc(ts, ${share}))::DOUBLE / 1000 FROM samples`,
-        );
-        const cutoff = reader.getRows()[0]?.[0] as number | null;
-        if (cutoff !== null && cutoff !== undefined) {
+        const cutoff = await this.sampleTimeAtShare(share);
+        if (cutoff !== null) {
           const n = await this.deleteBefore(cutoff);
           await this.maintenance.run('CHECKPOINT');
           this.notice(
             'warn',
-            `retention: database at ${(bytes / 1024 ** 2).toFixed(1)} MiB is over its ${(retention.maxBytes / 1024 ** 2).toFixed(1)} MiB limit; dropped the oldest ${n} rows (before ${new Date(cutoff).toISOString()})`,
+            `retention: database at ${mib(bytes)} is over its ${mib(retention.maxBytes)} limit; dropped the oldest ${n} rows (before ${new Date(cutoff).toISOString()})`,
           );
           dropped += n;
         }
@@ -570,26 +873,96 @@ export class Store {
     return dropped;
   }
 
+  /**
+   * The time (ms) before which about `share` of the samples lie, read off a histogram: a
+   * quantile over the whole table would sort it, in memory the store does not have.
+   */
+  private async sampleTimeAtShare(share: number): Promise<number | null> {
+    const range = (
+      await this.maintenance.runAndReadAll(
+        'SELECT epoch_us(min(ts))::DOUBLE, epoch_us(max(ts))::DOUBLE, count(*)::DOUBLE FROM samples',
+      )
+    ).getRows()[0] as [number | null, number | null, number];
+    const [lo, hi, total] = range;
+    if (lo === null || hi === null || total === 0) return null;
+    const width = Math.max(1, Math.ceil((hi - lo + 1) / SLICE_BUCKETS));
+    const buckets = (
+      await this.maintenance.runAndReadAll(
+        `SELECT ((epoch_us(ts) - ${lo}::BIGINT) // ${width})::DOUBLE AS b, count(*)::DOUBLE FROM samples GROUP BY b ORDER BY b`,
+      )
+    ).getRows() as [number, number][];
+    let seen = 0;
+    for (const [b, count] of buckets) {
+      seen += count;
+      if (seen >= share * total) return (lo + (b + 1) * width) / 1000;
+    }
+    return (hi + 1) / 1000;
+  }
+
   private async deleteBefore(cutoffMs: number): Promise<number> {
-    const us = Math.round(cutoffMs * 1000);
+    const cutoffUs = Math.round(cutoffMs * 1000);
     let total = 0;
-    for (const [table, column] of [
-      ['samples', 'ts'],
-      ['records', 'ts'],
-      ['quarantine', 'rx'],
-      ['recordings', 'rx'],
-    ] as const) {
-      const result = await this.writer.run(
-        `DELETE FROM ${table} WHERE ${column} < make_timestamp(${us}::BIGINT)`,
-      );
-      const n = Number(result.rowsChanged);
-      total += n;
-      if (table === 'samples') this.storedSamples -= n;
-      else if (table === 'records') this.storedRecords -= n;
-      else if (table === 'quarantine') this.storedQuarantine -= n;
-      else this.storedRecordings -= n;
+    for (const [table, column] of TIMED_TABLES) {
+      for (const bound of await this.deleteSlices(table, column, cutoffUs)) {
+        const result = await this.maintenance.run(
+          `DELETE FROM ${table} WHERE ${column} < make_timestamp(${bound}::BIGINT)`,
+        );
+        const n = Number(result.rowsChanged);
+        total += n;
+        this.countDeleted(table, n);
+      }
     }
     return total;
+  }
+
+  private countDeleted(table: TimedTable, n: number): void {
+    if (table === 'samples') this.storedSamples -= n;
+    else if (table === 'records') this.storedRecords -= n;
+    else if (table === 'quarantine') this.storedQuarantine -= n;
+    else this.storedRecordings -= n;
+  }
+
+  /**
+   * Upper bounds (µs) for successive DELETEs of the rows before `cutoffUs`, each removing at most
+   * `deleteSliceRows` rows (unless more share one microsecond), found from a histogram of the
+   * rows to delete; a bucket holding more than a slice is split with a finer histogram.
+   */
+  private async deleteSlices(table: TimedTable, column: string, cutoffUs: number): Promise<number[]> {
+    const first = (
+      await this.maintenance.runAndReadAll(
+        `SELECT epoch_us(min(${column}))::DOUBLE FROM ${table} WHERE ${column} < make_timestamp(${cutoffUs}::BIGINT)`,
+      )
+    ).getRows()[0]?.[0] as number | null | undefined;
+    if (first === null || first === undefined) return [];
+    const limit = this.deleteSliceRows;
+    const bounds: number[] = [];
+    const walk = async (fromUs: number, toUs: number): Promise<void> => {
+      const width = Math.max(1, Math.ceil((toUs - fromUs) / SLICE_BUCKETS));
+      const buckets = (
+        await this.maintenance.runAndReadAll(
+          `SELECT ((epoch_us(${column}) - ${fromUs}::BIGINT) // ${width})::DOUBLE AS b, count(*)::DOUBLE FROM ${table}
+           WHERE ${column} >= make_timestamp(${fromUs}::BIGINT) AND ${column} < make_timestamp(${toUs}::BIGINT)
+           GROUP BY b ORDER BY b`,
+        )
+      ).getRows() as [number, number][];
+      let pending = 0;
+      for (const [b, count] of buckets) {
+        const start = fromUs + b * width;
+        if (pending > 0 && pending + count > limit) {
+          bounds.push(start);
+          pending = 0;
+        }
+        if (count > limit && width > 1) {
+          await walk(start, Math.min(toUs, start + width));
+          continue;
+        }
+        pending += count;
+      }
+      if (pending > 0) bounds.push(toUs);
+    };
+    await walk(first, cutoffUs);
+    if (bounds[bounds.length - 1] !== cutoffUs) bounds.push(cutoffUs);
+    return bounds;
   }
 
   /**
@@ -641,6 +1014,8 @@ export class Store {
     await this.userSql.close();
     await this.flush();
     this.closed = true;
+    this.lostRows += this.held.rows; // the database never came back for them
+    this.held = emptyHold();
     if (!this.readOnly && !this.failure) await this.maintenance.run('CHECKPOINT').catch(() => undefined);
     this.disconnect();
   }

@@ -5,9 +5,16 @@
 // Back-pressure: MQTT cannot be slowed per message, so while the bus holds a flush back, messages
 // keep decoding into the pending batch up to MAX_PENDING_SAMPLES; beyond that QoS 0 messages are
 // shed and counted (QoS 1/2 are kept: the broker holds back on its in-flight window).
+//
+// Stopping hands everything accepted to the bus: a QoS 1 message is acknowledged to the broker as
+// soon as it is accepted here, so dropping it at a stop would lose it for good.
+//
+// A message that needs a channel beyond the source's limit goes to quarantine whole: what the
+// decoder had already produced from it is cut out of the pending batch at the next flush.
 import type { DecoderName } from '../../../../shared/schemas';
+import type { RecordRow, SampleBatch } from '../../batch';
 import { FrameDecoder } from '../../decode/registry';
-import type { RawMessage, SourceContext } from '../source';
+import { CHANNEL_REFUSED, type RawMessage, type SourceContext } from '../source';
 import { TopicTree } from './topic-tree';
 import { topicMatches } from './topic-match';
 
@@ -32,6 +39,15 @@ export interface IncomingMessage {
   properties: Record<string, unknown> | null;
 }
 
+/** Thrown inside the decoder to abandon a message that needs a refused channel. */
+class ChannelRefused extends Error {}
+
+/** Rows [from, to) of the pending samples and records that came from a quarantined message. */
+interface Cut {
+  samples: [number, number];
+  records: [number, number];
+}
+
 export class MqttIngest {
   readonly tree = new TopicTree();
   readonly frames: FrameDecoder;
@@ -39,6 +55,7 @@ export class MqttIngest {
   private timer?: NodeJS.Timeout;
   private rateTimer?: NodeJS.Timeout;
   private flushing: Promise<void> | null = null;
+  private cuts: Cut[] = [];
 
   constructor(
     private readonly ctx: SourceContext,
@@ -48,7 +65,14 @@ export class MqttIngest {
     this.frames = new FrameDecoder(
       ctx.sourceId,
       {
-        channel: (path, unit) => ctx.channel(path, unit),
+        channel: (path, unit) => {
+          const id = ctx.channel(path, unit);
+          if (id === CHANNEL_REFUSED)
+            throw new ChannelRefused(
+              `the source is at its channel limit (store.maxChannelsPerSource): no channel for "${path}"`,
+            );
+          return id;
+        },
         quarantine: (raw, reason, where) => ctx.quarantine(raw, reason, where),
         clockNotice: (_topic, message) => ctx.notice('warn', `${ctx.sourceId}: ${message}`),
       },
@@ -72,9 +96,11 @@ export class MqttIngest {
     this.rateTimer = setInterval(() => this.tree.tick(this.ctx.now()), 1_000);
   }
 
+  /** Stops the timers and hands over everything accepted so far, after any flush in flight. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
     clearInterval(this.rateTimer);
+    while (this.flushing) await this.flushing;
     await this.flush();
   }
 
@@ -106,7 +132,21 @@ export class MqttIngest {
       );
       return;
     }
-    const decoder = this.frames.push({ rx, key: message.topic, bytes: message.payload });
+    const samplesBefore = this.frames.pendingSamples;
+    const recordsBefore = this.frames.pending - samplesBefore;
+    let decoder;
+    try {
+      decoder = this.frames.push({ rx, key: message.topic, bytes: message.payload });
+    } catch (error) {
+      if (!(error instanceof ChannelRefused)) throw error;
+      const samplesAfter = this.frames.pendingSamples;
+      this.cuts.push({
+        samples: [samplesBefore, samplesAfter],
+        records: [recordsBefore, this.frames.pending - samplesAfter],
+      });
+      this.ctx.quarantine(new Uint8Array(message.payload), error.message, message.topic);
+      return;
+    }
     if (decoder) this.tree.setDecoder(message.topic, decoder.name);
     if (this.frames.pendingSamples >= FLUSH_SAMPLES && !this.flushing) void this.flush();
   }
@@ -115,6 +155,10 @@ export class MqttIngest {
   flush(): Promise<void> {
     if (this.flushing) return this.flushing;
     const { samples, records } = this.frames.take();
+    if (this.cuts.length) {
+      applyCuts(samples, records, this.cuts);
+      this.cuts = [];
+    }
     const raw = this.raw;
     this.raw = [];
     if (raw.length) this.ctx.recordRaw(raw);
@@ -126,5 +170,31 @@ export class MqttIngest {
       this.flushing = null;
     });
     return this.flushing;
+  }
+}
+
+/** Removes the rows of quarantined messages from a batch and its records, in place. */
+function applyCuts(samples: SampleBatch, records: RecordRow[], cuts: readonly Cut[]): void {
+  let kept = 0;
+  let next = 0;
+  for (const {
+    samples: [from, to],
+  } of cuts) {
+    for (let i = next; i < from; i++, kept++) {
+      samples.ts[kept] = samples.ts[i]!;
+      samples.channel[kept] = samples.channel[i]!;
+      samples.value[kept] = samples.value[i]!;
+    }
+    next = to;
+  }
+  for (let i = next; i < samples.n; i++, kept++) {
+    samples.ts[kept] = samples.ts[i]!;
+    samples.channel[kept] = samples.channel[i]!;
+    samples.value[kept] = samples.value[i]!;
+  }
+  samples.n = kept;
+  for (let c = cuts.length - 1; c >= 0; c--) {
+    const [from, to] = cuts[c]!.records;
+    records.splice(from, to - from);
   }
 }
