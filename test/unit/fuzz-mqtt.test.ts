@@ -71,7 +71,13 @@ describe('MQTT ingest, on any messages', () => {
         fc.array(fc.tuple(topic, payload, fc.boolean(), fc.constantFrom(0, 1, 2)), { maxLength: 25 }),
         (messages) => {
           const c = context();
-          const ingest = new MqttIngest(c.ctx, { decoders: [], timeZone: 'UTC', futureToleranceSeconds: 300, maxPayloadBytes: 64 * 1024, record: true });
+          const ingest = new MqttIngest(c.ctx, {
+            decoders: [],
+            timeZone: 'UTC',
+            futureToleranceSeconds: 300,
+            maxPayloadBytes: 64 * 1024,
+            record: true,
+          });
           for (const [t, bytes, retain, qos] of messages) {
             const before = c.quarantined.length;
             ingest.accept({ topic: t, payload: bytes, qos, retain, properties: null });
@@ -104,7 +110,13 @@ describe('MQTT ingest, on any messages', () => {
     let value: unknown = { metrics: [{ name: 'rpm', type: 'Double', value: 1 }] };
     for (let i = 0; i < 40; i++) value = { metrics: [{ name: 'x', type: 'Template', value }] };
     const c = context();
-    const ingest = new MqttIngest(c.ctx, { decoders: [], timeZone: 'UTC', futureToleranceSeconds: 300, maxPayloadBytes: 1024 * 1024, record: false });
+    const ingest = new MqttIngest(c.ctx, {
+      decoders: [],
+      timeZone: 'UTC',
+      futureToleranceSeconds: 300,
+      maxPayloadBytes: 1024 * 1024,
+      record: false,
+    });
     completes(() => {
       ingest.accept({
         topic: 'spBv1.0/plant/DBIRTH/edge1/motor',
