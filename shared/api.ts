@@ -4,7 +4,7 @@
 // receive against these schemas, and nothing here ever carries payload bytes into a log.
 import { z } from 'zod';
 import { AlertRules } from './alerts';
-import { DisplaySettings, SourceConfig, WorkspaceConfig } from './schemas';
+import { DisplaySettings, Layouts, SourceConfig, WorkspaceConfig } from './schemas';
 import { Matcher, SilenceMatchers } from './silences';
 
 export const PROTOCOL_VERSION = 1;
@@ -134,6 +134,8 @@ export const WorkspaceInfo = z.object({
   readOnly: z.boolean(),
   engineVersion: z.string(),
   protocol: z.number(),
+  /** This connection's name in `workspaceChanged` events, so a console can tell its own saves. */
+  connection: z.string().default(''),
 });
 export type WorkspaceInfo = z.infer<typeof WorkspaceInfo>;
 
@@ -442,6 +444,14 @@ export const Methods = {
   saveRules: { params: z.object({ rules: AlertRules }), result: Ok },
   /** Replaces the workspace's display preferences (`display` in opsdeck.json), e.g. UTC or local times. */
   saveDisplay: { params: z.object({ display: DisplaySettings }), result: Ok },
+  /**
+   * Replaces the workspace's plot layouts and names the one shown (`layouts`, `activeLayout` in
+   * opsdeck.json). The console saves as the user arranges panels; this is not an audit entry.
+   */
+  saveLayouts: {
+    params: z.object({ layouts: Layouts, activeLayout: z.string().min(1) }),
+    result: Ok,
+  },
   /** Silences: notifications of matching instances are suppressed while active. */
   silences: { params: Empty, result: z.array(SilenceInfo) },
   createSilence: { params: CreateSilenceRequest, result: SilenceInfo },
@@ -535,6 +545,7 @@ export const MethodCapabilities: {
   // Only to a source already configured (opening its device was decided then).
   sendToSource: 'workspace',
   saveDisplay: 'workspace',
+  saveLayouts: 'workspace',
 };
 
 export function capabilityOf<M extends MethodName>(method: M, params: ParsedParams<M>): Capability {
@@ -553,6 +564,29 @@ export const JobProgress = z.object({
 });
 export type JobProgress = z.infer<typeof JobProgress>;
 
+/** Parts of opsdeck.json a change can touch, as named in `workspaceChanged`. */
+export const WorkspaceSection = z.enum([
+  'name',
+  'sources',
+  'channels',
+  'layouts',
+  'rules',
+  'alerting',
+  'display',
+  'retention',
+  'store',
+]);
+export type WorkspaceSection = z.infer<typeof WorkspaceSection>;
+
+/** The workspace configuration changed: saved by a console (which one), or edited in the file. */
+export const WorkspaceChanged = z.object({
+  sections: z.array(WorkspaceSection),
+  origin: z.enum(['console', 'file']),
+  /** The connection that saved it (its `hello().connection`); null for a file edit. */
+  connection: z.string().nullable(),
+});
+export type WorkspaceChanged = z.infer<typeof WorkspaceChanged>;
+
 /** Events the engine pushes to every connection. */
 export const Events = {
   status: EngineStatus,
@@ -560,6 +594,7 @@ export const Events = {
   progress: JobProgress,
   /** A live alert transition, as it happens. */
   alert: AlertTransitionInfo,
+  workspaceChanged: WorkspaceChanged,
 } as const;
 export type EventName = keyof typeof Events;
 export type EventData<E extends EventName> = z.output<(typeof Events)[E]>;

@@ -34,6 +34,7 @@ import { AlertNotifier, type NotifierStatus } from './alerts/notify/notifier';
 import { alertLabels } from './alerts/notify/payload';
 import { silenceStatus, type SilenceStatus } from '../../shared/silences';
 import { Bus } from './bus';
+import { ConfigChanges } from './config/changes';
 import { exportData, type ExportProgress } from './store/export';
 import { LiveHub, type LiveSink } from './live/hub';
 import { Calibration } from './pipeline/calibration';
@@ -145,6 +146,8 @@ export class Engine {
   private silenceTable: SilenceTable | null = null;
   private readonly calibration = new Calibration();
   readonly secrets = new Secrets();
+  /** Tells the consoles what part of opsdeck.json changed, and who changed it. */
+  readonly configChanges = new ConfigChanges();
   private readonly sources = new Map<string, RunningSource>();
   private readonly noticeLog: Notice[] = [];
   private readonly noticeListeners = new Set<(n: Notice) => void>();
@@ -473,9 +476,11 @@ export class Engine {
   private saveConfig(next: WorkspaceConfig): void {
     if (this.readOnly) throw new Error('the workspace is open read-only');
     writeWorkspaceConfig(this.dir, next);
+    const before = this.config;
     this.config = next;
     this.applyChannelConfig();
     this.alerts?.configure(next.rules, next.alerting);
+    this.configChanges.saved(before, next);
   }
 
   // ---- channels ------------------------------------------------------------------------------
@@ -616,6 +621,13 @@ export class Engine {
   /** Replaces the display preferences in opsdeck.json, so every console on the workspace shows times alike. */
   saveDisplay(display: WorkspaceConfig['display']): void {
     this.saveConfig({ ...this.config, display });
+  }
+
+  /** Replaces the plot layouts and the one shown; a layout change is not an audit entry. */
+  saveLayouts(layouts: WorkspaceConfig['layouts'], activeLayout: string): void {
+    if (!layouts.some((l) => l.name === activeLayout))
+      throw new Error(`activeLayout: no layout named "${activeLayout}"`);
+    this.saveConfig({ ...this.config, layouts, activeLayout });
   }
 
   private alerting(): { alerts: LiveAlerts; audit: AuditLog; silences: SilenceBook; table: SilenceTable } {

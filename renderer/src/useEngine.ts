@@ -1,7 +1,7 @@
 // What the console shows of the engine besides plots: status (pushed every second), the workspace,
 // the channel list (re-read until every channel the layout names exists), and notices.
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { ChannelInfo, EngineStatus, Notice } from '../../shared/api';
+import type { ChannelInfo, EngineStatus, Notice, WorkspaceChanged } from '../../shared/api';
 import type { RpcClient } from '../../shared/rpc';
 import type { WorkspaceConfig } from '../../shared/schemas';
 
@@ -102,7 +102,8 @@ export function useEngineData(
         setChannels((old) => (sameChannels(old, list) ? old : list));
         const known = new Set(list.map((c) => c.name));
         const names =
-          wantedRef.current ?? workspaceRef.current?.layouts[0]?.panels.flatMap((p) => p.channels);
+          wantedRef.current ??
+          workspaceRef.current?.layouts.flatMap((l) => l.panels.flatMap((p) => p.channels));
         complete = names !== undefined && names.every((name) => known.has(name));
       } catch (error) {
         report('reading the channel list')(error as Error);
@@ -140,4 +141,44 @@ function sameChannels(a: ChannelInfo[], b: ChannelInfo[]): boolean {
     a.length === b.length &&
     a.every((c, i) => c.id === b[i]!.id && c.name === b[i]!.name && c.unit === b[i]!.unit)
   );
+}
+
+const SECTION_WORDS: Record<WorkspaceChanged['sections'][number], string> = {
+  name: 'the workspace name',
+  sources: 'sources',
+  channels: 'channel settings',
+  layouts: 'plot layouts',
+  rules: 'alert rules',
+  alerting: 'notifiers and alerting settings',
+  display: 'display settings',
+  retention: 'retention',
+  store: 'database settings',
+};
+
+/**
+ * Every change of the workspace's configuration is read again at once; one this console did not
+ * make (another console's save, an edit of opsdeck.json) is also said, naming what changed.
+ */
+export function useWorkspaceChanges(
+  client: RpcClient | null,
+  ownConnection: string,
+  reloadWorkspace: () => void,
+  addNotice: (notice: Notice) => void,
+): void {
+  useEffect(() => {
+    if (!client) return;
+    return client.on('workspaceChanged', (change) => {
+      reloadWorkspace();
+      if (change.origin === 'console' && change.connection === ownConnection) return;
+      const what = change.sections.map((s) => SECTION_WORDS[s]).join(', ');
+      addNotice({
+        ts: Date.now(),
+        level: 'info',
+        message:
+          change.origin === 'file'
+            ? `opsdeck.json was edited: ${what} now as in the file`
+            : `another console changed ${what}: showing its version`,
+      });
+    });
+  }, [client, ownConnection, reloadWorkspace, addNotice]);
 }

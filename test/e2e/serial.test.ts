@@ -157,8 +157,10 @@ describe('a serial source in the browser console', () => {
       .poll(() => page.getByTestId('console-channels').textContent(), { timeout: 20_000 })
       .toContain(`${SOURCE}/temp`);
     await plotButton.click();
+    // It asks which panel: a new one (the demo's two have names; this is the first numbered one).
+    await page.getByTestId('plot-target-new').click();
 
-    const host = page.getByTestId(`plot-source-${SOURCE}`);
+    const host = page.getByTestId('plot-panel-1');
     await waitFor(
       `points drawn for ${SOURCE}/temp`,
       async () => Number(await host.getAttribute('data-points')) > 0,

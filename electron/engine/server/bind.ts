@@ -46,6 +46,9 @@ export function bindConnection(
   options: ConnectionOptions = {},
 ): () => void {
   let unsubscribeLive: (() => void) | null = null;
+  const connection = engine.configChanges.connectionName();
+  /** A save made for this connection: the change event names it, so other consoles know it was not theirs. */
+  const saving = <T>(save: () => T): T => engine.configChanges.by(connection, 'console', save);
   const emit = <E extends EventName>(name: E, data: EventData<E>) =>
     transport.send(JSON.stringify({ t: 'event', name, data }));
 
@@ -56,6 +59,7 @@ export function bindConnection(
       readOnly: engine.readOnly,
       engineVersion: ENGINE_VERSION,
       protocol: PROTOCOL_VERSION,
+      connection,
     }),
     status: () => engine.status(),
     channels: () => engine.channels(),
@@ -110,11 +114,15 @@ export function bindConnection(
       defaultRange: 'lastHour' | 'allStored';
     }) => engine.previewRules(p.rules, p),
     saveRules: (p: { rules: AlertRule[] }) => {
-      engine.saveRules(p.rules);
+      saving(() => engine.saveRules(p.rules));
       return { ok: true };
     },
     saveDisplay: (p: { display: Parameters<Engine['saveDisplay']>[0] }) => {
-      engine.saveDisplay(p.display);
+      saving(() => engine.saveDisplay(p.display));
+      return { ok: true };
+    },
+    saveLayouts: (p: { layouts: Parameters<Engine['saveLayouts']>[0]; activeLayout: string }) => {
+      saving(() => engine.saveLayouts(p.layouts, p.activeLayout));
       return { ok: true };
     },
     silences: () => engine.silenceList(),
@@ -225,6 +233,7 @@ export function bindConnection(
   const statusTimer = setInterval(() => emit('status', engine.status()), 1_000);
   statusTimer.unref();
   const offNotice = engine.onNotice((n) => emit('notice', n));
+  const offConfig = engine.configChanges.on((change) => emit('workspaceChanged', change));
   const offAlert =
     engine.alerts?.onTransition((t) =>
       emit('alert', { ...t, value: Number.isFinite(t.value) ? t.value : null, cause: t.cause ?? null }),
@@ -232,6 +241,7 @@ export function bindConnection(
   const dispose = () => {
     clearInterval(statusTimer);
     offNotice();
+    offConfig();
     offAlert();
     unsubscribeLive?.();
     unsubscribeLive = null;

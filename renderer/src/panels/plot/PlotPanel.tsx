@@ -11,17 +11,22 @@ import {
   type KeyboardEvent as ReactKeyboardEvent,
 } from 'react';
 import uPlot from 'uplot';
-import type { AlertInstanceInfo, ChannelInfo } from '../../shared/api';
-import type { RpcClient } from '../../shared/rpc';
-import type { Layout } from '../../shared/schemas';
-import { formatDuration, formatValue } from './format';
-import type { BucketView, LiveFeed } from './live-data';
+import type { AlertInstanceInfo, ChannelInfo } from '../../../../shared/api';
+import type { RpcClient } from '../../../../shared/rpc';
+import type { PlotPanel as PlotPanelConfig } from '../../../../shared/schemas';
+import { formatDuration, formatValue } from '../../format';
+import type { LayoutAction } from '../../layout/layout-state';
+import type { BucketView, LiveFeed } from '../../live-data';
+import { cssVar, seriesColor, withAlpha, type Theme } from '../../theme';
+import { useTimeFormat } from '../../time-zone';
+import { useDismissable } from '../../useDismissable';
+import { axesFor, scaleOf } from './axes';
+import { PanelControls } from './PanelControls';
 import { alignBuckets, bucketAt } from './plot-data';
-import { cssVar, seriesColor, withAlpha, type Theme } from './theme';
-import { useTimeFormat } from './time-zone';
-import { useDismissable } from './useDismissable';
+import { usePanelResize } from './usePanelResize';
+import './plot.css';
 
-export type PlotPanelConfig = Layout['panels'][number];
+export type { PlotPanelConfig };
 
 /** An alert transition of a rule on one of the panel's channels, drawn as a vertical line. */
 export interface AlertMark {
@@ -54,6 +59,10 @@ interface PlotPanelProps {
   alertMarks?: readonly AlertMark[] | undefined;
   /** The panel's channels changed in its picker; the caller owns `panel.channels`. */
   onChannelsChange(panelId: string, channels: readonly string[]): void;
+  /** Renames, moves, resizes or removes the panel (the caller owns the layout). */
+  onLayout(action: LayoutAction): void;
+  /** Its place in the layout, for the move buttons. */
+  position: { index: number; count: number };
   /** The channel picker was opened: a good moment to re-read the channel list (new sources). */
   onPickerOpen?(): void;
   onError(message: string): void;
@@ -72,13 +81,19 @@ export function PlotPanel({
   theme,
   alertMarks,
   onChannelsChange,
+  onLayout,
+  position,
   onPickerOpen,
   onError,
 }: PlotPanelProps) {
   const title = panel.title || panel.id;
   const selected = panel.channels;
   const timeFormat = useTimeFormat();
-  const [windowMs, setWindowMs] = useState(panel.windowMs);
+  const windowMs = panel.windowMs;
+  const setWindowMs = (ms: number) => onLayout({ type: 'setWindow', panel: panel.id, windowMs: ms });
+  const resize = usePanelResize(panel.height, (height) =>
+    onLayout({ type: 'resizePanel', panel: panel.id, height }),
+  );
   const [paused, setPaused] = useState(false);
   const [view, setView] = useState<View>({ mode: 'live' });
   const [history, setHistory] = useState<{ loading: boolean; error: string | null }>({
@@ -229,20 +244,21 @@ export function PlotPanel({
     const axisColor = cssVar('--plot-axis') || '#9aa4b2';
     const gridColor = cssVar('--plot-grid') || '#2a2f3a';
     const font = '11px system-ui, sans-serif';
-    const scaleOf = (unit: string) => `y:${unit}`;
-    const units = [...new Set(current.map((c) => c.unit))];
-    if (units.length === 0) units.push('');
+    const axisList = axesFor(current.map((c) => ({ id: c.id, label: c.name, unit: c.unit })));
+    if (axisList.length === 0) axisList.push({ scale: 'y', label: '', channels: [] });
 
     const series: uPlot.Series[] = [{}];
     const bands: uPlot.Band[] = [];
     current.forEach((c, i) => {
       const color = seriesColor(theme, i);
-      const edge = { scale: scaleOf(c.unit), stroke: color, width: 1, spanGaps: true };
+      // A null in the data is a gap (plot-data.ts puts one where the channel went quiet): never bridged.
+      const edge = { scale: scaleOf(axisList, c.id), stroke: color, width: 1, spanGaps: false };
       series.push({ ...edge, label: `${c.name} max` }, { ...edge, label: `${c.name} min` });
       bands.push({ series: [1 + 2 * i, 2 + 2 * i], fill: withAlpha(color, 0.3) });
     });
     const scales: uPlot.Scales = { x: { time: true, auto: false } };
-    for (const unit of units) scales[scaleOf(unit)] = { auto: true };
+    for (const axis of axisList) scales[axis.scale] = { auto: true };
+    host.dataset.axes = JSON.stringify(axisList.map((a) => a.label));
     const axes: uPlot.Axis[] = [
       {
         stroke: axisColor,
@@ -255,11 +271,11 @@ export function PlotPanel({
         ticks: { stroke: gridColor, width: 1, size: 4 },
         values: (_u, splits, _axis, _space, spacing) => splits.map((t) => timeFormat.tick(t, spacing)),
       },
-      ...units.map((unit, i): uPlot.Axis => ({
-        scale: scaleOf(unit),
+      ...axisList.map((axis, i): uPlot.Axis => ({
+        scale: axis.scale,
         side: i % 2 === 0 ? 3 : 1,
-        label: unit || undefined,
-        labelSize: unit ? 14 : 0,
+        label: axis.label || undefined,
+        labelSize: axis.label ? 14 : 0,
         labelFont: font,
         stroke: axisColor,
         font,
@@ -490,9 +506,14 @@ export function PlotPanel({
   const pickable = [...channels.map((c) => c.name), ...waiting].sort();
 
   return (
-    <section className="plot-panel" aria-label={`Plot: ${title}`}>
+    <section
+      className="plot-panel"
+      aria-label={`Plot: ${title}`}
+      data-testid={`panel-${panel.id}`}
+      style={{ height: resize.height }}
+    >
       <header className="panel-head">
-        <h3>{title}</h3>
+        <PanelControls panel={panel} title={title} position={position} onLayout={onLayout} />
         <ModeBadge view={view} paused={paused} panelId={panel.id} />
         {history.loading && <span className="loading">loading…</span>}
         {history.error && (
@@ -584,6 +605,17 @@ export function PlotPanel({
           </p>
         )}
       </div>
+      <div
+        className="panel-resize"
+        role="separator"
+        aria-orientation="horizontal"
+        aria-label={`Height of ${title}`}
+        aria-valuenow={resize.height}
+        tabIndex={0}
+        data-testid={`panel-resize-${panel.id}`}
+        title="Drag, or use ↑/↓, to change the panel's height"
+        {...resize.handleProps}
+      />
     </section>
   );
 }

@@ -1,7 +1,7 @@
 // Turns per-channel min/max buckets into uPlot's aligned columns: one shared x column and, per
 // channel, a max and a min column drawn as the edges of a band, so a one-bucket spike still shows.
 import type uPlot from 'uplot';
-import type { BucketView } from './live-data';
+import type { BucketView } from '../../live-data';
 
 export interface PlotColumns {
   data: uPlot.AlignedData;

@@ -1,0 +1,152 @@
+// The workbench end to end, as a technician uses it on a broker with many devices: `opsdeck serve`
+// on a workspace with an MQTT source (a real Mosquitto), the built console in headless Chromium.
+// Panels are added, filled from the topic tree and renamed, and a reload shows the same layout.
+// Needs the build (`npx electron-vite build`).
+import fs from 'node:fs';
+import path from 'node:path';
+import mqtt from 'mqtt';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collectPageErrors, launchChromium, saveScreenshot } from '../helpers/browser';
+import { assertBuilt, startServe, type ServedConsole } from '../helpers/cli';
+import { TestBroker } from '../helpers/mosquitto';
+import { tempDir, waitFor } from '../helpers/tmp';
+
+const SOURCE = 'plant';
+const TEMP = `${SOURCE}/line1/env/temp`;
+const PRESSURE = `${SOURCE}/line1/env/pressure`;
+
+describe('the workbench in the browser console', () => {
+  const tmp = tempDir('opsdeck-e2e-workbench-');
+  const workspace = path.join(tmp.dir, 'ws');
+  let broker: TestBroker | undefined;
+  let served: ServedConsole | undefined;
+  let browser: Browser | undefined;
+  let page: Page;
+  let publisher: mqtt.MqttClient | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const pageErrors: string[] = [];
+  let round = 0;
+
+  const config = () => JSON.parse(fs.readFileSync(path.join(workspace, 'opsdeck.json'), 'utf8'));
+
+  beforeAll(async () => {
+    assertBuilt();
+    broker = await TestBroker.start();
+    fs.mkdirSync(workspace, { recursive: true });
+    fs.writeFileSync(
+      path.join(workspace, 'opsdeck.json'),
+      JSON.stringify({
+        version: 1,
+        sources: [
+          {
+            id: SOURCE,
+            kind: 'mqtt',
+            name: 'Plant broker',
+            options: { url: broker.url, subscriptions: [{ filter: '#', qos: 0 }] },
+          },
+        ],
+        channels: [
+          { name: TEMP, unit: '°C' },
+          { name: PRESSURE, unit: 'hPa' },
+        ],
+      }),
+    );
+    served = await startServe(['serve', '--workspace', workspace, '--port', '0']);
+    publisher = await mqtt.connectAsync(broker.url);
+    const publish = () => {
+      round++;
+      const env = { temp: 21 + Math.sin(round / 4), pressure: 1013 + Math.cos(round / 5) };
+      void publisher!.publishAsync('line1/env', JSON.stringify(env));
+    };
+    publish();
+    timer = setInterval(publish, 250);
+
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    collectPageErrors(page, pageErrors);
+    await page.goto(served.url);
+    await waitFor(
+      'the connection',
+      async () => (await page.getByTestId('connection-state').textContent()) === 'connected',
+    );
+  });
+
+  afterAll(async () => {
+    clearInterval(timer);
+    await publisher?.endAsync();
+    await browser?.close();
+    await served?.stop();
+    await broker?.close();
+    tmp.cleanup();
+  });
+
+  /** Clicks a numeric field of line1/env and plots it into `panel` (a panel id, or a new one). */
+  async function plotField(field: string, panel: string): Promise<void> {
+    await page.getByTestId(`topic-field-${field}`).click({ timeout: 20_000 });
+    await page.getByTestId('plot-target').waitFor();
+    await page.getByTestId(panel === 'new' ? 'plot-target-new' : `plot-target-${panel}`).click();
+    await page.getByTestId('plot-target').waitFor({ state: 'hidden' });
+  }
+
+  it('adds a panel, plots two channels of different units into it, renames it; a reload shows the same', async () => {
+    await page.getByTestId('panel-add').click();
+    await page.getByTestId('panel-panel-1').waitFor();
+
+    await page.getByTestId('topic-line1').click({ timeout: 20_000 });
+    await page.getByTestId('topic-line1/env').click({ timeout: 10_000 });
+    await plotField('temp', 'panel-1');
+    await plotField('pressure', 'panel-1');
+
+    await page.getByTestId('panel-title-panel-1').click();
+    await page.getByTestId('panel-title-input-panel-1').fill('Line 1 climate');
+    await page.keyboard.press('Enter');
+
+    const host = page.getByTestId('plot-panel-1');
+    await expect.poll(() => host.getAttribute('data-axes'), { timeout: 20_000 }).toBe('["°C","hPa"]');
+    await waitFor('points drawn', async () => Number(await host.getAttribute('data-points')) > 0);
+    await waitFor('the layout saved in opsdeck.json', () => {
+      const panel = config().layouts?.[0]?.panels?.[0];
+      return panel?.title === 'Line 1 climate' && panel.channels.length === 2;
+    });
+    expect(config().layouts[0].panels[0].channels).toEqual([TEMP, PRESSURE]);
+
+    await page.reload();
+    await expect
+      .poll(() => page.getByTestId('panel-title-panel-1').textContent(), { timeout: 20_000 })
+      .toBe('Line 1 climate');
+    await expect.poll(() => host.getAttribute('data-axes'), { timeout: 20_000 }).toBe('["°C","hPa"]');
+    await waitFor(
+      'points drawn after the reload',
+      async () => Number(await host.getAttribute('data-points')) > 0,
+    );
+    expect(await page.locator('section.plot-panel').count()).toBe(1);
+    await saveScreenshot(page, 'workbench-layout.png');
+  });
+
+  it('resizes and reorders panels, and keeps them', async () => {
+    await page.getByTestId('panel-add').click();
+    await page.getByTestId('panel-panel-2').waitFor();
+    await page.getByTestId('panel-up-panel-2').click();
+    const resize = page.getByTestId('panel-resize-panel-1');
+    await resize.focus();
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    await waitFor('order and height saved', () => {
+      const panels = config().layouts[0].panels as { id: string; height: number }[];
+      return panels.map((p) => p.id).join() === 'panel-2,panel-1' && panels[1]!.height === 280 + 80;
+    });
+    await page.reload();
+    await page.getByTestId('panel-panel-2').waitFor({ timeout: 20_000 });
+    const ids = await page
+      .locator('section.plot-panel')
+      .evaluateAll((s) => s.map((e) => e.getAttribute('data-testid')));
+    expect(ids).toEqual(['panel-panel-2', 'panel-panel-1']);
+    const box = await page.getByTestId('panel-panel-1').boundingBox();
+    expect(box?.height).toBe(360);
+  });
+
+  it('logs no errors in the page', () => {
+    expect(pageErrors).toEqual([]);
+  });
+});
