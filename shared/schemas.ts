@@ -376,6 +376,11 @@ export const PlotPanel = z
     channels: z.array(z.string()).max(64).default([]),
     /** Visible window of the live plot, milliseconds. */
     windowMs: z.number().int().min(1_000).max(86_400_000).default(60_000),
+    /**
+     * A line breaks where a channel was quiet for more than this many times its own usual spacing
+     * between samples (so a 1 Hz and a 1 kHz channel each break on their own terms); 0 never breaks.
+     */
+    gapFactor: z.number().min(0).max(1_000).default(5),
     /** Height of the panel in CSS pixels, as the user sized it. */
     height: z.number().int().min(PANEL_MIN_HEIGHT).max(PANEL_MAX_HEIGHT).default(PANEL_DEFAULT_HEIGHT),
   })

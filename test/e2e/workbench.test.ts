@@ -27,6 +27,7 @@ describe('the workbench in the browser console', () => {
   let timer: NodeJS.Timeout | undefined;
   const pageErrors: string[] = [];
   let round = 0;
+  let publish: () => void = () => undefined;
 
   const config = () => JSON.parse(fs.readFileSync(path.join(workspace, 'opsdeck.json'), 'utf8'));
 
@@ -54,7 +55,7 @@ describe('the workbench in the browser console', () => {
     );
     served = await startServe(['serve', '--workspace', workspace, '--port', '0']);
     publisher = await mqtt.connectAsync(broker.url);
-    const publish = () => {
+    publish = () => {
       round++;
       const env = { temp: 21 + Math.sin(round / 4), pressure: 1013 + Math.cos(round / 5) };
       void publisher!.publishAsync('line1/env', JSON.stringify(env));
@@ -144,6 +145,31 @@ describe('the workbench in the browser console', () => {
     expect(ids).toEqual(['panel-panel-2', 'panel-panel-1']);
     const box = await page.getByTestId('panel-panel-1').boundingBox();
     expect(box?.height).toBe(360);
+  });
+
+  it('breaks the line where the devices went quiet, live and in history', async () => {
+    const host = page.getByTestId('plot-panel-1');
+    await waitFor('points drawn', async () => Number(await host.getAttribute('data-points')) > 0);
+    expect(Number(await host.getAttribute('data-gaps'))).toBe(0);
+    // Four seconds without a message: 16 times the usual 250 ms.
+    clearInterval(timer);
+    await new Promise((r) => setTimeout(r, 4_000));
+    timer = setInterval(publish, 250);
+    await waitFor('a gap in the live plot', async () => Number(await host.getAttribute('data-gaps')) >= 2);
+    // Zoomed into stored data around it: the same gap, from the store this time.
+    await host.focus();
+    await page.keyboard.press('+');
+    await page.getByTestId('plot-range-panel-1').waitFor();
+    await waitFor('a gap in the history plot', async () => {
+      const loaded = (await page.getByTestId('panel-panel-1').locator('.loading').count()) === 0;
+      return loaded && Number(await host.getAttribute('data-gaps')) >= 2;
+    });
+    await saveScreenshot(page, 'workbench-gap.png');
+    // With gaps set never to break, none is drawn.
+    await page.getByTestId('panel-gaps-panel-1').selectOption('0');
+    await expect.poll(() => host.getAttribute('data-gaps')).toBe('0');
+    await page.getByTestId('panel-gaps-panel-1').selectOption('5');
+    await page.keyboard.press('Escape');
   });
 
   it('logs no errors in the page', () => {

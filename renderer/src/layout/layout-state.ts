@@ -21,6 +21,9 @@ export const MAX_PLOTTED = 64;
 export const DEFAULT_LAYOUT_NAME = 'Main';
 const DEFAULT_WINDOW_MS = 60_000;
 
+/** A panel breaks a channel's line after this many times its usual spacing (schema default). */
+export const DEFAULT_GAP_FACTOR = 5;
+
 export type LayoutAction =
   | { type: 'addPanel'; title?: string; channels?: readonly string[] }
   | { type: 'renamePanel'; panel: string; title: string }
@@ -28,6 +31,7 @@ export type LayoutAction =
   | { type: 'movePanel'; panel: string; by: number }
   | { type: 'resizePanel'; panel: string; height: number }
   | { type: 'setWindow'; panel: string; windowMs: number }
+  | { type: 'setGapFactor'; panel: string; gapFactor: number }
   | { type: 'setChannels'; panel: string; channels: readonly string[] }
   /** Plots channels into a panel, or into a new one (`panel: null`) titled `title`. */
   | { type: 'plot'; panel: string | null; channels: readonly string[]; title?: string }
@@ -102,6 +106,7 @@ export function layoutsReducer(state: LayoutsState, action: LayoutAction): Layou
     title,
     channels: [...new Set(channels)],
     windowMs: DEFAULT_WINDOW_MS,
+    gapFactor: DEFAULT_GAP_FACTOR,
     height: PANEL_DEFAULT_HEIGHT,
   });
 
@@ -128,6 +133,8 @@ export function layoutsReducer(state: LayoutsState, action: LayoutAction): Layou
     }
     case 'resizePanel':
       return updatePanel(action.panel, (p) => ({ ...p, height: clampHeight(action.height) }));
+    case 'setGapFactor':
+      return updatePanel(action.panel, (p) => ({ ...p, gapFactor: Math.max(0, action.gapFactor) }));
     case 'setWindow':
       return updatePanel(action.panel, (p) => ({ ...p, windowMs: action.windowMs }));
     case 'setChannels': {

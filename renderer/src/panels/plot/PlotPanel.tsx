@@ -39,6 +39,7 @@ export interface AlertMark {
 type View = { mode: 'live' } | { mode: 'history'; from: number; to: number };
 
 const WINDOW_CHOICES = [10_000, 60_000, 600_000, 3_600_000];
+const GAP_CHOICES = [0, 2, 3, 5, 10, 50];
 const EMPTY: BucketView = { t: new Float64Array(0), min: new Float64Array(0), max: new Float64Array(0) };
 /** Pans and wheel zooms come in bursts: ask the store once the burst settles. */
 const HISTORY_FETCH_DELAY_MS = 150;
@@ -118,9 +119,10 @@ export function PlotPanel({
   const rangeRef = useRef<[number, number] | null>(null);
   const drawnRef = useRef<Drawn>({ ids: [], views: [] });
   // The latest state, for callbacks registered once (uPlot hooks, the feed listener).
-  const stateRef = useRef({ shown, windowMs, paused, view, timeFormat });
+  const gapFactor = panel.gapFactor;
+  const stateRef = useRef({ shown, windowMs, paused, view, timeFormat, gapFactor });
   useLayoutEffect(() => {
-    stateRef.current = { shown, windowMs, paused, view, timeFormat };
+    stateRef.current = { shown, windowMs, paused, view, timeFormat, gapFactor };
   });
   // Alert markers are drawn by the chart's draw hook; a change redraws once (a live plot would soon anyway).
   const marksRef = useRef<readonly AlertMark[]>([]);
@@ -160,7 +162,7 @@ export function PlotPanel({
       const u = plotRef.current;
       const host = hostRef.current;
       if (!u || !host || drawn.views.length !== (u.series.length - 1) / 2) return;
-      const columns = alignBuckets(drawn.views);
+      const columns = alignBuckets(drawn.views, stateRef.current.gapFactor);
       rangeRef.current = [from, to];
       drawnRef.current = drawn;
       u.batch(() => {
@@ -170,6 +172,7 @@ export function PlotPanel({
       });
       host.dataset.lastT = Number.isNaN(columns.lastT) ? '' : String(columns.lastT);
       host.dataset.points = String(columns.points);
+      host.dataset.gaps = String(columns.gaps);
       updateReadout();
     },
     [updateReadout],
@@ -412,6 +415,11 @@ export function PlotPanel({
   useEffect(() => {
     if (view.mode === 'live' && !paused) drawLive();
   }, [view, paused, windowMs, structureKey, drawLive]);
+  // A new gap setting redraws what is shown (live redraws with the next frame anyway).
+  useEffect(() => {
+    const { view: v, paused: p } = stateRef.current;
+    if ((v.mode !== 'live' || p) && rangeRef.current) render(drawnRef.current, ...rangeRef.current);
+  }, [gapFactor, render]);
 
   // What this panel needs from the live subscription.
   useEffect(() => {
@@ -544,6 +552,27 @@ export function PlotPanel({
                   {formatDuration(ms)}
                 </option>
               ))}
+            </select>
+          </label>
+          <label
+            className="window-select"
+            title="Break a line where its channel was quiet this many times its usual spacing"
+          >
+            <span>Gaps</span>
+            <select
+              value={gapFactor}
+              onChange={(e) =>
+                onLayout({ type: 'setGapFactor', panel: panel.id, gapFactor: Number(e.target.value) })
+              }
+              data-testid={`panel-gaps-${panel.id}`}
+            >
+              {[...new Set([...GAP_CHOICES, gapFactor])]
+                .sort((a, b) => a - b)
+                .map((f) => (
+                  <option key={f} value={f}>
+                    {f === 0 ? 'never break' : `after ${f}× spacing`}
+                  </option>
+                ))}
             </select>
           </label>
           <button
