@@ -65,9 +65,50 @@ export const ChannelInfo = z.object({
   id: z.number().int(),
   name: z.string(),
   source: z.string(),
+  /** As configured in the workspace when it is, else as the source reported it. */
   unit: z.string(),
+  /** What the console calls it ('' : its name). */
+  displayName: z.string().default(''),
+  /** Decimals shown; null: as many as the values' range needs. */
+  decimals: z.number().int().nullable().default(null),
 });
 export type ChannelInfo = z.infer<typeof ChannelInfo>;
+
+/** A row of the channel browser: a source, a level of its topics or paths, or a channel. */
+export const ChannelNode = z.object({
+  kind: z.enum(['source', 'folder', 'channel']),
+  /** Full path: the source id, `source/level/…`, or the channel's name. */
+  key: z.string(),
+  /** Its last level. */
+  name: z.string(),
+  /** Channels at and below it. */
+  channels: z.number().int(),
+  /** For a channel: what it is, and its newest value this session. */
+  channel: ChannelInfo.extend({ last: z.number().nullable(), lastTs: z.number().nullable() }).optional(),
+});
+export type ChannelNode = z.infer<typeof ChannelNode>;
+
+export const BrowseChannelsRequest = z.object({
+  /** List this source's level `prefix`; absent: the sources. */
+  source: z.string().max(64).optional(),
+  /** Path under the source, without the source id ('' for its top level). */
+  prefix: z.string().max(4_096).default(''),
+  /** Instead of a level: channels anywhere (in `source` when given) whose name or display name has every word. */
+  search: z.string().max(256).optional(),
+  /** Every channel (of `source` when given) as one flat list, searched or not. */
+  flat: z.boolean().default(false),
+  offset: z.number().int().min(0).default(0),
+  limit: z.number().int().min(1).max(500).default(100),
+});
+export const BrowseChannelsResult = z.object({
+  nodes: z.array(ChannelNode),
+  /** Rows in the whole answer; `offset` + `nodes.length` < `total` means there are more pages. */
+  total: z.number().int(),
+  offset: z.number().int(),
+  /** Channels in the workspace. */
+  totalChannels: z.number().int(),
+});
+export type BrowseChannelsResult = z.infer<typeof BrowseChannelsResult>;
 
 export const Notice = z.object({
   ts: z.number(),
@@ -393,6 +434,13 @@ export const Methods = {
   status: { params: Empty, result: EngineStatus },
   channels: { params: Empty, result: z.array(ChannelInfo) },
   workspace: { params: Empty, result: WorkspaceConfig },
+  /** The channel browser: one level of the tree, or search results, a page at a time. */
+  browseChannels: { params: BrowseChannelsRequest, result: BrowseChannelsResult },
+  /** The channels of these names that exist (a panel's), with ids to subscribe to; unknown names are left out. */
+  channelsByName: {
+    params: z.object({ names: z.array(z.string().max(512)).max(1_000) }),
+    result: z.array(ChannelInfo),
+  },
   /** Live frames for these channels arrive as binary messages (shared/frames.ts); replaces any earlier subscription of this connection. */
   subscribeLive: { params: LiveSubscription, result: Ok },
   unsubscribeLive: { params: Empty, result: Ok },
@@ -514,6 +562,8 @@ export const MethodCapabilities: {
   status: 'workspace',
   channels: 'workspace',
   workspace: 'workspace',
+  browseChannels: 'workspace',
+  channelsByName: 'workspace',
   subscribeLive: 'workspace',
   unsubscribeLive: 'workspace',
   series: 'workspace',

@@ -34,6 +34,7 @@ import { AlertNotifier, type NotifierStatus } from './alerts/notify/notifier';
 import { alertLabels } from './alerts/notify/payload';
 import { silenceStatus, type SilenceStatus } from '../../shared/silences';
 import { Bus } from './bus';
+import { ChannelDirectory } from './channels/directory';
 import { ConfigChanges } from './config/changes';
 import { exportData, type ExportProgress } from './store/export';
 import { LiveHub, type LiveSink } from './live/hub';
@@ -148,6 +149,8 @@ export class Engine {
   readonly secrets = new Secrets();
   /** Tells the consoles what part of opsdeck.json changed, and who changed it. */
   readonly configChanges = new ConfigChanges();
+  /** The channel browser's channels, with their workspace settings and last values. */
+  readonly channelDirectory: ChannelDirectory;
   private readonly sources = new Map<string, RunningSource>();
   private readonly noticeLog: Notice[] = [];
   private readonly noticeListeners = new Set<(n: Notice) => void>();
@@ -172,6 +175,8 @@ export class Engine {
       onQuarantine: (entry) => this.store.appendQuarantine(entry),
     });
     this.bus.add(this.live);
+    this.channelDirectory = new ChannelDirectory(store, () => this.config.channels);
+    this.bus.add(this.channelDirectory.lastValues);
     if (!store.readOnly) {
       // After the store, so a transition is never stored ahead of the samples that caused it.
       const audit = (this.audit = new AuditLog(store, this.now));
@@ -500,9 +505,9 @@ export class Engine {
     }
   }
 
+  /** Every channel (the CLI's list); a console browses them a page at a time (`channelDirectory`). */
   async channels(): Promise<ChannelInfo[]> {
-    await this.store.flush();
-    return this.store.channelRows();
+    return this.channelDirectory.all();
   }
 
   // ---- queries -------------------------------------------------------------------------------

@@ -5,6 +5,8 @@ import { AlertsPanel, useDesktopNotifications } from './AlertsPanel';
 import type { ConnectionState, EngineConnection } from './connection';
 import { LiveFeed } from './live-data';
 import { NoticeLog } from './NoticeLog';
+import { useChannelPage } from './channel-browser/useChannelPage';
+import { ExportDialog } from './ExportDialog';
 import { LayoutBar } from './layout/LayoutBar';
 import { activeLayout, plottedChannels } from './layout/layout-state';
 import { PlotTargetDialog } from './layout/PlotTargetDialog';
@@ -24,7 +26,8 @@ import { useEngineData, useNotices, useWorkspaceChanges } from './useEngine';
 type Dialog =
   | { kind: 'source'; existing: SourceConfig | null }
   | { kind: 'publish'; sourceId: string; topic: string }
-  | { kind: 'plot'; channels: readonly string[]; title: string };
+  | { kind: 'plot'; channels: readonly string[]; title: string }
+  | { kind: 'export' };
 
 export function App({ connection }: { connection: EngineConnection }) {
   const { client, state } = useSyncExternalStore(connection.subscribe, connection.getSnapshot);
@@ -136,9 +139,11 @@ export function App({ connection }: { connection: EngineConnection }) {
     if (consoleFor && sources && !sources.some((s) => s.id === consoleFor)) setConsoleFor(null);
   }, [selected, consoleFor, sources]);
   const consoleStatus = consoleFor ? sources?.find((s) => s.id === consoleFor) : undefined;
+  // The open console's source's channels, from the channel browser's paged API (a device has few).
+  const consolePage = useChannelPage(connected, consoleFor ? { source: consoleFor, flat: true } : null);
   const consoleChannels = useMemo(
-    () => (consoleFor ? channels.filter((c) => c.source === consoleFor) : []),
-    [channels, consoleFor],
+    () => (consoleFor ? consolePage.nodes.flatMap((n) => (n.channel ? [n.channel] : [])) : []),
+    [consolePage.nodes, consoleFor],
   );
 
   /** A serial source's channels: the user picks the panel, as for a topic field. */
@@ -181,6 +186,14 @@ export function App({ connection }: { connection: EngineConnection }) {
           >
             {alerts.instances === null ? '–' : firingCount}
           </span>
+        </button>
+        <button
+          type="button"
+          onClick={() => setDialog({ kind: 'export' })}
+          disabled={!connected}
+          data-testid="export-open"
+        >
+          Export
         </button>
         <button type="button" onClick={toggleTheme} aria-pressed={theme === 'light'}>
           {theme === 'dark' ? 'Light theme' : 'Dark theme'}
@@ -283,6 +296,7 @@ export function App({ connection }: { connection: EngineConnection }) {
           onChanged={reloadWorkspace}
         />
       )}
+      {dialog?.kind === 'export' && <ExportDialog client={connected} onClose={() => setDialog(null)} />}
       {dialog?.kind === 'plot' && shownLayout && (
         <PlotTargetDialog
           layout={shownLayout}

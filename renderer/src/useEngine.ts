@@ -6,7 +6,7 @@ import type { RpcClient } from '../../shared/rpc';
 import type { WorkspaceConfig } from '../../shared/schemas';
 
 const MAX_NOTICES = 200;
-/** Channels appear with their first sample: ask often until the layout's are all known, then rarely. */
+/** Channels appear with their first sample: ask often until the plotted ones are all known, then rarely. */
 const CHANNELS_POLL_MS = 2_000;
 const CHANNELS_IDLE_POLL_MS = 15_000;
 
@@ -31,7 +31,7 @@ export interface EngineData {
   channels: ChannelInfo[];
   /** Re-reads the workspace (after a source was added, changed or removed). */
   reloadWorkspace(): void;
-  /** Re-reads the channel list now rather than at the next poll. */
+  /** Re-reads the plotted channels now rather than at the next poll. */
   refreshChannels(): void;
 }
 
@@ -49,11 +49,13 @@ export function useEngineData(
   const [channels, setChannels] = useState<ChannelInfo[]>([]);
   const workspaceRef = useRef<WorkspaceConfig | null>(null);
   const wantedRef = useRef(wanted);
-  useEffect(() => {
-    wantedRef.current = wanted;
-  }, [wanted]);
   const reloadRef = useRef<() => void>(() => {});
   const pollNowRef = useRef<() => void>(() => {});
+  // A channel newly plotted is looked up at once, not at the next (idle) poll.
+  useEffect(() => {
+    wantedRef.current = wanted;
+    pollNowRef.current();
+  }, [wanted]);
 
   useEffect(() => {
     if (!client) return;
@@ -97,14 +99,15 @@ export function useEngineData(
       polling = true;
       let complete = false;
       try {
-        const list = await client.call('channels', {});
+        // Only the channels the plots name: the whole list can be tens of thousands (the channel
+        // browser pages through it instead).
+        const names = wantedRef.current;
+        const list =
+          names && names.length > 0 ? await client.call('channelsByName', { names: [...names] }) : [];
         if (cancelled) return;
         setChannels((old) => (sameChannels(old, list) ? old : list));
         const known = new Set(list.map((c) => c.name));
-        const names =
-          wantedRef.current ??
-          workspaceRef.current?.layouts.flatMap((l) => l.panels.flatMap((p) => p.channels));
-        complete = names !== undefined && names.every((name) => known.has(name));
+        complete = names !== null && names.every((name) => known.has(name));
       } catch (error) {
         report('reading the channel list')(error as Error);
       } finally {
@@ -139,7 +142,14 @@ export function useEngineData(
 function sameChannels(a: ChannelInfo[], b: ChannelInfo[]): boolean {
   return (
     a.length === b.length &&
-    a.every((c, i) => c.id === b[i]!.id && c.name === b[i]!.name && c.unit === b[i]!.unit)
+    a.every(
+      (c, i) =>
+        c.id === b[i]!.id &&
+        c.name === b[i]!.name &&
+        c.unit === b[i]!.unit &&
+        c.displayName === b[i]!.displayName &&
+        c.decimals === b[i]!.decimals,
+    )
   );
 }
 

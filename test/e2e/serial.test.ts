@@ -170,8 +170,9 @@ describe('a serial source in the browser console', () => {
     await expect(panel.textContent()).resolves.toContain(`${SOURCE}/hum`);
     await expect.poll(() => plotButton.textContent()).toBe('Plotted');
 
-    // The demo's own panels offer them in their channel picker too.
+    // The demo's own panels find them in their channel browser too.
     await page.getByTestId('picker-vibration').click();
+    await page.getByTestId('pick-vibration-search').fill(`${SOURCE}/temp`);
     await page.getByTestId(`pick-vibration-${SOURCE}/temp`).waitFor({ timeout: 20_000 });
     await page.keyboard.press('Escape');
 

@@ -27,6 +27,7 @@ describe('the workbench in the browser console', () => {
   let timer: NodeJS.Timeout | undefined;
   const pageErrors: string[] = [];
   let round = 0;
+  let largestChannelList = 0;
   let publish: () => void = () => undefined;
 
   const config = () => JSON.parse(fs.readFileSync(path.join(workspace, 'opsdeck.json'), 'utf8'));
@@ -66,6 +67,14 @@ describe('the workbench in the browser console', () => {
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     collectPageErrors(page, pageErrors);
+    // The most channels of the big device any one message to the page named: the browser pages.
+    page.on('websocket', (ws) =>
+      ws.on('framereceived', ({ payload }) => {
+        if (typeof payload !== 'string') return;
+        const n = payload.split(`"${SOURCE}/fleet/big/m`).length - 1;
+        largestChannelList = Math.max(largestChannelList, n);
+      }),
+    );
     await page.goto(served.url);
     await waitFor(
       'the connection',
@@ -169,6 +178,55 @@ describe('the workbench in the browser console', () => {
     await page.getByTestId('panel-gaps-panel-1').selectOption('0');
     await expect.poll(() => host.getAttribute('data-gaps')).toBe('0');
     await page.getByTestId('panel-gaps-panel-1').selectOption('5');
+    await page.keyboard.press('Escape');
+  });
+
+  it('finds a channel by search among 2,000 of one device, without the page ever holding the list', async () => {
+    const fields: Record<string, number> = {};
+    for (let i = 0; i < 2_000; i++) fields[`m${i}`] = i / 10;
+    await publisher!.publishAsync('fleet/big', JSON.stringify(fields));
+    await page.getByTestId('picker-panel-2').click();
+    const search = page.getByTestId('pick-panel-2-search');
+    await search.fill('big m1234');
+    const found = page.getByTestId(`pick-panel-2-${SOURCE}/fleet/big/m1234`);
+    await found.waitFor({ timeout: 20_000 });
+    expect(await page.getByTestId('pick-panel-2-count').getAttribute('data-value')).toBe('1');
+    // Units and last values beside each channel.
+    await expect.poll(() => page.getByTestId('pick-panel-2').textContent()).toContain('123.4');
+    await found.check();
+    await page.keyboard.press('Escape');
+    await waitFor('the channel saved in the panel', () =>
+      (config().layouts[0].panels as { id: string; channels: string[] }[])
+        .find((p) => p.id === 'panel-2')
+        ?.channels.includes(`${SOURCE}/fleet/big/m1234`),
+    );
+    // Browsing the tree: the device's level pages (100 at a time), it does not list all 2,000.
+    await page.getByTestId('picker-panel-2').click();
+    await search.fill('');
+    await page.getByTestId(`pick-panel-2-open-${SOURCE}`).click();
+    await page.getByTestId(`pick-panel-2-open-${SOURCE}/fleet`).click();
+    await page.getByTestId(`pick-panel-2-open-${SOURCE}/fleet/big`).click();
+    await page.getByTestId(`pick-panel-2-${SOURCE}/fleet/big/m0`).waitFor();
+    expect(await page.getByTestId('pick-panel-2').locator('input[type="checkbox"]').count()).toBe(100);
+    await expect.poll(() => page.getByTestId('pick-panel-2-more').textContent()).toContain('1,900 left');
+    await page.keyboard.press('Escape');
+    expect(largestChannelList).toBeLessThanOrEqual(500);
+  });
+
+  it('exports a channel chosen in the browser to a file', async () => {
+    const out = path.join(tmp.dir, 'temp.csv');
+    await page.getByTestId('export-open').click();
+    await page.getByTestId('export-channels-search').fill('line1 temp');
+    await page.getByTestId(`export-channels-${TEMP}`).check({ timeout: 20_000 });
+    expect(await page.getByTestId('export-chosen').textContent()).toBe(TEMP);
+    await page.getByTestId('export-path').fill(out);
+    await page.getByTestId('export-run').click();
+    await expect
+      .poll(() => page.getByTestId('export-result').textContent(), { timeout: 20_000 })
+      .toMatch(/^Wrote \d+ rows to /);
+    const lines = fs.readFileSync(out, 'utf8').trim().split('\n');
+    expect(lines.length).toBeGreaterThan(2);
+    expect(lines.slice(1).every((l) => l.includes(TEMP))).toBe(true);
     await page.keyboard.press('Escape');
   });
 

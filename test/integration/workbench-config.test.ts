@@ -94,3 +94,32 @@ describe('layouts through the engine', () => {
     client.close();
   });
 });
+
+describe('channels through the engine', () => {
+  it('browses the demo channels a level at a time, searches them, and resolves a panel’s names', async () => {
+    const demo = await Engine.open(path.join(engine.dir, '..', 'demo'));
+    try {
+      const client = consoleOn(demo);
+      await waitFor('the demo channels', async () => (await client.call('channels', {})).length >= 4);
+      const sources = await client.call('browseChannels', {});
+      expect(sources.nodes.map((n) => [n.kind, n.key])).toEqual([['source', 'demo']]);
+      const level = await client.call('browseChannels', { source: 'demo', prefix: '' });
+      expect(level.nodes.map((n) => n.key)).toEqual([
+        'demo/door',
+        'demo/humidity',
+        'demo/temperature',
+        'demo/vibration',
+      ]);
+      const temperature = level.nodes[2]!.channel!;
+      expect(temperature).toMatchObject({ unit: '°C', source: 'demo' });
+      expect(typeof temperature.last).toBe('number');
+      const found = await client.call('browseChannels', { search: 'HUMID' });
+      expect(found.nodes.map((n) => n.key)).toEqual(['demo/humidity']);
+      const named = await client.call('channelsByName', { names: ['demo/vibration', 'nope/none'] });
+      expect(named.map((c) => c.name)).toEqual(['demo/vibration']);
+      client.close();
+    } finally {
+      await demo.close();
+    }
+  });
+});

@@ -64,6 +64,9 @@ export function bindConnection(
     status: () => engine.status(),
     channels: () => engine.channels(),
     workspace: () => engine.config,
+    browseChannels: (p: Parameters<Engine['channelDirectory']['browse']>[0]) =>
+      engine.channelDirectory.browse(p),
+    channelsByName: (p: { names: string[] }) => engine.channelDirectory.byName(p.names),
     subscribeLive: (spec: never) => {
       unsubscribeLive?.();
       unsubscribeLive = engine.subscribeLive(spec, {

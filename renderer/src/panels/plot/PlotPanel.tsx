@@ -20,6 +20,7 @@ import type { BucketView, LiveFeed } from '../../live-data';
 import { cssVar, seriesColor, withAlpha, type Theme } from '../../theme';
 import { useTimeFormat } from '../../time-zone';
 import { useDismissable } from '../../useDismissable';
+import { ChannelBrowser } from '../../channel-browser/ChannelBrowser';
 import { axesFor, scaleOf } from './axes';
 import { PanelControls } from './PanelControls';
 import { alignBuckets, bucketAt } from './plot-data';
@@ -511,7 +512,6 @@ export function PlotPanel({
       selected.includes(name) ? selected.filter((n) => n !== name) : [...selected, name],
     );
   const windowChoices = [...new Set([...WINDOW_CHOICES, panel.windowMs, windowMs])].sort((a, b) => a - b);
-  const pickable = [...channels.map((c) => c.name), ...waiting].sort();
 
   return (
     <section
@@ -531,7 +531,7 @@ export function PlotPanel({
         )}
         <div className="panel-tools">
           <ChannelPicker
-            names={pickable}
+            client={client}
             selected={selected}
             known={byName}
             onToggle={toggleChannel}
@@ -677,14 +677,14 @@ function ModeBadge({ view, paused, panelId }: { view: View; paused: boolean; pan
 }
 
 function ChannelPicker({
-  names,
+  client,
   selected,
   known,
   onToggle,
   onOpen,
   panelId,
 }: {
-  names: readonly string[];
+  client: RpcClient | null;
   selected: readonly string[];
   known: ReadonlyMap<string, ChannelInfo>;
   onToggle(name: string): void;
@@ -692,35 +692,49 @@ function ChannelPicker({
   panelId: string;
 }) {
   const ref = useDismissable();
+  const [open, setOpen] = useState(false);
   return (
     <details
       className="picker"
       ref={ref}
       onToggle={(e) => {
+        setOpen(e.currentTarget.open);
         if (e.currentTarget.open) onOpen?.();
       }}
     >
       <summary data-testid={`picker-${panelId}`}>Channels ({selected.length})</summary>
-      <fieldset>
-        <legend className="sr-only">Channels shown in this plot</legend>
-        {names.length === 0 && <p className="empty">No channels yet.</p>}
-        {names.map((name) => {
-          const info = known.get(name);
-          return (
-            <label key={name} className={info ? undefined : 'unknown'}>
-              <input
-                type="checkbox"
-                checked={selected.includes(name)}
-                onChange={() => onToggle(name)}
-                data-testid={`pick-${panelId}-${name}`}
-              />
-              <span>{name}</span>
-              {info?.unit && <span className="unit">{info.unit}</span>}
-              {!info && <span className="unit">no data yet</span>}
-            </label>
-          );
-        })}
-      </fieldset>
+      <div className="picker-popup">
+        <fieldset>
+          <legend>In this plot</legend>
+          {selected.length === 0 && <p className="empty">None yet: find channels below.</p>}
+          {selected.map((name) => {
+            const info = known.get(name);
+            return (
+              <label key={name} className={info ? undefined : 'unknown'}>
+                <input
+                  type="checkbox"
+                  checked
+                  onChange={() => onToggle(name)}
+                  data-testid={`shown-${panelId}-${name}`}
+                />
+                <span>{info?.displayName || name}</span>
+                {info?.unit && <span className="unit">{info.unit}</span>}
+                {!info && <span className="unit">no data yet</span>}
+              </label>
+            );
+          })}
+        </fieldset>
+        {open && (
+          <ChannelBrowser
+            client={client}
+            mode="check"
+            isSelected={(name) => selected.includes(name)}
+            onPick={(c) => onToggle(c.name)}
+            testId={`pick-${panelId}`}
+            autoFocus
+          />
+        )}
+      </div>
     </details>
   );
 }
