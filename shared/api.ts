@@ -4,7 +4,7 @@
 // receive against these schemas, and nothing here ever carries payload bytes into a log.
 import { z } from 'zod';
 import { AlertRules } from './alerts';
-import { DisplaySettings, Layouts, SourceConfig, WorkspaceConfig } from './schemas';
+import { ChannelConfig, DisplaySettings, Layouts, SourceConfig, WorkspaceConfig } from './schemas';
 import { Matcher, SilenceMatchers } from './silences';
 
 export const PROTOCOL_VERSION = 1;
@@ -500,6 +500,11 @@ export const Methods = {
     params: z.object({ layouts: Layouts, activeLayout: z.string().min(1) }),
     result: Ok,
   },
+  /**
+   * Sets one channel's unit, scale, offset, display name and decimals (`channels` in opsdeck.json,
+   * by name). Scale and offset apply to values from now on; what is stored stays as it was.
+   */
+  saveChannel: { params: z.object({ channel: ChannelConfig }), result: Ok },
   /** Silences: notifications of matching instances are suppressed while active. */
   silences: { params: Empty, result: z.array(SilenceInfo) },
   createSilence: { params: CreateSilenceRequest, result: SilenceInfo },
@@ -596,6 +601,7 @@ export const MethodCapabilities: {
   sendToSource: 'workspace',
   saveDisplay: 'workspace',
   saveLayouts: 'workspace',
+  saveChannel: 'workspace',
 };
 
 export function capabilityOf<M extends MethodName>(method: M, params: ParsedParams<M>): Capability {

@@ -364,6 +364,10 @@ export const ChannelConfig = z
     unit: z.string().max(32).default(''),
     scale: z.number().finite().default(1),
     offset: z.number().finite().default(0),
+    /** What the console calls it; '' shows its name. (Since workspace version 2.) */
+    displayName: z.string().trim().max(120).default(''),
+    /** Decimals shown; null picks as many as the values' range needs. (Since workspace version 2.) */
+    decimals: z.number().int().min(0).max(12).nullable().default(null),
   })
   .strict();
 export type ChannelConfig = z.infer<typeof ChannelConfig>;
@@ -463,11 +467,21 @@ export const DisplaySettings = z
   .strict();
 export type DisplaySettings = z.infer<typeof DisplaySettings>;
 
-export const WORKSPACE_VERSION = 1;
+/** 2: channels gained `displayName` and `decimals` (workspace.ts migrates version 1 files). */
+export const WORKSPACE_VERSION = 2;
 
 export const WorkspaceConfig = z
   .object({
-    version: z.literal(WORKSPACE_VERSION),
+    /**
+     * Files are migrated step by step to this version before they are parsed (workspace.ts); an
+     * object built in code may still name an older version whose fields all have defaults here.
+     */
+    version: z
+      .number()
+      .int()
+      .min(1)
+      .max(WORKSPACE_VERSION, `written by a newer OpsDeck (this one reads up to ${WORKSPACE_VERSION})`)
+      .transform((): typeof WORKSPACE_VERSION => WORKSPACE_VERSION),
     name: z.string().min(1).max(120).default('OpsDeck workspace'),
     sources: z.array(SourceConfig).default([]),
     channels: z.array(ChannelConfig).default([]),

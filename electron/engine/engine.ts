@@ -628,6 +628,12 @@ export class Engine {
     this.saveConfig({ ...this.config, display });
   }
 
+  /** Sets one channel's settings (by name); scale and offset apply to values from now on. */
+  saveChannel(channel: WorkspaceConfig['channels'][number]): void {
+    const others = this.config.channels.filter((c) => c.name !== channel.name);
+    this.saveConfig({ ...this.config, channels: [...others, channel] });
+  }
+
   /** Replaces the plot layouts and the one shown; a layout change is not an audit entry. */
   saveLayouts(layouts: WorkspaceConfig['layouts'], activeLayout: string): void {
     if (!layouts.some((l) => l.name === activeLayout))

@@ -11,7 +11,22 @@ export const CONFIG_FILE = 'opsdeck.json';
 export const DATA_FILE = 'data.duckdb';
 
 /** Steps from version N to N+1, applied in order to files written by older OpsDeck versions. */
-const MIGRATIONS: Record<number, (raw: Record<string, unknown>) => Record<string, unknown>> = {};
+const MIGRATIONS: Record<number, (raw: Record<string, unknown>) => Record<string, unknown>> = {
+  // Version 2: a channel has a display name and a number of decimals. Version 1 showed every
+  // channel by its name with as many decimals as its values' range needs: said explicitly now.
+  1: (doc) => ({
+    ...doc,
+    ...(Array.isArray(doc['channels'])
+      ? {
+          channels: (doc['channels'] as unknown[]).map((c) =>
+            typeof c === 'object' && c !== null && !Array.isArray(c)
+              ? { displayName: '', decimals: null, ...(c as Record<string, unknown>) }
+              : c,
+          ),
+        }
+      : {}),
+  }),
+};
 
 export function migrate(raw: unknown, file: string): unknown {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))

@@ -1,10 +1,11 @@
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
-import type { Notice } from '../../shared/api';
+import type { ChannelInfo, Notice } from '../../shared/api';
 import type { SourceConfig } from '../../shared/schemas';
 import { AlertsPanel, useDesktopNotifications } from './AlertsPanel';
 import type { ConnectionState, EngineConnection } from './connection';
 import { LiveFeed } from './live-data';
 import { NoticeLog } from './NoticeLog';
+import { ChannelSettingsDialog } from './channel-browser/ChannelSettingsDialog';
 import { useChannelPage } from './channel-browser/useChannelPage';
 import { ExportDialog } from './ExportDialog';
 import { LayoutBar } from './layout/LayoutBar';
@@ -27,7 +28,8 @@ type Dialog =
   | { kind: 'source'; existing: SourceConfig | null }
   | { kind: 'publish'; sourceId: string; topic: string }
   | { kind: 'plot'; channels: readonly string[]; title: string }
-  | { kind: 'export' };
+  | { kind: 'export' }
+  | { kind: 'channel'; channel: ChannelInfo };
 
 export function App({ connection }: { connection: EngineConnection }) {
   const { client, state } = useSyncExternalStore(connection.subscribe, connection.getSnapshot);
@@ -237,6 +239,7 @@ export function App({ connection }: { connection: EngineConnection }) {
                 alertMarks={alertMarks.get(panel.id)}
                 onChannelsChange={setPanelChannels}
                 onPickerOpen={refreshChannels}
+                onChannelSettings={(channel) => setDialog({ kind: 'channel', channel })}
                 onError={reportError}
               />
             ))
@@ -294,6 +297,18 @@ export function App({ connection }: { connection: EngineConnection }) {
           takenIds={workspace?.sources.map((s) => s.id) ?? []}
           onClose={() => setDialog(null)}
           onChanged={reloadWorkspace}
+        />
+      )}
+      {dialog?.kind === 'channel' && (
+        <ChannelSettingsDialog
+          client={readOnly ? null : connected}
+          channel={dialog.channel}
+          saved={workspace?.channels.find((c) => c.name === dialog.channel.name)}
+          onSaved={() => {
+            reloadWorkspace();
+            refreshChannels();
+          }}
+          onClose={() => setDialog(null)}
         />
       )}
       {dialog?.kind === 'export' && <ExportDialog client={connected} onClose={() => setDialog(null)} />}

@@ -60,6 +60,11 @@ describe('the workbench in the browser console', () => {
       round++;
       const env = { temp: 21 + Math.sin(round / 4), pressure: 1013 + Math.cos(round / 5) };
       void publisher!.publishAsync('line1/env', JSON.stringify(env));
+      // A GPS fix wandering in the fifth decimal.
+      void publisher!.publishAsync(
+        'line1/gps',
+        JSON.stringify({ lat: 48.137154 + 1e-4 * Math.sin(round / 3) }),
+      );
     };
     publish();
     timer = setInterval(publish, 250);
@@ -228,6 +233,36 @@ describe('the workbench in the browser console', () => {
     expect(lines.length).toBeGreaterThan(2);
     expect(lines.slice(1).every((l) => l.includes(TEMP))).toBe(true);
     await page.keyboard.press('Escape');
+  });
+
+  it('edits a channel in the console; the legend shows as many decimals as the values need', async () => {
+    // A latitude gets six decimals from its range alone.
+    await page.getByTestId('topic-line1').click();
+    await page.getByTestId('topic-line1/gps').click({ timeout: 20_000 });
+    await plotField('lat', 'panel-1');
+    const lat = page.getByTestId(`readout-value-panel-1-${SOURCE}/line1/gps/lat`);
+    await expect.poll(() => lat.getAttribute('data-decimals'), { timeout: 20_000 }).toBe('6');
+    expect(await lat.textContent()).toMatch(/^48\.\d{6}( … 48\.\d{6})?$/);
+
+    await page.getByTestId(`channel-settings-${TEMP}`).click();
+    await page.getByTestId('channel-settings').waitFor();
+    // An error shows once the field is touched, in words.
+    await page.getByTestId('channel-scale').fill('');
+    await expect
+      .poll(() => page.getByTestId('channel-error-scale').textContent())
+      .toBe('enter a number, e.g. 1 or 0.01');
+    await page.getByTestId('channel-scale').fill('1');
+    await page.getByTestId('channel-displayName').fill('Supply air');
+    await page.getByTestId('channel-decimals').selectOption('1');
+    await page.getByTestId('channel-save').click();
+    await page.getByTestId('channel-settings').waitFor({ state: 'hidden' });
+    await expect.poll(() => page.getByTestId(`channel-settings-${TEMP}`).textContent()).toBe('Supply air');
+    const temp = page.getByTestId(`readout-value-panel-1-${TEMP}`);
+    await expect.poll(() => temp.getAttribute('data-decimals')).toBe('1');
+    const saved = (config().channels as { name: string }[]).find((c) => c.name === TEMP);
+    expect(saved).toMatchObject({ unit: '°C', displayName: 'Supply air', decimals: 1, scale: 1 });
+    expect(config().version).toBe(2);
+    await saveScreenshot(page, 'workbench-channel.png');
   });
 
   it('logs no errors in the page', () => {

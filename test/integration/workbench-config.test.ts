@@ -110,9 +110,12 @@ describe('channels through the engine', () => {
         'demo/temperature',
         'demo/vibration',
       ]);
-      const temperature = level.nodes[2]!.channel!;
-      expect(temperature).toMatchObject({ unit: '°C', source: 'demo' });
-      expect(typeof temperature.last).toBe('number');
+      expect(level.nodes[2]!.channel).toMatchObject({ unit: '°C', source: 'demo' });
+      // Its newest value, once the rig has sent one.
+      await waitFor('a last value', async () => {
+        const again = await client.call('browseChannels', { source: 'demo', prefix: '' });
+        return typeof again.nodes[2]!.channel!.last === 'number';
+      });
       const found = await client.call('browseChannels', { search: 'HUMID' });
       expect(found.nodes.map((n) => n.key)).toEqual(['demo/humidity']);
       const named = await client.call('channelsByName', { names: ['demo/vibration', 'nope/none'] });
@@ -121,5 +124,51 @@ describe('channels through the engine', () => {
     } finally {
       await demo.close();
     }
+  });
+});
+
+describe('channel settings through the engine', () => {
+  it('sets unit, display name, decimals and calibration; the browser shows them, new values are scaled', async () => {
+    const client = consoleOn(engine);
+    const feed = engine.ingestContext('rig', 'test');
+    const id = feed.channel('pressure', 'raw');
+    const send = (ts: number, value: number) =>
+      feed.emitSamples({
+        n: 1,
+        ts: Float64Array.of(ts),
+        channel: Uint32Array.of(id),
+        value: Float64Array.of(value),
+      });
+    const t0 = Date.now() - 60_000;
+    await send(t0, 100);
+    await client.call('saveChannel', {
+      channel: {
+        name: 'rig/pressure',
+        unit: 'kPa',
+        scale: 0.5,
+        offset: 1,
+        displayName: 'Line pressure',
+        decimals: 3,
+      },
+    });
+    await send(t0 + 1_000, 100);
+    await engine.store.flush();
+    const stored = await client.call('query', {
+      sql: "SELECT value FROM samples_v WHERE channel = 'rig/pressure' ORDER BY ts",
+    });
+    // What was stored stays; what came after is raw × 0.5 + 1.
+    expect(stored.rows).toEqual([[100], [51]]);
+    const [info] = await client.call('channelsByName', { names: ['rig/pressure'] });
+    expect(info).toMatchObject({ unit: 'kPa', displayName: 'Line pressure', decimals: 3 });
+    const found = await client.call('browseChannels', { search: 'line pressure' });
+    expect(found.nodes[0]!.channel).toMatchObject({ name: 'rig/pressure', last: 51 });
+    expect(readWorkspaceConfig(engine.dir).channels.find((c) => c.name === 'rig/pressure')).toMatchObject({
+      scale: 0.5,
+      displayName: 'Line pressure',
+    });
+    await expect(
+      client.call('saveChannel', { channel: { name: 'rig/pressure', decimals: 99 } }),
+    ).rejects.toThrow(/channel\.decimals: Too big/);
+    client.close();
   });
 });

@@ -60,8 +60,8 @@ export class ChannelDirectory {
             return {
               ...r,
               unit: c?.unit || r.unit,
-              displayName: '',
-              decimals: null,
+              displayName: c?.displayName ?? '',
+              decimals: c?.decimals ?? null,
             };
           }),
         );

@@ -124,6 +124,10 @@ export function bindConnection(
       saving(() => engine.saveDisplay(p.display));
       return { ok: true };
     },
+    saveChannel: (p: { channel: Parameters<Engine['saveChannel']>[0] }) => {
+      saving(() => engine.saveChannel(p.channel));
+      return { ok: true };
+    },
     saveLayouts: (p: { layouts: Parameters<Engine['saveLayouts']>[0]; activeLayout: string }) => {
       saving(() => engine.saveLayouts(p.layouts, p.activeLayout));
       return { ok: true };

@@ -14,7 +14,7 @@ import uPlot from 'uplot';
 import type { AlertInstanceInfo, ChannelInfo } from '../../../../shared/api';
 import type { RpcClient } from '../../../../shared/rpc';
 import type { PlotPanel as PlotPanelConfig } from '../../../../shared/schemas';
-import { formatDuration, formatValue } from '../../format';
+import { formatDuration } from '../../format';
 import type { LayoutAction } from '../../layout/layout-state';
 import type { BucketView, LiveFeed } from '../../live-data';
 import { cssVar, seriesColor, withAlpha, type Theme } from '../../theme';
@@ -22,6 +22,7 @@ import { useTimeFormat } from '../../time-zone';
 import { useDismissable } from '../../useDismissable';
 import { ChannelBrowser } from '../../channel-browser/ChannelBrowser';
 import { axesFor, scaleOf } from './axes';
+import { decimalsForRange, decimalsForStep, formatFixed, rangeOf } from './precision';
 import { PanelControls } from './PanelControls';
 import { alignBuckets, bucketAt } from './plot-data';
 import { usePanelResize } from './usePanelResize';
@@ -65,6 +66,8 @@ interface PlotPanelProps {
   onLayout(action: LayoutAction): void;
   /** Its place in the layout, for the move buttons. */
   position: { index: number; count: number };
+  /** The user asked for a channel's settings (its name in the readout). */
+  onChannelSettings?(channel: ChannelInfo): void;
   /** The channel picker was opened: a good moment to re-read the channel list (new sources). */
   onPickerOpen?(): void;
   onError(message: string): void;
@@ -86,6 +89,7 @@ export function PlotPanel({
   onLayout,
   position,
   onPickerOpen,
+  onChannelSettings,
   onError,
 }: PlotPanelProps) {
   const title = panel.title || panel.id;
@@ -110,7 +114,9 @@ export function PlotPanel({
     [selected, byName],
   );
   const waiting = selected.filter((name) => !byName.has(name));
-  const structureKey = shown.map((c) => `${c.id}:${c.name}:${c.unit}`).join('|');
+  const structureKey = shown
+    .map((c) => `${c.id}:${c.name}:${c.unit}:${c.displayName}:${c.decimals ?? ''}`)
+    .join('|');
   const ids = useMemo(() => shown.map((c) => c.id), [shown]);
   const idsKey = ids.join(',');
 
@@ -154,7 +160,12 @@ export function PlotPanel({
       }
       const lo = v.min[i]!;
       const hi = v.max[i]!;
-      cell.textContent = lo === hi ? formatValue(lo) : `${formatValue(lo)} … ${formatValue(hi)}`;
+      // The channel's decimals, or as many as the values in view need (GPS latitudes: six).
+      const configured = stateRef.current.shown.find((c) => c.id === drawnIds[index])?.decimals ?? null;
+      const decimals = configured ?? decimalsForRange(...rangeOf(v.min, v.max));
+      cell.dataset.decimals = String(decimals);
+      const f = (x: number) => formatFixed(x, decimals);
+      cell.textContent = lo === hi ? f(lo) : `${f(lo)} … ${f(hi)}`;
     }
   }, []);
 
@@ -248,7 +259,9 @@ export function PlotPanel({
     const axisColor = cssVar('--plot-axis') || '#9aa4b2';
     const gridColor = cssVar('--plot-grid') || '#2a2f3a';
     const font = '11px system-ui, sans-serif';
-    const axisList = axesFor(current.map((c) => ({ id: c.id, label: c.name, unit: c.unit })));
+    const axisList = axesFor(
+      current.map((c) => ({ id: c.id, label: c.displayName || c.name, unit: c.unit })),
+    );
     if (axisList.length === 0) axisList.push({ scale: 'y', label: '', channels: [] });
 
     const series: uPlot.Series[] = [{}];
@@ -257,7 +270,8 @@ export function PlotPanel({
       const color = seriesColor(theme, i);
       // A null in the data is a gap (plot-data.ts puts one where the channel went quiet): never bridged.
       const edge = { scale: scaleOf(axisList, c.id), stroke: color, width: 1, spanGaps: false };
-      series.push({ ...edge, label: `${c.name} max` }, { ...edge, label: `${c.name} min` });
+      const label = c.displayName || c.name;
+      series.push({ ...edge, label: `${label} max` }, { ...edge, label: `${label} min` });
       bands.push({ series: [1 + 2 * i, 2 + 2 * i], fill: withAlpha(color, 0.3) });
     });
     const scales: uPlot.Scales = { x: { time: true, auto: false } };
@@ -283,10 +297,16 @@ export function PlotPanel({
         labelFont: font,
         stroke: axisColor,
         font,
-        size: 50,
+        // Wide enough for the longest tick label (48.13725) beside the axis label.
+        size: (_u, values) =>
+          Math.max(50, 16 + (axis.label ? 14 : 0) + 7 * Math.max(0, ...(values ?? []).map((v) => v.length))),
         grid: i === 0 ? { stroke: gridColor, width: 1 } : { show: false },
         ticks: { stroke: gridColor, width: 1, size: 4 },
-        values: (_u, splits) => splits.map(formatValue),
+        // Ticks differ in the decimals they are apart by (1013.2, 1013.4, not 1013, 1013).
+        values: (_u, splits, _axis, _space, step) => {
+          const decimals = decimalsForStep(step);
+          return splits.map((v) => formatFixed(v, decimals));
+        },
       })),
     ];
     const markColors: Record<AlertMark['state'], string> = {
@@ -600,8 +620,18 @@ export function PlotPanel({
         {shown.map((c, i) => (
           <span className="readout-item" key={c.id}>
             <i className="swatch" style={{ background: seriesColor(theme, i) }} aria-hidden="true" />
-            <span className="readout-name">{c.name}</span>
-            <b data-value-of={c.id}>—</b>
+            <button
+              type="button"
+              className="readout-name"
+              title={`${c.name}: unit, decimals, display name, calibration`}
+              onClick={() => onChannelSettings?.(c)}
+              data-testid={`channel-settings-${c.name}`}
+            >
+              {c.displayName || c.name}
+            </button>
+            <b data-value-of={c.id} data-testid={`readout-value-${panel.id}-${c.name}`}>
+              —
+            </b>
             {c.unit && <span className="readout-unit">{c.unit}</span>}
           </span>
         ))}
