@@ -9,6 +9,9 @@ import { Matcher, SilenceMatchers } from './silences';
 
 export const PROTOCOL_VERSION = 1;
 
+/** Rates (`messageRate`, a topic's `rate`) average this many whole seconds. */
+export const RATE_WINDOW_SECONDS = 5;
+
 export const SourceState = z.enum([
   'starting',
   'connected',
@@ -24,8 +27,12 @@ export const SourceStatus = z.object({
   kind: z.string(),
   name: z.string(),
   state: SourceState,
-  /** Messages (frames) per second over the last few seconds. */
+  /**
+   * Messages received per second: those that arrived in the last 5 whole seconds, divided by 5 —
+   * counted as the topic tree counts them, so its top levels add up to this.
+   */
   messageRate: z.number(),
+  /** Numeric values decoded per second (a message can carry many, or none). */
   sampleRate: z.number(),
   messages: z.number(),
   quarantined: z.number(),
@@ -187,7 +194,7 @@ export const TopicNode = z.object({
   name: z.string(),
   /** Direct children. */
   children: z.number(),
-  /** Messages in this node and below, and their rate (msg/s). */
+  /** Messages in this node and below, and their rate: msg/s over the last 5 whole seconds, as the source's. */
   messages: z.number(),
   rate: z.number(),
   /** This exact topic has received messages (not only its children). */

@@ -34,6 +34,7 @@ import { AlertNotifier, type NotifierStatus } from './alerts/notify/notifier';
 import { alertLabels } from './alerts/notify/payload';
 import { silenceStatus, type SilenceStatus } from '../../shared/silences';
 import { Bus } from './bus';
+import { SecondCounts } from './rate';
 import { ChannelDirectory } from './channels/directory';
 import { ConfigChanges } from './config/changes';
 import { exportData, type ExportProgress } from './store/export';
@@ -109,18 +110,19 @@ class RunningSource {
   shed = 0;
   endpoint: string | null = null;
   warnings: string[] = [];
-  readonly messageRate = new RateMeter();
+  /** Messages as the topic tree counts them too (rate.ts), so the two rates agree. */
+  readonly messageArrivals = new SecondCounts();
   readonly sampleRate = new RateMeter();
   instance?: Source;
   constructor(public config: SourceIdentity) {}
 
-  status(): SourceStatus {
+  status(now: number): SourceStatus {
     return {
       id: this.config.id,
       kind: this.config.kind,
       name: this.config.name,
       state: this.config.enabled ? this.state : 'stopped',
-      messageRate: this.messageRate.rate,
+      messageRate: this.messageArrivals.rate(now),
       sampleRate: this.sampleRate.rate,
       messages: this.messages,
       quarantined: this.quarantined,
@@ -322,6 +324,7 @@ export class Engine {
       },
       received: (count) => {
         running.messages += count;
+        running.messageArrivals.add(count, this.now());
       },
       shed: (count) => {
         running.shed += count;
@@ -411,7 +414,8 @@ export class Engine {
   private liveSource(id: string): Source {
     const running = this.sources.get(id);
     if (!running) throw new Error(`no source with id "${id}"`);
-    if (!running.instance) throw new Error(`source "${id}" is not running (${running.status().state})`);
+    if (!running.instance)
+      throw new Error(`source "${id}" is not running (${running.status(this.now()).state})`);
     return running.instance;
   }
 
@@ -739,9 +743,10 @@ export class Engine {
   // ---- status and notices --------------------------------------------------------------------
 
   status(): EngineStatus {
-    const sources = [...this.sources.values()].map((s) => s.status());
+    const now = this.now();
+    const sources = [...this.sources.values()].map((s) => s.status(now));
     return {
-      ts: this.now(),
+      ts: now,
       sources,
       samplesPerSecond: this.samplesRate.rate,
       recordsPerSecond: this.recordsRate.rate,
@@ -763,7 +768,6 @@ export class Engine {
     this.samplesRate.update(this.store.storedSamples + this.store.retentionDropped, at);
     this.recordsRate.update(this.store.storedRecords, at);
     for (const s of this.sources.values()) {
-      s.messageRate.update(s.messages, at);
       s.sampleRate.update(s.samples, at);
     }
     this.databaseBytes = await this.store.databaseBytes().catch(() => this.databaseBytes);

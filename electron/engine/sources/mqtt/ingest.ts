@@ -31,17 +31,17 @@ export interface IncomingMessage {
 }
 
 export class MqttIngest {
-  readonly tree = new TopicTree();
+  readonly tree: TopicTree;
   readonly frames: FrameDecoder;
   private raw: RawMessage[] = [];
   private timer?: NodeJS.Timeout;
-  private rateTimer?: NodeJS.Timeout;
   private flushing: Promise<void> | null = null;
 
   constructor(
     private readonly ctx: SourceContext,
     private readonly options: IngestOptions,
   ) {
+    this.tree = new TopicTree(ctx.now);
     const choices = options.decoders.filter((d) => d.decoder !== 'auto');
     this.frames = new FrameDecoder(
       ctx.sourceId,
@@ -58,12 +58,10 @@ export class MqttIngest {
 
   start(): void {
     this.timer = setInterval(() => void this.flush(), FLUSH_MS);
-    this.rateTimer = setInterval(() => this.tree.tick(this.ctx.now()), 1_000);
   }
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    clearInterval(this.rateTimer);
     await this.flush();
   }
 

@@ -2,9 +2,11 @@
 // counts and rates for the node and everything below, and the last message of each topic.
 //
 // Cost per message is one walk from the topic's node to the root (its depth), done with a cached
-// node lookup, so 20,000 messages/s over 10,000 topics stays cheap. Rates are refreshed once a
-// second for all nodes, and the console asks for one level (or a search) at a time.
+// node lookup, so 20,000 messages/s over 10,000 topics stays cheap. Each node counts arrivals per
+// second of the engine's clock (rate.ts, the source's own rate), and the console asks for one level
+// (or a search) at a time.
 import type { TopicDetail, TopicNode, TopicsResult } from '../../../../shared/api';
+import { SecondCounts } from '../../rate';
 
 /** Payload bytes kept per topic for the detail view; the size itself is always recorded. */
 const KEPT_PAYLOAD_BYTES = 64 * 1024;
@@ -15,8 +17,8 @@ const byName = new Intl.Collator('en', { numeric: true });
 class Node {
   readonly children = new Map<string, Node>();
   messages = 0;
-  rate = 0;
-  private countAtLastRate = 0;
+  /** This node's and its children's messages per second, as the source's own rate counts them. */
+  readonly arrivals = new SecondCounts();
   /** Set once this exact topic has had a message. */
   last: {
     payload: Uint8Array;
@@ -34,12 +36,6 @@ class Node {
     readonly name: string,
     readonly parent: Node | null,
   ) {}
-
-  updateRate(seconds: number): void {
-    this.rate = (this.messages - this.countAtLastRate) / seconds;
-    this.countAtLastRate = this.messages;
-    for (const child of this.children.values()) child.updateRate(seconds);
-  }
 }
 
 function preview(bytes: Uint8Array): string | null {
@@ -64,7 +60,9 @@ export function hexDump(bytes: Uint8Array, limit = 4096): string {
 export class TopicTree {
   private readonly root = new Node('', '', null);
   private readonly byTopic = new Map<string, Node>();
-  private lastRateAt = 0;
+
+  /** `now`: the engine's clock, the one the source's rate is read on. */
+  constructor(private readonly now: () => number = Date.now) {}
 
   get size(): number {
     return this.byTopic.size;
@@ -84,18 +82,15 @@ export class TopicTree {
     node.ownMessages++;
     const kept = payload.length > KEPT_PAYLOAD_BYTES ? payload.slice(0, KEPT_PAYLOAD_BYTES) : payload;
     node.last = { payload: kept, bytes: payload.length, at, retained, qos, properties };
-    for (let n: Node | null = node; n; n = n.parent) n.messages++;
+    for (let n: Node | null = node; n; n = n.parent) {
+      n.messages++;
+      n.arrivals.add(1, at);
+    }
   }
 
   setDecoder(topic: string, decoder: string | null): void {
     const node = this.byTopic.get(topic);
     if (node) node.decoder = decoder;
-  }
-
-  /** Refreshes every node's rate; call about once a second. */
-  tick(now: number): void {
-    if (this.lastRateAt > 0 && now > this.lastRateAt) this.root.updateRate((now - this.lastRateAt) / 1000);
-    this.lastRateAt = now;
   }
 
   private create(topic: string): Node {
@@ -123,7 +118,7 @@ export class TopicTree {
       name: node.name,
       children: node.children.size,
       messages: node.messages,
-      rate: node.rate,
+      rate: node.arrivals.rate(this.now()),
       hasMessage: node.last !== null,
       retained: node.last?.retained ?? false,
       lastSeen: node.last?.at ?? null,
@@ -177,7 +172,7 @@ export class TopicTree {
     return {
       topic,
       messages: node.ownMessages,
-      rate: node.rate, // this topic and any below it; leaf topics are the common case
+      rate: node.arrivals.rate(this.now()), // this topic and any below it; leaf topics are the common case
       retained,
       qos,
       lastSeen: at,
