@@ -310,6 +310,7 @@ export function AlertsPanel({
         <RuleList
           client={client}
           rules={rules}
+          instances={alerts.instances}
           onChanged={() => {
             onRulesChanged?.();
             refresh();

@@ -265,6 +265,55 @@ describe('the workbench in the browser console', () => {
     await saveScreenshot(page, 'workbench-channel.png');
   });
 
+  it('adds a rule in plain words, channel from the browser, labels on several lines; the table reads well', async () => {
+    await page.getByTestId('alerts-button').click();
+    await page.getByTestId('rule-add').click();
+    const editor = page.getByTestId('rule-editor');
+    await editor.waitFor();
+    // Nothing is wrong before a field is touched.
+    expect(await editor.locator('.form-error').allTextContents()).toEqual([]);
+    await page.getByTestId('field-id').fill('');
+    await expect.poll(() => editor.locator('.form-error').first().textContent()).toBe('enter a name');
+    expect(await page.getByTestId('rule-editor-problems').textContent()).toContain('Name: enter a name');
+    await page.getByTestId('field-id').fill('supply-air-hot-on-line-1-of-the-north-plant-building');
+    await page.getByTestId('rule-channel-browse').click();
+    await page.getByTestId('rule-channels-search').fill('line1 temp');
+    await page.getByTestId(`rule-channels-${TEMP}`).click({ timeout: 20_000 });
+    expect(await page.getByTestId('field-channel').inputValue()).toBe(TEMP);
+    await page.getByTestId('field-above').fill('twenty');
+    await expect.poll(() => editor.textContent()).toContain('enter a number');
+    await page.getByTestId('field-above').fill('25');
+    const labels = page.getByTestId('field-labels');
+    expect(await labels.evaluate((e) => e.tagName)).toBe('TEXTAREA');
+    await labels.fill('site=north\nline=1');
+    await page.getByTestId('rule-editor-save').click();
+    await editor.waitFor({ state: 'hidden' });
+    const rule = (config().rules as { id: string; labels: Record<string, string> }[])[0]!;
+    expect(rule.labels).toEqual({ site: 'north', line: '1' });
+
+    const table = page.getByTestId('rule-table');
+    const row = table.locator('tr[data-rule="supply-air-hot-on-line-1-of-the-north-plant-building"]');
+    await row.waitFor();
+    expect(
+      await page
+        .getByTestId('rule-condition-supply-air-hot-on-line-1-of-the-north-plant-building')
+        .textContent(),
+    ).toBe(`${TEMP} > 25`);
+    await expect
+      .poll(
+        () =>
+          page
+            .getByTestId('rule-state-supply-air-hot-on-line-1-of-the-north-plant-building')
+            .getAttribute('data-value'),
+        { timeout: 20_000 },
+      )
+      .toBe('normal');
+    // The table fits its panel: long names and conditions are cut, not scrolled.
+    const fits = await table.evaluate((t) => t.scrollWidth <= (t.parentElement?.clientWidth ?? 0) + 1);
+    expect(fits).toBe(true);
+    await saveScreenshot(page, 'workbench-rules.png');
+  });
+
   it('logs no errors in the page', () => {
     expect(pageErrors).toEqual([]);
   });
