@@ -3,7 +3,7 @@
 // the engine serves it through `bindApi` (electron/engine/server). Both sides validate what they
 // receive against these schemas, and nothing here ever carries payload bytes into a log.
 import { z } from 'zod';
-import { AlertRules } from './alerts';
+import { AlertRules, NotifierConfig } from './alerts';
 import { ChannelConfig, DisplaySettings, Layouts, SourceConfig, WorkspaceConfig } from './schemas';
 import { Matcher, SilenceMatchers } from './silences';
 
@@ -432,6 +432,15 @@ export const PreviewRulesResult = z.object({
 });
 export type PreviewRulesResult = z.infer<typeof PreviewRulesResult>;
 
+/** What a test notification did: delivered (the receiver took it), or why not. */
+export const NotifierTestResult = z.object({
+  ok: z.boolean(),
+  /** Why it was not delivered, in the receiver's or the system's words; null when delivered. */
+  error: z.string().nullable(),
+  elapsedMs: z.number(),
+});
+export type NotifierTestResult = z.infer<typeof NotifierTestResult>;
+
 const Empty = z.object({}).strict();
 const Ok = z.object({ ok: z.literal(true) });
 
@@ -512,6 +521,18 @@ export const Methods = {
    * by name). Scale and offset apply to values from now on; what is stored stays as it was.
    */
   saveChannel: { params: z.object({ channel: ChannelConfig }), result: Ok },
+  /**
+   * Adds a notifier to `alerting.notifiers`, or replaces the one with its id (or with `previousId`:
+   * a rename, which rules' notify lists follow).
+   */
+  saveNotifier: {
+    params: z.object({ notifier: NotifierConfig, previousId: z.string().min(1).max(64).optional() }),
+    result: Ok,
+  },
+  /** Removes a notifier; rules stop naming it. */
+  removeNotifier: { params: z.object({ id: z.string().min(1).max(64) }), result: Ok },
+  /** Sends one test notification (not an alert) through this configuration, saved or not, once. */
+  testNotifier: { params: z.object({ notifier: NotifierConfig }), result: NotifierTestResult },
   /** Silences: notifications of matching instances are suppressed while active. */
   silences: { params: Empty, result: z.array(SilenceInfo) },
   createSilence: { params: CreateSilenceRequest, result: SilenceInfo },
@@ -567,6 +588,13 @@ function sourceCapability(source: SourceConfig): Capability {
   return 'workspace';
 }
 
+/** A `command` notifier runs a program of this machine: saving or testing one is a host call. */
+function notifierCapability(notifier: NotifierConfig, what: string): Capability {
+  return notifier.kind === 'command'
+    ? { host: `${what} a command notifier, which runs a program (${notifier.argv[0]}) on this machine` }
+    : 'workspace';
+}
+
 export const MethodCapabilities: {
   [M in MethodName]: Capability | ((params: ParsedParams<M>) => Capability);
 } = {
@@ -596,8 +624,11 @@ export const MethodCapabilities: {
   ackAlert: 'workspace',
   unackAlert: 'workspace',
   previewRules: 'workspace',
-  // Rules name notifiers by id; defining one (a `command` runs a program) is not an API call.
+  // Rules name notifiers by id; defining a notifier is saveNotifier's.
   saveRules: 'workspace',
+  saveNotifier: (p) => notifierCapability(p.notifier, 'saves'),
+  removeNotifier: 'workspace',
+  testNotifier: (p) => notifierCapability(p.notifier, 'tests'),
   silences: 'workspace',
   createSilence: 'workspace',
   expireSilence: 'workspace',

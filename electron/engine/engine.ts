@@ -23,7 +23,9 @@ import type {
   SourceState,
   SourceStatus,
 } from '../../shared/api';
-import type { AlertRule } from '../../shared/alerts';
+import type { AlertRule, NotifierConfig } from '../../shared/alerts';
+import type { NotifierTestResult } from '../../shared/api';
+import { sendTestNotification, withNotifier, withoutNotifier } from './alerts/notify/edit';
 import { describeZodError, type SourceConfig, WorkspaceConfig } from '../../shared/schemas';
 import type { QuarantineEntry, RecordRow, SampleBatch } from './batch';
 import { AuditLog, type AuditVerdict } from './alerts/audit';
@@ -630,6 +632,25 @@ export class Engine {
   /** Replaces the display preferences in opsdeck.json, so every console on the workspace shows times alike. */
   saveDisplay(display: WorkspaceConfig['display']): void {
     this.saveConfig({ ...this.config, display });
+  }
+
+  /** Adds or replaces (or renames, from `previousId`) a notifier; rules follow a rename. */
+  saveNotifier(notifier: NotifierConfig, previousId?: string): void {
+    this.saveConfig(withNotifier(this.config, notifier, previousId));
+  }
+
+  /** Removes a notifier; rules stop naming it. */
+  removeNotifier(id: string): void {
+    this.saveConfig(withoutNotifier(this.config, id));
+  }
+
+  /** One test notification through `notifier` (saved or not), and what came of it. */
+  testNotifier(notifier: NotifierConfig): Promise<NotifierTestResult> {
+    return sendTestNotification(notifier, {
+      publish: (request) => this.publish(request),
+      now: this.now,
+      version: ENGINE_VERSION,
+    });
   }
 
   /** Sets one channel's settings (by name); scale and offset apply to values from now on. */

@@ -282,6 +282,8 @@ export function App({ connection }: { connection: EngineConnection }) {
             alerts={alerts}
             client={readOnly ? null : connected}
             rules={rules}
+            notifiers={workspace?.alerting.notifiers ?? []}
+            sources={workspace?.sources ?? []}
             stale={!connected}
             notifications={notifications}
             onRulesChanged={reloadWorkspace}

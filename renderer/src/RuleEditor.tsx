@@ -304,6 +304,8 @@ function RulePreview({ preview, valid }: { preview: PreviewState; valid: boolean
 
 export interface RuleEditorProps {
   client: RpcClient | null;
+  /** The workspace's notifier ids, for the notify list. */
+  notifiers: readonly string[];
   /** Every rule of the workspace, as configured. */
   rules: readonly AlertRule[];
   /** Index of the rule edited; null to add one. */
@@ -312,7 +314,7 @@ export interface RuleEditorProps {
   onSaved(): void;
 }
 
-export function RuleEditor({ client, rules, index, onClose, onSaved }: RuleEditorProps) {
+export function RuleEditor({ client, notifiers, rules, index, onClose, onSaved }: RuleEditorProps) {
   const existing = index === null ? undefined : rules[index];
   const [kind, setKind] = useState<Kind>(existing?.kind ?? 'threshold');
   const [values, setValues] = useState<FormValue>(() =>
@@ -392,6 +394,8 @@ export function RuleEditor({ client, rules, index, onClose, onSaved }: RuleEdito
 
   const { spec } = formFor(kind);
   const channelValue = getAt(values, 'channel');
+  const notifyValue = getAt(values, 'notify');
+  const notifyIds = Array.isArray(notifyValue) ? notifyValue.map(String) : [];
   const fieldProps = {
     values,
     onChange: change,
@@ -408,6 +412,10 @@ export function RuleEditor({ client, rules, index, onClose, onSaved }: RuleEdito
           error={errorAt('channel')}
           onChange={(name) => change('channel', name)}
         />
+      ),
+      // Chosen from the workspace's notifiers, never typed.
+      notify: (
+        <NotifyField notifiers={notifiers} chosen={notifyIds} onChange={(ids) => change('notify', ids)} />
       ),
     },
   };
@@ -474,6 +482,42 @@ export function RuleEditor({ client, rules, index, onClose, onSaved }: RuleEdito
         </footer>
       </form>
     </Modal>
+  );
+}
+
+/** Where the rule's alerts go: the workspace's notifiers, each a checkbox. */
+function NotifyField({
+  notifiers,
+  chosen,
+  onChange,
+}: {
+  notifiers: readonly string[];
+  chosen: readonly string[];
+  onChange(ids: string[]): void;
+}) {
+  // A notifier the rule names that no longer exists stays listed, so it can be unticked.
+  const all = [...new Set([...notifiers, ...chosen])];
+  return (
+    <fieldset className="form-row rule-notify" data-testid="field-notify">
+      <legend className="form-label">Notify</legend>
+      <span className="form-control">
+        {all.length === 0 && (
+          <span className="form-help">No notifiers yet: add one under Notifiers in the alerts panel.</span>
+        )}
+        {all.map((id) => (
+          <label key={id} className={notifiers.includes(id) ? undefined : 'unknown'}>
+            <input
+              type="checkbox"
+              checked={chosen.includes(id)}
+              onChange={(e) => onChange(e.target.checked ? [...chosen, id] : chosen.filter((x) => x !== id))}
+              data-testid={`notify-${id}`}
+            />{' '}
+            {id}
+            {!notifiers.includes(id) && ' (not configured)'}
+          </label>
+        ))}
+      </span>
+    </fieldset>
   );
 }
 
@@ -568,10 +612,12 @@ function ruleSummary(r: AlertRule): string {
 export function RuleList({
   client,
   rules,
+  notifiers,
   instances,
   onChanged,
 }: {
   client: RpcClient | null;
+  notifiers: readonly string[];
   rules: readonly AlertRule[];
   /** Live alert instances, for each rule's state; null before they are read. */
   instances: readonly AlertInstanceInfo[] | null;
@@ -686,6 +732,7 @@ export function RuleList({
       {editing && (
         <RuleEditor
           client={client}
+          notifiers={notifiers}
           rules={rules}
           index={editing.index}
           onClose={() => setEditing(null)}

@@ -3,6 +3,8 @@
 // Panels are added, filled from the topic tree and renamed, and a reload shows the same layout.
 // Needs the build (`npx electron-vite build`).
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import mqtt from 'mqtt';
 import type { Browser, Page } from 'playwright-core';
@@ -28,6 +30,10 @@ describe('the workbench in the browser console', () => {
   const pageErrors: string[] = [];
   let round = 0;
   let largestChannelList = 0;
+  /** A local webhook receiver for the notifier test. */
+  let receiver: http.Server | undefined;
+  let receiverUrl = '';
+  const webhooks: { path: string; body: unknown }[] = [];
   let publish: () => void = () => undefined;
 
   const config = () => JSON.parse(fs.readFileSync(path.join(workspace, 'opsdeck.json'), 'utf8'));
@@ -54,6 +60,16 @@ describe('the workbench in the browser console', () => {
         ],
       }),
     );
+    receiver = http.createServer((req, res) => {
+      let text = '';
+      req.on('data', (d: Buffer) => (text += d.toString()));
+      req.on('end', () => {
+        webhooks.push({ path: req.url ?? '', body: JSON.parse(text) });
+        res.writeHead(200).end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => receiver!.listen(0, '127.0.0.1', resolve));
+    receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
     served = await startServe(['serve', '--workspace', workspace, '--port', '0']);
     publisher = await mqtt.connectAsync(broker.url);
     publish = () => {
@@ -93,6 +109,7 @@ describe('the workbench in the browser console', () => {
     await browser?.close();
     await served?.stop();
     await broker?.close();
+    await new Promise((r) => (receiver ? receiver.close(r) : r(undefined)));
     tmp.cleanup();
   });
 
@@ -312,6 +329,46 @@ describe('the workbench in the browser console', () => {
     const fits = await table.evaluate((t) => t.scrollWidth <= (t.parentElement?.clientWidth ?? 0) + 1);
     expect(fits).toBe(true);
     await saveScreenshot(page, 'workbench-rules.png');
+  });
+
+  it('creates a notifier in the console, tests it (the local receiver gets it), and a rule picks it', async () => {
+    await page.getByTestId('notifier-add').click();
+    const editor = page.getByTestId('notifier-editor');
+    await editor.waitFor();
+    await page.getByTestId('notifier-id').fill('control-room');
+    await page.getByTestId('notifier-url').fill('ftp://nowhere');
+    await expect
+      .poll(() => page.getByTestId('notifier-error-url').textContent())
+      .toBe('an http:// or https:// URL');
+    await page.getByTestId('notifier-url').fill(`${receiverUrl}/opsdeck`);
+    await page.getByTestId('notifier-send-test').click();
+    await expect
+      .poll(() => page.getByTestId('notifier-test-result').getAttribute('data-value'), { timeout: 20_000 })
+      .toBe('delivered');
+    expect(await page.getByTestId('notifier-test-result').textContent()).toMatch(
+      /^Test delivered: the receiver took it/,
+    );
+    expect(webhooks).toHaveLength(1);
+    expect(webhooks[0]).toMatchObject({
+      path: '/opsdeck',
+      body: { status: 'firing', labels: { alertname: 'opsdeck-test', notifier: 'control-room' } },
+    });
+    await page.getByTestId('notifier-save').click();
+    await editor.waitFor({ state: 'hidden' });
+    await waitFor('the notifier saved', () =>
+      (config().alerting?.notifiers ?? []).some(
+        (n: { id: string; url: string }) => n.id === 'control-room' && n.url === `${receiverUrl}/opsdeck`,
+      ),
+    );
+    await page.getByTestId('notifier-table').locator('tr[data-notifier="control-room"]').waitFor();
+
+    // The rule's notify list offers it (and nothing typed).
+    await page.getByTestId('rule-edit-supply-air-hot-on-line-1-of-the-north-plant-building').click();
+    await page.getByTestId('notify-control-room').check({ timeout: 10_000 });
+    await page.getByTestId('rule-editor-save').click();
+    await page.getByTestId('rule-editor').waitFor({ state: 'hidden' });
+    await waitFor('the rule notifies it', () => config().rules[0].notify?.includes('control-room'));
+    await saveScreenshot(page, 'workbench-notifiers.png');
   });
 
   it('logs no errors in the page', () => {

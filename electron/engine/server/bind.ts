@@ -124,6 +124,15 @@ export function bindConnection(
       saving(() => engine.saveDisplay(p.display));
       return { ok: true };
     },
+    saveNotifier: (p: { notifier: Parameters<Engine['saveNotifier']>[0]; previousId?: string }) => {
+      saving(() => engine.saveNotifier(p.notifier, p.previousId));
+      return { ok: true };
+    },
+    removeNotifier: (p: { id: string }) => {
+      saving(() => engine.removeNotifier(p.id));
+      return { ok: true };
+    },
+    testNotifier: (p: { notifier: Parameters<Engine['testNotifier']>[0] }) => engine.testNotifier(p.notifier),
     saveChannel: (p: { channel: Parameters<Engine['saveChannel']>[0] }) => {
       saving(() => engine.saveChannel(p.channel));
       return { ok: true };
