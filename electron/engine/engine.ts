@@ -39,6 +39,7 @@ import { Bus } from './bus';
 import { SecondCounts } from './rate';
 import { ChannelDirectory } from './channels/directory';
 import { ConfigChanges } from './config/changes';
+import { ConfigWatcher, sourceChanges } from './config/watch';
 import { exportData, type ExportProgress } from './store/export';
 import { LiveHub, type LiveSink } from './live/hub';
 import { Calibration } from './pipeline/calibration';
@@ -80,6 +81,8 @@ export interface EngineOptions {
   liveRingCapacity?: number;
   /** Keeps secrets given in the console across sessions (the desktop's key store); else they last the session. */
   vault?: SecretVault;
+  /** Pick up edits of opsdeck.json made while it runs (default true unless read-only). */
+  watchConfig?: boolean;
 }
 
 class RateMeter {
@@ -163,6 +166,7 @@ export class Engine {
   private timers: NodeJS.Timeout[] = [];
   private databaseBytes = 0;
   private closed = false;
+  private configWatcher: ConfigWatcher | null = null;
   readonly now: () => number;
 
   private constructor(
@@ -244,6 +248,14 @@ export class Engine {
     }
     if (!readOnly && (options.startSources ?? true)) {
       for (const source of config.sources) await engine.addSource(source);
+    }
+    if (!readOnly && (options.watchConfig ?? true)) {
+      engine.configWatcher = new ConfigWatcher(absolute, {
+        current: () => engine.config,
+        adopt: (next) => engine.adoptEditedConfig(next),
+        notice: (level, message) => engine.notice(level, message),
+      });
+      engine.configWatcher.start();
     }
     return engine;
   }
@@ -486,12 +498,13 @@ export class Engine {
 
   private saveConfig(next: WorkspaceConfig): void {
     if (this.readOnly) throw new Error('the workspace is open read-only');
-    writeWorkspaceConfig(this.dir, next);
+    // What the file now says (defaults filled), so a watcher reading it back sees no change.
+    const written = writeWorkspaceConfig(this.dir, next);
     const before = this.config;
-    this.config = next;
+    this.config = written;
     this.applyChannelConfig();
-    this.alerts?.configure(next.rules, next.alerting);
-    this.configChanges.saved(before, next);
+    this.alerts?.configure(written.rules, written.alerting);
+    this.configChanges.saved(before, written);
   }
 
   // ---- channels ------------------------------------------------------------------------------
@@ -820,6 +833,30 @@ export class Engine {
     return () => this.noticeListeners.delete(listener);
   }
 
+  /**
+   * Runs a configuration edited in opsdeck.json (already checked): rules, channels, layouts and
+   * display at once, changed sources restarted, removed ones stopped; every console is told.
+   */
+  async adoptEditedConfig(next: WorkspaceConfig): Promise<void> {
+    if (this.closed) return;
+    const before = this.config;
+    this.configChanges.by(null, 'file', () => {
+      this.config = next;
+      this.applyChannelConfig();
+      this.alerts?.configure(next.rules, next.alerting);
+      this.configChanges.saved(before, next);
+    });
+    const { removed, started } = sourceChanges(before.sources, next.sources);
+    for (const id of [...removed, ...started.map((s) => s.id)]) {
+      const running = this.sources.get(id);
+      if (running) await this.stopSource(running);
+      this.sources.delete(id);
+    }
+    for (const source of started) await this.addSource(source);
+    if (JSON.stringify(before.store) !== JSON.stringify(next.store))
+      this.notice('warn', 'opsdeck.json: the new store settings apply when the workspace is next opened');
+  }
+
   reloadConfig(): void {
     this.config = readWorkspaceConfig(this.dir);
     this.applyChannelConfig();
@@ -828,6 +865,7 @@ export class Engine {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    await this.configWatcher?.stop();
     await this.notifier?.close(); // before the sources: an MQTT notifier publishes through one
     for (const running of this.sources.values()) await this.stopSource(running);
     this.closed = true;

@@ -124,13 +124,17 @@ export function readWorkspaceConfig(dir: string): WorkspaceConfig {
   return parsed.data;
 }
 
-/** Writes atomically (temp file, then rename) so a crash never leaves half a configuration. */
-export function writeWorkspaceConfig(dir: string, config: WorkspaceConfig): void {
+/**
+ * Writes atomically (temp file, then rename) so a crash never leaves half a configuration. Answers
+ * what was written: the configuration as a reader of the file will parse it.
+ */
+export function writeWorkspaceConfig(dir: string, config: WorkspaceConfig): WorkspaceConfig {
   const valid = WorkspaceConfig.parse(config);
   const file = path.join(dir, CONFIG_FILE);
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, JSON.stringify(valid, null, 2) + '\n', { mode: 0o600 });
   fs.renameSync(tmp, file);
+  return valid;
 }
 
 /**

@@ -371,6 +371,58 @@ describe('the workbench in the browser console', () => {
     await saveScreenshot(page, 'workbench-notifiers.png');
   });
 
+  it('picks up an edit of opsdeck.json: a rule’s threshold applies; an invalid edit is refused naming the field', async () => {
+    const RULE = 'supply-air-hot-on-line-1-of-the-north-plant-building';
+    const edit = (above: unknown) => {
+      const doc = config();
+      doc.rules[0].above = above;
+      fs.writeFileSync(path.join(workspace, 'opsdeck.json'), JSON.stringify(doc, null, 2));
+    };
+    edit(30);
+    await expect
+      .poll(() => page.getByTestId(`rule-condition-${RULE}`).textContent(), { timeout: 20_000 })
+      .toBe(`${TEMP} > 30`);
+    await expect
+      .poll(() => page.getByTestId('notices').textContent())
+      .toContain('opsdeck.json was edited: alert rules now as in the file');
+    edit('thirty');
+    await expect
+      .poll(() => page.getByTestId('notices').textContent(), { timeout: 20_000 })
+      .toMatch(
+        /opsdeck\.json was edited but not applied \(the running configuration is kept\): rules\.0\.above/,
+      );
+    expect(await page.getByTestId(`rule-condition-${RULE}`).textContent()).toBe(`${TEMP} > 30`);
+    edit(30);
+  });
+
+  it('two consoles: the later save wins, and the other console is told', async () => {
+    const other = await browser!.newPage({ viewport: { width: 1440, height: 900 } });
+    collectPageErrors(other, pageErrors);
+    await other.goto(served!.url);
+    await other.getByTestId('panel-title-panel-1').waitFor({ timeout: 20_000 });
+    await other.getByTestId('panel-title-panel-1').click();
+    await other.getByTestId('panel-title-input-panel-1').fill('Renamed elsewhere');
+    await other.keyboard.press('Enter');
+    await expect
+      .poll(() => page.getByTestId('panel-title-panel-1').textContent(), { timeout: 20_000 })
+      .toBe('Renamed elsewhere');
+    await expect
+      .poll(() => page.getByTestId('notices').textContent())
+      .toContain('another console changed plot layouts: showing its version');
+    // This console saves after it: its name wins, in the file and in the other console.
+    await page.getByTestId('panel-title-panel-1').click();
+    await page.getByTestId('panel-title-input-panel-1').fill('Line 1 climate');
+    await page.keyboard.press('Enter');
+    await expect
+      .poll(() => other.getByTestId('panel-title-panel-1').textContent(), { timeout: 20_000 })
+      .toBe('Line 1 climate');
+    await waitFor(
+      'the later save in the file',
+      () => config().layouts[0].panels[1].title === 'Line 1 climate',
+    );
+    await other.close();
+  });
+
   it('logs no errors in the page', () => {
     expect(pageErrors).toEqual([]);
   });
