@@ -57,7 +57,7 @@ export function defaultWorkspace(): WorkspaceConfig {
       { name: 'demo/temperature', unit: '°C' },
       { name: 'demo/humidity', unit: '%RH' },
       { name: 'demo/vibration', unit: 'g' },
-      { name: 'demo/door', unit: '' },
+      { name: 'demo/door', unit: '', displayName: 'Cold-room door', decimals: 0 },
     ],
     layouts: [
       {
@@ -76,6 +76,16 @@ export function defaultWorkspace(): WorkspaceConfig {
             title: 'Vibration',
             channels: ['demo/vibration'],
             windowMs: 10_000,
+          },
+          {
+            kind: 'plot',
+            id: 'door',
+            title: 'Cold-room door (1 = open)',
+            channels: ['demo/door'],
+            windowMs: 600_000,
+            // An event channel: it speaks only when the door moves, so its line never breaks.
+            gapFactor: 0,
+            height: 220,
           },
         ],
       },

@@ -8,6 +8,7 @@ import {
   layoutsFromWorkspace,
   layoutsReducer,
   MAX_PLOTTED,
+  plottedChannels,
   type LayoutAction,
   type LayoutsState,
 } from '../../renderer/src/layout/layout-state';
@@ -25,6 +26,16 @@ describe('layout state', () => {
     const two = { layouts: [...ws.layouts, { name: 'Night', panels: [] }], activeLayout: 'Night' };
     expect(layoutsFromWorkspace(two).active).toBe('Night');
     expect(layoutsFromWorkspace({ ...two, activeLayout: 'gone' }).active).toBe(ws.layouts[0]!.name);
+  });
+
+  it('the demo’s default layout plots every channel of the rig, the door sensor included', () => {
+    const layout = layoutsFromWorkspace(defaultWorkspace());
+    expect([...plottedChannels(layout)].sort()).toEqual([
+      'demo/door',
+      'demo/humidity',
+      'demo/temperature',
+      'demo/vibration',
+    ]);
   });
 
   it('adds, renames, reorders, resizes and removes panels', () => {
