@@ -3,11 +3,14 @@
 // the engine serves it through `bindApi` (electron/engine/server). Both sides validate what they
 // receive against these schemas, and nothing here ever carries payload bytes into a log.
 import { z } from 'zod';
-import { AlertRules } from './alerts';
-import { DisplaySettings, SourceConfig, WorkspaceConfig } from './schemas';
+import { AlertRules, NotifierConfig } from './alerts';
+import { ChannelConfig, DisplaySettings, Layouts, SourceConfig, WorkspaceConfig } from './schemas';
 import { Matcher, SilenceMatchers } from './silences';
 
 export const PROTOCOL_VERSION = 1;
+
+/** Rates (`messageRate`, a topic's `rate`) average this many whole seconds. */
+export const RATE_WINDOW_SECONDS = 5;
 
 export const SourceState = z.enum([
   'starting',
@@ -24,8 +27,12 @@ export const SourceStatus = z.object({
   kind: z.string(),
   name: z.string(),
   state: SourceState,
-  /** Messages (frames) per second over the last few seconds. */
+  /**
+   * Messages received per second: those that arrived in the last 5 whole seconds, divided by 5 —
+   * counted as the topic tree counts them, so its top levels add up to this.
+   */
   messageRate: z.number(),
+  /** Numeric values decoded per second (a message can carry many, or none). */
   sampleRate: z.number(),
   messages: z.number(),
   quarantined: z.number(),
@@ -65,9 +72,50 @@ export const ChannelInfo = z.object({
   id: z.number().int(),
   name: z.string(),
   source: z.string(),
+  /** As configured in the workspace when it is, else as the source reported it. */
   unit: z.string(),
+  /** What the console calls it ('' : its name). */
+  displayName: z.string().default(''),
+  /** Decimals shown; null: as many as the values' range needs. */
+  decimals: z.number().int().nullable().default(null),
 });
 export type ChannelInfo = z.infer<typeof ChannelInfo>;
+
+/** A row of the channel browser: a source, a level of its topics or paths, or a channel. */
+export const ChannelNode = z.object({
+  kind: z.enum(['source', 'folder', 'channel']),
+  /** Full path: the source id, `source/level/…`, or the channel's name. */
+  key: z.string(),
+  /** Its last level. */
+  name: z.string(),
+  /** Channels at and below it. */
+  channels: z.number().int(),
+  /** For a channel: what it is, and its newest value this session. */
+  channel: ChannelInfo.extend({ last: z.number().nullable(), lastTs: z.number().nullable() }).optional(),
+});
+export type ChannelNode = z.infer<typeof ChannelNode>;
+
+export const BrowseChannelsRequest = z.object({
+  /** List this source's level `prefix`; absent: the sources. */
+  source: z.string().max(64).optional(),
+  /** Path under the source, without the source id ('' for its top level). */
+  prefix: z.string().max(4_096).default(''),
+  /** Instead of a level: channels anywhere (in `source` when given) whose name or display name has every word. */
+  search: z.string().max(256).optional(),
+  /** Every channel (of `source` when given) as one flat list, searched or not. */
+  flat: z.boolean().default(false),
+  offset: z.number().int().min(0).default(0),
+  limit: z.number().int().min(1).max(500).default(100),
+});
+export const BrowseChannelsResult = z.object({
+  nodes: z.array(ChannelNode),
+  /** Rows in the whole answer; `offset` + `nodes.length` < `total` means there are more pages. */
+  total: z.number().int(),
+  offset: z.number().int(),
+  /** Channels in the workspace. */
+  totalChannels: z.number().int(),
+});
+export type BrowseChannelsResult = z.infer<typeof BrowseChannelsResult>;
 
 export const Notice = z.object({
   ts: z.number(),
@@ -134,6 +182,8 @@ export const WorkspaceInfo = z.object({
   readOnly: z.boolean(),
   engineVersion: z.string(),
   protocol: z.number(),
+  /** This connection's name in `workspaceChanged` events, so a console can tell its own saves. */
+  connection: z.string().default(''),
 });
 export type WorkspaceInfo = z.infer<typeof WorkspaceInfo>;
 
@@ -144,7 +194,7 @@ export const TopicNode = z.object({
   name: z.string(),
   /** Direct children. */
   children: z.number(),
-  /** Messages in this node and below, and their rate (msg/s). */
+  /** Messages in this node and below, and their rate: msg/s over the last 5 whole seconds, as the source's. */
   messages: z.number(),
   rate: z.number(),
   /** This exact topic has received messages (not only its children). */
@@ -384,6 +434,15 @@ export const PreviewRulesResult = z.object({
 });
 export type PreviewRulesResult = z.infer<typeof PreviewRulesResult>;
 
+/** What a test notification did: delivered (the receiver took it), or why not. */
+export const NotifierTestResult = z.object({
+  ok: z.boolean(),
+  /** Why it was not delivered, in the receiver's or the system's words; null when delivered. */
+  error: z.string().nullable(),
+  elapsedMs: z.number(),
+});
+export type NotifierTestResult = z.infer<typeof NotifierTestResult>;
+
 const Empty = z.object({}).strict();
 const Ok = z.object({ ok: z.literal(true) });
 
@@ -393,6 +452,13 @@ export const Methods = {
   status: { params: Empty, result: EngineStatus },
   channels: { params: Empty, result: z.array(ChannelInfo) },
   workspace: { params: Empty, result: WorkspaceConfig },
+  /** The channel browser: one level of the tree, or search results, a page at a time. */
+  browseChannels: { params: BrowseChannelsRequest, result: BrowseChannelsResult },
+  /** The channels of these names that exist (a panel's), with ids to subscribe to; unknown names are left out. */
+  channelsByName: {
+    params: z.object({ names: z.array(z.string().max(512)).max(1_000) }),
+    result: z.array(ChannelInfo),
+  },
   /** Live frames for these channels arrive as binary messages (shared/frames.ts); replaces any earlier subscription of this connection. */
   subscribeLive: { params: LiveSubscription, result: Ok },
   unsubscribeLive: { params: Empty, result: Ok },
@@ -444,6 +510,31 @@ export const Methods = {
   saveRules: { params: z.object({ rules: AlertRules }), result: Ok },
   /** Replaces the workspace's display preferences (`display` in opsdeck.json), e.g. UTC or local times. */
   saveDisplay: { params: z.object({ display: DisplaySettings }), result: Ok },
+  /**
+   * Replaces the workspace's plot layouts and names the one shown (`layouts`, `activeLayout` in
+   * opsdeck.json). The console saves as the user arranges panels; this is not an audit entry.
+   */
+  saveLayouts: {
+    params: z.object({ layouts: Layouts, activeLayout: z.string().min(1) }),
+    result: Ok,
+  },
+  /**
+   * Sets one channel's unit, scale, offset, display name and decimals (`channels` in opsdeck.json,
+   * by name). Scale and offset apply to values from now on; what is stored stays as it was.
+   */
+  saveChannel: { params: z.object({ channel: ChannelConfig }), result: Ok },
+  /**
+   * Adds a notifier to `alerting.notifiers`, or replaces the one with its id (or with `previousId`:
+   * a rename, which rules' notify lists follow).
+   */
+  saveNotifier: {
+    params: z.object({ notifier: NotifierConfig, previousId: z.string().min(1).max(64).optional() }),
+    result: Ok,
+  },
+  /** Removes a notifier; rules stop naming it. */
+  removeNotifier: { params: z.object({ id: z.string().min(1).max(64) }), result: Ok },
+  /** Sends one test notification (not an alert) through this configuration, saved or not, once. */
+  testNotifier: { params: z.object({ notifier: NotifierConfig }), result: NotifierTestResult },
   /** Silences: notifications of matching instances are suppressed while active. */
   silences: { params: Empty, result: z.array(SilenceInfo) },
   createSilence: { params: CreateSilenceRequest, result: SilenceInfo },
@@ -499,6 +590,13 @@ function sourceCapability(source: SourceConfig): Capability {
   return 'workspace';
 }
 
+/** A `command` notifier runs a program of this machine: saving or testing one is a host call. */
+function notifierCapability(notifier: NotifierConfig, what: string): Capability {
+  return notifier.kind === 'command'
+    ? { host: `${what} a command notifier, which runs a program (${notifier.argv[0]}) on this machine` }
+    : 'workspace';
+}
+
 export const MethodCapabilities: {
   [M in MethodName]: Capability | ((params: ParsedParams<M>) => Capability);
 } = {
@@ -506,6 +604,8 @@ export const MethodCapabilities: {
   status: 'workspace',
   channels: 'workspace',
   workspace: 'workspace',
+  browseChannels: 'workspace',
+  channelsByName: 'workspace',
   subscribeLive: 'workspace',
   unsubscribeLive: 'workspace',
   series: 'workspace',
@@ -526,8 +626,11 @@ export const MethodCapabilities: {
   ackAlert: 'workspace',
   unackAlert: 'workspace',
   previewRules: 'workspace',
-  // Rules name notifiers by id; defining one (a `command` runs a program) is not an API call.
+  // Rules name notifiers by id; defining a notifier is saveNotifier's.
   saveRules: 'workspace',
+  saveNotifier: (p) => notifierCapability(p.notifier, 'saves'),
+  removeNotifier: 'workspace',
+  testNotifier: (p) => notifierCapability(p.notifier, 'tests'),
   silences: 'workspace',
   createSilence: 'workspace',
   expireSilence: 'workspace',
@@ -537,6 +640,8 @@ export const MethodCapabilities: {
   // Only to a source already configured (opening its device was decided then).
   sendToSource: 'workspace',
   saveDisplay: 'workspace',
+  saveLayouts: 'workspace',
+  saveChannel: 'workspace',
 };
 
 export function capabilityOf<M extends MethodName>(method: M, params: ParsedParams<M>): Capability {
@@ -555,6 +660,29 @@ export const JobProgress = z.object({
 });
 export type JobProgress = z.infer<typeof JobProgress>;
 
+/** Parts of opsdeck.json a change can touch, as named in `workspaceChanged`. */
+export const WorkspaceSection = z.enum([
+  'name',
+  'sources',
+  'channels',
+  'layouts',
+  'rules',
+  'alerting',
+  'display',
+  'retention',
+  'store',
+]);
+export type WorkspaceSection = z.infer<typeof WorkspaceSection>;
+
+/** The workspace configuration changed: saved by a console (which one), or edited in the file. */
+export const WorkspaceChanged = z.object({
+  sections: z.array(WorkspaceSection),
+  origin: z.enum(['console', 'file']),
+  /** The connection that saved it (its `hello().connection`); null for a file edit. */
+  connection: z.string().nullable(),
+});
+export type WorkspaceChanged = z.infer<typeof WorkspaceChanged>;
+
 /** Events the engine pushes to every connection. */
 export const Events = {
   status: EngineStatus,
@@ -562,6 +690,7 @@ export const Events = {
   progress: JobProgress,
   /** A live alert transition, as it happens. */
   alert: AlertTransitionInfo,
+  workspaceChanged: WorkspaceChanged,
 } as const;
 export type EventName = keyof typeof Events;
 export type EventData<E extends EventName> = z.output<(typeof Events)[E]>;

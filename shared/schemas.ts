@@ -382,6 +382,10 @@ export const SourceConfig = z.discriminatedUnion('kind', [
 export type SourceConfig = z.infer<typeof SourceConfig>;
 export type SourceKind = SourceConfig['kind'];
 
+export const PANEL_MIN_HEIGHT = 140;
+export const PANEL_MAX_HEIGHT = 2_000;
+export const PANEL_DEFAULT_HEIGHT = 280;
+
 /** Per-channel presentation and calibration; `value_stored = raw * scale + offset`. */
 export const ChannelConfig = z
   .object({
@@ -390,6 +394,10 @@ export const ChannelConfig = z
     unit: z.string().max(32).default(''),
     scale: z.number().finite().default(1),
     offset: z.number().finite().default(0),
+    /** What the console calls it; '' shows its name. (Since workspace version 2.) */
+    displayName: z.string().trim().max(120).default(''),
+    /** Decimals shown; null picks as many as the values' range needs. (Since workspace version 2.) */
+    decimals: z.number().int().min(0).max(12).nullable().default(null),
   })
   .strict();
 export type ChannelConfig = z.infer<typeof ChannelConfig>;
@@ -397,20 +405,49 @@ export type ChannelConfig = z.infer<typeof ChannelConfig>;
 export const PlotPanel = z
   .object({
     kind: z.literal('plot'),
-    id: z.string().min(1),
-    title: z.string().default(''),
-    channels: z.array(z.string()).default([]),
+    id: z.string().min(1).max(64),
+    title: z.string().max(120).default(''),
+    channels: z.array(z.string()).max(64).default([]),
     /** Visible window of the live plot, milliseconds. */
     windowMs: z.number().int().min(1_000).max(86_400_000).default(60_000),
+    /**
+     * A line breaks where a channel was quiet for more than this many times its own usual spacing
+     * between samples (so a 1 Hz and a 1 kHz channel each break on their own terms); 0 never breaks.
+     */
+    gapFactor: z.number().min(0).max(1_000).default(5),
+    /** Height of the panel in CSS pixels, as the user sized it. */
+    height: z.number().int().min(PANEL_MIN_HEIGHT).max(PANEL_MAX_HEIGHT).default(PANEL_DEFAULT_HEIGHT),
   })
   .strict();
+export type PlotPanel = z.infer<typeof PlotPanel>;
 export const Layout = z
   .object({
-    name: z.string().min(1),
-    panels: z.array(PlotPanel).default([]),
+    name: z.string().trim().min(1).max(80),
+    panels: z.array(PlotPanel).max(32).default([]),
   })
-  .strict();
+  .strict()
+  .superRefine((layout, ctx) => {
+    const seen = new Set<string>();
+    layout.panels.forEach((p, i) => {
+      if (seen.has(p.id))
+        ctx.addIssue({ code: 'custom', path: ['panels', i, 'id'], message: `duplicate panel id "${p.id}"` });
+      seen.add(p.id);
+    });
+  });
 export type Layout = z.infer<typeof Layout>;
+
+/** Every named layout of a workspace and the one shown; layout names are unique. */
+export const Layouts = z
+  .array(Layout)
+  .max(50)
+  .superRefine((layouts, ctx) => {
+    const seen = new Set<string>();
+    layouts.forEach((l, i) => {
+      if (seen.has(l.name))
+        ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate layout name "${l.name}"` });
+      seen.add(l.name);
+    });
+  });
 
 export const Retention = z
   .object({
@@ -465,15 +502,27 @@ export const DisplaySettings = z
   .strict();
 export type DisplaySettings = z.infer<typeof DisplaySettings>;
 
-export const WORKSPACE_VERSION = 1;
+/** 2: channels gained `displayName` and `decimals` (workspace.ts migrates version 1 files). */
+export const WORKSPACE_VERSION = 2;
 
 export const WorkspaceConfig = z
   .object({
-    version: z.literal(WORKSPACE_VERSION),
+    /**
+     * Files are migrated step by step to this version before they are parsed (workspace.ts); an
+     * object built in code may still name an older version whose fields all have defaults here.
+     */
+    version: z
+      .number()
+      .int()
+      .min(1)
+      .max(WORKSPACE_VERSION, `written by a newer OpsDeck (this one reads up to ${WORKSPACE_VERSION})`)
+      .transform((): typeof WORKSPACE_VERSION => WORKSPACE_VERSION),
     name: z.string().min(1).max(120).default('OpsDeck workspace'),
     sources: z.array(SourceConfig).default([]),
     channels: z.array(ChannelConfig).default([]),
-    layouts: z.array(Layout).default([]),
+    layouts: Layouts.default([]),
+    /** Name of the layout the console shows; absent or unknown: the first. */
+    activeLayout: z.string().optional(),
     retention: Retention.default(Retention.parse({})),
     store: StoreSettings.default(StoreSettings.parse({})),
     /** Alert rules (shared/alerts.ts); absent in older files, so it defaults to none. */

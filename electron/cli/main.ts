@@ -36,7 +36,10 @@ const commands: Record<string, Command> = {
 
 Opens the desktop app when an Electron binary and a display are present; otherwise serves the
 same console on http://127.0.0.1 and prints its address. Without --workspace it opens the
-default workspace (a demo rig) in the user's data folder.`,
+default workspace (a demo rig) in the user's data folder.
+
+  --port N   the browser console's port where no window can open (default ${DEFAULT_PORT} or the
+             next free one; 0: any free port); the desktop app needs none`,
     options: { ...workspaceOption, port: { type: 'string', short: 'p' } },
     async run(values) {
       const why = desktopUnavailable();

@@ -23,7 +23,9 @@ import type {
   SourceState,
   SourceStatus,
 } from '../../shared/api';
-import type { AlertRule } from '../../shared/alerts';
+import type { AlertRule, NotifierConfig } from '../../shared/alerts';
+import type { NotifierTestResult } from '../../shared/api';
+import { sendTestNotification, withNotifier, withoutNotifier } from './alerts/notify/edit';
 import { describeZodError, type SourceConfig, WorkspaceConfig } from '../../shared/schemas';
 import type { QuarantineEntry, RecordRow, SampleBatch } from './batch';
 import { AuditLog, type AuditVerdict } from './alerts/audit';
@@ -34,6 +36,10 @@ import { AlertNotifier, type NotifierStatus } from './alerts/notify/notifier';
 import { alertLabels } from './alerts/notify/payload';
 import { silenceStatus, type SilenceStatus } from '../../shared/silences';
 import { Bus } from './bus';
+import { SecondCounts } from './rate';
+import { ChannelDirectory } from './channels/directory';
+import { ConfigChanges } from './config/changes';
+import { ConfigWatcher, sourceChanges } from './config/watch';
 import { exportData, type ExportProgress } from './store/export';
 import { LiveHub, type LiveSink } from './live/hub';
 import { Calibration } from './pipeline/calibration';
@@ -75,6 +81,8 @@ export interface EngineOptions {
   liveRingCapacity?: number;
   /** Keeps secrets given in the console across sessions (the desktop's key store); else they last the session. */
   vault?: SecretVault;
+  /** Pick up edits of opsdeck.json made while it runs (default true unless read-only). */
+  watchConfig?: boolean;
 }
 
 class RateMeter {
@@ -107,7 +115,8 @@ class RunningSource {
   shed = 0;
   endpoint: string | null = null;
   warnings: string[] = [];
-  readonly messageRate = new RateMeter();
+  /** Messages as the topic tree counts them too (rate.ts), so the two rates agree. */
+  readonly messageArrivals = new SecondCounts();
   readonly sampleRate = new RateMeter();
   instance?: Source;
   /** The context of the running instance; closed once the instance has stopped. */
@@ -116,13 +125,13 @@ class RunningSource {
   channelLimitTold = false;
   constructor(public config: SourceIdentity) {}
 
-  status(): SourceStatus {
+  status(now: number): SourceStatus {
     return {
       id: this.config.id,
       kind: this.config.kind,
       name: this.config.name,
       state: this.config.enabled ? this.state : 'stopped',
-      messageRate: this.messageRate.rate,
+      messageRate: this.messageArrivals.rate(now),
       sampleRate: this.sampleRate.rate,
       messages: this.messages,
       quarantined: this.quarantined,
@@ -149,6 +158,10 @@ export class Engine {
   private silenceTable: SilenceTable | null = null;
   private readonly calibration = new Calibration();
   readonly secrets = new Secrets();
+  /** Tells the consoles what part of opsdeck.json changed, and who changed it. */
+  readonly configChanges = new ConfigChanges();
+  /** The channel browser's channels, with their workspace settings and last values. */
+  readonly channelDirectory: ChannelDirectory;
   private readonly sources = new Map<string, RunningSource>();
   private readonly noticeLog: Notice[] = [];
   private readonly noticeListeners = new Set<(n: Notice) => void>();
@@ -159,6 +172,7 @@ export class Engine {
   /** Lost rows already told in a notice, and when. */
   private toldLost = { rows: 0, at: 0 };
   private closed = false;
+  private configWatcher: ConfigWatcher | null = null;
   readonly now: () => number;
 
   private constructor(
@@ -175,6 +189,8 @@ export class Engine {
       onQuarantine: (entry) => this.store.appendQuarantine(entry),
     });
     this.bus.add(this.live);
+    this.channelDirectory = new ChannelDirectory(store, () => this.config.channels);
+    this.bus.add(this.channelDirectory.lastValues);
     if (!store.readOnly) {
       // After the store, so a transition is never stored ahead of the samples that caused it.
       const audit = (this.audit = new AuditLog(store, this.now));
@@ -241,6 +257,14 @@ export class Engine {
     }
     if (!readOnly && (options.startSources ?? true)) {
       for (const source of config.sources) await engine.addSource(source);
+    }
+    if (!readOnly && (options.watchConfig ?? true)) {
+      engine.configWatcher = new ConfigWatcher(absolute, {
+        current: () => engine.config,
+        adopt: (next) => engine.adoptEditedConfig(next),
+        notice: (level, message) => engine.notice(level, message),
+      });
+      engine.configWatcher.start();
     }
     return engine;
   }
@@ -331,6 +355,7 @@ export class Engine {
       },
       received: (count) => {
         running.messages += count;
+        running.messageArrivals.add(count, this.now());
       },
       shed: (count) => {
         running.shed += count;
@@ -436,7 +461,8 @@ export class Engine {
   private liveSource(id: string): Source {
     const running = this.sources.get(id);
     if (!running) throw new Error(`no source with id "${id}"`);
-    if (!running.instance) throw new Error(`source "${id}" is not running (${running.status().state})`);
+    if (!running.instance)
+      throw new Error(`source "${id}" is not running (${running.status(this.now()).state})`);
     return running.instance;
   }
 
@@ -505,10 +531,13 @@ export class Engine {
 
   private saveConfig(next: WorkspaceConfig): void {
     if (this.readOnly) throw new Error('the workspace is open read-only');
-    writeWorkspaceConfig(this.dir, next);
-    this.config = next;
+    // What the file now says (defaults filled), so a watcher reading it back sees no change.
+    const written = writeWorkspaceConfig(this.dir, next);
+    const before = this.config;
+    this.config = written;
     this.applyChannelConfig();
-    this.alerts?.configure(next.rules, next.alerting);
+    this.alerts?.configure(written.rules, written.alerting);
+    this.configChanges.saved(before, written);
   }
 
   // ---- channels ------------------------------------------------------------------------------
@@ -564,9 +593,9 @@ export class Engine {
     }
   }
 
+  /** Every channel (the CLI's list); a console browses them a page at a time (`channelDirectory`). */
   async channels(): Promise<ChannelInfo[]> {
-    await this.store.flush();
-    return this.store.channelRows();
+    return this.channelDirectory.all();
   }
 
   // ---- queries -------------------------------------------------------------------------------
@@ -687,6 +716,38 @@ export class Engine {
     this.saveConfig({ ...this.config, display });
   }
 
+  /** Adds or replaces (or renames, from `previousId`) a notifier; rules follow a rename. */
+  saveNotifier(notifier: NotifierConfig, previousId?: string): void {
+    this.saveConfig(withNotifier(this.config, notifier, previousId));
+  }
+
+  /** Removes a notifier; rules stop naming it. */
+  removeNotifier(id: string): void {
+    this.saveConfig(withoutNotifier(this.config, id));
+  }
+
+  /** One test notification through `notifier` (saved or not), and what came of it. */
+  testNotifier(notifier: NotifierConfig): Promise<NotifierTestResult> {
+    return sendTestNotification(notifier, {
+      publish: (request) => this.publish(request),
+      now: this.now,
+      version: ENGINE_VERSION,
+    });
+  }
+
+  /** Sets one channel's settings (by name); scale and offset apply to values from now on. */
+  saveChannel(channel: WorkspaceConfig['channels'][number]): void {
+    const others = this.config.channels.filter((c) => c.name !== channel.name);
+    this.saveConfig({ ...this.config, channels: [...others, channel] });
+  }
+
+  /** Replaces the plot layouts and the one shown; a layout change is not an audit entry. */
+  saveLayouts(layouts: WorkspaceConfig['layouts'], activeLayout: string): void {
+    if (!layouts.some((l) => l.name === activeLayout))
+      throw new Error(`activeLayout: no layout named "${activeLayout}"`);
+    this.saveConfig({ ...this.config, layouts, activeLayout });
+  }
+
   private alerting(): { alerts: LiveAlerts; audit: AuditLog; silences: SilenceBook; table: SilenceTable } {
     if (!this.alerts || !this.audit || !this.silences || !this.silenceTable)
       throw new Error('the workspace is open read-only');
@@ -785,9 +846,10 @@ export class Engine {
   // ---- status and notices --------------------------------------------------------------------
 
   status(): EngineStatus {
-    const sources = [...this.sources.values()].map((s) => s.status());
+    const now = this.now();
+    const sources = [...this.sources.values()].map((s) => s.status(now));
     return {
-      ts: this.now(),
+      ts: now,
       sources,
       samplesPerSecond: this.samplesRate.rate,
       recordsPerSecond: this.recordsRate.rate,
@@ -809,7 +871,6 @@ export class Engine {
     this.samplesRate.update(this.store.storedSamples + this.store.retentionDropped, at);
     this.recordsRate.update(this.store.storedRecords, at);
     for (const s of this.sources.values()) {
-      s.messageRate.update(s.messages, at);
       s.sampleRate.update(s.samples, at);
     }
     this.tellLostRows(at);
@@ -854,6 +915,30 @@ export class Engine {
     return () => this.noticeListeners.delete(listener);
   }
 
+  /**
+   * Runs a configuration edited in opsdeck.json (already checked): rules, channels, layouts and
+   * display at once, changed sources restarted, removed ones stopped; every console is told.
+   */
+  async adoptEditedConfig(next: WorkspaceConfig): Promise<void> {
+    if (this.closed) return;
+    const before = this.config;
+    this.configChanges.by(null, 'file', () => {
+      this.config = next;
+      this.applyChannelConfig();
+      this.alerts?.configure(next.rules, next.alerting);
+      this.configChanges.saved(before, next);
+    });
+    const { removed, started } = sourceChanges(before.sources, next.sources);
+    for (const id of [...removed, ...started.map((s) => s.id)]) {
+      const running = this.sources.get(id);
+      if (running) await this.stopSource(running);
+      this.sources.delete(id);
+    }
+    for (const source of started) await this.addSource(source);
+    if (JSON.stringify(before.store) !== JSON.stringify(next.store))
+      this.notice('warn', 'opsdeck.json: the new store settings apply when the workspace is next opened');
+  }
+
   reloadConfig(): void {
     this.config = readWorkspaceConfig(this.dir);
     this.applyChannelConfig();
@@ -862,6 +947,7 @@ export class Engine {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    await this.configWatcher?.stop();
     await this.notifier?.close(); // before the sources: an MQTT notifier publishes through one
     for (const running of this.sources.values()) await this.stopSource(running);
     this.closed = true;

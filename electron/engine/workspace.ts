@@ -11,7 +11,22 @@ export const CONFIG_FILE = 'opsdeck.json';
 export const DATA_FILE = 'data.duckdb';
 
 /** Steps from version N to N+1, applied in order to files written by older OpsDeck versions. */
-const MIGRATIONS: Record<number, (raw: Record<string, unknown>) => Record<string, unknown>> = {};
+const MIGRATIONS: Record<number, (raw: Record<string, unknown>) => Record<string, unknown>> = {
+  // Version 2: a channel has a display name and a number of decimals. Version 1 showed every
+  // channel by its name with as many decimals as its values' range needs: said explicitly now.
+  1: (doc) => ({
+    ...doc,
+    ...(Array.isArray(doc['channels'])
+      ? {
+          channels: (doc['channels'] as unknown[]).map((c) =>
+            typeof c === 'object' && c !== null && !Array.isArray(c)
+              ? { displayName: '', decimals: null, ...(c as Record<string, unknown>) }
+              : c,
+          ),
+        }
+      : {}),
+  }),
+};
 
 export function migrate(raw: unknown, file: string): unknown {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
@@ -42,7 +57,7 @@ export function defaultWorkspace(): WorkspaceConfig {
       { name: 'demo/temperature', unit: '°C' },
       { name: 'demo/humidity', unit: '%RH' },
       { name: 'demo/vibration', unit: 'g' },
-      { name: 'demo/door', unit: '' },
+      { name: 'demo/door', unit: '', displayName: 'Cold-room door', decimals: 0 },
     ],
     layouts: [
       {
@@ -61,6 +76,16 @@ export function defaultWorkspace(): WorkspaceConfig {
             title: 'Vibration',
             channels: ['demo/vibration'],
             windowMs: 10_000,
+          },
+          {
+            kind: 'plot',
+            id: 'door',
+            title: 'Cold-room door (1 = open)',
+            channels: ['demo/door'],
+            windowMs: 600_000,
+            // An event channel: it speaks only when the door moves, so its line never breaks.
+            gapFactor: 0,
+            height: 220,
           },
         ],
       },
@@ -109,13 +134,17 @@ export function readWorkspaceConfig(dir: string): WorkspaceConfig {
   return parsed.data;
 }
 
-/** Writes atomically (temp file, then rename) so a crash never leaves half a configuration. */
-export function writeWorkspaceConfig(dir: string, config: WorkspaceConfig): void {
+/**
+ * Writes atomically (temp file, then rename) so a crash never leaves half a configuration. Answers
+ * what was written: the configuration as a reader of the file will parse it.
+ */
+export function writeWorkspaceConfig(dir: string, config: WorkspaceConfig): WorkspaceConfig {
   const valid = WorkspaceConfig.parse(config);
   const file = path.join(dir, CONFIG_FILE);
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, JSON.stringify(valid, null, 2) + '\n', { mode: 0o600 });
   fs.renameSync(tmp, file);
+  return valid;
 }
 
 /**

@@ -3,7 +3,9 @@
 // Instances can be acknowledged and silenced (AlertActions.tsx); the silences are listed too.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { AlertInstanceInfo, AlertTransitionInfo } from '../../shared/api';
-import type { AlertRule } from '../../shared/alerts';
+import type { AlertRule, NotifierConfig } from '../../shared/alerts';
+import type { SourceConfig } from '../../shared/schemas';
+import { NotifierList } from './notifiers/NotifierList';
 import { formatValue } from './format';
 import type { RpcClient } from '../../shared/rpc';
 import { InstanceActions, InstanceMarks, SilenceList, useActor, useSilences } from './AlertActions';
@@ -151,6 +153,10 @@ interface AlertsPanelProps {
   /** Null while disconnected or read-only: no acks or silences then. */
   client: RpcClient | null;
   rules: readonly AlertRule[];
+  /** Where alerts go (`alerting.notifiers`). */
+  notifiers: readonly NotifierConfig[];
+  /** The workspace's sources, for an MQTT notifier. */
+  sources: readonly SourceConfig[];
   /** The connection is down: what is shown is what was last known. */
   stale: boolean;
   notifications: DesktopNotifications;
@@ -163,6 +169,8 @@ export function AlertsPanel({
   alerts,
   client,
   rules,
+  notifiers,
+  sources,
   stale,
   notifications,
   onRulesChanged,
@@ -310,10 +318,18 @@ export function AlertsPanel({
         <RuleList
           client={client}
           rules={rules}
+          notifiers={notifiers.map((n) => n.id)}
+          instances={alerts.instances}
           onChanged={() => {
             onRulesChanged?.();
             refresh();
           }}
+        />
+        <NotifierList
+          client={client}
+          notifiers={notifiers}
+          sources={sources}
+          onChanged={() => onRulesChanged?.()}
         />
         <SilenceList
           client={client}

@@ -1,11 +1,18 @@
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
-import type { Notice } from '../../shared/api';
+import type { ChannelInfo, Notice } from '../../shared/api';
 import type { SourceConfig } from '../../shared/schemas';
 import { AlertsPanel, useDesktopNotifications } from './AlertsPanel';
 import type { ConnectionState, EngineConnection } from './connection';
 import { LiveFeed } from './live-data';
 import { NoticeLog } from './NoticeLog';
-import { PlotPanel, type AlertMark, type PlotPanelConfig } from './PlotPanel';
+import { ChannelSettingsDialog } from './channel-browser/ChannelSettingsDialog';
+import { useChannelPage } from './channel-browser/useChannelPage';
+import { ExportDialog } from './ExportDialog';
+import { LayoutBar } from './layout/LayoutBar';
+import { activeLayout, plottedChannels } from './layout/layout-state';
+import { PlotTargetDialog } from './layout/PlotTargetDialog';
+import { useLayouts } from './layout/useLayouts';
+import { PlotPanel, type AlertMark } from './panels/plot/PlotPanel';
 import { PublishDialog } from './PublishDialog';
 import { SourceConsolePanel } from './SourceConsole';
 import { SourceForm } from './SourceForm';
@@ -15,21 +22,14 @@ import { useTheme } from './theme';
 import { TimeFormatProvider, useDisplayTimeZone } from './time-zone';
 import { TopicDetailPanel, type TopicField } from './TopicDetail';
 import { isFiring, useAlerts } from './useAlerts';
-import { useEngineData, useNotices } from './useEngine';
-
-/** The panel a plotted topic field goes to when the layout has none. */
-const TOPICS_PANEL: PlotPanelConfig = {
-  kind: 'plot',
-  id: 'topics',
-  title: 'Topics',
-  channels: [],
-  windowMs: 60_000,
-};
-/** The live subscription carries at most this many channels. */
-const MAX_PLOTTED = 64;
+import { useEngineData, useNotices, useWorkspaceChanges } from './useEngine';
 
 type Dialog =
-  { kind: 'source'; existing: SourceConfig | null } | { kind: 'publish'; sourceId: string; topic: string };
+  | { kind: 'source'; existing: SourceConfig | null }
+  | { kind: 'publish'; sourceId: string; topic: string }
+  | { kind: 'plot'; channels: readonly string[]; title: string }
+  | { kind: 'export' }
+  | { kind: 'channel'; channel: ChannelInfo };
 
 export function App({ connection }: { connection: EngineConnection }) {
   const { client, state } = useSyncExternalStore(connection.subscribe, connection.getSnapshot);
@@ -42,14 +42,24 @@ export function App({ connection }: { connection: EngineConnection }) {
   // Only a greeted client is handed out: until `hello` answers, the engine may be the wrong one.
   const connected = state.phase === 'connected' ? client : null;
   const readOnly = state.phase === 'connected' && state.info.readOnly;
-  // The plots' channels live here, so a topic field can be added from the detail panel. They start
-  // as the first layout's and are this session's from then on (the API has no call to save a layout).
-  const [panels, setPanels] = useState<PlotPanelConfig[] | null>(null);
+  // The layouts live here (saved to the workspace as they change), so a topic field or a serial
+  // source's channels can be plotted from the side panels.
+  const [workspaceRead, setWorkspaceRead] = useState<Parameters<typeof useLayouts>[1]>(null);
+  const layouts = useLayouts(connected, workspaceRead, readOnly, reportError);
+  const shownLayout = layouts.state ? activeLayout(layouts.state) : null;
+  const panels = shownLayout?.panels ?? null;
   const wanted = useMemo(() => panels?.flatMap((p) => p.channels) ?? null, [panels]);
   const { status, workspace, channels, reloadWorkspace, refreshChannels } = useEngineData(
     connected,
     addNotice,
     wanted,
+  );
+  useEffect(() => setWorkspaceRead(workspace), [workspace]);
+  useWorkspaceChanges(
+    connected,
+    state.phase === 'connected' ? state.info.connection : '',
+    reloadWorkspace,
+    addNotice,
   );
   const timeZone = useDisplayTimeZone(connected, workspace, reloadWorkspace, reportError);
   const [feed] = useState(() => new LiveFeed(reportError));
@@ -58,14 +68,6 @@ export function App({ connection }: { connection: EngineConnection }) {
   const notifications = useDesktopNotifications();
   const alerts = useAlerts(connected, notifications.notify);
   const firingCount = alerts.instances?.filter((i) => isFiring(i.state)).length ?? 0;
-
-  const layout = workspace?.layouts[0];
-  const initialized = useRef(false);
-  useEffect(() => {
-    if (!workspace || initialized.current) return;
-    initialized.current = true;
-    setPanels(workspace.layouts[0]?.panels ?? []);
-  }, [workspace]);
 
   const [selected, setSelected] = useState<{ source: string; topic: string } | null>(null);
   /** The source whose console is open, in the place of the topic detail. */
@@ -113,28 +115,23 @@ export function App({ connection }: { connection: EngineConnection }) {
     }
     return byPanel;
   }, [panels, rules, alerts.transitions]);
-  const setPanelChannels = useCallback((panelId: string, names: readonly string[]) => {
-    setPanels((list) => list?.map((p) => (p.id === panelId ? { ...p, channels: [...names] } : p)) ?? list);
-  }, []);
-
-  const plotted = useMemo(() => new Set(panels?.flatMap((p) => p.channels) ?? []), [panels]);
-  const plotField = useCallback(
-    (field: TopicField) => {
-      setPanels((list) => {
-        const current = list ?? [];
-        if (current.some((p) => p.channels.includes(field.channel))) return current;
-        if (new Set(current.flatMap((p) => p.channels)).size >= MAX_PLOTTED) {
-          reportError(`cannot plot ${field.channel}: live plots show at most ${MAX_PLOTTED} channels`);
-          return current;
-        }
-        if (current.length === 0) return [{ ...TOPICS_PANEL, channels: [field.channel] }];
-        const [first, ...others] = current;
-        return [{ ...first!, channels: [...first!.channels, field.channel] }, ...others];
-      });
-      refreshChannels();
+  const dispatchLayout = layouts.dispatch;
+  const setPanelChannels = useCallback(
+    (panelId: string, names: readonly string[]) => {
+      dispatchLayout({ type: 'setChannels', panel: panelId, channels: names });
     },
-    [refreshChannels, reportError],
+    [dispatchLayout],
   );
+
+  const plotted = useMemo(
+    () => (layouts.state ? plottedChannels(layouts.state) : new Set<string>()),
+    [layouts.state],
+  );
+  /** "Plot" asks which panel (or a new one) gets the channels. */
+  const askPlot = useCallback((names: readonly string[], title: string) => {
+    if (names.length > 0) setDialog({ kind: 'plot', channels: names, title });
+  }, []);
+  const plotField = useCallback((field: TopicField) => askPlot([field.channel], field.channel), [askPlot]);
 
   const sources = status?.sources ?? null;
   const selectedSource = selected ? sources?.find((s) => s.id === selected.source) : undefined;
@@ -144,33 +141,21 @@ export function App({ connection }: { connection: EngineConnection }) {
     if (consoleFor && sources && !sources.some((s) => s.id === consoleFor)) setConsoleFor(null);
   }, [selected, consoleFor, sources]);
   const consoleStatus = consoleFor ? sources?.find((s) => s.id === consoleFor) : undefined;
+  // The open console's source's channels, from the channel browser's paged API (a device has few).
+  const consolePage = useChannelPage(connected, consoleFor ? { source: consoleFor, flat: true } : null);
   const consoleChannels = useMemo(
-    () => (consoleFor ? channels.filter((c) => c.source === consoleFor) : []),
-    [channels, consoleFor],
+    () => (consoleFor ? consolePage.nodes.flatMap((n) => (n.channel ? [n.channel] : [])) : []),
+    [consolePage.nodes, consoleFor],
   );
 
-  /** A source's channels go to a panel of its own, made (at the top) when it has none yet. */
+  /** A serial source's channels: the user picks the panel, as for a topic field. */
   const plotSourceChannels = useCallback(
-    (sourceId: string, title: string, names: readonly string[]) => {
-      const current = panels ?? [];
-      const shown = new Set(current.flatMap((p) => p.channels));
-      const fresh = names.filter((n) => !shown.has(n));
-      const room = Math.max(0, MAX_PLOTTED - shown.size);
-      const adding = fresh.slice(0, room);
-      if (adding.length < fresh.length)
-        reportError(
-          `plotted ${adding.length} of ${fresh.length} channels of "${sourceId}": live plots show at most ${MAX_PLOTTED} channels`,
-        );
-      if (adding.length === 0) return;
-      const id = `source-${sourceId}`;
-      setPanels(
-        current.some((p) => p.id === id)
-          ? current.map((p) => (p.id === id ? { ...p, channels: [...p.channels, ...adding] } : p))
-          : [{ kind: 'plot', id, title, channels: adding, windowMs: 60_000 }, ...current],
-      );
-      refreshChannels();
-    },
-    [panels, refreshChannels, reportError],
+    (title: string, names: readonly string[]) =>
+      askPlot(
+        names.filter((n) => !plotted.has(n)),
+        title,
+      ),
+    [askPlot, plotted],
   );
   const publishSource =
     dialog?.kind === 'publish' ? sources?.find((s) => s.id === dialog.sourceId) : undefined;
@@ -180,7 +165,9 @@ export function App({ connection }: { connection: EngineConnection }) {
       <header className="top-bar">
         <h1>OpsDeck</h1>
         {workspace && <span className="workspace-name">{workspace.name}</span>}
-        {layout && <span className="layout-name">{layout.name}</span>}
+        {layouts.state && (
+          <LayoutBar state={layouts.state} saving={layouts.saving} onLayout={layouts.dispatch} />
+        )}
         {readOnly && <span className="badge badge-warn">read-only</span>}
         <span className="spacer" />
         <button
@@ -201,6 +188,14 @@ export function App({ connection }: { connection: EngineConnection }) {
           >
             {alerts.instances === null ? '–' : firingCount}
           </span>
+        </button>
+        <button
+          type="button"
+          onClick={() => setDialog({ kind: 'export' })}
+          disabled={!connected}
+          data-testid="export-open"
+        >
+          Export
         </button>
         <button type="button" onClick={toggleTheme} aria-pressed={theme === 'light'}>
           {theme === 'dark' ? 'Light theme' : 'Dark theme'}
@@ -231,10 +226,12 @@ export function App({ connection }: { connection: EngineConnection }) {
         </aside>
         <div className="plots">
           {panels && panels.length > 0 ? (
-            panels.map((panel) => (
+            panels.map((panel, index) => (
               <PlotPanel
-                key={panel.id}
+                key={`${shownLayout!.name}\u0000${panel.id}`}
                 panel={panel}
+                position={{ index, count: panels.length }}
+                onLayout={dispatchLayout}
                 channels={channels}
                 feed={feed}
                 client={connected}
@@ -242,13 +239,14 @@ export function App({ connection }: { connection: EngineConnection }) {
                 alertMarks={alertMarks.get(panel.id)}
                 onChannelsChange={setPanelChannels}
                 onPickerOpen={refreshChannels}
+                onChannelSettings={(channel) => setDialog({ kind: 'channel', channel })}
                 onError={reportError}
               />
             ))
           ) : (
             <p className="empty plots-empty">
               {workspace
-                ? 'This workspace has no plot panels in its first layout. Select a topic and click one of its numeric fields, or open a serial source’s console and click “Plot channels”.'
+                ? 'This layout has no plot panels. Add one with “+ Panel”, select a topic and click one of its numeric fields, or open a serial source’s console and click “Plot channels”.'
                 : 'Loading the workspace…'}
             </p>
           )}
@@ -274,9 +272,7 @@ export function App({ connection }: { connection: EngineConnection }) {
             status={consoleStatus}
             channels={consoleChannels}
             plotted={plotted}
-            onPlotChannels={(names) =>
-              plotSourceChannels(consoleFor, consoleStatus?.name ?? consoleFor, names)
-            }
+            onPlotChannels={(names) => plotSourceChannels(consoleStatus?.name ?? consoleFor, names)}
             onRefreshChannels={refreshChannels}
             onClose={() => setConsoleFor(null)}
           />
@@ -286,6 +282,8 @@ export function App({ connection }: { connection: EngineConnection }) {
             alerts={alerts}
             client={readOnly ? null : connected}
             rules={rules}
+            notifiers={workspace?.alerting.notifiers ?? []}
+            sources={workspace?.sources ?? []}
             stale={!connected}
             notifications={notifications}
             onRulesChanged={reloadWorkspace}
@@ -301,6 +299,33 @@ export function App({ connection }: { connection: EngineConnection }) {
           takenIds={workspace?.sources.map((s) => s.id) ?? []}
           onClose={() => setDialog(null)}
           onChanged={reloadWorkspace}
+        />
+      )}
+      {dialog?.kind === 'channel' && (
+        <ChannelSettingsDialog
+          client={readOnly ? null : connected}
+          channel={dialog.channel}
+          saved={workspace?.channels.find((c) => c.name === dialog.channel.name)}
+          onSaved={() => {
+            reloadWorkspace();
+            refreshChannels();
+          }}
+          onClose={() => setDialog(null)}
+        />
+      )}
+      {dialog?.kind === 'export' && <ExportDialog client={connected} onClose={() => setDialog(null)} />}
+      {dialog?.kind === 'plot' && shownLayout && (
+        <PlotTargetDialog
+          layout={shownLayout}
+          channels={dialog.channels}
+          suggestedTitle={dialog.title}
+          onPlot={(panel, title) => {
+            if (dispatchLayout({ type: 'plot', panel, channels: dialog.channels, title })) {
+              setDialog(null);
+              refreshChannels();
+            }
+          }}
+          onClose={() => setDialog(null)}
         />
       )}
       {dialog?.kind === 'publish' && (

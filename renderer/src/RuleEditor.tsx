@@ -5,7 +5,7 @@
 // 500 ms) so the user sees when it would have fired. Save replaces the workspace's rules (saveRules).
 import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { z } from 'zod';
-import type { PreviewRulesResult } from '../../shared/api';
+import type { AlertInstanceInfo, PreviewRulesResult } from '../../shared/api';
 import {
   AlertRule,
   AnomalyRule,
@@ -19,10 +19,14 @@ import type { RpcClient } from '../../shared/rpc';
 import { formatValue } from './format';
 import { Timestamp } from './time-zone';
 import { Modal } from './Modal';
+import { ChannelBrowser } from './channel-browser/ChannelBrowser';
 import { Field } from './SourceForm';
+import { plainIssue } from './rules/rule-words';
+import { ruleState } from './rules/rule-state';
+import './rules/rules.css';
 import {
   fromForm,
-  issuesByPath,
+  getAt,
   setAt,
   specOf,
   toForm,
@@ -155,7 +159,7 @@ function fromRuleForm(kind: Kind, values: FormValue): Record<string, unknown> {
 }
 
 const HINTS: Record<string, FieldHint> = {
-  id: { label: 'Rule id', help: 'letters, digits, "_" or "-"; names the alert' },
+  id: { label: 'Name', help: 'letters, digits, "_" or "-"; names the alert (its alertname)' },
   channel: { label: 'Channel', placeholder: 'demo/temperature' },
   above: { label: 'Fires above' },
   below: { label: 'Fires below' },
@@ -175,8 +179,18 @@ const HINTS: Record<string, FieldHint> = {
   errorState: { label: 'On error', help: 'Grafana: same choices as no data', advanced: true },
   severity: { label: 'Severity' },
   enabled: { label: 'Enabled' },
-  labels: { label: 'Labels', help: 'one name=value per line; identify the alert instance' },
-  annotations: { label: 'Annotations', help: 'summary={{channel}} at {{value}}', advanced: true },
+  labels: {
+    label: 'Labels',
+    help: 'one name=value per line; they identify the alert instance',
+    placeholder: 'site=lab1\nline=2',
+    multiline: true,
+  },
+  annotations: {
+    label: 'Annotations',
+    help: 'one name=value per line, e.g. summary={{channel}} at {{value}}',
+    advanced: true,
+    multiline: true,
+  },
   notify: { label: 'Notify', help: 'notifier ids', advanced: true, addLabel: 'Add notifier', newItem: '' },
   pattern: { label: 'Pattern', help: 'JavaScript regular expression' },
   flags: { label: 'Flags', help: 'any of i, m, s, u', advanced: true },
@@ -290,6 +304,8 @@ function RulePreview({ preview, valid }: { preview: PreviewState; valid: boolean
 
 export interface RuleEditorProps {
   client: RpcClient | null;
+  /** The workspace's notifier ids, for the notify list. */
+  notifiers: readonly string[];
   /** Every rule of the workspace, as configured. */
   rules: readonly AlertRule[];
   /** Index of the rule edited; null to add one. */
@@ -298,7 +314,7 @@ export interface RuleEditorProps {
   onSaved(): void;
 }
 
-export function RuleEditor({ client, rules, index, onClose, onSaved }: RuleEditorProps) {
+export function RuleEditor({ client, notifiers, rules, index, onClose, onSaved }: RuleEditorProps) {
   const existing = index === null ? undefined : rules[index];
   const [kind, setKind] = useState<Kind>(existing?.kind ?? 'threshold');
   const [values, setValues] = useState<FormValue>(() =>
@@ -313,25 +329,41 @@ export function RuleEditor({ client, rules, index, onClose, onSaved }: RuleEdito
   const candidate = useMemo(() => fromRuleForm(kind, values), [kind, values]);
   const check = useMemo(() => {
     const parsed = AlertRule.safeParse(candidate);
-    const errors = parsed.success ? new Map<string, string>() : issuesByPath(parsed.error);
+    const errors = new Map<string, string>();
+    if (!parsed.success)
+      for (const issue of parsed.error.issues) {
+        const key = issue.path.map(String).join('.');
+        const label = hintFor(key).label ?? key.split('.').pop() ?? 'value';
+        if (!errors.has(key)) errors.set(key, plainIssue(issue, label));
+      }
     const others = rules.filter((_, i) => i !== index);
-    if (others.some((r) => r.id === candidate['id'])) errors.set('id', 'another rule has this id');
+    if (others.some((r) => r.id === candidate['id'])) errors.set('id', 'another rule has this name');
     return { errors, valid: errors.size === 0 };
   }, [candidate, rules, index]);
+  // An error shows once its field has been touched (or a save was tried), not while the form is new.
+  const [touched, setTouched] = useState<ReadonlySet<string>>(new Set());
+  const [submitted, setSubmitted] = useState(false);
+  const shown = useCallback(
+    (path: string) => submitted || touched.has(path.split('.')[0]!),
+    [submitted, touched],
+  );
   const errorAt = useCallback(
     (path: string) => {
+      if (!shown(path)) return undefined;
       const direct = check.errors.get(path);
       if (direct) return direct;
       // A map's issues are keyed below it ("labels.bad-name"): show them on the map's field.
-      for (const [p, m] of check.errors) if (p.startsWith(`${path}.`)) return `${p}: ${m}`;
+      for (const [p, m] of check.errors)
+        if (p.startsWith(`${path}.`)) return `${p.slice(path.length + 1)}: ${m}`;
       return undefined;
     },
-    [check.errors],
+    [check.errors, shown],
   );
   const preview = usePreview(client, check.valid ? (candidate as AlertRuleInput) : null);
 
   const change = useCallback((path: string, next: FormValue) => {
     setEngineError(null);
+    setTouched((t) => (t.has(path.split('.')[0]!) ? t : new Set(t).add(path.split('.')[0]!)));
     setValues((v) => setAt(v, path, next));
   }, []);
   const changeKind = (next: Kind) => {
@@ -343,6 +375,7 @@ export function RuleEditor({ client, rules, index, onClose, onSaved }: RuleEdito
 
   const save = async (e: FormEvent) => {
     e.preventDefault();
+    setSubmitted(true);
     if (!client || !check.valid) return;
     const next: AlertRuleInput[] = rules.map((r) => r as AlertRuleInput);
     if (index === null) next.push(candidate as AlertRuleInput);
@@ -360,6 +393,9 @@ export function RuleEditor({ client, rules, index, onClose, onSaved }: RuleEdito
   };
 
   const { spec } = formFor(kind);
+  const channelValue = getAt(values, 'channel');
+  const notifyValue = getAt(values, 'notify');
+  const notifyIds = Array.isArray(notifyValue) ? notifyValue.map(String) : [];
   const fieldProps = {
     values,
     onChange: change,
@@ -367,9 +403,23 @@ export function RuleEditor({ client, rules, index, onClose, onSaved }: RuleEdito
     readOnlyPaths: [],
     secretName: () => '',
     hintFor,
-    overrides: {},
+    overrides: {
+      // The channel is chosen in the channel browser (or typed).
+      channel: (
+        <ChannelField
+          client={client}
+          value={typeof channelValue === 'string' ? channelValue : ''}
+          error={errorAt('channel')}
+          onChange={(name) => change('channel', name)}
+        />
+      ),
+      // Chosen from the workspace's notifiers, never typed.
+      notify: (
+        <NotifyField notifiers={notifiers} chosen={notifyIds} onChange={(ids) => change('notify', ids)} />
+      ),
+    },
   };
-  const problems = [...check.errors];
+  const problems = [...check.errors].filter(([p]) => shown(p));
   return (
     <Modal
       title={existing ? `Edit rule “${existing.id}”` : 'Add an alert rule'}
@@ -408,7 +458,7 @@ export function RuleEditor({ client, rules, index, onClose, onSaved }: RuleEdito
           {problems.length > 0 && (
             <p className="form-problems" role="alert" data-testid="rule-editor-problems">
               Fix {problems.length === 1 ? 'this' : `these ${problems.length}`} first:{' '}
-              {problems.map(([p, m]) => `${p || '(rule)'}: ${m}`).join('; ')}
+              {problems.map(([p, m]) => `${hintFor(p).label ?? (p || 'the rule')}: ${m}`).join('; ')}
             </p>
           )}
           {engineError && (
@@ -422,7 +472,7 @@ export function RuleEditor({ client, rules, index, onClose, onSaved }: RuleEdito
             </button>
             <button
               type="submit"
-              disabled={!client || !check.valid || saving}
+              disabled={!client || saving}
               data-testid="rule-editor-save"
               title={client ? undefined : 'read-only or disconnected'}
             >
@@ -432,6 +482,105 @@ export function RuleEditor({ client, rules, index, onClose, onSaved }: RuleEdito
         </footer>
       </form>
     </Modal>
+  );
+}
+
+/** Where the rule's alerts go: the workspace's notifiers, each a checkbox. */
+function NotifyField({
+  notifiers,
+  chosen,
+  onChange,
+}: {
+  notifiers: readonly string[];
+  chosen: readonly string[];
+  onChange(ids: string[]): void;
+}) {
+  // A notifier the rule names that no longer exists stays listed, so it can be unticked.
+  const all = [...new Set([...notifiers, ...chosen])];
+  return (
+    <fieldset className="form-row rule-notify" data-testid="field-notify">
+      <legend className="form-label">Notify</legend>
+      <span className="form-control">
+        {all.length === 0 && (
+          <span className="form-help">No notifiers yet: add one under Notifiers in the alerts panel.</span>
+        )}
+        {all.map((id) => (
+          <label key={id} className={notifiers.includes(id) ? undefined : 'unknown'}>
+            <input
+              type="checkbox"
+              checked={chosen.includes(id)}
+              onChange={(e) => onChange(e.target.checked ? [...chosen, id] : chosen.filter((x) => x !== id))}
+              data-testid={`notify-${id}`}
+            />{' '}
+            {id}
+            {!notifiers.includes(id) && ' (not configured)'}
+          </label>
+        ))}
+      </span>
+    </fieldset>
+  );
+}
+
+/** The rule's channel: typed, or found in the channel browser under the field. */
+function ChannelField({
+  client,
+  value,
+  error,
+  onChange,
+}: {
+  client: RpcClient | null;
+  value: string;
+  error: string | undefined;
+  onChange(name: string): void;
+}) {
+  const [browsing, setBrowsing] = useState(false);
+  return (
+    <div className="form-row">
+      <label className="form-label" htmlFor="rule-channel">
+        Channel
+      </label>
+      <span className="form-control">
+        <span className="form-inline">
+          <input
+            id="rule-channel"
+            type="text"
+            value={value}
+            placeholder="demo/temperature"
+            spellCheck={false}
+            autoComplete="off"
+            onChange={(e) => onChange(e.target.value)}
+            aria-invalid={error ? true : undefined}
+            data-testid="field-channel"
+          />
+          <button
+            type="button"
+            onClick={() => setBrowsing((b) => !b)}
+            aria-expanded={browsing}
+            data-testid="rule-channel-browse"
+          >
+            {browsing ? 'Close' : 'Browse…'}
+          </button>
+        </span>
+        {browsing && (
+          <ChannelBrowser
+            client={client}
+            mode="choose"
+            isSelected={(name) => name === value}
+            onPick={(c) => {
+              onChange(c.name);
+              setBrowsing(false);
+            }}
+            testId="rule-channels"
+            autoFocus
+          />
+        )}
+        {error && (
+          <span className="form-error" role="alert">
+            {error}
+          </span>
+        )}
+      </span>
+    </div>
   );
 }
 
@@ -463,10 +612,15 @@ function ruleSummary(r: AlertRule): string {
 export function RuleList({
   client,
   rules,
+  notifiers,
+  instances,
   onChanged,
 }: {
   client: RpcClient | null;
+  notifiers: readonly string[];
   rules: readonly AlertRule[];
+  /** Live alert instances, for each rule's state; null before they are read. */
+  instances: readonly AlertInstanceInfo[] | null;
   onChanged(): void;
 }) {
   const [editing, setEditing] = useState<{ index: number | null } | null>(null);
@@ -507,42 +661,78 @@ export function RuleList({
       {rules.length === 0 ? (
         <p className="empty">No rules yet.</p>
       ) : (
-        <ul>
-          {rules.map((r, i) => (
-            <li key={r.id} className="alert-rule-row" data-rule={r.id}>
-              <span className="alert-rule">{r.id}</span>
-              <span className={`alert-severity severity-${r.severity}`}>{r.severity}</span>
-              <span className="dim">
-                {ruleSummary(r)}
-                {r.enabled ? '' : ' (disabled)'}
-              </span>
-              <span className="alert-rule-tools">
-                <button type="button" onClick={() => setEditing({ index: i })} disabled={!client}>
-                  Edit
-                </button>
-                {confirm === i ? (
-                  <span className="confirm" role="group" aria-label="Confirm removal">
-                    <span>Remove “{r.id}”?</span>
-                    <button type="button" onClick={() => void remove(i)}>
-                      Remove
+        <table className="rule-table" data-testid="rule-table">
+          <thead>
+            <tr>
+              <th scope="col">Name and condition</th>
+              <th scope="col">Severity</th>
+              <th scope="col">State</th>
+              <th scope="col">
+                <span className="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {rules.map((r, i) => {
+              const summary = `${ruleSummary(r)}${r.enabled ? '' : ' (disabled)'}`;
+              const state = ruleState(r, instances);
+              return (
+                <tr key={r.id} className="alert-rule-row" data-rule={r.id}>
+                  <th scope="row" title={`${r.id}: ${summary}`}>
+                    <span className="alert-rule">{r.id}</span>
+                    <span className="rule-condition" data-testid={`rule-condition-${r.id}`}>
+                      {summary}
+                    </span>
+                  </th>
+                  <td>
+                    <span className={`alert-severity severity-${r.severity}`}>{r.severity}</span>
+                  </td>
+                  <td data-testid={`rule-state-${r.id}`} data-value={state.key}>
+                    <span className={`alert-state state-${state.key}`}>{state.words}</span>
+                  </td>
+                  <td className="alert-rule-tools">
+                    <button
+                      type="button"
+                      onClick={() => setEditing({ index: i })}
+                      disabled={!client}
+                      aria-label={`Edit ${r.id}`}
+                      title="Edit"
+                      data-testid={`rule-edit-${r.id}`}
+                    >
+                      ✎
                     </button>
-                    <button type="button" onClick={() => setConfirm(null)}>
-                      Keep
-                    </button>
-                  </span>
-                ) : (
-                  <button type="button" onClick={() => setConfirm(i)} disabled={!client}>
-                    Remove
-                  </button>
-                )}
-              </span>
-            </li>
-          ))}
-        </ul>
+                    {confirm === i ? (
+                      <span className="confirm" role="group" aria-label="Confirm removal">
+                        <span>Remove “{r.id}”?</span>
+                        <button type="button" onClick={() => void remove(i)}>
+                          Remove
+                        </button>
+                        <button type="button" onClick={() => setConfirm(null)}>
+                          Keep
+                        </button>
+                      </span>
+                    ) : (
+                      <button
+                        type="button"
+                        onClick={() => setConfirm(i)}
+                        disabled={!client}
+                        aria-label={`Remove ${r.id}`}
+                        title="Remove"
+                      >
+                        ×
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
       )}
       {editing && (
         <RuleEditor
           client={client}
+          notifiers={notifiers}
           rules={rules}
           index={editing.index}
           onClose={() => setEditing(null)}

@@ -546,7 +546,20 @@ function GeneratedField(props: FieldsProps & { spec: Spec }) {
         (spec.defaultValue !== undefined && spec.defaultValue !== ''
           ? `default ${String(spec.defaultValue)}`
           : '');
-      const control = (
+      const control = hint.multiline ? (
+        <textarea
+          id={inputId}
+          rows={Math.min(8, Math.max(3, text.split('\n').length + 1))}
+          value={text}
+          readOnly={readOnlyPaths.includes(path)}
+          placeholder={placeholder}
+          spellCheck={false}
+          onChange={(e) => onChange(path, e.target.value)}
+          aria-invalid={error ? true : undefined}
+          aria-describedby={describedBy}
+          data-testid={testId}
+        />
+      ) : (
         <input
           id={inputId}
           type="text"

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { SourceStatus } from '../../shared/api';
+import { RATE_WINDOW_SECONDS, type SourceStatus } from '../../shared/api';
 import type { RpcClient } from '../../shared/rpc';
 import type { SourceConfig } from '../../shared/schemas';
 import { formatCount, formatRate } from './format';
@@ -225,7 +225,13 @@ function SourceRow({
         <span className={`state-word state-${source.state}`} data-testid={`source-state-${source.id}`}>
           {source.state}
         </span>
-        <span title="messages per second">{formatRate(source.messageRate)} msg/s</span>
+        <span
+          title={`messages received per second, average of the last ${RATE_WINDOW_SECONDS} s (the topic tree counts the same)`}
+          data-testid={`source-rate-${source.id}`}
+          data-value={source.messageRate}
+        >
+          {formatRate(source.messageRate)} msg/s
+        </span>
         <span title="messages that could not be decoded, kept in quarantine">
           {formatCount(source.quarantined)} quarantined
         </span>

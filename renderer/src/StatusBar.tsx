@@ -39,7 +39,10 @@ export function StatusBar({
         stored samples
       </span>
       <span className="status-item" title="records in the database">
-        <b>{figure(status?.storedRecords)}</b> records
+        <b data-testid="stored-records" data-value={status?.storedRecords ?? ''}>
+          {figure(status?.storedRecords)}
+        </b>{' '}
+        records
       </span>
       <span className="status-item" title="messages dropped because a consumer fell behind">
         <b>{figure(status?.shed)}</b> shed

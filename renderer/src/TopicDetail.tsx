@@ -1,7 +1,7 @@
 // The selected topic: its last message (pretty JSON or text, hex for binary), how it arrived, and
 // the numeric fields its decoder found, each one click from a plot. Re-read once a second.
 import { useEffect, useState } from 'react';
-import type { TopicDetail as Detail } from '../../shared/api';
+import { RATE_WINDOW_SECONDS, type TopicDetail as Detail } from '../../shared/api';
 import type { RpcClient } from '../../shared/rpc';
 import { formatAge, formatBytes, formatCount, formatRate, formatValue } from './format';
 import { useTimeFormat } from './time-zone';
@@ -108,7 +108,9 @@ export function TopicDetailPanel({
             <dt>Messages</dt>
             <dd>{formatCount(detail.messages)}</dd>
             <dt>Rate</dt>
-            <dd>{formatRate(detail.rate)} msg/s</dd>
+            <dd title={`messages received per second, average of the last ${RATE_WINDOW_SECONDS} s`}>
+              {formatRate(detail.rate)} msg/s
+            </dd>
             <dt>QoS</dt>
             <dd>{detail.qos}</dd>
             <dt>Retained</dt>

@@ -3,7 +3,7 @@
 // renders a bounded number of rows, so 10,000 topics at 20,000 msg/s cost the console no more than
 // a few hundred rows refreshed once a second. Nothing here runs per message.
 import { memo, useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
-import type { TopicNode, TopicsResult } from '../../shared/api';
+import { RATE_WINDOW_SECONDS, type TopicNode, type TopicsResult } from '../../shared/api';
 import type { RpcClient } from '../../shared/rpc';
 import { formatAge, formatCount, formatRate } from './format';
 
@@ -441,8 +441,13 @@ const TopicRow = memo(function TopicRow({
         <span className="topic-preview children">{formatCount(node.children)} ▸</span>
       )}
       <span className="topic-metrics">
-        <span className="topic-rate" title="messages per second, this topic and below">
-          {node.rate > 0 ? `${formatRate(node.rate)}/s` : ''}
+        <span
+          className="topic-rate"
+          title={`messages received per second, this topic and below, average of the last ${RATE_WINDOW_SECONDS} s`}
+          data-testid={`topic-rate-${node.topic}`}
+          data-value={node.rate}
+        >
+          {node.rate > 0 ? `${formatRate(node.rate)} msg/s` : ''}
         </span>
         <span className="topic-count" title="messages, this topic and below">
           {formatCount(node.messages)}

@@ -34,6 +34,8 @@ export interface FieldHint {
   hidden?: boolean;
   /** Labels of a choice's options; for a boolean that may stay unset, of '', 'true' and 'false'. */
   choiceLabels?: Record<string, string>;
+  /** A text field of several lines (a map written one `name=value` per line). */
+  multiline?: boolean;
   /** For lists: what "Add" appends, and its label. */
   newItem?: unknown;
   addLabel?: string;

@@ -1,12 +1,12 @@
 // What the console shows of the engine besides plots: status (pushed every second), the workspace,
 // the channel list (re-read until every channel the layout names exists), and notices.
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { ChannelInfo, EngineStatus, Notice } from '../../shared/api';
+import type { ChannelInfo, EngineStatus, Notice, WorkspaceChanged } from '../../shared/api';
 import type { RpcClient } from '../../shared/rpc';
 import type { WorkspaceConfig } from '../../shared/schemas';
 
 const MAX_NOTICES = 200;
-/** Channels appear with their first sample: ask often until the layout's are all known, then rarely. */
+/** Channels appear with their first sample: ask often until the plotted ones are all known, then rarely. */
 const CHANNELS_POLL_MS = 2_000;
 const CHANNELS_IDLE_POLL_MS = 15_000;
 
@@ -31,7 +31,7 @@ export interface EngineData {
   channels: ChannelInfo[];
   /** Re-reads the workspace (after a source was added, changed or removed). */
   reloadWorkspace(): void;
-  /** Re-reads the channel list now rather than at the next poll. */
+  /** Re-reads the plotted channels now rather than at the next poll. */
   refreshChannels(): void;
 }
 
@@ -49,11 +49,13 @@ export function useEngineData(
   const [channels, setChannels] = useState<ChannelInfo[]>([]);
   const workspaceRef = useRef<WorkspaceConfig | null>(null);
   const wantedRef = useRef(wanted);
-  useEffect(() => {
-    wantedRef.current = wanted;
-  }, [wanted]);
   const reloadRef = useRef<() => void>(() => {});
   const pollNowRef = useRef<() => void>(() => {});
+  // A channel newly plotted is looked up at once, not at the next (idle) poll.
+  useEffect(() => {
+    wantedRef.current = wanted;
+    pollNowRef.current();
+  }, [wanted]);
 
   useEffect(() => {
     if (!client) return;
@@ -97,13 +99,15 @@ export function useEngineData(
       polling = true;
       let complete = false;
       try {
-        const list = await client.call('channels', {});
+        // Only the channels the plots name: the whole list can be tens of thousands (the channel
+        // browser pages through it instead).
+        const names = wantedRef.current;
+        const list =
+          names && names.length > 0 ? await client.call('channelsByName', { names: [...names] }) : [];
         if (cancelled) return;
         setChannels((old) => (sameChannels(old, list) ? old : list));
         const known = new Set(list.map((c) => c.name));
-        const names =
-          wantedRef.current ?? workspaceRef.current?.layouts[0]?.panels.flatMap((p) => p.channels);
-        complete = names !== undefined && names.every((name) => known.has(name));
+        complete = names !== null && names.every((name) => known.has(name));
       } catch (error) {
         report('reading the channel list')(error as Error);
       } finally {
@@ -138,6 +142,53 @@ export function useEngineData(
 function sameChannels(a: ChannelInfo[], b: ChannelInfo[]): boolean {
   return (
     a.length === b.length &&
-    a.every((c, i) => c.id === b[i]!.id && c.name === b[i]!.name && c.unit === b[i]!.unit)
+    a.every(
+      (c, i) =>
+        c.id === b[i]!.id &&
+        c.name === b[i]!.name &&
+        c.unit === b[i]!.unit &&
+        c.displayName === b[i]!.displayName &&
+        c.decimals === b[i]!.decimals,
+    )
   );
+}
+
+const SECTION_WORDS: Record<WorkspaceChanged['sections'][number], string> = {
+  name: 'the workspace name',
+  sources: 'sources',
+  channels: 'channel settings',
+  layouts: 'plot layouts',
+  rules: 'alert rules',
+  alerting: 'notifiers and alerting settings',
+  display: 'display settings',
+  retention: 'retention',
+  store: 'database settings',
+};
+
+/**
+ * Every change of the workspace's configuration is read again at once; one this console did not
+ * make (another console's save, an edit of opsdeck.json) is also said, naming what changed.
+ */
+export function useWorkspaceChanges(
+  client: RpcClient | null,
+  ownConnection: string,
+  reloadWorkspace: () => void,
+  addNotice: (notice: Notice) => void,
+): void {
+  useEffect(() => {
+    if (!client) return;
+    return client.on('workspaceChanged', (change) => {
+      reloadWorkspace();
+      if (change.origin === 'console' && change.connection === ownConnection) return;
+      const what = change.sections.map((s) => SECTION_WORDS[s]).join(', ');
+      addNotice({
+        ts: Date.now(),
+        level: 'info',
+        message:
+          change.origin === 'file'
+            ? `opsdeck.json was edited: ${what} now as in the file`
+            : `another console changed ${what}: showing its version`,
+      });
+    });
+  }, [client, ownConnection, reloadWorkspace, addNotice]);
 }

@@ -82,6 +82,21 @@ describe('browser console served by "opsdeck serve"', () => {
     );
   });
 
+  it('shows what the README says the demo shows: the door sensor’s panel and the log stream’s records', async () => {
+    const door = page.getByTestId('panel-door');
+    await door.waitFor();
+    expect(await door.textContent()).toContain('Cold-room door');
+    // Closed (0) from the start, or open (1) once it moved: a whole number, as its decimals say.
+    await expect
+      .poll(() => page.getByTestId('readout-value-door-demo/door').textContent(), { timeout: 20_000 })
+      .toMatch(/^[01]( … [01])?$/);
+    // The rig's log lines are stored as records (about two a second).
+    await waitFor(
+      'log records stored',
+      async () => Number(await page.getByTestId('stored-records').getAttribute('data-value')) > 0,
+    );
+  });
+
   it('shows the stored sample count growing', async () => {
     const stored = page.getByTestId('stored-samples');
     const readStored = async () => Number((await stored.getAttribute('data-value')) || NaN);

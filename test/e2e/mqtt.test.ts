@@ -124,9 +124,11 @@ describe('MQTT in the browser console', () => {
     wave = true;
   });
 
-  it('plots a field when it is clicked', async () => {
+  it('plots a field when it is clicked, in the panel chosen', async () => {
     const field = page.getByTestId('topic-field-temp');
     await field.click();
+    // It asks which panel: a new one, titled after the channel.
+    await page.getByTestId('plot-target-new').click();
     await expect.poll(() => field.getAttribute('aria-pressed')).toBe('true');
     const panel = page.locator('section.plot-panel').filter({ hasText: PLOTTED });
     await panel.waitFor({ timeout: 10_000 });

@@ -157,8 +157,10 @@ describe('a serial source in the browser console', () => {
       .poll(() => page.getByTestId('console-channels').textContent(), { timeout: 20_000 })
       .toContain(`${SOURCE}/temp`);
     await plotButton.click();
+    // It asks which panel: a new one (the demo's two have names; this is the first numbered one).
+    await page.getByTestId('plot-target-new').click();
 
-    const host = page.getByTestId(`plot-source-${SOURCE}`);
+    const host = page.getByTestId('plot-panel-1');
     await waitFor(
       `points drawn for ${SOURCE}/temp`,
       async () => Number(await host.getAttribute('data-points')) > 0,
@@ -168,8 +170,9 @@ describe('a serial source in the browser console', () => {
     await expect(panel.textContent()).resolves.toContain(`${SOURCE}/hum`);
     await expect.poll(() => plotButton.textContent()).toBe('Plotted');
 
-    // The demo's own panels offer them in their channel picker too.
+    // The demo's own panels find them in their channel browser too.
     await page.getByTestId('picker-vibration').click();
+    await page.getByTestId('pick-vibration-search').fill(`${SOURCE}/temp`);
     await page.getByTestId(`pick-vibration-${SOURCE}/temp`).waitFor({ timeout: 20_000 });
     await page.keyboard.press('Escape');
 

@@ -36,6 +36,10 @@ describe('opsdeck --help', () => {
       expect(help.code, name).toBe(0);
       expect(help.stdout).toMatch(new RegExp(`^opsdeck ${name}`));
     }
+    // `start --port` is documented: the browser console's port where no window can open.
+    expect((await runCli(['start', '--help'])).stdout).toMatch(
+      /^ {2}--port N {3}the browser console's port/m,
+    );
   });
   it('says what is wrong with a bad command line', async () => {
     const unknown = await runCli(['frobnicate']);

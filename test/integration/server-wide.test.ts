@@ -162,6 +162,33 @@ describe('calls that reach beyond the workspace, by binding', () => {
     }
   });
 
+  it('wide without the opt-in: a command notifier cannot be saved or tested; a webhook can', async () => {
+    const client = await connectWebSocket(wide.apiUrl);
+    const command = {
+      id: 'pager',
+      kind: 'command' as const,
+      argv: ['/usr/bin/touch', path.join(tmp.dir, 'ran')],
+      enabled: true,
+    };
+    try {
+      await expect(client.call('saveNotifier', { notifier: command })).rejects.toThrow(
+        /^saveNotifier: refused: this call saves a command notifier, which runs a program \(\/usr\/bin\/touch\) on this machine;.*--allow-remote-files-and-commands/,
+      );
+      await expect(client.call('testNotifier', { notifier: command })).rejects.toThrow(
+        /^testNotifier: refused: this call tests a command notifier.*--allow-remote-files-and-commands/,
+      );
+      expect(fs.existsSync(path.join(tmp.dir, 'ran'))).toBe(false);
+      expect(engine.config.alerting.notifiers ?? []).toEqual([]);
+      await client.call('saveNotifier', {
+        notifier: { id: 'hook', kind: 'webhook', url: 'http://127.0.0.1:9/alerts' },
+      });
+      expect(engine.config.alerting.notifiers?.map((n) => n.id)).toEqual(['hook']);
+      await client.call('removeNotifier', { id: 'hook' });
+    } finally {
+      client.close();
+    }
+  });
+
   it('loopback: the token holder is the user, and may export', async () => {
     const client = await connectWebSocket(loopback.apiUrl);
     try {
@@ -181,6 +208,10 @@ describe('calls that reach beyond the workspace, by binding', () => {
       await client.call('upsertSource', { source: serialSource });
       expect(engine.config.sources.map((s) => s.id)).toContain('bench-serial');
       await client.call('removeSource', { id: 'bench-serial' });
+      await client.call('saveNotifier', {
+        notifier: { id: 'pager', kind: 'command', argv: ['/bin/true'], enabled: true },
+      });
+      await client.call('removeNotifier', { id: 'pager' });
     } finally {
       client.close();
     }

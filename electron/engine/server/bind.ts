@@ -46,6 +46,9 @@ export function bindConnection(
   options: ConnectionOptions = {},
 ): () => void {
   let unsubscribeLive: (() => void) | null = null;
+  const connection = engine.configChanges.connectionName();
+  /** A save made for this connection: the change event names it, so other consoles know it was not theirs. */
+  const saving = <T>(save: () => T): T => engine.configChanges.by(connection, 'console', save);
   const emit = <E extends EventName>(name: E, data: EventData<E>) =>
     transport.send(JSON.stringify({ t: 'event', name, data }));
 
@@ -56,10 +59,14 @@ export function bindConnection(
       readOnly: engine.readOnly,
       engineVersion: ENGINE_VERSION,
       protocol: PROTOCOL_VERSION,
+      connection,
     }),
     status: () => engine.status(),
     channels: () => engine.channels(),
     workspace: () => engine.config,
+    browseChannels: (p: Parameters<Engine['channelDirectory']['browse']>[0]) =>
+      engine.channelDirectory.browse(p),
+    channelsByName: (p: { names: string[] }) => engine.channelDirectory.byName(p.names),
     subscribeLive: (spec: never) => {
       unsubscribeLive?.();
       unsubscribeLive = engine.subscribeLive(spec, {
@@ -110,11 +117,28 @@ export function bindConnection(
       defaultRange: 'lastHour' | 'allStored';
     }) => engine.previewRules(p.rules, p),
     saveRules: (p: { rules: AlertRule[] }) => {
-      engine.saveRules(p.rules);
+      saving(() => engine.saveRules(p.rules));
       return { ok: true };
     },
     saveDisplay: (p: { display: Parameters<Engine['saveDisplay']>[0] }) => {
-      engine.saveDisplay(p.display);
+      saving(() => engine.saveDisplay(p.display));
+      return { ok: true };
+    },
+    saveNotifier: (p: { notifier: Parameters<Engine['saveNotifier']>[0]; previousId?: string }) => {
+      saving(() => engine.saveNotifier(p.notifier, p.previousId));
+      return { ok: true };
+    },
+    removeNotifier: (p: { id: string }) => {
+      saving(() => engine.removeNotifier(p.id));
+      return { ok: true };
+    },
+    testNotifier: (p: { notifier: Parameters<Engine['testNotifier']>[0] }) => engine.testNotifier(p.notifier),
+    saveChannel: (p: { channel: Parameters<Engine['saveChannel']>[0] }) => {
+      saving(() => engine.saveChannel(p.channel));
+      return { ok: true };
+    },
+    saveLayouts: (p: { layouts: Parameters<Engine['saveLayouts']>[0]; activeLayout: string }) => {
+      saving(() => engine.saveLayouts(p.layouts, p.activeLayout));
       return { ok: true };
     },
     silences: () => engine.silenceList(),
@@ -225,6 +249,7 @@ export function bindConnection(
   const statusTimer = setInterval(() => emit('status', engine.status()), 1_000);
   statusTimer.unref();
   const offNotice = engine.onNotice((n) => emit('notice', n));
+  const offConfig = engine.configChanges.on((change) => emit('workspaceChanged', change));
   const offAlert =
     engine.alerts?.onTransition((t) =>
       emit('alert', { ...t, value: Number.isFinite(t.value) ? t.value : null, cause: t.cause ?? null }),
@@ -232,6 +257,7 @@ export function bindConnection(
   const dispose = () => {
     clearInterval(statusTimer);
     offNotice();
+    offConfig();
     offAlert();
     unsubscribeLive?.();
     unsubscribeLive = null;

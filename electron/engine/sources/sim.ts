@@ -3,7 +3,7 @@
 //   temperature  °C   1 Hz   DHT11-like: 0.1 °C steps, noise, and a slow drift that crosses 25 °C about 30 s in
 //   humidity     %RH  1 Hz   moves against the temperature
 //   vibration    g    500 Hz 50 Hz + 120 Hz tones, noise, and a burst every ~20 s
-//   door         0/1  event  opens and closes every 15–45 s; each change is also a record
+//   door         0/1  event  closed at the start, then opens and closes every 15–45 s; each change is also a record
 //   logs         records ~2/s, an error line every ~30 s
 import type { SimOptions } from '../../../shared/schemas';
 import { SampleBatchBuilder, type RecordRow } from '../batch';
@@ -67,6 +67,8 @@ export class DemoRig {
   readonly vibration: Stream;
   readonly logs: Stream;
   private doorOpen = false;
+  /** The door's state is reported once at the start, so its plot shows it before it first moves. */
+  private doorReported = false;
   private nextDoorAt: number;
   private doorIndex = 0;
   private readonly rng: () => number;
@@ -118,6 +120,10 @@ export class DemoRig {
           (0.6 * Math.sin(2 * Math.PI * 50 * (i / 500)) + 0.25 * Math.sin(2 * Math.PI * 120 * (i / 500))) +
         0.08 * noise(this.seed, 3, i);
       samples.push(ts, ids.vibration, g);
+    }
+    if (!this.doorReported && this.startMs <= untilMs) {
+      this.doorReported = true;
+      samples.push(this.startMs, ids.door, 0);
     }
     while (this.nextDoorAt <= untilMs) {
       const ts = this.nextDoorAt;

@@ -49,11 +49,10 @@ interface Cut {
 }
 
 export class MqttIngest {
-  readonly tree = new TopicTree();
+  readonly tree: TopicTree;
   readonly frames: FrameDecoder;
   private raw: RawMessage[] = [];
   private timer?: NodeJS.Timeout;
-  private rateTimer?: NodeJS.Timeout;
   private flushing: Promise<void> | null = null;
   private cuts: Cut[] = [];
 
@@ -61,6 +60,7 @@ export class MqttIngest {
     private readonly ctx: SourceContext,
     private readonly options: IngestOptions,
   ) {
+    this.tree = new TopicTree(ctx.now);
     const choices = options.decoders.filter((d) => d.decoder !== 'auto');
     this.frames = new FrameDecoder(
       ctx.sourceId,
@@ -93,13 +93,11 @@ export class MqttIngest {
 
   start(): void {
     this.timer = setInterval(() => void this.flush(), FLUSH_MS);
-    this.rateTimer = setInterval(() => this.tree.tick(this.ctx.now()), 1_000);
   }
 
   /** Stops the timers and hands over everything accepted so far, after any flush in flight. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    clearInterval(this.rateTimer);
     while (this.flushing) await this.flushing;
     await this.flush();
   }

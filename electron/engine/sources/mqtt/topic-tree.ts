@@ -2,11 +2,13 @@
 // counts and rates for the node and everything below, and the last message of each topic.
 //
 // Cost per message is one walk from the topic's node to the root (its depth), done with a cached
-// node lookup, so 20,000 messages/s over 10,000 topics stays cheap. Rates are refreshed once a
-// second for all nodes, and the console asks for one level (or a search) at a time.
+// node lookup, so 20,000 messages/s over 10,000 topics stays cheap. Each node counts arrivals per
+// second of the engine's clock (rate.ts, the source's own rate), and the console asks for one level
+// (or a search) at a time.
 import type { TopicDetail, TopicNode, TopicsResult } from '../../../../shared/api';
 import { MAX_NESTING_DEPTH } from '../../decode/decoder';
 import { jsonNestedDeeperThan } from '../../decode/formats';
+import { SecondCounts } from '../../rate';
 
 /** Payload bytes kept per topic for the detail view; the size itself is always recorded. */
 const KEPT_PAYLOAD_BYTES = 64 * 1024;
@@ -17,8 +19,8 @@ const byName = new Intl.Collator('en', { numeric: true });
 class Node {
   readonly children = new Map<string, Node>();
   messages = 0;
-  rate = 0;
-  private countAtLastRate = 0;
+  /** This node's and its children's messages per second, as the source's own rate counts them. */
+  readonly arrivals = new SecondCounts();
   /** Set once this exact topic has had a message. */
   last: {
     payload: Uint8Array;
@@ -36,16 +38,6 @@ class Node {
     readonly name: string,
     readonly parent: Node | null,
   ) {}
-
-  /** This node's and every descendant's rate. A loop, not recursion: a topic may have 65,535 levels. */
-  updateRates(seconds: number): void {
-    const stack: Node[] = [this];
-    for (let node = stack.pop(); node; node = stack.pop()) {
-      node.rate = (node.messages - node.countAtLastRate) / seconds;
-      node.countAtLastRate = node.messages;
-      for (const child of node.children.values()) stack.push(child);
-    }
-  }
 }
 
 function preview(bytes: Uint8Array): string | null {
@@ -74,7 +66,9 @@ export function hexDump(bytes: Uint8Array, limit = 4096): string {
 export class TopicTree {
   private readonly root = new Node('', '', null);
   private readonly byTopic = new Map<string, Node>();
-  private lastRateAt = 0;
+
+  /** `now`: the engine's clock, the one the source's rate is read on. */
+  constructor(private readonly now: () => number = Date.now) {}
 
   get size(): number {
     return this.byTopic.size;
@@ -94,18 +88,15 @@ export class TopicTree {
     node.ownMessages++;
     const kept = payload.length > KEPT_PAYLOAD_BYTES ? payload.slice(0, KEPT_PAYLOAD_BYTES) : payload;
     node.last = { payload: kept, bytes: payload.length, at, retained, qos, properties };
-    for (let n: Node | null = node; n; n = n.parent) n.messages++;
+    for (let n: Node | null = node; n; n = n.parent) {
+      n.messages++;
+      n.arrivals.add(1, at);
+    }
   }
 
   setDecoder(topic: string, decoder: string | null): void {
     const node = this.byTopic.get(topic);
     if (node) node.decoder = decoder;
-  }
-
-  /** Refreshes every node's rate; call about once a second. */
-  tick(now: number): void {
-    if (this.lastRateAt > 0 && now > this.lastRateAt) this.root.updateRates((now - this.lastRateAt) / 1000);
-    this.lastRateAt = now;
   }
 
   private create(topic: string): Node {
@@ -133,7 +124,7 @@ export class TopicTree {
       name: node.name,
       children: node.children.size,
       messages: node.messages,
-      rate: node.rate,
+      rate: node.arrivals.rate(this.now()),
       hasMessage: node.last !== null,
       retained: node.last?.retained ?? false,
       lastSeen: node.last?.at ?? null,
@@ -187,7 +178,7 @@ export class TopicTree {
     return {
       topic,
       messages: node.ownMessages,
-      rate: node.rate, // this topic and any below it; leaf topics are the common case
+      rate: node.arrivals.rate(this.now()), // this topic and any below it; leaf topics are the common case
       retained,
       qos,
       lastSeen: at,

@@ -11,17 +11,24 @@ import {
   type KeyboardEvent as ReactKeyboardEvent,
 } from 'react';
 import uPlot from 'uplot';
-import type { AlertInstanceInfo, ChannelInfo } from '../../shared/api';
-import type { RpcClient } from '../../shared/rpc';
-import type { Layout } from '../../shared/schemas';
-import { formatDuration, formatValue } from './format';
-import type { BucketView, LiveFeed } from './live-data';
+import type { AlertInstanceInfo, ChannelInfo } from '../../../../shared/api';
+import type { RpcClient } from '../../../../shared/rpc';
+import type { PlotPanel as PlotPanelConfig } from '../../../../shared/schemas';
+import { formatDuration } from '../../format';
+import type { LayoutAction } from '../../layout/layout-state';
+import type { BucketView, LiveFeed } from '../../live-data';
+import { cssVar, seriesColor, withAlpha, type Theme } from '../../theme';
+import { useTimeFormat } from '../../time-zone';
+import { useDismissable } from '../../useDismissable';
+import { ChannelBrowser } from '../../channel-browser/ChannelBrowser';
+import { axesFor, scaleOf } from './axes';
+import { decimalsForRange, decimalsForStep, formatFixed, rangeOf } from './precision';
+import { PanelControls } from './PanelControls';
 import { alignBuckets, bucketAt } from './plot-data';
-import { cssVar, seriesColor, withAlpha, type Theme } from './theme';
-import { useTimeFormat } from './time-zone';
-import { useDismissable } from './useDismissable';
+import { usePanelResize } from './usePanelResize';
+import './plot.css';
 
-export type PlotPanelConfig = Layout['panels'][number];
+export type { PlotPanelConfig };
 
 /** An alert transition of a rule on one of the panel's channels, drawn as a vertical line. */
 export interface AlertMark {
@@ -34,6 +41,7 @@ export interface AlertMark {
 type View = { mode: 'live' } | { mode: 'history'; from: number; to: number };
 
 const WINDOW_CHOICES = [10_000, 60_000, 600_000, 3_600_000];
+const GAP_CHOICES = [0, 2, 3, 5, 10, 50];
 const EMPTY: BucketView = { t: new Float64Array(0), min: new Float64Array(0), max: new Float64Array(0) };
 /** Pans and wheel zooms come in bursts: ask the store once the burst settles. */
 const HISTORY_FETCH_DELAY_MS = 150;
@@ -54,6 +62,12 @@ interface PlotPanelProps {
   alertMarks?: readonly AlertMark[] | undefined;
   /** The panel's channels changed in its picker; the caller owns `panel.channels`. */
   onChannelsChange(panelId: string, channels: readonly string[]): void;
+  /** Renames, moves, resizes or removes the panel (the caller owns the layout). */
+  onLayout(action: LayoutAction): void;
+  /** Its place in the layout, for the move buttons. */
+  position: { index: number; count: number };
+  /** The user asked for a channel's settings (its name in the readout). */
+  onChannelSettings?(channel: ChannelInfo): void;
   /** The channel picker was opened: a good moment to re-read the channel list (new sources). */
   onPickerOpen?(): void;
   onError(message: string): void;
@@ -72,13 +86,20 @@ export function PlotPanel({
   theme,
   alertMarks,
   onChannelsChange,
+  onLayout,
+  position,
   onPickerOpen,
+  onChannelSettings,
   onError,
 }: PlotPanelProps) {
   const title = panel.title || panel.id;
   const selected = panel.channels;
   const timeFormat = useTimeFormat();
-  const [windowMs, setWindowMs] = useState(panel.windowMs);
+  const windowMs = panel.windowMs;
+  const setWindowMs = (ms: number) => onLayout({ type: 'setWindow', panel: panel.id, windowMs: ms });
+  const resize = usePanelResize(panel.height, (height) =>
+    onLayout({ type: 'resizePanel', panel: panel.id, height }),
+  );
   const [paused, setPaused] = useState(false);
   const [view, setView] = useState<View>({ mode: 'live' });
   const [history, setHistory] = useState<{ loading: boolean; error: string | null }>({
@@ -93,7 +114,9 @@ export function PlotPanel({
     [selected, byName],
   );
   const waiting = selected.filter((name) => !byName.has(name));
-  const structureKey = shown.map((c) => `${c.id}:${c.name}:${c.unit}`).join('|');
+  const structureKey = shown
+    .map((c) => `${c.id}:${c.name}:${c.unit}:${c.displayName}:${c.decimals ?? ''}`)
+    .join('|');
   const ids = useMemo(() => shown.map((c) => c.id), [shown]);
   const idsKey = ids.join(',');
 
@@ -103,9 +126,10 @@ export function PlotPanel({
   const rangeRef = useRef<[number, number] | null>(null);
   const drawnRef = useRef<Drawn>({ ids: [], views: [] });
   // The latest state, for callbacks registered once (uPlot hooks, the feed listener).
-  const stateRef = useRef({ shown, windowMs, paused, view, timeFormat });
+  const gapFactor = panel.gapFactor;
+  const stateRef = useRef({ shown, windowMs, paused, view, timeFormat, gapFactor });
   useLayoutEffect(() => {
-    stateRef.current = { shown, windowMs, paused, view, timeFormat };
+    stateRef.current = { shown, windowMs, paused, view, timeFormat, gapFactor };
   });
   // Alert markers are drawn by the chart's draw hook; a change redraws once (a live plot would soon anyway).
   const marksRef = useRef<readonly AlertMark[]>([]);
@@ -136,7 +160,12 @@ export function PlotPanel({
       }
       const lo = v.min[i]!;
       const hi = v.max[i]!;
-      cell.textContent = lo === hi ? formatValue(lo) : `${formatValue(lo)} … ${formatValue(hi)}`;
+      // The channel's decimals, or as many as the values in view need (GPS latitudes: six).
+      const configured = stateRef.current.shown.find((c) => c.id === drawnIds[index])?.decimals ?? null;
+      const decimals = configured ?? decimalsForRange(...rangeOf(v.min, v.max));
+      cell.dataset.decimals = String(decimals);
+      const f = (x: number) => formatFixed(x, decimals);
+      cell.textContent = lo === hi ? f(lo) : `${f(lo)} … ${f(hi)}`;
     }
   }, []);
 
@@ -145,7 +174,7 @@ export function PlotPanel({
       const u = plotRef.current;
       const host = hostRef.current;
       if (!u || !host || drawn.views.length !== (u.series.length - 1) / 2) return;
-      const columns = alignBuckets(drawn.views);
+      const columns = alignBuckets(drawn.views, stateRef.current.gapFactor);
       rangeRef.current = [from, to];
       drawnRef.current = drawn;
       u.batch(() => {
@@ -155,6 +184,7 @@ export function PlotPanel({
       });
       host.dataset.lastT = Number.isNaN(columns.lastT) ? '' : String(columns.lastT);
       host.dataset.points = String(columns.points);
+      host.dataset.gaps = String(columns.gaps);
       updateReadout();
     },
     [updateReadout],
@@ -229,20 +259,24 @@ export function PlotPanel({
     const axisColor = cssVar('--plot-axis') || '#9aa4b2';
     const gridColor = cssVar('--plot-grid') || '#2a2f3a';
     const font = '11px system-ui, sans-serif';
-    const scaleOf = (unit: string) => `y:${unit}`;
-    const units = [...new Set(current.map((c) => c.unit))];
-    if (units.length === 0) units.push('');
+    const axisList = axesFor(
+      current.map((c) => ({ id: c.id, label: c.displayName || c.name, unit: c.unit })),
+    );
+    if (axisList.length === 0) axisList.push({ scale: 'y', label: '', channels: [] });
 
     const series: uPlot.Series[] = [{}];
     const bands: uPlot.Band[] = [];
     current.forEach((c, i) => {
       const color = seriesColor(theme, i);
-      const edge = { scale: scaleOf(c.unit), stroke: color, width: 1, spanGaps: true };
-      series.push({ ...edge, label: `${c.name} max` }, { ...edge, label: `${c.name} min` });
+      // A null in the data is a gap (plot-data.ts puts one where the channel went quiet): never bridged.
+      const edge = { scale: scaleOf(axisList, c.id), stroke: color, width: 1, spanGaps: false };
+      const label = c.displayName || c.name;
+      series.push({ ...edge, label: `${label} max` }, { ...edge, label: `${label} min` });
       bands.push({ series: [1 + 2 * i, 2 + 2 * i], fill: withAlpha(color, 0.3) });
     });
     const scales: uPlot.Scales = { x: { time: true, auto: false } };
-    for (const unit of units) scales[scaleOf(unit)] = { auto: true };
+    for (const axis of axisList) scales[axis.scale] = { auto: true };
+    host.dataset.axes = JSON.stringify(axisList.map((a) => a.label));
     const axes: uPlot.Axis[] = [
       {
         stroke: axisColor,
@@ -255,18 +289,24 @@ export function PlotPanel({
         ticks: { stroke: gridColor, width: 1, size: 4 },
         values: (_u, splits, _axis, _space, spacing) => splits.map((t) => timeFormat.tick(t, spacing)),
       },
-      ...units.map((unit, i): uPlot.Axis => ({
-        scale: scaleOf(unit),
+      ...axisList.map((axis, i): uPlot.Axis => ({
+        scale: axis.scale,
         side: i % 2 === 0 ? 3 : 1,
-        label: unit || undefined,
-        labelSize: unit ? 14 : 0,
+        label: axis.label || undefined,
+        labelSize: axis.label ? 14 : 0,
         labelFont: font,
         stroke: axisColor,
         font,
-        size: 50,
+        // Wide enough for the longest tick label (48.13725) beside the axis label.
+        size: (_u, values) =>
+          Math.max(50, 16 + (axis.label ? 14 : 0) + 7 * Math.max(0, ...(values ?? []).map((v) => v.length))),
         grid: i === 0 ? { stroke: gridColor, width: 1 } : { show: false },
         ticks: { stroke: gridColor, width: 1, size: 4 },
-        values: (_u, splits) => splits.map(formatValue),
+        // Ticks differ in the decimals they are apart by (1013.2, 1013.4, not 1013, 1013).
+        values: (_u, splits, _axis, _space, step) => {
+          const decimals = decimalsForStep(step);
+          return splits.map((v) => formatFixed(v, decimals));
+        },
       })),
     ];
     const markColors: Record<AlertMark['state'], string> = {
@@ -396,6 +436,11 @@ export function PlotPanel({
   useEffect(() => {
     if (view.mode === 'live' && !paused) drawLive();
   }, [view, paused, windowMs, structureKey, drawLive]);
+  // A new gap setting redraws what is shown (live redraws with the next frame anyway).
+  useEffect(() => {
+    const { view: v, paused: p } = stateRef.current;
+    if ((v.mode !== 'live' || p) && rangeRef.current) render(drawnRef.current, ...rangeRef.current);
+  }, [gapFactor, render]);
 
   // What this panel needs from the live subscription.
   useEffect(() => {
@@ -487,12 +532,16 @@ export function PlotPanel({
       selected.includes(name) ? selected.filter((n) => n !== name) : [...selected, name],
     );
   const windowChoices = [...new Set([...WINDOW_CHOICES, panel.windowMs, windowMs])].sort((a, b) => a - b);
-  const pickable = [...channels.map((c) => c.name), ...waiting].sort();
 
   return (
-    <section className="plot-panel" aria-label={`Plot: ${title}`}>
+    <section
+      className="plot-panel"
+      aria-label={`Plot: ${title}`}
+      data-testid={`panel-${panel.id}`}
+      style={{ height: resize.height }}
+    >
       <header className="panel-head">
-        <h3>{title}</h3>
+        <PanelControls panel={panel} title={title} position={position} onLayout={onLayout} />
         <ModeBadge view={view} paused={paused} panelId={panel.id} />
         {history.loading && <span className="loading">loading…</span>}
         {history.error && (
@@ -502,7 +551,7 @@ export function PlotPanel({
         )}
         <div className="panel-tools">
           <ChannelPicker
-            names={pickable}
+            client={client}
             selected={selected}
             known={byName}
             onToggle={toggleChannel}
@@ -523,6 +572,27 @@ export function PlotPanel({
                   {formatDuration(ms)}
                 </option>
               ))}
+            </select>
+          </label>
+          <label
+            className="window-select"
+            title="Break a line where its channel was quiet this many times its usual spacing"
+          >
+            <span>Gaps</span>
+            <select
+              value={gapFactor}
+              onChange={(e) =>
+                onLayout({ type: 'setGapFactor', panel: panel.id, gapFactor: Number(e.target.value) })
+              }
+              data-testid={`panel-gaps-${panel.id}`}
+            >
+              {[...new Set([...GAP_CHOICES, gapFactor])]
+                .sort((a, b) => a - b)
+                .map((f) => (
+                  <option key={f} value={f}>
+                    {f === 0 ? 'never break' : `after ${f}× spacing`}
+                  </option>
+                ))}
             </select>
           </label>
           <button
@@ -550,8 +620,18 @@ export function PlotPanel({
         {shown.map((c, i) => (
           <span className="readout-item" key={c.id}>
             <i className="swatch" style={{ background: seriesColor(theme, i) }} aria-hidden="true" />
-            <span className="readout-name">{c.name}</span>
-            <b data-value-of={c.id}>—</b>
+            <button
+              type="button"
+              className="readout-name"
+              title={`${c.name}: unit, decimals, display name, calibration`}
+              onClick={() => onChannelSettings?.(c)}
+              data-testid={`channel-settings-${c.name}`}
+            >
+              {c.displayName || c.name}
+            </button>
+            <b data-value-of={c.id} data-testid={`readout-value-${panel.id}-${c.name}`}>
+              —
+            </b>
             {c.unit && <span className="readout-unit">{c.unit}</span>}
           </span>
         ))}
@@ -584,6 +664,17 @@ export function PlotPanel({
           </p>
         )}
       </div>
+      <div
+        className="panel-resize"
+        role="separator"
+        aria-orientation="horizontal"
+        aria-label={`Height of ${title}`}
+        aria-valuenow={resize.height}
+        tabIndex={0}
+        data-testid={`panel-resize-${panel.id}`}
+        title="Drag, or use ↑/↓, to change the panel's height"
+        {...resize.handleProps}
+      />
     </section>
   );
 }
@@ -616,14 +707,14 @@ function ModeBadge({ view, paused, panelId }: { view: View; paused: boolean; pan
 }
 
 function ChannelPicker({
-  names,
+  client,
   selected,
   known,
   onToggle,
   onOpen,
   panelId,
 }: {
-  names: readonly string[];
+  client: RpcClient | null;
   selected: readonly string[];
   known: ReadonlyMap<string, ChannelInfo>;
   onToggle(name: string): void;
@@ -631,35 +722,49 @@ function ChannelPicker({
   panelId: string;
 }) {
   const ref = useDismissable();
+  const [open, setOpen] = useState(false);
   return (
     <details
       className="picker"
       ref={ref}
       onToggle={(e) => {
+        setOpen(e.currentTarget.open);
         if (e.currentTarget.open) onOpen?.();
       }}
     >
       <summary data-testid={`picker-${panelId}`}>Channels ({selected.length})</summary>
-      <fieldset>
-        <legend className="sr-only">Channels shown in this plot</legend>
-        {names.length === 0 && <p className="empty">No channels yet.</p>}
-        {names.map((name) => {
-          const info = known.get(name);
-          return (
-            <label key={name} className={info ? undefined : 'unknown'}>
-              <input
-                type="checkbox"
-                checked={selected.includes(name)}
-                onChange={() => onToggle(name)}
-                data-testid={`pick-${panelId}-${name}`}
-              />
-              <span>{name}</span>
-              {info?.unit && <span className="unit">{info.unit}</span>}
-              {!info && <span className="unit">no data yet</span>}
-            </label>
-          );
-        })}
-      </fieldset>
+      <div className="picker-popup">
+        <fieldset>
+          <legend>In this plot</legend>
+          {selected.length === 0 && <p className="empty">None yet: find channels below.</p>}
+          {selected.map((name) => {
+            const info = known.get(name);
+            return (
+              <label key={name} className={info ? undefined : 'unknown'}>
+                <input
+                  type="checkbox"
+                  checked
+                  onChange={() => onToggle(name)}
+                  data-testid={`shown-${panelId}-${name}`}
+                />
+                <span>{info?.displayName || name}</span>
+                {info?.unit && <span className="unit">{info.unit}</span>}
+                {!info && <span className="unit">no data yet</span>}
+              </label>
+            );
+          })}
+        </fieldset>
+        {open && (
+          <ChannelBrowser
+            client={client}
+            mode="check"
+            isSelected={(name) => selected.includes(name)}
+            onPick={(c) => onToggle(c.name)}
+            testId={`pick-${panelId}`}
+            autoFocus
+          />
+        )}
+      </div>
     </details>
   );
 }

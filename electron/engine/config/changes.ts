@@ -1,0 +1,64 @@
+// Who changed which part of opsdeck.json. Every save goes through the engine's `saveConfig`; this
+// tells every console what changed and who changed it (a console by its connection name, or an edit
+// of the file), so a console that did not make the change can reload it and say so.
+import type { WorkspaceChanged, WorkspaceSection } from '../../../shared/api';
+import type { WorkspaceConfig } from '../../../shared/schemas';
+
+const SECTIONS: readonly WorkspaceSection[] = [
+  'name',
+  'sources',
+  'channels',
+  'layouts',
+  'rules',
+  'alerting',
+  'display',
+  'retention',
+  'store',
+];
+
+/** The sections whose content differs; `layouts` covers `activeLayout` too. */
+export function changedSections(before: WorkspaceConfig, after: WorkspaceConfig): WorkspaceSection[] {
+  const part = (c: WorkspaceConfig, s: WorkspaceSection): unknown =>
+    s === 'layouts' ? [c.layouts, c.activeLayout ?? null] : c[s];
+  return SECTIONS.filter((s) => JSON.stringify(part(before, s)) !== JSON.stringify(part(after, s)));
+}
+
+export type WorkspaceChangeListener = (change: WorkspaceChanged) => void;
+
+export class ConfigChanges {
+  private readonly listeners = new Set<WorkspaceChangeListener>();
+  private origin: WorkspaceChanged['origin'] = 'console';
+  private connection: string | null = null;
+  private nextConnection = 1;
+
+  /** A name for a new connection, unique in this engine. */
+  connectionName(): string {
+    return `c${this.nextConnection++}`;
+  }
+
+  /** Runs a synchronous save on behalf of `connection`, so its change event names it. */
+  by<T>(connection: string | null, origin: WorkspaceChanged['origin'], save: () => T): T {
+    const [previousOrigin, previousConnection] = [this.origin, this.connection];
+    this.origin = origin;
+    this.connection = connection;
+    try {
+      return save();
+    } finally {
+      this.origin = previousOrigin;
+      this.connection = previousConnection;
+    }
+  }
+
+  /** Called by the engine after a save; nothing is said when nothing changed. */
+  saved(before: WorkspaceConfig, after: WorkspaceConfig): void {
+    const sections = changedSections(before, after);
+    if (sections.length === 0) return;
+    const change: WorkspaceChanged = { sections, origin: this.origin, connection: this.connection };
+    for (const listener of this.listeners) listener(change);
+  }
+
+  on(listener: WorkspaceChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}
