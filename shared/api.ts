@@ -33,6 +33,8 @@ export const SourceStatus = z.object({
   shed: z.number(),
   lastError: z.string().nullable(),
   lastErrorAt: z.number().nullable(),
+  /** What the library said when `lastError` puts it in plain words (the console's "details"). */
+  lastErrorDetail: z.string().nullable().default(null),
   /** Where it connects, in words ("mqtts://broker:8883, MQTT 5"). */
   endpoint: z.string().nullable().default(null),
   /** Conditions the user must see, e.g. "certificate verification is OFF". */

@@ -101,6 +101,7 @@ class RunningSource {
   state: SourceState = 'starting';
   lastError: string | null = null;
   lastErrorAt: number | null = null;
+  lastErrorDetail: string | null = null;
   messages = 0;
   samples = 0;
   quarantined = 0;
@@ -125,6 +126,7 @@ class RunningSource {
       shed: this.shed,
       lastError: this.lastError,
       lastErrorAt: this.lastErrorAt,
+      lastErrorDetail: this.lastError === null ? null : this.lastErrorDetail,
       endpoint: this.endpoint,
       warnings: this.warnings,
     };
@@ -263,15 +265,17 @@ export class Engine {
       running.instance = factory.create(parsed.data as never, ctx);
       await running.instance.start();
     } catch (error) {
-      this.setSourceError(running, (error as Error).message);
+      const detail = (error as { detail?: unknown }).detail;
+      this.setSourceError(running, (error as Error).message, typeof detail === 'string' ? detail : undefined);
     }
   }
 
-  private setSourceError(running: RunningSource, message: string): void {
+  private setSourceError(running: RunningSource, message: string, detail?: string): void {
     running.state = 'error';
     running.lastError = message;
     running.lastErrorAt = this.now();
-    this.notice('error', `source ${running.config.id}: ${message}`);
+    running.lastErrorDetail = detail ?? null;
+    this.notice('error', `source ${running.config.id}: ${message}${detail ? ` (${detail})` : ''}`);
   }
 
   /**
@@ -318,11 +322,12 @@ export class Engine {
       shed: (count) => {
         running.shed += count;
       },
-      setState: (state, error) => {
+      setState: (state, error, detail) => {
         running.state = state;
         if (error) {
           running.lastError = error;
           running.lastErrorAt = this.now();
+          running.lastErrorDetail = detail ?? null;
         } else if (state === 'connected') {
           running.lastError = null;
         }

@@ -239,11 +239,7 @@ function SourceRow({
           {source.endpoint}
         </div>
       )}
-      {source.lastError && (
-        <div className="source-error" role="status" data-testid={`source-error-${source.id}`}>
-          {source.lastErrorAt !== null && <Timestamp ms={source.lastErrorAt} />} {source.lastError}
-        </div>
-      )}
+      {source.lastError && <SourceError source={source} />}
       {hasConsole && (
         <div className="source-topics">
           <button
@@ -281,6 +277,32 @@ function SourceRow({
         </div>
       )}
     </li>
+  );
+}
+
+/** The last error in plain words; what the library said stays one click away. */
+function SourceError({ source }: { source: SourceStatus }) {
+  const [open, setOpen] = useState(false);
+  const detail = source.lastErrorDetail;
+  return (
+    <div className="source-error" role="status" data-testid={`source-error-${source.id}`}>
+      {source.lastErrorAt !== null && <Timestamp ms={source.lastErrorAt} />} {source.lastError}
+      {detail && (
+        <>
+          {' '}
+          <button
+            type="button"
+            className="link-button"
+            aria-expanded={open}
+            onClick={() => setOpen((o) => !o)}
+            data-testid={`source-error-details-${source.id}`}
+          >
+            {open ? 'hide details' : 'details'}
+          </button>
+          {open && <pre className="source-error-detail">{detail}</pre>}
+        </>
+      )}
+    </div>
   );
 }
 

@@ -305,7 +305,9 @@ describe('security', () => {
     );
     await engine.setSecret('bench.password', 'wrong');
     await waitFor('refused login reported', () =>
-      /Not authorized|Bad username or password/i.test(sourceState(engine, 'auth').lastError ?? ''),
+      /^user name or password refused: check username \("tech"\)/.test(
+        sourceState(engine, 'auth').lastError ?? '',
+      ),
     );
     await engine.setSecret('bench.password', 's3cret');
     await engine.setSourceEnabled('auth', false);
@@ -367,8 +369,11 @@ describe('security', () => {
         options: { url: broker.url, tls: { ...tls, caFile: undefined } } as never,
       },
     ]);
-    await waitFor('certificate refused', () =>
-      /self[- ]signed|unable to verify|certificate/i.test(sourceState(untrusted, 'tls').lastError ?? ''),
+    await waitFor(
+      'certificate refused',
+      () =>
+        sourceState(untrusted, 'tls').lastError ===
+        "the broker's certificate is not signed by a CA this machine trusts: set tls.caFile to the site's CA",
     );
     expect(sourceState(untrusted, 'tls').state).not.toBe('connected');
     // Skipping verification connects, and is shown as a warning.

@@ -33,7 +33,8 @@ export interface SourceContext {
   shed(count: number): void;
   /** Counts messages as the peer sent them (MQTT messages, serial lines or frames), for the rate shown. */
   received(count: number): void;
-  setState(state: SourceState, error?: string): void;
+  /** `detail`: what the library said, when `error` puts it in plain words (shown behind "details"). */
+  setState(state: SourceState, error?: string, detail?: string): void;
   /** Where the source connects and what the user must be warned about, for the status. */
   describe(endpoint: string, warnings?: string[]): void;
   /** A secret by name (broker password, key passphrase), or undefined when none is set. */

@@ -7,6 +7,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { MqttOptions as MqttOptionsSchema, type MqttOptions } from '../../../../shared/schemas';
 import { secretEnvName } from '../../secrets';
 import type { Source, SourceContext, SourceFactory } from '../source';
+import { checkClientKey, ConnectError, ConnectErrorReporter, explainConnectError } from './connect-errors';
 import { topicDetail } from './detail';
 import { MqttIngest } from './ingest';
 
@@ -86,11 +87,15 @@ export function clientOptions(o: MqttOptions, ctx: SourceContext): IClientOption
         o.tls.keyPassphrase,
         'tls.keyPassphrase',
       );
+    if (options.key)
+      checkClientKey(o, options.key as Buffer, options.cert as Buffer | undefined, passphrase(options));
     if (o.tls.servername) options.servername = o.tls.servername;
     options.rejectUnauthorized = !o.tls.insecureSkipVerify;
   }
   return options;
 }
+
+const passphrase = (options: IClientOptions) => (options as { passphrase?: string }).passphrase;
 
 export function describeEndpoint(o: MqttOptions): { endpoint: string; warnings: string[] } {
   const secure = /^(mqtts|wss):/.test(o.url);
@@ -120,6 +125,7 @@ export const mqttSource: SourceFactory<MqttOptions> = {
     let retry: NodeJS.Timeout | undefined;
     const { endpoint, warnings } = describeEndpoint(options);
     ctx.describe(endpoint, warnings);
+    const errors = new ConnectErrorReporter(ctx, () => options);
 
     const subscribe = async (c: MqttClient) => {
       if (options.subscriptions.length === 0) return;
@@ -150,10 +156,17 @@ export const mqttSource: SourceFactory<MqttOptions> = {
         stopping = false;
         ctx.setState('starting');
         const clientOpts = clientOptions(options, ctx); // throws for a missing file or secret: the engine shows it
-        const c = mqtt.connect(options.url, clientOpts);
+        let c: MqttClient;
+        try {
+          c = mqtt.connect(options.url, clientOpts);
+        } catch (error) {
+          const { message, detail } = explainConnectError(error, options); // e.g. a TLS context refused
+          throw new ConnectError(message, detail);
+        }
         client = c;
         c.on('connect', () => {
           batchAcknowledgements(c); // a reconnect brings a new socket
+          errors.connected();
           attempt = 0;
           ctx.setState('connected');
           subscribe(c).catch((error: Error) => ctx.setState('error', `subscribe: ${errorText(error)}`));
@@ -170,7 +183,7 @@ export const mqttSource: SourceFactory<MqttOptions> = {
                 : null,
           });
         });
-        c.on('error', (error) => ctx.setState(c.connected ? 'connected' : 'reconnecting', errorText(error)));
+        c.on('error', (error) => errors.report(c.connected ? 'connected' : 'reconnecting', error));
         c.on('close', () => {
           if (stopping) return;
           ctx.setState('reconnecting');
