@@ -543,8 +543,8 @@ describe('built-in broker', () => {
     );
     expect(rows.rows).toEqual([
       ['laptop/site/pump/pressure', 2.5],
-      ['laptop/spBv1.0/plant/NBIRTH/edge1/Motor\\/RPM', 1450.5],
-      ['laptop/spBv1.0/plant/NDATA/edge1/Motor\\/RPM', 1460],
+      ['laptop/spBv1.0/plant/edge1/Motor\\/RPM', 1450.5],
+      ['laptop/spBv1.0/plant/edge1/Motor\\/RPM', 1460],
     ]);
     // What the console publishes through its own broker is taken in like a device's message.
     await engine.publish({

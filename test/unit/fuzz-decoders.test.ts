@@ -25,6 +25,7 @@ import { nmeaChecksum, nmeaDecoder, parseNmea } from '../../electron/engine/deco
 import { decoders, FrameDecoder, type FrameDecoderOptions } from '../../electron/engine/decode/registry';
 import {
   decodeSparkplugPayload,
+  edgeNodeOf,
   encodeSparkplug,
   sparkplugDecoder,
 } from '../../electron/engine/decode/sparkplug';
@@ -810,6 +811,6 @@ describe('regressions the fuzzing found', () => {
         reason: 'metric alias 9 was never named in a birth certificate',
       },
     );
-    expect([...((memo['aliases'] as Map<number, string> | undefined) ?? new Map()).entries()]).toEqual([]);
+    expect([...edgeNodeOf(memo).aliases.entries()]).toEqual([]);
   });
 });

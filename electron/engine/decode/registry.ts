@@ -180,11 +180,14 @@ export class FrameDecoder {
   private readonly memoFor: (key: string) => Record<string, unknown> | undefined;
   private readonly channelPath: (key: string, path: string) => string;
   private readonly output: DecodeOutput = {
-    sample: (path, value, ts) => {
+    sample: (path, value, ts, unit) => {
       const { frame, state, decoder } = this.current!;
       let id = state.channels.get(path);
       if (id === undefined) {
-        id = this.sink.channel(this.channelPath(frame.key, path), decoder.unit?.(path) ?? '');
+        id = this.sink.channel(
+          this.channelPath(decoder.channelKey?.(frame.key) ?? frame.key, path),
+          unit ?? decoder.unit?.(path) ?? '',
+        );
         state.channels.set(path, id);
       }
       this.samples.push(ts, id, value);

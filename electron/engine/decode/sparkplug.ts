@@ -1,7 +1,9 @@
 // Sparkplug B: the protobuf payloads plant equipment publishes on `spBv1.0/<group>/<type>/<node>[/<device>]`.
-// Metrics become channels (named by metric, escaped like JSON keys), births and deaths become
+// A metric is one channel, `spBv1.0/<group>/<node>[/<device>]/<metric>` (escaped like JSON keys),
+// whichever message carried it: its birth gives the channel its unit (`engUnit`) and first value,
+// and declares the datatype that data messages may leave out. Births, deaths and commands become
 // records. NDATA/DDATA may name metrics by alias only, so a node's births and data share a memo
-// holding the alias → name map.
+// holding what a host knows of the node (EdgeNode).
 //
 // Payloads are read here, straight from the protobuf wire format, rather than by Eclipse Tahu's
 // `sparkplug-payload` (used only to encode, for tests and the demo): its decoder converts every
@@ -290,24 +292,56 @@ interface Metric {
   datatype: number;
   isNull: boolean;
   value: unknown;
+  /** The metric's `engUnit` property, when it has one (births carry it). */
+  unit: string | null;
 }
 
-function metric(r: Reader, f: Field, depth: number): Metric {
+/**
+ * The datatype a birth declared for a metric that carries none: data messages may leave it out
+ * (the specification asks only births for it), so the birth's datatype reads their values.
+ */
+type BirthType = (name: string | null, alias: number | null) => number | undefined;
+
+function metric(r: Reader, f: Field, depth: number, birthType?: BirthType): Metric {
   const fields = r.nested(f, depth);
-  const name = last(fields, 1, LENGTH_DELIMITED);
-  const alias = last(fields, 2, VARINT);
+  const nameField = last(fields, 1, LENGTH_DELIMITED);
+  const aliasField = last(fields, 2, VARINT);
   const timestamp = last(fields, 3, VARINT);
-  const datatype = last(fields, 4, VARINT)?.lo ?? 0;
+  const name = nameField ? r.string(nameField) : null;
+  const alias = aliasField ? uint64(aliasField) : null;
+  const datatype = last(fields, 4, VARINT)?.lo || birthType?.(name, alias) || 0;
   const isNull = last(fields, 7, VARINT);
+  const properties = last(fields, 9, LENGTH_DELIMITED);
   return {
-    name: name ? r.string(name) : null,
-    alias: alias ? uint64(alias) : null,
+    name,
+    alias,
     timestamp: timestamp ? uint64(timestamp) : null,
     datatype,
     isNull: isNull ? isNull.lo !== 0 || isNull.hi !== 0 : false,
-    // Metric properties and metadata are not read: nothing here uses them.
+    // Metadata is not read: nothing here uses it.
     value: valueOf(r, datatype, fields, METRIC_VALUE, depth),
+    unit: properties ? engUnit(r, properties, depth + 1) : null,
   };
+}
+
+/** Longer units are cut: a unit is a label on a plot axis, and a peer chooses its length. */
+const MAX_UNIT_CHARS = 32;
+
+/** The `engUnit` string of a metric's property set (Tahu's and Ignition's name), read at its top level only. */
+function engUnit(r: Reader, f: Field, depth: number): string | null {
+  const fields = r.nested(f, depth);
+  const keys = fields.filter((k) => k.no === 1 && k.wire === LENGTH_DELIMITED);
+  const at = keys.findIndex((k) => {
+    const key = r.string(k);
+    return key === 'engUnit' || key === 'engUnits';
+  });
+  if (at < 0) return null;
+  const v = fields.filter((x) => x.no === 2 && x.wire === LENGTH_DELIMITED)[at];
+  if (!v) return null;
+  const value = r.nested(v, depth + 1);
+  const type = last(value, 1, VARINT)?.lo ?? 0;
+  const text = type === 12 || type === 14 ? last(value, PROPERTY_VALUE.string, LENGTH_DELIMITED) : undefined;
+  return text ? r.string(text).slice(0, MAX_UNIT_CHARS) : null;
 }
 
 function template(r: Reader, f: Field, depth: number): Record<string, unknown> {
@@ -415,6 +449,7 @@ interface Payload {
 /** A Sparkplug B payload, or why not. Exported for tests. */
 export function decodeSparkplugPayload(
   bytes: Uint8Array,
+  birthType?: BirthType,
 ): { ok: true; payload: Payload } | { ok: false; reason: string } {
   const r = new Reader(bytes);
   try {
@@ -426,7 +461,9 @@ export function decodeSparkplugPayload(
       payload: {
         timestamp: timestamp ? uint64(timestamp) : null,
         seq: seq ? uint64(seq) : null,
-        metrics: fields.filter((m) => m.no === 2 && m.wire === LENGTH_DELIMITED).map((m) => metric(r, m, 2)),
+        metrics: fields
+          .filter((m) => m.no === 2 && m.wire === LENGTH_DELIMITED)
+          .map((m) => metric(r, m, 2, birthType)),
       },
     };
   } catch (error) {
@@ -440,6 +477,32 @@ export function decodeSparkplugPayload(
 
 // ---- the decoder -------------------------------------------------------------------------------
 
+/** What a birth declared of one metric: its datatype reads data that omits one, its unit names the channel's. */
+interface MetricBirth {
+  datatype: number;
+  unit: string;
+}
+
+/**
+ * What a host application knows of one edge node and its devices, kept in the decoder's memo for
+ * the node (every topic of a node shares it). Plain data, so a copy is a structuredClone.
+ */
+export interface EdgeNode {
+  /** Alias → metric name, from the births of the node and its devices (aliases are unique per node). */
+  aliases: Map<number, string>;
+  /** `device \0 metric` (device '' for the node's own) → what its birth declared. */
+  metrics: Map<string, MetricBirth>;
+}
+
+const metricKey = (device: string | undefined, name: string) => `${device ?? ''}\u0000${name}`;
+
+/** The edge node a memo tracks, created on first use. */
+export function edgeNodeOf(memo: Record<string, unknown>): EdgeNode {
+  let node = memo['edgeNode'] as EdgeNode | undefined;
+  if (!node) memo['edgeNode'] = node = { aliases: new Map(), metrics: new Map() };
+  return node;
+}
+
 export const sparkplugDecoder: Decoder = {
   name: 'sparkplug',
   detect(_bytes, key) {
@@ -449,6 +512,10 @@ export const sparkplugDecoder: Decoder = {
     const m = TOPIC.exec(key);
     return m ? `spBv1.0/${m[1]}/${m[3]}` : key;
   },
+  channelKey(key) {
+    const m = TOPIC.exec(key);
+    return m ? `spBv1.0/${m[1]}/${m[3]}${m[4] === undefined ? '' : `/${m[4]}`}` : key;
+  },
   decode(frame, out, memo) {
     const topic = TOPIC.exec(frame.key);
     if (!topic) return { ok: false, reason: 'not a Sparkplug B topic (spBv1.0/group/type/node[/device])' };
@@ -457,21 +524,30 @@ export const sparkplugDecoder: Decoder = {
       out.record('notice', `${group} host state`, { state: new TextDecoder().decode(frame.bytes) }, frame.rx);
       return { ok: true };
     }
-    const decoded = decodeSparkplugPayload(frame.bytes);
+    const state = edgeNodeOf(memo);
+    const isBirth = type === 'NBIRTH' || type === 'DBIRTH';
+    // A command is a request to the edge node, not a reading: its metrics are fields of its record.
+    const isCommand = type === 'NCMD' || type === 'DCMD';
+    const decoded = decodeSparkplugPayload(frame.bytes, (name, alias) => {
+      const named = name ?? (alias === null ? undefined : state.aliases.get(alias));
+      return named === undefined ? undefined : state.metrics.get(metricKey(device, named))?.datatype;
+    });
     if (!decoded.ok) return decoded;
     const payload = decoded.payload;
     // Validate every metric before anything is learned or written: a frame is never half-decoded.
-    const aliases = (memo['aliases'] ??= new Map<number, string>()) as Map<number, string>;
     const births = new Map<number, string>();
     for (const metric of payload.metrics)
       if (metric.name && metric.alias !== null) births.set(metric.alias, metric.name);
+    const known = (alias: number) =>
+      births.get(alias) ?? (type === 'NBIRTH' ? undefined : state.aliases.get(alias));
     const payloadTs = plausibleTimestamp(payload.timestamp, frame.rx, memo, out) ?? frame.rx;
     const fields: Record<string, unknown> = {};
     let strings = 0;
-    const samples: [string, number, number][] = [];
+    const samples: [string, number, number, string | undefined][] = [];
+    const declared: [string, MetricBirth][] = [];
     for (const metric of payload.metrics) {
       const alias = metric.alias;
-      const name = metric.name || (alias !== null ? (births.get(alias) ?? aliases.get(alias)) : undefined);
+      const name = metric.name || (alias !== null ? known(alias) : undefined);
       if (!name)
         return {
           ok: false,
@@ -480,39 +556,48 @@ export const sparkplugDecoder: Decoder = {
               ? 'a metric with neither a name nor an alias'
               : `metric alias ${alias} was never named in a birth certificate`,
         };
+      const key = metricKey(device, name);
+      const birth = isBirth ? { datatype: metric.datatype, unit: metric.unit ?? '' } : state.metrics.get(key);
+      if (isBirth) declared.push([key, birth!]);
       if (metric.isNull) continue;
       const ts = plausibleTimestamp(metric.timestamp, frame.rx, memo) ?? payloadTs;
       const value = metric.value;
-      if (typeof value === 'boolean') samples.push([escapeKey(name), value ? 1 : 0, ts]);
+      const unit = birth?.unit || undefined;
+      if (isCommand) {
+        if (value !== undefined)
+          setField(fields, name, typeof value === 'object' ? JSON.stringify(value) : value);
+      } else if (typeof value === 'boolean') samples.push([escapeKey(name), value ? 1 : 0, ts, unit]);
       else if (typeof value === 'number') {
-        if (Number.isFinite(value)) samples.push([escapeKey(name), value, ts]);
+        if (Number.isFinite(value)) samples.push([escapeKey(name), value, ts, unit]);
       } else if (value !== undefined && value !== null) {
         setField(fields, name, typeof value === 'object' ? JSON.stringify(value) : value);
         strings++;
       }
     }
-    for (const [alias, name] of births) aliases.set(alias, name);
-    for (const [path, value, ts] of samples) out.sample(path, value, ts);
+    // A node's birth starts its session afresh: aliases and datatypes are declared again.
+    if (type === 'NBIRTH') {
+      state.aliases.clear();
+      state.metrics.clear();
+    }
+    for (const [alias, name] of births) state.aliases.set(alias, name);
+    for (const [key, birth] of declared) state.metrics.set(key, birth);
+    for (const [path, value, ts, unit] of samples) out.sample(path, value, ts, unit);
     const where = { group, node, ...(device ? { device } : {}), seq: payload.seq };
-    if (type!.endsWith('BIRTH') || type!.endsWith('DEATH')) {
+    const who = `${group}/${node}${device ? `/${device}` : ''}`;
+    if (isBirth || type!.endsWith('DEATH')) {
       out.record(
         type!.endsWith('DEATH') ? 'warning' : 'notice',
-        `${type} ${group}/${node}${device ? `/${device}` : ''}`,
+        `${type} ${who}`,
         { ...where, ...fields, metrics: payload.metrics.length },
         payloadTs,
       );
+    } else if (isCommand) {
+      out.record('info', `${type} ${who}`, { ...where, ...fields }, payloadTs);
     } else if (strings > 0) {
       out.record('info', frame.key, { ...where, ...fields }, payloadTs);
-    } else if (samples.length === 0 && type !== 'NCMD' && type !== 'DCMD') {
+    } else if (samples.length === 0) {
       return { ok: false, reason: 'Sparkplug payload with no metrics' };
     }
-    if (type === 'NCMD' || type === 'DCMD')
-      out.record(
-        'info',
-        `${type} ${group}/${node}${device ? `/${device}` : ''}`,
-        { ...where, ...fields },
-        payloadTs,
-      );
     return { ok: true };
   },
 };

@@ -18,8 +18,10 @@ export function topicDetail(
   const fields: TopicDetail['fields'] = [];
   if (detail.truncated) return { ...detail, fields, clock };
   const numbers: { path: string; value: number }[] = [];
+  let channelKey = topic;
   try {
     const decoder = detail.decoder ? decoderByName(detail.decoder) : detectDecoder(payload, topic);
+    channelKey = decoder?.channelKey?.(topic) ?? topic;
     const result = decoder?.decode(
       { rx: detail.lastSeen ?? 0, key: topic, bytes: payload },
       { sample: (path, value) => numbers.push({ path, value }), record: () => undefined },
@@ -32,7 +34,7 @@ export function topicDetail(
     numbers.length = 0;
   }
   for (const { path, value } of numbers) {
-    const channel = path ? `${topic}/${path}` : topic;
+    const channel = path ? `${channelKey}/${path}` : channelKey;
     fields.push({ path, channel: `${ctx.sourceId}/${channel}`, channelId: ctx.channel(channel), value });
   }
   return { ...detail, fields, clock };
