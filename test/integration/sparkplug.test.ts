@@ -191,4 +191,32 @@ describe('one metric is one channel', () => {
       await rows(engine, `SELECT value FROM samples_v WHERE channel LIKE '%/Edge1/Uptime' ORDER BY ts`),
     ).toEqual([[10], [11]]);
   });
+
+  it('offers an alias-only data message’s metrics to plot, named by the source’s own births', async () => {
+    const samplesBefore = await rows(engine, `SELECT count(*) FROM samples_v WHERE source = 'plant'`);
+    const channels = new Map((await engine.channels()).map((c) => [c.name, c.id]));
+    const detail = engine.topicDetail('plant', 'spBv1.0/Plant1/DDATA/Edge1/Press1');
+    // The last DDATA named alias 3 only, with no datatype: the birth says Pressure, a Double.
+    expect(detail.fields).toEqual([
+      {
+        path: 'Pressure',
+        channel: 'plant/spBv1.0/Plant1/Edge1/Press1/Pressure',
+        channelId: channels.get('plant/spBv1.0/Plant1/Edge1/Press1/Pressure'),
+        value: 1.5,
+      },
+    ]);
+    expect(
+      engine.topicDetail('plant', 'spBv1.0/Plant1/NDATA/Edge1').fields.map((f) => [f.channel, f.value]),
+    ).toEqual([['plant/spBv1.0/Plant1/Edge1/Uptime', 11]]);
+    // The tree names them too, with their units, where it showed "binary".
+    const ddata = engine.topics({ source: 'plant', prefix: 'spBv1.0/Plant1/DDATA/Edge1', limit: 10 }).nodes;
+    expect(ddata.map((n) => [n.name, n.preview])).toEqual([['Press1', 'Pressure 1.5 bar']]);
+    const dbirth = engine.topics({ source: 'plant', prefix: 'spBv1.0/Plant1/DBIRTH/Edge1', limit: 10 }).nodes;
+    expect(dbirth[0]!.preview).toBe('Temperature 21.5 °C, Pressure 1.25 bar, Count -5, Running true');
+    // Looking decoded nothing again into the store.
+    await engine.channels(); // flushes
+    expect(await rows(engine, `SELECT count(*) FROM samples_v WHERE source = 'plant'`)).toEqual(
+      samplesBefore,
+    );
+  });
 });

@@ -47,6 +47,12 @@ export interface Decoder {
    * is one channel whichever message (birth, data) carried it, so the message type is left out.
    */
   channelKey?(key: string): string;
+  /**
+   * A one-line summary of a frame for the topic tree, for binary formats that cannot be shown as
+   * text (Sparkplug: metric names from the node's births, with values and units). `memo` is the
+   * key's own and must not be changed.
+   */
+  preview?(frame: Frame, memo: Readonly<Record<string, unknown>>): string | null;
   /** The unit of the channel a path feeds, when the format says (NMEA, a binary layout). */
   unit?(path: string): string;
 }

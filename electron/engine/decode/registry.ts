@@ -348,6 +348,48 @@ export class FrameDecoder {
     return null;
   }
 
+  /**
+   * The numbers `push` would make of `frame`, decoded with a copy of its key's memo (the source's
+   * own Sparkplug aliases, CSV header, time zone), so nothing is written, learned or counted: what
+   * the topic detail offers to plot. `decoder` names the one the key uses (default: the one it
+   * settled on, or detection). Null when the frame does not decode, or the decoder throws.
+   */
+  peek(frame: Frame, decoder?: string | null): { path: string; channel: string; value: number }[] | null {
+    try {
+      const d = decoder
+        ? this.byName(decoder)
+        : (this.keys.get(frame.key)?.decoder ?? this.detect(frame.bytes, frame.key));
+      if (!d) return null;
+      const shared = this.memos.get(`${d.name}\u0000${d.memoKey ? d.memoKey(frame.key) : frame.key}`);
+      const memo = shared ? structuredClone(shared) : { ...this.memoDefaults, ...this.memoFor(frame.key) };
+      const channelKey = d.channelKey?.(frame.key) ?? frame.key;
+      const numbers: { path: string; channel: string; value: number }[] = [];
+      const result = d.decode(
+        frame,
+        {
+          sample: (path, value) => numbers.push({ path, channel: this.channelPath(channelKey, path), value }),
+          record: () => undefined,
+        },
+        memo,
+      );
+      return result.ok ? numbers : null;
+    } catch {
+      return null; // a decoder that throws on this frame sent it to quarantine on arrival
+    }
+  }
+
+  /** The decoder's one-line summary of a frame (Decoder.preview), from its key's memo; null when it has none. */
+  preview(frame: Frame, decoder: string | null): string | null {
+    try {
+      const d = decoder ? this.byName(decoder) : null;
+      if (!d?.preview) return null;
+      const memo = this.memos.get(`${d.name}\u0000${d.memoKey ? d.memoKey(frame.key) : frame.key}`) ?? {};
+      return d.preview(frame, memo);
+    } catch {
+      return null;
+    }
+  }
+
   take(): { samples: SampleBatch; records: RecordRow[] } {
     const records = this.records;
     this.records = [];

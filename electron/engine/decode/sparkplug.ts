@@ -496,6 +496,26 @@ export interface EdgeNode {
 
 const metricKey = (device: string | undefined, name: string) => `${device ?? ''}\u0000${name}`;
 
+/** The datatypes the node's births declared, for data messages that name none. */
+function birthTypeOf(state: EdgeNode, device: string | undefined): BirthType {
+  return (name, alias) => {
+    const named = name ?? (alias === null ? undefined : state.aliases.get(alias));
+    return named === undefined ? undefined : state.metrics.get(metricKey(device, named))?.datatype;
+  };
+}
+
+/** A metric's value in a topic-tree preview. */
+function previewValue(metric: Metric): string {
+  const value = metric.value;
+  if (metric.isNull) return 'null';
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 39)}…` : value);
+  return value === undefined ? '?' : typeName(metric.datatype);
+}
+
+/** Metrics shown in a preview at most: the tree cuts it to one line anyway. */
+const PREVIEW_METRICS = 8;
+
 /** The edge node a memo tracks, created on first use. */
 export function edgeNodeOf(memo: Record<string, unknown>): EdgeNode {
   let node = memo['edgeNode'] as EdgeNode | undefined;
@@ -516,6 +536,25 @@ export const sparkplugDecoder: Decoder = {
     const m = TOPIC.exec(key);
     return m ? `spBv1.0/${m[1]}/${m[3]}${m[4] === undefined ? '' : `/${m[4]}`}` : key;
   },
+  preview(frame, memo) {
+    const topic = TOPIC.exec(frame.key);
+    if (!topic || topic[2] === 'STATE') return null;
+    const device = topic[4];
+    const state = memo['edgeNode'] as EdgeNode | undefined;
+    const decoded = decodeSparkplugPayload(frame.bytes, state && birthTypeOf(state, device));
+    if (!decoded.ok) return null;
+    const { metrics } = decoded.payload;
+    const shown = metrics.slice(0, PREVIEW_METRICS).map((m) => {
+      const name =
+        m.name ??
+        (m.alias === null ? undefined : state?.aliases.get(m.alias)) ??
+        `alias ${m.alias} (unknown)`;
+      const unit = m.unit ?? state?.metrics.get(metricKey(device, name))?.unit;
+      return `${name} ${previewValue(m)}${unit ? ` ${unit}` : ''}`;
+    });
+    if (metrics.length > PREVIEW_METRICS) shown.push(`… ${metrics.length - PREVIEW_METRICS} more`);
+    return shown.length ? shown.join(', ') : '(no metrics)';
+  },
   decode(frame, out, memo) {
     const topic = TOPIC.exec(frame.key);
     if (!topic) return { ok: false, reason: 'not a Sparkplug B topic (spBv1.0/group/type/node[/device])' };
@@ -528,10 +567,7 @@ export const sparkplugDecoder: Decoder = {
     const isBirth = type === 'NBIRTH' || type === 'DBIRTH';
     // A command is a request to the edge node, not a reading: its metrics are fields of its record.
     const isCommand = type === 'NCMD' || type === 'DCMD';
-    const decoded = decodeSparkplugPayload(frame.bytes, (name, alias) => {
-      const named = name ?? (alias === null ? undefined : state.aliases.get(alias));
-      return named === undefined ? undefined : state.metrics.get(metricKey(device, named))?.datatype;
-    });
+    const decoded = decodeSparkplugPayload(frame.bytes, birthTypeOf(state, device));
     if (!decoded.ok) return decoded;
     const payload = decoded.payload;
     // Validate every metric before anything is learned or written: a frame is never half-decoded.

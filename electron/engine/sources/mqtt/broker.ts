@@ -128,8 +128,7 @@ export const mqttBrokerSource: SourceFactory<MqttBrokerOptions> = {
         });
       },
       topics: (request) => ingest.tree.list(request.prefix, request.search, request.limit),
-      topicDetail: (topic) =>
-        topicDetail(ingest.tree, topic, ctx, options.timestampField, ingest.frames.clockWarning(topic)),
+      topicDetail: (topic) => topicDetail(ingest.tree, ingest.frames, topic, ctx),
     };
   },
 };

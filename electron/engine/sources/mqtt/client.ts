@@ -211,8 +211,7 @@ export const mqttSource: SourceFactory<MqttOptions> = {
         });
       },
       topics: (request) => ingest.tree.list(request.prefix, request.search, request.limit),
-      topicDetail: (topic) =>
-        topicDetail(ingest.tree, topic, ctx, options.timestampField, ingest.frames.clockWarning(topic)),
+      topicDetail: (topic) => topicDetail(ingest.tree, ingest.frames, topic, ctx),
       async reconfigure(raw) {
         const next = raw as MqttOptions;
         const { subscriptions: _old, ...restOld } = options;

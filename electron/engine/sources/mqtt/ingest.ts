@@ -33,7 +33,9 @@ export interface IncomingMessage {
 }
 
 export class MqttIngest {
-  readonly tree = new TopicTree();
+  readonly tree = new TopicTree((topic, payload, decoder) =>
+    this.frames.preview({ rx: 0, key: topic, bytes: payload }, decoder),
+  );
   readonly frames: FrameDecoder;
   private raw: RawMessage[] = [];
   private timer?: NodeJS.Timeout;
