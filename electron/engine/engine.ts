@@ -22,6 +22,7 @@ import type {
   SeriesResult,
   SourceState,
   SourceStatus,
+  SparkplugNodesResult,
 } from '../../shared/api';
 import type { AlertRule } from '../../shared/alerts';
 import { describeZodError, type SourceConfig, WorkspaceConfig } from '../../shared/schemas';
@@ -425,6 +426,19 @@ export class Engine {
     const detail = source.topicDetail(topic);
     if (!detail) throw new Error(`source "${sourceId}" has seen no message on "${topic}"`);
     return detail;
+  }
+
+  sparkplugNodes(sourceId: string): SparkplugNodesResult {
+    const source = this.liveSource(sourceId);
+    if (!source.sparkplugNodes) throw new Error(`source "${sourceId}" reads no Sparkplug B`);
+    return source.sparkplugNodes();
+  }
+
+  async sparkplugRebirth(request: { source: string; group: string; node: string }): Promise<void> {
+    const source = this.liveSource(request.source);
+    if (!source.sparkplugRebirth)
+      throw new Error(`source "${request.source}" cannot ask for a Sparkplug rebirth`);
+    await source.sparkplugRebirth(request.group, request.node);
   }
 
   async publish(request: PublishRequest): Promise<void> {

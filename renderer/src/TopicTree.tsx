@@ -6,6 +6,7 @@ import { memo, useCallback, useEffect, useMemo, useRef, useState, type KeyboardE
 import type { TopicNode, TopicsResult } from '../../shared/api';
 import type { RpcClient } from '../../shared/rpc';
 import { formatAge, formatCount, formatRate } from './format';
+import { SparkplugNodes } from './SparkplugNodes';
 
 const REFRESH_MS = 1_000;
 /** Children asked for per level, and how many more each "more…" adds. */
@@ -295,6 +296,7 @@ export const TopicTree = memo(function TopicTree({
           {total === null ? '' : `${formatCount(total)} topics`}
         </span>
       </div>
+      {running && <SparkplugNodes sourceId={sourceId} client={client} />}
       {!running ? (
         <p className="empty">Not running: enable the source to see its topics.</p>
       ) : error ? (

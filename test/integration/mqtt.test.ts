@@ -536,16 +536,21 @@ describe('built-in broker', () => {
     await mosquittoPubAsync(port, ['-t', 'spBv1.0/plant/NDATA/edge1', '-f', file], device);
     await waitFor(
       'device data',
-      async () => (await count(engine, `SELECT count(*) FROM samples_v WHERE source = 'laptop'`)) === 3,
+      async () => (await count(engine, `SELECT count(*) FROM samples_v WHERE source = 'laptop'`)) === 4,
     );
     const rows = await engine.query(
-      `SELECT channel, value FROM samples_v WHERE source = 'laptop' ORDER BY ts`,
+      `SELECT channel, value FROM samples_v WHERE source = 'laptop' AND channel NOT LIKE '%/[online]' ORDER BY ts`,
     );
     expect(rows.rows).toEqual([
       ['laptop/site/pump/pressure', 2.5],
       ['laptop/spBv1.0/plant/edge1/Motor\\/RPM', 1450.5],
       ['laptop/spBv1.0/plant/edge1/Motor\\/RPM', 1460],
     ]);
+    // The built-in broker's Sparkplug traffic is followed as by a subscribed source (it publishes nothing).
+    expect(engine.sparkplugNodes('laptop')).toMatchObject({
+      allowPublish: false,
+      nodes: [{ group: 'plant', node: 'edge1', online: true, seqGaps: 0 }],
+    });
     // What the console publishes through its own broker is taken in like a device's message.
     await engine.publish({
       source: 'laptop',

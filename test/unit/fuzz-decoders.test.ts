@@ -649,13 +649,14 @@ describe('valid input round-trips', () => {
             sparkplugDecoder.decode({ rx: RX, key: 'spBv1.0/plant/NBIRTH/edge1', bytes }, c.out, memo),
           ).toEqual({ ok: true });
           const numeric = metrics.filter(([, m]) => typeof m.value !== 'string');
-          expect(c.samples).toEqual(
-            numeric.map(([name, m]) => [
+          expect(c.samples).toEqual([
+            ...numeric.map(([name, m]) => [
               escapeKey(name),
               typeof m.value === 'boolean' ? Number(m.value) : m.value, // binary: -0 stays -0
               RX - 1000,
             ]),
-          );
+            ['[online]', 1, RX - 1000], // the birth brings the node online
+          ]);
           const strings = Object.fromEntries(
             metrics.filter(([, m]) => typeof m.value === 'string').map(([n, m]) => [n, m.value]),
           );
@@ -761,7 +762,9 @@ describe('regressions the fuzzing found', () => {
       'nested templates',
     );
     expect(result).toEqual({ ok: true });
-    expect(c.records[0]!.fields!['motor']).toContain('"rpm"');
+    const motor = c.records.find((r) => r.fields?.['metric'] === 'motor')!;
+    expect(motor.message).toBe('DBIRTH plant/edge1/motor: Template motor');
+    expect(JSON.stringify(motor.fields!['value'])).toContain('"rpm"');
   });
 
   it('Sparkplug B: templates nested past the limit are refused, naming it', () => {

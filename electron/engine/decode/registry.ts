@@ -378,6 +378,18 @@ export class FrameDecoder {
     }
   }
 
+  /** The memo `decoder` keeps for `key` (shared with other keys when it says so), if it has one yet. */
+  memoOf(decoder: string, key: string): Record<string, unknown> | undefined {
+    const d = this.candidates.find((x) => x.name === decoder);
+    return d && this.memos.get(`${d.name}\u0000${d.memoKey ? d.memoKey(key) : key}`);
+  }
+
+  /** Every memo `decoder` keeps (one per memo key). */
+  *memosOf(decoder: string): IterableIterator<Record<string, unknown>> {
+    const prefix = `${decoder}\u0000`;
+    for (const [key, memo] of this.memos) if (key.startsWith(prefix)) yield memo;
+  }
+
   /** The decoder's one-line summary of a frame (Decoder.preview), from its key's memo; null when it has none. */
   preview(frame: Frame, decoder: string | null): string | null {
     try {

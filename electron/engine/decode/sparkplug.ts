@@ -11,7 +11,18 @@
 // seconds and 40 took hours, and it recursed without a bound. This reader is linear in the
 // payload, and refuses nesting deeper than MAX_NESTING_DEPTH.
 import sparkplugPayload from 'sparkplug-payload';
-import { escapeKey, MAX_NESTING_DEPTH, plausibleTimestamp, setField, type Decoder } from './decoder';
+import type { Severity } from '../batch';
+import {
+  decodeUtf8,
+  escapeKey,
+  MAX_NESTING_DEPTH,
+  plausibleTimestamp,
+  setField,
+  type DecodeOutput,
+  type DecodeResult,
+  type Decoder,
+  type Frame,
+} from './decoder';
 
 const codec = sparkplugPayload.get('spBv1.0')!;
 
@@ -483,18 +494,52 @@ interface MetricBirth {
   unit: string;
 }
 
+/** Online state of an edge node's device, from its DBIRTH and DDEATH (and the node's NDEATH). */
+export interface DeviceState {
+  /** null until a birth or death was seen. */
+  online: boolean | null;
+  /** Event times, epoch ms. */
+  lastBirth: number | null;
+  lastDeath: number | null;
+}
+
 /**
  * What a host application knows of one edge node and its devices, kept in the decoder's memo for
  * the node (every topic of a node shares it). Plain data, so a copy is a structuredClone.
  */
 export interface EdgeNode {
+  group: string;
+  node: string;
   /** Alias → metric name, from the births of the node and its devices (aliases are unique per node). */
   aliases: Map<number, string>;
   /** `device \0 metric` (device '' for the node's own) → what its birth declared. */
   metrics: Map<string, MetricBirth>;
+  /** From NBIRTH and NDEATH; null until either was seen since the source started. */
+  online: boolean | null;
+  /** The session's birth/death sequence number (the `bdSeq` metric of its NBIRTH). */
+  bdSeq: number | null;
+  /** The `seq` the node's next message should carry (0–255, wrapping); null before one is known. */
+  nextSeq: number | null;
+  /** Messages whose `seq` was not the expected one. */
+  seqGaps: number;
+  lastBirth: number | null;
+  lastDeath: number | null;
+  devices: Map<string, DeviceState>;
+  /**
+   * Why the node should publish its births again (a `seq` gap, an alias no birth named, data
+   * before any birth), until its next NBIRTH; the source decides whether it may ask (NCMD).
+   */
+  rebirth: string | null;
 }
 
 const metricKey = (device: string | undefined, name: string) => `${device ?? ''}\u0000${name}`;
+
+/**
+ * The channel path, under a node's or device's own key, of its online state: 1 from its birth, 0
+ * from its death. Brackets cannot come from a metric name (they are escaped there), so no metric
+ * shares it; a threshold rule below 0.5 on it alerts when the node or device goes offline.
+ */
+export const ONLINE_CHANNEL = '[online]';
 
 /** The datatypes the node's births declared, for data messages that name none. */
 function birthTypeOf(state: EdgeNode, device: string | undefined): BirthType {
@@ -516,17 +561,68 @@ function previewValue(metric: Metric): string {
 /** Metrics shown in a preview at most: the tree cuts it to one line anyway. */
 const PREVIEW_METRICS = 8;
 
-/** The edge node a memo tracks, created on first use. */
-export function edgeNodeOf(memo: Record<string, unknown>): EdgeNode {
-  let node = memo['edgeNode'] as EdgeNode | undefined;
-  if (!node) memo['edgeNode'] = node = { aliases: new Map(), metrics: new Map() };
-  return node;
+/** The edge node a memo tracks, created (named `group`/`node`) on first use. */
+export function edgeNodeOf(memo: Record<string, unknown>, group = '', node = ''): EdgeNode {
+  let state = memo['edgeNode'] as EdgeNode | undefined;
+  if (!state)
+    memo['edgeNode'] = state = {
+      group,
+      node,
+      aliases: new Map(),
+      metrics: new Map(),
+      online: null,
+      bdSeq: null,
+      nextSeq: null,
+      seqGaps: 0,
+      lastBirth: null,
+      lastDeath: null,
+      devices: new Map(),
+      rebirth: null,
+    };
+  return state;
+}
+
+/** The value of the `bdSeq` metric, if the payload has one that is a number. */
+function bdSeqOf(metrics: Metric[]): number | null {
+  const value = metrics.find((m) => m.name === 'bdSeq')?.value;
+  return typeof value === 'number' ? value : null;
+}
+
+/** Sparkplug 3.0's host state topic, `spBv1.0/STATE/<host id>` (JSON `{"online":…,"timestamp":…}`). */
+const STATE_TOPIC = /^spBv1\.0\/STATE\/([^/]+)$/;
+
+function hostState(frame: Frame, host: string, out: DecodeOutput): DecodeResult {
+  const text = decodeUtf8(frame.bytes);
+  if (text === null) return { ok: false, reason: 'a host STATE message that is not UTF-8' };
+  let online: unknown = /^\s*ONLINE\s*$/i.test(text)
+    ? true
+    : /^\s*OFFLINE\s*$/i.test(text)
+      ? false
+      : undefined;
+  let timestamp: unknown;
+  if (online === undefined) {
+    try {
+      const parsed = JSON.parse(text) as unknown;
+      if (parsed && typeof parsed === 'object') ({ online, timestamp } = parsed as Record<string, unknown>);
+    } catch {
+      // not JSON: said below
+    }
+  }
+  if (typeof online !== 'boolean')
+    return { ok: false, reason: 'a host STATE message without "online" (true or false)' };
+  out.record(
+    online ? 'notice' : 'warning',
+    `host ${host} ${online ? 'online' : 'offline'}`,
+    { host, online, ...(typeof timestamp === 'number' ? { timestamp } : {}) },
+    frame.rx,
+  );
+  return { ok: true };
 }
 
 export const sparkplugDecoder: Decoder = {
   name: 'sparkplug',
   detect(_bytes, key) {
-    return key !== undefined && TOPIC.test(key) ? 1 : 0;
+    return key !== undefined && (TOPIC.test(key) || STATE_TOPIC.test(key)) ? 1 : 0;
   },
   memoKey(key) {
     const m = TOPIC.exec(key);
@@ -556,35 +652,73 @@ export const sparkplugDecoder: Decoder = {
     return shown.length ? shown.join(', ') : '(no metrics)';
   },
   decode(frame, out, memo) {
+    const host = STATE_TOPIC.exec(frame.key);
+    if (host) return hostState(frame, host[1]!, out);
     const topic = TOPIC.exec(frame.key);
     if (!topic) return { ok: false, reason: 'not a Sparkplug B topic (spBv1.0/group/type/node[/device])' };
-    const [, group, type, node, device] = topic;
+    const [, group, type, node, device] = topic as unknown as [string, string, string, string, string?];
     if (type === 'STATE') {
       out.record('notice', `${group} host state`, { state: new TextDecoder().decode(frame.bytes) }, frame.rx);
       return { ok: true };
     }
-    const state = edgeNodeOf(memo);
-    const isBirth = type === 'NBIRTH' || type === 'DBIRTH';
     // A command is a request to the edge node, not a reading: its metrics are fields of its record.
     const isCommand = type === 'NCMD' || type === 'DCMD';
+    // A command (ours, or another host's) to a node never seen does not make the node known.
+    const state =
+      isCommand && !memo['edgeNode'] ? edgeNodeOf({}, group, node) : edgeNodeOf(memo, group, node);
+    const isBirth = type === 'NBIRTH' || type === 'DBIRTH';
+    const isDeath = type === 'NDEATH' || type === 'DDEATH';
     const decoded = decodeSparkplugPayload(frame.bytes, birthTypeOf(state, device));
     if (!decoded.ok) return decoded;
     const payload = decoded.payload;
+    const payloadTs = plausibleTimestamp(payload.timestamp, frame.rx, memo, out) ?? frame.rx;
+    const who = `${group}/${node}${device ? `/${device}` : ''}`;
+    const where = { group, node, ...(device ? { device } : {}), seq: payload.seq };
+
+    // The host's view of the node, kept even when the metrics below fail: the message arrived.
+    // Its records are written only if the frame decodes (a frame is never half-decoded).
+    const hostRecords: [Severity, string, Record<string, unknown>, number][] = [];
+    const wantRebirth = (why: string) => {
+      state.rebirth ??= why;
+    };
+    // Every message of the node's session but its NDEATH (the will, set at connect) counts on `seq`.
+    if (type === 'NBIRTH') state.nextSeq = payload.seq === null ? null : (payload.seq + 1) % 256;
+    else if (type !== 'NDEATH' && !isCommand && payload.seq !== null) {
+      const expected = state.nextSeq;
+      if (expected !== null && payload.seq !== expected) {
+        state.seqGaps++;
+        wantRebirth(`seq gap: expected ${expected}, got ${payload.seq}`);
+        hostRecords.push([
+          'warning',
+          `seq gap on ${group}/${node}: expected ${expected}, got ${payload.seq}`,
+          { ...where, type, expected },
+          payloadTs,
+        ]);
+      }
+      state.nextSeq = (payload.seq + 1) % 256;
+    }
+    if (type === 'NDATA' || type === 'DDATA') {
+      if (state.online !== true) wantRebirth(`${type} before the node's birth`);
+      else if (device !== undefined && state.devices.get(device)?.online !== true)
+        wantRebirth(`DDATA before the birth of device ${device}`);
+    }
+
     // Validate every metric before anything is learned or written: a frame is never half-decoded.
     const births = new Map<number, string>();
     for (const metric of payload.metrics)
       if (metric.name && metric.alias !== null) births.set(metric.alias, metric.name);
     const known = (alias: number) =>
       births.get(alias) ?? (type === 'NBIRTH' ? undefined : state.aliases.get(alias));
-    const payloadTs = plausibleTimestamp(payload.timestamp, frame.rx, memo, out) ?? frame.rx;
     const fields: Record<string, unknown> = {};
     let strings = 0;
     const samples: [string, number, number, string | undefined][] = [];
     const declared: [string, MetricBirth][] = [];
+    const structured: [string, Metric][] = [];
     for (const metric of payload.metrics) {
       const alias = metric.alias;
       const name = metric.name || (alias !== null ? known(alias) : undefined);
-      if (!name)
+      if (!name) {
+        if (alias !== null) wantRebirth(`metric alias ${alias} was never named in a birth certificate`);
         return {
           ok: false,
           reason:
@@ -592,6 +726,7 @@ export const sparkplugDecoder: Decoder = {
               ? 'a metric with neither a name nor an alias'
               : `metric alias ${alias} was never named in a birth certificate`,
         };
+      }
       const key = metricKey(device, name);
       const birth = isBirth ? { datatype: metric.datatype, unit: metric.unit ?? '' } : state.metrics.get(key);
       if (isBirth) declared.push([key, birth!]);
@@ -605,35 +740,83 @@ export const sparkplugDecoder: Decoder = {
       } else if (typeof value === 'boolean') samples.push([escapeKey(name), value ? 1 : 0, ts, unit]);
       else if (typeof value === 'number') {
         if (Number.isFinite(value)) samples.push([escapeKey(name), value, ts, unit]);
+      } else if (value !== undefined && value !== null && typeof value === 'object') {
+        // A data set, template or property set: a record of its own, whole.
+        structured.push([name, metric]);
       } else if (value !== undefined && value !== null) {
-        setField(fields, name, typeof value === 'object' ? JSON.stringify(value) : value);
+        setField(fields, name, value);
         strings++;
       }
     }
-    // A node's birth starts its session afresh: aliases and datatypes are declared again.
+    if (!isBirth && !isDeath && !isCommand && samples.length + strings + structured.length === 0)
+      return { ok: false, reason: 'Sparkplug payload with no metrics' };
+
+    // Births and deaths: the online state, and what a birth declares.
+    const deathTs = type === 'NDEATH' ? frame.rx : payloadTs; // the will's timestamp is from its connect
+    const online: [string, number, number][] = [];
     if (type === 'NBIRTH') {
-      state.aliases.clear();
+      state.aliases.clear(); // a node's birth starts its session afresh: aliases are declared again
       state.metrics.clear();
+      state.online = true;
+      state.bdSeq = bdSeqOf(payload.metrics);
+      state.lastBirth = payloadTs;
+      state.rebirth = null;
+      online.push([ONLINE_CHANNEL, 1, payloadTs]);
+    } else if (type === 'NDEATH') {
+      const bdSeq = bdSeqOf(payload.metrics);
+      if (state.bdSeq !== null && bdSeq !== null && bdSeq !== state.bdSeq) {
+        // The will of an earlier session, delivered late: the node is still alive in its new one.
+        out.record(
+          'info',
+          `NDEATH ${who} of an earlier session ignored`,
+          { ...where, bdSeq, currentBdSeq: state.bdSeq },
+          frame.rx,
+        );
+        return { ok: true };
+      }
+      state.online = false;
+      state.lastDeath = deathTs;
+      state.nextSeq = null;
+      online.push([ONLINE_CHANNEL, 0, deathTs]);
+      // A node's death takes its devices with it.
+      for (const [name, d] of state.devices)
+        if (d.online !== false) {
+          d.online = false;
+          d.lastDeath = deathTs;
+          online.push([`${name}/${ONLINE_CHANNEL}`, 0, deathTs]);
+        }
+    } else if ((type === 'DBIRTH' || type === 'DDEATH') && device !== undefined) {
+      let d = state.devices.get(device);
+      if (!d) state.devices.set(device, (d = { online: null, lastBirth: null, lastDeath: null }));
+      d.online = type === 'DBIRTH';
+      if (d.online) d.lastBirth = payloadTs;
+      else d.lastDeath = payloadTs;
+      online.push([ONLINE_CHANNEL, d.online ? 1 : 0, payloadTs]);
     }
     for (const [alias, name] of births) state.aliases.set(alias, name);
     for (const [key, birth] of declared) state.metrics.set(key, birth);
+
     for (const [path, value, ts, unit] of samples) out.sample(path, value, ts, unit);
-    const where = { group, node, ...(device ? { device } : {}), seq: payload.seq };
-    const who = `${group}/${node}${device ? `/${device}` : ''}`;
-    if (isBirth || type!.endsWith('DEATH')) {
+    for (const [path, value, ts] of online) out.sample(path, value, ts);
+    for (const [severity, message, f, ts] of hostRecords) out.record(severity, message, f, ts);
+    const bdSeq = type === 'NBIRTH' || type === 'NDEATH' ? bdSeqOf(payload.metrics) : null;
+    if (isBirth || isDeath) {
       out.record(
-        type!.endsWith('DEATH') ? 'warning' : 'notice',
+        isDeath ? 'warning' : 'notice',
         `${type} ${who}`,
-        { ...where, ...fields, metrics: payload.metrics.length },
-        payloadTs,
+        { ...where, ...(bdSeq === null ? {} : { bdSeq }), ...fields, metrics: payload.metrics.length },
+        isDeath ? deathTs : payloadTs,
       );
-    } else if (isCommand) {
-      out.record('info', `${type} ${who}`, { ...where, ...fields }, payloadTs);
-    } else if (strings > 0) {
-      out.record('info', frame.key, { ...where, ...fields }, payloadTs);
-    } else if (samples.length === 0) {
-      return { ok: false, reason: 'Sparkplug payload with no metrics' };
+    } else if (isCommand || strings > 0) {
+      out.record('info', isCommand ? `${type} ${who}` : frame.key, { ...where, ...fields }, payloadTs);
     }
+    for (const [name, metric] of structured)
+      out.record(
+        'info',
+        `${type} ${who}: ${typeName(metric.datatype)} ${name}`,
+        { ...where, metric: name, datatype: typeName(metric.datatype), value: metric.value },
+        plausibleTimestamp(metric.timestamp, frame.rx, memo) ?? payloadTs,
+      );
     return { ok: true };
   },
 };

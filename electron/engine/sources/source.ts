@@ -12,7 +12,7 @@
 import type { z } from 'zod';
 import type { TopicsRequest as TopicsRequestSchema } from '../../../shared/api';
 import type { PublishRequest, SourceState, TopicDetail, TopicsResult } from '../../../shared/api';
-import type { SourceConsoleResult } from '../../../shared/api';
+import type { SourceConsoleResult, SparkplugNodesResult } from '../../../shared/api';
 import type { RecordRow, SampleBatch } from '../batch';
 
 /** One message kept byte for byte for exact replay: what arrived, where, and how. */
@@ -55,6 +55,10 @@ export interface Source {
   /** Sources with topics: browse them one level at a time, or search. */
   topics?(request: z.output<typeof TopicsRequestSchema>): TopicsResult;
   topicDetail?(topic: string): TopicDetail | null;
+  /** Sources that read Sparkplug B (MQTT): its edge nodes and devices as a host application sees them. */
+  sparkplugNodes?(): SparkplugNodesResult;
+  /** Asks an edge node for its births again (NCMD); rejects unless the source may publish to the broker. */
+  sparkplugRebirth?(group: string, node: string): Promise<void>;
   /** Sources with a console (serial): their recent raw traffic, chunks after seq `after`. */
   console?(after: number | undefined, limit: number): SourceConsoleResult;
   /** Sources that can write to their device (serial): resolves once the bytes are written out. */

@@ -10,6 +10,7 @@ import type { Source, SourceContext, SourceFactory } from '../source';
 import { checkClientKey, ConnectError, ConnectErrorReporter, explainConnectError } from './connect-errors';
 import { topicDetail } from './detail';
 import { MqttIngest } from './ingest';
+import { SparkplugHost, type PlantPublisher } from './sparkplug-host';
 
 /** Delay before reconnect attempt `attempt` (0-based): doubling from min to max, with ±50% jitter. */
 export function backoffDelay(attempt: number, minMs: number, maxMs: number, random = Math.random): number {
@@ -126,6 +127,11 @@ export const mqttSource: SourceFactory<MqttOptions> = {
     const { endpoint, warnings } = describeEndpoint(options);
     ctx.describe(endpoint, warnings);
     const errors = new ConnectErrorReporter(ctx, () => options);
+    const publishBytes: PlantPublisher = async (topic, bytes, o) => {
+      if (!client?.connected) throw new Error(`publish: not connected to ${options.url}`);
+      await client.publishAsync(topic, Buffer.from(bytes), o);
+    };
+    const sparkplug = new SparkplugHost(ctx, ingest.frames, options.sparkplug, publishBytes);
 
     const subscribe = async (c: MqttClient) => {
       if (options.subscriptions.length === 0) return;
@@ -156,6 +162,7 @@ export const mqttSource: SourceFactory<MqttOptions> = {
         stopping = false;
         ctx.setState('starting');
         const clientOpts = clientOptions(options, ctx); // throws for a missing file or secret: the engine shows it
+        clientOpts.will = sparkplug.will();
         let c: MqttClient;
         try {
           c = mqtt.connect(options.url, clientOpts);
@@ -164,6 +171,7 @@ export const mqttSource: SourceFactory<MqttOptions> = {
           throw new ConnectError(message, detail);
         }
         client = c;
+        sparkplug.attach(c);
         c.on('connect', () => {
           batchAcknowledgements(c); // a reconnect brings a new socket
           errors.connected();
@@ -182,6 +190,7 @@ export const mqttSource: SourceFactory<MqttOptions> = {
                 ? (packet.properties as Record<string, unknown>)
                 : null,
           });
+          sparkplug.afterMessage(topic);
         });
         c.on('error', (error) => errors.report(c.connected ? 'connected' : 'reconnecting', error));
         c.on('close', () => {
@@ -197,19 +206,17 @@ export const mqttSource: SourceFactory<MqttOptions> = {
       async stop() {
         stopping = true;
         clearTimeout(retry);
+        await sparkplug.goodbye();
         const c = client;
         client = null;
         if (c) await c.endAsync(true).catch(() => undefined);
         await ingest.stop();
         ctx.setState('stopped');
       },
-      async publish(request) {
-        if (!client?.connected) throw new Error(`publish: not connected to ${options.url}`);
-        await client.publishAsync(request.topic, Buffer.from(request.bytes), {
-          qos: request.qos,
-          retain: request.retain,
-        });
-      },
+      publish: (request) =>
+        publishBytes(request.topic, request.bytes, { qos: request.qos, retain: request.retain }),
+      sparkplugNodes: () => sparkplug.nodes(),
+      sparkplugRebirth: (group, node) => sparkplug.requestRebirth(group, node),
       topics: (request) => ingest.tree.list(request.prefix, request.search, request.limit),
       topicDetail: (topic) => topicDetail(ingest.tree, ingest.frames, topic, ctx),
       async reconfigure(raw) {
