@@ -3,6 +3,7 @@ import type { SourceStatus } from '../../shared/api';
 import type { RpcClient } from '../../shared/rpc';
 import type { SourceConfig } from '../../shared/schemas';
 import { formatCount, formatRate } from './format';
+import { whyNotRunning } from './source-state';
 import { Timestamp } from './time-zone';
 import { TopicTree } from './TopicTree';
 import { useDismissable } from './useDismissable';
@@ -269,7 +270,7 @@ function SourceRow({
             <TopicTree
               sourceId={source.id}
               client={client}
-              running={enabled && source.state !== 'error'}
+              notRunning={whyNotRunning(source)}
               selectedTopic={selected?.source === source.id ? selected.topic : null}
               onSelect={onSelectTopic}
             />

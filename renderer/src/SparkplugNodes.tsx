@@ -75,7 +75,7 @@ export const SparkplugNodes = memo(function SparkplugNodes({
           <li key={`${n.group}/${n.node}`} data-testid={`sparkplug-node-${n.group}/${n.node}`}>
             <div className="sparkplug-row">
               <Online online={n.online} />
-              <span className="sparkplug-name">
+              <span className="sparkplug-name" title={`${n.group}/${n.node}`}>
                 {n.group}/{n.node}
               </span>
               <span className="dim">
@@ -113,7 +113,9 @@ export const SparkplugNodes = memo(function SparkplugNodes({
                     data-testid={`sparkplug-device-${n.group}/${n.node}/${d.device}`}
                   >
                     <Online online={d.online} />
-                    <span className="sparkplug-name">{d.device}</span>
+                    <span className="sparkplug-name" title={d.device}>
+                      {d.device}
+                    </span>
                     <span className="dim">
                       {d.online === null ? 'no birth seen' : d.online ? 'online' : 'offline'}
                     </span>
