@@ -298,9 +298,12 @@ describe('host application state', () => {
     const engine = await plantEngine('quiet', undefined, 'spBv1.0/Quiet/#');
     const edge = new EdgeNode(await edgeClient(), 'Quiet', 'Edge1');
     await session(edge, async () => {
-      await waitFor('gap counted', () => engine.sparkplugNodes('quiet').nodes[0]?.seqGaps === 1);
-      // Anything the source had published at the gap would reach the broker before this, on the
-      // same connection: so the first NCMD the watcher sees must be this one.
+      // The scan that decided not to ask says so; an NCMD it had published instead would reach
+      // the broker before this marker, on the same connection: so the first the watcher sees
+      // must be the marker.
+      await waitFor('rebirth withheld', () =>
+        engine.notices().some((n) => n.message.startsWith('quiet: edge node Quiet/Edge1 needs a rebirth')),
+      );
       await engine.publish({
         source: 'quiet',
         topic: 'spBv1.0/Quiet/NCMD/marker',
@@ -387,6 +390,10 @@ describe('host application state', () => {
       { defaultRange: 'allStored' },
     );
     expect(preview.transitions.map((t) => [t.state, t.value, t.ts - T0])).toEqual([['firing', 0, 9000]]);
+    // Nothing was published to the plant from this source but the test's own marker.
+    expect(watcher.lines.filter((l) => l.startsWith('spBv1.0/Quiet/'))).toEqual([
+      'spBv1.0/Quiet/NCMD/marker ',
+    ]);
   });
 
   it('with publishing allowed, asks the node for a rebirth at the gap: mosquitto_sub receives the NCMD', async () => {

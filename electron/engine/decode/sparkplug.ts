@@ -315,14 +315,27 @@ type BirthType = (name: string | null, alias: number | null) => number | undefin
 
 function metric(r: Reader, f: Field, depth: number, birthType?: BirthType): Metric {
   const fields = r.nested(f, depth);
-  const nameField = last(fields, 1, LENGTH_DELIMITED);
-  const aliasField = last(fields, 2, VARINT);
-  const timestamp = last(fields, 3, VARINT);
+  // One pass for the metric's own fields (the last of each wins, as in protobuf); the value's below.
+  let nameField: Field | undefined;
+  let aliasField: Field | undefined;
+  let timestamp: Field | undefined;
+  let datatypeField: Field | undefined;
+  let isNull: Field | undefined;
+  let properties: Field | undefined;
+  for (const x of fields) {
+    if (x.wire === VARINT) {
+      if (x.no === 2) aliasField = x;
+      else if (x.no === 3) timestamp = x;
+      else if (x.no === 4) datatypeField = x;
+      else if (x.no === 7) isNull = x;
+    } else if (x.wire === LENGTH_DELIMITED) {
+      if (x.no === 1) nameField = x;
+      else if (x.no === 9) properties = x;
+    }
+  }
   const name = nameField ? r.string(nameField) : null;
   const alias = aliasField ? uint64(aliasField) : null;
-  const datatype = last(fields, 4, VARINT)?.lo || birthType?.(name, alias) || 0;
-  const isNull = last(fields, 7, VARINT);
-  const properties = last(fields, 9, LENGTH_DELIMITED);
+  const datatype = datatypeField?.lo || birthType?.(name, alias) || 0;
   return {
     name,
     alias,
@@ -727,13 +740,14 @@ export const sparkplugDecoder: Decoder = {
               : `metric alias ${alias} was never named in a birth certificate`,
         };
       }
-      const key = metricKey(device, name);
-      const birth = isBirth ? { datatype: metric.datatype, unit: metric.unit ?? '' } : state.metrics.get(key);
-      if (isBirth) declared.push([key, birth!]);
+      // The unit matters only where a channel is made, which is at the metric's birth: data
+      // messages look nothing up (no string key per metric and message).
+      if (isBirth)
+        declared.push([metricKey(device, name), { datatype: metric.datatype, unit: metric.unit ?? '' }]);
       if (metric.isNull) continue;
       const ts = plausibleTimestamp(metric.timestamp, frame.rx, memo) ?? payloadTs;
       const value = metric.value;
-      const unit = birth?.unit || undefined;
+      const unit = (isBirth && metric.unit) || undefined;
       if (isCommand) {
         if (value !== undefined)
           setField(fields, name, typeof value === 'object' ? JSON.stringify(value) : value);

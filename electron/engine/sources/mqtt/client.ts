@@ -190,7 +190,6 @@ export const mqttSource: SourceFactory<MqttOptions> = {
                 ? (packet.properties as Record<string, unknown>)
                 : null,
           });
-          sparkplug.afterMessage(topic);
         });
         c.on('error', (error) => errors.report(c.connected ? 'connected' : 'reconnecting', error));
         c.on('close', () => {
@@ -202,10 +201,12 @@ export const mqttSource: SourceFactory<MqttOptions> = {
           if (!stopping) ctx.setState('reconnecting');
         });
         ingest.start();
+        sparkplug.start();
       },
       async stop() {
         stopping = true;
         clearTimeout(retry);
+        sparkplug.stop();
         await sparkplug.goodbye();
         const c = client;
         client = null;

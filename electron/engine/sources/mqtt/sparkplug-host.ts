@@ -3,8 +3,8 @@
 // bdSeq, seq gaps, why a rebirth is wanted); this reads it for the console, and does what needs
 // the connection — only when the source may publish to the plant's broker (`sparkplug.allowPublish`,
 // off by default, since that is production):
-// - a Rebirth request (NCMD with `Node Control/Rebirth` = true) to a node that needs one, at most
-//   once per `rebirthIntervalSeconds` while it still does;
+// - a Rebirth request (NCMD with `Node Control/Rebirth` = true) to a node that needs one, within
+//   a second, and again every `rebirthIntervalSeconds` while it still does;
 // - with `hostId`, the primary host's STATE (Sparkplug 3.0): `{"online":true,"timestamp":t}`
 //   retained on `spBv1.0/STATE/<hostId>` after each connect, the same with `false` as the will and
 //   before a clean stop, `t` being that connection's.
@@ -21,6 +21,9 @@ export type PlantPublisher = (
   payload: Uint8Array,
   options: { qos: 0 | 1 | 2; retain: boolean },
 ) => Promise<void>;
+
+/** How often nodes that owe a rebirth are looked for. */
+const SCAN_MS = 1_000;
 
 /** How long a clean stop waits for the broker to take the offline STATE. */
 const GOODBYE_MS = 2_000;
@@ -39,6 +42,7 @@ function edgeNodeIn(memo: Record<string, unknown> | undefined): EdgeNode | undef
 
 export class SparkplugHost {
   private readonly asked = new Map<string, Asked>();
+  private timer: NodeJS.Timeout | undefined;
   /** The timestamp of this connection's STATE birth and will. */
   private stateTimestamp = 0;
   private client: MqttClient | null = null;
@@ -100,11 +104,30 @@ export class SparkplugHost {
     clearTimeout(timer);
   }
 
-  /** After each message: a node that wants a rebirth is asked for one, if the source may ask. */
-  afterMessage(topic: string): void {
-    if (!topic.startsWith('spBv1.0/')) return;
-    const node = edgeNodeIn(this.frames.memoOf('sparkplug', topic));
-    if (!node) return;
+  /** Starts looking, once a second, for nodes that owe a rebirth. */
+  start(): void {
+    clearInterval(this.timer);
+    this.timer = setInterval(() => this.scan(), SCAN_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /**
+   * Asks each node that owes a rebirth for one, if the source may ask (else says once that it may
+   * not). A scan a second rather than a look per message: messages cost nothing more, and a
+   * rebirth is asked for within a second of the gap or alias that called for it.
+   */
+  scan(): void {
+    for (const memo of this.frames.memosOf('sparkplug')) {
+      const node = edgeNodeIn(memo);
+      if (node) this.consider(node);
+    }
+  }
+
+  private consider(node: EdgeNode): void {
     const key = `${node.group}/${node.node}`;
     let asked = this.asked.get(key);
     if (!node.rebirth) {
@@ -122,9 +145,8 @@ export class SparkplugHost {
       }
       return;
     }
-    const now = this.ctx.now();
     const interval = (this.options?.rebirthIntervalSeconds ?? 30) * 1000;
-    if (asked.at !== null && now - asked.at < interval) return;
+    if (asked.at !== null && this.ctx.now() - asked.at < interval) return;
     void this.rebirth(node.group, node.node, node.rebirth).catch((error: Error) =>
       this.ctx.notice(
         'warn',
