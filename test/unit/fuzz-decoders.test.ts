@@ -118,7 +118,7 @@ describe('every decoder, on any bytes', () => {
     fc.assert(
       fc.property(
         anyBytes,
-        fc.constantFrom('lab/bench1', SPARKPLUG_KEY, 'spBv1.0/g/NBIRTH/n/d', ''),
+        fc.constantFrom('lab/bench1', SPARKPLUG_KEY, 'spBv1.0/g/NBIRTH/n/d', 'spBv1.0/STATE/host1', ''),
         (bytes, key) => {
           for (const d of everyDecoder) keepsContract(d, bytes, key);
         },
