@@ -40,6 +40,8 @@ export const SourceStatus = z.object({
   shed: z.number(),
   lastError: z.string().nullable(),
   lastErrorAt: z.number().nullable(),
+  /** What the library said when `lastError` puts it in plain words (the console's "details"). */
+  lastErrorDetail: z.string().nullable().default(null),
   /** Where it connects, in words ("mqtts://broker:8883, MQTT 5"). */
   endpoint: z.string().nullable().default(null),
   /** Conditions the user must see, e.g. "certificate verification is OFF". */
@@ -251,6 +253,50 @@ export const TopicDetail = z.object({
   clock: z.string().nullable().default(null),
 });
 export type TopicDetail = z.infer<typeof TopicDetail>;
+
+export const SparkplugDevice = z.object({
+  device: z.string(),
+  /** From DBIRTH/DDEATH (and the node's NDEATH); null before either was seen. */
+  online: z.boolean().nullable(),
+  /** Event times, epoch ms. */
+  lastBirth: z.number().nullable(),
+  lastDeath: z.number().nullable(),
+});
+
+/** An edge node as a Sparkplug host application sees it. */
+export const SparkplugNode = z.object({
+  group: z.string(),
+  node: z.string(),
+  /** From NBIRTH/NDEATH (an NDEATH of an earlier `bdSeq` is ignored); null before either was seen. */
+  online: z.boolean().nullable(),
+  bdSeq: z.number().nullable(),
+  /** Messages whose `seq` (0–255, wrapping) was not the one expected. */
+  seqGaps: z.number(),
+  lastBirth: z.number().nullable(),
+  lastDeath: z.number().nullable(),
+  /** Why the node should publish its births again, until it does; null when it need not. */
+  rebirthWanted: z.string().nullable(),
+  /** Rebirth requests (NCMD) this source sent it, and when the last went. */
+  rebirthsRequested: z.number(),
+  lastRebirthRequest: z.number().nullable(),
+  devices: z.array(SparkplugDevice),
+});
+export type SparkplugNode = z.infer<typeof SparkplugNode>;
+
+export const SparkplugNodesResult = z.object({
+  /** The source may publish Rebirth requests and STATE to its broker (options.sparkplug.allowPublish). */
+  allowPublish: z.boolean(),
+  /** Its primary host id, when it publishes STATE. */
+  hostId: z.string().nullable(),
+  nodes: z.array(SparkplugNode),
+});
+export type SparkplugNodesResult = z.infer<typeof SparkplugNodesResult>;
+
+export const SparkplugRebirthRequest = z.object({
+  source: z.string(),
+  group: z.string().min(1).max(1_024),
+  node: z.string().min(1).max(1_024),
+});
 
 export const PublishRequest = z.object({
   source: z.string(),
@@ -484,6 +530,10 @@ export const Methods = {
   topics: { params: TopicsRequest, result: TopicsResult },
   topicDetail: { params: z.object({ source: z.string(), topic: z.string() }), result: TopicDetail },
   publish: { params: PublishRequest, result: Ok },
+  /** Edge nodes and devices of an MQTT source's Sparkplug B traffic: online, bdSeq, seq gaps, rebirths. */
+  sparkplugNodes: { params: z.object({ source: z.string() }), result: SparkplugNodesResult },
+  /** Asks an edge node to publish its births again (NCMD Node Control/Rebirth); refused unless the source allows publishing. */
+  sparkplugRebirth: { params: SparkplugRebirthRequest, result: Ok },
   /** Gives the engine a secret for this session; it is never written to the workspace or logged. */
   setSecret: {
     params: z.object({ name: z.string().min(1).max(128), value: z.string().max(4096) }),
@@ -618,6 +668,9 @@ export const MethodCapabilities: {
   topics: 'workspace',
   topicDetail: 'workspace',
   publish: 'workspace',
+  sparkplugNodes: 'workspace',
+  // Writes to the plant's broker only when the source's own options allow it (sparkplug.allowPublish).
+  sparkplugRebirth: 'workspace',
   setSecret: 'workspace',
   export: { host: 'writes a file at a path the caller names' },
   notices: 'workspace',

@@ -115,6 +115,36 @@ const mqttPayloadOptions = {
   record: z.boolean().default(false),
 };
 
+/** How an MQTT source acts as a Sparkplug B host application. */
+export const SparkplugHostOptions = z
+  .object({
+    /**
+     * Lets OpsDeck publish to the broker as a Sparkplug host: a Rebirth request (NCMD
+     * `Node Control/Rebirth`) to an edge node after a `seq` gap or an alias no birth named, and
+     * with `hostId` its STATE. Off by default: it writes to the plant's production broker.
+     */
+    allowPublish: z.boolean().default(false),
+    /** Publish `spBv1.0/STATE/<hostId>` as a primary host (retained, with a will); needs allowPublish. */
+    hostId: z
+      .string()
+      .min(1)
+      .max(256)
+      .regex(/^[^/#+]+$/, 'a host id: no "/", "#" or "+"')
+      .optional(),
+    /** A node that still needs a rebirth is asked again after this many seconds. */
+    rebirthIntervalSeconds: z.number().int().min(1).max(86_400).default(30),
+  })
+  .strict()
+  .superRefine((o, ctx) => {
+    if (o.hostId !== undefined && !o.allowPublish)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['hostId'],
+        message: 'publishing STATE as a primary host needs allowPublish',
+      });
+  });
+export type SparkplugHostOptions = z.infer<typeof SparkplugHostOptions>;
+
 export const MqttOptions = z
   .object({
     url: z
@@ -136,6 +166,8 @@ export const MqttOptions = z
     tls: TlsOptions.optional(),
     subscriptions: z.array(MqttSubscription).default([{ filter: '#', qos: 0 }]),
     ...mqttPayloadOptions,
+    /** Sparkplug B host behaviour; absent: listen only. */
+    sparkplug: SparkplugHostOptions.optional(),
     /** Reconnect backoff bounds, with jitter. */
     reconnectMinMs: z.number().int().min(100).max(600_000).default(500),
     reconnectMaxMs: z.number().int().min(100).max(3_600_000).default(30_000),

@@ -22,6 +22,7 @@ import type {
   SeriesResult,
   SourceState,
   SourceStatus,
+  SparkplugNodesResult,
 } from '../../shared/api';
 import type { AlertRule, NotifierConfig } from '../../shared/alerts';
 import type { NotifierTestResult } from '../../shared/api';
@@ -109,6 +110,7 @@ class RunningSource {
   state: SourceState = 'starting';
   lastError: string | null = null;
   lastErrorAt: number | null = null;
+  lastErrorDetail: string | null = null;
   messages = 0;
   samples = 0;
   quarantined = 0;
@@ -138,6 +140,7 @@ class RunningSource {
       shed: this.shed,
       lastError: this.lastError,
       lastErrorAt: this.lastErrorAt,
+      lastErrorDetail: this.lastError === null ? null : this.lastErrorDetail,
       endpoint: this.endpoint,
       warnings: this.warnings,
     };
@@ -298,15 +301,17 @@ export class Engine {
       running.instance = factory.create(parsed.data as never, ctx);
       await running.instance.start();
     } catch (error) {
-      this.setSourceError(running, (error as Error).message);
+      const detail = (error as { detail?: unknown }).detail;
+      this.setSourceError(running, (error as Error).message, typeof detail === 'string' ? detail : undefined);
     }
   }
 
-  private setSourceError(running: RunningSource, message: string): void {
+  private setSourceError(running: RunningSource, message: string, detail?: string): void {
     running.state = 'error';
     running.lastError = message;
     running.lastErrorAt = this.now();
-    this.notice('error', `source ${running.config.id}: ${message}`);
+    running.lastErrorDetail = detail ?? null;
+    this.notice('error', `source ${running.config.id}: ${message}${detail ? ` (${detail})` : ''}`);
   }
 
   /**
@@ -360,11 +365,12 @@ export class Engine {
       shed: (count) => {
         running.shed += count;
       },
-      setState: (state, error) => {
+      setState: (state, error, detail) => {
         running.state = state;
         if (error) {
           running.lastError = error;
           running.lastErrorAt = this.now();
+          running.lastErrorDetail = detail ?? null;
         } else if (state === 'connected') {
           running.lastError = null;
         }
@@ -478,6 +484,19 @@ export class Engine {
     const detail = source.topicDetail(topic);
     if (!detail) throw new Error(`source "${sourceId}" has seen no message on "${topic}"`);
     return detail;
+  }
+
+  sparkplugNodes(sourceId: string): SparkplugNodesResult {
+    const source = this.liveSource(sourceId);
+    if (!source.sparkplugNodes) throw new Error(`source "${sourceId}" reads no Sparkplug B`);
+    return source.sparkplugNodes();
+  }
+
+  async sparkplugRebirth(request: { source: string; group: string; node: string }): Promise<void> {
+    const source = this.liveSource(request.source);
+    if (!source.sparkplugRebirth)
+      throw new Error(`source "${request.source}" cannot ask for a Sparkplug rebirth`);
+    await source.sparkplugRebirth(request.group, request.node);
   }
 
   async publish(request: PublishRequest): Promise<void> {

@@ -136,6 +136,25 @@ const HINTS: Record<string, Hint> = {
     label: 'Record every message exactly',
     help: 'Keeps topic, payload bytes, QoS, retain and properties for exact replay. Uses more disk.',
   },
+  'options.sparkplug': {
+    label: 'Sparkplug B host',
+    help: 'How OpsDeck acts as a Sparkplug host application. Off: it only listens.',
+  },
+  'options.sparkplug.allowPublish': {
+    label:
+      'Publish to the plant’s broker: Rebirth requests (NCMD) after a seq gap or an unknown alias, and STATE',
+    help: 'Writes to production: leave off unless this console may command edge nodes.',
+    danger: true,
+  },
+  'options.sparkplug.hostId': {
+    label: 'Primary host id',
+    placeholder: 'publishes spBv1.0/STATE/<id>',
+    advanced: true,
+  },
+  'options.sparkplug.rebirthIntervalSeconds': {
+    label: 'Ask again for a rebirth after (s)',
+    advanced: true,
+  },
   'options.reconnectMinMs': { label: 'Reconnect backoff min (ms)', advanced: true },
   'options.reconnectMaxMs': { label: 'Reconnect backoff max (ms)', advanced: true },
   'options.host': {

@@ -3,6 +3,7 @@ import { RATE_WINDOW_SECONDS, type SourceStatus } from '../../shared/api';
 import type { RpcClient } from '../../shared/rpc';
 import type { SourceConfig } from '../../shared/schemas';
 import { formatCount, formatRate } from './format';
+import { whyNotRunning } from './source-state';
 import { Timestamp } from './time-zone';
 import { TopicTree } from './TopicTree';
 import { useDismissable } from './useDismissable';
@@ -245,11 +246,7 @@ function SourceRow({
           {source.endpoint}
         </div>
       )}
-      {source.lastError && (
-        <div className="source-error" role="status" data-testid={`source-error-${source.id}`}>
-          {source.lastErrorAt !== null && <Timestamp ms={source.lastErrorAt} />} {source.lastError}
-        </div>
-      )}
+      {source.lastError && <SourceError source={source} />}
       {hasConsole && (
         <div className="source-topics">
           <button
@@ -279,7 +276,7 @@ function SourceRow({
             <TopicTree
               sourceId={source.id}
               client={client}
-              running={enabled && source.state !== 'error'}
+              notRunning={whyNotRunning(source)}
               selectedTopic={selected?.source === source.id ? selected.topic : null}
               onSelect={onSelectTopic}
             />
@@ -287,6 +284,32 @@ function SourceRow({
         </div>
       )}
     </li>
+  );
+}
+
+/** The last error in plain words; what the library said stays one click away. */
+function SourceError({ source }: { source: SourceStatus }) {
+  const [open, setOpen] = useState(false);
+  const detail = source.lastErrorDetail;
+  return (
+    <div className="source-error" role="status" data-testid={`source-error-${source.id}`}>
+      {source.lastErrorAt !== null && <Timestamp ms={source.lastErrorAt} />} {source.lastError}
+      {detail && (
+        <>
+          {' '}
+          <button
+            type="button"
+            className="link-button"
+            aria-expanded={open}
+            onClick={() => setOpen((o) => !o)}
+            data-testid={`source-error-details-${source.id}`}
+          >
+            {open ? 'hide details' : 'details'}
+          </button>
+          {open && <pre className="source-error-detail">{detail}</pre>}
+        </>
+      )}
+    </div>
   );
 }
 

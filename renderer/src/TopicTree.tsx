@@ -6,6 +6,7 @@ import { memo, useCallback, useEffect, useMemo, useRef, useState, type KeyboardE
 import { RATE_WINDOW_SECONDS, type TopicNode, type TopicsResult } from '../../shared/api';
 import type { RpcClient } from '../../shared/rpc';
 import { formatAge, formatCount, formatRate } from './format';
+import { SparkplugNodes } from './SparkplugNodes';
 
 const REFRESH_MS = 1_000;
 /** Children asked for per level, and how many more each "more…" adds. */
@@ -29,8 +30,8 @@ type Row =
 interface TopicTreeProps {
   sourceId: string;
   client: RpcClient | null;
-  /** The source runs: only then does the engine have a tree to show. */
-  running: boolean;
+  /** Why the source does not run (and so has no tree to show), or null when it runs. */
+  notRunning: string | null;
   selectedTopic: string | null;
   onSelect(sourceId: string, topic: string): void;
 }
@@ -54,7 +55,7 @@ function ancestors(topic: string): string[] {
 export const TopicTree = memo(function TopicTree({
   sourceId,
   client,
-  running,
+  notRunning,
   selectedTopic,
   onSelect,
 }: TopicTreeProps) {
@@ -67,6 +68,7 @@ export const TopicTree = memo(function TopicTree({
   const [total, setTotal] = useState<number | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [focused, setFocused] = useState<string | null>(null);
+  const running = notRunning === null;
   const treeRef = useRef<HTMLDivElement>(null);
 
   // What the refresh loop reads: the latest expansion, limits and search.
@@ -295,8 +297,11 @@ export const TopicTree = memo(function TopicTree({
           {total === null ? '' : `${formatCount(total)} topics`}
         </span>
       </div>
+      {running && <SparkplugNodes sourceId={sourceId} client={client} />}
       {!running ? (
-        <p className="empty">Not running: enable the source to see its topics.</p>
+        <p className="empty" data-testid={`topics-not-running-${sourceId}`}>
+          {notRunning}
+        </p>
       ) : error ? (
         <p className="topic-error" role="status">
           {error}

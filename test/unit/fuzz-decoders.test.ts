@@ -25,6 +25,7 @@ import { nmeaChecksum, nmeaDecoder, parseNmea } from '../../electron/engine/deco
 import { decoders, FrameDecoder, type FrameDecoderOptions } from '../../electron/engine/decode/registry';
 import {
   decodeSparkplugPayload,
+  edgeNodeOf,
   encodeSparkplug,
   sparkplugDecoder,
 } from '../../electron/engine/decode/sparkplug';
@@ -117,7 +118,7 @@ describe('every decoder, on any bytes', () => {
     fc.assert(
       fc.property(
         anyBytes,
-        fc.constantFrom('lab/bench1', SPARKPLUG_KEY, 'spBv1.0/g/NBIRTH/n/d', ''),
+        fc.constantFrom('lab/bench1', SPARKPLUG_KEY, 'spBv1.0/g/NBIRTH/n/d', 'spBv1.0/STATE/host1', ''),
         (bytes, key) => {
           for (const d of everyDecoder) keepsContract(d, bytes, key);
         },
@@ -648,13 +649,14 @@ describe('valid input round-trips', () => {
             sparkplugDecoder.decode({ rx: RX, key: 'spBv1.0/plant/NBIRTH/edge1', bytes }, c.out, memo),
           ).toEqual({ ok: true });
           const numeric = metrics.filter(([, m]) => typeof m.value !== 'string');
-          expect(c.samples).toEqual(
-            numeric.map(([name, m]) => [
+          expect(c.samples).toEqual([
+            ...numeric.map(([name, m]) => [
               escapeKey(name),
               typeof m.value === 'boolean' ? Number(m.value) : m.value, // binary: -0 stays -0
               RX - 1000,
             ]),
-          );
+            ['[online]', 1, RX - 1000], // the birth brings the node online
+          ]);
           const strings = Object.fromEntries(
             metrics.filter(([, m]) => typeof m.value === 'string').map(([n, m]) => [n, m.value]),
           );
@@ -760,7 +762,9 @@ describe('regressions the fuzzing found', () => {
       'nested templates',
     );
     expect(result).toEqual({ ok: true });
-    expect(c.records[0]!.fields!['motor']).toContain('"rpm"');
+    const motor = c.records.find((r) => r.fields?.['metric'] === 'motor')!;
+    expect(motor.message).toBe('DBIRTH plant/edge1/motor: Template motor');
+    expect(JSON.stringify(motor.fields!['value'])).toContain('"rpm"');
   });
 
   it('Sparkplug B: templates nested past the limit are refused, naming it', () => {
@@ -810,6 +814,6 @@ describe('regressions the fuzzing found', () => {
         reason: 'metric alias 9 was never named in a birth certificate',
       },
     );
-    expect([...((memo['aliases'] as Map<number, string> | undefined) ?? new Map()).entries()]).toEqual([]);
+    expect([...edgeNodeOf(memo).aliases.entries()]).toEqual([]);
   });
 });

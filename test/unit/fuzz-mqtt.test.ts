@@ -92,7 +92,7 @@ describe('MQTT ingest, on any messages', () => {
           void ingest.flush();
           for (const [, value] of c.samples) expect(Number.isFinite(value)).toBe(true);
           for (const [t] of messages) {
-            const detail = topicDetail(ingest.tree, t, c.ctx);
+            const detail = topicDetail(ingest.tree, ingest.frames, t, c.ctx);
             expect(detail).not.toBeNull();
             for (const f of detail!.fields) expect(Number.isFinite(f.value)).toBe(true);
             ingest.tree.list(t, undefined, 50);
@@ -199,12 +199,20 @@ describe('topic tree regressions', () => {
 
   it('offers no fields for a payload its decoder refuses, and fields for one it reads', () => {
     const c = context();
-    const tree = new TopicTree();
+    const { tree, frames } = new MqttIngest(c.ctx, {
+      decoders: [],
+      timeZone: 'UTC',
+      futureToleranceSeconds: 300,
+      maxPayloadBytes: 1024,
+      record: false,
+    });
     tree.record('lab/deep', enc('['.repeat(3000) + ']'.repeat(3000)), T0, false, 0, null);
     tree.setDecoder('lab/deep', 'json');
-    expect(topicDetail(tree, 'lab/deep', c.ctx)!.fields).toEqual([]);
+    expect(topicDetail(tree, frames, 'lab/deep', c.ctx)!.fields).toEqual([]);
     tree.record('lab/env', enc('{"temp":21.5,"list":[1,"x"]}'), T0, false, 0, null);
-    expect(topicDetail(tree, 'lab/env', c.ctx)!.fields.map((f) => [f.path, f.channel, f.value])).toEqual([
+    expect(
+      topicDetail(tree, frames, 'lab/env', c.ctx)!.fields.map((f) => [f.path, f.channel, f.value]),
+    ).toEqual([
       ['temp', 'bench/lab/env/temp', 21.5],
       ['list[0]', 'bench/lab/env/list[0]', 1],
     ]);

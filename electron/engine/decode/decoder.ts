@@ -9,7 +9,8 @@
 // - Neither throws, on any input, and both take time in proportion to the input (no recursion
 //   past MAX_NESTING_DEPTH, no backtracking pattern): the fuzz tests hold every decoder to this.
 //   Should one throw anyway, FrameDecoder quarantines the frame as `<name>: threw <message>`.
-// - Channel paths are relative to the frame's key (topic, stream); the pipeline prefixes them.
+// - Channel paths are relative to the frame's key (topic, stream), or to `channelKey(key)` when the
+//   decoder has one; the pipeline prefixes them.
 import type { Severity } from '../batch';
 import { zonedToEpoch } from '../../../shared/time-zones';
 
@@ -22,7 +23,8 @@ export interface Frame {
 }
 
 export interface DecodeOutput {
-  sample(path: string, value: number, ts: number): void;
+  /** `unit`: the channel's unit when the payload declares it (Sparkplug's `engUnit`); read when the channel is created. */
+  sample(path: string, value: number, ts: number, unit?: string): void;
   record(severity: Severity, message: string, fields: Record<string, unknown> | null, ts: number): void;
   /** A device time seen in this frame (see `deviceTime`). */
   clock?(note: ClockNote): void;
@@ -41,6 +43,17 @@ export interface Decoder {
    * data arrive on different topics but share metric aliases). Default: the frame key.
    */
   memoKey?(key: string): string;
+  /**
+   * The key the channels of a frame hang under, when it is not the frame's key: a Sparkplug metric
+   * is one channel whichever message (birth, data) carried it, so the message type is left out.
+   */
+  channelKey?(key: string): string;
+  /**
+   * A one-line summary of a frame for the topic tree, for binary formats that cannot be shown as
+   * text (Sparkplug: metric names from the node's births, with values and units). `memo` is the
+   * key's own and must not be changed.
+   */
+  preview?(frame: Frame, memo: Readonly<Record<string, unknown>>): string | null;
   /** The unit of the channel a path feeds, when the format says (NMEA, a binary layout). */
   unit?(path: string): string;
 }

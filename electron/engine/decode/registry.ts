@@ -180,11 +180,14 @@ export class FrameDecoder {
   private readonly memoFor: (key: string) => Record<string, unknown> | undefined;
   private readonly channelPath: (key: string, path: string) => string;
   private readonly output: DecodeOutput = {
-    sample: (path, value, ts) => {
+    sample: (path, value, ts, unit) => {
       const { frame, state, decoder } = this.current!;
       let id = state.channels.get(path);
       if (id === undefined) {
-        id = this.sink.channel(this.channelPath(frame.key, path), decoder.unit?.(path) ?? '');
+        id = this.sink.channel(
+          this.channelPath(decoder.channelKey?.(frame.key) ?? frame.key, path),
+          unit ?? decoder.unit?.(path) ?? '',
+        );
         state.channels.set(path, id);
       }
       this.samples.push(ts, id, value);
@@ -343,6 +346,60 @@ export class FrameDecoder {
       for (const [d] of others) if (attempt(d)) return d;
     }
     return null;
+  }
+
+  /**
+   * The numbers `push` would make of `frame`, decoded with a copy of its key's memo (the source's
+   * own Sparkplug aliases, CSV header, time zone), so nothing is written, learned or counted: what
+   * the topic detail offers to plot. `decoder` names the one the key uses (default: the one it
+   * settled on, or detection). Null when the frame does not decode, or the decoder throws.
+   */
+  peek(frame: Frame, decoder?: string | null): { path: string; channel: string; value: number }[] | null {
+    try {
+      const d = decoder
+        ? this.byName(decoder)
+        : (this.keys.get(frame.key)?.decoder ?? this.detect(frame.bytes, frame.key));
+      if (!d) return null;
+      const shared = this.memos.get(`${d.name}\u0000${d.memoKey ? d.memoKey(frame.key) : frame.key}`);
+      const memo = shared ? structuredClone(shared) : { ...this.memoDefaults, ...this.memoFor(frame.key) };
+      const channelKey = d.channelKey?.(frame.key) ?? frame.key;
+      const numbers: { path: string; channel: string; value: number }[] = [];
+      const result = d.decode(
+        frame,
+        {
+          sample: (path, value) => numbers.push({ path, channel: this.channelPath(channelKey, path), value }),
+          record: () => undefined,
+        },
+        memo,
+      );
+      return result.ok ? numbers : null;
+    } catch {
+      return null; // a decoder that throws on this frame sent it to quarantine on arrival
+    }
+  }
+
+  /** The memo `decoder` keeps for `key` (shared with other keys when it says so), if it has one yet. */
+  memoOf(decoder: string, key: string): Record<string, unknown> | undefined {
+    const d = this.candidates.find((x) => x.name === decoder);
+    return d && this.memos.get(`${d.name}\u0000${d.memoKey ? d.memoKey(key) : key}`);
+  }
+
+  /** Every memo `decoder` keeps (one per memo key). */
+  *memosOf(decoder: string): IterableIterator<Record<string, unknown>> {
+    const prefix = `${decoder}\u0000`;
+    for (const [key, memo] of this.memos) if (key.startsWith(prefix)) yield memo;
+  }
+
+  /** The decoder's one-line summary of a frame (Decoder.preview), from its key's memo; null when it has none. */
+  preview(frame: Frame, decoder: string | null): string | null {
+    try {
+      const d = decoder ? this.byName(decoder) : null;
+      if (!d?.preview) return null;
+      const memo = this.memos.get(`${d.name}\u0000${d.memoKey ? d.memoKey(frame.key) : frame.key}`) ?? {};
+      return d.preview(frame, memo);
+    } catch {
+      return null;
+    }
   }
 
   take(): { samples: SampleBatch; records: RecordRow[] } {

@@ -1,7 +1,9 @@
 // Sparkplug B: the protobuf payloads plant equipment publishes on `spBv1.0/<group>/<type>/<node>[/<device>]`.
-// Metrics become channels (named by metric, escaped like JSON keys), births and deaths become
+// A metric is one channel, `spBv1.0/<group>/<node>[/<device>]/<metric>` (escaped like JSON keys),
+// whichever message carried it: its birth gives the channel its unit (`engUnit`) and first value,
+// and declares the datatype that data messages may leave out. Births, deaths and commands become
 // records. NDATA/DDATA may name metrics by alias only, so a node's births and data share a memo
-// holding the alias → name map.
+// holding what a host knows of the node (EdgeNode).
 //
 // Payloads are read here, straight from the protobuf wire format, rather than by Eclipse Tahu's
 // `sparkplug-payload` (used only to encode, for tests and the demo): its decoder converts every
@@ -9,7 +11,18 @@
 // seconds and 40 took hours, and it recursed without a bound. This reader is linear in the
 // payload, and refuses nesting deeper than MAX_NESTING_DEPTH.
 import sparkplugPayload from 'sparkplug-payload';
-import { escapeKey, MAX_NESTING_DEPTH, plausibleTimestamp, setField, type Decoder } from './decoder';
+import type { Severity } from '../batch';
+import {
+  decodeUtf8,
+  escapeKey,
+  MAX_NESTING_DEPTH,
+  plausibleTimestamp,
+  setField,
+  type DecodeOutput,
+  type DecodeResult,
+  type Decoder,
+  type Frame,
+} from './decoder';
 
 const codec = sparkplugPayload.get('spBv1.0')!;
 
@@ -290,24 +303,69 @@ interface Metric {
   datatype: number;
   isNull: boolean;
   value: unknown;
+  /** The metric's `engUnit` property, when it has one (births carry it). */
+  unit: string | null;
 }
 
-function metric(r: Reader, f: Field, depth: number): Metric {
+/**
+ * The datatype a birth declared for a metric that carries none: data messages may leave it out
+ * (the specification asks only births for it), so the birth's datatype reads their values.
+ */
+type BirthType = (name: string | null, alias: number | null) => number | undefined;
+
+function metric(r: Reader, f: Field, depth: number, birthType?: BirthType): Metric {
   const fields = r.nested(f, depth);
-  const name = last(fields, 1, LENGTH_DELIMITED);
-  const alias = last(fields, 2, VARINT);
-  const timestamp = last(fields, 3, VARINT);
-  const datatype = last(fields, 4, VARINT)?.lo ?? 0;
-  const isNull = last(fields, 7, VARINT);
+  // One pass for the metric's own fields (the last of each wins, as in protobuf); the value's below.
+  let nameField: Field | undefined;
+  let aliasField: Field | undefined;
+  let timestamp: Field | undefined;
+  let datatypeField: Field | undefined;
+  let isNull: Field | undefined;
+  let properties: Field | undefined;
+  for (const x of fields) {
+    if (x.wire === VARINT) {
+      if (x.no === 2) aliasField = x;
+      else if (x.no === 3) timestamp = x;
+      else if (x.no === 4) datatypeField = x;
+      else if (x.no === 7) isNull = x;
+    } else if (x.wire === LENGTH_DELIMITED) {
+      if (x.no === 1) nameField = x;
+      else if (x.no === 9) properties = x;
+    }
+  }
+  const name = nameField ? r.string(nameField) : null;
+  const alias = aliasField ? uint64(aliasField) : null;
+  const datatype = datatypeField?.lo || birthType?.(name, alias) || 0;
   return {
-    name: name ? r.string(name) : null,
-    alias: alias ? uint64(alias) : null,
+    name,
+    alias,
     timestamp: timestamp ? uint64(timestamp) : null,
     datatype,
     isNull: isNull ? isNull.lo !== 0 || isNull.hi !== 0 : false,
-    // Metric properties and metadata are not read: nothing here uses them.
+    // Metadata is not read: nothing here uses it.
     value: valueOf(r, datatype, fields, METRIC_VALUE, depth),
+    unit: properties ? engUnit(r, properties, depth + 1) : null,
   };
+}
+
+/** Longer units are cut: a unit is a label on a plot axis, and a peer chooses its length. */
+const MAX_UNIT_CHARS = 32;
+
+/** The `engUnit` string of a metric's property set (Tahu's and Ignition's name), read at its top level only. */
+function engUnit(r: Reader, f: Field, depth: number): string | null {
+  const fields = r.nested(f, depth);
+  const keys = fields.filter((k) => k.no === 1 && k.wire === LENGTH_DELIMITED);
+  const at = keys.findIndex((k) => {
+    const key = r.string(k);
+    return key === 'engUnit' || key === 'engUnits';
+  });
+  if (at < 0) return null;
+  const v = fields.filter((x) => x.no === 2 && x.wire === LENGTH_DELIMITED)[at];
+  if (!v) return null;
+  const value = r.nested(v, depth + 1);
+  const type = last(value, 1, VARINT)?.lo ?? 0;
+  const text = type === 12 || type === 14 ? last(value, PROPERTY_VALUE.string, LENGTH_DELIMITED) : undefined;
+  return text ? r.string(text).slice(0, MAX_UNIT_CHARS) : null;
 }
 
 function template(r: Reader, f: Field, depth: number): Record<string, unknown> {
@@ -415,6 +473,7 @@ interface Payload {
 /** A Sparkplug B payload, or why not. Exported for tests. */
 export function decodeSparkplugPayload(
   bytes: Uint8Array,
+  birthType?: BirthType,
 ): { ok: true; payload: Payload } | { ok: false; reason: string } {
   const r = new Reader(bytes);
   try {
@@ -426,7 +485,9 @@ export function decodeSparkplugPayload(
       payload: {
         timestamp: timestamp ? uint64(timestamp) : null,
         seq: seq ? uint64(seq) : null,
-        metrics: fields.filter((m) => m.no === 2 && m.wire === LENGTH_DELIMITED).map((m) => metric(r, m, 2)),
+        metrics: fields
+          .filter((m) => m.no === 2 && m.wire === LENGTH_DELIMITED)
+          .map((m) => metric(r, m, 2, birthType)),
       },
     };
   } catch (error) {
@@ -440,39 +501,237 @@ export function decodeSparkplugPayload(
 
 // ---- the decoder -------------------------------------------------------------------------------
 
+/** What a birth declared of one metric: its datatype reads data that omits one, its unit names the channel's. */
+interface MetricBirth {
+  datatype: number;
+  unit: string;
+}
+
+/** Online state of an edge node's device, from its DBIRTH and DDEATH (and the node's NDEATH). */
+export interface DeviceState {
+  /** null until a birth or death was seen. */
+  online: boolean | null;
+  /** Event times, epoch ms. */
+  lastBirth: number | null;
+  lastDeath: number | null;
+}
+
+/**
+ * What a host application knows of one edge node and its devices, kept in the decoder's memo for
+ * the node (every topic of a node shares it). Plain data, so a copy is a structuredClone.
+ */
+export interface EdgeNode {
+  group: string;
+  node: string;
+  /** Alias → metric name, from the births of the node and its devices (aliases are unique per node). */
+  aliases: Map<number, string>;
+  /** `device \0 metric` (device '' for the node's own) → what its birth declared. */
+  metrics: Map<string, MetricBirth>;
+  /** From NBIRTH and NDEATH; null until either was seen since the source started. */
+  online: boolean | null;
+  /** The session's birth/death sequence number (the `bdSeq` metric of its NBIRTH). */
+  bdSeq: number | null;
+  /** The `seq` the node's next message should carry (0–255, wrapping); null before one is known. */
+  nextSeq: number | null;
+  /** Messages whose `seq` was not the expected one. */
+  seqGaps: number;
+  lastBirth: number | null;
+  lastDeath: number | null;
+  devices: Map<string, DeviceState>;
+  /**
+   * Why the node should publish its births again (a `seq` gap, an alias no birth named, data
+   * before any birth), until its next NBIRTH; the source decides whether it may ask (NCMD).
+   */
+  rebirth: string | null;
+}
+
+const metricKey = (device: string | undefined, name: string) => `${device ?? ''}\u0000${name}`;
+
+/**
+ * The channel path, under a node's or device's own key, of its online state: 1 from its birth, 0
+ * from its death. Brackets cannot come from a metric name (they are escaped there), so no metric
+ * shares it; a threshold rule below 0.5 on it alerts when the node or device goes offline.
+ */
+export const ONLINE_CHANNEL = '[online]';
+
+/** The datatypes the node's births declared, for data messages that name none. */
+function birthTypeOf(state: EdgeNode, device: string | undefined): BirthType {
+  return (name, alias) => {
+    const named = name ?? (alias === null ? undefined : state.aliases.get(alias));
+    return named === undefined ? undefined : state.metrics.get(metricKey(device, named))?.datatype;
+  };
+}
+
+/** A metric's value in a topic-tree preview. */
+function previewValue(metric: Metric): string {
+  const value = metric.value;
+  if (metric.isNull) return 'null';
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 39)}…` : value);
+  return value === undefined ? '?' : typeName(metric.datatype);
+}
+
+/** Metrics shown in a preview at most: the tree cuts it to one line anyway. */
+const PREVIEW_METRICS = 8;
+
+/** The edge node a memo tracks, created (named `group`/`node`) on first use. */
+export function edgeNodeOf(memo: Record<string, unknown>, group = '', node = ''): EdgeNode {
+  let state = memo['edgeNode'] as EdgeNode | undefined;
+  if (!state)
+    memo['edgeNode'] = state = {
+      group,
+      node,
+      aliases: new Map(),
+      metrics: new Map(),
+      online: null,
+      bdSeq: null,
+      nextSeq: null,
+      seqGaps: 0,
+      lastBirth: null,
+      lastDeath: null,
+      devices: new Map(),
+      rebirth: null,
+    };
+  return state;
+}
+
+/** The value of the `bdSeq` metric, if the payload has one that is a number. */
+function bdSeqOf(metrics: Metric[]): number | null {
+  const value = metrics.find((m) => m.name === 'bdSeq')?.value;
+  return typeof value === 'number' ? value : null;
+}
+
+/** Sparkplug 3.0's host state topic, `spBv1.0/STATE/<host id>` (JSON `{"online":…,"timestamp":…}`). */
+const STATE_TOPIC = /^spBv1\.0\/STATE\/([^/]+)$/;
+
+function hostState(frame: Frame, host: string, out: DecodeOutput): DecodeResult {
+  const text = decodeUtf8(frame.bytes);
+  if (text === null) return { ok: false, reason: 'a host STATE message that is not UTF-8' };
+  let online: unknown = /^\s*ONLINE\s*$/i.test(text)
+    ? true
+    : /^\s*OFFLINE\s*$/i.test(text)
+      ? false
+      : undefined;
+  let timestamp: unknown;
+  if (online === undefined) {
+    try {
+      const parsed = JSON.parse(text) as unknown;
+      if (parsed && typeof parsed === 'object') ({ online, timestamp } = parsed as Record<string, unknown>);
+    } catch {
+      // not JSON: said below
+    }
+  }
+  if (typeof online !== 'boolean')
+    return { ok: false, reason: 'a host STATE message without "online" (true or false)' };
+  out.record(
+    online ? 'notice' : 'warning',
+    `host ${host} ${online ? 'online' : 'offline'}`,
+    { host, online, ...(typeof timestamp === 'number' ? { timestamp } : {}) },
+    frame.rx,
+  );
+  return { ok: true };
+}
+
 export const sparkplugDecoder: Decoder = {
   name: 'sparkplug',
   detect(_bytes, key) {
-    return key !== undefined && TOPIC.test(key) ? 1 : 0;
+    return key !== undefined && (TOPIC.test(key) || STATE_TOPIC.test(key)) ? 1 : 0;
   },
   memoKey(key) {
     const m = TOPIC.exec(key);
     return m ? `spBv1.0/${m[1]}/${m[3]}` : key;
   },
+  channelKey(key) {
+    const m = TOPIC.exec(key);
+    return m ? `spBv1.0/${m[1]}/${m[3]}${m[4] === undefined ? '' : `/${m[4]}`}` : key;
+  },
+  preview(frame, memo) {
+    const topic = TOPIC.exec(frame.key);
+    if (!topic || topic[2] === 'STATE') return null;
+    const device = topic[4];
+    const state = memo['edgeNode'] as EdgeNode | undefined;
+    const decoded = decodeSparkplugPayload(frame.bytes, state && birthTypeOf(state, device));
+    if (!decoded.ok) return null;
+    const { metrics } = decoded.payload;
+    const shown = metrics.slice(0, PREVIEW_METRICS).map((m) => {
+      const name =
+        m.name ??
+        (m.alias === null ? undefined : state?.aliases.get(m.alias)) ??
+        `alias ${m.alias} (unknown)`;
+      const unit = m.unit ?? state?.metrics.get(metricKey(device, name))?.unit;
+      return `${name} ${previewValue(m)}${unit ? ` ${unit}` : ''}`;
+    });
+    if (metrics.length > PREVIEW_METRICS) shown.push(`… ${metrics.length - PREVIEW_METRICS} more`);
+    return shown.length ? shown.join(', ') : '(no metrics)';
+  },
   decode(frame, out, memo) {
+    const host = STATE_TOPIC.exec(frame.key);
+    if (host) return hostState(frame, host[1]!, out);
     const topic = TOPIC.exec(frame.key);
     if (!topic) return { ok: false, reason: 'not a Sparkplug B topic (spBv1.0/group/type/node[/device])' };
-    const [, group, type, node, device] = topic;
+    const [, group, type, node, device] = topic as unknown as [string, string, string, string, string?];
     if (type === 'STATE') {
       out.record('notice', `${group} host state`, { state: new TextDecoder().decode(frame.bytes) }, frame.rx);
       return { ok: true };
     }
-    const decoded = decodeSparkplugPayload(frame.bytes);
+    // A command is a request to the edge node, not a reading: its metrics are fields of its record.
+    const isCommand = type === 'NCMD' || type === 'DCMD';
+    // A command (ours, or another host's) to a node never seen does not make the node known.
+    const state =
+      isCommand && !memo['edgeNode'] ? edgeNodeOf({}, group, node) : edgeNodeOf(memo, group, node);
+    const isBirth = type === 'NBIRTH' || type === 'DBIRTH';
+    const isDeath = type === 'NDEATH' || type === 'DDEATH';
+    const decoded = decodeSparkplugPayload(frame.bytes, birthTypeOf(state, device));
     if (!decoded.ok) return decoded;
     const payload = decoded.payload;
+    const payloadTs = plausibleTimestamp(payload.timestamp, frame.rx, memo, out) ?? frame.rx;
+    const who = `${group}/${node}${device ? `/${device}` : ''}`;
+    const where = { group, node, ...(device ? { device } : {}), seq: payload.seq };
+
+    // The host's view of the node, kept even when the metrics below fail: the message arrived.
+    // Its records are written only if the frame decodes (a frame is never half-decoded).
+    const hostRecords: [Severity, string, Record<string, unknown>, number][] = [];
+    const wantRebirth = (why: string) => {
+      state.rebirth ??= why;
+    };
+    // Every message of the node's session but its NDEATH (the will, set at connect) counts on `seq`.
+    if (type === 'NBIRTH') state.nextSeq = payload.seq === null ? null : (payload.seq + 1) % 256;
+    else if (type !== 'NDEATH' && !isCommand && payload.seq !== null) {
+      const expected = state.nextSeq;
+      if (expected !== null && payload.seq !== expected) {
+        state.seqGaps++;
+        wantRebirth(`seq gap: expected ${expected}, got ${payload.seq}`);
+        hostRecords.push([
+          'warning',
+          `seq gap on ${group}/${node}: expected ${expected}, got ${payload.seq}`,
+          { ...where, type, expected },
+          payloadTs,
+        ]);
+      }
+      state.nextSeq = (payload.seq + 1) % 256;
+    }
+    if (type === 'NDATA' || type === 'DDATA') {
+      if (state.online !== true) wantRebirth(`${type} before the node's birth`);
+      else if (device !== undefined && state.devices.get(device)?.online !== true)
+        wantRebirth(`DDATA before the birth of device ${device}`);
+    }
+
     // Validate every metric before anything is learned or written: a frame is never half-decoded.
-    const aliases = (memo['aliases'] ??= new Map<number, string>()) as Map<number, string>;
     const births = new Map<number, string>();
     for (const metric of payload.metrics)
       if (metric.name && metric.alias !== null) births.set(metric.alias, metric.name);
-    const payloadTs = plausibleTimestamp(payload.timestamp, frame.rx, memo, out) ?? frame.rx;
+    const known = (alias: number) =>
+      births.get(alias) ?? (type === 'NBIRTH' ? undefined : state.aliases.get(alias));
     const fields: Record<string, unknown> = {};
     let strings = 0;
-    const samples: [string, number, number][] = [];
+    const samples: [string, number, number, string | undefined][] = [];
+    const declared: [string, MetricBirth][] = [];
+    const structured: [string, Metric][] = [];
     for (const metric of payload.metrics) {
       const alias = metric.alias;
-      const name = metric.name || (alias !== null ? (births.get(alias) ?? aliases.get(alias)) : undefined);
-      if (!name)
+      const name = metric.name || (alias !== null ? known(alias) : undefined);
+      if (!name) {
+        if (alias !== null) wantRebirth(`metric alias ${alias} was never named in a birth certificate`);
         return {
           ok: false,
           reason:
@@ -480,38 +739,97 @@ export const sparkplugDecoder: Decoder = {
               ? 'a metric with neither a name nor an alias'
               : `metric alias ${alias} was never named in a birth certificate`,
         };
+      }
+      // The unit matters only where a channel is made, which is at the metric's birth: data
+      // messages look nothing up (no string key per metric and message).
+      if (isBirth)
+        declared.push([metricKey(device, name), { datatype: metric.datatype, unit: metric.unit ?? '' }]);
       if (metric.isNull) continue;
       const ts = plausibleTimestamp(metric.timestamp, frame.rx, memo) ?? payloadTs;
       const value = metric.value;
-      if (typeof value === 'boolean') samples.push([escapeKey(name), value ? 1 : 0, ts]);
+      const unit = (isBirth && metric.unit) || undefined;
+      if (isCommand) {
+        if (value !== undefined)
+          setField(fields, name, typeof value === 'object' ? JSON.stringify(value) : value);
+      } else if (typeof value === 'boolean') samples.push([escapeKey(name), value ? 1 : 0, ts, unit]);
       else if (typeof value === 'number') {
-        if (Number.isFinite(value)) samples.push([escapeKey(name), value, ts]);
+        if (Number.isFinite(value)) samples.push([escapeKey(name), value, ts, unit]);
+      } else if (value !== undefined && value !== null && typeof value === 'object') {
+        // A data set, template or property set: a record of its own, whole.
+        structured.push([name, metric]);
       } else if (value !== undefined && value !== null) {
-        setField(fields, name, typeof value === 'object' ? JSON.stringify(value) : value);
+        setField(fields, name, value);
         strings++;
       }
     }
-    for (const [alias, name] of births) aliases.set(alias, name);
-    for (const [path, value, ts] of samples) out.sample(path, value, ts);
-    const where = { group, node, ...(device ? { device } : {}), seq: payload.seq };
-    if (type!.endsWith('BIRTH') || type!.endsWith('DEATH')) {
-      out.record(
-        type!.endsWith('DEATH') ? 'warning' : 'notice',
-        `${type} ${group}/${node}${device ? `/${device}` : ''}`,
-        { ...where, ...fields, metrics: payload.metrics.length },
-        payloadTs,
-      );
-    } else if (strings > 0) {
-      out.record('info', frame.key, { ...where, ...fields }, payloadTs);
-    } else if (samples.length === 0 && type !== 'NCMD' && type !== 'DCMD') {
+    if (!isBirth && !isDeath && !isCommand && samples.length + strings + structured.length === 0)
       return { ok: false, reason: 'Sparkplug payload with no metrics' };
+
+    // Births and deaths: the online state, and what a birth declares.
+    const deathTs = type === 'NDEATH' ? frame.rx : payloadTs; // the will's timestamp is from its connect
+    const online: [string, number, number][] = [];
+    if (type === 'NBIRTH') {
+      state.aliases.clear(); // a node's birth starts its session afresh: aliases are declared again
+      state.metrics.clear();
+      state.online = true;
+      state.bdSeq = bdSeqOf(payload.metrics);
+      state.lastBirth = payloadTs;
+      state.rebirth = null;
+      online.push([ONLINE_CHANNEL, 1, payloadTs]);
+    } else if (type === 'NDEATH') {
+      const bdSeq = bdSeqOf(payload.metrics);
+      if (state.bdSeq !== null && bdSeq !== null && bdSeq !== state.bdSeq) {
+        // The will of an earlier session, delivered late: the node is still alive in its new one.
+        out.record(
+          'info',
+          `NDEATH ${who} of an earlier session ignored`,
+          { ...where, bdSeq, currentBdSeq: state.bdSeq },
+          frame.rx,
+        );
+        return { ok: true };
+      }
+      state.online = false;
+      state.lastDeath = deathTs;
+      state.nextSeq = null;
+      online.push([ONLINE_CHANNEL, 0, deathTs]);
+      // A node's death takes its devices with it.
+      for (const [name, d] of state.devices)
+        if (d.online !== false) {
+          d.online = false;
+          d.lastDeath = deathTs;
+          online.push([`${name}/${ONLINE_CHANNEL}`, 0, deathTs]);
+        }
+    } else if ((type === 'DBIRTH' || type === 'DDEATH') && device !== undefined) {
+      let d = state.devices.get(device);
+      if (!d) state.devices.set(device, (d = { online: null, lastBirth: null, lastDeath: null }));
+      d.online = type === 'DBIRTH';
+      if (d.online) d.lastBirth = payloadTs;
+      else d.lastDeath = payloadTs;
+      online.push([ONLINE_CHANNEL, d.online ? 1 : 0, payloadTs]);
     }
-    if (type === 'NCMD' || type === 'DCMD')
+    for (const [alias, name] of births) state.aliases.set(alias, name);
+    for (const [key, birth] of declared) state.metrics.set(key, birth);
+
+    for (const [path, value, ts, unit] of samples) out.sample(path, value, ts, unit);
+    for (const [path, value, ts] of online) out.sample(path, value, ts);
+    for (const [severity, message, f, ts] of hostRecords) out.record(severity, message, f, ts);
+    const bdSeq = type === 'NBIRTH' || type === 'NDEATH' ? bdSeqOf(payload.metrics) : null;
+    if (isBirth || isDeath) {
+      out.record(
+        isDeath ? 'warning' : 'notice',
+        `${type} ${who}`,
+        { ...where, ...(bdSeq === null ? {} : { bdSeq }), ...fields, metrics: payload.metrics.length },
+        isDeath ? deathTs : payloadTs,
+      );
+    } else if (isCommand || strings > 0) {
+      out.record('info', isCommand ? `${type} ${who}` : frame.key, { ...where, ...fields }, payloadTs);
+    }
+    for (const [name, metric] of structured)
       out.record(
         'info',
-        `${type} ${group}/${node}${device ? `/${device}` : ''}`,
-        { ...where, ...fields },
-        payloadTs,
+        `${type} ${who}: ${typeName(metric.datatype)} ${name}`,
+        { ...where, metric: name, datatype: typeName(metric.datatype), value: metric.value },
+        plausibleTimestamp(metric.timestamp, frame.rx, memo) ?? payloadTs,
       );
     return { ok: true };
   },

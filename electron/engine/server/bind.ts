@@ -159,6 +159,11 @@ export function bindConnection(
     },
     topics: (p: Parameters<Engine['topics']>[0]) => engine.topics(p),
     topicDetail: (p: { source: string; topic: string }) => engine.topicDetail(p.source, p.topic),
+    sparkplugNodes: (p: { source: string }) => engine.sparkplugNodes(p.source),
+    sparkplugRebirth: async (p: Parameters<Engine['sparkplugRebirth']>[0]) => {
+      await engine.sparkplugRebirth(p);
+      return { ok: true };
+    },
     publish: async (p: Parameters<Engine['publish']>[0]) => {
       await engine.publish(p);
       return { ok: true };

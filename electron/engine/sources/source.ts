@@ -14,7 +14,7 @@
 import type { z } from 'zod';
 import type { TopicsRequest as TopicsRequestSchema } from '../../../shared/api';
 import type { PublishRequest, SourceState, TopicDetail, TopicsResult } from '../../../shared/api';
-import type { SourceConsoleResult } from '../../../shared/api';
+import type { SourceConsoleResult, SparkplugNodesResult } from '../../../shared/api';
 import type { RecordRow, SampleBatch } from '../batch';
 
 /** One message kept byte for byte for exact replay: what arrived, where, and how. */
@@ -41,7 +41,8 @@ export interface SourceContext {
   shed(count: number): void;
   /** Counts messages as the peer sent them (MQTT messages, serial lines or frames), for the rate shown. */
   received(count: number): void;
-  setState(state: SourceState, error?: string): void;
+  /** `detail`: what the library said, when `error` puts it in plain words (shown behind "details"). */
+  setState(state: SourceState, error?: string, detail?: string): void;
   /** Where the source connects and what the user must be warned about, for the status. */
   describe(endpoint: string, warnings?: string[]): void;
   /** A secret by name (broker password, key passphrase), or undefined when none is set. */
@@ -62,6 +63,10 @@ export interface Source {
   /** Sources with topics: browse them one level at a time, or search. */
   topics?(request: z.output<typeof TopicsRequestSchema>): TopicsResult;
   topicDetail?(topic: string): TopicDetail | null;
+  /** Sources that read Sparkplug B (MQTT): its edge nodes and devices as a host application sees them. */
+  sparkplugNodes?(): SparkplugNodesResult;
+  /** Asks an edge node for its births again (NCMD); rejects unless the source may publish to the broker. */
+  sparkplugRebirth?(group: string, node: string): Promise<void>;
   /** Sources with a console (serial): their recent raw traffic, chunks after seq `after`. */
   console?(after: number | undefined, limit: number): SourceConsoleResult;
   /** Sources that can write to their device (serial): resolves once the bytes are written out. */

@@ -13,6 +13,7 @@ import { secretEnvName } from '../../secrets';
 import type { Source, SourceFactory } from '../source';
 import { topicDetail } from './detail';
 import { MqttIngest } from './ingest';
+import { SparkplugHost } from './sparkplug-host';
 
 function sameSecret(given: Buffer | undefined, expected: string): boolean {
   if (!given) return false;
@@ -26,6 +27,7 @@ export const mqttBrokerSource: SourceFactory<MqttBrokerOptions> = {
   options: MqttBrokerOptionsSchema,
   create(options, ctx): Source {
     const ingest = new MqttIngest(ctx, { ...options });
+    const sparkplug = new SparkplugHost(ctx, ingest.frames, undefined, null); // shows state; publishes nothing
     let broker: Aedes | null = null;
     let server: net.Server | null = null;
     let clients = 0;
@@ -128,8 +130,8 @@ export const mqttBrokerSource: SourceFactory<MqttBrokerOptions> = {
         });
       },
       topics: (request) => ingest.tree.list(request.prefix, request.search, request.limit),
-      topicDetail: (topic) =>
-        topicDetail(ingest.tree, topic, ctx, options.timestampField, ingest.frames.clockWarning(topic)),
+      topicDetail: (topic) => topicDetail(ingest.tree, ingest.frames, topic, ctx),
+      sparkplugNodes: () => sparkplug.nodes(),
     };
   },
 };

@@ -7,8 +7,10 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { MqttOptions as MqttOptionsSchema, type MqttOptions } from '../../../../shared/schemas';
 import { secretEnvName } from '../../secrets';
 import type { Source, SourceContext, SourceFactory } from '../source';
+import { checkClientKey, ConnectError, ConnectErrorReporter, explainConnectError } from './connect-errors';
 import { topicDetail } from './detail';
 import { MqttIngest } from './ingest';
+import { SparkplugHost, type PlantPublisher } from './sparkplug-host';
 
 /** Delay before reconnect attempt `attempt` (0-based): doubling from min to max, with ±50% jitter. */
 export function backoffDelay(attempt: number, minMs: number, maxMs: number, random = Math.random): number {
@@ -86,11 +88,15 @@ export function clientOptions(o: MqttOptions, ctx: SourceContext): IClientOption
         o.tls.keyPassphrase,
         'tls.keyPassphrase',
       );
+    if (options.key)
+      checkClientKey(o, options.key as Buffer, options.cert as Buffer | undefined, passphrase(options));
     if (o.tls.servername) options.servername = o.tls.servername;
     options.rejectUnauthorized = !o.tls.insecureSkipVerify;
   }
   return options;
 }
+
+const passphrase = (options: IClientOptions) => (options as { passphrase?: string }).passphrase;
 
 export function describeEndpoint(o: MqttOptions): { endpoint: string; warnings: string[] } {
   const secure = /^(mqtts|wss):/.test(o.url);
@@ -159,6 +165,12 @@ export const mqttSource: SourceFactory<MqttOptions> = {
     let retry: NodeJS.Timeout | undefined;
     const { endpoint, warnings } = describeEndpoint(options);
     ctx.describe(endpoint, warnings);
+    const errors = new ConnectErrorReporter(ctx, () => options);
+    const publishBytes: PlantPublisher = async (topic, bytes, o) => {
+      if (!client?.connected) throw new Error(`publish: not connected to ${options.url}`);
+      await client.publishAsync(topic, Buffer.from(bytes), o);
+    };
+    const sparkplug = new SparkplugHost(ctx, ingest.frames, options.sparkplug, publishBytes);
 
     const subscribe = async (c: MqttClient) => {
       if (options.subscriptions.length === 0) return;
@@ -190,15 +202,24 @@ export const mqttSource: SourceFactory<MqttOptions> = {
         accepting = true;
         ctx.setState('starting');
         const clientOpts = clientOptions(options, ctx); // throws for a missing file or secret: the engine shows it
-        const c = mqtt.connect(options.url, {
-          ...clientOpts,
-          // Runs before mqtt.js takes a QoS 1/2 message and acknowledges it: once stopping, refuse.
-          customHandleAcks: (_topic, _payload, _packet, done) =>
-            accepting ? done(0) : done(new Error('stopping: not taking more messages')),
-        });
+        clientOpts.will = sparkplug.will();
+        let c: MqttClient;
+        try {
+          c = mqtt.connect(options.url, {
+            ...clientOpts,
+            // Runs before mqtt.js takes a QoS 1/2 message and acknowledges it: once stopping, refuse.
+            customHandleAcks: (_topic, _payload, _packet, done) =>
+              accepting ? done(0) : done(new Error('stopping: not taking more messages')),
+          });
+        } catch (error) {
+          const { message, detail } = explainConnectError(error, options); // e.g. a TLS context refused
+          throw new ConnectError(message, detail);
+        }
         client = c;
+        sparkplug.attach(c);
         c.on('connect', () => {
           batchAcknowledgements(c); // a reconnect brings a new socket
+          errors.connected();
           attempt = 0;
           ctx.setState('connected');
           subscribe(c).catch((error: Error) => ctx.setState('error', `subscribe: ${errorText(error)}`));
@@ -217,7 +238,7 @@ export const mqttSource: SourceFactory<MqttOptions> = {
           });
         });
         c.on('error', (error) => {
-          if (!stopping) ctx.setState(c.connected ? 'connected' : 'reconnecting', errorText(error));
+          if (!stopping) errors.report(c.connected ? 'connected' : 'reconnecting', error);
         });
         c.on('close', () => {
           if (stopping) return;
@@ -228,27 +249,26 @@ export const mqttSource: SourceFactory<MqttOptions> = {
           if (!stopping) ctx.setState('reconnecting');
         });
         ingest.start();
+        sparkplug.start();
       },
       async stop() {
         stopping = true;
         accepting = false;
         clearTimeout(retry);
+        sparkplug.stop();
+        await sparkplug.goodbye();
         const c = client;
         client = null;
         if (c) await closeGracefully(c);
         await ingest.stop(); // everything accepted — and so acknowledged — goes to the store
         ctx.setState('stopped');
       },
-      async publish(request) {
-        if (!client?.connected) throw new Error(`publish: not connected to ${options.url}`);
-        await client.publishAsync(request.topic, Buffer.from(request.bytes), {
-          qos: request.qos,
-          retain: request.retain,
-        });
-      },
+      publish: (request) =>
+        publishBytes(request.topic, request.bytes, { qos: request.qos, retain: request.retain }),
+      sparkplugNodes: () => sparkplug.nodes(),
+      sparkplugRebirth: (group, node) => sparkplug.requestRebirth(group, node),
       topics: (request) => ingest.tree.list(request.prefix, request.search, request.limit),
-      topicDetail: (topic) =>
-        topicDetail(ingest.tree, topic, ctx, options.timestampField, ingest.frames.clockWarning(topic)),
+      topicDetail: (topic) => topicDetail(ingest.tree, ingest.frames, topic, ctx),
       async reconfigure(raw) {
         const next = raw as MqttOptions;
         const { subscriptions: _old, ...restOld } = options;

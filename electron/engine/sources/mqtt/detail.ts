@@ -1,39 +1,28 @@
-// The numeric fields of a topic's last payload, found by decoding it again with the decoder the
-// topic uses, so the console can offer each one to plot.
+// The numeric fields of a topic's last payload, found by decoding it again as the source does —
+// with its decoder and a copy of its memo (Sparkplug aliases, a CSV header, the time zone) — so the
+// console can offer each one to plot.
 import type { TopicDetail } from '../../../../shared/api';
-import { decoderByName, detectDecoder } from '../../decode/registry';
+import type { FrameDecoder } from '../../decode/registry';
 import type { SourceContext } from '../source';
 import type { TopicTree } from './topic-tree';
 
 export function topicDetail(
   tree: TopicTree,
+  frames: FrameDecoder,
   topic: string,
   ctx: SourceContext,
-  timestampField?: string,
-  clock: string | null = null,
 ): TopicDetail | null {
   const found = tree.detail(topic);
   if (!found) return null;
   const { payload, ...detail } = found;
-  const fields: TopicDetail['fields'] = [];
-  if (detail.truncated) return { ...detail, fields, clock };
-  const numbers: { path: string; value: number }[] = [];
-  try {
-    const decoder = detail.decoder ? decoderByName(detail.decoder) : detectDecoder(payload, topic);
-    const result = decoder?.decode(
-      { rx: detail.lastSeen ?? 0, key: topic, bytes: payload },
-      { sample: (path, value) => numbers.push({ path, value }), record: () => undefined },
-      timestampField ? { timestampField } : {},
-    );
-    // Fields only from a payload that decodes: a failed decode may have written part of one.
-    if (!result?.ok) numbers.length = 0;
-  } catch {
-    // A decoder that throws on this payload sent it to quarantine on arrival: no fields to offer.
-    numbers.length = 0;
-  }
-  for (const { path, value } of numbers) {
-    const channel = path ? `${topic}/${path}` : topic;
-    fields.push({ path, channel: `${ctx.sourceId}/${channel}`, channelId: ctx.channel(channel), value });
-  }
+  const clock = frames.clockWarning(topic);
+  if (detail.truncated) return { ...detail, fields: [], clock };
+  const numbers = frames.peek({ rx: detail.lastSeen ?? 0, key: topic, bytes: payload }, detail.decoder) ?? [];
+  const fields = numbers.map(({ path, channel, value }) => ({
+    path,
+    channel: `${ctx.sourceId}/${channel}`,
+    channelId: ctx.channel(channel),
+    value,
+  }));
   return { ...detail, fields, clock };
 }

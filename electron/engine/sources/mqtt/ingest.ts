@@ -60,7 +60,9 @@ export class MqttIngest {
     private readonly ctx: SourceContext,
     private readonly options: IngestOptions,
   ) {
-    this.tree = new TopicTree(ctx.now);
+    this.tree = new TopicTree(ctx.now, (topic, payload, decoder) =>
+      this.frames.preview({ rx: 0, key: topic, bytes: payload }, decoder),
+    );
     const choices = options.decoders.filter((d) => d.decoder !== 'auto');
     this.frames = new FrameDecoder(
       ctx.sourceId,

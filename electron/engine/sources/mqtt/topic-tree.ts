@@ -52,6 +52,10 @@ function preview(bytes: Uint8Array): string | null {
   return line.length > PREVIEW_CHARS ? line.slice(0, PREVIEW_CHARS - 1) + '…' : line;
 }
 
+function clip(line: string | null): string | null {
+  return line !== null && line.length > PREVIEW_CHARS ? line.slice(0, PREVIEW_CHARS - 1) + '…' : line;
+}
+
 export function hexDump(bytes: Uint8Array, limit = 4096): string {
   const lines: string[] = [];
   for (let off = 0; off < Math.min(bytes.length, limit); off += 16) {
@@ -63,12 +67,21 @@ export function hexDump(bytes: Uint8Array, limit = 4096): string {
   return lines.join('\n');
 }
 
+/** A one-line summary of a binary payload, from its decoder (Sparkplug), or null. */
+export type BinaryPreview = (topic: string, payload: Uint8Array, decoder: string | null) => string | null;
+
 export class TopicTree {
   private readonly root = new Node('', '', null);
   private readonly byTopic = new Map<string, Node>();
 
-  /** `now`: the engine's clock, the one the source's rate is read on. */
-  constructor(private readonly now: () => number = Date.now) {}
+  /**
+   * `now`: the engine's clock, the one the source's rate is read on. `binaryPreview` describes
+   * payloads that are not text, e.g. Sparkplug metrics by name.
+   */
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly binaryPreview: BinaryPreview = () => null,
+  ) {}
 
   get size(): number {
     return this.byTopic.size;
@@ -129,7 +142,10 @@ export class TopicTree {
       retained: node.last?.retained ?? false,
       lastSeen: node.last?.at ?? null,
       decoder: node.decoder,
-      preview: node.last ? preview(node.last.payload) : null,
+      preview: node.last
+        ? (preview(node.last.payload) ??
+          clip(this.binaryPreview(node.topic, node.last.payload, node.decoder)))
+        : null,
     };
   }
 
