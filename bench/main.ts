@@ -1,7 +1,7 @@
 // Benchmarks: figures and ratios against baselines measured in the same run, one per line as
 // `name: value unit`. Never pass/fail. Usage (after `npm run build`):
-//   node out/main/bench.js                     ingest, decimation, startup, mqtt, serial, alerts
-//   node out/main/bench.js ingest|decimation|startup|mqtt|serial|alerts
+//   node out/main/bench.js                     ingest, decimation, startup, mqtt, serial, alerts, channels
+//   node out/main/bench.js ingest|decimation|startup|mqtt|serial|alerts|channels
 //   node out/main/bench.js mqtt [--only drain,live,latency]   one or more parts of the MQTT benchmark
 //   node out/main/bench.js soak [--minutes 10] demo rig at 100× for N minutes, RSS every minute
 // (`bench.js mqtt-publisher <spec>` is internal: the MQTT benchmarks' publisher child process.)
@@ -20,6 +20,7 @@ import { StoreSettings } from '../shared/schemas';
 import { CHROMIUM, launchChromium } from '../test/helpers/browser';
 import { startServe } from '../test/helpers/cli';
 import { benchAlerts } from './alerts';
+import { benchChannels } from './channels';
 import { benchMqtt } from './mqtt';
 import { mqttPublisherMain } from './mqtt-publisher';
 import { figure } from './report';
@@ -269,6 +270,7 @@ async function main(): Promise<void> {
   if (which === 'mqtt' || which === 'all') await benchMqtt(mqttParts);
   if (which === 'serial' || which === 'all') await benchSerial();
   if (which === 'alerts' || which === 'all') benchAlerts();
+  if (which === 'channels' || which === 'all') await benchChannels();
   if (which === 'soak') await benchSoak(minutes);
 }
 

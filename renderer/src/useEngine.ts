@@ -1,5 +1,5 @@
 // What the console shows of the engine besides plots: status (pushed every second), the workspace,
-// the channel list (re-read until every channel the layout names exists), and notices.
+// the plotted channels (looked up by name until every one exists), notices, and workspace changes.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ChannelInfo, EngineStatus, Notice, WorkspaceChanged } from '../../shared/api';
 import type { RpcClient } from '../../shared/rpc';
@@ -47,7 +47,6 @@ export function useEngineData(
   const [status, setStatus] = useState<EngineStatus | null>(null);
   const [workspace, setWorkspace] = useState<WorkspaceConfig | null>(null);
   const [channels, setChannels] = useState<ChannelInfo[]>([]);
-  const workspaceRef = useRef<WorkspaceConfig | null>(null);
   const wantedRef = useRef(wanted);
   const reloadRef = useRef<() => void>(() => {});
   const pollNowRef = useRef<() => void>(() => {});
@@ -81,7 +80,6 @@ export function useEngineData(
         .call('workspace', {})
         .then((ws) => {
           if (cancelled) return;
-          workspaceRef.current = ws;
           setWorkspace(ws);
         })
         .catch(report('reading the workspace'));

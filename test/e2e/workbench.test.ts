@@ -231,6 +231,7 @@ describe('the workbench in the browser console', () => {
     await page.getByTestId(`pick-panel-2-${SOURCE}/fleet/big/m0`).waitFor();
     expect(await page.getByTestId('pick-panel-2').locator('input[type="checkbox"]').count()).toBe(100);
     await expect.poll(() => page.getByTestId('pick-panel-2-more').textContent()).toContain('1,900 left');
+    await saveScreenshot(page, 'workbench-browser.png');
     await page.keyboard.press('Escape');
     expect(largestChannelList).toBeLessThanOrEqual(500);
   });

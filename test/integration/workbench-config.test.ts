@@ -75,6 +75,24 @@ describe('layouts through the engine', () => {
     other.close();
   });
 
+  it('names the saving console through a save that awaits first (a source restarted)', async () => {
+    const client = consoleOn(engine);
+    const { connection } = await client.call('hello', {});
+    const seen: WorkspaceChanged[] = [];
+    client.on('workspaceChanged', (c) => seen.push(c));
+    const source = { id: 'rig', kind: 'sim' as const, name: 'Rig' };
+    await client.call('upsertSource', { source });
+    await client.call('upsertSource', { source: { ...source, name: 'Rig 2' } });
+    await client.call('removeSource', { id: 'rig' });
+    await waitFor('three changes', () => seen.length === 3);
+    expect(seen.map((c) => [c.sections, c.connection])).toEqual([
+      [['sources'], connection],
+      [['sources'], connection],
+      [['sources'], connection],
+    ]);
+    client.close();
+  });
+
   it('refuses an unknown layout to show, or duplicate names, naming the field; nothing is written', async () => {
     const client = consoleOn(engine);
     const before = fs.readFileSync(path.join(engine.dir, 'opsdeck.json'), 'utf8');

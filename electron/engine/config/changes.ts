@@ -1,6 +1,7 @@
 // Who changed which part of opsdeck.json. Every save goes through the engine's `saveConfig`; this
 // tells every console what changed and who changed it (a console by its connection name, or an edit
 // of the file), so a console that did not make the change can reload it and say so.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { WorkspaceChanged, WorkspaceSection } from '../../../shared/api';
 import type { WorkspaceConfig } from '../../../shared/schemas';
 
@@ -25,10 +26,12 @@ export function changedSections(before: WorkspaceConfig, after: WorkspaceConfig)
 
 export type WorkspaceChangeListener = (change: WorkspaceChanged) => void;
 
+type Origin = Pick<WorkspaceChanged, 'origin' | 'connection'>;
+
 export class ConfigChanges {
   private readonly listeners = new Set<WorkspaceChangeListener>();
-  private origin: WorkspaceChanged['origin'] = 'console';
-  private connection: string | null = null;
+  /** Who is saving: follows a call through its awaits (a source restarted before its save). */
+  private readonly current = new AsyncLocalStorage<Origin>();
   private nextConnection = 1;
 
   /** A name for a new connection, unique in this engine. */
@@ -36,24 +39,17 @@ export class ConfigChanges {
     return `c${this.nextConnection++}`;
   }
 
-  /** Runs a synchronous save on behalf of `connection`, so its change event names it. */
+  /** Runs a save (synchronous or not) on behalf of `connection`, so its change event names it. */
   by<T>(connection: string | null, origin: WorkspaceChanged['origin'], save: () => T): T {
-    const [previousOrigin, previousConnection] = [this.origin, this.connection];
-    this.origin = origin;
-    this.connection = connection;
-    try {
-      return save();
-    } finally {
-      this.origin = previousOrigin;
-      this.connection = previousConnection;
-    }
+    return this.current.run({ origin, connection }, save);
   }
 
   /** Called by the engine after a save; nothing is said when nothing changed. */
   saved(before: WorkspaceConfig, after: WorkspaceConfig): void {
     const sections = changedSections(before, after);
     if (sections.length === 0) return;
-    const change: WorkspaceChanged = { sections, origin: this.origin, connection: this.connection };
+    const { origin, connection } = this.current.getStore() ?? { origin: 'console', connection: null };
+    const change: WorkspaceChanged = { sections, origin, connection };
     for (const listener of this.listeners) listener(change);
   }
 

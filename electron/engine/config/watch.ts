@@ -52,7 +52,8 @@ export class ConfigWatcher {
   start(): void {
     try {
       // The folder, not the file: an atomic save replaces the file (and its inode).
-      this.watcher = fs.watch(this.dir, (_event, name) => {
+      // Not persistent: watching never keeps a process alive that has nothing else to do.
+      this.watcher = fs.watch(this.dir, { persistent: false }, (_event, name) => {
         if (name === null || name === CONFIG_FILE) this.schedule();
       });
       this.watcher.on('error', () => undefined);

@@ -88,11 +88,11 @@ export function bindConnection(
     query: (p: { sql: string; maxRows: number; id?: string }) => engine.query(p.sql, p.maxRows, p.id),
     cancelQuery: (p: { id: string }) => ({ cancelled: engine.cancelQuery(p.id) }),
     setSourceEnabled: async (p: { id: string; enabled: boolean }) => {
-      await engine.setSourceEnabled(p.id, p.enabled);
+      await saving(() => engine.setSourceEnabled(p.id, p.enabled));
       return { ok: true };
     },
     upsertSource: async (p: { source: Parameters<Engine['upsertSource']>[0] }) => {
-      await engine.upsertSource(p.source);
+      await saving(() => engine.upsertSource(p.source));
       return { ok: true };
     },
     export: (p: Parameters<Engine['export']>[0]) => {
@@ -154,7 +154,7 @@ export function bindConnection(
         : { ok: false, count: v.count, brokenSeq: v.brokenSeq, reason: v.reason };
     },
     removeSource: async (p: { id: string }) => {
-      await engine.removeSource(p.id);
+      await saving(() => engine.removeSource(p.id));
       return { ok: true };
     },
     topics: (p: Parameters<Engine['topics']>[0]) => engine.topics(p),
