@@ -47,6 +47,23 @@ export function StatusBar({
       <span className="status-item" title="messages dropped because a consumer fell behind">
         <b>{figure(status?.shed)}</b> shed
       </span>
+      <span
+        className="status-item"
+        title="rows the database could not store (a full disk, too little memory): the notices say why"
+      >
+        {status && status.lostRows > 0 ? (
+          <b className="badge badge-danger" data-testid="lost-rows" data-value={status.lostRows}>
+            {formatCount(status.lostRows)} lost
+          </b>
+        ) : (
+          <>
+            <b data-testid="lost-rows" data-value={status?.lostRows ?? ''}>
+              {figure(status?.lostRows)}
+            </b>{' '}
+            lost
+          </>
+        )}
+      </span>
       <span className="status-item" title="messages that could not be decoded">
         <b>{figure(status?.quarantined)}</b> quarantined
       </span>

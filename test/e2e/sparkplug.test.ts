@@ -137,6 +137,9 @@ describe('Sparkplug and connection errors in the browser console', () => {
     await field.waitFor({ timeout: 10_000 });
     expect(await field.textContent()).toContain('22.5');
     await field.click();
+    // "Plot" asks which panel: a new one.
+    await page.getByTestId('plot-target-new').click();
+    await page.getByTestId('plot-target').waitFor({ state: 'hidden' });
     await expect.poll(() => field.getAttribute('aria-pressed')).toBe('true');
   });
 

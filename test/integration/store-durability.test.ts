@@ -266,6 +266,25 @@ describe('retention on a store with little memory', () => {
   }, 120_000);
 });
 
+describe('closing or reopening the database under a running statement', () => {
+  it('answers the statement with an error instead of leaving it unanswered', async () => {
+    const dir = path.join(tmp.dir, 'interrupt');
+    fs.mkdirSync(dir);
+    const store = await Store.open(path.join(dir, 'data.duckdb'), {
+      settings: StoreSettings.parse({ threads: 1 }),
+    });
+    // Seconds of work for an export's stream (DuckDB never answers a statement whose connection
+    // closes under it).
+    const answer = store.stream('SELECT sum(range) FROM range(3000000000)').then(
+      () => 'a result',
+      (error: Error) => error.message,
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    await store.close();
+    expect(await answer).toMatch(/Interrupt/i);
+  });
+});
+
 describe('a full disk', () => {
   it('is a clear error; rows are held or counted lost, and the store recovers when space returns', async (ctx) => {
     const mount = path.join(tmp.dir, 'small-disk');

@@ -258,6 +258,10 @@ export class Store {
   private recovered: { how: string; held: number } | null = null;
   /** The memory_limit DuckDB runs with now: the configured one unless recovery needed more. */
   memoryLimitMb: number;
+  /** DuckDB calls not yet settled: a call in flight when its connection closes never settles. */
+  private readonly inflight = new Set<Promise<unknown>>();
+  /** Connections of exports' streams, closed with the store. */
+  private readonly streams = new Set<DuckDBConnection>();
 
   private constructor(
     readonly path: string,
@@ -404,7 +408,7 @@ export class Store {
       const connect = async () => {
         const c = await instance.connect();
         connections.push(c);
-        return c;
+        return this.watched(c);
       };
       this.writer = await connect();
       if (!this.readOnly) await this.writer.run(SCHEMA_SQL);
@@ -429,15 +433,57 @@ export class Store {
     this.recordings = new RowAppender(await this.writer.createAppender('recordings'));
   }
 
+  /** The connection, with every promise its methods return counted in `inflight` until it settles. */
+  private watched(connection: DuckDBConnection): DuckDBConnection {
+    const inflight = this.inflight;
+    return new Proxy(connection, {
+      get(target, property) {
+        const value = Reflect.get(target, property, target) as unknown;
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          const result = (value as (...a: unknown[]) => unknown).apply(target, args);
+          if (result instanceof Promise) {
+            inflight.add(result);
+            result.then(
+              () => inflight.delete(result),
+              () => inflight.delete(result),
+            );
+          }
+          return result;
+        };
+      },
+    });
+  }
+
+  /**
+   * Interrupts what runs on the connections and waits (up to 5 s) for it to settle before
+   * closing them: a query still running when its connection closes would never answer.
+   */
+  private async disconnectGracefully(): Promise<void> {
+    this.userSql.interruptAll('the database is being closed');
+    for (const c of [this.reader, this.maintenance, this.writer, ...this.streams]) {
+      try {
+        c?.interrupt();
+      } catch {
+        // already closed
+      }
+    }
+    if (this.inflight.size > 0)
+      await Promise.race([Promise.allSettled([...this.inflight]), new Promise((r) => setTimeout(r, 5_000))]);
+    await new Promise((r) => setTimeout(r, 50)); // statements of the user's SQL are not counted
+    this.disconnect();
+  }
+
   private disconnect(): void {
     this.userSql.interruptAll('the database is being reopened');
-    for (const c of [this.reader, this.maintenance, this.writer]) {
+    for (const c of [this.reader, this.maintenance, this.writer, ...this.streams]) {
       try {
         c?.closeSync();
       } catch {
         // an invalidated database may refuse; it is being dropped anyway
       }
     }
+    this.streams.clear();
     try {
       this.instance?.closeSync();
     } catch {
@@ -491,11 +537,12 @@ export class Store {
         // invalidated after all: reopen below
       }
     }
-    this.disconnect();
+    await this.disconnectGracefully();
     for (let attempt = 1; ; attempt++) {
       if (this.closed) return;
       try {
         await this.connectRecovering();
+        if (this.closed) return this.disconnect(); // closed while it reopened: let the file go
         await this.restoreDictionaries();
         await this.resume(`database reopened${attempt > 1 ? ` after ${attempt} attempts` : ''}`);
         this.reopens++;
@@ -972,16 +1019,16 @@ export class Store {
   async stream(
     sql: string,
   ): Promise<{ names: string[]; next(): Promise<DuckDBDataChunk | null>; close(): void }> {
-    const connection = await this.instance.connect();
+    const connection = this.watched(await this.instance.connect());
+    this.streams.add(connection);
+    const close = () => {
+      if (this.streams.delete(connection)) connection.closeSync(); // else the store closed it
+    };
     try {
       const result = await connection.stream(sql);
-      return {
-        names: result.columnNames(),
-        next: () => result.fetchChunk(),
-        close: () => connection.closeSync(),
-      };
+      return { names: result.columnNames(), next: () => result.fetchChunk(), close };
     } catch (error) {
-      connection.closeSync();
+      close();
       throw error;
     }
   }
@@ -1017,6 +1064,6 @@ export class Store {
     this.lostRows += this.held.rows; // the database never came back for them
     this.held = emptyHold();
     if (!this.readOnly && !this.failure) await this.maintenance.run('CHECKPOINT').catch(() => undefined);
-    this.disconnect();
+    await this.disconnectGracefully();
   }
 }
