@@ -312,6 +312,16 @@ class SerialSource implements Source {
     port.on('error', (error: Error) => {
       if (this.port === port && !port.isOpen) this.lost(`${path}: ${error.message}`);
     });
+    // A hang-up does not always reach the port (a pty whose other end was killed, some USB
+    // drivers); the device node going away does, so look for it once a second.
+    const watch = setInterval(() => {
+      if (this.port !== port) return clearInterval(watch);
+      if (realPath(path) !== null) return;
+      clearInterval(watch);
+      this.lost(`${path} went away (its device node is gone)`);
+      port.close(() => undefined); // releases the descriptor; its close event is no longer ours
+    }, 1_000);
+    watch.unref();
     this.describe();
     this.ctx.setState('connected');
     if (!this.options.match && !this.learned) {
