@@ -2,20 +2,10 @@
 // tells every console what changed and who changed it (a console by its connection name, or an edit
 // of the file), so a console that did not make the change can reload it and say so.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { WorkspaceChanged, WorkspaceSection } from '../../../shared/api';
+import { WorkspaceSection, type WorkspaceChanged } from '../../../shared/api';
 import type { WorkspaceConfig } from '../../../shared/schemas';
 
-const SECTIONS: readonly WorkspaceSection[] = [
-  'name',
-  'sources',
-  'channels',
-  'layouts',
-  'rules',
-  'alerting',
-  'display',
-  'retention',
-  'store',
-];
+const SECTIONS = WorkspaceSection.options;
 
 /** The sections whose content differs; `layouts` covers `activeLayout` too. */
 export function changedSections(before: WorkspaceConfig, after: WorkspaceConfig): WorkspaceSection[] {
