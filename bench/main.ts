@@ -4,7 +4,12 @@
 //   node out/main/bench.js ingest|decimation|startup|mqtt|serial|alerts
 //   node out/main/bench.js mqtt [--only drain,live,latency]   one or more parts of the MQTT benchmark
 //   node out/main/bench.js soak [--minutes 10] demo rig at 100× for N minutes, RSS every minute
-// (`bench.js mqtt-publisher <spec>` is internal: the MQTT benchmarks' publisher child process.)
+//          [--mqtt 20000] [--prefill-hours 24] [--prefill-rate 1000]
+//                                            … plus a QoS 0 MQTT flood, on a workspace holding a day
+//   node out/main/bench.js checkpoint-memory [--rates 100,1000,2000] [--hours 24] [--only scenario,…]
+//                                            smallest memory_limit to open and checkpoint a workspace
+// (`bench.js mqtt-publisher <spec>`, `checkpoint-memory-attempt` and `checkpoint-memory-log` are
+// internal: child processes of the benchmarks.)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,10 +24,17 @@ import { SCHEMA_SQL } from '../electron/engine/store/schema';
 import { StoreSettings } from '../shared/schemas';
 import { CHROMIUM, launchChromium } from '../test/helpers/browser';
 import { startServe } from '../test/helpers/cli';
+import { TestBroker } from '../test/helpers/mosquitto';
 import { benchAlerts } from './alerts';
-import { benchMqtt } from './mqtt';
+import {
+  buildWorkspace,
+  benchCheckpointMemory,
+  checkpointMemoryAttemptMain,
+  checkpointMemoryLogMain,
+} from './checkpoint-memory';
+import { benchMqtt, runPublisher } from './mqtt';
 import { mqttPublisherMain } from './mqtt-publisher';
-import { figure } from './report';
+import { figure, note } from './report';
 import { benchSerial } from './serial';
 
 function tempWorkspace(): string {
@@ -222,36 +234,92 @@ async function benchStartup(): Promise<void> {
   }
 }
 
-async function benchSoak(minutes: number): Promise<void> {
+interface SoakOptions {
+  minutes: number;
+  /** Also an MQTT source fed this many messages/s (4 numeric fields each, QoS 0) through Mosquitto. */
+  mqttRate: number;
+  /** Hours of samples in the workspace before it starts (the last hours before now). */
+  prefillHours: number;
+  prefillRate: number;
+}
+
+/**
+ * The demo rig at 100× for N minutes (and, with --mqtt, a QoS 0 MQTT flood through Mosquitto, on
+ * a workspace pre-filled with --prefill-hours of data so retention and checkpoints work on a
+ * long-used database): RSS, rates, the store's reopen count and lost rows every minute.
+ */
+async function benchSoak(options: SoakOptions): Promise<void> {
   const dir = tempWorkspace();
-  fs.writeFileSync(
-    path.join(dir, 'opsdeck.json'),
-    JSON.stringify({
-      version: 1,
-      sources: [
-        { id: 'demo', kind: 'sim', name: 'Demo rig ×100', options: { seed: 1, rateMultiplier: 100 } },
-      ],
-    }),
-  );
+  const broker = options.mqttRate > 0 ? await TestBroker.start({ maxQueuedMessages: 0 }) : null;
+  const sources: unknown[] = [
+    { id: 'demo', kind: 'sim', name: 'Demo rig ×100', options: { seed: 1, rateMultiplier: 100 } },
+  ];
+  if (broker)
+    sources.push({
+      id: 'flood',
+      kind: 'mqtt',
+      name: 'MQTT flood',
+      options: { url: broker.url, subscriptions: [{ filter: 'bench/#', qos: 0 }] },
+    });
+  fs.writeFileSync(path.join(dir, 'opsdeck.json'), JSON.stringify({ version: 1, sources }));
+  if (options.prefillHours > 0) {
+    const started = performance.now();
+    const rows = await buildWorkspace(
+      dir,
+      options.prefillRate,
+      options.prefillHours,
+      (Date.now() - options.prefillHours * 3_600_000) * 1000,
+    );
+    figure('soak.prefill.rows', rows, 'rows');
+    figure('soak.prefill.seconds', (performance.now() - started) / 1000, 's');
+  }
   const engine = await Engine.open(dir);
+  let publisher: ReturnType<typeof runPublisher> | null = null;
   // A live subscriber as the console would have, so ring buffers and frames are part of the figure.
-  const channels = (await engine.channels()).map((c) => c.id);
+  const channels = (await engine.channels()).filter((c) => c.source === 'demo').map((c) => c.id);
   engine.subscribeLive({ channels, windowMs: 60_000, columns: 1200 }, { send: () => true });
   const rss = () => process.memoryUsage().rss / 1024 ** 2;
   let first = 0;
   try {
-    for (let minute = 1; minute <= minutes; minute++) {
+    if (broker) {
+      const state = () => engine.status().sources.find((s) => s.id === 'flood')?.state;
+      for (let i = 0; i < 200 && state() !== 'connected'; i++) await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 500)); // the subscription follows the connect
+      publisher = runPublisher({
+        url: broker.url,
+        mode: 'paced',
+        qos: 0,
+        rate: options.mqttRate,
+        seconds: options.minutes * 60 + 30,
+        payload: 'env',
+        topics: 100,
+      });
+    }
+    for (let minute = 1; minute <= options.minutes; minute++) {
       await new Promise((r) => setTimeout(r, 60_000));
       const now = rss();
       if (minute === 1) first = now;
       const s = engine.status();
+      const flood = s.sources.find((x) => x.id === 'flood');
       figure(`soak.minute_${minute}.rss`, now, 'MiB');
       figure(`soak.minute_${minute}.samples_per_s`, s.samplesPerSecond, 'samples/s');
+      if (flood) figure(`soak.minute_${minute}.mqtt_msgs_per_s`, flood.messageRate, 'msg/s');
       figure(`soak.minute_${minute}.stored_samples`, s.storedSamples, 'rows');
+      figure(`soak.minute_${minute}.database`, s.databaseBytes / 1024 ** 2, 'MiB');
+      figure(`soak.minute_${minute}.store_reopens`, engine.store.reopens, '');
+      figure(`soak.minute_${minute}.lost_rows`, s.lostRows, 'rows');
+      figure(`soak.minute_${minute}.shed`, s.shed, 'messages');
+      figure(`soak.minute_${minute}.live_ring`, engine.live.allocatedBytes() / 1024 ** 2, 'MiB');
     }
     figure('soak.rss_growth_after_minute_1', (rss() - first) / first, '(target ≤ 0.10)');
+    figure('soak.store_memory_limit', engine.store.memoryLimitMb, 'MiB');
+    const errors = engine.notices().filter((n) => n.level === 'error');
+    figure('soak.error_notices', errors.length, '');
+    for (const n of errors.slice(-5)) note(`error notice: ${n.message}`);
   } finally {
+    publisher?.kill();
     await engine.close();
+    await broker?.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -259,6 +327,12 @@ async function benchSoak(minutes: number): Promise<void> {
 async function main(): Promise<void> {
   const [which = 'all', ...rest] = process.argv.slice(2);
   if (which === 'mqtt-publisher') return mqttPublisherMain(rest);
+  if (which === 'checkpoint-memory-attempt') return checkpointMemoryAttemptMain(rest);
+  if (which === 'checkpoint-memory-log') return checkpointMemoryLogMain(rest);
+  const flag = (name: string) => {
+    const i = rest.indexOf(name);
+    return i >= 0 ? rest[i + 1] : undefined;
+  };
   const minutesFlag = rest.indexOf('--minutes');
   const minutes = minutesFlag >= 0 ? Number(rest[minutesFlag + 1]) : 10;
   const onlyFlag = rest.indexOf('--only');
@@ -269,7 +343,19 @@ async function main(): Promise<void> {
   if (which === 'mqtt' || which === 'all') await benchMqtt(mqttParts);
   if (which === 'serial' || which === 'all') await benchSerial();
   if (which === 'alerts' || which === 'all') benchAlerts();
-  if (which === 'soak') await benchSoak(minutes);
+  if (which === 'soak')
+    await benchSoak({
+      minutes,
+      mqttRate: Number(flag('--mqtt') ?? 0),
+      prefillHours: Number(flag('--prefill-hours') ?? 0),
+      prefillRate: Number(flag('--prefill-rate') ?? 1000),
+    });
+  if (which === 'checkpoint-memory')
+    await benchCheckpointMemory(
+      (flag('--rates') ?? '100,1000,2000').split(',').map(Number),
+      Number(flag('--hours') ?? 24),
+      flag('--only')?.split(','),
+    );
 }
 
 main().catch((error: Error) => {

@@ -57,7 +57,7 @@ async function until<T>(
   }
 }
 
-function runPublisher(spec: PublisherSpec): { done: Promise<PublisherResult>; kill(): void } {
+export function runPublisher(spec: PublisherSpec): { done: Promise<PublisherResult>; kill(): void } {
   const child = spawn(process.execPath, [process.argv[1]!, 'mqtt-publisher', JSON.stringify(spec)], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
