@@ -112,7 +112,7 @@ async function untilSubscribed(stored: (sql: string) => Promise<number>): Promis
 const COUNTS = `SELECT count(*)::DOUBLE, count(DISTINCT value)::DOUBLE, min(value), max(value) FROM samples_v WHERE channel = 'plant/${TOPIC}'`;
 
 describe('stopping an MQTT source under QoS 1 load', () => {
-  it('disabling and enabling the source loses and duplicates nothing', async () => {
+  it('disabling, enabling and editing the source loses and duplicates nothing', async () => {
     const dir = workspace('disable', 'opsdeck-stop-disable');
     const engine = await Engine.open(dir, { flushIntervalMs: 50 });
     try {
@@ -127,6 +127,14 @@ describe('stopping an MQTT source under QoS 1 load', () => {
         await engine.setSourceEnabled('plant', true);
         await waitFor('reconnected', () => state() === 'connected');
       }
+      // An edit that needs a new connection stops and starts the source too.
+      await sleep(1_500);
+      const source = engine.config.sources.find((s) => s.id === 'plant')!;
+      await engine.upsertSource({
+        ...source,
+        options: { ...source.options, keepaliveSeconds: 20 },
+      } as typeof source);
+      await waitFor('reconnected after the edit', () => state() === 'connected');
       await sleep(1_000);
       publisher.stop();
       const published = await publisher.done;
