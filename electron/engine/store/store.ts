@@ -1003,7 +1003,6 @@ export class Store {
         }
       }
     }
-    this.retentionDropped += dropped;
     return dropped;
   }
 
@@ -1044,6 +1043,7 @@ export class Store {
         const n = Number(result.rowsChanged);
         total += n;
         this.countDeleted(table, n);
+        this.retentionDropped += n; // per slice: a later one may fail, this one is gone
       }
     }
     return total;
