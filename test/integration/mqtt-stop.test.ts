@@ -9,7 +9,7 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../electron/engine/engine';
 import { assertBuilt, runCli, startServe, type ServedConsole } from '../helpers/cli';
-import { TestBroker } from '../helpers/mosquitto';
+import { freePort, TestBroker } from '../helpers/mosquitto';
 import { tempDir, waitFor } from '../helpers/tmp';
 
 const RATE = 3_000;
@@ -112,7 +112,7 @@ async function untilSubscribed(stored: (sql: string) => Promise<number>): Promis
 const COUNTS = `SELECT count(*)::DOUBLE, count(DISTINCT value)::DOUBLE, min(value), max(value) FROM samples_v WHERE channel = 'plant/${TOPIC}'`;
 
 describe('stopping an MQTT source under QoS 1 load', () => {
-  it('disabling and enabling the source loses and duplicates nothing', async () => {
+  it('disabling, enabling and editing the source loses and duplicates nothing', async () => {
     const dir = workspace('disable', 'opsdeck-stop-disable');
     const engine = await Engine.open(dir, { flushIntervalMs: 50 });
     try {
@@ -127,6 +127,14 @@ describe('stopping an MQTT source under QoS 1 load', () => {
         await engine.setSourceEnabled('plant', true);
         await waitFor('reconnected', () => state() === 'connected');
       }
+      // An edit that needs a new connection stops and starts the source too.
+      await sleep(1_500);
+      const source = engine.config.sources.find((s) => s.id === 'plant')!;
+      await engine.upsertSource({
+        ...source,
+        options: { ...source.options, keepaliveSeconds: 20 },
+      } as typeof source);
+      await waitFor('reconnected after the edit', () => state() === 'connected');
       await sleep(1_000);
       publisher.stop();
       const published = await publisher.done;
@@ -149,6 +157,48 @@ describe('stopping an MQTT source under QoS 1 load', () => {
       await engine.close();
     }
   }, 180_000);
+
+  it('the built-in broker stops with devices connected, keeping every message it acknowledged', async () => {
+    const dir = path.join(tmp.dir, 'built-in');
+    fs.mkdirSync(dir);
+    const port = await freePort();
+    fs.writeFileSync(
+      path.join(dir, 'opsdeck.json'),
+      JSON.stringify({
+        version: 1,
+        sources: [{ id: 'site', kind: 'mqtt-broker', name: 'Site broker', options: { port } }],
+      }),
+    );
+    const engine = await Engine.open(dir, { flushIntervalMs: 50 });
+    const device = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 0 });
+    try {
+      let acked = 0;
+      let next = 0;
+      const pump = setInterval(() => {
+        for (let i = 0; i < 15 && device.connected; i++)
+          device.publish(TOPIC, String(next++), { qos: 1 }, (error) => {
+            if (!error) acked++;
+          });
+      }, 5);
+      await waitFor('messages flowing in', () => acked > 1_000);
+      // Before, this waited for the device to hang up, which it never does: the engine hung.
+      await engine.setSourceEnabled('site', false);
+      clearInterval(pump);
+      await waitFor('the device disconnected', () => !device.connected);
+      const rows = (
+        await engine.query(
+          `SELECT count(*)::DOUBLE, count(DISTINCT value)::DOUBLE, max(value) FROM samples_v WHERE channel = 'site/${TOPIC}'`,
+        )
+      ).rows[0] as number[];
+      // Every message the device had an acknowledgement for is stored, once.
+      expect(rows[0]).toBe(rows[1]);
+      expect(rows[0]).toBeGreaterThanOrEqual(acked);
+      expect(rows[2]).toBe(rows[0]! - 1);
+    } finally {
+      device.end(true);
+      await engine.close();
+    }
+  });
 
   it('SIGINT and SIGTERM of the engine process lose and duplicate nothing', async () => {
     assertBuilt();

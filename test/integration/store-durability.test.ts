@@ -29,6 +29,16 @@ afterAll(() => tmp?.cleanup());
 
 const count = async (engine: Engine, sql: string) => Number((await engine.query(sql)).rows[0]![0]);
 
+/** Rows in a table, as DuckDB counts them (not the store's own count). */
+async function countOf(store: Store, table: string): Promise<number> {
+  const result = await store.stream(`SELECT count(*)::DOUBLE FROM ${table}`);
+  try {
+    return (await result.next())!.getColumnValues(0)[0] as number;
+  } finally {
+    result.close();
+  }
+}
+
 function copyFolder(from: string, to: string): string {
   fs.cpSync(from, to, { recursive: true });
   fs.rmSync(path.join(to, 'opsdeck.lock'), { force: true });
@@ -218,7 +228,7 @@ describe('a write-ahead log that needs more memory than the limit to replay', ()
     });
     try {
       expect(notices.map((n) => n.message).join('\n')).toMatch(
-        /opening the database needs more than 32 MiB of memory \(.*Out of Memory Error: Failure while replaying WAL.*\); trying 64 MiB[\s\S]*checkpointed it, and reopened at the configured 32 MiB/,
+        /opening the database needs more than 32 MiB of memory \(.*Out of Memory Error: Failure while replaying WAL.*\); trying 64 MiB[\s\S]*checkpointed it, and reopened at 32 MiB/,
       );
       expect(reopened.memoryLimitMb).toBe(32);
       expect(reopened.storedSamples).toBe(0);
@@ -227,6 +237,54 @@ describe('a write-ahead log that needs more memory than the limit to replay', ()
       await reopened.close();
     }
   }, 120_000);
+});
+
+describe('a database that runs out of memory while it works', () => {
+  it('reopens with more memory, and every row is stored or counted lost', async () => {
+    const dir = path.join(tmp.dir, 'oom');
+    fs.mkdirSync(dir);
+    const notices: StoreNotice[] = [];
+    const store = await Store.open(path.join(dir, 'data.duckdb'), {
+      // 4 MiB: far below what a checkpoint under this load needs (bench checkpoint-memory).
+      settings: { ...StoreSettings.parse({ threads: 1 }), memoryLimitMb: 4 },
+      onNotice: (n) => notices.push(n),
+      maxRecoveryMemoryMb: 256,
+    });
+    try {
+      const channel = store.channelId('feed/x', 'feed', '');
+      let appended = 0;
+      const t0 = Date.now() - 3_600_000;
+      const told = (re: RegExp) => notices.some((n) => re.test(n.message));
+      await waitFor(
+        'out of memory, then back with more',
+        async () => {
+          const n = 100_000;
+          store.appendSamples({
+            n,
+            ts: Float64Array.from({ length: n }, (_, i) => t0 + (appended + i) / 1000),
+            channel: new Uint32Array(n).fill(channel),
+            value: Float64Array.from({ length: n }, (_, i) => Math.sin(i)),
+          });
+          appended += n;
+          if (appended % 1_000_000 === 0)
+            await store.applyRetention({ maxAgeHours: 0, maxBytes: 1024 ** 2 }, Date.now()).catch(() => 0);
+          await new Promise((r) => setTimeout(r, 20));
+          return (
+            told(/DuckDB ran out of its \d+ MiB; reopening with \d+ MiB/) &&
+            store.failed === null &&
+            told(/store: database reopened/)
+          );
+        },
+        120_000,
+      );
+      await store.flush();
+      expect(store.memoryLimitMb).toBeGreaterThan(4);
+      const stored = await countOf(store, 'samples');
+      expect(stored + store.lostRows + store.retentionDropped).toBe(appended);
+    } finally {
+      await store.close();
+    }
+  }, 180_000);
 });
 
 describe('retention on a store with little memory', () => {

@@ -61,7 +61,7 @@ type TimedTable = (typeof TIMED_TABLES)[number][0];
 /** DuckDB ran out of its memory_limit (as opposed to a damaged file, a full disk, a bug). */
 export function isOutOfMemory(error: unknown): boolean {
   return /Out of Memory Error|could not allocate block|failed to pin block|could not free up enough memory/i.test(
-    (error as Error)?.message ?? '',
+    typeof error === 'string' ? error : ((error as Error)?.message ?? ''),
   );
 }
 
@@ -144,6 +144,16 @@ class SampleAppender {
     this.appender.appendDataChunk(chunk);
   }
 
+  /**
+   * Drops what is buffered, here and in DuckDB's appender, and closes it: after a failed write
+   * those rows are counted lost, and an appender left to the garbage collector would still write
+   * them when it is finalized.
+   */
+  discard(): void {
+    this.filled = 0;
+    discardAppender(this.appender);
+  }
+
   /** Appends the partly filled chunk, then makes everything appended durable. */
   flush(): void {
     if (this.filled > 0) {
@@ -151,6 +161,19 @@ class SampleAppender {
       this.filled = 0;
     }
     this.appender.flushSync();
+  }
+}
+
+function discardAppender(appender: DuckDBAppender): void {
+  try {
+    appender.clear();
+  } catch {
+    // an invalidated database refuses everything
+  }
+  try {
+    appender.closeSync();
+  } catch {
+    // as above
   }
 }
 
@@ -179,6 +202,12 @@ class RowAppender {
   flush(): void {
     this.appendPending();
     this.appender.flushSync();
+  }
+
+  /** As SampleAppender.discard. */
+  discard(): void {
+    this.columns = this.types.map(() => []);
+    discardAppender(this.appender);
   }
 
   private appendPending(): void {
@@ -352,17 +381,21 @@ export class Store {
     }
   }
 
-  /**
-   * Opens at the configured memory limit; when replaying the log needs more (a log holding a
-   * large DELETE), opens with twice as much until it fits, checkpoints so the log is folded into
-   * the file, and opens again at the configured limit.
-   */
-  private async connectRecovering(): Promise<void> {
-    const configured = this.options.settings.memoryLimitMb;
-    const ceiling = Math.max(
-      configured,
+  /** The most memory recovery may give DuckDB: half the machine's, unless told otherwise. */
+  private get memoryCeilingMb(): number {
+    return Math.max(
+      this.options.settings.memoryLimitMb,
       this.options.maxRecoveryMemoryMb ?? Math.floor(os.totalmem() / 2 / 1024 ** 2),
     );
+  }
+
+  /**
+   * Opens at `configured` MiB (the setting, unless a failure raised it); when replaying the log
+   * needs more (a log holding a large DELETE), opens with twice as much until it fits,
+   * checkpoints so the log is folded into the file, and opens again at `configured`.
+   */
+  private async connectRecovering(configured = this.options.settings.memoryLimitMb): Promise<void> {
+    const ceiling = this.memoryCeilingMb;
     let limit = configured;
     for (;;) {
       try {
@@ -385,7 +418,7 @@ export class Store {
       await this.connect(configured);
       this.notice(
         'warn',
-        `store: opened with ${limit} MiB to replay the write-ahead log, checkpointed it, and reopened at the configured ${configured} MiB`,
+        `store: opened with ${limit} MiB to replay the write-ahead log, checkpointed it, and reopened at ${configured} MiB`,
       );
     } catch (error) {
       this.disconnect();
@@ -474,8 +507,21 @@ export class Store {
     this.disconnect();
   }
 
+  private discardAppenders(): void {
+    for (const a of [
+      this.sourceRows,
+      this.channelRowsAppender,
+      this.samples,
+      this.records,
+      this.quarantineRows,
+      this.recordings,
+    ])
+      a?.discard();
+  }
+
   private disconnect(): void {
     this.userSql.interruptAll('the database is being reopened');
+    this.discardAppenders();
     for (const c of [this.reader, this.maintenance, this.writer, ...this.streams]) {
       try {
         c?.closeSync();
@@ -512,6 +558,7 @@ export class Store {
         0;
     this.lostRows += lost;
     if (this.failure) return;
+    this.discardAppenders();
     this.failure = firstLine(error);
     this.recovered = null;
     this.failStreak++;
@@ -526,11 +573,13 @@ export class Store {
   private async recover(): Promise<void> {
     await new Promise((r) => setTimeout(r, Math.min(5_000, 200 * 2 ** (this.failStreak - 1))));
     if (this.closed) return;
-    if (!/invalidated|FATAL/i.test(this.failure ?? '')) {
+    const outOfMemoryAgain = isOutOfMemory(this.failure) && this.failStreak >= 3;
+    if (!/invalidated|FATAL/i.test(this.failure ?? '') && !outOfMemoryAgain) {
       try {
         await this.maintenance.run('SELECT 1');
         await this.createAppenders();
         await this.restoreDictionaries();
+        await this.reconcileCounts();
         await this.resume('the database was still usable: writing again');
         return;
       } catch {
@@ -538,12 +587,26 @@ export class Store {
       }
     }
     await this.disconnectGracefully();
+    // Out of memory again and again, or in a checkpoint (which invalidates the database): the
+    // database needs more than it has (it grows with the database, see bench checkpoint-memory).
+    let limit = this.memoryLimitMb;
+    if (
+      (outOfMemoryAgain || (isOutOfMemory(this.failure) && /FATAL/i.test(this.failure ?? ''))) &&
+      limit < this.memoryCeilingMb
+    ) {
+      limit = Math.min(this.memoryCeilingMb, limit * 2);
+      this.notice(
+        'warn',
+        `store: DuckDB ran out of its ${this.memoryLimitMb} MiB; reopening with ${limit} MiB until the engine restarts (raise store.memoryLimitMb to keep it)`,
+      );
+    }
     for (let attempt = 1; ; attempt++) {
       if (this.closed) return;
       try {
-        await this.connectRecovering();
+        await this.connectRecovering(limit);
         if (this.closed) return this.disconnect(); // closed while it reopened: let the file go
         await this.restoreDictionaries();
+        await this.reconcileCounts();
         await this.resume(`database reopened${attempt > 1 ? ` after ${attempt} attempts` : ''}`);
         this.reopens++;
         return;
@@ -557,6 +620,28 @@ export class Store {
         // A disk that fills up empties again at the user's pace: look again every few seconds.
         await new Promise((r) => setTimeout(r, Math.min(5_000, 500 * 2 ** Math.min(attempt, 10))));
       }
+    }
+  }
+
+  /**
+   * What the database holds after a failure may differ from what was counted: DuckDB can report
+   * a commit as failed (its checkpoint ran out of memory) after logging it, and the reopened
+   * database has the rows. The counts follow the database; lost rows follow them.
+   */
+  private async reconcileCounts(): Promise<void> {
+    const counted: [TimedTable, number][] = [
+      ['samples', this.storedSamples],
+      ['records', this.storedRecords],
+      ['quarantine', this.storedQuarantine],
+      ['recordings', this.storedRecordings],
+    ];
+    for (const [table, expected] of counted) {
+      const actual = Number(
+        (await this.reader.runAndReadAll(`SELECT count(*) FROM ${table}`)).getRows()[0]![0],
+      );
+      if (actual === expected) continue;
+      this.countDeleted(table, expected - actual);
+      this.lostRows = Math.max(0, this.lostRows - (actual - expected));
     }
   }
 
@@ -916,7 +1001,6 @@ export class Store {
         }
       }
     }
-    this.retentionDropped += dropped;
     return dropped;
   }
 
@@ -957,6 +1041,7 @@ export class Store {
         const n = Number(result.rowsChanged);
         total += n;
         this.countDeleted(table, n);
+        this.retentionDropped += n; // per slice: a later one may fail, this one is gone
       }
     }
     return total;

@@ -98,9 +98,12 @@ export const mqttBrokerSource: SourceFactory<MqttBrokerOptions> = {
         const b = broker;
         server = null;
         broker = null;
-        if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+        // The server stops accepting at once but calls back only when every connection has
+        // ended, and connected devices end only when the broker closes them: broker first.
+        const serverClosed = s ? new Promise<void>((resolve) => s.close(() => resolve())) : null;
         if (b) await new Promise<void>((resolve) => b.close(() => resolve()));
-        await ingest.stop();
+        await serverClosed;
+        await ingest.stop(); // every message acknowledged to a device goes to the store
         ctx.setState('stopped');
       },
       async publish(request) {
