@@ -20,7 +20,7 @@ import { formatValue } from './format';
 import { Timestamp } from './time-zone';
 import { Modal } from './Modal';
 import { ChannelBrowser } from './channel-browser/ChannelBrowser';
-import { Field } from './SourceForm';
+import { Field } from './panels/sources/SourceForm';
 import { plainIssue } from './rules/rule-words';
 import { ruleState } from './rules/rule-state';
 import './rules/rules.css';

@@ -4,9 +4,9 @@
 // the workspace.
 import { useId, useMemo, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import type { z } from 'zod';
-import type { RpcClient } from '../../shared/rpc';
-import { secretEnvName, SourceConfig, type SourceKind } from '../../shared/schemas';
-import { Modal } from './Modal';
+import type { RpcClient } from '../../../../shared/rpc';
+import { secretEnvName, SourceConfig, type SourceKind } from '../../../../shared/schemas';
+import { Modal } from '../../Modal';
 import { prepareSerialForm, SERIAL_HINTS, SerialOptionsFields } from './SerialForm';
 import {
   fromForm,
@@ -22,7 +22,7 @@ import {
   type FormValue,
   type SecretValue,
   type Spec,
-} from './schema-form';
+} from '../../schema-form';
 
 type Hint = FieldHint;
 

@@ -5,13 +5,18 @@
 // device prints — one choice for the framing and the line format — and, for binary devices, a
 // layout editor that shows where every field lands in the frame.
 import { useCallback, useEffect, useId, useRef, useState, type ReactNode } from 'react';
-import type { SerialPortInfo } from '../../shared/api';
-import type { RpcClient } from '../../shared/rpc';
-import { BINARY_CHECKS, BINARY_FIELD_TYPES, BinaryField, type SerialOptions } from '../../shared/schemas';
-import { byteRange, CHECK_BYTES, FIELD_BYTES, previewLayout } from './binary-layout';
-import { errorText } from './format';
-import { useTimeFormat } from './time-zone';
-import { getAt, PRESENT, setAt, specOf, toForm, type FieldHint, type FormValue } from './schema-form';
+import type { SerialPortInfo } from '../../../../shared/api';
+import type { RpcClient } from '../../../../shared/rpc';
+import {
+  BINARY_CHECKS,
+  BINARY_FIELD_TYPES,
+  BinaryField,
+  type SerialOptions,
+} from '../../../../shared/schemas';
+import { byteRange, CHECK_BYTES, FIELD_BYTES, previewLayout } from '../../binary-layout';
+import { errorText } from '../../format';
+import { useTimeFormat } from '../../time-zone';
+import { getAt, PRESENT, setAt, specOf, toForm, type FieldHint, type FormValue } from '../../schema-form';
 
 const PORTS_REFRESH_MS = 3_000;
 

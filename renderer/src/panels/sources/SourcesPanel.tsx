@@ -1,12 +1,12 @@
 import { useState } from 'react';
-import { RATE_WINDOW_SECONDS, type SourceStatus } from '../../shared/api';
-import type { RpcClient } from '../../shared/rpc';
-import type { SourceConfig } from '../../shared/schemas';
-import { formatCount, formatRate } from './format';
-import { whyNotRunning } from './source-state';
-import { Timestamp } from './time-zone';
-import { TopicTree } from './TopicTree';
-import { useDismissable } from './useDismissable';
+import { RATE_WINDOW_SECONDS, type SourceStatus } from '../../../../shared/api';
+import type { RpcClient } from '../../../../shared/rpc';
+import type { SourceConfig } from '../../../../shared/schemas';
+import { formatCount, formatRate } from '../../format';
+import { whyNotRunning } from '../../source-state';
+import { Timestamp } from '../../time-zone';
+import { TopicTree } from '../../TopicTree';
+import { useDismissable } from '../../useDismissable';
 
 /** Kinds with a topic tree, publishing and the MQTT form. */
 export const MQTT_KINDS: readonly string[] = ['mqtt', 'mqtt-broker'];
