@@ -13,14 +13,14 @@ import { activeLayout, plottedChannels } from './layout/layout-state';
 import { PlotTargetDialog } from './layout/PlotTargetDialog';
 import { useLayouts } from './layout/useLayouts';
 import { PlotPanel, type AlertMark } from './panels/plot/PlotPanel';
-import { PublishDialog } from './PublishDialog';
+import { PublishDialog } from './panels/topics/PublishDialog';
 import { SourceConsolePanel } from './SourceConsole';
 import { SourceForm } from './panels/sources/SourceForm';
 import { SourcesPanel } from './panels/sources/SourcesPanel';
 import { StatusBar } from './StatusBar';
 import { useTheme } from './theme';
 import { TimeFormatProvider, useDisplayTimeZone } from './time-zone';
-import { TopicDetailPanel, type TopicField } from './TopicDetail';
+import { TopicDetailPanel, type TopicField } from './panels/topics/TopicDetail';
 import { isFiring, useAlerts } from './useAlerts';
 import { useEngineData, useNotices, useWorkspaceChanges } from './useEngine';
 

@@ -5,7 +5,7 @@ import type { SourceConfig } from '../../../../shared/schemas';
 import { formatCount, formatRate } from '../../format';
 import { whyNotRunning } from '../../source-state';
 import { Timestamp } from '../../time-zone';
-import { TopicTree } from '../../TopicTree';
+import { TopicTree } from '../topics/TopicTree';
 import { useDismissable } from '../../useDismissable';
 
 /** Kinds with a topic tree, publishing and the MQTT form. */

@@ -3,9 +3,9 @@
 // owes, and a button to ask for one — enabled only when the source may publish to the plant's
 // broker (`sparkplug.allowPublish`). Shown above the topic tree; nothing when there is no Sparkplug.
 import { memo, useEffect, useState } from 'react';
-import type { SparkplugNode, SparkplugNodesResult } from '../../shared/api';
-import type { RpcClient } from '../../shared/rpc';
-import { errorText, formatAge, formatCount } from './format';
+import type { SparkplugNode, SparkplugNodesResult } from '../../../../shared/api';
+import type { RpcClient } from '../../../../shared/rpc';
+import { errorText, formatAge, formatCount } from '../../format';
 
 const REFRESH_MS = 2_000;
 

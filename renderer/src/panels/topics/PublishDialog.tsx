@@ -1,11 +1,11 @@
 // Publish one message through an MQTT source (or the built-in broker). Stays open after sending so
 // the same message can be sent again or varied; shows what the engine answered.
 import { useState, type FormEvent } from 'react';
-import { PublishRequest } from '../../shared/api';
-import type { RpcClient } from '../../shared/rpc';
-import { useTimeFormat } from './time-zone';
-import { Modal } from './Modal';
-import { issuesByPath } from './schema-form';
+import { PublishRequest } from '../../../../shared/api';
+import type { RpcClient } from '../../../../shared/rpc';
+import { useTimeFormat } from '../../time-zone';
+import { Modal } from '../../Modal';
+import { issuesByPath } from '../../schema-form';
 
 type Encoding = 'utf8' | 'hex' | 'base64';
 type Outcome = { ok: true; at: number; topic: string } | { ok: false; message: string };

@@ -1,10 +1,10 @@
 // The selected topic: its last message (pretty JSON or text, hex for binary), how it arrived, and
 // the numeric fields its decoder found, each one click from a plot. Re-read once a second.
 import { useEffect, useState } from 'react';
-import { RATE_WINDOW_SECONDS, type TopicDetail as Detail } from '../../shared/api';
-import type { RpcClient } from '../../shared/rpc';
-import { formatAge, formatBytes, formatCount, formatRate, formatValue } from './format';
-import { useTimeFormat } from './time-zone';
+import { RATE_WINDOW_SECONDS, type TopicDetail as Detail } from '../../../../shared/api';
+import type { RpcClient } from '../../../../shared/rpc';
+import { formatAge, formatBytes, formatCount, formatRate, formatValue } from '../../format';
+import { useTimeFormat } from '../../time-zone';
 
 const REFRESH_MS = 1_000;
 const MAX_FIELDS = 300;

@@ -3,9 +3,9 @@
 // renders a bounded number of rows, so 10,000 topics at 20,000 msg/s cost the console no more than
 // a few hundred rows refreshed once a second. Nothing here runs per message.
 import { memo, useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
-import { RATE_WINDOW_SECONDS, type TopicNode, type TopicsResult } from '../../shared/api';
-import type { RpcClient } from '../../shared/rpc';
-import { formatAge, formatCount, formatRate } from './format';
+import { RATE_WINDOW_SECONDS, type TopicNode, type TopicsResult } from '../../../../shared/api';
+import type { RpcClient } from '../../../../shared/rpc';
+import { formatAge, formatCount, formatRate } from '../../format';
 import { SparkplugNodes } from './SparkplugNodes';
 
 const REFRESH_MS = 1_000;
