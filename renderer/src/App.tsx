@@ -14,7 +14,7 @@ import { PlotTargetDialog } from './layout/PlotTargetDialog';
 import { useLayouts } from './layout/useLayouts';
 import { PlotPanel, type AlertMark } from './panels/plot/PlotPanel';
 import { PublishDialog } from './panels/topics/PublishDialog';
-import { SourceConsolePanel } from './SourceConsole';
+import { SourceConsolePanel } from './panels/source-console/SourceConsole';
 import { SourceForm } from './panels/sources/SourceForm';
 import { SourcesPanel } from './panels/sources/SourcesPanel';
 import { StatusBar } from './StatusBar';

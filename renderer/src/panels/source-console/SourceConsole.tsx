@@ -13,10 +13,10 @@ import {
   type KeyboardEvent,
   type ReactNode,
 } from 'react';
-import type { ChannelInfo, ConsoleChunk, SendToSourceRequest, SourceStatus } from '../../shared/api';
-import type { RpcClient } from '../../shared/rpc';
-import { errorText, formatBytes } from './format';
-import { useTimeFormat } from './time-zone';
+import type { ChannelInfo, ConsoleChunk, SendToSourceRequest, SourceStatus } from '../../../../shared/api';
+import type { RpcClient } from '../../../../shared/rpc';
+import { errorText, formatBytes } from '../../format';
+import { useTimeFormat } from '../../time-zone';
 
 const POLL_MS = 300;
 const READ_LIMIT = 2_000;
