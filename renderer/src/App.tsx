@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import type { ChannelInfo, Notice } from '../../shared/api';
 import type { SourceConfig } from '../../shared/schemas';
-import { AlertsPanel, useDesktopNotifications } from './AlertsPanel';
+import { AlertsPanel, useDesktopNotifications } from './panels/alerts/AlertsPanel';
 import type { ConnectionState, EngineConnection } from './connection';
 import { LiveFeed } from './live-data';
 import { NoticeLog } from './NoticeLog';
@@ -21,7 +21,7 @@ import { StatusBar } from './StatusBar';
 import { useTheme } from './theme';
 import { TimeFormatProvider, useDisplayTimeZone } from './time-zone';
 import { TopicDetailPanel, type TopicField } from './panels/topics/TopicDetail';
-import { isFiring, useAlerts } from './useAlerts';
+import { isFiring, useAlerts } from './panels/alerts/useAlerts';
 import { useEngineData, useNotices, useWorkspaceChanges } from './useEngine';
 
 type Dialog =

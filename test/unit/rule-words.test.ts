@@ -1,7 +1,7 @@
-// The rule editor's words (renderer/src/rules/rule-words.ts) and the rules table's state column.
+// The rule editor's words (renderer/src/panels/alerts/rule-words.ts) and the rules table's state column.
 import { describe, expect, it } from 'vitest';
-import { plainIssue } from '../../renderer/src/rules/rule-words';
-import { ruleState } from '../../renderer/src/rules/rule-state';
+import { plainIssue } from '../../renderer/src/panels/alerts/rule-words';
+import { ruleState } from '../../renderer/src/panels/alerts/rule-state';
 import { AlertRule } from '../../shared/alerts';
 
 function wordsFor(rule: Record<string, unknown>, labels: Record<string, string>): Record<string, string> {

@@ -5,7 +5,7 @@
 // 500 ms) so the user sees when it would have fired. Save replaces the workspace's rules (saveRules).
 import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { z } from 'zod';
-import type { AlertInstanceInfo, PreviewRulesResult } from '../../shared/api';
+import type { AlertInstanceInfo, PreviewRulesResult } from '../../../../shared/api';
 import {
   AlertRule,
   AnomalyRule,
@@ -14,16 +14,16 @@ import {
   RateRule,
   ThresholdRule,
   type AlertRuleInput,
-} from '../../shared/alerts';
-import type { RpcClient } from '../../shared/rpc';
-import { formatValue } from './format';
-import { Timestamp } from './time-zone';
-import { Modal } from './Modal';
-import { ChannelBrowser } from './channel-browser/ChannelBrowser';
-import { Field } from './panels/sources/SourceForm';
-import { plainIssue } from './rules/rule-words';
-import { ruleState } from './rules/rule-state';
-import './rules/rules.css';
+} from '../../../../shared/alerts';
+import type { RpcClient } from '../../../../shared/rpc';
+import { formatValue } from '../../format';
+import { Timestamp } from '../../time-zone';
+import { Modal } from '../../Modal';
+import { ChannelBrowser } from '../../channel-browser/ChannelBrowser';
+import { Field } from '../sources/SourceForm';
+import { plainIssue } from './rule-words';
+import { ruleState } from './rule-state';
+import './rules.css';
 import {
   fromForm,
   getAt,
@@ -33,7 +33,7 @@ import {
   type FieldHint,
   type FormValue,
   type Spec,
-} from './schema-form';
+} from '../../schema-form';
 
 type Kind = AlertRule['kind'];
 

@@ -1,10 +1,10 @@
 // Acknowledging and silencing alert instances from the alerts panel, and the list of silences.
 // Who acts is a name typed once and remembered in localStorage; it goes into the audit log.
 import { useCallback, useEffect, useState } from 'react';
-import type { AlertInstanceInfo, SilenceInfo } from '../../shared/api';
-import type { RpcClient } from '../../shared/rpc';
-import { MATCHER_OPS, matchersFor, matcherText, type Matcher } from '../../shared/silences';
-import { Timestamp } from './time-zone';
+import type { AlertInstanceInfo, SilenceInfo } from '../../../../shared/api';
+import type { RpcClient } from '../../../../shared/rpc';
+import { MATCHER_OPS, matchersFor, matcherText, type Matcher } from '../../../../shared/silences';
+import { Timestamp } from '../../time-zone';
 
 const ACTOR_KEY = 'opsdeck.actor';
 export const DEFAULT_ACTOR = 'console';

@@ -2,15 +2,15 @@
 // value and rendered summary; the recent transitions; and a switch for desktop notifications.
 // Instances can be acknowledged and silenced (AlertActions.tsx); the silences are listed too.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { AlertInstanceInfo, AlertTransitionInfo } from '../../shared/api';
-import type { AlertRule, NotifierConfig } from '../../shared/alerts';
-import type { SourceConfig } from '../../shared/schemas';
-import { NotifierList } from './notifiers/NotifierList';
-import { formatValue } from './format';
-import type { RpcClient } from '../../shared/rpc';
+import type { AlertInstanceInfo, AlertTransitionInfo } from '../../../../shared/api';
+import type { AlertRule, NotifierConfig } from '../../../../shared/alerts';
+import type { SourceConfig } from '../../../../shared/schemas';
+import { NotifierList } from '../../notifiers/NotifierList';
+import { formatValue } from '../../format';
+import type { RpcClient } from '../../../../shared/rpc';
 import { InstanceActions, InstanceMarks, SilenceList, useActor, useSilences } from './AlertActions';
 import { RuleList } from './RuleEditor';
-import { Timestamp } from './time-zone';
+import { Timestamp } from '../../time-zone';
 import { instanceKey, isFiring, latestByInstance, type AlertsView } from './useAlerts';
 
 const SHOWN_TRANSITIONS = 100;

@@ -1,6 +1,6 @@
 // A rule's state in the rules table: its worst live instance's, with how many are in it.
-import type { AlertInstanceInfo } from '../../../shared/api';
-import type { AlertRule } from '../../../shared/alerts';
+import type { AlertInstanceInfo } from '../../../../shared/api';
+import type { AlertRule } from '../../../../shared/alerts';
 
 const STATE_ORDER: AlertInstanceInfo['state'][] = [
   'firing',

@@ -2,8 +2,8 @@
 // start and after every reconnect), kept current by the `alert` event the engine pushes per live
 // transition, and re-read now and then as a fallback in case an event was missed.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { AlertInstanceInfo, AlertTransitionInfo } from '../../shared/api';
-import type { RpcClient } from '../../shared/rpc';
+import type { AlertInstanceInfo, AlertTransitionInfo } from '../../../../shared/api';
+import type { RpcClient } from '../../../../shared/rpc';
 
 /** Transitions kept for the list and the plot markers. */
 export const MAX_TRANSITIONS = 300;
