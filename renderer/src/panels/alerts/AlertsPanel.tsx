@@ -5,7 +5,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { AlertInstanceInfo, AlertTransitionInfo } from '../../../../shared/api';
 import type { AlertRule, NotifierConfig } from '../../../../shared/alerts';
 import type { SourceConfig } from '../../../../shared/schemas';
-import { NotifierList } from '../../notifiers/NotifierList';
+import { NotifierList } from '../notifiers/NotifierList';
 import { formatValue } from '../../format';
 import type { RpcClient } from '../../../../shared/rpc';
 import { InstanceActions, InstanceMarks, SilenceList, useActor, useSilences } from './AlertActions';

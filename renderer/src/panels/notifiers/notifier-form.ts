@@ -1,7 +1,7 @@
 // The notifier editor's form as plain strings, and the configuration it makes. Fields the form does
 // not show (headers, grouping, backoff) are kept from the notifier being edited.
-import { NotifierConfig, type NotifierConfig as Notifier } from '../../../shared/alerts';
-import { plainIssue } from '../panels/alerts/rule-words';
+import { NotifierConfig, type NotifierConfig as Notifier } from '../../../../shared/alerts';
+import { plainIssue } from '../alerts/rule-words';
 
 export type NotifierKind = Notifier['kind'];
 export const NOTIFIER_KINDS: { kind: NotifierKind; label: string }[] = [

@@ -1,11 +1,11 @@
 // Where alerts go, in the alerts panel: every notifier of the workspace with its last delivery, to
 // add, edit, test (in the editor) or remove.
 import { useEffect, useState } from 'react';
-import type { NotifierConfig } from '../../../shared/alerts';
-import type { NotifierStatusInfo } from '../../../shared/api';
-import type { RpcClient } from '../../../shared/rpc';
-import type { SourceConfig } from '../../../shared/schemas';
-import { Timestamp } from '../time-zone';
+import type { NotifierConfig } from '../../../../shared/alerts';
+import type { NotifierStatusInfo } from '../../../../shared/api';
+import type { RpcClient } from '../../../../shared/rpc';
+import type { SourceConfig } from '../../../../shared/schemas';
+import { Timestamp } from '../../time-zone';
 import { NotifierEditor } from './NotifierEditor';
 
 const STATUS_REFRESH_MS = 5_000;

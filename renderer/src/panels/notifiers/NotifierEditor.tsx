@@ -3,11 +3,11 @@
 // touched, in words. A command notifier runs a program on the engine's machine: a console served
 // beyond loopback may not save or test one unless the engine was started to allow it.
 import { useMemo, useState, type FormEvent, type ReactNode } from 'react';
-import type { NotifierConfig } from '../../../shared/alerts';
-import type { NotifierTestResult } from '../../../shared/api';
-import type { RpcClient } from '../../../shared/rpc';
-import type { SourceConfig } from '../../../shared/schemas';
-import { Modal } from '../Modal';
+import type { NotifierConfig } from '../../../../shared/alerts';
+import type { NotifierTestResult } from '../../../../shared/api';
+import type { RpcClient } from '../../../../shared/rpc';
+import type { SourceConfig } from '../../../../shared/schemas';
+import { Modal } from '../../Modal';
 import {
   checkNotifier,
   FIELD_LABELS,
