@@ -4,7 +4,7 @@ import { useState, type FormEvent } from 'react';
 import type { RpcClient } from '../../shared/rpc';
 import { ChannelBrowser } from './channel-browser/ChannelBrowser';
 import { formatCount, formatDuration } from './format';
-import { Modal } from './Modal';
+import { Modal } from './widgets/Modal';
 
 const RANGES = [900_000, 3_600_000, 86_400_000, 7 * 86_400_000];
 type Outcome = { ok: true; path: string; rows: number } | { ok: false; message: string };

@@ -4,7 +4,7 @@ import { useState, type FormEvent, type ReactNode } from 'react';
 import type { ChannelInfo } from '../../../shared/api';
 import type { RpcClient } from '../../../shared/rpc';
 import { ChannelConfig } from '../../../shared/schemas';
-import { Modal } from '../Modal';
+import { Modal } from '../widgets/Modal';
 import { channelFieldErrors, type ChannelField as Field } from './channel-settings';
 
 export function ChannelSettingsDialog({

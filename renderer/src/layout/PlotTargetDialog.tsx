@@ -1,7 +1,7 @@
 // "Plot" on a topic field or a serial source's channels: which panel of the layout shown gets them,
 // or a new one.
 import { useState } from 'react';
-import { Modal } from '../Modal';
+import { Modal } from '../widgets/Modal';
 import type { Layout } from '../../../shared/schemas';
 
 export function PlotTargetDialog({

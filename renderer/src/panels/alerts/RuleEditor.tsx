@@ -18,7 +18,7 @@ import {
 import type { RpcClient } from '../../../../shared/rpc';
 import { formatValue } from '../../format';
 import { Timestamp } from '../../time-zone';
-import { Modal } from '../../Modal';
+import { Modal } from '../../widgets/Modal';
 import { ChannelBrowser } from '../../channel-browser/ChannelBrowser';
 import { Field } from '../sources/SourceForm';
 import { plainIssue } from './rule-words';

@@ -7,7 +7,7 @@ import type { NotifierConfig } from '../../../../shared/alerts';
 import type { NotifierTestResult } from '../../../../shared/api';
 import type { RpcClient } from '../../../../shared/rpc';
 import type { SourceConfig } from '../../../../shared/schemas';
-import { Modal } from '../../Modal';
+import { Modal } from '../../widgets/Modal';
 import {
   checkNotifier,
   FIELD_LABELS,

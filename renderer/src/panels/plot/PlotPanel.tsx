@@ -19,7 +19,7 @@ import type { LayoutAction } from '../../layout/layout-state';
 import type { BucketView, LiveFeed } from '../../live-data';
 import { cssVar, seriesColor, withAlpha, type Theme } from '../../theme';
 import { useTimeFormat } from '../../time-zone';
-import { useDismissable } from '../../useDismissable';
+import { useDismissable } from '../../widgets/useDismissable';
 import { ChannelBrowser } from '../../channel-browser/ChannelBrowser';
 import { axesFor, scaleOf } from './axes';
 import { decimalsForRange, decimalsForStep, formatFixed, rangeOf } from './precision';

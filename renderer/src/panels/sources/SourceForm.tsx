@@ -6,7 +6,7 @@ import { useId, useMemo, useRef, useState, type FormEvent, type ReactNode } from
 import type { z } from 'zod';
 import type { RpcClient } from '../../../../shared/rpc';
 import { secretEnvName, SourceConfig, type SourceKind } from '../../../../shared/schemas';
-import { Modal } from '../../Modal';
+import { Modal } from '../../widgets/Modal';
 import { prepareSerialForm, SERIAL_HINTS, SerialOptionsFields } from './SerialForm';
 import {
   fromForm,

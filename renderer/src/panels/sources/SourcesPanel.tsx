@@ -6,7 +6,7 @@ import { formatCount, formatRate } from '../../format';
 import { whyNotRunning } from '../../source-state';
 import { Timestamp } from '../../time-zone';
 import { TopicTree } from '../topics/TopicTree';
-import { useDismissable } from '../../useDismissable';
+import { useDismissable } from '../../widgets/useDismissable';
 
 /** Kinds with a topic tree, publishing and the MQTT form. */
 export const MQTT_KINDS: readonly string[] = ['mqtt', 'mqtt-broker'];

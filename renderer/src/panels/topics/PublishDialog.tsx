@@ -4,7 +4,7 @@ import { useState, type FormEvent } from 'react';
 import { PublishRequest } from '../../../../shared/api';
 import type { RpcClient } from '../../../../shared/rpc';
 import { useTimeFormat } from '../../time-zone';
-import { Modal } from '../../Modal';
+import { Modal } from '../../widgets/Modal';
 import { issuesByPath } from '../../schema-form';
 
 type Encoding = 'utf8' | 'hex' | 'base64';
