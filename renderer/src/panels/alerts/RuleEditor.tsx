@@ -20,7 +20,7 @@ import { formatValue } from '../../format';
 import { Timestamp } from '../../time-zone';
 import { Modal } from '../../widgets/Modal';
 import { ChannelBrowser } from '../../channel-browser/ChannelBrowser';
-import { Field } from '../sources/SourceForm';
+import { Field } from '../../widgets/SchemaFields';
 import { plainIssue } from './rule-words';
 import { ruleState } from './rule-state';
 import './rules.css';
