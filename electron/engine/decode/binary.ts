@@ -8,6 +8,8 @@ import {
   type BinaryField,
   type BinaryLayout,
 } from '../../../shared/schemas';
+import { placeLayout } from '../../../shared/binary-layout';
+import { formatHex, parseHex } from '../../../shared/hex';
 import { plausibleTimestamp, type Decoder } from './decoder';
 
 // ---- checks ----------------------------------------------------------------------------------
@@ -144,16 +146,6 @@ export function slipUnescape(wire: Uint8Array): Uint8Array | string {
 
 const FIELD_BYTES = BINARY_FIELD_BYTES;
 
-function hexToBytes(hex: string): Uint8Array {
-  return Uint8Array.from(hex.replace(/\s+/g, '').match(/../g) ?? [], (h) => parseInt(h, 16));
-}
-
-const hex = (n: number, bytes: number) =>
-  n
-    .toString(16)
-    .toUpperCase()
-    .padStart(bytes * 2, '0');
-
 interface PlacedField extends BinaryField {
   pos: number;
   size: number;
@@ -172,49 +164,35 @@ export class CompiledLayout {
 
   constructor(layout: BinaryLayout) {
     this.framing = layout.framing;
-    this.sync = layout.sync ? hexToBytes(layout.sync) : new Uint8Array(0);
-    let next = this.sync.length;
-    this.fields = layout.fields.map((f) => {
-      const pos = f.at ?? next;
-      const size = FIELD_BYTES[f.type];
-      next = pos + size;
-      return { ...f, pos, size };
-    });
-    const fieldsEnd = Math.max(this.sync.length, ...this.fields.map((f) => f.pos + f.size));
+    const sync = layout.sync ? parseHex(layout.sync) : new Uint8Array(0);
+    if (!sync) throw new Error(`binary.sync: "${layout.sync}" is not hex bytes, e.g. "AA 55"`);
+    this.sync = sync;
     const c = layout.check;
-    const checkBytes = c ? checks[c.kind].bytes : 0;
-    this.check = c
-      ? {
-          kind: c.kind,
-          at: c.at ?? -checkBytes,
-          from: c.from,
-          little: (c.endian ?? checks[c.kind].endian) === 'little',
-        }
-      : null;
-    // A check at a negative position sits after the fields and after the first byte it covers.
-    this.minLength = !this.check
-      ? fieldsEnd
-      : this.check.at >= 0
-        ? Math.max(fieldsEnd, this.check.at + checkBytes)
-        : Math.max(fieldsEnd, this.check.from) - this.check.at;
-    this.length = layout.length ?? (layout.framing === 'fixed' ? this.minLength : null);
-    if (this.check && this.check.at < 0 && this.check.at > -checkBytes)
-      throw new Error(`binary.check.at: ${this.check.at} leaves no room for ${checkBytes} check bytes`);
-    // The check covers [from, its own position).
-    if (this.check && this.check.at >= 0 && this.check.from > this.check.at)
-      throw new Error(
-        `binary.check.from: byte ${this.check.from} is after the check at byte ${this.check.at}`,
-      );
-    if (this.length !== null) {
-      for (const [i, f] of this.fields.entries())
-        if (f.pos + f.size > this.length)
-          throw new Error(
-            `binary.fields.${i} (${f.name}): bytes ${f.pos}–${f.pos + f.size - 1} are past the ${this.length}-byte frame`,
-          );
-      if (this.minLength > this.length)
-        throw new Error(`binary.check: the check does not fit in the ${this.length}-byte frame`);
-      if (this.sync.length > this.length) throw new Error('binary.sync: longer than the frame');
+    const placed = placeLayout({
+      framing: layout.framing,
+      syncBytes: this.sync.length,
+      fields: layout.fields.map((f) => ({ size: FIELD_BYTES[f.type], at: f.at ?? null })),
+      check: c ? { size: checks[c.kind].bytes, at: c.at ?? null, from: c.from } : null,
+      length: layout.length ?? null,
+    });
+    const problem = placed.problems[0];
+    if (problem) {
+      const field = /^fields\.(\d+)$/.exec(problem.path);
+      const name = field ? ` (${layout.fields[Number(field[1])]!.name})` : '';
+      throw new Error(`binary.${problem.path}${name}: ${problem.message}`);
     }
+    this.fields = layout.fields.map((f, i) => ({ ...f, ...placed.fields[i]! }));
+    this.check =
+      c && placed.check
+        ? {
+            kind: c.kind,
+            at: placed.check.at,
+            from: c.from,
+            little: (c.endian ?? checks[c.kind].endian) === 'little',
+          }
+        : null;
+    this.minLength = placed.minLength;
+    this.length = placed.length;
   }
 
   /** Why a whole frame is not a good one (length, check), or null when it is. */
@@ -232,7 +210,7 @@ export class CompiledLayout {
     for (let k = 0; k < bytes; k++) got += frame[at + (c.little ? k : bytes - 1 - k)]! * 2 ** (8 * k);
     return got === want
       ? null
-      : `${c.kind} check failed: computed ${hex(want, bytes)}, frame says ${hex(got, bytes)}`;
+      : `${c.kind} check failed: computed ${formatHex(want, bytes)}, frame says ${formatHex(got, bytes)}`;
   }
 }
 

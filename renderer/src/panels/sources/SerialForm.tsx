@@ -13,7 +13,7 @@ import {
   BinaryField,
   type SerialOptions,
 } from '../../../../shared/schemas';
-import { byteRange, CHECK_BYTES, FIELD_BYTES, previewLayout } from '../../binary-layout';
+import { byteRange, CHECK_BYTES, FIELD_BYTES, previewLayout } from './binary-layout';
 import { errorText } from '../../format';
 import { useTimeFormat } from '../../time-zone';
 import { getAt, PRESENT, setAt, specOf, toForm, type FieldHint, type FormValue } from '../../schema-form';
