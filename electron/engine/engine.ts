@@ -26,6 +26,7 @@ import type {
 } from '../../shared/api';
 import type { AlertRule, NotifierConfig } from '../../shared/alerts';
 import type { NotifierTestResult } from '../../shared/api';
+import { parseHex } from '../../shared/hex';
 import { sendTestNotification, withNotifier, withoutNotifier } from './alerts/notify/edit';
 import { describeZodError, type SourceConfig, WorkspaceConfig } from '../../shared/schemas';
 import type { QuarantineEntry, RecordRow, SampleBatch } from './batch';
@@ -59,9 +60,9 @@ const PREVIEW_MAX_TRANSITIONS = 5_000;
 type TopicsRequestOut = z.output<typeof TopicsRequest>;
 
 function hexBytes(text: string): Uint8Array {
-  const clean = text.replace(/\s+/g, '');
-  if (!/^(?:[0-9a-fA-F]{2})*$/.test(clean)) throw new Error('payload: not hex (pairs of 0-9, a-f)');
-  return Uint8Array.from(clean.match(/../g) ?? [], (h) => parseInt(h, 16));
+  const bytes = parseHex(text);
+  if (!bytes) throw new Error('payload: not hex (pairs of 0-9, a-f)');
+  return bytes;
 }
 
 function base64Bytes(text: string): Uint8Array {

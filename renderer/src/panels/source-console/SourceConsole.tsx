@@ -15,6 +15,7 @@ import {
 } from 'react';
 import type { ChannelInfo, ConsoleChunk, SendToSourceRequest, SourceStatus } from '../../../../shared/api';
 import type { RpcClient } from '../../../../shared/rpc';
+import { parseHex } from '../../../../shared/hex';
 import { errorText, formatBytes } from '../../format';
 import { useTimeFormat } from '../../time-zone';
 
@@ -49,10 +50,7 @@ const decoder = new TextDecoder('utf-8');
 
 function bytesOf(chunk: ConsoleChunk): Uint8Array {
   if (chunk.text !== null) return encoder.encode(chunk.text);
-  const hex = chunk.hex ?? '';
-  const out = new Uint8Array(hex.length >> 1);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-  return out;
+  return parseHex(chunk.hex ?? '') ?? new Uint8Array(0);
 }
 
 /** Control bytes shown as boxed hex at most this many times per view; beyond, as dots. */
@@ -471,9 +469,7 @@ function SendLine({ client, sourceId }: { client: RpcClient | null; sourceId: st
   const historyAt = useRef(-1);
 
   const hexProblem =
-    asHex && !/^(?:\s*[0-9a-fA-F]{2})*\s*$/.test(text)
-      ? 'hex: pairs of 0-9 and a-f, e.g. "01 03 00 00"'
-      : null;
+    asHex && parseHex(text) === null ? 'hex: pairs of 0-9 and a-f, e.g. "01 03 00 00"' : null;
   const empty = text === '' && ending === 'none';
 
   const send = async (e: FormEvent) => {
