@@ -2,6 +2,7 @@
 // with reconnect and backoff in the browser, or the MessagePort Electron posts into the page.
 import { PROTOCOL_VERSION, type WorkspaceInfo } from '../../shared/api';
 import { RpcClient } from '../../shared/rpc';
+import { backoffDelay } from '../../shared/backoff';
 import { listenForElectronBridge, messagePortTransport, openWebSocket } from './transport';
 
 export type ConnectionState =
@@ -147,7 +148,7 @@ export class EngineConnection {
 
   private scheduleReconnect(token: string, attempt: number, reason: string): void {
     if (this.stopped) return;
-    const delay = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (attempt - 1)) * (0.8 + Math.random() * 0.4);
+    const delay = backoffDelay(attempt - 1, { firstMs: FIRST_RETRY_MS, maxMs: MAX_RETRY_MS, jitter: 0.2 });
     this.set(null, { phase: 'reconnecting', reason, attempt, retryAt: Date.now() + delay });
     window.clearTimeout(this.retryTimer);
     this.retryTimer = window.setTimeout(() => void this.connectWebSocket(token, attempt), delay);

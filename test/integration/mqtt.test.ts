@@ -9,7 +9,8 @@ import { createWebSocketStream, WebSocketServer } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeSparkplug } from '../../electron/engine/decode/sparkplug';
 import { Engine } from '../../electron/engine/engine';
-import { backoffDelay } from '../../electron/engine/sources/mqtt/client';
+import { reconnectBackoff } from '../../electron/engine/sources/mqtt/client';
+import { backoffDelay } from '../../shared/backoff';
 import { topicMatches } from '../../electron/engine/sources/mqtt/topic-match';
 import type { SourceConfig } from '../../shared/schemas';
 import {
@@ -61,11 +62,10 @@ describe('topic filters and backoff', () => {
   });
   it('doubles the reconnect delay up to the maximum, with jitter around it', () => {
     const mid = () => 0.5;
-    expect([0, 1, 2, 3, 10].map((a) => backoffDelay(a, 500, 4000, mid))).toEqual([
-      500, 1000, 2000, 4000, 4000,
-    ]);
-    expect(backoffDelay(0, 500, 4000, () => 0)).toBe(250);
-    expect(backoffDelay(0, 500, 4000, () => 0.999)).toBe(750);
+    const backoff = reconnectBackoff({ reconnectMinMs: 500, reconnectMaxMs: 4000 });
+    expect([0, 1, 2, 3, 10].map((a) => backoffDelay(a, backoff, mid))).toEqual([500, 1000, 2000, 4000, 4000]);
+    expect(backoffDelay(0, backoff, () => 0)).toBe(250);
+    expect(backoffDelay(0, backoff, () => 0.999)).toBe(750);
   });
 });
 

@@ -36,6 +36,7 @@ import {
 import bindings from '@duckdb/node-bindings';
 import type { QueryResult, SeriesResult } from '../../../shared/api';
 import type { Retention, StoreSettings } from '../../../shared/schemas';
+import { backoffDelay } from '../../../shared/backoff';
 import type { QuarantineEntry, RecordRow, SampleBatch } from '../batch';
 import type { RawMessage } from '../sources/source';
 import { openDuckDB, writeMicros } from './duckdb';
@@ -571,7 +572,9 @@ export class Store {
   }
 
   private async recover(): Promise<void> {
-    await new Promise((r) => setTimeout(r, Math.min(5_000, 200 * 2 ** (this.failStreak - 1))));
+    await new Promise((r) =>
+      setTimeout(r, backoffDelay(this.failStreak - 1, { firstMs: 200, maxMs: 5_000 })),
+    );
     if (this.closed) return;
     const outOfMemoryAgain = isOutOfMemory(this.failure) && this.failStreak >= 3;
     if (!/invalidated|FATAL/i.test(this.failure ?? '') && !outOfMemoryAgain) {
@@ -618,7 +621,7 @@ export class Store {
           );
         this.disconnect();
         // A disk that fills up empties again at the user's pace: look again every few seconds.
-        await new Promise((r) => setTimeout(r, Math.min(5_000, 500 * 2 ** Math.min(attempt, 10))));
+        await new Promise((r) => setTimeout(r, backoffDelay(attempt, { firstMs: 500, maxMs: 5_000 })));
       }
     }
   }

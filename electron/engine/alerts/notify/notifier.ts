@@ -16,6 +16,7 @@ import {
 } from '../../../../shared/alerts';
 import type { Notice } from '../../../../shared/api';
 import { compileMatchers } from '../../../../shared/silences';
+import { backoffDelay } from '../../../../shared/backoff';
 import {
   alertLabels,
   fingerprint,
@@ -489,7 +490,7 @@ export class AlertNotifier {
         error = describeError(e);
         if (e instanceof PermanentError || attempts >= config.attempts || this.closed) break;
       }
-      await this.sleep(Math.min(config.backoffMs * 2 ** (attempts - 1), MAX_BACKOFF_MS));
+      await this.sleep(backoffDelay(attempts - 1, { firstMs: config.backoffMs, maxMs: MAX_BACKOFF_MS }));
       if (this.closed) break;
     }
     Object.assign(status, { ok: false, at: this.host.now(), attempts, error });

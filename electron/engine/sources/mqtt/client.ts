@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import crypto from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { MqttOptions as MqttOptionsSchema, type MqttOptions } from '../../../../shared/schemas';
+import { backoffDelay, type Backoff } from '../../../../shared/backoff';
 import { secretEnvName } from '../../secrets';
 import type { Source, SourceContext, SourceFactory } from '../source';
 import { checkClientKey, ConnectError, ConnectErrorReporter, explainConnectError } from './connect-errors';
@@ -12,11 +13,12 @@ import { topicDetail } from './detail';
 import { MqttIngest } from './ingest';
 import { SparkplugHost, type PlantPublisher } from './sparkplug-host';
 
-/** Delay before reconnect attempt `attempt` (0-based): doubling from min to max, with ±50% jitter. */
-export function backoffDelay(attempt: number, minMs: number, maxMs: number, random = Math.random): number {
-  const base = Math.min(maxMs, minMs * 2 ** Math.min(attempt, 30));
-  return Math.round(base * (0.5 + random()));
-}
+/** Reconnects wait from reconnectMinMs doubling to reconnectMaxMs, ±50% so a fleet does not retry in step. */
+export const reconnectBackoff = (options: { reconnectMinMs: number; reconnectMaxMs: number }): Backoff => ({
+  firstMs: options.reconnectMinMs,
+  maxMs: options.reconnectMaxMs,
+  jitter: 0.5,
+});
 
 function readPem(path: string, what: string): Buffer {
   try {
@@ -189,7 +191,7 @@ export const mqttSource: SourceFactory<MqttOptions> = {
 
     const scheduleReconnect = () => {
       if (stopping || retry) return;
-      const delay = backoffDelay(attempt++, options.reconnectMinMs, options.reconnectMaxMs);
+      const delay = backoffDelay(attempt++, reconnectBackoff(options));
       retry = setTimeout(() => {
         retry = undefined;
         if (!stopping && client) client.reconnect();

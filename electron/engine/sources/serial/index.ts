@@ -20,7 +20,8 @@ import {
 } from '../../decode/binary';
 import { csvDecoder, jsonDecoder, keyValueDecoder } from '../../decode/formats';
 import { nmeaDecoder } from '../../decode/nmea';
-import { backoffDelay } from '../mqtt/client';
+import { backoffDelay } from '../../../../shared/backoff';
+import { reconnectBackoff } from '../mqtt/client';
 import type { RawMessage, Source, SourceContext, SourceFactory } from '../source';
 import { ConsoleRing } from './console';
 import { FrameDecoder, type FrameSink } from '../../decode/registry';
@@ -365,7 +366,7 @@ class SerialSource implements Source {
       this.ctx.setState('disconnected', message);
     }
     if (this.retry) return;
-    const delay = backoffDelay(this.attempt++, this.options.reconnectMinMs, this.options.reconnectMaxMs);
+    const delay = backoffDelay(this.attempt++, reconnectBackoff(this.options));
     this.retry = setTimeout(() => {
       this.retry = undefined;
       void this.connect();
