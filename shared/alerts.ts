@@ -21,6 +21,20 @@ export function parseDuration(text: string): number | null {
   return ms;
 }
 
+/** 90000 → "1m30s": the text parseDuration reads back, as the rule editor's fields show a duration. */
+export function durationText(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return String(ms);
+  if (ms === 0) return '0s';
+  let rest = ms;
+  let out = '';
+  for (const unit of ['d', 'h', 'm', 's', 'ms']) {
+    const n = unit === 'ms' ? rest : Math.floor(rest / UNIT_MS[unit]!);
+    if (n > 0) out += `${n}${unit}`;
+    rest -= n * UNIT_MS[unit]!;
+  }
+  return out;
+}
+
 /** A duration: milliseconds as a number, or text like "5m" (see parseDuration). */
 export const Duration = z
   .union([z.number(), z.string()], { error: 'a duration: milliseconds, or text like "5m"' })

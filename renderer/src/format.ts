@@ -159,8 +159,10 @@ function dateText(w: WallClock): string {
   return `${w.year}-${pad(w.month)}-${pad(w.day)}`;
 }
 
-/** "10 s", "2 min", "1 h", "1 h 30 min". */
+/** How long, for reading: "250 ms", "10 s", "2 min", "1 min 30 s", "1 h", "1 h 30 min". */
 export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '—';
+  if (ms < 999.5) return `${Math.round(ms)} ms`;
   const s = Math.round(ms / 1000);
   if (s < 60) return `${s} s`;
   if (s < 3600) return s % 60 === 0 ? `${s / 60} min` : `${Math.floor(s / 60)} min ${s % 60} s`;

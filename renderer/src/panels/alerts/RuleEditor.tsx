@@ -9,6 +9,7 @@ import type { AlertInstanceInfo, PreviewRulesResult } from '../../../../shared/a
 import {
   AlertRule,
   AnomalyRule,
+  durationText,
   LogRule,
   NoDataRule,
   RateRule,
@@ -16,7 +17,7 @@ import {
   type AlertRuleInput,
 } from '../../../../shared/alerts';
 import type { RpcClient } from '../../../../shared/rpc';
-import { formatValue } from '../../format';
+import { formatDuration, formatValue } from '../../format';
 import { Timestamp } from '../../time-zone';
 import { Modal } from '../../widgets/Modal';
 import { ChannelBrowser } from '../../channel-browser/ChannelBrowser';
@@ -65,28 +66,6 @@ function specialOf(s: z.ZodType): Special | null {
   if (base instanceof z.ZodPipe) return 'duration';
   if (base instanceof z.ZodRecord) return 'map';
   return null;
-}
-
-const UNITS: [string, number][] = [
-  ['d', 86_400_000],
-  ['h', 3_600_000],
-  ['m', 60_000],
-  ['s', 1_000],
-  ['ms', 1],
-];
-
-/** 90000 → "1m30s"; what the text fields show for a duration stored as milliseconds. */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return String(ms);
-  if (ms === 0) return '0s';
-  let rest = ms;
-  let out = '';
-  for (const [unit, size] of UNITS) {
-    const n = unit === 'ms' ? rest : Math.floor(rest / size);
-    if (n > 0) out += `${n}${unit}`;
-    rest -= n * size;
-  }
-  return out;
 }
 
 function mapText(value: unknown): string {
@@ -140,7 +119,7 @@ function toRuleForm(kind: Kind, rule: Record<string, unknown>): FormValue {
   const plain: Record<string, unknown> = { ...rule };
   for (const [key, s] of special) {
     const v = rule[key];
-    if (s === 'duration') plain[key] = typeof v === 'number' ? formatDuration(v) : (v ?? '');
+    if (s === 'duration') plain[key] = typeof v === 'number' ? durationText(v) : (v ?? '');
     else plain[key] = mapText(v);
   }
   return toForm(spec, plain);
@@ -591,19 +570,18 @@ function suggestId(rules: readonly AlertRule[]): string {
 // ---- the list in the alerts panel --------------------------------------------------------------
 
 function ruleSummary(r: AlertRule): string {
-  const dur = (ms: number) => formatDuration(ms);
   switch (r.kind) {
     case 'threshold':
     case 'rate': {
       const cond = [r.above !== undefined ? `> ${r.above}` : '', r.below !== undefined ? `< ${r.below}` : '']
         .filter(Boolean)
         .join(' or ');
-      return `${r.channel}${r.kind === 'rate' ? ' rate' : ''} ${cond}${r.for ? ` for ${dur(r.for)}` : ''}`;
+      return `${r.channel}${r.kind === 'rate' ? ' rate' : ''} ${cond}${r.for ? ` for ${formatDuration(r.for)}` : ''}`;
     }
     case 'nodata':
-      return `${r.channel} silent for ${dur(r.after)}`;
+      return `${r.channel} silent for ${formatDuration(r.after)}`;
     case 'log':
-      return `/${r.pattern}/ ×${r.count} in ${dur(r.window)}`;
+      return `/${r.pattern}/ ×${r.count} in ${formatDuration(r.window)}`;
     case 'anomaly':
       return `${r.channel} ${r.method} beyond ${r.z}σ`;
   }
