@@ -21,6 +21,7 @@ import { formatDuration, formatValue } from '../../format';
 import { Timestamp } from '../../time-zone';
 import { Modal } from '../../widgets/Modal';
 import { ChannelBrowser } from '../../channel-browser/ChannelBrowser';
+import { RowTools } from '../../widgets/RowTools';
 import { Field } from '../../widgets/SchemaFields';
 import { plainIssue } from './rule-words';
 import { ruleState } from './rule-state';
@@ -669,37 +670,16 @@ export function RuleList({
                     <span className={`alert-state state-${state.key}`}>{state.words}</span>
                   </td>
                   <td className="alert-rule-tools">
-                    <button
-                      type="button"
-                      onClick={() => setEditing({ index: i })}
+                    <RowTools
+                      name={r.id}
                       disabled={!client}
-                      aria-label={`Edit ${r.id}`}
-                      title="Edit"
-                      data-testid={`rule-edit-${r.id}`}
-                    >
-                      ✎
-                    </button>
-                    {confirm === i ? (
-                      <span className="confirm" role="group" aria-label="Confirm removal">
-                        <span>Remove “{r.id}”?</span>
-                        <button type="button" onClick={() => void remove(i)}>
-                          Remove
-                        </button>
-                        <button type="button" onClick={() => setConfirm(null)}>
-                          Keep
-                        </button>
-                      </span>
-                    ) : (
-                      <button
-                        type="button"
-                        onClick={() => setConfirm(i)}
-                        disabled={!client}
-                        aria-label={`Remove ${r.id}`}
-                        title="Remove"
-                      >
-                        ×
-                      </button>
-                    )}
+                      confirming={confirm === i}
+                      editTestId={`rule-edit-${r.id}`}
+                      onEdit={() => setEditing({ index: i })}
+                      onAskRemove={() => setConfirm(i)}
+                      onRemove={() => void remove(i)}
+                      onKeep={() => setConfirm(null)}
+                    />
                   </td>
                 </tr>
               );

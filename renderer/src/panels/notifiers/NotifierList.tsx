@@ -6,6 +6,7 @@ import type { NotifierStatusInfo } from '../../../../shared/api';
 import type { RpcClient } from '../../../../shared/rpc';
 import type { SourceConfig } from '../../../../shared/schemas';
 import { Timestamp } from '../../time-zone';
+import { RowTools } from '../../widgets/RowTools';
 import { NotifierEditor } from './NotifierEditor';
 
 const STATUS_REFRESH_MS = 5_000;
@@ -123,37 +124,18 @@ export function NotifierList({
                     )}
                   </td>
                   <td className="alert-rule-tools">
-                    <button
-                      type="button"
-                      onClick={() => setEditing({ existing: n })}
+                    <RowTools
+                      name={n.id}
                       disabled={!client}
-                      aria-label={`Edit ${n.id}`}
-                      title="Edit or test"
-                      data-testid={`notifier-edit-${n.id}`}
-                    >
-                      ✎
-                    </button>
-                    {confirm === n.id ? (
-                      <span className="confirm" role="group" aria-label="Confirm removal">
-                        <span>Remove “{n.id}”? Rules stop naming it.</span>
-                        <button type="button" onClick={() => void remove(n.id)}>
-                          Remove
-                        </button>
-                        <button type="button" onClick={() => setConfirm(null)}>
-                          Keep
-                        </button>
-                      </span>
-                    ) : (
-                      <button
-                        type="button"
-                        onClick={() => setConfirm(n.id)}
-                        disabled={!client}
-                        aria-label={`Remove ${n.id}`}
-                        title="Remove"
-                      >
-                        ×
-                      </button>
-                    )}
+                      confirming={confirm === n.id}
+                      question="Rules stop naming it."
+                      editTitle="Edit or test"
+                      editTestId={`notifier-edit-${n.id}`}
+                      onEdit={() => setEditing({ existing: n })}
+                      onAskRemove={() => setConfirm(n.id)}
+                      onRemove={() => void remove(n.id)}
+                      onKeep={() => setConfirm(null)}
+                    />
                   </td>
                 </tr>
               );
