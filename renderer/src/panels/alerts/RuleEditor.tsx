@@ -21,6 +21,7 @@ import { formatDuration, formatValue } from '../../format';
 import { Timestamp } from '../../time-zone';
 import { Modal } from '../../widgets/Modal';
 import { ChannelBrowser } from '../../channel-browser/ChannelBrowser';
+import { ChoiceRow } from '../../widgets/ChoiceRow';
 import { RowTools } from '../../widgets/RowTools';
 import { Field } from '../../widgets/SchemaFields';
 import { plainIssue } from './rule-words';
@@ -415,20 +416,13 @@ export function RuleEditor({ client, notifiers, rules, index, onClose, onSaved }
             the threshold does not flap; no data and evaluation errors put it in the NoData and Error states
             unless “On no data” / “On error” say alerting, normal or keep last.
           </p>
-          <label className="form-row">
-            <span className="form-label">Kind</span>
-            <select
-              value={kind}
-              onChange={(e) => changeKind(e.target.value as Kind)}
-              data-testid="rule-editor-kind"
-            >
-              {KINDS.map((k) => (
-                <option key={k.kind} value={k.kind}>
-                  {k.label}
-                </option>
-              ))}
-            </select>
-          </label>
+          <ChoiceRow
+            label="Kind"
+            value={kind}
+            options={KINDS.map((k) => ({ value: k.kind, label: k.label }))}
+            onChange={(v) => changeKind(v as Kind)}
+            testId="rule-editor-kind"
+          />
           {spec.fields.map(([key, s]) => (
             <Field key={key} spec={s} path={key} {...fieldProps} />
           ))}

@@ -7,6 +7,7 @@ import type { NotifierConfig } from '../../../../shared/alerts';
 import type { NotifierTestResult } from '../../../../shared/api';
 import type { RpcClient } from '../../../../shared/rpc';
 import type { SourceConfig } from '../../../../shared/schemas';
+import { ChoiceRow } from '../../widgets/ChoiceRow';
 import { Modal } from '../../widgets/Modal';
 import {
   checkNotifier,
@@ -136,26 +137,17 @@ export function NotifierEditor({
     >
       <form className="form" onSubmit={(e) => void save(e)} noValidate>
         <div className="form-body">
-          <label className="form-row">
-            <span className="form-label">Kind</span>
-            <span className="form-control">
-              <select
-                value={form.kind}
-                onChange={(e) => {
-                  const kind = e.target.value as NotifierKind;
-                  setForm((f) => ({ ...f, kind, format: kind === 'syslog' ? 'text' : 'opsdeck' }));
-                  setTest(null);
-                }}
-                data-testid="notifier-kind"
-              >
-                {NOTIFIER_KINDS.map((k) => (
-                  <option key={k.kind} value={k.kind}>
-                    {k.label}
-                  </option>
-                ))}
-              </select>
-            </span>
-          </label>
+          <ChoiceRow
+            label="Kind"
+            value={form.kind}
+            options={NOTIFIER_KINDS.map((k) => ({ value: k.kind, label: k.label }))}
+            onChange={(v) => {
+              const kind = v as NotifierKind;
+              setForm((f) => ({ ...f, kind, format: kind === 'syslog' ? 'text' : 'opsdeck' }));
+              setTest(null);
+            }}
+            testId="notifier-kind"
+          />
           {row('id', text('id'), 'letters, digits, "_" or "-"; rules name it in their notify list')}
           {form.kind === 'webhook' && [
             row('url', text('url', 'http://alerts.plant.local/hook'), 'the alert is POSTed there as JSON'),

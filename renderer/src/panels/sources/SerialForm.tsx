@@ -16,6 +16,7 @@ import {
 import { byteRange, CHECK_BYTES, FIELD_BYTES, previewLayout } from './binary-layout';
 import { errorText } from '../../format';
 import { useTimeFormat } from '../../time-zone';
+import { ChoiceRow } from '../../widgets/ChoiceRow';
 import { getAt, PRESENT, setAt, specOf, toForm, type FieldHint, type FormValue } from '../../schema-form';
 
 const PORTS_REFRESH_MS = 3_000;
@@ -482,65 +483,15 @@ function BaudRate({
 }
 
 function FormatRow({ value, onChange }: { value: Format; onChange(format: Format): void }) {
-  const id = useId();
-  const help = FORMATS.find((f) => f.value === value)?.help;
   return (
-    <div className="form-row">
-      <label className="form-label" htmlFor={id}>
-        Format
-      </label>
-      <span className="form-control">
-        <select
-          id={id}
-          value={value}
-          onChange={(e) => onChange(e.target.value as Format)}
-          data-testid="field-serial-format"
-        >
-          {FORMATS.map((f) => (
-            <option key={f.value} value={f.value}>
-              {f.label}
-            </option>
-          ))}
-        </select>
-        {help && <span className="form-help">{help}</span>}
-      </span>
-    </div>
-  );
-}
-
-/** A labelled select of the form's look, for the choices laid out here rather than generated. */
-function ChoiceRow({
-  label,
-  value,
-  options,
-  onChange,
-  testId,
-  help,
-}: {
-  label: string;
-  value: string;
-  options: readonly { value: string; label: string }[];
-  onChange(value: string): void;
-  testId: string;
-  help?: string;
-}) {
-  const id = useId();
-  return (
-    <div className="form-row">
-      <label className="form-label" htmlFor={id}>
-        {label}
-      </label>
-      <span className="form-control">
-        <select id={id} value={value} onChange={(e) => onChange(e.target.value)} data-testid={testId}>
-          {options.map((o) => (
-            <option key={o.value} value={o.value}>
-              {o.label}
-            </option>
-          ))}
-        </select>
-        {help && <span className="form-help">{help}</span>}
-      </span>
-    </div>
+    <ChoiceRow
+      label="Format"
+      value={value}
+      options={FORMATS}
+      onChange={(v) => onChange(v as Format)}
+      testId="field-serial-format"
+      help={FORMATS.find((f) => f.value === value)?.help}
+    />
   );
 }
 
