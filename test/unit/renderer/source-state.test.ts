@@ -1,6 +1,6 @@
 // What the sources panel says in place of a source's topics when it does not run.
 import { describe, expect, it } from 'vitest';
-import { whyNotRunning } from '../../renderer/src/source-state';
+import { whyNotRunning } from '../../../renderer/src/source-state';
 
 describe('whyNotRunning', () => {
   it('tells a source that stopped on an error by its error, not by "enable the source"', () => {

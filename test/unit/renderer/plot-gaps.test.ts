@@ -1,8 +1,8 @@
 // Gaps are gaps: the columns handed to uPlot (renderer/src/panels/plot/plot-data.ts) carry a null
 // where a channel went quiet for longer than its own spacing explains, so the line breaks there.
 import { describe, expect, it } from 'vitest';
-import { alignBuckets, gapsIn, typicalSpacing } from '../../renderer/src/panels/plot/plot-data';
-import type { BucketView } from '../../renderer/src/live-data';
+import { alignBuckets, gapsIn, typicalSpacing } from '../../../renderer/src/panels/plot/plot-data';
+import type { BucketView } from '../../../renderer/src/live-data';
 
 function view(times: number[], value = (t: number) => t / 1000): BucketView {
   const t = Float64Array.from(times);

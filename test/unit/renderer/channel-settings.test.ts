@@ -3,16 +3,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readWorkspaceConfig, writeWorkspaceConfig } from '../../electron/engine/workspace';
-import { channelFieldErrors } from '../../renderer/src/channel-browser/channel-settings';
+import { readWorkspaceConfig, writeWorkspaceConfig } from '../../../electron/engine/workspace';
+import { channelFieldErrors } from '../../../renderer/src/channel-browser/channel-settings';
 import {
   decimalsForRange,
   decimalsForStep,
   formatFixed,
   rangeOf,
-} from '../../renderer/src/panels/plot/precision';
-import { WORKSPACE_VERSION } from '../../shared/schemas';
-import { tempDir } from '../helpers/tmp';
+} from '../../../renderer/src/panels/plot/precision';
+import { WORKSPACE_VERSION } from '../../../shared/schemas';
+import { tempDir } from '../../helpers/tmp';
 
 describe('workspace migration to version 2', () => {
   it('opens a version 1 file: channels keep unit, scale and offset and gain display name and decimals', () => {

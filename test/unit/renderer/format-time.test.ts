@@ -2,7 +2,7 @@
 // explicitly, so these results do not depend on the zone of the machine running the tests.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { TimeFormat } from '../../renderer/src/format';
+import { TimeFormat } from '../../../renderer/src/format';
 
 const utc = new TimeFormat('utc');
 const berlin = new TimeFormat('local', 'Europe/Berlin');

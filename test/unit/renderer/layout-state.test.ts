@@ -1,7 +1,7 @@
 // The console's plot layouts as a pure reducer (renderer/src/layout/layout-state.ts), and the y-axes
 // a plot draws per unit (renderer/src/panels/plot/axes.ts).
 import { describe, expect, it } from 'vitest';
-import { axesFor } from '../../renderer/src/panels/plot/axes';
+import { axesFor } from '../../../renderer/src/panels/plot/axes';
 import {
   activeLayout,
   LayoutError,
@@ -11,9 +11,9 @@ import {
   plottedChannels,
   type LayoutAction,
   type LayoutsState,
-} from '../../renderer/src/layout/layout-state';
-import { Layouts, PANEL_MAX_HEIGHT, PANEL_MIN_HEIGHT, WorkspaceConfig } from '../../shared/schemas';
-import { defaultWorkspace } from '../../electron/engine/workspace';
+} from '../../../renderer/src/layout/layout-state';
+import { Layouts, PANEL_MAX_HEIGHT, PANEL_MIN_HEIGHT, WorkspaceConfig } from '../../../shared/schemas';
+import { defaultWorkspace } from '../../../electron/engine/workspace';
 
 const apply = (state: LayoutsState, ...actions: LayoutAction[]) => actions.reduce(layoutsReducer, state);
 const empty = () => layoutsFromWorkspace({ layouts: [], activeLayout: undefined });

@@ -1,8 +1,8 @@
 // The rule editor's words (renderer/src/panels/alerts/rule-words.ts) and the rules table's state column.
 import { describe, expect, it } from 'vitest';
-import { plainIssue } from '../../renderer/src/panels/alerts/rule-words';
-import { ruleState } from '../../renderer/src/panels/alerts/rule-state';
-import { AlertRule } from '../../shared/alerts';
+import { plainIssue } from '../../../renderer/src/panels/alerts/rule-words';
+import { ruleState } from '../../../renderer/src/panels/alerts/rule-state';
+import { AlertRule } from '../../../shared/alerts';
 
 function wordsFor(rule: Record<string, unknown>, labels: Record<string, string>): Record<string, string> {
   const r = AlertRule.safeParse(rule);
