@@ -19,6 +19,7 @@ import {
 import type { RpcClient } from '../../../../shared/rpc';
 import { formatDuration, formatValue } from '../../format';
 import { Timestamp } from '../../time-zone';
+import { FormProblems } from '../../widgets/FormProblems';
 import { Modal } from '../../widgets/Modal';
 import { ChannelBrowser } from '../../channel-browser/ChannelBrowser';
 import { ChoiceRow } from '../../widgets/ChoiceRow';
@@ -429,17 +430,12 @@ export function RuleEditor({ client, notifiers, rules, index, onClose, onSaved }
           <RulePreview preview={preview} valid={check.valid} />
         </div>
         <footer className="form-foot">
-          {problems.length > 0 && (
-            <p className="form-problems" role="alert" data-testid="rule-editor-problems">
-              Fix {problems.length === 1 ? 'this' : `these ${problems.length}`} first:{' '}
-              {problems.map(([p, m]) => `${hintFor(p).label ?? (p || 'the rule')}: ${m}`).join('; ')}
-            </p>
-          )}
-          {engineError && (
-            <p className="form-problems" role="alert" data-testid="rule-editor-error">
-              The engine refused: {engineError}
-            </p>
-          )}
+          <FormProblems
+            problems={problems.map(([p, m]) => `${hintFor(p).label ?? (p || 'the rule')}: ${m}`)}
+            engineError={engineError}
+            testId="rule-editor-problems"
+            engineErrorTestId="rule-editor-error"
+          />
           <div className="form-buttons">
             <button type="button" onClick={onClose}>
               Cancel

@@ -6,6 +6,7 @@ import { useMemo, useRef, useState, type FormEvent, type ReactNode } from 'react
 import type { z } from 'zod';
 import type { RpcClient } from '../../../../shared/rpc';
 import { SourceConfig, type SourceKind } from '../../../../shared/schemas';
+import { FormProblems } from '../../widgets/FormProblems';
 import { Modal } from '../../widgets/Modal';
 import { Field, ObjectFields } from '../../widgets/SchemaFields';
 import { prepareSerialForm, SERIAL_HINTS, SerialOptionsFields } from './SerialForm';
@@ -382,17 +383,11 @@ function GeneratedSourceForm({
           {spec.t === 'object' && <ObjectFields spec={spec} path="" {...fieldProps} overrides={overrides} />}
         </div>
         <footer className="form-foot">
-          {problems.length > 0 && (
-            <p className="form-problems" role="alert">
-              Fix {problems.length === 1 ? 'this' : `these ${problems.length}`} first:{' '}
-              {problems.map(([p, m]) => `${p || '(form)'}: ${m}`).join('; ')}
-            </p>
-          )}
-          {engineError && (
-            <p className="form-problems" role="alert" data-testid="source-form-error">
-              The engine refused: {engineError}
-            </p>
-          )}
+          <FormProblems
+            problems={problems.map(([p, m]) => `${p || '(form)'}: ${m}`)}
+            engineError={engineError}
+            engineErrorTestId="source-form-error"
+          />
           <div className="form-buttons">
             {existing &&
               (confirmRemove ? (
