@@ -1,5 +1,5 @@
-// A labelled select in the forms' look, for choices a form lays out itself rather than generating
-// them from a schema (a rule's or notifier's kind, a serial device's format).
+// A labelled select in the forms' look: the schema-generated choices (widgets/SchemaFields.tsx) and
+// those a form lays out itself (a rule's or notifier's kind, a serial device's format).
 import { useId } from 'react';
 
 export function ChoiceRow({
@@ -9,6 +9,7 @@ export function ChoiceRow({
   onChange,
   testId,
   help,
+  error,
 }: {
   label: string;
   value: string;
@@ -16,15 +17,25 @@ export function ChoiceRow({
   onChange(value: string): void;
   testId: string;
   help?: string;
+  /** What is wrong with the choice, shown under it and announced. */
+  error?: string;
 }) {
   const id = useId();
+  const errorId = `${id}-error`;
   return (
     <div className="form-row">
       <label className="form-label" htmlFor={id}>
         {label}
       </label>
       <span className="form-control">
-        <select id={id} value={value} onChange={(e) => onChange(e.target.value)} data-testid={testId}>
+        <select
+          id={id}
+          value={value}
+          onChange={(e) => onChange(e.target.value)}
+          aria-invalid={error ? true : undefined}
+          aria-describedby={error ? errorId : undefined}
+          data-testid={testId}
+        >
           {options.map((o) => (
             <option key={o.value} value={o.value}>
               {o.label}
@@ -32,6 +43,11 @@ export function ChoiceRow({
           ))}
         </select>
         {help && <span className="form-help">{help}</span>}
+        {error && (
+          <span className="form-error" id={errorId} role="alert">
+            {error}
+          </span>
+        )}
       </span>
     </div>
   );

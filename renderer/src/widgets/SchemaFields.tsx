@@ -4,6 +4,7 @@
 // its own layout at a path (the serial options).
 import { useId, type ReactNode } from 'react';
 import { secretEnvName } from '../../../shared/schemas';
+import { ChoiceRow } from './ChoiceRow';
 import {
   getAt,
   isTriState,
@@ -89,7 +90,7 @@ function GeneratedField(props: FieldsProps & { spec: Spec }) {
     case 'array':
       return <ListField {...props} spec={spec} label={label} hint={hint} errorLine={errorLine} />;
     case 'boolean':
-      if (isTriState(spec)) return <SelectRow {...props} label={label} hint={hint} help={help} />;
+      if (isTriState(spec)) return <SelectRow {...props} label={label} hint={hint} />;
       return (
         <div className={`form-row form-check${hint.danger ? ' form-danger' : ''}`}>
           <span className="form-label" />
@@ -124,7 +125,7 @@ function GeneratedField(props: FieldsProps & { spec: Spec }) {
         />
       );
     case 'choice':
-      return <SelectRow {...props} label={label} hint={hint} help={help} />;
+      return <SelectRow {...props} label={label} hint={hint} />;
     default: {
       const text = typeof value === 'string' ? value : '';
       const bounds =
@@ -192,11 +193,8 @@ function SelectRow({
   errorAt,
   label,
   hint,
-  help,
-}: FieldsProps & { spec: Spec; label: string; hint: FieldHint; help: ReactNode }) {
-  const inputId = useId();
+}: FieldsProps & { spec: Spec; label: string; hint: FieldHint }) {
   const value = getAt(values, path);
-  const error = errorAt(path);
   const options: { value: string; label: string }[] =
     spec.t === 'choice'
       ? [
@@ -212,33 +210,15 @@ function SelectRow({
           { value: 'false', label: hint.choiceLabels?.false ?? 'no' },
         ];
   return (
-    <div className="form-row">
-      <label className="form-label" htmlFor={inputId}>
-        {label}
-      </label>
-      <span className="form-control">
-        <select
-          id={inputId}
-          value={typeof value === 'string' ? value : ''}
-          onChange={(e) => onChange(path, e.target.value)}
-          aria-invalid={error ? true : undefined}
-          aria-describedby={error ? `${inputId}-error` : undefined}
-          data-testid={`field-${path}`}
-        >
-          {options.map((o) => (
-            <option key={o.value} value={o.value}>
-              {o.label}
-            </option>
-          ))}
-        </select>
-        {help}
-        {error && (
-          <span className="form-error" id={`${inputId}-error`} role="alert">
-            {error}
-          </span>
-        )}
-      </span>
-    </div>
+    <ChoiceRow
+      label={label}
+      value={typeof value === 'string' ? value : ''}
+      options={options}
+      onChange={(next) => onChange(path, next)}
+      testId={`field-${path}`}
+      help={hint.help}
+      error={errorAt(path)}
+    />
   );
 }
 
