@@ -1,5 +1,5 @@
 // The options of a serial source in the add/edit form. The values, their checking and their
-// conversion stay the generated form's (SourceForm.tsx, schema-form.ts); this lays them out the way
+// conversion stay the generated form's (SourceForm.tsx, widgets/SchemaFields.tsx, schema-form.ts); this lays them out the way
 // one sets up a serial device: pick the port from what the engine lists (refreshed every few
 // seconds, so a board plugged in now shows up) or type a path, the line settings, then what the
 // device prints — one choice for the framing and the line format — and, for binary devices, a
