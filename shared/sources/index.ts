@@ -25,10 +25,11 @@ export function sourceKindOf(kind: string): SourceKindDescriptor | undefined {
 }
 
 /**
- * Adds a kind at run time (a plug-in kind, or a test's): SourceConfig, WorkspaceConfig and the
- * console's lists take it from then on. Electron/engine/sources/registry.ts registers its source too.
+ * Adds a kind's descriptor at run time (a plug-in kind, or a test's): SourceConfig, WorkspaceConfig
+ * and the console's lists take it from then on. The engine registers a kind with its source through
+ * `registerSourceKind` (electron/engine/sources/registry.ts), which calls this.
  */
-export function registerSourceKind(descriptor: SourceKindDescriptor): void {
+export function registerSourceDescriptor(descriptor: SourceKindDescriptor): void {
   const known = kinds.get(descriptor.kind);
   if (known && known !== descriptor)
     throw new Error(`source kind "${descriptor.kind}" is registered already`);

@@ -8,7 +8,7 @@ import type {
   SourceKind,
   SourceKindDescriptor,
 } from '../../../shared/schemas';
-import { registerSourceKind as registerDescriptor, sourceKindOf } from '../../../shared/schemas';
+import { registerSourceDescriptor, sourceKindOf } from '../../../shared/schemas';
 import { mqttBrokerSource } from './mqtt/broker';
 import { mqttSource } from './mqtt/client';
 import { serialSource } from './serial';
@@ -82,6 +82,6 @@ export function registerSourceKind<D extends SourceKindDescriptor>(kind: {
   factory: SourceFactory<z.output<D['options']>>;
 }): void {
   const factory = checked(kind.descriptor, kind.factory as SourceFactory<unknown>);
-  registerDescriptor(kind.descriptor);
+  registerSourceDescriptor(kind.descriptor);
   (sourceFactories as Record<string, SourceFactory<unknown>>)[kind.descriptor.kind] = factory;
 }
