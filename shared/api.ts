@@ -4,7 +4,14 @@
 // receive against these schemas, and nothing here ever carries payload bytes into a log.
 import { z } from 'zod';
 import { AlertRules, NotifierConfig } from './alerts';
-import { ChannelConfig, DisplaySettings, Layouts, SourceConfig, WorkspaceConfig } from './schemas';
+import {
+  ChannelConfig,
+  DisplaySettings,
+  Layouts,
+  SourceConfig,
+  sourceKindOf,
+  WorkspaceConfig,
+} from './schemas';
 import { Matcher, SilenceMatchers } from './silences';
 
 export const PROTOCOL_VERSION = 1;
@@ -630,14 +637,10 @@ export type ParsedParams<M extends MethodName> = z.output<(typeof Methods)[M]['p
  */
 export type Capability = 'workspace' | { host: string };
 
-/** A source that reads files (TLS material) or opens a device path of this machine. */
+/** A source that reads files (TLS material) or opens a device path of this machine: its kind says. */
 function sourceCapability(source: SourceConfig): Capability {
-  if (source.kind === 'serial') return { host: `opens the device at options.path (${source.options.path})` };
-  if (source.kind === 'mqtt') {
-    const files = (['caFile', 'certFile', 'keyFile'] as const).filter((f) => source.options.tls?.[f]);
-    if (files.length) return { host: `reads files named in options.tls (${files.join(', ')})` };
-  }
-  return 'workspace';
+  const host = sourceKindOf(source.kind)?.hostAccess(source.options as never) ?? null;
+  return host === null ? 'workspace' : { host };
 }
 
 /** A `command` notifier runs a program of this machine: saving or testing one is a host call. */

@@ -1,21 +1,22 @@
 // The CLI's way to reach a workspace: through the engine that owns it (its lock names the address
 // and token, and the engine must answer there), or, when none answers, by opening the DuckDB file
-// read-only itself.
+// read-only itself. Either way the caller gets the same typed client (shared/rpc.ts), so a command
+// is written once.
 import type { RpcClient } from '../../shared/rpc';
 import { Engine } from '../engine/engine';
 import { checkOwner, connectWebSocket, describeStale, ownerUrl } from '../engine/lock';
+import { connectInProcess } from '../engine/server/in-process';
 
 export { connectWebSocket };
 
-export type WorkspaceAccess =
-  | { via: 'engine'; pid: number; client: RpcClient; close(): Promise<void> }
+export type WorkspaceAccess = { client: RpcClient; close(): Promise<void> } & (
+  | { via: 'engine'; pid: number }
   | {
       via: 'read-only';
-      engine: Engine;
       /** Why the engine named in the lock was not used, when there was a lock. */
       staleLock: string | null;
-      close(): Promise<void>;
-    };
+    }
+);
 
 export async function openWorkspace(dir: string): Promise<WorkspaceAccess> {
   const owner = await checkOwner(dir);
@@ -34,5 +35,14 @@ export async function openWorkspace(dir: string): Promise<WorkspaceAccess> {
     staleLock = `the lock names an engine on ${owner.lock.host} (pid ${owner.lock.pid}), which cannot be asked from here`;
   }
   const engine = await Engine.open(dir, { readOnly: true });
-  return { via: 'read-only', engine, staleLock, close: () => engine.close() };
+  const client = connectInProcess(engine);
+  return {
+    via: 'read-only',
+    client,
+    staleLock,
+    close: async () => {
+      client.close();
+      await engine.close();
+    },
+  };
 }

@@ -125,16 +125,10 @@ views samples_v and records_v join in channel and source names.`,
       const access = await openWorkspaceFolder(dir);
       // Ctrl-C stops the query in the engine too, not only this command.
       const id = `cli-${process.pid}`;
-      const cancel = () => {
-        if (access.via === 'engine') void access.client.call('cancelQuery', { id }).catch(() => undefined);
-        else access.engine.cancelQuery(id);
-      };
+      const cancel = () => void access.client.call('cancelQuery', { id }).catch(() => undefined);
       process.once('SIGINT', cancel);
       try {
-        const result =
-          access.via === 'engine'
-            ? await access.client.call('query', { sql, maxRows, id })
-            : await access.engine.query(sql, maxRows, id);
+        const result = await access.client.call('query', { sql, maxRows, id });
         process.stdout.write(
           (format === 'csv'
             ? formatCsv(result)
@@ -179,10 +173,7 @@ one line per transition. Nothing is written. When an engine has the workspace op
       const request = { rules, from, to, defaultRange: 'allStored' as const };
       const access = await openWorkspaceFolder(dir);
       try {
-        const result =
-          access.via === 'engine'
-            ? await access.client.call('previewRules', request)
-            : await access.engine.previewRules(rules, request);
+        const result = await access.client.call('previewRules', request);
         process.stdout.write(
           format === 'json'
             ? JSON.stringify(result.transitions, null, 2) + '\n'
@@ -247,14 +238,8 @@ Progress goes to stderr.`,
       };
       const access = await openWorkspaceFolder(dir);
       try {
-        let result: { path: string; rows: number };
-        if (access.via === 'engine') {
-          const off = access.client.on('progress', showProgress);
-          result = await access.client.call('export', request);
-          off();
-        } else {
-          result = await access.engine.export(request, showProgress);
-        }
+        const off = access.client.on('progress', showProgress);
+        const result = await access.client.call('export', request).finally(off);
         process.stderr.write('\n');
         process.stdout.write(`exported ${result.rows} rows to ${result.path}\n`);
       } finally {

@@ -2,6 +2,7 @@
 // by the console), the desktop's vault (the OS key store, through the Electron main process) or
 // the environment, never from a file in the workspace.
 import { z } from 'zod';
+import { hintOf } from '../../shared/field-hints';
 import { SecretRef, secretEnvName } from '../../shared/schemas';
 
 export { secretEnvName };
@@ -77,7 +78,8 @@ function inner(schema: z.ZodType): z.ZodType | undefined {
 /** The secret names `value` holds where `schema` expects a SecretRef (broker passwords, key passphrases). */
 export function secretRefs(schema: z.ZodType, value: unknown, out: string[] = []): string[] {
   if (value === undefined || value === null) return out;
-  if (schema === SecretRef) {
+  // SecretRef itself, or a copy of it that `.meta()` labelled (it keeps SecretRef's `secret` mark).
+  if (schema === SecretRef || hintOf(schema).secret === true) {
     if (typeof value === 'string') out.push(value);
     return out;
   }

@@ -1,12 +1,17 @@
 // Forms generated from the zod schemas in shared/schemas.ts: the schema gives the fields, their
-// kinds, bounds, choices and defaults; `FIELD_HINTS` adds only what a schema cannot say (labels,
-// help, which fields are advanced). Values in the form are what inputs hold (numbers as the text
-// typed, secrets as the typed value), converted back to a configuration and checked with the same
-// schema on every keystroke, its issues keyed by path so each shows under its own field.
+// kinds, bounds, choices and defaults, and in `.meta()` what a type cannot say (labels, help, which
+// fields are advanced: shared/field-hints.ts), read into each field's `hint`. Values in the form
+// are what inputs hold (numbers as the text typed, secrets as the typed value), converted back to a
+// configuration and checked with the same schema on every keystroke, its issues keyed by path so
+// each shows under its own field.
 import { z } from 'zod';
-import { SecretRef } from '../../shared/schemas';
+import { hintOf, type FieldHint } from '../../shared/field-hints';
 
-export type Spec =
+export type { FieldHint };
+
+/** A field as the form edits it; `hint` is what its schema's `.meta()` says about it. */
+export type Spec = SpecOfType & { hint?: FieldHint };
+type SpecOfType =
   | { t: 'string'; optional: boolean; defaultValue: unknown; maxLength: number | null }
   | {
       t: 'number';
@@ -21,26 +26,6 @@ export type Spec =
   | { t: 'secret'; optional: boolean; defaultValue: unknown }
   | { t: 'object'; optional: boolean; defaultValue: unknown; fields: readonly (readonly [string, Spec])[] }
   | { t: 'array'; optional: boolean; defaultValue: unknown; item: Spec };
-
-/** What a schema cannot say about a field: its label, help, and how it is shown. */
-export interface FieldHint {
-  label?: string;
-  help?: string;
-  placeholder?: string;
-  /** Shown under "Advanced" of its block. */
-  advanced?: boolean;
-  /** A setting that weakens security: shown in red. */
-  danger?: boolean;
-  hidden?: boolean;
-  /** Labels of a choice's options; for a boolean that may stay unset, of '', 'true' and 'false'. */
-  choiceLabels?: Record<string, string>;
-  /** A text field of several lines (a map written one `name=value` per line). */
-  multiline?: boolean;
-  /** For lists: what "Add" appends, and its label. */
-  newItem?: unknown;
-  addLabel?: string;
-  empty?: string;
-}
 
 /** What a secret field holds: the name already configured, and a value typed in this form. */
 export interface SecretValue {
@@ -65,7 +50,11 @@ export function specOf(schema: z.ZodType): Spec {
   let s: z.ZodType = schema;
   let optional = false;
   let defaultValue: unknown = undefined;
+  // `.meta()` may sit on any wrapper (`.optional().meta()`, `.meta().default()`): the outermost wins.
+  let hint: FieldHint = hintOf(s);
   for (;;) {
+    if (s instanceof z.ZodDefault || s instanceof z.ZodOptional)
+      hint = { ...hintOf(s.unwrap() as z.ZodType), ...hint };
     if (s instanceof z.ZodDefault) {
       defaultValue = s.def.defaultValue;
       s = s.unwrap() as z.ZodType;
@@ -74,8 +63,8 @@ export function specOf(schema: z.ZodType): Spec {
       s = s.unwrap() as z.ZodType;
     } else break;
   }
-  const base = { optional, defaultValue };
-  if (s === SecretRef) return { t: 'secret', ...base };
+  const base = { optional, defaultValue, hint };
+  if (hint.secret) return { t: 'secret', ...base };
   if (s instanceof z.ZodString) return { t: 'string', ...base, maxLength: s.maxLength };
   if (s instanceof z.ZodNumber)
     return { t: 'number', ...base, min: s.minValue, max: s.maxValue, int: s.isInt };
@@ -96,6 +85,11 @@ export function specOf(schema: z.ZodType): Spec {
     return { t: 'object', ...base, fields: Object.entries(shape).map(([k, v]) => [k, specOf(v)] as const) };
   }
   throw new Error(`form: unsupported schema type ${s.def.type}`);
+}
+
+/** What the schema says about each field, by path ("options.subscriptions.0.filter"). */
+export function hintsOf(spec: Spec): (path: string) => FieldHint {
+  return (path) => specAt(spec, path)?.hint ?? {};
 }
 
 /** The spec of the field at `path` ("options.binary.fields.0.name"), or undefined. */

@@ -1,5 +1,6 @@
 // The same contract binding over a MessageChannel (as in Electron) and over the WebSocket of
-// `opsdeck serve`: calls, validation errors that name the field, events and live frames.
+// `opsdeck serve`, and in-process (the CLI on a workspace it opened itself): calls, validation
+// errors that name the field, events and live frames.
 import path from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import { WebSocket } from 'ws';
@@ -8,6 +9,7 @@ import { connectWebSocket } from '../../electron/cli/connect';
 import { Engine } from '../../electron/engine/engine';
 import { bindConnection } from '../../electron/engine/server/bind';
 import { serve, type RunningServer } from '../../electron/engine/server/http';
+import { connectInProcess } from '../../electron/engine/server/in-process';
 import { portTransport } from '../../electron/engine/server/port';
 import type { LiveFrame } from '../../shared/frames';
 import { RpcClient, type Transport } from '../../shared/rpc';
@@ -44,6 +46,7 @@ function messageChannelClient(): RpcClient {
 const transports: [string, () => Promise<RpcClient>][] = [
   ['MessageChannel', async () => messageChannelClient()],
   ['WebSocket', () => connectWebSocket(server.apiUrl)],
+  ['in-process', async () => connectInProcess(engine)],
 ];
 
 describe.each(transports)('contract over %s', (_name, connect) => {

@@ -6,7 +6,7 @@ import { useMemo, useState, type FormEvent, type ReactNode } from 'react';
 import type { NotifierConfig } from '../../../../shared/alerts';
 import type { NotifierTestResult } from '../../../../shared/api';
 import type { RpcClient } from '../../../../shared/rpc';
-import type { SourceConfig } from '../../../../shared/schemas';
+import { sourceKindOf, type SourceConfig } from '../../../../shared/schemas';
 import { ChoiceRow } from '../../widgets/ChoiceRow';
 import { Modal } from '../../widgets/Modal';
 import {
@@ -53,7 +53,8 @@ export function NotifierEditor({
     setTouched((t) => new Set(t).add(field));
     setFailure(null);
   };
-  const mqttSources = sources.filter((s) => s.kind === 'mqtt' || s.kind === 'mqtt-broker');
+  // The notifier publishes through the source, as the engine's `publish` does: kinds that can.
+  const mqttSources = sources.filter((s) => sourceKindOf(s.kind)?.capabilities.publish);
 
   const save = async (e: FormEvent) => {
     e.preventDefault();

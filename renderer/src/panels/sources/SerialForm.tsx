@@ -17,7 +17,7 @@ import { byteRange, CHECK_BYTES, FIELD_BYTES, previewLayout } from './binary-lay
 import { errorText } from '../../format';
 import { useTimeFormat } from '../../time-zone';
 import { ChoiceRow } from '../../widgets/ChoiceRow';
-import { getAt, PRESENT, setAt, specOf, toForm, type FieldHint, type FormValue } from '../../schema-form';
+import { getAt, PRESENT, setAt, specOf, toForm, type FormValue } from '../../schema-form';
 
 const PORTS_REFRESH_MS = 3_000;
 
@@ -76,83 +76,6 @@ const CLOCK_LABELS: Record<string, string> = {
   'epoch-s': 'epoch s',
   'boot-ms': 'boot ms',
   'boot-s': 'boot s',
-};
-
-const WINDOWS_ONLY = ' (Windows only)';
-const LINE_LEVELS = { '': 'leave as opened', true: 'on', false: 'off' };
-
-/** Labels and help of the serial fields the generated form renders. */
-export const SERIAL_HINTS: Record<string, FieldHint> = {
-  'options.path': {
-    label: 'Path',
-    placeholder: '/dev/ttyUSB0, /dev/serial/by-id/…, COM3',
-    help: 'Pick a port above, or type a path: a pty, a /dev/serial/by-id/… link, COM3.',
-  },
-  'options.match': { label: 'Find it again after unplugging' },
-  'options.match.serialNumber': {
-    label: 'USB serial number',
-    placeholder: 'none',
-    help: 'When set, the device is found under any path.',
-  },
-  'options.match.vendorId': { label: 'USB vendor id', placeholder: 'e.g. 2341' },
-  'options.match.productId': {
-    label: 'USB product id',
-    placeholder: 'e.g. 0043',
-    help: 'Without a serial number: the same ids at the same path (or the only such device elsewhere).',
-  },
-  'options.dataBits': { label: 'Data bits' },
-  'options.parity': {
-    label: 'Parity',
-    choiceLabels: { mark: `mark${WINDOWS_ONLY}`, space: `space${WINDOWS_ONLY}` },
-  },
-  'options.stopBits': { label: 'Stop bits', choiceLabels: { '1.5': `1.5${WINDOWS_ONLY}` } },
-  'options.rtscts': { label: 'RTS/CTS hardware flow control' },
-  'options.dtr': {
-    label: 'DTR after opening',
-    choiceLabels: LINE_LEVELS,
-    help: 'Many boards reset when DTR rises; on Linux opening the port already raises it.',
-  },
-  'options.rts': { label: 'RTS after opening', choiceLabels: LINE_LEVELS },
-  'options.binary.length': {
-    label: 'Frame length (bytes)',
-    placeholder: 'computed',
-    help: 'The whole frame, sync and check included. Fixed frames: computed when empty.',
-  },
-  'options.binary.sync': {
-    label: 'Sync bytes (hex)',
-    placeholder: 'e.g. AA 55',
-    help: 'The bytes every frame starts with; they find frames in the stream.',
-  },
-  'options.binary.check.at': {
-    label: 'Check at byte',
-    placeholder: 'the last bytes',
-    help: 'Negative counts from the end of the frame.',
-  },
-  'options.binary.check.from': { label: 'Covers from byte', help: 'Up to the check itself.' },
-  'options.binary.check.endian': {
-    label: 'Check byte order',
-    choiceLabels: { '': 'usual for the algorithm', little: 'little-endian', big: 'big-endian' },
-  },
-  'options.record': {
-    label: 'Record every received byte',
-    help: 'Keeps the raw stream for exact replay. Uses more disk.',
-  },
-  'options.maxFrameBytes': {
-    label: 'Longest line or frame (bytes)',
-    help: 'Longer ones go to quarantine (a wrong baud rate looks like that).',
-  },
-  'options.consoleKiB': { label: 'Console buffer (KiB)', help: 'Raw traffic kept for the console view.' },
-  'options.timeZone': {
-    label: 'Device time zone',
-    placeholder: 'UTC',
-    help: 'Device times written without a zone are read in this zone: UTC unless set. An IANA name such as Europe/Berlin follows daylight saving.',
-  },
-  'options.futureToleranceSeconds': {
-    label: 'Future tolerance (s)',
-    help: 'A device time further ahead of receive time is not believed: the data is stored at receive time.',
-  },
-  'options.reconnectMinMs': { label: 'Retry after (ms, min)' },
-  'options.reconnectMaxMs': { label: 'Retry after (ms, max)' },
 };
 
 const BINARY_FIELD_SPEC = specOf(BinaryField);

@@ -1,192 +1,36 @@
-// Add or edit a source: the form is generated from the SourceConfig variant of the chosen kind
-// (shared/schemas.ts) and checked with it on every keystroke. Passwords and key passphrases are sent
+// Add or edit a source: the form is generated from the configuration schema of the chosen kind's
+// descriptor (shared/sources/), labels and hints included, and checked with it on every keystroke. Passwords and key passphrases are sent
 // to the engine with `setSecret` under a name derived from the source id; only that name is saved in
 // the workspace.
 import { useMemo, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import type { z } from 'zod';
 import type { RpcClient } from '../../../../shared/rpc';
-import { SourceConfig, type SourceKind } from '../../../../shared/schemas';
+import { SourceConfig, sourceKindOf, sourceKinds, type SourceKind } from '../../../../shared/schemas';
 import { FormProblems } from '../../widgets/FormProblems';
 import { Modal } from '../../widgets/Modal';
 import { Field, ObjectFields } from '../../widgets/SchemaFields';
-import { prepareSerialForm, SERIAL_HINTS, SerialOptionsFields } from './SerialForm';
+import { prepareSerialForm, SerialOptionsFields } from './SerialForm';
 import {
   fromForm,
   getAt,
+  hintsOf,
   issuesByPath,
   setAt,
   specAt,
   specOf,
   toForm,
-  type FieldHint,
   type FormValue,
   type Spec,
 } from '../../schema-form';
 
-type Hint = FieldHint;
-
-/** Kinds this form offers for new sources; others (added to the schema later) can still be edited. */
-const KIND_LABELS: Partial<Record<SourceKind, string>> = {
-  mqtt: 'MQTT client (connect to a broker)',
-  'mqtt-broker': 'Built-in MQTT broker (devices connect here)',
-  serial: 'Serial / USB device (Arduino, GPS, instruments)',
-  sim: 'Simulated rig (demo data)',
-};
-
-const NEW_KINDS = Object.keys(KIND_LABELS) as SourceKind[];
-
-const DECODER_LABELS = {
-  auto: 'auto (detect)',
-  number: 'number',
-  json: 'JSON',
-  csv: 'CSV',
-  kv: 'key=value',
-  text: 'text',
-  sparkplug: 'Sparkplug B',
-  raw: 'raw (keep bytes only)',
-};
-
-/** What the schemas cannot say, by path without list indices ("options.subscriptions.filter"). */
-const HINTS: Record<string, Hint> = {
-  kind: { hidden: true },
-  id: { label: 'Id', help: 'Used in channel names (<id>/<topic>/<field>); cannot be changed later.' },
-  name: { label: 'Name' },
-  enabled: { label: 'Enabled' },
-  options: { label: 'Options' },
-  'options.url': {
-    label: 'Broker URL',
-    placeholder: 'mqtt://broker.local:1883',
-    help: 'mqtt://, mqtts:// (TLS), ws:// or wss://',
-  },
-  'options.protocolVersion': { label: 'MQTT version', choiceLabels: { '4': '3.1.1', '5': '5.0' } },
-  'options.clientId': { label: 'Client id', placeholder: 'random for each connection' },
-  'options.clean': {
-    label: 'Clean session',
-    help: 'Off keeps the session and queued QoS 1/2 messages on the broker while away (needs a client id).',
-  },
-  'options.sessionExpirySeconds': {
-    label: 'Session expiry (s)',
-    help: 'MQTT 5, persistent session only.',
-    advanced: true,
-  },
-  'options.keepaliveSeconds': { label: 'Keepalive (s)' },
-  'options.username': { label: 'Username' },
-  'options.password': { label: 'Password' },
-  'options.tls': {
-    label: 'TLS',
-    help: 'Needs an mqtts:// or wss:// address. Files are paths on the engine’s machine.',
-  },
-  'options.tls.caFile': { label: 'CA certificate file (PEM)', placeholder: '/etc/opsdeck/site-ca.pem' },
-  'options.tls.certFile': { label: 'Client certificate file (PEM)', placeholder: 'for mutual TLS' },
-  'options.tls.keyFile': { label: 'Client key file (PEM)', placeholder: 'for mutual TLS' },
-  'options.tls.keyPassphrase': { label: 'Key passphrase' },
-  'options.tls.insecureSkipVerify': {
-    label: 'Skip certificate verification (lab brokers only — anyone can impersonate the broker)',
-    danger: true,
-  },
-  'options.tls.servername': {
-    label: 'Server name to verify',
-    placeholder: 'when it differs from the URL’s host',
-    advanced: true,
-  },
-  'options.subscriptions': {
-    label: 'Subscriptions',
-    newItem: { filter: '', qos: 0 },
-    addLabel: '+ Subscription',
-    empty: 'No subscriptions: nothing will arrive.',
-  },
-  'options.subscriptions.filter': { label: 'Topic filter', placeholder: 'site/+/temperature or #' },
-  'options.subscriptions.qos': { label: 'QoS' },
-  'options.decoders': {
-    label: 'Decoder overrides',
-    help: 'First match wins; other topics are detected from their first messages.',
-    newItem: { filter: '', decoder: 'json' },
-    addLabel: '+ Decoder override',
-    empty: 'None: every topic is detected automatically.',
-  },
-  'options.decoders.filter': { label: 'Topic filter', placeholder: 'plc/#' },
-  'options.decoders.decoder': { label: 'Decoder', choiceLabels: DECODER_LABELS },
-  'options.decoders.timeZone': {
-    label: 'Time zone',
-    placeholder: 'the source’s (below)',
-    help: 'For these topics’ device times written without a zone.',
-  },
-  'options.timeZone': {
-    label: 'Device time zone',
-    placeholder: 'UTC',
-    help: 'Device times written without a zone ("2026-11-29T18:10:43", as Tasmota does) are read in this zone: UTC unless set. An IANA name such as Europe/Berlin follows daylight saving.',
-  },
-  'options.futureToleranceSeconds': {
-    label: 'Future tolerance (s)',
-    help: 'A device time further ahead of receive time is not believed: the data is stored at receive time and the device’s time kept in the record.',
-    advanced: true,
-  },
-  'options.timestampField': {
-    label: 'Timestamp field',
-    placeholder: 'besides ts, timestamp, time, Time',
-    advanced: true,
-  },
-  'options.maxPayloadBytes': {
-    label: 'Max payload (bytes)',
-    help: 'Larger payloads go to quarantine.',
-    advanced: true,
-  },
-  'options.record': {
-    label: 'Record every message exactly',
-    help: 'Keeps topic, payload bytes, QoS, retain and properties for exact replay. Uses more disk.',
-  },
-  'options.sparkplug': {
-    label: 'Sparkplug B host',
-    help: 'How OpsDeck acts as a Sparkplug host application. Off: it only listens.',
-  },
-  'options.sparkplug.allowPublish': {
-    label:
-      'Publish to the plant’s broker: Rebirth requests (NCMD) after a seq gap or an unknown alias, and STATE',
-    help: 'Writes to production: leave off unless this console may command edge nodes.',
-    danger: true,
-  },
-  'options.sparkplug.hostId': {
-    label: 'Primary host id',
-    placeholder: 'publishes spBv1.0/STATE/<id>',
-    advanced: true,
-  },
-  'options.sparkplug.rebirthIntervalSeconds': {
-    label: 'Ask again for a rebirth after (s)',
-    advanced: true,
-  },
-  'options.reconnectMinMs': { label: 'Reconnect backoff min (ms)', advanced: true },
-  'options.reconnectMaxMs': { label: 'Reconnect backoff max (ms)', advanced: true },
-  'options.host': {
-    label: 'Listen on (host)',
-    help: '127.0.0.1 accepts only this machine; 0.0.0.0 every interface.',
-  },
-  'options.port': { label: 'Port' },
-  'options.seed': { label: 'Seed' },
-  'options.rateMultiplier': { label: 'Rate multiplier' },
-  'options.vibrationHz': { label: 'Vibration rate (Hz)' },
-};
-
-/** Hints of one kind that differ from the shared ones (`options.record` means other things). */
-const KIND_HINTS: Partial<Record<SourceKind, Record<string, Hint>>> = {
-  serial: SERIAL_HINTS,
-};
-
-function hintsFor(kind: SourceKind): (path: string) => Hint {
-  const own = KIND_HINTS[kind] ?? {};
-  return (path) => {
-    const key = path.replace(/\.\d+(?=\.|$)/g, '');
-    return own[key] ?? HINTS[key] ?? {};
-  };
-}
-
 function variantOf(kind: SourceKind): z.ZodType {
-  const variant = SourceConfig.options.find((o) => o.shape.kind.value === kind);
-  if (!variant) throw new Error(`no schema for source kind "${kind}"`);
-  return variant;
+  const descriptor = sourceKindOf(kind);
+  if (!descriptor) throw new Error(`no schema for source kind "${kind}"`);
+  return descriptor.config;
 }
 
 function suggestId(kind: SourceKind, taken: readonly string[]): string {
-  const base = kind === 'mqtt-broker' ? 'broker' : kind;
+  const base = sourceKindOf(kind)?.idBase ?? kind;
   if (!taken.includes(base)) return base;
   for (let i = 2; ; i++) if (!taken.includes(`${base}${i}`)) return `${base}${i}`;
 }
@@ -318,7 +162,7 @@ function GeneratedSourceForm({
     }
   };
 
-  const hintFor = useMemo(() => hintsFor(kind), [kind]);
+  const hintFor = useMemo(() => hintsOf(spec), [spec]);
   const fieldProps = {
     values,
     onChange: change,
@@ -362,7 +206,7 @@ function GeneratedSourceForm({
           {existing ? (
             <div className="form-row">
               <span className="form-label">Kind</span>
-              <span className="form-static">{KIND_LABELS[kind] ?? kind}</span>
+              <span className="form-static">{sourceKindOf(kind)?.label ?? kind}</span>
             </div>
           ) : (
             <label className="form-row">
@@ -372,9 +216,9 @@ function GeneratedSourceForm({
                 onChange={(e) => changeKind(e.target.value as SourceKind)}
                 data-testid="source-form-kind"
               >
-                {NEW_KINDS.map((k) => (
-                  <option key={k} value={k}>
-                    {KIND_LABELS[k]}
+                {sourceKinds().map((k) => (
+                  <option key={k.kind} value={k.kind}>
+                    {k.label}
                   </option>
                 ))}
               </select>

@@ -1,17 +1,12 @@
 import { useState } from 'react';
 import { RATE_WINDOW_SECONDS, type SourceStatus } from '../../../../shared/api';
 import type { RpcClient } from '../../../../shared/rpc';
-import type { SourceConfig } from '../../../../shared/schemas';
+import { sourceKindOf, type SourceConfig } from '../../../../shared/schemas';
 import { formatCount, formatRate } from '../../format';
 import { whyNotRunning } from '../../source-state';
 import { Timestamp } from '../../time-zone';
 import { TopicTree } from '../topics/TopicTree';
 import { useDismissable } from '../../widgets/useDismissable';
-
-/** Kinds with a topic tree, publishing and the MQTT form. */
-export const MQTT_KINDS: readonly string[] = ['mqtt', 'mqtt-broker'];
-/** Kinds with a console of their raw traffic and a way to send to the device. */
-export const CONSOLE_KINDS: readonly string[] = ['serial'];
 
 /** Warnings about security (verification off, passwords in the clear) are red; others amber. */
 const SECURITY_WARNING = /certificate|verif|insecure|plain ?text|unencrypted|password|anonymous|tls/i;
@@ -104,8 +99,10 @@ function SourceRow({
   const [confirmRemove, setConfirmRemove] = useState(false);
   // The engine reports a disabled source as "stopped" and nothing else does.
   const enabled = source.state !== 'stopped';
-  const isMqtt = MQTT_KINDS.includes(source.kind);
-  const hasConsole = CONSOLE_KINDS.includes(source.kind);
+  // What the row offers is what the source's kind declares (shared/sources/).
+  const capabilities = sourceKindOf(source.kind)?.capabilities;
+  const hasTopics = capabilities?.topics ?? false;
+  const hasConsole = capabilities?.console ?? false;
   const consoleOpen = consoleSource === source.id;
   const toggle = async () => {
     if (!client) return;
@@ -145,7 +142,7 @@ function SourceRow({
           label={`${source.name} actions`}
           testId={`source-menu-${source.id}`}
           items={[
-            ...(isMqtt
+            ...(capabilities?.publish
               ? [
                   {
                     label: 'Publish…',
@@ -261,7 +258,7 @@ function SourceRow({
           </button>
         </div>
       )}
-      {isMqtt && (
+      {hasTopics && (
         <div className="source-topics">
           <button
             type="button"

@@ -1,0 +1,58 @@
+// The built-in kinds' descriptors: the words the console's form shows come from each kind's
+// `.meta()`, a kind's own words where two kinds share a field, and secrets stay secrets.
+import { describe, expect, it } from 'vitest';
+import { hintsOf, specAt, specOf } from '../../renderer/src/schema-form';
+import { mqttBrokerKind, mqttKind, serialKind, simKind, sourceKinds } from '../../shared/schemas';
+
+describe('built-in source kinds', () => {
+  it('are listed in the order the form offers them, each with a label and its capabilities', () => {
+    expect(sourceKinds().map((k) => [k.kind, k.idBase, k.capabilities])).toEqual([
+      ['mqtt', 'mqtt', { topics: true, publish: true, console: false, ports: false, sparkplug: true }],
+      [
+        'mqtt-broker',
+        'broker',
+        { topics: true, publish: true, console: false, ports: false, sparkplug: true },
+      ],
+      ['serial', 'serial', { topics: false, publish: false, console: true, ports: true, sparkplug: false }],
+      ['sim', 'sim', { topics: false, publish: false, console: false, ports: false, sparkplug: false }],
+    ]);
+    for (const k of sourceKinds()) expect(k.label).not.toBe('');
+  });
+
+  it('label their fields in their schemas', () => {
+    const mqtt = specOf(mqttKind.config);
+    const hint = hintsOf(mqtt);
+    expect(hint('options.url')).toMatchObject({
+      label: 'Broker URL',
+      placeholder: 'mqtt://broker.local:1883',
+    });
+    expect(hint('options.tls.insecureSkipVerify').danger).toBe(true);
+    expect(hint('options.subscriptions.0.filter').label).toBe('Topic filter');
+    expect(hint('options.subscriptions').newItem).toEqual({ filter: '', qos: 0 });
+    expect(hint('options.reconnectMinMs').advanced).toBe(true);
+    // A secret's name field is edited as a secret, labelled all the same.
+    expect(specAt(mqtt, 'options.password')).toMatchObject({ t: 'secret', hint: { label: 'Password' } });
+    expect(specAt(mqtt, 'options.tls.keyPassphrase')?.t).toBe('secret');
+    expect(specAt(specOf(mqttBrokerKind.config), 'options.password')?.t).toBe('secret');
+    expect(hintsOf(specOf(mqttBrokerKind.config))('options.host').label).toBe('Listen on (host)');
+    expect(hintsOf(specOf(simKind.config))('options.vibrationHz').label).toBe('Vibration rate (Hz)');
+  });
+
+  it('say a shared field in their own words', () => {
+    const mqtt = hintsOf(specOf(mqttKind.config));
+    const serial = hintsOf(specOf(serialKind.config));
+    expect(mqtt('options.record').label).toBe('Record every message exactly');
+    expect(serial('options.record').label).toBe('Record every received byte');
+    expect(mqtt('options.futureToleranceSeconds').advanced).toBe(true);
+    expect(serial('options.futureToleranceSeconds').advanced).toBeUndefined();
+    expect(serial('options.stopBits').choiceLabels).toEqual({ '1.5': '1.5 (Windows only)' });
+  });
+
+  it('decide what their sources reach on the machine', () => {
+    expect(serialKind.hostAccess(serialKind.options.parse({ path: '/dev/ttyACM0' }))).toBe(
+      'opens the device at options.path (/dev/ttyACM0)',
+    );
+    expect(mqttKind.hostAccess(mqttKind.options.parse({ url: 'mqtt://h' }))).toBeNull();
+    expect(mqttBrokerKind.hostAccess(mqttBrokerKind.options.parse({}))).toBeNull();
+  });
+});
