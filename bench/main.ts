@@ -275,6 +275,10 @@ async function benchSoak(options: SoakOptions): Promise<void> {
     figure('soak.prefill.seconds', (performance.now() - started) / 1000, 's');
   }
   const engine = await Engine.open(dir);
+  // Causes belong beside the figures: a reopen or a loss says why as it happens.
+  engine.onNotice((n) => {
+    if (n.level !== 'info') note(`${n.level} notice: ${n.message}`);
+  });
   let publisher: ReturnType<typeof runPublisher> | null = null;
   // A live subscriber as the console would have, so ring buffers and frames are part of the figure.
   const channels = (await engine.channels()).filter((c) => c.source === 'demo').map((c) => c.id);
@@ -311,12 +315,16 @@ async function benchSoak(options: SoakOptions): Promise<void> {
       figure(`soak.minute_${minute}.lost_rows`, s.lostRows, 'rows');
       figure(`soak.minute_${minute}.shed`, s.shed, 'messages');
       figure(`soak.minute_${minute}.live_ring`, engine.live.allocatedBytes() / 1024 ** 2, 'MiB');
+      // What DuckDB's memory_limit is spent on, so a limit that runs out shows where it went.
+      const tags = await engine.store
+        .read(`SELECT tag, memory_usage_bytes FROM duckdb_memory() ORDER BY 2 DESC LIMIT 4`)
+        .catch(() => []);
+      for (const [tag, bytes] of tags)
+        figure(`soak.minute_${minute}.duckdb.${String(tag).toLowerCase()}`, Number(bytes) / 1024 ** 2, 'MiB');
     }
     figure('soak.rss_growth_after_minute_1', (rss() - first) / first, '(target ≤ 0.10)');
     figure('soak.store_memory_limit', engine.store.memoryLimitMb, 'MiB');
-    const errors = engine.notices().filter((n) => n.level === 'error');
-    figure('soak.error_notices', errors.length, '');
-    for (const n of errors.slice(-5)) note(`error notice: ${n.message}`);
+    figure('soak.error_notices', engine.notices().filter((n) => n.level === 'error').length, '');
   } finally {
     publisher?.kill();
     await engine.close();

@@ -114,12 +114,14 @@ export const StoreSettings = z
      *
      * Measured (`bench.js checkpoint-memory`): taking 200,000 samples/s while size retention
      * trims and checkpoints needs 10, 12 and 18 MiB on databases of 68, 682 and 1,365 MiB (about
-     * 6 MiB more per GiB); opening and checkpointing a 16 MiB log needs 4 MiB. The default keeps
-     * 3.5× that (≥ 2.5× at the default 2 GiB retention cap), the floor 1.8×. A log holding one
+     * 6 MiB more per GiB); opening and checkpointing a 16 MiB log needs 4 MiB. Under the soak
+     * (`bench.js soak --mqtt 20000 --prefill-hours 24`: ~1,100 channels, 140 k samples/s, 1–2 GiB)
+     * DuckDB held 55–61 MiB of table blocks and uncheckpointed rows, and a checkpoint ran out at
+     * 64 MiB in 1 run of 2: the default is twice that. A log holding one
      * large DELETE needs ~9 bytes per row (76 MiB for 8.6 M rows): retention deletes in slices,
      * and the store opens with more memory when replaying needs it.
      */
-    memoryLimitMb: z.number().int().min(32).max(1_048_576).default(64),
+    memoryLimitMb: z.number().int().min(32).max(1_048_576).default(128),
     /** DuckDB worker threads; 0 picks one less than the machine's cores (at least 1) so ingest keeps a core. */
     threads: z.number().int().min(0).max(256).default(0),
     /** User SQL (console, `opsdeck query`) is interrupted after this long, queueing included. */

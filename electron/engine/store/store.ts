@@ -284,6 +284,8 @@ export class Store {
   reopens = 0;
   /** Failures since writing last worked: recovery waits longer, and notices thin out. */
   private failStreak = 0;
+  /** A statement other than a write (retention, a checkpoint) ran out of memory since the last good flush. */
+  private outOfMemorySinceFlush = false;
   /** How the store came back, told once a flush has worked again. */
   private recovered: { how: string; held: number } | null = null;
   /** The memory_limit DuckDB runs with now: the configured one unless recovery needed more. */
@@ -590,13 +592,13 @@ export class Store {
       }
     }
     await this.disconnectGracefully();
-    // Out of memory again and again, or in a checkpoint (which invalidates the database): the
-    // database needs more than it has (it grows with the database, see bench checkpoint-memory).
+    // Out of memory, and the database did not stay usable (a checkpoint that ran out invalidates
+    // it, whether an append, retention or the checkpoint itself hit it first): it needs more than
+    // it has, so reopening with as much would fail the same way (bench soak, checkpoint-memory).
     let limit = this.memoryLimitMb;
-    if (
-      (outOfMemoryAgain || (isOutOfMemory(this.failure) && /FATAL/i.test(this.failure ?? ''))) &&
-      limit < this.memoryCeilingMb
-    ) {
+    const outOfMemory = isOutOfMemory(this.failure) || this.outOfMemorySinceFlush;
+    this.outOfMemorySinceFlush = false;
+    if (outOfMemory && limit < this.memoryCeilingMb) {
       limit = Math.min(this.memoryCeilingMb, limit * 2);
       this.notice(
         'warn',
@@ -976,6 +978,15 @@ export class Store {
   async applyRetention(retention: Retention, now = Date.now()): Promise<number> {
     if (this.readOnly || this.failure) return 0;
     await this.flush();
+    try {
+      return await this.trim(retention, now);
+    } catch (error) {
+      if (isOutOfMemory(error)) this.outOfMemorySinceFlush = true;
+      throw error;
+    }
+  }
+
+  private async trim(retention: Retention, now: number): Promise<number> {
     let dropped = 0;
     if (retention.maxAgeHours > 0) {
       const cutoff = now - retention.maxAgeHours * 3_600_000;
