@@ -28,7 +28,7 @@ import type { AlertRule, NotifierConfig } from '../../shared/alerts';
 import type { NotifierTestResult } from '../../shared/api';
 import { sendTestNotification, withNotifier, withoutNotifier } from './alerts/notify/edit';
 import { describeZodError, type SourceConfig, WorkspaceConfig } from '../../shared/schemas';
-import type { QuarantineEntry, RecordRow, SampleBatch } from './batch';
+import type { QuarantineEntry, RecordBatch, SampleBatch } from './batch';
 import { AuditLog, type AuditVerdict } from './alerts/audit';
 import { evaluateStored } from './alerts/stored';
 import { LiveAlerts } from './alerts/live';
@@ -348,7 +348,7 @@ export class Engine {
         this.calibration.apply(batch);
         return this.bus.samples(batch);
       },
-      emitRecords: (rows: RecordRow[]) => {
+      emitRecords: (rows: RecordBatch) => {
         if (this.closed || !lease.open) return;
         return this.bus.records(rows);
       },
