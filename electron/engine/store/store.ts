@@ -17,6 +17,8 @@
 //   on its own: new appenders if the database is still usable, else it reopens the file — with a
 //   higher memory limit if replaying the log needs one. Rows arriving meanwhile are held, up to
 //   HOLD_MAX_ROWS, and stored once it is back.
+// - Opening brings an older file's schema up to date (store/migrations.ts) and refuses one
+//   written by a newer OpsDeck, read-only too, with an error saying so.
 // - Opening keeps a damaged write-ahead log beside the database (`data.duckdb.wal.corrupt-…`) and
 //   says what was recovered; DuckDB alone would drop it silently (store/wal.ts).
 import fs from 'node:fs';
@@ -39,7 +41,7 @@ import type { Retention, StoreSettings } from '../../../shared/schemas';
 import { SEVERITIES, sliceRecords, type QuarantineEntry, type RecordBatch, type SampleBatch } from '../batch';
 import type { RawMessage } from '../sources/source';
 import { openDuckDB, writeMicros } from './duckdb';
-import { SCHEMA_SQL } from './schema';
+import { checkSchemaVersion, migrate } from './migrations';
 import { UserSql, type UserQuery } from './user-sql';
 import { toJsonSafe } from './values';
 import { checkWal, keptWalName, wholeEntriesBefore } from './wal';
@@ -181,7 +183,7 @@ function discardAppender(appender: DuckDBAppender): void {
  * Records straight from RecordBatch columns into DuckDB vectors, a chunk at a time: times and
  * source ids are staged in typed arrays and copied with one memcpy per column; severities,
  * messages and fields (already JSON text) are written into the chunk's string vectors as they
- * arrive, and a record without fields is marked null in the validity mask in place. No object
+ * arrive, and a record without fields is marked null in a validity mask copied in with the chunk. No object
  * per row, no `JSON.stringify` (fields became JSON where the record was built).
  */
 class RecordAppender {
@@ -193,11 +195,14 @@ class RecordAppender {
   private severityVector!: bindings.Vector;
   private messageVector!: bindings.Vector;
   private fieldsVector!: bindings.Vector;
-  private validity: Uint8Array | null = null;
+  /** Validity bits of the fields column (1 = a value), written to the vector when a row is null. */
+  private readonly validity = new Uint8Array(CHUNK_ROWS / 8);
+  private hasNull = false;
   filled = 0;
 
   constructor(private readonly appender: DuckDBAppender) {
     this.types = Array.from({ length: appender.columnCount }, (_, i) => appender.columnType(i));
+    this.validity.fill(0xff);
     this.startChunk();
   }
 
@@ -206,7 +211,8 @@ class RecordAppender {
     this.severityVector = bindings.data_chunk_get_vector(this.chunk.chunk, 3);
     this.messageVector = bindings.data_chunk_get_vector(this.chunk.chunk, 4);
     this.fieldsVector = bindings.data_chunk_get_vector(this.chunk.chunk, 5);
-    this.validity = null;
+    if (this.hasNull) this.validity.fill(0xff);
+    this.hasNull = false;
   }
 
   /** `sourceIds[k]` is the store's id of `batch.sources[k]`. */
@@ -238,10 +244,7 @@ class RecordAppender {
   }
 
   private setNull(row: number): void {
-    if (!this.validity) {
-      bindings.vector_ensure_validity_writable(this.fieldsVector);
-      this.validity = bindings.vector_get_validity(this.fieldsVector, CHUNK_ROWS / 8);
-    }
+    this.hasNull = true;
     this.validity[row >> 3]! &= ~(1 << (row & 7));
   }
 
@@ -257,6 +260,17 @@ class RecordAppender {
         column.buffer,
         column.byteOffset,
         rows * column.BYTES_PER_ELEMENT,
+      );
+    }
+    if (this.hasNull) {
+      // vector_get_validity hands out a copy: the mask goes in as a whole.
+      bindings.vector_ensure_validity_writable(this.fieldsVector);
+      bindings.copy_data_to_vector_validity(
+        this.fieldsVector,
+        0,
+        this.validity.buffer,
+        0,
+        this.validity.byteLength,
       );
     }
     bindings.data_chunk_set_size(this.chunk.chunk, rows);
@@ -546,7 +560,12 @@ export class Store {
         return this.watched(c);
       };
       this.writer = await connect();
-      if (!this.readOnly) await this.writer.run(SCHEMA_SQL);
+      if (this.readOnly) await checkSchemaVersion(this.writer, this.path);
+      else {
+        const { from, to } = await migrate(this.writer, this.path);
+        if (from > 0 && to > from)
+          this.notice('info', `store: migrated the database from schema version ${from} to ${to}`);
+      }
       this.maintenance = await connect();
       this.reader = await connect();
       this.instance = instance;
