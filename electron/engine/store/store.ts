@@ -180,19 +180,30 @@ function discardAppender(appender: DuckDBAppender): void {
 }
 
 /**
- * Records straight from RecordBatch columns into DuckDB vectors, a chunk at a time: times and
- * source ids are staged in typed arrays and copied with one memcpy per column; severities,
+ * Records straight from RecordBatch columns into DuckDB vectors, a chunk at a time: times,
+ * source ids and severities are staged in typed arrays and copied with one memcpy per column;
  * messages and fields (already JSON text) are written into the chunk's string vectors as they
  * arrive, and a record without fields is marked null in a validity mask copied in with the chunk. No object
  * per row, no `JSON.stringify` (fields became JSON where the record was built).
  */
 class RecordAppender {
+  /**
+   * Severities as DuckDB `string_t`s (uint32 length, then the bytes inline, zero-padded: every
+   * severity is at most 12 bytes, so none needs DuckDB's string heap), staged like the typed
+   * columns and copied in with one memcpy: no call into DuckDB per row for them.
+   */
+  private static readonly severityStrings = SEVERITIES.map((name) => {
+    const t = new Uint8Array(16);
+    new DataView(t.buffer).setUint32(0, name.length, true);
+    t.set(new TextEncoder().encode(name), 4);
+    return t;
+  });
+  private readonly severity = new Uint8Array(CHUNK_ROWS * 16);
   private readonly ts = new BigInt64Array(CHUNK_ROWS);
   private readonly rx = new BigInt64Array(CHUNK_ROWS);
   private readonly sourceId = new Uint32Array(CHUNK_ROWS);
   private readonly types: DuckDBType[];
   private chunk!: DuckDBDataChunk;
-  private severityVector!: bindings.Vector;
   private messageVector!: bindings.Vector;
   private fieldsVector!: bindings.Vector;
   /** Validity bits of the fields column (1 = a value), written to the vector when a row is null. */
@@ -208,7 +219,6 @@ class RecordAppender {
 
   private startChunk(): void {
     this.chunk = DuckDBDataChunk.create(this.types, CHUNK_ROWS);
-    this.severityVector = bindings.data_chunk_get_vector(this.chunk.chunk, 3);
     this.messageVector = bindings.data_chunk_get_vector(this.chunk.chunk, 4);
     this.fieldsVector = bindings.data_chunk_get_vector(this.chunk.chunk, 5);
     if (this.hasNull) this.validity.fill(0xff);
@@ -226,11 +236,7 @@ class RecordAppender {
       for (let i = 0; i < k; i++) {
         const row = offset + i;
         this.sourceId[at + i] = sourceIds[batch.source[row]!]!;
-        bindings.vector_assign_string_element(
-          this.severityVector,
-          at + i,
-          SEVERITIES[batch.severity[row]!] ?? 'info',
-        );
+        this.severity.set(RecordAppender.severityStrings[batch.severity[row]!]!, (at + i) * 16);
         bindings.vector_assign_string_element(this.messageVector, at + i, batch.message[row]!);
         const fields = batch.fields[row];
         if (fields !== null && fields !== undefined)
@@ -251,15 +257,16 @@ class RecordAppender {
   private appendChunk(): void {
     const rows = this.filled;
     if (rows === 0) return;
-    const columns = [this.ts, this.rx, this.sourceId];
-    for (let c = 0; c < 3; c++) {
+    const columns = [this.ts, this.rx, this.sourceId, this.severity];
+    for (let c = 0; c < 4; c++) {
       const column = columns[c]!;
+      const rowBytes = c === 3 ? 16 : column.BYTES_PER_ELEMENT;
       bindings.copy_data_to_vector(
         bindings.data_chunk_get_vector(this.chunk.chunk, c),
         0,
         column.buffer,
         column.byteOffset,
-        rows * column.BYTES_PER_ELEMENT,
+        rows * rowBytes,
       );
     }
     if (this.hasNull) {
