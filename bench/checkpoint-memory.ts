@@ -24,7 +24,7 @@ import { DuckDBDataChunk, DuckDBInstance, DOUBLE, TIMESTAMP, UINTEGER } from '@d
 import bindings from '@duckdb/node-bindings';
 import { openDuckDB } from '../electron/engine/store/duckdb';
 import { Store } from '../electron/engine/store/store';
-import { SCHEMA_SQL } from '../electron/engine/store/schema';
+import { migrate } from '../electron/engine/store/migrations';
 import { StoreSettings } from '../shared/schemas';
 import { figure, note } from './report';
 
@@ -68,7 +68,7 @@ export async function buildWorkspace(
   fs.mkdirSync(dir, { recursive: true });
   const db = await DuckDBInstance.create(path.join(dir, 'data.duckdb'), { memory_limit: '2GB' });
   const c = await db.connect();
-  await c.run(SCHEMA_SQL);
+  await migrate(c, 'bench');
   await c.run(`INSERT INTO sources VALUES (1, 'rig', 'bench')`);
   await c.run(`INSERT INTO channels SELECT range + 1, 1, 'rig/ch' || range, '' FROM range(${CHANNELS})`);
   const perHour = rate * 3600;

@@ -1,7 +1,7 @@
 // Benchmarks: figures and ratios against baselines measured in the same run, one per line as
 // `name: value unit`. Never pass/fail. Usage (after `npm run build`):
-//   node out/main/bench.js                     ingest, decimation, startup, mqtt, serial, alerts, channels
-//   node out/main/bench.js ingest|decimation|startup|mqtt|serial|alerts|channels
+//   node out/main/bench.js                     ingest, decimation, startup, mqtt, serial, alerts, channels, records
+//   node out/main/bench.js ingest|decimation|startup|mqtt|serial|alerts|channels|records
 //   node out/main/bench.js mqtt [--only drain,live,latency]   one or more parts of the MQTT benchmark
 //   node out/main/bench.js soak [--minutes 10] demo rig at 100× for N minutes, RSS every minute
 //          [--mqtt 20000] [--prefill-hours 24] [--prefill-rate 1000]
@@ -20,7 +20,7 @@ import { Engine } from '../electron/engine/engine';
 import { decimateMinMax, RingBuffer, type Buckets } from '../electron/engine/live/ring';
 import { LiveHub } from '../electron/engine/live/hub';
 import { openDuckDB, writeMicros } from '../electron/engine/store/duckdb';
-import { SCHEMA_SQL } from '../electron/engine/store/schema';
+import { migrate } from '../electron/engine/store/migrations';
 import { StoreSettings } from '../shared/schemas';
 import { CHROMIUM, launchChromium } from '../test/helpers/browser';
 import { startServe } from '../test/helpers/cli';
@@ -35,6 +35,7 @@ import {
 import { benchChannels } from './channels';
 import { benchMqtt, runPublisher } from './mqtt';
 import { mqttPublisherMain } from './mqtt-publisher';
+import { benchRecords } from './records';
 import { figure, note } from './report';
 import { benchSerial } from './serial';
 
@@ -71,7 +72,7 @@ async function rawAppenderRate(batches: SampleBatch[]): Promise<number> {
   try {
     const instance = await openDuckDB(path.join(dir, 'raw.duckdb'), StoreSettings.parse({}));
     const conn = await instance.connect();
-    await conn.run(SCHEMA_SQL);
+    await migrate(conn, 'bench');
     const appender = await conn.createAppender('samples');
     // Build every chunk before the clock starts: the baseline measures DuckDB alone.
     const chunks: DuckDBDataChunk[] = [];
@@ -353,6 +354,7 @@ async function main(): Promise<void> {
   if (which === 'serial' || which === 'all') await benchSerial();
   if (which === 'alerts' || which === 'all') benchAlerts();
   if (which === 'channels' || which === 'all') await benchChannels();
+  if (which === 'records' || which === 'all') await benchRecords();
   if (which === 'soak')
     await benchSoak({
       minutes,

@@ -1,11 +1,11 @@
 // The bus fans every batch out to its consumers (store, live view, later alerts) in order.
 // A consumer may return a promise to ask the producer to wait (back-pressure); the bus hands the
 // producer one promise that settles when every consumer is ready again.
-import type { QuarantineEntry, RecordRow, SampleBatch } from './batch';
+import type { QuarantineEntry, RecordBatch, SampleBatch } from './batch';
 
 export interface BusConsumer {
   onSamples?(batch: SampleBatch): void | Promise<void>;
-  onRecords?(records: readonly RecordRow[]): void | Promise<void>;
+  onRecords?(records: RecordBatch): void | Promise<void>;
   onQuarantine?(entry: QuarantineEntry): void;
 }
 
@@ -25,8 +25,8 @@ export class Bus {
     return settle(this.consumers.map((c) => c.onSamples?.(batch)));
   }
 
-  records(records: readonly RecordRow[]): void | Promise<void> {
-    if (records.length === 0) return;
+  records(records: RecordBatch): void | Promise<void> {
+    if (records.n === 0) return;
     return settle(this.consumers.map((c) => c.onRecords?.(records)));
   }
 

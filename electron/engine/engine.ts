@@ -29,7 +29,7 @@ import type { NotifierTestResult } from '../../shared/api';
 import { parseHex } from '../../shared/hex';
 import { sendTestNotification, withNotifier, withoutNotifier } from './alerts/notify/edit';
 import { describeZodError, type SourceConfig, WorkspaceConfig } from '../../shared/schemas';
-import type { QuarantineEntry, RecordRow, SampleBatch } from './batch';
+import type { QuarantineEntry, RecordBatch, SampleBatch } from './batch';
 import { AuditLog, type AuditVerdict } from './alerts/audit';
 import { evaluateStored } from './alerts/stored';
 import { LiveAlerts } from './alerts/live';
@@ -349,7 +349,7 @@ export class Engine {
         this.calibration.apply(batch);
         return this.bus.samples(batch);
       },
-      emitRecords: (rows: RecordRow[]) => {
+      emitRecords: (rows: RecordBatch) => {
         if (this.closed || !lease.open) return;
         return this.bus.records(rows);
       },

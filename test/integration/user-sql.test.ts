@@ -3,7 +3,7 @@
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SampleBatchBuilder } from '../../electron/engine/batch';
+import { recordBatch, SampleBatchBuilder } from '../../electron/engine/batch';
 import { Store } from '../../electron/engine/store/store';
 import { StoreSettings } from '../../shared/schemas';
 import { tempDir, waitFor } from '../helpers/tmp';
@@ -32,7 +32,9 @@ describe('user SQL', () => {
     const b = new SampleBatchBuilder(1000);
     for (let i = 0; i < 1000; i++) b.push(T0 + i, ch, i);
     store.appendSamples(b.take());
-    store.appendRecords([{ ts: T0, rx: T0, source: 'rig', severity: 'info', message: 'm', fields: {} }]);
+    store.appendRecords(
+      recordBatch([{ ts: T0, rx: T0, source: 'rig', severity: 'info', message: 'm', fields: {} }]),
+    );
     await store.flush();
     return store;
   }

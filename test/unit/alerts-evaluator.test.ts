@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { AlertRule, type AlertRuleInput, type AlertTransition } from '../../shared/alerts';
 import { AlertEvaluator } from '../../electron/engine/alerts/evaluator';
-import { SampleBatchBuilder, type RecordRow, type Severity } from '../../electron/engine/batch';
+import { recordBatch, SampleBatchBuilder, type RecordRow, type Severity } from '../../electron/engine/batch';
 
 const CH: Record<string, number> = { 'rig/t': 1, 'rig/p': 2 };
 
@@ -226,14 +226,16 @@ describe('log pattern rules', () => {
         annotations: { summary: '{{value}} CRC errors from node {{labels.node}} at {{labels.site}}' },
       },
     ]);
-    ev.records([
-      rec(0, 'CRC error', { node: '7' }),
-      rec(1000, 'CRC error', { node: '8' }),
-      rec(3000, 'all fine', { node: '7' }),
-      rec(4000, 'CRC error', { node: '7' }),
-      rec(5000, 'crc error', { node: '8' }), // case-sensitive: no match
-      rec(30_000, 'heartbeat', null),
-    ]);
+    ev.records(
+      recordBatch([
+        rec(0, 'CRC error', { node: '7' }),
+        rec(1000, 'CRC error', { node: '8' }),
+        rec(3000, 'all fine', { node: '7' }),
+        rec(4000, 'CRC error', { node: '7' }),
+        rec(5000, 'crc error', { node: '8' }), // case-sensitive: no match
+        rec(30_000, 'heartbeat', null),
+      ]),
+    );
     expect(out.map((t) => `${t.ts}:${t.state}:${t.labels['node']}`)).toEqual([
       '4000:firing:7',
       '10000:resolved:7',
@@ -255,11 +257,13 @@ describe('log pattern rules', () => {
         lateness: 0,
       },
     ]);
-    ev.records([
-      { ...rec(0, 'x', { code: 'overheat' }), source: 'other' },
-      rec(1000, 'x', { code: 'overheat' }, 'info'),
-      rec(2000, 'x', { code: 'overheat' }, 'critical'),
-    ]);
+    ev.records(
+      recordBatch([
+        { ...rec(0, 'x', { code: 'overheat' }), source: 'other' },
+        rec(1000, 'x', { code: 'overheat' }, 'info'),
+        rec(2000, 'x', { code: 'overheat' }, 'critical'),
+      ]),
+    );
     ev.finish(60_000);
     expect(brief(out)).toEqual(['2000:firing', '7000:resolved']);
   });
@@ -414,7 +418,7 @@ describe('event time', () => {
     const { ev, out } = setup([
       { id: 'l', kind: 'log', pattern: 'fault', window: '10s', for: '2s', keepFiringFor: '3s', lateness: 0 },
     ]);
-    ev.records([rec(0, 'fault'), rec(1000, 'fault'), rec(2500, 'ok')]);
+    ev.records(recordBatch([rec(0, 'fault'), rec(1000, 'fault'), rec(2500, 'ok')]));
     ev.finish(30_000);
     // Active from 0 to 11 s (last match + window): pending 0, firing 2, recovering 11, resolved 14.
     expect(brief(out)).toEqual(['0:pending', '2000:firing', '11000:recovering', '14000:resolved']);
@@ -466,7 +470,7 @@ describe('event time', () => {
     const { ev, out } = setup([
       { id: 'l', kind: 'log', pattern: 'fault', count: 2, window: '10s', lateness: '5s' },
     ]);
-    ev.records([rec(0, 'fault'), rec(1000, 'fault')], 1000);
+    ev.records(recordBatch([rec(0, 'fault'), rec(1000, 'fault')]), 1000);
     for (let now = 1000; now <= 5500; now += 500) ev.tick(now);
     expect(brief(out)).toEqual([]); // held for the lateness window
     ev.tick(6_000);

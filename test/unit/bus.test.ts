@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SampleBatchBuilder, type SampleBatch } from '../../electron/engine/batch';
+import { recordBatch, SampleBatchBuilder, type SampleBatch } from '../../electron/engine/batch';
 import { Bus } from '../../electron/engine/bus';
 import { Calibration } from '../../electron/engine/pipeline/calibration';
 
@@ -10,12 +10,12 @@ describe('bus', () => {
     bus.add({ onSamples: (b) => void seen.push(`store:${b.n}`) });
     bus.add({
       onSamples: (b) => void seen.push(`live:${b.n}`),
-      onRecords: (r) => void seen.push(`live-records:${r.length}`),
+      onRecords: (r) => void seen.push(`live-records:${r.n}`),
     });
     const b = new SampleBatchBuilder(2);
     for (let i = 0; i < 5; i++) b.push(i, 1, i * 2); // grows past its initial capacity
     expect(bus.samples(b.take())).toBeUndefined();
-    bus.records([{ ts: 1, rx: 1, source: 's', severity: 'info', message: 'm', fields: null }]);
+    bus.records(recordBatch([{ ts: 1, rx: 1, source: 's', severity: 'info', message: 'm', fields: null }]));
     expect(seen).toEqual(['store:5', 'live:5', 'live-records:1']);
   });
 

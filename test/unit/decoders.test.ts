@@ -249,7 +249,7 @@ describe('FrameDecoder', () => {
     expect(samples.n).toBe(2);
     expect([...samples.value.subarray(0, 2)]).toEqual([20.5, 21]);
     expect([...channels.keys()]).toEqual(['rig/a/t', 'rig/a']);
-    expect(records).toEqual([]);
+    expect(records.n).toBe(0);
     expect(quarantined.map((q) => q.where)).toEqual(['rig/a', 'rig/a']);
     expect(quarantined[1]!.raw).toEqual(garbage);
     expect(quarantined[1]!.reason).toContain('not valid UTF-8');

@@ -29,6 +29,7 @@ import {
   recorder,
   structuredText,
 } from './fuzz-support';
+import { recordRows } from '../../electron/engine/batch';
 
 const RX = Date.UTC(2026, 10, 25, 12, 0, 0);
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -459,7 +460,7 @@ function decodeStream(options: Record<string, unknown>, chunks: Uint8Array[]) {
       samples.value[i],
       samples.ts[i],
     ]),
-    records: records.map((r) => [r.severity, r.message, r.fields, r.ts]),
+    records: recordRows(records).map((r) => [r.severity, r.message, r.fields, r.ts]),
     quarantined,
   };
 }

@@ -3,7 +3,7 @@
 // ingest step that decodes or quarantines every message. Nothing a peer publishes may throw.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { RecordRow, SampleBatch } from '../../electron/engine/batch';
+import { recordRows, type RecordRow, type SampleBatch } from '../../electron/engine/batch';
 import { MAX_NESTING_DEPTH } from '../../electron/engine/decode/decoder';
 import { encodeSparkplug } from '../../electron/engine/decode/sparkplug';
 import { topicDetail } from '../../electron/engine/sources/mqtt/detail';
@@ -31,7 +31,7 @@ function context() {
     emitSamples: (batch: SampleBatch) => {
       for (let i = 0; i < batch.n; i++) samples.push([names[batch.channel[i]!]!, batch.value[i]!]);
     },
-    emitRecords: (rows) => void records.push(...rows),
+    emitRecords: (rows) => void records.push(...recordRows(rows)),
     quarantine: (raw, reason, where) => void quarantined.push({ raw, reason, where }),
     shed: () => undefined,
     received: () => undefined,

@@ -7,6 +7,7 @@ import { pipelineFor, streamDecoder } from '../../electron/engine/sources/serial
 import { LineFramer } from '../../electron/engine/sources/serial/lines';
 import { parsePlotterLine } from '../../electron/engine/sources/serial/plotter';
 import { SerialOptions } from '../../shared/schemas';
+import { recordRows } from '../../electron/engine/batch';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -93,7 +94,7 @@ function decoderFor(options: Record<string, unknown>) {
     const { samples, records } = d.take();
     return {
       samples: Array.from({ length: samples.n }, (_, i) => [channels[samples.channel[i]!], samples.value[i]]),
-      records: records.map((r) => [r.message, r.fields]),
+      records: recordRows(records).map((r) => [r.message, r.fields]),
     };
   };
   return { d, feed, quarantined, channels };

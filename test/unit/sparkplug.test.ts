@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { FrameDecoder } from '../../electron/engine/decode/registry';
 import { edgeNodeOf, encodeSparkplug } from '../../electron/engine/decode/sparkplug';
 import { describeZodError, MqttOptions } from '../../shared/schemas';
+import { recordRows } from '../../electron/engine/batch';
 
 const RX = Date.UTC(2026, 4, 1, 8, 0, 0);
 
@@ -28,7 +29,7 @@ function host() {
         channels[samples.channel[i]!]!.path,
         samples.value[i],
       ]).filter(([path]) => withOnline || !(path as string).endsWith('/[online]')),
-      records,
+      records: recordRows(records),
     };
   };
   /** What the decoder knows of edge node G/N. */

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SampleBatchBuilder } from '../../electron/engine/batch';
+import { recordBatch, SampleBatchBuilder } from '../../electron/engine/batch';
 import { openDuckDB } from '../../electron/engine/store/duckdb';
 import { Store, type StoreNotice } from '../../electron/engine/store/store';
 import { StoreSettings } from '../../shared/schemas';
@@ -53,16 +53,18 @@ describe('store', () => {
 
   it('stores records and quarantine byte for byte', async () => {
     const { store } = await fresh();
-    store.appendRecords([
-      {
-        ts: T0,
-        rx: T0 + 5,
-        source: 'rig',
-        severity: 'error',
-        message: 'pump: overcurrent',
-        fields: { motor: 2 },
-      },
-    ]);
+    store.appendRecords(
+      recordBatch([
+        {
+          ts: T0,
+          rx: T0 + 5,
+          source: 'rig',
+          severity: 'error',
+          message: 'pump: overcurrent',
+          fields: { motor: 2 },
+        },
+      ]),
+    );
     const raw = new Uint8Array([0, 255, 10, 13, 0xc3]);
     store.appendQuarantine({ rx: T0, source: 'rig', reason: 'not valid UTF-8', where: 'lab/x', raw });
     await store.flush();
@@ -159,7 +161,9 @@ describe('store', () => {
     const now = T0 + 10 * 3_600_000;
     ramp(store, ch, 3600, 1000, T0); // hour 0
     ramp(store, ch, 3600, 1000, now - 3_600_000); // the last hour
-    store.appendRecords([{ ts: T0, rx: T0, source: 'rig', severity: 'info', message: 'old', fields: null }]);
+    store.appendRecords(
+      recordBatch([{ ts: T0, rx: T0, source: 'rig', severity: 'info', message: 'old', fields: null }]),
+    );
     const dropped = await store.applyRetention({ maxAgeHours: 2, maxBytes: 0 }, now);
     expect(dropped).toBe(3601);
     expect(store.storedSamples).toBe(3600);

@@ -14,7 +14,7 @@
 // never held forever. Time without data is measured on the device's own clock, estimated from its
 // newest sample's offset to arrival, so a device whose clock runs behind is not marked late.
 import type { AlertRule, AlertState, AlertTransition } from '../../../shared/alerts';
-import { SEVERITIES, type RecordRow, type SampleBatch } from '../batch';
+import { recordRow, SEVERITIES, type RecordBatch, type RecordRow, type SampleBatch } from '../batch';
 
 type ChannelRuleConfig = Extract<AlertRule, { kind: 'threshold' | 'rate' | 'nodata' | 'anomaly' }>;
 type LogRuleConfig = Extract<AlertRule, { kind: 'log' }>;
@@ -532,8 +532,13 @@ class LogRun extends RuleRun {
     return this.lateCount;
   }
 
+  /** Whether records of `source` concern this rule: rows of other sources are never built. */
+  takes(source: string): boolean {
+    return this.rule.source === undefined || source === this.rule.source;
+  }
+
   push(row: RecordRow, arrival?: number): void {
-    if (this.rule.source !== undefined && row.source !== this.rule.source) return;
+    if (!this.takes(row.source)) return;
     const watermark = Math.max(this.maxTs - this.rule.lateness, this.floor);
     if (!(row.ts >= watermark)) {
       this.lateCount++;
@@ -721,9 +726,14 @@ export class AlertEvaluator {
     for (const run of this.channelRuns) if (run.buffer.n > 0) run.release();
   }
 
-  records(rows: readonly RecordRow[], arrival?: number): void {
+  records(batch: RecordBatch, arrival?: number): void {
     if (this.logRuns.length === 0) return;
-    for (const row of rows) for (const run of this.logRuns) run.push(row, arrival);
+    for (let i = 0; i < batch.n; i++) {
+      // A row becomes an object (fields parsed) only when a rule takes its source.
+      const source = batch.sources[batch.source[i]!]!;
+      let row: RecordRow | undefined;
+      for (const run of this.logRuns) if (run.takes(source)) run.push((row ??= recordRow(batch, i)), arrival);
+    }
     for (const run of this.logRuns) run.release();
   }
 

@@ -2,7 +2,7 @@
 // every transition stored (mode 'live') and firing/resolved announced as engine notices.
 import type { AlertingSettings, AlertRule, AlertTransition } from '../../../shared/alerts';
 import type { Notice } from '../../../shared/api';
-import type { RecordRow, SampleBatch } from '../batch';
+import type { RecordBatch, SampleBatch } from '../batch';
 import type { BusConsumer } from '../bus';
 import type { Store } from '../store/store';
 import { AlertEvaluator, type InstanceState } from './evaluator';
@@ -91,7 +91,7 @@ export class LiveAlerts implements BusConsumer {
     if (this.evaluator) this.guard(() => this.evaluator!.samples(batch, this.host.now()));
   }
 
-  onRecords(rows: readonly RecordRow[]): void {
+  onRecords(rows: RecordBatch): void {
     if (this.evaluator) this.guard(() => this.evaluator!.records(rows, this.host.now()));
   }
 

@@ -2,7 +2,7 @@
 // the order it arrived), so the lateness policy drops what it dropped live and the transitions
 // match. Time ends at the range's end instead of the engine clock.
 import type { AlertRule, AlertTransition } from '../../../shared/alerts';
-import type { RecordRow, Severity } from '../batch';
+import { RecordBatchBuilder, type Severity } from '../batch';
 import type { Store } from '../store/store';
 import { AlertEvaluator } from './evaluator';
 
@@ -95,18 +95,11 @@ export async function evaluateStored(
           string[],
           (string | null)[],
         ];
-        const rows: RecordRow[] = [];
+        const rows = new RecordBatchBuilder(chunk.rowCount);
         for (let i = 0; i < chunk.rowCount; i++)
-          rows.push({
-            ts: ts[i]!,
-            rx: rx[i]!,
-            source: source[i]!,
-            severity: severity[i]!,
-            message: message[i]!,
-            fields: fields[i] ? (JSON.parse(fields[i]!) as Record<string, unknown>) : null,
-          });
-        evaluator.records(rows);
-        records += rows.length;
+          rows.push(ts[i]!, rx[i]!, source[i]!, severity[i]!, message[i]!, fields[i] ?? null);
+        evaluator.records(rows.take());
+        records += chunk.rowCount;
       }
     } finally {
       stream.close();

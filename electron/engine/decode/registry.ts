@@ -1,7 +1,14 @@
 // The decoder registry and the per-key decoding step every frame-based source uses:
 // detect the format from a key's first frames, stick with it, fall back per frame when a frame does
 // not fit, and quarantine what nothing can decode. Output goes into columnar batches.
-import { SampleBatchBuilder, type RecordRow, type SampleBatch, type Severity } from '../batch';
+import {
+  fieldsJson,
+  RecordBatchBuilder,
+  SampleBatchBuilder,
+  type RecordBatch,
+  type SampleBatch,
+  type Severity,
+} from '../batch';
 import { decodeUtf8, type ClockNote, type DecodeOutput, type Decoder, type Frame } from './decoder';
 import { csvDecoder, jsonDecoder, keyValueDecoder, numberDecoder, textDecoder } from './formats';
 import { sparkplugDecoder } from './sparkplug';
@@ -159,7 +166,7 @@ function formatSpan(ms: number): string {
 }
 
 /**
- * Frames in, one SampleBatch and a list of records out per `take()`. Every frame source (MQTT
+ * Frames in, one SampleBatch and one RecordBatch out per `take()`. Every frame source (MQTT
  * topics, serial lines and frames) decodes through this, with the same rules: a key's first frame
  * that a decoder claims settles its format; a frame that looks like that format but fails it is
  * quarantined rather than taken by another; a frame the settled format does not claim is tried
@@ -172,7 +179,7 @@ export class FrameDecoder {
   private readonly keys = new Map<string, KeyState>();
   private readonly memos = new Map<string, Record<string, unknown>>();
   private readonly samples = new SampleBatchBuilder(1024);
-  private records: RecordRow[] = [];
+  private readonly records = new RecordBatchBuilder(256);
   private current: { frame: Frame; state: KeyState; decoder: Decoder } | null = null;
   private readonly candidates: readonly Decoder[];
   private readonly choose: DecoderChoice;
@@ -192,8 +199,9 @@ export class FrameDecoder {
       }
       this.samples.push(ts, id, value);
     },
+    // Fields become JSON text here, once per record: the store appends them as they are.
     record: (severity: Severity, message, fields, ts) =>
-      this.records.push({ ts, rx: this.current!.frame.rx, source: this.source, severity, message, fields }),
+      this.records.push(ts, this.current!.frame.rx, this.source, severity, message, fieldsJson(fields)),
     clock: (note) => {
       this.clockNote = note;
     },
@@ -222,7 +230,7 @@ export class FrameDecoder {
 
   /** Samples and records waiting for `take()`. */
   get pending(): number {
-    return this.samples.n + this.records.length;
+    return this.samples.n + this.records.n;
   }
 
   /** What is wrong with a key's device clock, if anything (shown on the topic). */
@@ -261,7 +269,7 @@ export class FrameDecoder {
     if (!state) this.keys.set(frame.key, (state = { decoder: null, channels: new Map(), memos: new Map() }));
     const tried: string[] = [];
     const sampleMark = this.samples.n;
-    const recordMark = this.records.length;
+    const recordMark = this.records.n;
     try {
       const decoder = this.decodeFrame(frame, state, forced, tried);
       if (decoder) return decoder;
@@ -270,7 +278,7 @@ export class FrameDecoder {
       this.current = null;
       // A frame is never half-decoded: drop what it wrote before the throw.
       this.samples.n = sampleMark;
-      this.records.length = recordMark;
+      this.records.n = recordMark;
       tried.push(error.message);
     }
     const names = this.candidates.map((d) => d.name).join('/');
@@ -306,7 +314,7 @@ export class FrameDecoder {
         state.memos.set(d, memo);
       }
       const sampleMark = this.samples.n;
-      const recordMark = this.records.length;
+      const recordMark = this.records.n;
       this.current = { frame, state, decoder: d };
       this.clockNote = null;
       let result;
@@ -325,7 +333,7 @@ export class FrameDecoder {
       }
       // Decoders validate before they write, but a frame must never be half-decoded: roll back.
       this.samples.n = sampleMark;
-      this.records.length = recordMark;
+      this.records.n = recordMark;
       tried.push(
         result.reason.toLowerCase().startsWith(d.name) ? result.reason : `${d.name}: ${result.reason}`,
       );
@@ -402,9 +410,7 @@ export class FrameDecoder {
     }
   }
 
-  take(): { samples: SampleBatch; records: RecordRow[] } {
-    const records = this.records;
-    this.records = [];
-    return { samples: this.samples.take(), records };
+  take(): { samples: SampleBatch; records: RecordBatch } {
+    return { samples: this.samples.take(), records: this.records.take() };
   }
 }

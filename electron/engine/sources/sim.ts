@@ -6,7 +6,7 @@
 //   door         0/1  event  closed at the start, then opens and closes every 15–45 s; each change is also a record
 //   logs         records ~2/s, an error line every ~30 s
 import type { SimOptions } from '../../../shared/schemas';
-import { SampleBatchBuilder, type RecordRow } from '../batch';
+import { fieldsJson, RecordBatchBuilder, SampleBatchBuilder } from '../batch';
 import type { Source, SourceContext, SourceFactory } from './source';
 import { SimOptions as SimOptionsSchema } from '../../../shared/schemas';
 
@@ -95,7 +95,7 @@ export class DemoRig {
     source: string,
   ) {
     const samples = new SampleBatchBuilder(4096);
-    const records: RecordRow[] = [];
+    const records = new RecordBatchBuilder(64);
     const m = this.rateMultiplier;
     const at = (s: Stream, i: number) => this.startMs + (i * 1000) / s.hz;
 
@@ -129,14 +129,14 @@ export class DemoRig {
       const ts = this.nextDoorAt;
       this.doorOpen = !this.doorOpen;
       samples.push(ts, ids.door, this.doorOpen ? 1 : 0);
-      records.push({
+      records.push(
         ts,
-        rx: ts,
+        ts,
         source,
-        severity: 'notice',
-        message: this.doorOpen ? 'door opened' : 'door closed',
-        fields: { door: 'cold-room', event: this.doorOpen ? 'open' : 'close', seq: this.doorIndex++ },
-      });
+        'notice',
+        this.doorOpen ? 'door opened' : 'door closed',
+        fieldsJson({ door: 'cold-room', event: this.doorOpen ? 'open' : 'close', seq: this.doorIndex++ }),
+      );
       this.nextDoorAt = ts + (this.doorOpen ? 3_000 + this.rng() * 7_000 : 15_000 + this.rng() * 30_000) / m;
     }
     for (; at(this.logs, this.logs.next) <= untilMs; this.logs.next++) {
@@ -146,16 +146,16 @@ export class DemoRig {
       const pick = Math.floor(
         ((noise(this.seed, 4, i) + 1) / 2) * (isError ? ERROR_LINES.length : LOG_LINES.length),
       );
-      records.push({
+      records.push(
         ts,
-        rx: ts,
+        ts,
         source,
-        severity: isError ? 'error' : 'info',
-        message: isError ? ERROR_LINES[pick]! : LOG_LINES[pick]!,
-        fields: { line: i },
-      });
+        isError ? 'error' : 'info',
+        isError ? ERROR_LINES[pick]! : LOG_LINES[pick]!,
+        `{"line":${i}}`,
+      );
     }
-    return { samples: samples.take(), records };
+    return { samples: samples.take(), records: records.take() };
   }
 }
 
@@ -179,7 +179,7 @@ export const simSource: SourceFactory<SimOptions> = {
       busy = true;
       try {
         const { samples, records } = rig.generate(ctx.now(), ids, ctx.sourceId);
-        ctx.received(samples.n + records.length); // each reading or line of the rig is one message
+        ctx.received(samples.n + records.n); // each reading or line of the rig is one message
         await ctx.emitSamples(samples);
         await ctx.emitRecords(records);
       } finally {

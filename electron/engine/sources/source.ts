@@ -15,7 +15,7 @@ import type { z } from 'zod';
 import type { TopicsRequest as TopicsRequestSchema } from '../../../shared/api';
 import type { PublishRequest, SourceState, TopicDetail, TopicsResult } from '../../../shared/api';
 import type { SourceConsoleResult, SparkplugNodesResult } from '../../../shared/api';
-import type { RecordRow, SampleBatch } from '../batch';
+import type { RecordBatch, SampleBatch } from '../batch';
 
 /** One message kept byte for byte for exact replay: what arrived, where, and how. */
 export interface RawMessage {
@@ -36,7 +36,7 @@ export interface SourceContext {
    */
   channel(path: string, unit?: string): number;
   emitSamples(batch: SampleBatch): void | Promise<void>;
-  emitRecords(records: RecordRow[]): void | Promise<void>;
+  emitRecords(records: RecordBatch): void | Promise<void>;
   quarantine(raw: Uint8Array, reason: string, where?: string): void;
   shed(count: number): void;
   /** Counts messages as the peer sent them (MQTT messages, serial lines or frames), for the rate shown. */

@@ -17,6 +17,8 @@
 //   on its own: new appenders if the database is still usable, else it reopens the file — with a
 //   higher memory limit if replaying the log needs one. Rows arriving meanwhile are held, up to
 //   HOLD_MAX_ROWS, and stored once it is back.
+// - Opening brings an older file's schema up to date (store/migrations.ts) and refuses one
+//   written by a newer OpsDeck, read-only too, with an error saying so.
 // - Opening keeps a damaged write-ahead log beside the database (`data.duckdb.wal.corrupt-…`) and
 //   says what was recovered; DuckDB alone would drop it silently (store/wal.ts).
 import fs from 'node:fs';
@@ -37,10 +39,10 @@ import bindings from '@duckdb/node-bindings';
 import type { QueryResult, SeriesResult } from '../../../shared/api';
 import type { Retention, StoreSettings } from '../../../shared/schemas';
 import { backoffDelay } from '../../../shared/backoff';
-import type { QuarantineEntry, RecordRow, SampleBatch } from '../batch';
+import { SEVERITIES, sliceRecords, type QuarantineEntry, type RecordBatch, type SampleBatch } from '../batch';
 import type { RawMessage } from '../sources/source';
 import { openDuckDB, writeMicros } from './duckdb';
-import { SCHEMA_SQL } from './schema';
+import { checkSchemaVersion, migrate } from './migrations';
 import { UserSql, type UserQuery } from './user-sql';
 import { toJsonSafe } from './values';
 import { checkWal, keptWalName, wholeEntriesBefore } from './wal';
@@ -91,7 +93,7 @@ export interface StoreOptions {
 /** Rows that arrived while the database was being recovered, stored once it is back. */
 interface HeldRows {
   samples: SampleBatch[];
-  records: RecordRow[][];
+  records: RecordBatch[];
   quarantine: QuarantineEntry[];
   raw: [string, RawMessage[]][];
   rows: number;
@@ -178,7 +180,128 @@ function discardAppender(appender: DuckDBAppender): void {
   }
 }
 
-/** Rows of mixed types (records, quarantine) gathered per column and appended a chunk at a time. */
+/**
+ * Records straight from RecordBatch columns into DuckDB vectors, a chunk at a time: times,
+ * source ids and severities are staged in typed arrays and copied with one memcpy per column;
+ * messages and fields (already JSON text) are written into the chunk's string vectors as they
+ * arrive, and a record without fields is marked null in a validity mask copied in with the chunk. No object
+ * per row, no `JSON.stringify` (fields became JSON where the record was built).
+ */
+class RecordAppender {
+  /**
+   * Severities as DuckDB `string_t`s (uint32 length, then the bytes inline, zero-padded: every
+   * severity is at most 12 bytes, so none needs DuckDB's string heap), staged like the typed
+   * columns and copied in with one memcpy: no call into DuckDB per row for them.
+   */
+  private static readonly severityStrings = SEVERITIES.map((name) => {
+    const t = new Uint8Array(16);
+    new DataView(t.buffer).setUint32(0, name.length, true);
+    t.set(new TextEncoder().encode(name), 4);
+    return t;
+  });
+  private readonly severity = new Uint8Array(CHUNK_ROWS * 16);
+  private readonly ts = new BigInt64Array(CHUNK_ROWS);
+  private readonly rx = new BigInt64Array(CHUNK_ROWS);
+  private readonly sourceId = new Uint32Array(CHUNK_ROWS);
+  private readonly types: DuckDBType[];
+  private chunk!: DuckDBDataChunk;
+  private messageVector!: bindings.Vector;
+  private fieldsVector!: bindings.Vector;
+  /** Validity bits of the fields column (1 = a value), written to the vector when a row is null. */
+  private readonly validity = new Uint8Array(CHUNK_ROWS / 8);
+  private hasNull = false;
+  filled = 0;
+
+  constructor(private readonly appender: DuckDBAppender) {
+    this.types = Array.from({ length: appender.columnCount }, (_, i) => appender.columnType(i));
+    this.validity.fill(0xff);
+    this.startChunk();
+  }
+
+  private startChunk(): void {
+    this.chunk = DuckDBDataChunk.create(this.types, CHUNK_ROWS);
+    this.messageVector = bindings.data_chunk_get_vector(this.chunk.chunk, 4);
+    this.fieldsVector = bindings.data_chunk_get_vector(this.chunk.chunk, 5);
+    if (this.hasNull) this.validity.fill(0xff);
+    this.hasNull = false;
+  }
+
+  /** `sourceIds[k]` is the store's id of `batch.sources[k]`. */
+  append(batch: RecordBatch, sourceIds: Uint32Array): void {
+    let offset = 0;
+    while (offset < batch.n) {
+      const k = Math.min(CHUNK_ROWS - this.filled, batch.n - offset);
+      const at = this.filled;
+      writeMicros(this.ts, batch.ts, offset, k, at);
+      writeMicros(this.rx, batch.rx, offset, k, at);
+      for (let i = 0; i < k; i++) {
+        const row = offset + i;
+        this.sourceId[at + i] = sourceIds[batch.source[row]!]!;
+        this.severity.set(RecordAppender.severityStrings[batch.severity[row]!]!, (at + i) * 16);
+        bindings.vector_assign_string_element(this.messageVector, at + i, batch.message[row]!);
+        const fields = batch.fields[row];
+        if (fields !== null && fields !== undefined)
+          bindings.vector_assign_string_element(this.fieldsVector, at + i, fields);
+        else this.setNull(at + i);
+      }
+      this.filled += k;
+      offset += k;
+      if (this.filled === CHUNK_ROWS) this.appendChunk();
+    }
+  }
+
+  private setNull(row: number): void {
+    this.hasNull = true;
+    this.validity[row >> 3]! &= ~(1 << (row & 7));
+  }
+
+  private appendChunk(): void {
+    const rows = this.filled;
+    if (rows === 0) return;
+    const columns = [this.ts, this.rx, this.sourceId, this.severity];
+    for (let c = 0; c < 4; c++) {
+      const column = columns[c]!;
+      const rowBytes = c === 3 ? 16 : column.BYTES_PER_ELEMENT;
+      bindings.copy_data_to_vector(
+        bindings.data_chunk_get_vector(this.chunk.chunk, c),
+        0,
+        column.buffer,
+        column.byteOffset,
+        rows * rowBytes,
+      );
+    }
+    if (this.hasNull) {
+      // vector_get_validity hands out a copy: the mask goes in as a whole.
+      bindings.vector_ensure_validity_writable(this.fieldsVector);
+      bindings.copy_data_to_vector_validity(
+        this.fieldsVector,
+        0,
+        this.validity.buffer,
+        0,
+        this.validity.byteLength,
+      );
+    }
+    bindings.data_chunk_set_size(this.chunk.chunk, rows);
+    this.appender.appendDataChunk(this.chunk);
+    this.filled = 0;
+    this.startChunk();
+  }
+
+  /** As SampleAppender.discard. */
+  discard(): void {
+    this.filled = 0;
+    this.startChunk();
+    discardAppender(this.appender);
+  }
+
+  /** Appends the partly filled chunk, then makes everything appended durable. */
+  flush(): void {
+    this.appendChunk();
+    this.appender.flushSync();
+  }
+}
+
+/** Rows of mixed types (quarantine, recordings, dictionaries) gathered per column and appended a chunk at a time. */
 class RowAppender {
   private readonly types: DuckDBType[];
   private columns: unknown[][];
@@ -237,7 +360,7 @@ class RowAppender {
 
 export class Store {
   private samples?: SampleAppender;
-  private records?: RowAppender;
+  private records?: RecordAppender;
   private quarantineRows?: RowAppender;
   private recordings?: RowAppender;
   private flushTimer?: NodeJS.Timeout;
@@ -447,7 +570,12 @@ export class Store {
         return this.watched(c);
       };
       this.writer = await connect();
-      if (!this.readOnly) await this.writer.run(SCHEMA_SQL);
+      if (this.readOnly) await checkSchemaVersion(this.writer, this.path);
+      else {
+        const { from, to } = await migrate(this.writer, this.path);
+        if (from > 0 && to > from)
+          this.notice('info', `store: migrated the database from schema version ${from} to ${to}`);
+      }
       this.maintenance = await connect();
       this.reader = await connect();
       this.instance = instance;
@@ -464,7 +592,7 @@ export class Store {
     this.sourceRows = new RowAppender(await this.writer.createAppender('sources'));
     this.channelRowsAppender = new RowAppender(await this.writer.createAppender('channels'));
     this.samples = new SampleAppender(await this.writer.createAppender('samples'));
-    this.records = new RowAppender(await this.writer.createAppender('records'));
+    this.records = new RecordAppender(await this.writer.createAppender('records'));
     this.quarantineRows = new RowAppender(await this.writer.createAppender('quarantine'));
     this.recordings = new RowAppender(await this.writer.createAppender('recordings'));
   }
@@ -663,7 +791,7 @@ export class Store {
     this.held = emptyHold();
     this.recovered = { how, held: held.rows };
     for (const batch of held.samples) this.appendSamples(batch);
-    for (const rows of held.records) this.appendRecords(rows);
+    for (const batch of held.records) this.appendRecords(batch);
     for (const entry of held.quarantine) this.appendQuarantine(entry);
     for (const [source, messages] of held.raw) this.appendRaw(source, messages);
     await this.flush();
@@ -803,24 +931,18 @@ export class Store {
     }
   }
 
-  appendRecords(rows: readonly RecordRow[]): void {
+  appendRecords(batch: RecordBatch): void {
     this.assertWritable();
-    if (this.failure) return this.hold(rows.length, (h) => h.records.push([...rows]));
+    const n = batch.n;
+    // A copy: the producer's arrays are not ours to keep.
+    if (this.failure) return this.hold(n, (h) => h.records.push(sliceRecords(batch, 0, n)));
     try {
-      for (const r of rows) {
-        this.records!.add([
-          r.ts,
-          r.rx,
-          this.sourceId(r.source, 'unknown'),
-          r.severity,
-          r.message,
-          r.fields ? JSON.stringify(r.fields) : null,
-        ]);
-      }
-      this.storedRecords += rows.length;
-      this.unflushed.records += rows.length;
+      const sourceIds = Uint32Array.from(batch.sources, (key) => this.sourceId(key, 'unknown'));
+      this.records!.append(batch, sourceIds);
+      this.storedRecords += n;
+      this.unflushed.records += n;
     } catch (error) {
-      this.lostRows += rows.length;
+      this.lostRows += n;
       this.fail(error);
     }
   }
@@ -864,7 +986,7 @@ export class Store {
   get pendingRows(): number {
     return (
       (this.samples?.filled ?? 0) +
-      (this.records?.pending ?? 0) +
+      (this.records?.filled ?? 0) +
       (this.quarantineRows?.pending ?? 0) +
       (this.recordings?.pending ?? 0) +
       this.held.rows

@@ -12,7 +12,7 @@
 // A message that needs a channel beyond the source's limit goes to quarantine whole: what the
 // decoder had already produced from it is cut out of the pending batch at the next flush.
 import type { DecoderName } from '../../../../shared/schemas';
-import type { RecordRow, SampleBatch } from '../../batch';
+import { removeRecords, type RecordBatch, type SampleBatch } from '../../batch';
 import { FrameDecoder } from '../../decode/registry';
 import { CHANNEL_REFUSED, type RawMessage, type SourceContext } from '../source';
 import { TopicTree } from './topic-tree';
@@ -174,7 +174,7 @@ export class MqttIngest {
 }
 
 /** Removes the rows of quarantined messages from a batch and its records, in place. */
-function applyCuts(samples: SampleBatch, records: RecordRow[], cuts: readonly Cut[]): void {
+function applyCuts(samples: SampleBatch, records: RecordBatch, cuts: readonly Cut[]): void {
   let kept = 0;
   let next = 0;
   for (const {
@@ -195,6 +195,6 @@ function applyCuts(samples: SampleBatch, records: RecordRow[], cuts: readonly Cu
   samples.n = kept;
   for (let c = cuts.length - 1; c >= 0; c--) {
     const [from, to] = cuts[c]!.records;
-    records.splice(from, to - from);
+    removeRecords(records, from, to);
   }
 }
