@@ -411,7 +411,12 @@ const TopicRow = memo(function TopicRow({
         >
           {node.rate > 0 ? `${formatRate(node.rate)} msg/s` : ''}
         </span>
-        <span className="topic-count" title="messages, this topic and below">
+        <span
+          className="topic-count"
+          title="messages, this topic and below"
+          data-testid={`topic-count-${node.topic}`}
+          data-value={node.messages}
+        >
           {formatCount(node.messages)}
         </span>
         <span className="topic-age" title={age === null ? undefined : 'since the last message'}>
