@@ -4,6 +4,7 @@
 // receive against these schemas, and nothing here ever carries payload bytes into a log.
 import { z } from 'zod';
 import { AlertRules, NotifierConfig } from './alerts';
+import { isBucketSeries, type BucketSeries } from './frames';
 import {
   ChannelConfig,
   DisplaySettings,
@@ -153,18 +154,15 @@ export const SeriesRequest = z.object({
   /** Buckets per channel; the answer never has more, whatever the range. */
   maxPoints: z.number().int().min(1).max(10_000).default(2_000),
 });
-export const SeriesResult = z.object({
-  bucketMs: z.number(),
-  channels: z.array(
-    z.object({
-      id: z.number().int(),
-      t: z.array(z.number()),
-      min: z.array(z.number()),
-      max: z.array(z.number()),
-    }),
-  ),
-});
-export type SeriesResult = z.infer<typeof SeriesResult>;
+/**
+ * Buckets as typed arrays. They travel as one binary message in the layout of live frames
+ * (shared/frames.ts) with the call's id in its header, and are decoded by the same code.
+ */
+export const SeriesResult = z.custom<BucketSeries>(
+  isBucketSeries,
+  'expected buckets (bucketMs, and per channel id, t, min and max as Float64Arrays of one length)',
+);
+export type SeriesResult = BucketSeries;
 
 export const LiveSubscription = z.object({
   channels: z.array(z.number().int().nonnegative()).max(64),
@@ -568,7 +566,8 @@ export const Methods = {
   /** Live frames for these channels arrive as binary messages (shared/frames.ts); replaces any earlier subscription of this connection. */
   subscribeLive: { params: LiveSubscription, result: Ok },
   unsubscribeLive: { params: Empty, result: Ok },
-  series: { params: SeriesRequest, result: SeriesResult },
+  /** Stored history as buckets; answered with a binary message (shared/frames.ts), not JSON. */
+  series: { params: SeriesRequest, result: SeriesResult, binary: true },
   /** Read-only SQL with a timeout (`store.queryTimeoutSeconds`); `id` lets `cancelQuery` stop it. */
   query: {
     params: z.object({
@@ -677,6 +676,10 @@ export const Methods = {
 } as const;
 
 export type MethodName = keyof typeof Methods;
+/** Whether a method is answered with a binary frame (its id in the header) rather than a JSON result. */
+export function answersInBinary(method: MethodName): boolean {
+  return 'binary' in Methods[method];
+}
 export type Params<M extends MethodName> = z.input<(typeof Methods)[M]['params']>;
 export type Result<M extends MethodName> = z.output<(typeof Methods)[M]['result']>;
 /** Params as the engine sees them: validated, defaults filled in. */

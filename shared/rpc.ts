@@ -134,6 +134,14 @@ export class RpcClient {
         this.emitLocal('notice', { ts: Date.now(), level: 'error', message: (error as Error).message });
         return;
       }
+      if (frame.replyTo !== undefined) {
+        // A call answered in binary (`series`): the same buckets as a live frame.
+        this.settle(frame.replyTo, {
+          ok: true,
+          value: { bucketMs: frame.bucketMs, channels: frame.channels },
+        });
+        return;
+      }
       for (const h of this.frameHandlers) h(frame);
       return;
     }
@@ -196,14 +204,18 @@ export class RpcClient {
       });
       return;
     }
-    const p = this.pending.get(msg.id);
+    this.settle(msg.id, msg.ok ? { ok: true, value: msg.value } : { ok: false, error: msg.error });
+  }
+
+  private settle(id: number, answer: { ok: true; value: unknown } | { ok: false; error: string }): void {
+    const p = this.pending.get(id);
     if (!p) return;
-    this.pending.delete(msg.id);
-    if (!msg.ok) {
-      p.reject(new Error(msg.error));
+    this.pending.delete(id);
+    if (!answer.ok) {
+      p.reject(new Error(answer.error));
       return;
     }
-    const result = Methods[p.method].result.safeParse(msg.value);
+    const result = Methods[p.method].result.safeParse(answer.value);
     if (result.success) p.resolve(result.data);
     else p.reject(new Error(`${p.method} result: ${describeZodError(result.error)}`));
   }

@@ -3,6 +3,7 @@
 // binding serves a MessagePort (Electron) and a WebSocket (`opsdeck serve`, the CLI).
 import type { z } from 'zod';
 import {
+  answersInBinary,
   CallMessage,
   capabilityOf,
   ClientMessage,
@@ -13,6 +14,7 @@ import {
   type MethodName,
   type ParsedParams,
 } from '../../../shared/api';
+import { encodeFrame, type BucketSeries } from '../../../shared/frames';
 import { describeZodError } from '../../../shared/schemas';
 import { ENGINE_VERSION, type Engine } from '../engine';
 import { subscriptionHub } from './feeds';
@@ -270,7 +272,9 @@ export function bindConnection(
     try {
       const handler = handlers[name] as (params: unknown) => unknown;
       const value = await handler(params.data);
-      reply(id, { ok: true, value });
+      if (answersInBinary(name))
+        transport.send(encodeFrame({ ...(value as BucketSeries), reset: true, replyTo: id }));
+      else reply(id, { ok: true, value });
     } catch (error) {
       reply(id, { ok: false, error: messageOf(error) || `${name} failed` });
     }
