@@ -2,6 +2,7 @@
 // touching the page, the engine pushes the tree's changes and the page sends no call for 10 s, only
 // the acknowledgements of the pushes it took (shared/api.ts Subscriptions). Counted with Chromium's
 // own view of the WebSocket (what the page really sent), against a real Mosquitto and `opsdeck serve`.
+// After the engine froze long enough for the console to reconnect, the console subscribes again.
 // Needs the build (`npm test` runs `electron-vite build` first).
 import fs from 'node:fs';
 import path from 'node:path';
@@ -26,6 +27,8 @@ describe('a quiet console', () => {
   /** What the page sent over its WebSocket: calls by method, and acknowledgements of pushes. */
   const sent = { calls: [] as string[], acks: 0 };
   let pushes = 0;
+  /** Calls by socket, one entry per WebSocket the page opened. */
+  const sockets: string[][] = [];
 
   beforeAll(async () => {
     assertBuilt();
@@ -50,11 +53,15 @@ describe('a quiet console', () => {
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     collectPageErrors(page, pageErrors);
     page.on('websocket', (ws) => {
+      const calls: string[] = [];
+      sockets.push(calls);
       ws.on('framesent', ({ payload }) => {
         if (typeof payload !== 'string') return;
         const message = JSON.parse(payload) as { t: string; method?: string };
-        if (message.t === 'call') sent.calls.push(message.method ?? '?');
-        else if (message.t === 'ack') sent.acks++;
+        if (message.t === 'call') {
+          sent.calls.push(message.method ?? '?');
+          calls.push(message.method ?? '?');
+        } else if (message.t === 'ack') sent.acks++;
       });
       ws.on('framereceived', ({ payload }) => {
         if (typeof payload === 'string' && payload.startsWith('{"t":"push"')) pushes++;
@@ -110,4 +117,30 @@ describe('a quiet console', () => {
     expect(sent.calls).not.toContain('topics');
     expect(pageErrors).toEqual([]);
   }, 60_000);
+
+  it('subscribes again after a reconnect, and the tree moves again', async () => {
+    const count = page.getByTestId('topic-count-plant/line1/temperature');
+    const socketsBefore = sockets.length;
+    // The engine freezes: the console hears nothing, gives the connection up and reconnects once
+    // the engine answers again (the same engine, so the same token).
+    process.kill(served!.child.pid!, 'SIGSTOP');
+    try {
+      await expect
+        .poll(() => page.getByTestId('connection-state').textContent(), { timeout: 30_000 })
+        .toMatch(/reconnecting|connecting/i);
+    } finally {
+      process.kill(served!.child.pid!, 'SIGCONT');
+    }
+    await expect.poll(() => sockets.length, { timeout: 30_000 }).toBeGreaterThan(socketsBefore);
+    const fresh = () => sockets[sockets.length - 1]!;
+    // The tree's three open levels are subscribed on the new connection, none is asked for.
+    await expect
+      .poll(() => fresh().filter((m) => m === 'subscribe').length, { timeout: 30_000 })
+      .toBeGreaterThanOrEqual(3);
+    expect(fresh()).not.toContain('topics');
+    const after = Number(await count.getAttribute('data-value'));
+    await expect
+      .poll(async () => Number(await count.getAttribute('data-value')), { timeout: 20_000 })
+      .toBeGreaterThan(after);
+  }, 120_000);
 });
