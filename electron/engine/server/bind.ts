@@ -35,7 +35,7 @@ const MAX_BACKLOG_BYTES = 4 * 1024 * 1024;
 type WireResult<M extends MethodName> = z.input<(typeof Methods)[M]['result']>;
 
 /** One handler per method, given its validated params: the compiler refuses a missing or mistyped one. */
-type Handlers = {
+export type Handlers = {
   [M in MethodName]: (params: ParsedParams<M>) => WireResult<M> | Promise<WireResult<M>>;
 };
 
