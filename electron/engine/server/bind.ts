@@ -1,6 +1,8 @@
 // Binds the contract (shared/api.ts) to one connection: validates every call's envelope and
-// params, runs it on the engine, answers, and pushes status, notices and live frames. The same
-// binding serves a MessagePort (Electron) and a WebSocket (`opsdeck serve`, the CLI).
+// params, runs it on the engine, answers (`series` with a binary frame, the rest in JSON), and
+// pushes status, notices, live frames and the connection's subscriptions (server/subscriptions.ts),
+// which end when it closes. The same binding serves a MessagePort (Electron) and a WebSocket
+// (`opsdeck serve`, the CLI).
 import type { z } from 'zod';
 import {
   answersInBinary,
