@@ -4,6 +4,7 @@
 // receive against these schemas, and nothing here ever carries payload bytes into a log.
 import { z } from 'zod';
 import { AlertRules, NotifierConfig } from './alerts';
+import { isBucketSeries, type BucketSeries } from './frames';
 import {
   ChannelConfig,
   DisplaySettings,
@@ -153,18 +154,15 @@ export const SeriesRequest = z.object({
   /** Buckets per channel; the answer never has more, whatever the range. */
   maxPoints: z.number().int().min(1).max(10_000).default(2_000),
 });
-export const SeriesResult = z.object({
-  bucketMs: z.number(),
-  channels: z.array(
-    z.object({
-      id: z.number().int(),
-      t: z.array(z.number()),
-      min: z.array(z.number()),
-      max: z.array(z.number()),
-    }),
-  ),
-});
-export type SeriesResult = z.infer<typeof SeriesResult>;
+/**
+ * Buckets as typed arrays. They travel as one binary message in the layout of live frames
+ * (shared/frames.ts) with the call's id in its header, and are decoded by the same code.
+ */
+export const SeriesResult = z.custom<BucketSeries>(
+  isBucketSeries,
+  'expected buckets (bucketMs, and per channel id, t, min and max as Float64Arrays of one length)',
+);
+export type SeriesResult = BucketSeries;
 
 export const LiveSubscription = z.object({
   channels: z.array(z.number().int().nonnegative()).max(64),
@@ -499,6 +497,62 @@ export type NotifierTestResult = z.infer<typeof NotifierTestResult>;
 const Empty = z.object({}).strict();
 const Ok = z.object({ ok: z.literal(true) });
 
+const ChannelsByNameRequest = z.object({ names: z.array(z.string().max(512)).max(1_000) });
+const AlertsRequest = z.object({ limit: z.number().int().min(1).max(10_000).default(200) });
+const AlertsResult = z.object({
+  instances: z.array(AlertInstanceInfo),
+  transitions: z.array(AlertTransitionInfo),
+});
+const SerialPortsResult = z.object({ ts: z.number(), ports: z.array(SerialPortInfo) });
+
+/**
+ * What a console can subscribe to instead of asking again and again. The engine pushes `data`
+ * when the subscription starts and then whenever it changes, at most a few times a second and
+ * never while the previous push of that subscription waits for its acknowledgement (an `ack`
+ * message): a slow console gets fewer, newer pushes, never a queue. Every push is the whole
+ * current value, except `sourceConsole`'s, which carries the chunks after those pushed before.
+ */
+export const Subscriptions = {
+  /** The channels of these names that exist (a panel's); pushed again when one appears or its settings change. */
+  channels: { params: ChannelsByNameRequest, data: z.array(ChannelInfo) },
+  /** A page of the channel browser (a level, a search, a flat list), with last values. */
+  browseChannels: { params: BrowseChannelsRequest, data: BrowseChannelsResult },
+  /** One level of a source's topic tree (or a search of it), with counts and rates. */
+  topics: { params: TopicsRequest, data: TopicsResult },
+  topicDetail: { params: z.object({ source: z.string(), topic: z.string() }), data: TopicDetail },
+  sparkplugNodes: { params: z.object({ source: z.string() }), data: SparkplugNodesResult },
+  /** A source's raw traffic: first what is kept after `after` (everything when absent), then what is new. */
+  sourceConsole: {
+    params: SourceConsoleRequest,
+    data: SourceConsoleResult,
+  },
+  /** Serial ports present; pushed when a device comes or goes. */
+  serialPorts: { params: Empty, data: SerialPortsResult },
+  /** Live alert instances (state, acknowledgement, silences) and the newest live transitions. */
+  alerts: { params: AlertsRequest, data: AlertsResult },
+  silences: { params: Empty, data: z.array(SilenceInfo) },
+  notifiers: { params: Empty, data: z.array(NotifierStatusInfo) },
+} as const;
+export type SubscriptionKind = keyof typeof Subscriptions;
+export const SubscriptionKind = z.enum(
+  Object.keys(Subscriptions) as [SubscriptionKind, ...SubscriptionKind[]],
+);
+export type SubscriptionParams<K extends SubscriptionKind> = z.input<(typeof Subscriptions)[K]['params']>;
+/** Params as the engine sees them: validated, defaults filled in. */
+export type ParsedSubscriptionParams<K extends SubscriptionKind> = z.output<
+  (typeof Subscriptions)[K]['params']
+>;
+export type SubscriptionData<K extends SubscriptionKind> = z.output<(typeof Subscriptions)[K]['data']>;
+
+/** Chosen by the client, unique among its connection's subscriptions. */
+const SubscriptionId = z.string().min(1).max(64);
+export const SubscribeRequest = z.object({
+  id: SubscriptionId,
+  kind: SubscriptionKind,
+  /** Validated against `Subscriptions[kind].params` by the engine. */
+  params: z.unknown().optional(),
+});
+
 /** Every method: `params` validated by the engine, `result` validated by the caller. */
 export const Methods = {
   hello: { params: Empty, result: WorkspaceInfo },
@@ -508,14 +562,12 @@ export const Methods = {
   /** The channel browser: one level of the tree, or search results, a page at a time. */
   browseChannels: { params: BrowseChannelsRequest, result: BrowseChannelsResult },
   /** The channels of these names that exist (a panel's), with ids to subscribe to; unknown names are left out. */
-  channelsByName: {
-    params: z.object({ names: z.array(z.string().max(512)).max(1_000) }),
-    result: z.array(ChannelInfo),
-  },
+  channelsByName: { params: ChannelsByNameRequest, result: z.array(ChannelInfo) },
   /** Live frames for these channels arrive as binary messages (shared/frames.ts); replaces any earlier subscription of this connection. */
   subscribeLive: { params: LiveSubscription, result: Ok },
   unsubscribeLive: { params: Empty, result: Ok },
-  series: { params: SeriesRequest, result: SeriesResult },
+  /** Stored history as buckets; answered with a binary message (shared/frames.ts), not JSON. */
+  series: { params: SeriesRequest, result: SeriesResult, binary: true },
   /** Read-only SQL with a timeout (`store.queryTimeoutSeconds`); `id` lets `cancelQuery` stop it. */
   query: {
     params: z.object({
@@ -551,10 +603,7 @@ export const Methods = {
   /** Delivery status of every alert notifier. */
   notifiers: { params: Empty, result: z.array(NotifierStatusInfo) },
   /** Every live alert instance now, and the newest live transitions (newest first). */
-  alerts: {
-    params: z.object({ limit: z.number().int().min(1).max(10_000).default(200) }),
-    result: z.object({ instances: z.array(AlertInstanceInfo), transitions: z.array(AlertTransitionInfo) }),
-  },
+  alerts: { params: AlertsRequest, result: AlertsResult },
   /** Acknowledges a live alert instance until it resolves (recorded in the audit log). */
   ackAlert: {
     params: z.object({ ...AlertInstanceRef, actor: Actor, comment: z.string().max(2_000).default('') }),
@@ -608,10 +657,7 @@ export const Methods = {
     }),
   },
   /** Serial ports present now; call again to see devices come and go. */
-  serialPorts: {
-    params: Empty,
-    result: z.object({ ts: z.number(), ports: z.array(SerialPortInfo) }),
-  },
+  serialPorts: { params: Empty, result: SerialPortsResult },
   /** The recent raw traffic of a source with a console (serial). */
   sourceConsole: { params: SourceConsoleRequest, result: SourceConsoleResult },
   /** Sends bytes to a device (serial), resolving once they are written. */
@@ -619,9 +665,21 @@ export const Methods = {
     params: SendToSourceRequest,
     result: z.object({ ok: z.literal(true), bytes: z.number().int() }),
   },
+  /**
+   * Starts (or, with an id already in use, replaces) a subscription of this connection: the
+   * engine pushes its data now and whenever it changes (`Subscriptions` below). The answer is the
+   * acknowledgement that it is in place.
+   */
+  subscribe: { params: SubscribeRequest, result: Ok },
+  /** Ends one subscription of this connection; an unknown id is not an error (it may have just closed). */
+  unsubscribe: { params: z.object({ id: SubscriptionId }), result: Ok },
 } as const;
 
 export type MethodName = keyof typeof Methods;
+/** Whether a method is answered with a binary frame (its id in the header) rather than a JSON result. */
+export function answersInBinary(method: MethodName): boolean {
+  return 'binary' in Methods[method];
+}
 export type Params<M extends MethodName> = z.input<(typeof Methods)[M]['params']>;
 export type Result<M extends MethodName> = z.output<(typeof Methods)[M]['result']>;
 /** Params as the engine sees them: validated, defaults filled in. */
@@ -698,6 +756,8 @@ export const MethodCapabilities: {
   saveDisplay: 'workspace',
   saveLayouts: 'workspace',
   saveChannel: 'workspace',
+  subscribe: 'workspace',
+  unsubscribe: 'workspace',
 };
 
 export function capabilityOf<M extends MethodName>(method: M, params: ParsedParams<M>): Capability {
@@ -770,6 +830,16 @@ export const ResultMessage = z.union([
   }),
 ]);
 export const EventMessage = z.object({ t: z.literal('event'), name: z.string(), data: z.unknown() });
-export const ServerMessage = z.union([ResultMessage, EventMessage]);
+/** A subscription's data (validated by the client against `Subscriptions[kind].data`), or why it has none now. */
+export const PushMessage = z.union([
+  z.object({ t: z.literal('push'), id: z.string(), ok: z.literal(true), data: z.unknown() }),
+  z.object({ t: z.literal('push'), id: z.string(), ok: z.literal(false), error: z.string() }),
+]);
+export const ServerMessage = z.union([ResultMessage, EventMessage, PushMessage]);
+/** The client took a push of subscription `id` and is ready for the next: not a call, nothing answers it. */
+export const AckMessage = z.object({ t: z.literal('ack'), id: z.string() });
+export const ClientMessage = z.discriminatedUnion('t', [CallMessage, AckMessage]);
 export type CallMessage = z.infer<typeof CallMessage>;
+export type AckMessage = z.infer<typeof AckMessage>;
+export type PushMessage = z.infer<typeof PushMessage>;
 export type ServerMessage = z.infer<typeof ServerMessage>;

@@ -1,11 +1,14 @@
-// Live frames: min/max-decimated points per channel, sent as one binary message so the renderer
-// hands typed-array views straight to uPlot with no parsing and no object per value.
+// Buckets of min/max per channel, live and stored alike, sent as one binary message so the renderer
+// hands typed-array views straight to uPlot with no parsing and no object per value. Live frames
+// come as the engine pushes them; the answer to a `series` call (history) is the same layout with
+// the call's id in the header, decoded by the same code.
 //
 // Layout, little-endian, every f64 array 8-byte aligned so views need no copy:
-//   header (24 B): u32 magic 'OPDF' · u16 version · u16 flags · u32 channel count · u32 0 · f64 bucketMs
+//   header (24 B): u32 magic 'OPDF' · u16 version · u16 flags · u32 channel count · u32 reply · f64 bucketMs
 //   per channel:   u32 id · u32 n · f64 t[n] · f64 min[n] · f64 max[n]
 // `t` is the start of each bucket (epoch ms). A frame with FLAG_RESET replaces what the receiver
-// holds for its channels (a new subscription's first window); otherwise it appends.
+// holds for its channels (a new subscription's first window); otherwise it appends. `reply` is 0
+// for a live frame, else the id of the call it answers (call ids start at 1).
 
 export const FRAME_MAGIC = 0x4644504f; // 'OPDF' read as little-endian u32
 export const FRAME_VERSION = 1;
@@ -20,10 +23,36 @@ export interface ChannelPoints {
   max: Float64Array;
 }
 
-export interface LiveFrame {
-  reset: boolean;
+/** Buckets of several channels at one width: a `series` answer, or the body of a live frame. */
+export interface BucketSeries {
   bucketMs: number;
   channels: ChannelPoints[];
+}
+
+export interface LiveFrame extends BucketSeries {
+  reset: boolean;
+  /** The call this frame answers; absent for a live frame. */
+  replyTo?: number;
+}
+
+/** What a decoded `series` answer must look like (shared/api.ts validates results with it). */
+export function isBucketSeries(value: unknown): value is BucketSeries {
+  const v = value as BucketSeries | null;
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof v.bucketMs === 'number' &&
+    Array.isArray(v.channels) &&
+    v.channels.every(
+      (c) =>
+        typeof c.id === 'number' &&
+        c.t instanceof Float64Array &&
+        c.min instanceof Float64Array &&
+        c.max instanceof Float64Array &&
+        c.min.length === c.t.length &&
+        c.max.length === c.t.length,
+    )
+  );
 }
 
 export function encodeFrame(frame: LiveFrame): ArrayBuffer {
@@ -35,6 +64,7 @@ export function encodeFrame(frame: LiveFrame): ArrayBuffer {
   view.setUint16(4, FRAME_VERSION, true);
   view.setUint16(6, frame.reset ? FLAG_RESET : 0, true);
   view.setUint32(8, frame.channels.length, true);
+  view.setUint32(12, frame.replyTo ?? 0, true);
   view.setFloat64(16, frame.bucketMs, true);
   let offset = HEADER_BYTES;
   for (const c of frame.channels) {
@@ -62,6 +92,7 @@ export function decodeFrame(buffer: ArrayBuffer): LiveFrame {
   if (version !== FRAME_VERSION) throw new Error(`live frame: version ${version}, expected ${FRAME_VERSION}`);
   const flags = view.getUint16(6, true);
   const count = view.getUint32(8, true);
+  const replyTo = view.getUint32(12, true);
   const bucketMs = view.getFloat64(16, true);
   const channels: ChannelPoints[] = [];
   let offset = HEADER_BYTES;
@@ -83,5 +114,7 @@ export function decodeFrame(buffer: ArrayBuffer): LiveFrame {
   }
   if (offset !== buffer.byteLength)
     throw new Error(`live frame: ${buffer.byteLength - offset} trailing bytes at offset ${offset}`);
-  return { reset: (flags & FLAG_RESET) !== 0, bucketMs, channels };
+  const frame: LiveFrame = { reset: (flags & FLAG_RESET) !== 0, bucketMs, channels };
+  if (replyTo !== 0) frame.replyTo = replyTo;
+  return frame;
 }

@@ -11,6 +11,10 @@ import {
   type MethodName,
   type Params,
   type Result,
+  type SubscriptionData,
+  type SubscriptionKind,
+  type SubscriptionParams,
+  Subscriptions,
 } from './api';
 import { decodeFrame, type LiveFrame } from './frames';
 import { describeZodError } from './schemas';
@@ -24,6 +28,17 @@ export interface Transport {
   close(): void;
 }
 
+/** What a subscriber hears: each push's data, and why there is none (a failed read, a refused subscription). */
+export interface SubscriptionHandlers<K extends SubscriptionKind> {
+  data(data: SubscriptionData<K>): void;
+  error?(message: string): void;
+}
+
+interface ActiveSubscription {
+  kind: SubscriptionKind;
+  handlers: SubscriptionHandlers<never>;
+}
+
 interface Pending {
   method: MethodName;
   resolve(value: unknown): void;
@@ -35,6 +50,8 @@ export class RpcClient {
   private readonly pending = new Map<number, Pending>();
   private readonly eventHandlers = new Map<string, Set<(data: unknown) => void>>();
   private readonly frameHandlers = new Set<(frame: LiveFrame) => void>();
+  private readonly subscriptions = new Map<string, ActiveSubscription>();
+  private nextSubscription = 1;
   private closedReason: string | null = null;
 
   constructor(private readonly transport: Transport) {
@@ -44,7 +61,35 @@ export class RpcClient {
       for (const p of this.pending.values()) p.reject(new Error(`${p.method}: ${this.closedReason}`));
       this.pending.clear();
       for (const h of this.eventHandlers.get('close') ?? []) h(this.closedReason);
+      this.subscriptions.clear();
     });
+  }
+
+  /**
+   * Subscribes to `kind` with `params` (shared/api.ts Subscriptions): `handlers.data` hears the
+   * current value and then every change the engine pushes. Returns how to end it. A subscription
+   * lives as long as this client: after a reconnect the console makes a new client, and whoever
+   * subscribed subscribes again on it.
+   */
+  subscribe<K extends SubscriptionKind>(
+    kind: K,
+    params: SubscriptionParams<K>,
+    handlers: SubscriptionHandlers<K>,
+  ): () => void {
+    const id = `s${this.nextSubscription++}`;
+    const fail = (error: Error) => {
+      if (this.subscriptions.has(id)) handlers.error?.(error.message);
+    };
+    if (this.closedReason) {
+      queueMicrotask(() => handlers.error?.(`subscribe ${kind}: ${this.closedReason}`));
+      return () => undefined;
+    }
+    this.subscriptions.set(id, { kind, handlers: handlers as unknown as SubscriptionHandlers<never> });
+    this.call('subscribe', { id, kind, params }).catch(fail);
+    return () => {
+      if (!this.subscriptions.delete(id) || this.closedReason) return;
+      this.call('unsubscribe', { id }).catch(() => undefined); // closing meanwhile ends it anyway
+    };
   }
 
   call<M extends MethodName>(method: M, params: Params<M>): Promise<Result<M>> {
@@ -89,6 +134,14 @@ export class RpcClient {
         this.emitLocal('notice', { ts: Date.now(), level: 'error', message: (error as Error).message });
         return;
       }
+      if (frame.replyTo !== undefined) {
+        // A call answered in binary (`series`): the same buckets as a live frame.
+        this.settle(frame.replyTo, {
+          ok: true,
+          value: { bucketMs: frame.bucketMs, channels: frame.channels },
+        });
+        return;
+      }
       for (const h of this.frameHandlers) h(frame);
       return;
     }
@@ -113,6 +166,20 @@ export class RpcClient {
       return;
     }
     const msg = envelope.data;
+    if (msg.t === 'push') {
+      const sub = this.subscriptions.get(msg.id);
+      if (!sub) return; // ended here while the push was on its way
+      // Acknowledged at once: the engine sends the next push of this subscription only after this.
+      this.transport.send(JSON.stringify({ t: 'ack', id: msg.id }));
+      if (!msg.ok) {
+        sub.handlers.error?.(msg.error);
+        return;
+      }
+      const data = Subscriptions[sub.kind].data.safeParse(msg.data);
+      if (data.success) sub.handlers.data(data.data as never);
+      else sub.handlers.error?.(`${sub.kind}: ${describeZodError(data.error)}`);
+      return;
+    }
     if (msg.t === 'event') {
       const schema = Events[msg.name as EventName];
       if (!schema) return; // an event from a newer engine: ignore it rather than fail
@@ -137,14 +204,18 @@ export class RpcClient {
       });
       return;
     }
-    const p = this.pending.get(msg.id);
+    this.settle(msg.id, msg.ok ? { ok: true, value: msg.value } : { ok: false, error: msg.error });
+  }
+
+  private settle(id: number, answer: { ok: true; value: unknown } | { ok: false; error: string }): void {
+    const p = this.pending.get(id);
     if (!p) return;
-    this.pending.delete(msg.id);
-    if (!msg.ok) {
-      p.reject(new Error(msg.error));
+    this.pending.delete(id);
+    if (!answer.ok) {
+      p.reject(new Error(answer.error));
       return;
     }
-    const result = Methods[p.method].result.safeParse(msg.value);
+    const result = Methods[p.method].result.safeParse(answer.value);
     if (result.success) p.resolve(result.data);
     else p.reject(new Error(`${p.method} result: ${describeZodError(result.error)}`));
   }

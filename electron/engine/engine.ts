@@ -49,6 +49,7 @@ import { sourceFactories } from './sources/registry';
 import { listSerialPorts } from './sources/serial/ports';
 import { CHANNEL_REFUSED, type Source, type SourceContext } from './sources/source';
 import { Secrets, secretRefs, type SecretVault } from './secrets';
+import { ReadFlush } from './store/read-flush';
 import { Store, type StoreNotice } from './store/store';
 import { DATA_FILE, ensureWorkspace, readWorkspaceConfig, writeWorkspaceConfig } from './workspace';
 
@@ -166,6 +167,8 @@ export class Engine {
   readonly configChanges = new ConfigChanges();
   /** The channel browser's channels, with their workspace settings and last values. */
   readonly channelDirectory: ChannelDirectory;
+  /** History reads flush what is pending first, at most once per short interval. */
+  private readonly readFlush: ReadFlush;
   private readonly sources = new Map<string, RunningSource>();
   private readonly noticeLog: Notice[] = [];
   private readonly noticeListeners = new Set<(n: Notice) => void>();
@@ -193,6 +196,8 @@ export class Engine {
       onQuarantine: (entry) => this.store.appendQuarantine(entry),
     });
     this.bus.add(this.live);
+    this.readFlush = new ReadFlush(store, this.now);
+    // It flushes only when a channel appeared since its last look, so its rows are there to read.
     this.channelDirectory = new ChannelDirectory(store, () => this.config.channels);
     this.bus.add(this.channelDirectory.lastValues);
     if (!store.readOnly) {
@@ -630,7 +635,7 @@ export class Engine {
   }
 
   async series(channels: number[], from: number, to: number, maxPoints: number): Promise<SeriesResult> {
-    await this.store.flush();
+    await this.readFlush.beforeRead();
     return this.store.series(channels, from, to, maxPoints);
   }
 

@@ -49,11 +49,7 @@ export function App({ connection }: { connection: EngineConnection }) {
   const shownLayout = layouts.state ? activeLayout(layouts.state) : null;
   const panels = shownLayout?.panels ?? null;
   const wanted = useMemo(() => panels?.flatMap((p) => p.channels) ?? null, [panels]);
-  const { status, workspace, channels, reloadWorkspace, refreshChannels } = useEngineData(
-    connected,
-    addNotice,
-    wanted,
-  );
+  const { status, workspace, channels, reloadWorkspace } = useEngineData(connected, addNotice, wanted);
   useEffect(() => setWorkspaceRead(workspace), [workspace]);
   useWorkspaceChanges(
     connected,
@@ -238,7 +234,6 @@ export function App({ connection }: { connection: EngineConnection }) {
                 theme={theme}
                 alertMarks={alertMarks.get(panel.id)}
                 onChannelsChange={setPanelChannels}
-                onPickerOpen={refreshChannels}
                 onChannelSettings={(channel) => setDialog({ kind: 'channel', channel })}
                 onError={reportError}
               />
@@ -273,7 +268,6 @@ export function App({ connection }: { connection: EngineConnection }) {
             channels={consoleChannels}
             plotted={plotted}
             onPlotChannels={(names) => plotSourceChannels(consoleStatus?.name ?? consoleFor, names)}
-            onRefreshChannels={refreshChannels}
             onClose={() => setConsoleFor(null)}
           />
         )}
@@ -308,7 +302,6 @@ export function App({ connection }: { connection: EngineConnection }) {
           saved={workspace?.channels.find((c) => c.name === dialog.channel.name)}
           onSaved={() => {
             reloadWorkspace();
-            refreshChannels();
           }}
           onClose={() => setDialog(null)}
         />
@@ -322,7 +315,6 @@ export function App({ connection }: { connection: EngineConnection }) {
           onPlot={(panel, title) => {
             if (dispatchLayout({ type: 'plot', panel, channels: dialog.channels, title })) {
               setDialog(null);
-              refreshChannels();
             }
           }}
           onClose={() => setDialog(null)}

@@ -1,14 +1,12 @@
 // What the console shows of the engine besides plots: status (pushed every second), the workspace,
-// the plotted channels (looked up by name until every one exists), notices, and workspace changes.
+// the plotted channels (a subscription by name: pushed as they appear), notices, and workspace changes.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ChannelInfo, EngineStatus, Notice, WorkspaceChanged } from '../../shared/api';
 import type { RpcClient } from '../../shared/rpc';
+import { useSubscription } from './useSubscription';
 import type { WorkspaceConfig } from '../../shared/schemas';
 
 const MAX_NOTICES = 200;
-/** Channels appear with their first sample: ask often until the plotted ones are all known, then rarely. */
-const CHANNELS_POLL_MS = 2_000;
-const CHANNELS_IDLE_POLL_MS = 15_000;
 
 export interface LocalNotice extends Notice {
   key: string;
@@ -31,13 +29,11 @@ export interface EngineData {
   channels: ChannelInfo[];
   /** Re-reads the workspace (after a source was added, changed or removed). */
   reloadWorkspace(): void;
-  /** Re-reads the plotted channels now rather than at the next poll. */
-  refreshChannels(): void;
 }
 
 /**
  * `client` is null while disconnected; what was last known stays on screen meanwhile. `wanted`:
- * channel names the plots show; the list is re-read often until they all exist.
+ * channel names the plots show.
  */
 export function useEngineData(
   client: RpcClient | null,
@@ -47,14 +43,7 @@ export function useEngineData(
   const [status, setStatus] = useState<EngineStatus | null>(null);
   const [workspace, setWorkspace] = useState<WorkspaceConfig | null>(null);
   const [channels, setChannels] = useState<ChannelInfo[]>([]);
-  const wantedRef = useRef(wanted);
   const reloadRef = useRef<() => void>(() => {});
-  const pollNowRef = useRef<() => void>(() => {});
-  // A channel newly plotted is looked up at once, not at the next (idle) poll.
-  useEffect(() => {
-    wantedRef.current = wanted;
-    pollNowRef.current();
-  }, [wanted]);
 
   useEffect(() => {
     if (!client) return;
@@ -86,55 +75,27 @@ export function useEngineData(
     void readWorkspace();
     reloadRef.current = () => void readWorkspace();
 
-    let timer: number | undefined;
-    let polling = false;
-    let pollAgain = false;
-    const pollChannels = async () => {
-      if (polling) {
-        pollAgain = true;
-        return;
-      }
-      polling = true;
-      let complete = false;
-      try {
-        // Only the channels the plots name: the whole list can be tens of thousands (the channel
-        // browser pages through it instead).
-        const names = wantedRef.current;
-        const list =
-          names && names.length > 0 ? await client.call('channelsByName', { names: [...names] }) : [];
-        if (cancelled) return;
-        setChannels((old) => (sameChannels(old, list) ? old : list));
-        const known = new Set(list.map((c) => c.name));
-        complete = names !== null && names.every((name) => known.has(name));
-      } catch (error) {
-        report('reading the channel list')(error as Error);
-      } finally {
-        polling = false;
-      }
-      if (cancelled) return;
-      const delay = pollAgain ? 0 : complete ? CHANNELS_IDLE_POLL_MS : CHANNELS_POLL_MS;
-      pollAgain = false;
-      timer = window.setTimeout(pollChannels, delay);
-    };
-    void pollChannels();
-    pollNowRef.current = () => {
-      window.clearTimeout(timer);
-      void pollChannels();
-    };
-
     return () => {
       cancelled = true;
       reloadRef.current = () => {};
-      pollNowRef.current = () => {};
       offStatus();
       offNotice();
-      window.clearTimeout(timer);
     };
   }, [client, addNotice]);
 
+  // Only the channels the plots name (the whole list can be tens of thousands; the channel browser
+  // pages through it instead), pushed again when one of them appears or its settings change.
+  useSubscription(
+    client,
+    'channels',
+    wanted && wanted.length > 0 ? { names: [...wanted] } : null,
+    (list) => setChannels((old) => (sameChannels(old, list) ? old : list)),
+    (message) =>
+      addNotice({ ts: Date.now(), level: 'error', message: `reading the channel list failed: ${message}` }),
+  );
+
   const reloadWorkspace = useCallback(() => reloadRef.current(), []);
-  const refreshChannels = useCallback(() => pollNowRef.current(), []);
-  return { status, workspace, channels, reloadWorkspace, refreshChannels };
+  return { status, workspace, channels, reloadWorkspace };
 }
 
 function sameChannels(a: ChannelInfo[], b: ChannelInfo[]): boolean {

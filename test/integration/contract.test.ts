@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectWebSocket } from '../../electron/cli/connect';
 import { Engine } from '../../electron/engine/engine';
 import { bindConnection } from '../../electron/engine/server/bind';
+import { subscriptionHub } from '../../electron/engine/server/feeds';
 import { serve, type RunningServer } from '../../electron/engine/server/http';
 import { connectInProcess } from '../../electron/engine/server/in-process';
 import { portTransport } from '../../electron/engine/server/port';
@@ -104,6 +105,48 @@ describe.each(transports)('contract over %s', (_name, connect) => {
     expect(last.t.length).toBeGreaterThan(0);
     expect(last.t[last.t.length - 1]).toBeGreaterThan(frames[0]!.channels[0]!.t[0]!);
     await client.call('unsubscribeLive', {});
+  });
+
+  it('answers series with buckets in the binary frame layout, as typed arrays', async () => {
+    const vibration = (await client.call('channels', {})).find((c) => c.name === 'demo/vibration')!;
+    const now = Date.now();
+    const series = await waitFor('stored buckets', async () => {
+      const s = await client.call('series', {
+        channels: [vibration.id],
+        from: now - 60_000,
+        to: now + 1_000,
+      });
+      return s.channels[0]!.t.length > 0 ? s : null;
+    });
+    const buckets = series.channels[0]!;
+    expect(buckets.t).toBeInstanceOf(Float64Array);
+    expect(buckets.min.length).toBe(buckets.t.length);
+    for (let i = 0; i < buckets.t.length; i++)
+      expect(buckets.max[i]!).toBeGreaterThanOrEqual(buckets.min[i]!);
+    // A binary answer never reaches the live-frame listeners.
+    const frames: LiveFrame[] = [];
+    const off = client.onFrame((f) => frames.push(f));
+    await client.call('series', { channels: [vibration.id], from: now - 1_000, to: now });
+    off();
+    expect(frames).toEqual([]);
+  });
+
+  it('pushes a subscription when it starts and ends it with the connection', async () => {
+    const hub = subscriptionHub(engine);
+    const feedsBefore = hub.feedCount;
+    const other = await connect();
+    const pushed = await new Promise<unknown>((resolve, reject) => {
+      other.subscribe('channels', { names: ['demo/vibration', 'no/such'] }, { data: resolve, error: reject });
+    });
+    expect(pushed).toEqual([expect.objectContaining({ name: 'demo/vibration' })]);
+    expect(hub.feedCount).toBe(feedsBefore + 1);
+    // Bad params are refused with the field named; the refusal comes as an error of the subscription.
+    const refused = await new Promise<string>((resolve) => {
+      other.subscribe('topics', { prefix: 'x' } as never, { data: () => undefined, error: resolve });
+    });
+    expect(refused).toMatch(/topics: source/);
+    other.close();
+    await waitFor('its feed ended with the connection', () => hub.feedCount === feedsBefore);
   });
 });
 

@@ -97,9 +97,10 @@ describe('store', () => {
     await expect(store.series([a], T0, T0, 10)).rejects.toThrow(/must be after/);
     // A range with no data answers empty channels, not an error.
     const empty = await store.series([a, b], T0 - 10_000, T0 - 5_000, 100);
+    const none = new Float64Array(0);
     expect(empty.channels).toEqual([
-      { id: a, t: [], min: [], max: [] },
-      { id: b, t: [], min: [], max: [] },
+      { id: a, t: none, min: none, max: none },
+      { id: b, t: none, min: none, max: none },
     ]);
   });
 

@@ -1,18 +1,26 @@
 // Binds the contract (shared/api.ts) to one connection: validates every call's envelope and
-// params, runs it on the engine, answers, and pushes status, notices and live frames. The same
-// binding serves a MessagePort (Electron) and a WebSocket (`opsdeck serve`, the CLI).
+// params, runs it on the engine, answers (`series` with a binary frame, the rest in JSON), and
+// pushes status, notices, live frames and the connection's subscriptions (server/subscriptions.ts),
+// which end when it closes. The same binding serves a MessagePort (Electron) and a WebSocket
+// (`opsdeck serve`, the CLI).
+import type { z } from 'zod';
 import {
+  answersInBinary,
   CallMessage,
   capabilityOf,
+  ClientMessage,
   Methods,
   PROTOCOL_VERSION,
   type EventData,
   type EventName,
   type MethodName,
+  type ParsedParams,
 } from '../../../shared/api';
-import type { AlertRule } from '../../../shared/alerts';
+import { encodeFrame, type BucketSeries } from '../../../shared/frames';
 import { describeZodError } from '../../../shared/schemas';
 import { ENGINE_VERSION, type Engine } from '../engine';
+import { subscriptionHub } from './feeds';
+import { ConnectionSubscriptions } from './subscriptions';
 
 /** A transport seen from the engine's side: `backlog` is bytes queued and not yet sent. */
 export interface ServerTransport {
@@ -25,7 +33,13 @@ export interface ServerTransport {
 /** Frames are skipped (and resent merged on the next tick) while this many bytes wait to be sent. */
 const MAX_BACKLOG_BYTES = 4 * 1024 * 1024;
 
-type Handler = (params: never) => Promise<unknown> | unknown;
+/** What a method's handler must produce: its result as it goes on the wire (defaults may be left to the client). */
+type WireResult<M extends MethodName> = z.input<(typeof Methods)[M]['result']>;
+
+/** One handler per method, given its validated params: the compiler refuses a missing or mistyped one. */
+export type Handlers = {
+  [M in MethodName]: (params: ParsedParams<M>) => WireResult<M> | Promise<WireResult<M>>;
+};
 
 /** The message of anything thrown, an Error or not. */
 function messageOf(error: unknown): string {
@@ -51,8 +65,12 @@ export function bindConnection(
   const saving = <T>(save: () => T): T => engine.configChanges.by(connection, 'console', save);
   const emit = <E extends EventName>(name: E, data: EventData<E>) =>
     transport.send(JSON.stringify({ t: 'event', name, data }));
+  const hub = subscriptionHub(engine);
+  const subscriptions = new ConnectionSubscriptions(hub, (id, push) =>
+    transport.send(JSON.stringify({ t: 'push', id, ...push })),
+  );
 
-  const handlers: { [M in MethodName]: Handler } = {
+  const handlers: Handlers = {
     hello: () => ({
       dir: engine.dir,
       name: engine.config.name,
@@ -64,10 +82,9 @@ export function bindConnection(
     status: () => engine.status(),
     channels: () => engine.channels(),
     workspace: () => engine.config,
-    browseChannels: (p: Parameters<Engine['channelDirectory']['browse']>[0]) =>
-      engine.channelDirectory.browse(p),
-    channelsByName: (p: { names: string[] }) => engine.channelDirectory.byName(p.names),
-    subscribeLive: (spec: never) => {
+    browseChannels: (p) => engine.channelDirectory.browse(p),
+    channelsByName: (p) => engine.channelDirectory.byName(p.names),
+    subscribeLive: (spec) => {
       unsubscribeLive?.();
       unsubscribeLive = engine.subscribeLive(spec, {
         send(frame) {
@@ -83,68 +100,69 @@ export function bindConnection(
       unsubscribeLive = null;
       return { ok: true };
     },
-    series: (p: { channels: number[]; from: number; to: number; maxPoints: number }) =>
-      engine.series(p.channels, p.from, p.to, p.maxPoints),
-    query: (p: { sql: string; maxRows: number; id?: string }) => engine.query(p.sql, p.maxRows, p.id),
-    cancelQuery: (p: { id: string }) => ({ cancelled: engine.cancelQuery(p.id) }),
-    setSourceEnabled: async (p: { id: string; enabled: boolean }) => {
+    series: (p) => engine.series(p.channels, p.from, p.to, p.maxPoints),
+    query: (p) => engine.query(p.sql, p.maxRows, p.id),
+    cancelQuery: (p) => ({ cancelled: engine.cancelQuery(p.id) }),
+    setSourceEnabled: async (p) => {
       await saving(() => engine.setSourceEnabled(p.id, p.enabled));
       return { ok: true };
     },
-    upsertSource: async (p: { source: Parameters<Engine['upsertSource']>[0] }) => {
+    upsertSource: async (p) => {
       await saving(() => engine.upsertSource(p.source));
       return { ok: true };
     },
-    export: (p: Parameters<Engine['export']>[0]) => {
+    export: (p) => {
       const job = `export-${Date.now()}`;
       return engine.export(p, (progress) => emit('progress', { job, kind: 'export', ...progress }));
     },
     notices: () => engine.notices(),
-    alerts: (p: { limit: number }) => engine.alertsNow(p.limit),
+    alerts: (p) => engine.alertsNow(p.limit),
     notifiers: () => engine.notifierStatus(),
-    ackAlert: (p: Parameters<Engine['ackAlert']>[0]) => {
+    ackAlert: (p) => {
       engine.ackAlert(p);
+      hub.changed('alerts');
       return { ok: true };
     },
-    unackAlert: (p: Parameters<Engine['unackAlert']>[0]) => {
+    unackAlert: (p) => {
       engine.unackAlert(p);
+      hub.changed('alerts');
       return { ok: true };
     },
-    previewRules: (p: {
-      rules: AlertRule[];
-      from?: number;
-      to?: number;
-      defaultRange: 'lastHour' | 'allStored';
-    }) => engine.previewRules(p.rules, p),
-    saveRules: (p: { rules: AlertRule[] }) => {
+    previewRules: (p) => engine.previewRules(p.rules, p),
+    saveRules: (p) => {
       saving(() => engine.saveRules(p.rules));
       return { ok: true };
     },
-    saveDisplay: (p: { display: Parameters<Engine['saveDisplay']>[0] }) => {
+    saveDisplay: (p) => {
       saving(() => engine.saveDisplay(p.display));
       return { ok: true };
     },
-    saveNotifier: (p: { notifier: Parameters<Engine['saveNotifier']>[0]; previousId?: string }) => {
+    saveNotifier: (p) => {
       saving(() => engine.saveNotifier(p.notifier, p.previousId));
       return { ok: true };
     },
-    removeNotifier: (p: { id: string }) => {
+    removeNotifier: (p) => {
       saving(() => engine.removeNotifier(p.id));
       return { ok: true };
     },
-    testNotifier: (p: { notifier: Parameters<Engine['testNotifier']>[0] }) => engine.testNotifier(p.notifier),
-    saveChannel: (p: { channel: Parameters<Engine['saveChannel']>[0] }) => {
+    testNotifier: (p) => engine.testNotifier(p.notifier),
+    saveChannel: (p) => {
       saving(() => engine.saveChannel(p.channel));
       return { ok: true };
     },
-    saveLayouts: (p: { layouts: Parameters<Engine['saveLayouts']>[0]; activeLayout: string }) => {
+    saveLayouts: (p) => {
       saving(() => engine.saveLayouts(p.layouts, p.activeLayout));
       return { ok: true };
     },
     silences: () => engine.silenceList(),
-    createSilence: (p: Parameters<Engine['createSilence']>[0]) => engine.createSilence(p),
-    expireSilence: async (p: { id: string; actor: string }) => {
+    createSilence: async (p) => {
+      const silence = await engine.createSilence(p);
+      hub.changed('alerts', 'silences');
+      return silence;
+    },
+    expireSilence: async (p) => {
       await engine.expireSilence(p.id, p.actor);
+      hub.changed('alerts', 'silences');
       return { ok: true };
     },
     verifyAudit: async () => {
@@ -153,28 +171,36 @@ export function bindConnection(
         ? { ok: true, count: v.count, brokenSeq: null, reason: null }
         : { ok: false, count: v.count, brokenSeq: v.brokenSeq, reason: v.reason };
     },
-    removeSource: async (p: { id: string }) => {
+    removeSource: async (p) => {
       await saving(() => engine.removeSource(p.id));
       return { ok: true };
     },
-    topics: (p: Parameters<Engine['topics']>[0]) => engine.topics(p),
-    topicDetail: (p: { source: string; topic: string }) => engine.topicDetail(p.source, p.topic),
-    sparkplugNodes: (p: { source: string }) => engine.sparkplugNodes(p.source),
-    sparkplugRebirth: async (p: Parameters<Engine['sparkplugRebirth']>[0]) => {
+    topics: (p) => engine.topics(p),
+    topicDetail: (p) => engine.topicDetail(p.source, p.topic),
+    sparkplugNodes: (p) => engine.sparkplugNodes(p.source),
+    sparkplugRebirth: async (p) => {
       await engine.sparkplugRebirth(p);
       return { ok: true };
     },
-    publish: async (p: Parameters<Engine['publish']>[0]) => {
+    publish: async (p) => {
       await engine.publish(p);
       return { ok: true };
     },
     serialPorts: () => engine.serialPorts(),
-    sourceConsole: (p: Parameters<Engine['sourceConsole']>[0]) => engine.sourceConsole(p),
-    sendToSource: async (p: Parameters<Engine['sendToSource']>[0]) => ({
+    sourceConsole: (p) => engine.sourceConsole(p),
+    sendToSource: async (p) => ({
       ok: true,
       bytes: await engine.sendToSource(p),
     }),
-    setSecret: async (p: { name: string; value: string }) => {
+    subscribe: (p) => {
+      subscriptions.subscribe(p.id, p.kind, p.params);
+      return { ok: true };
+    },
+    unsubscribe: (p) => {
+      subscriptions.unsubscribe(p.id);
+      return { ok: true };
+    },
+    setSecret: async (p) => {
       await engine.setSecret(p.name, p.value);
       return { ok: true };
     },
@@ -211,6 +237,11 @@ export function bindConnection(
       reply(null, { ok: false, error: `bad call: not JSON (${messageOf(error)})` });
       return;
     }
+    const message = ClientMessage.safeParse(raw);
+    if (message.success && message.data.t === 'ack') {
+      subscriptions.ack(message.data.id);
+      return;
+    }
     const call = CallMessage.safeParse(raw);
     if (!call.success) {
       // Answer to the id when it is one, so the caller's pending call fails instead of hanging.
@@ -241,8 +272,11 @@ export function bindConnection(
       return;
     }
     try {
-      const value = await handlers[name](params.data as never);
-      reply(id, { ok: true, value });
+      const handler = handlers[name] as (params: unknown) => unknown;
+      const value = await handler(params.data);
+      if (answersInBinary(name))
+        transport.send(encodeFrame({ ...(value as BucketSeries), reset: true, replyTo: id }));
+      else reply(id, { ok: true, value });
     } catch (error) {
       reply(id, { ok: false, error: messageOf(error) || `${name} failed` });
     }
@@ -266,6 +300,7 @@ export function bindConnection(
     offAlert();
     unsubscribeLive?.();
     unsubscribeLive = null;
+    subscriptions.close();
   };
   transport.onClose(dispose);
   return dispose;

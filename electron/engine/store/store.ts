@@ -1067,13 +1067,23 @@ export class Store {
        GROUP BY channel_id, bucket ORDER BY channel_id, bucket`,
     );
     const cols = reader.getColumns() as [number[], number[], number[], number[]];
-    const byChannel = new Map<number, { id: number; t: number[]; min: number[]; max: number[] }>();
-    for (const id of channels) byChannel.set(id, { id, t: [], min: [], max: [] });
-    for (let i = 0; i < (cols[0]?.length ?? 0); i++) {
-      const entry = byChannel.get(cols[0][i]!)!;
-      entry.t.push(cols[1][i]!);
-      entry.min.push(cols[2][i]!);
-      entry.max.push(cols[3][i]!);
+    // Rows come ordered by channel: each channel's buckets are one run, copied into typed arrays.
+    const runs = new Map<number, { start: number; end: number }>();
+    const rowChannels = cols[0] ?? [];
+    for (let i = 0; i < rowChannels.length; i++) {
+      const run = runs.get(rowChannels[i]!);
+      if (run) run.end = i + 1;
+      else runs.set(rowChannels[i]!, { start: i, end: i + 1 });
+    }
+    const byChannel = new Map<number, SeriesResult['channels'][number]>();
+    for (const id of channels) {
+      const { start, end } = runs.get(id) ?? { start: 0, end: 0 };
+      byChannel.set(id, {
+        id,
+        t: Float64Array.from((cols[1] ?? []).slice(start, end)),
+        min: Float64Array.from((cols[2] ?? []).slice(start, end)),
+        max: Float64Array.from((cols[3] ?? []).slice(start, end)),
+      });
     }
     return { bucketMs: bucketUs / 1000, channels: [...byChannel.values()] };
   }

@@ -1,11 +1,11 @@
-// One list of the channel browser (a level of the tree, or search results), read a page at a time
-// from the engine and re-read every few seconds while shown, so last values stay fresh.
+// One list of the channel browser (a level of the tree, or search results), a page at a time, as a
+// subscription: the engine pushes it again when channels or their last values change.
 import { useCallback, useEffect, useState } from 'react';
 import type { BrowseChannelsResult, ChannelNode } from '../../../shared/api';
 import type { RpcClient } from '../../../shared/rpc';
+import { useSubscription } from '../useSubscription';
 
 export const PAGE_SIZE = 100;
-const REFRESH_MS = 3_000;
 
 export interface ChannelQuery {
   source?: string;
@@ -30,30 +30,16 @@ export function useChannelPage(client: RpcClient | null, query: ChannelQuery | n
   const [error, setError] = useState<string | null>(null);
   const key = JSON.stringify(query);
   useEffect(() => setPages(1), [key]);
-  useEffect(() => {
-    if (!client || query === null) return;
-    let cancelled = false;
-    let timer: number | undefined;
-    const read = () => {
-      client
-        .call('browseChannels', { ...query, offset: 0, limit: Math.min(500, pages * PAGE_SIZE) })
-        .then((r) => {
-          if (cancelled) return;
-          setResult(r);
-          setError(null);
-        })
-        .catch((e: Error) => !cancelled && setError(e.message))
-        .finally(() => {
-          if (!cancelled) timer = window.setTimeout(read, REFRESH_MS);
-        });
-    };
-    read();
-    return () => {
-      cancelled = true;
-      window.clearTimeout(timer);
-    };
-    // key stands for query.
-  }, [client, key, pages]);
+  useSubscription(
+    client,
+    'browseChannels',
+    query === null ? null : { ...query, offset: 0, limit: Math.min(500, pages * PAGE_SIZE) },
+    (r) => {
+      setResult(r);
+      setError(null);
+    },
+    setError,
+  );
   const more = useCallback(() => setPages((p) => Math.min(5, p + 1)), []);
   return {
     nodes: result?.nodes ?? [],

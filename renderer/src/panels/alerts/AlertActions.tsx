@@ -1,10 +1,11 @@
 // Acknowledging and silencing alert instances from the alerts panel, and the list of silences.
 // Who acts is a name typed once and remembered in localStorage; it goes into the audit log.
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useState } from 'react';
 import type { AlertInstanceInfo, SilenceInfo } from '../../../../shared/api';
 import type { RpcClient } from '../../../../shared/rpc';
 import { MATCHER_OPS, matchersFor, matcherText, type Matcher } from '../../../../shared/silences';
 import { Timestamp } from '../../time-zone';
+import { useSubscription } from '../../useSubscription';
 
 const ACTOR_KEY = 'opsdeck.actor';
 export const DEFAULT_ACTOR = 'console';
@@ -33,38 +34,21 @@ export function actorName(actor: string): string {
   return actor.trim() || DEFAULT_ACTOR;
 }
 
-export function useSilences(client: RpcClient | null): {
-  silences: SilenceInfo[];
-  error: string | null;
-  reload(): void;
-} {
+/** Silences as the engine pushes them: when one is created or expired, and as they start and end. */
+export function useSilences(client: RpcClient | null): { silences: SilenceInfo[]; error: string | null } {
   const [silences, setSilences] = useState<SilenceInfo[]>([]);
   const [error, setError] = useState<string | null>(null);
-  const [generation, setGeneration] = useState(0);
-  useEffect(() => {
-    if (!client) return;
-    let cancelled = false;
-    const read = () =>
-      client.call('silences', {}).then(
-        (list) => {
-          if (!cancelled) {
-            setSilences(list);
-            setError(null);
-          }
-        },
-        (e: Error) => {
-          if (!cancelled) setError(e.message);
-        },
-      );
-    void read();
-    const timer = window.setInterval(() => void read(), 30_000);
-    return () => {
-      cancelled = true;
-      window.clearInterval(timer);
-    };
-  }, [client, generation]);
-  const reload = useCallback(() => setGeneration((g) => g + 1), []);
-  return { silences, error, reload };
+  useSubscription(
+    client,
+    'silences',
+    {},
+    (list) => {
+      setSilences(list);
+      setError(null);
+    },
+    setError,
+  );
+  return { silences, error };
 }
 
 interface ActionProps {

@@ -11,7 +11,7 @@ import type { RpcClient } from '../../../../shared/rpc';
 import { InstanceActions, InstanceMarks, SilenceList, useActor, useSilences } from './AlertActions';
 import { RuleList } from './RuleEditor';
 import { Timestamp } from '../../time-zone';
-import { instanceKey, isFiring, latestByInstance, type AlertsView } from './useAlerts';
+import { instanceKey, isFiring, latestByInstance, type AlertsData } from './useAlerts';
 
 const SHOWN_TRANSITIONS = 100;
 
@@ -149,7 +149,7 @@ export function useDesktopNotifications(): DesktopNotifications {
 // ---- the panel ---------------------------------------------------------------------------------
 
 interface AlertsPanelProps {
-  alerts: AlertsView;
+  alerts: AlertsData;
   /** Null while disconnected or read-only: no acks or silences then. */
   client: RpcClient | null;
   rules: readonly AlertRule[];
@@ -178,12 +178,8 @@ export function AlertsPanel({
 }: AlertsPanelProps) {
   const [actor, setActor] = useActor();
   const silences = useSilences(client);
-  const { refresh } = alerts;
-  const reloadSilences = silences.reload;
-  const changed = useCallback(() => {
-    refresh();
-    reloadSilences();
-  }, [refresh, reloadSilences]);
+  // An ack or a silence needs no re-read here: the engine pushes the alerts and silences it changed.
+  const changed = useCallback(() => undefined, []);
   const ruleById = useMemo(() => new Map(rules.map((r) => [r.id, r])), [rules]);
   const latest = useMemo(() => latestByInstance(alerts.transitions), [alerts.transitions]);
   const headingRef = useRef<HTMLHeadingElement>(null);
@@ -322,7 +318,6 @@ export function AlertsPanel({
           instances={alerts.instances}
           onChanged={() => {
             onRulesChanged?.();
-            refresh();
           }}
         />
         <NotifierList

@@ -1,15 +1,14 @@
 // Where alerts go, in the alerts panel: every notifier of the workspace with its last delivery, to
 // add, edit, test (in the editor) or remove.
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import type { NotifierConfig } from '../../../../shared/alerts';
 import type { NotifierStatusInfo } from '../../../../shared/api';
 import type { RpcClient } from '../../../../shared/rpc';
 import type { SourceConfig } from '../../../../shared/schemas';
 import { Timestamp } from '../../time-zone';
 import { RowTools } from '../../widgets/RowTools';
+import { useSubscription } from '../../useSubscription';
 import { NotifierEditor } from './NotifierEditor';
-
-const STATUS_REFRESH_MS = 5_000;
 
 function target(n: NotifierConfig): string {
   switch (n.kind) {
@@ -39,21 +38,7 @@ export function NotifierList({
   const [confirm, setConfirm] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [status, setStatus] = useState<NotifierStatusInfo[]>([]);
-  useEffect(() => {
-    if (!client) return;
-    let cancelled = false;
-    const read = () =>
-      client
-        .call('notifiers', {})
-        .then((s) => !cancelled && setStatus(s))
-        .catch(() => undefined);
-    void read();
-    const timer = window.setInterval(read, STATUS_REFRESH_MS);
-    return () => {
-      cancelled = true;
-      window.clearInterval(timer);
-    };
-  }, [client]);
+  useSubscription(client, 'notifiers', {}, setStatus);
 
   const remove = async (id: string) => {
     if (!client) return;

@@ -473,11 +473,8 @@ export function PlotPanel({
           const views = shown.map((c): BucketView => {
             const s = byId.get(c.id);
             if (!s) return EMPTY;
-            return {
-              t: Float64Array.from(s.t),
-              min: Float64Array.from(s.min),
-              max: Float64Array.from(s.max),
-            };
+            // Views into the binary answer (shared/frames.ts), as a live frame's are.
+            return { t: s.t, min: s.min, max: s.max };
           });
           render({ ids: shown.map((c) => c.id), views }, from, to);
           setHistory({ loading: false, error: null });

@@ -1,8 +1,8 @@
 // The console of a source that has one (serial): its raw traffic both ways as a terminal shows it,
 // text or hex, and a line to send commands with the line ending the device wants. The engine keeps
-// the last few KiB in a ring with sequence numbers; this asks a few times a second for what came
-// after the last chunk it has, and keeps a bounded tail of it, so a chatty device at 1 Mbaud costs
-// the page no more than a quiet one.
+// the last few KiB in a ring with sequence numbers and pushes what comes after the last chunk this
+// has (at most a few times a second); this keeps a bounded tail of it, so a chatty device at 1 Mbaud
+// costs the page no more than a quiet one.
 import {
   useEffect,
   useLayoutEffect,
@@ -19,7 +19,6 @@ import { parseHex } from '../../../../shared/hex';
 import { errorText, formatBytes } from '../../format';
 import { useTimeFormat } from '../../time-zone';
 
-const POLL_MS = 300;
 const READ_LIMIT = 2_000;
 /** The view keeps at most this much; the oldest goes first. */
 const MAX_CHUNKS = 2_000;
@@ -27,9 +26,6 @@ const MAX_BYTES = 128 * 1024;
 /** Hex rows rendered at most (16 bytes each). */
 const MAX_HEX_ROWS = 1_500;
 const HISTORY_SIZE = 50;
-/** Channels appear with a source's first samples: ask for them often until there are some. */
-const CHANNELS_POLL_MS = 2_000;
-const CHANNELS_IDLE_POLL_MS = 10_000;
 
 type LineEnding = SendToSourceRequest['lineEnding'];
 const LINE_ENDINGS: readonly { value: LineEnding; label: string }[] = [
@@ -112,7 +108,6 @@ interface SourceConsoleProps {
   channels: readonly ChannelInfo[];
   plotted: ReadonlySet<string>;
   onPlotChannels(names: readonly string[]): void;
-  onRefreshChannels(): void;
   onClose(): void;
 }
 
@@ -123,7 +118,6 @@ export function SourceConsolePanel({
   channels,
   plotted,
   onPlotChannels,
-  onRefreshChannels,
   onClose,
 }: SourceConsoleProps) {
   const [entries, setEntries] = useState<Entry[]>([]);
@@ -136,75 +130,53 @@ export function SourceConsolePanel({
   const entriesRef = useRef<Entry[]>([]);
   const keySeq = useRef(0);
 
-  // Read what is new, a few times a second; the position survives a reconnect of the engine.
+  // The engine pushes what is new; the position survives a reconnect (a new subscription starts
+  // after the last chunk shown).
   useEffect(() => {
     if (!client) return;
-    let cancelled = false;
-    let timer: number | undefined;
-    const read = async () => {
-      let again = false;
-      try {
-        const after = afterRef.current;
-        const result = await client.call('sourceConsole', {
-          source: sourceId,
-          ...(after !== undefined ? { after } : {}),
-          limit: READ_LIMIT,
-        });
-        if (cancelled) return;
-        const first = result.chunks[0];
-        const notes: Entry[] = [];
-        const note = (text: string) =>
-          notes.push({ kind: 'note', key: `n${++keySeq.current}`, ts: Date.now(), text });
-        if (after !== undefined && (result.next < after || (first !== undefined && first.seq <= after)))
-          note('The source restarted: its console starts afresh.');
-        else if (after !== undefined && first !== undefined && first.seq > after + 1)
-          note(
-            `${first.seq - after - 1} chunk${first.seq - after - 1 === 1 ? '' : 's'} went by faster than the console is read (the engine keeps the last few KiB).`,
-          );
-        again = result.truncated && result.chunks.length === READ_LIMIT;
-        afterRef.current = result.next;
-        if (notes.length > 0 || result.chunks.length > 0) {
-          const added: Entry[] = result.chunks.map((chunk) => ({
-            kind: 'chunk',
-            key: `c${++keySeq.current}`,
-            chunk,
-            bytes: bytesOf(chunk),
-          }));
-          let rx = 0;
-          let tx = 0;
-          for (const c of result.chunks) {
-            if (c.dir === 'rx') rx += c.bytes;
-            else tx += c.bytes;
+    const after = afterRef.current;
+    return client.subscribe(
+      'sourceConsole',
+      { source: sourceId, ...(after !== undefined ? { after } : {}), limit: READ_LIMIT },
+      {
+        data: (result) => {
+          const after = afterRef.current;
+          const first = result.chunks[0];
+          const notes: Entry[] = [];
+          const note = (text: string) =>
+            notes.push({ kind: 'note', key: `n${++keySeq.current}`, ts: Date.now(), text });
+          if (after !== undefined && (result.next < after || (first !== undefined && first.seq <= after)))
+            note('The source restarted: its console starts afresh.');
+          else if (after !== undefined && first !== undefined && first.seq > after + 1)
+            note(
+              `${first.seq - after - 1} chunk${first.seq - after - 1 === 1 ? '' : 's'} went by faster than the console is read (the engine keeps the last few KiB).`,
+            );
+          afterRef.current = result.next;
+          if (notes.length > 0 || result.chunks.length > 0) {
+            const added: Entry[] = result.chunks.map((chunk) => ({
+              kind: 'chunk',
+              key: `c${++keySeq.current}`,
+              chunk,
+              bytes: bytesOf(chunk),
+            }));
+            let rx = 0;
+            let tx = 0;
+            for (const c of result.chunks) {
+              if (c.dir === 'rx') rx += c.bytes;
+              else tx += c.bytes;
+            }
+            setTotals((t) => ({ rx: t.rx + rx, tx: t.tx + tx }));
+            const { kept, cut: wasCut } = keepTail([...entriesRef.current, ...notes, ...added]);
+            entriesRef.current = kept;
+            setEntries(kept);
+            if (wasCut) setCut(true);
           }
-          setTotals((t) => ({ rx: t.rx + rx, tx: t.tx + tx }));
-          const { kept, cut: wasCut } = keepTail([...entriesRef.current, ...notes, ...added]);
-          entriesRef.current = kept;
-          setEntries(kept);
-          if (wasCut) setCut(true);
-        }
-        setReadError(null);
-      } catch (error) {
-        if (!cancelled) setReadError(errorText(error));
-      }
-      if (!cancelled) timer = window.setTimeout(read, again ? 0 : POLL_MS);
-    };
-    void read();
-    return () => {
-      cancelled = true;
-      window.clearTimeout(timer);
-    };
-  }, [client, sourceId]);
-
-  // Its channels appear with the first samples: keep the list fresh while the console is open.
-  const noChannels = channels.length === 0;
-  useEffect(() => {
-    onRefreshChannels();
-    const timer = window.setInterval(
-      onRefreshChannels,
-      noChannels ? CHANNELS_POLL_MS : CHANNELS_IDLE_POLL_MS,
+          setReadError(null);
+        },
+        error: (message) => setReadError(message),
+      },
     );
-    return () => window.clearInterval(timer);
-  }, [noChannels, onRefreshChannels]);
+  }, [client, sourceId]);
 
   const mostlyBinary = useMemo(() => {
     let binary = 0;

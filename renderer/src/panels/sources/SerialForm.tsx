@@ -16,10 +16,9 @@ import {
 import { byteRange, CHECK_BYTES, FIELD_BYTES, previewLayout } from './binary-layout';
 import { errorText } from '../../format';
 import { useTimeFormat } from '../../time-zone';
+import { useSubscription } from '../../useSubscription';
 import { ChoiceRow } from '../../widgets/ChoiceRow';
 import { getAt, PRESENT, setAt, specOf, toForm, type FormValue } from '../../schema-form';
-
-const PORTS_REFRESH_MS = 3_000;
 
 /** Offered in the baud rate list; any other rate can be typed. */
 export const COMMON_BAUD_RATES = [
@@ -242,34 +241,37 @@ function PortPicker({
   const inFlight = useRef(false);
   const mounted = useRef(true);
 
+  const show = useCallback((result: { ts: number; ports: SerialPortInfo[] }) => {
+    setPorts(result.ports);
+    setListedAt(result.ts);
+    setFirstPaths((first) => first ?? new Set(result.ports.map((p) => p.path)));
+    setError(null);
+  }, []);
+  // The engine watches the ports and pushes the list when a device comes or goes.
+  useSubscription(client, 'serialPorts', {}, show, setError);
+
+  /** The user's "Refresh": asks now, rather than waiting for the engine's next look. */
   const refresh = useCallback(async () => {
     if (!client || inFlight.current) return;
     inFlight.current = true;
     setBusy(true);
     try {
       const result = await client.call('serialPorts', {});
-      if (!mounted.current) return;
-      setPorts(result.ports);
-      setListedAt(result.ts);
-      setFirstPaths((first) => first ?? new Set(result.ports.map((p) => p.path)));
-      setError(null);
+      if (mounted.current) show(result);
     } catch (e) {
       if (mounted.current) setError(errorText(e));
     } finally {
       inFlight.current = false;
       if (mounted.current) setBusy(false);
     }
-  }, [client]);
+  }, [client, show]);
 
   useEffect(() => {
     mounted.current = true;
-    void refresh();
-    const timer = window.setInterval(() => void refresh(), PORTS_REFRESH_MS);
     return () => {
       mounted.current = false;
-      window.clearInterval(timer);
     };
-  }, [refresh]);
+  }, []);
 
   return (
     <div className="form-row">
@@ -279,7 +281,7 @@ function PortPicker({
           <span className="form-help">
             {listedAt === null
               ? 'Listing the ports on the engine’s machine…'
-              : `On the engine’s machine, listed ${timeFormat.time(listedAt)} ${timeFormat.label}; refreshed every ${PORTS_REFRESH_MS / 1000} s.`}
+              : `On the engine’s machine, listed ${timeFormat.time(listedAt)} ${timeFormat.label}; kept current by the engine.`}
           </span>
           <button
             type="button"

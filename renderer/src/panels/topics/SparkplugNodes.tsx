@@ -2,12 +2,11 @@
 // device online or offline (from births and deaths), the node's bdSeq and seq gaps, a rebirth it
 // owes, and a button to ask for one — enabled only when the source may publish to the plant's
 // broker (`sparkplug.allowPublish`). Shown above the topic tree; nothing when there is no Sparkplug.
-import { memo, useEffect, useState } from 'react';
+import { memo, useState } from 'react';
 import type { SparkplugNode, SparkplugNodesResult } from '../../../../shared/api';
 import type { RpcClient } from '../../../../shared/rpc';
+import { useSubscription } from '../../useSubscription';
 import { errorText, formatAge, formatCount } from '../../format';
-
-const REFRESH_MS = 2_000;
 
 export const SparkplugNodes = memo(function SparkplugNodes({
   sourceId,
@@ -18,29 +17,8 @@ export const SparkplugNodes = memo(function SparkplugNodes({
 }) {
   const [state, setState] = useState<SparkplugNodesResult | null>(null);
   const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    if (!client) return;
-    let cancelled = false;
-    let timer: number | undefined;
-    const round = async () => {
-      try {
-        if (!document.hidden) {
-          const result = await client.call('sparkplugNodes', { source: sourceId });
-          if (!cancelled) setState(result);
-        }
-      } catch {
-        // The source stopped, or reads no Sparkplug: the topic tree says why.
-        if (!cancelled) setState(null);
-      } finally {
-        if (!cancelled) timer = window.setTimeout(() => void round(), REFRESH_MS);
-      }
-    };
-    void round();
-    return () => {
-      cancelled = true;
-      window.clearTimeout(timer);
-    };
-  }, [client, sourceId]);
+  // An error means the source stopped, or reads no Sparkplug: the topic tree says why.
+  useSubscription(client, 'sparkplugNodes', { source: sourceId }, setState, () => setState(null));
 
   if (!state || state.nodes.length === 0) return null;
   const rebirth = async (node: SparkplugNode) => {

@@ -1,12 +1,12 @@
 // The selected topic: its last message (pretty JSON or text, hex for binary), how it arrived, and
-// the numeric fields its decoder found, each one click from a plot. Re-read once a second.
+// the numeric fields its decoder found, each one click from a plot. Pushed by the engine as it changes.
 import { useEffect, useState } from 'react';
 import { RATE_WINDOW_SECONDS, type TopicDetail as Detail } from '../../../../shared/api';
 import type { RpcClient } from '../../../../shared/rpc';
+import { useSubscription } from '../../useSubscription';
 import { formatAge, formatBytes, formatCount, formatRate, formatValue } from '../../format';
 import { useTimeFormat } from '../../time-zone';
 
-const REFRESH_MS = 1_000;
 const MAX_FIELDS = 300;
 
 export type TopicField = Detail['fields'][number];
@@ -45,27 +45,17 @@ export function TopicDetailPanel({
   useEffect(() => {
     setDetail(null);
     setError(null);
-    if (!client) return;
-    let cancelled = false;
-    let timer: number | undefined;
-    const read = async () => {
-      const started = Date.now();
-      try {
-        const d = await client.call('topicDetail', { source: sourceId, topic });
-        if (cancelled) return;
-        setDetail(d);
-        setError(null);
-      } catch (e) {
-        if (!cancelled) setError((e as Error).message);
-      }
-      if (!cancelled) timer = window.setTimeout(read, Math.max(0, REFRESH_MS - (Date.now() - started)));
-    };
-    void read();
-    return () => {
-      cancelled = true;
-      window.clearTimeout(timer);
-    };
   }, [client, sourceId, topic]);
+  useSubscription(
+    client,
+    'topicDetail',
+    { source: sourceId, topic },
+    (d) => {
+      setDetail(d);
+      setError(null);
+    },
+    setError,
+  );
 
   const now = Date.now();
   const fields = detail?.fields ?? [];

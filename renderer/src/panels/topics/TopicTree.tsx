@@ -1,14 +1,22 @@
-// The topic tree of one MQTT source, as MQTT Explorer shows it. The engine keeps the tree; this asks
-// only for the levels that are expanded and visible (or for a search), at most once a second, and
-// renders a bounded number of rows, so 10,000 topics at 20,000 msg/s cost the console no more than
-// a few hundred rows refreshed once a second. Nothing here runs per message.
+// The topic tree of one MQTT source, as MQTT Explorer shows it. The engine keeps the tree; this
+// subscribes only to the levels that are expanded and visible (or to a search), which the engine
+// pushes about once a second while they change, and renders a bounded number of rows, so 10,000
+// topics at 20,000 msg/s cost the console no more than a few hundred rows refreshed once a second.
+// Nothing here runs per message.
 import { memo, useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
-import { RATE_WINDOW_SECONDS, type TopicNode, type TopicsResult } from '../../../../shared/api';
+import {
+  RATE_WINDOW_SECONDS,
+  type TopicNode,
+  type TopicsResult,
+  type SubscriptionParams,
+} from '../../../../shared/api';
+import { useSubscriptions } from '../../useSubscription';
 import type { RpcClient } from '../../../../shared/rpc';
 import { formatAge, formatCount, formatRate } from '../../format';
 import { SparkplugNodes } from './SparkplugNodes';
 
-const REFRESH_MS = 1_000;
+/** The key of the search's subscription (a level's key is its prefix, never this). */
+const SEARCH_KEY = '\u0000search';
 /** Children asked for per level, and how many more each "more…" adds. */
 const LEVEL_LIMIT = 200;
 const LEVEL_STEP = 500;
@@ -17,6 +25,8 @@ const LEVEL_MAX = 5_000;
 const MAX_ROWS = 400;
 const SEARCH_LIMIT = 300;
 const SEARCH_DELAY_MS = 250;
+
+type TopicsRequest = SubscriptionParams<'topics'>;
 
 interface Level {
   nodes: TopicNode[];
@@ -71,112 +81,59 @@ export const TopicTree = memo(function TopicTree({
   const running = notRunning === null;
   const treeRef = useRef<HTMLDivElement>(null);
 
-  // What the refresh loop reads: the latest expansion, limits and search.
-  const want = useRef({ expanded, limits, search });
+  const want = useRef({ expanded, limits });
   useEffect(() => {
-    want.current = { expanded, limits, search };
-  }, [expanded, limits, search]);
+    want.current = { expanded, limits };
+  }, [expanded, limits]);
 
   useEffect(() => {
     const timer = window.setTimeout(() => setSearch(searchText.trim()), SEARCH_DELAY_MS);
     return () => window.clearTimeout(timer);
   }, [searchText]);
 
-  const fetchLevel = useCallback(
-    async (prefix: string, limit: number): Promise<[string, Level, number]> => {
-      if (!client) throw new Error('not connected');
-      const r = await client.call('topics', { source: sourceId, prefix, limit });
-      return [prefix, { nodes: r.nodes, truncated: r.truncated }, r.totalTopics];
+  // What the tree shows, as subscriptions: the levels the user can see (expanded, with every
+  // ancestor expanded too), or the search. The engine pushes each when its counts change.
+  const specs = useMemo(() => {
+    const out = new Map<string, TopicsRequest>();
+    if (!running) return out;
+    if (search !== '') {
+      out.set(SEARCH_KEY, { source: sourceId, search, limit: SEARCH_LIMIT });
+      return out;
+    }
+    const visible = [...expanded].filter((p) => ancestors(p).every((a) => expanded.has(a)));
+    for (const prefix of ['', ...visible])
+      out.set(prefix, { source: sourceId, prefix, limit: limits.get(prefix) ?? LEVEL_LIMIT });
+    return out;
+  }, [running, search, sourceId, expanded, limits]);
+
+  useSubscriptions(
+    client,
+    'topics',
+    specs,
+    (key, r) => {
+      if (key === SEARCH_KEY) setSearchResult(r);
+      else setLevels((m) => new Map(m).set(key, { nodes: r.nodes, truncated: r.truncated }));
+      if (key === SEARCH_KEY || key === '') setTotal(r.totalTopics);
+      setError(null);
     },
-    [client, sourceId],
+    (_key, message) => setError(message),
   );
 
-  // The refresh loop: one round of requests at a time, the next a second after the last began.
-  const refreshNow = useRef<() => void>(() => {});
-  useEffect(() => {
-    if (!client || !running) return;
-    let cancelled = false;
-    let timer: number | undefined;
-    let inFlight = false;
-    const round = async () => {
-      if (inFlight) return;
-      inFlight = true;
-      const started = Date.now();
-      const { expanded: open, limits: lim, search: needle } = want.current;
-      try {
-        if (document.hidden) {
-          // Nobody is looking: skip this round.
-        } else if (needle !== '') {
-          const r = await client.call('topics', { source: sourceId, search: needle, limit: SEARCH_LIMIT });
-          if (cancelled) return;
-          setSearchResult(r);
-          setTotal(r.totalTopics);
-        } else {
-          // Only levels the user can see: expanded, with every ancestor expanded too.
-          const visible = [...open].filter((p) => ancestors(p).every((a) => open.has(a)));
-          const answers = await Promise.all(
-            ['', ...visible].map((p) => fetchLevel(p, lim.get(p) ?? LEVEL_LIMIT)),
-          );
-          if (cancelled) return;
-          setLevels(new Map(answers.map(([p, level]) => [p, level])));
-          setTotal(answers[0]![2]);
-          setSearchResult(null);
-        }
-        setError(null);
-      } catch (e) {
-        if (!cancelled) setError((e as Error).message);
-      } finally {
-        inFlight = false;
-        if (!cancelled) timer = window.setTimeout(round, Math.max(0, REFRESH_MS - (Date.now() - started)));
-      }
-    };
-    refreshNow.current = () => {
-      window.clearTimeout(timer);
-      void round();
-    };
-    void round();
-    return () => {
-      cancelled = true;
-      window.clearTimeout(timer);
-      refreshNow.current = () => {};
-    };
-  }, [client, running, sourceId, fetchLevel]);
+  const toggle = useCallback((topic: string) => {
+    if (!canOpen(topic)) return;
+    const opening = !want.current.expanded.has(topic);
+    setExpanded((set) => {
+      const next = new Set(set);
+      if (opening) next.add(topic);
+      else next.delete(topic);
+      return next;
+    });
+  }, []);
 
-  // A new search shows at once rather than at the next tick.
-  useEffect(() => {
-    refreshNow.current();
-  }, [search]);
-
-  const toggle = useCallback(
-    (topic: string) => {
-      if (!canOpen(topic)) return;
-      const opening = !want.current.expanded.has(topic);
-      setExpanded((set) => {
-        const next = new Set(set);
-        if (opening) next.add(topic);
-        else next.delete(topic);
-        return next;
-      });
-      // The opened level now, not at the next tick (a user's click, not a timer).
-      if (opening && client)
-        fetchLevel(topic, want.current.limits.get(topic) ?? LEVEL_LIMIT)
-          .then(([p, level]) => setLevels((m) => new Map(m).set(p, level)))
-          .catch((e: Error) => setError(e.message));
-    },
-    [client, fetchLevel],
-  );
-
-  const showMore = useCallback(
-    (prefix: string) => {
-      const next = Math.min(LEVEL_MAX, (want.current.limits.get(prefix) ?? LEVEL_LIMIT) + LEVEL_STEP);
-      setLimits((m) => new Map(m).set(prefix, next));
-      if (client)
-        fetchLevel(prefix, next)
-          .then(([p, level]) => setLevels((m) => new Map(m).set(p, level)))
-          .catch((e: Error) => setError(e.message));
-    },
-    [client, fetchLevel],
-  );
+  const showMore = useCallback((prefix: string) => {
+    const next = Math.min(LEVEL_MAX, (want.current.limits.get(prefix) ?? LEVEL_LIMIT) + LEVEL_STEP);
+    setLimits((m) => new Map(m).set(prefix, next));
+  }, []);
 
   const { rows, hidden } = useMemo(() => {
     const out: Row[] = [];
@@ -454,7 +411,12 @@ const TopicRow = memo(function TopicRow({
         >
           {node.rate > 0 ? `${formatRate(node.rate)} msg/s` : ''}
         </span>
-        <span className="topic-count" title="messages, this topic and below">
+        <span
+          className="topic-count"
+          title="messages, this topic and below"
+          data-testid={`topic-count-${node.topic}`}
+          data-value={node.messages}
+        >
           {formatCount(node.messages)}
         </span>
         <span className="topic-age" title={age === null ? undefined : 'since the last message'}>
