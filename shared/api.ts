@@ -15,7 +15,8 @@ import {
 } from './schemas';
 import { Matcher, SilenceMatchers } from './silences';
 
-export const PROTOCOL_VERSION = 1;
+// 2: subscriptions and pushes; `series` answered as a binary frame.
+export const PROTOCOL_VERSION = 2;
 
 /** Rates (`messageRate`, a topic's `rate`) average this many whole seconds. */
 export const RATE_WINDOW_SECONDS = 5;
