@@ -12,6 +12,7 @@ import { subscriptionHub } from '../../electron/engine/server/feeds';
 import { serve, type RunningServer } from '../../electron/engine/server/http';
 import { connectInProcess } from '../../electron/engine/server/in-process';
 import { portTransport } from '../../electron/engine/server/port';
+import { PROTOCOL_VERSION } from '../../shared/api';
 import type { LiveFrame } from '../../shared/frames';
 import { RpcClient, type Transport } from '../../shared/rpc';
 import { tempDir, waitFor } from '../helpers/tmp';
@@ -59,7 +60,7 @@ describe.each(transports)('contract over %s', (_name, connect) => {
 
   it('answers calls with validated results', async () => {
     const hello = await client.call('hello', {});
-    expect(hello).toMatchObject({ readOnly: false, protocol: 1 });
+    expect(hello).toMatchObject({ readOnly: false, protocol: PROTOCOL_VERSION });
     expect(hello.dir).toBe(engine.dir);
     const channels = await waitFor('the demo channels', async () => {
       const list = await client.call('channels', {});
