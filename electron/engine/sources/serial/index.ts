@@ -10,14 +10,10 @@ import fs from 'node:fs';
 import type { SerialPort } from 'serialport';
 import type { SourceConsoleResult } from '../../../../shared/api';
 import { SerialOptions as SerialOptionsSchema, type SerialOptions } from '../../../../shared/schemas';
-import {
-  CompiledLayout,
-  FixedFramer,
-  layoutDecoder,
-  SlipFramer,
-  type Framer,
-  type FrameSinks,
-} from '../../decode/binary';
+import { CompiledLayout, layoutDecoder } from '../../decode/binary';
+import { FixedFramer, SlipFramer } from '../../ingest/framers/binary';
+import type { Framer, FrameSinks } from '../../ingest/framers/framer';
+import { LineFramer } from '../../ingest/framers/lines';
 import { csvDecoder, jsonDecoder, keyValueDecoder } from '../../decode/formats';
 import { nmeaDecoder } from '../../decode/nmea';
 import { backoffDelay } from '../mqtt/client';
@@ -25,7 +21,6 @@ import type { RawMessage, Source, SourceContext, SourceFactory } from '../source
 import { ConsoleRing } from './console';
 import { FrameDecoder, type FrameSink } from '../../decode/registry';
 import type { Decoder } from '../../decode/decoder';
-import { LineFramer } from './lines';
 import { plotterDecoder } from './plotter';
 import { findDevice, identityAt, listSerialPorts, type DeviceIdentity } from './ports';
 
