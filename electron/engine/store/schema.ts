@@ -36,6 +36,11 @@ CREATE TABLE IF NOT EXISTS silences(
 CREATE TABLE IF NOT EXISTS alert_state(
   "key" VARCHAR PRIMARY KEY, rule VARCHAR NOT NULL, rule_hash VARCHAR NOT NULL, labels VARCHAR NOT NULL,
   state VARCHAR NOT NULL, since DOUBLE NOT NULL, value DOUBLE, active BOOLEAN NOT NULL, ack VARCHAR);
+-- Where each source is in its input (ingest/stage.ts): written in the same transaction as the rows
+-- read up to there, so a restart resumes with no row missing or doubled. \`value\` is opaque to the store.
+CREATE TABLE IF NOT EXISTS positions(
+  source VARCHAR NOT NULL, "key" VARCHAR NOT NULL, value VARCHAR NOT NULL, updated_at TIMESTAMP NOT NULL,
+  PRIMARY KEY (source, "key"));
 CREATE OR REPLACE VIEW samples_v AS
   SELECT s.ts, src.key AS source, c.name AS channel, c.unit, s.value
   FROM samples s JOIN channels c ON c.id = s.channel_id JOIN sources src ON src.id = c.source_id;
