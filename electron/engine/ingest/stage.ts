@@ -47,6 +47,8 @@ export class PendingBudget {
   bytes = 0;
   peakRows = 0;
   peakBytes = 0;
+  /** Times a source stopped reading its peer for want of room (shown to tests and benchmarks). */
+  peerPauses = 0;
   private waiters: (() => void)[] = [];
 
   constructor(
@@ -180,8 +182,9 @@ export class IngestStage {
     return this.host.budget.full;
   }
 
-  /** Resolves once the pending work is below its bounds again. */
-  room(): Promise<void> {
+  /** A peer held back by its source (not read) until this resolves: there is room again. */
+  pauseUntilRoom(): Promise<void> {
+    this.host.budget.peerPauses++;
     return this.host.budget.room();
   }
 
@@ -367,6 +370,7 @@ export class IngestStage {
     if (!this.decoding) void this.flush(); // what waits here counts too: hand it on, so it can settle
     if (this.policy !== 'pause' || this.paused || !this.peer.pause) return;
     this.paused = true;
+    budget.peerPauses++;
     this.peer.pause();
     void budget.room().then(() => {
       this.paused = false;

@@ -248,7 +248,7 @@ export const mqttSource: SourceFactory<MqttOptions> = {
             customHandleAcks: (_topic, _payload, _packet, done) => {
               const take = () =>
                 accepting ? done(0) : done(new Error('stopping: not taking more messages'));
-              if (accepting && ingest.stage.full) void ingest.stage.room().then(take);
+              if (accepting && ingest.stage.full) void ingest.stage.pauseUntilRoom().then(take);
               else take();
             },
           });
