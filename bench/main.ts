@@ -168,9 +168,19 @@ async function benchSlowStore(): Promise<void> {
     for (let c = 1; c < CHANNELS; c++) ctx.channel(`ch${c}`);
     const batches = makeBatches(200_000, firstId);
     global.gc?.();
+    const js = () => {
+      const m = process.memoryUsage();
+      return m.heapUsed + m.arrayBuffers;
+    };
     const before = process.memoryUsage().rss;
+    const jsBefore = js();
     let peak = before;
-    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+    let jsPeak = jsBefore;
+    const sample = () => {
+      peak = Math.max(peak, process.memoryUsage().rss);
+      jsPeak = Math.max(jsPeak, js());
+    };
+    const sampler = setInterval(sample, 20);
     engine.store.flushDelayMsForTests = SLOW_FLUSH_MS;
     let emitted = 0;
     const until = performance.now() + SECONDS * 1000;
@@ -185,14 +195,18 @@ async function benchSlowStore(): Promise<void> {
       if (wait) await wait;
     }
     clearInterval(sampler);
-    peak = Math.max(peak, process.memoryUsage().rss);
+    sample();
     const bound = Math.min(engine.pending.maxBytes, engine.pending.maxRows * 24);
     engine.store.flushDelayMsForTests = 0;
     await stage.stop();
     note(
       `slow store: ${emitted} samples in ${SECONDS} s with each flush ${SLOW_FLUSH_MS} ms slow; ${engine.pending.peerPauses} waits for room`,
     );
+    // RSS holds DuckDB's buffer pool too (up to store.memoryLimitMb); the JS figure is heap and
+    // typed arrays, where the pending work lives (with copies a flush's commit holds, and garbage).
     figure('ingest.slow_store.peak_rss_growth', (peak - before) / 1024 ** 2, 'MiB');
+    figure('ingest.slow_store.peak_js_growth', (jsPeak - jsBefore) / 1024 ** 2, 'MiB');
+    figure('ingest.slow_store.duckdb_memory_limit', engine.store.memoryLimitMb, 'MiB');
     figure('ingest.slow_store.pending_bound', bound / 1024 ** 2, 'MiB');
     figure('ingest.slow_store.peak_pending', engine.pending.peakBytes / 1024 ** 2, 'MiB');
     figure(

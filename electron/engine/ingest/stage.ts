@@ -60,6 +60,10 @@ export class PendingBudget {
     return this.rows >= this.maxRows || this.bytes >= this.maxBytes;
   }
 
+  get halfFull(): boolean {
+    return this.rows * 2 >= this.maxRows || this.bytes * 2 >= this.maxBytes;
+  }
+
   add(rows: number, bytes: number): void {
     this.rows += rows;
     this.bytes += bytes;
@@ -144,6 +148,7 @@ export class IngestStage {
   private soon = false;
   /** Inside the decoder: what it has half written must not be taken. */
   private decoding = false;
+  private stopped = false;
   /** Where and when the bytes being framed came from (a frame takes them). */
   private byteOrigin = { rx: 0, key: '', where: '' };
   private readonly sinks: FrameSinks = {
@@ -167,12 +172,13 @@ export class IngestStage {
     this.framer = setup.framer ?? null;
     this.policy = setup.policy;
     this.peer = { pause: setup.pause, resume: setup.resume };
+    this.stopped = false;
     this.start();
     return this;
   }
 
   private start(): void {
-    if (this.timer) return;
+    if (this.timer || this.stopped) return;
     this.timer = setInterval(() => void this.flush(), this.flushMs);
     this.timer.unref();
   }
@@ -281,7 +287,7 @@ export class IngestStage {
     this.count(s.n + r.length, s.n * SAMPLE_BYTES + r.length * RECORD_BYTES);
     if (this.decoder?.pending) void this.flush(); // what was decoded before goes first
     void this.submit(s, r);
-    return this.host.budget.full ? this.host.budget.room() : undefined;
+    return this.host.budget.full ? this.pauseUntilRoom() : undefined;
   }
 
   /** Hands what is waiting to the bus; resolves when that batch has settled (stored or failed). */
@@ -323,8 +329,9 @@ export class IngestStage {
       quarantine,
       raw,
       position,
-      // A peer waits, or every source waits for room: the store should flush now.
-      soon: hooks.length > 0 || this.host.budget.full,
+      // A peer waits, or the pending work is half way to its bound: the store should flush now
+      // rather than on its timer (committing while more comes in, instead of stopping sources).
+      soon: hooks.length > 0 || this.host.budget.halfFull,
     };
     let ticket: Promise<void>;
     try {
@@ -362,6 +369,7 @@ export class IngestStage {
   }
 
   private count(rows: number, bytes: number): void {
+    this.start(); // what waits here goes out within FLUSH_MS, whoever put it here
     this.bufferedRows += rows;
     this.bufferedBytes += bytes;
     const budget = this.host.budget;
@@ -383,6 +391,7 @@ export class IngestStage {
    * with a store that is recovering (what has not settled is then not acknowledged to the peer).
    */
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
     this.timer = undefined;
     void this.flush();
