@@ -40,13 +40,12 @@ async function readFile(): Promise<void> {
     if (read === 0) break;
     // Whole lines only: a position must never fall inside a line the framer still holds.
     const end = buffer.subarray(0, read).lastIndexOf(0x0a) + 1;
-    stage.pushBytes(new Uint8Array(buffer.subarray(0, end)), {
-      rx: Date.now(),
-      key: 'file',
-      where: inputFile,
-    });
     offset += end;
-    stage.setPosition('offset', JSON.stringify({ offset }));
+    stage.pushBytes(
+      new Uint8Array(buffer.subarray(0, end)),
+      { rx: Date.now(), key: 'file', where: inputFile },
+      { key: 'offset', value: JSON.stringify({ offset }) },
+    );
     if (stage.full) await stage.pauseUntilRoom();
     await new Promise((r) => setTimeout(r, 2));
   }

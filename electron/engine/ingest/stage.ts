@@ -9,8 +9,9 @@
 // - Work not yet durable is counted in one `PendingBudget` shared by every source, in rows and
 //   bytes. At either bound a source with the `pause` policy stops reading its peer until there is
 //   room again; with `shed`, `admit` refuses input and counts it shed. Nothing grows without bound.
-// - A position set with `setPosition` travels with the batch being filled, and the store commits it
-//   in the same transaction as that batch's rows: a restart resumes exactly where the rows end.
+// - A position given with the input it ends (`pushBytes`, `pushFrame`, `emit`) travels with the
+//   batch holding the last of that input's rows — no flush cuts an input in two — and the store
+//   commits it in the same transaction as those rows: a restart resumes exactly where they end.
 // - `stop()` hands over everything taken in and settles once all of it has settled.
 import type { QuarantineEntry, RecordRow, SampleBatch } from '../batch';
 import type { IngestBatch } from '../bus';
@@ -33,6 +34,12 @@ const ENTRY_BYTES = 128;
 export interface PipelineStep {
   readonly name: string;
   apply(batch: IngestBatch): void;
+}
+
+/** Where a source is in its input, by key (opaque to the engine: JSON, an offset…). */
+export interface Position {
+  key: string;
+  value: string;
 }
 
 /** What a source does when the pending work is at its bound. */
@@ -135,7 +142,7 @@ export class IngestStage {
   private raw: RawMessage[] = [];
   private cuts: Cut[] = [];
   private hooks: ((error?: Error) => void)[] = [];
-  private position: { key: string; value: string } | undefined;
+  private position: Position | undefined;
   /** Counted in the budget and not yet handed on. */
   private bufferedRows = 0;
   private bufferedBytes = 0;
@@ -146,8 +153,9 @@ export class IngestStage {
   private timer: NodeJS.Timeout | undefined;
   private paused = false;
   private soon = false;
-  /** Inside the decoder: what it has half written must not be taken. */
-  private decoding = false;
+  /** Inside a push: a flush now would cut an input (or a frame the decoder half wrote) in two. */
+  private pushing = 0;
+  private flushWanted = false;
   private stopped = false;
   /** Where and when the bytes being framed came from (a frame takes them). */
   private byteOrigin = { rx: 0, key: '', where: '' };
@@ -201,10 +209,38 @@ export class IngestStage {
     return false;
   }
 
-  /** Bytes from a stream peer (a serial port, a file): framed, then decoded frame by frame. */
-  pushBytes(chunk: Uint8Array, origin: { rx: number; key: string; where: string }): void {
+  /**
+   * Bytes from a stream peer (a serial port, a file): framed, then decoded frame by frame.
+   * `position`: where the source is once these bytes are stored (whole frames only: a position
+   * must not fall inside a frame the framer still holds).
+   */
+  pushBytes(
+    chunk: Uint8Array,
+    origin: { rx: number; key: string; where: string },
+    position?: Position,
+  ): void {
     this.byteOrigin = origin;
-    this.framer!.push(chunk, this.sinks);
+    this.pushing++;
+    try {
+      this.framer!.push(chunk, this.sinks);
+    } finally {
+      this.endPush(position);
+    }
+  }
+
+  private endPush(position: Position | undefined): void {
+    this.pushing--;
+    if (position) this.position = position;
+    if (this.pushing === 0 && this.flushWanted) {
+      this.flushWanted = false;
+      void this.flush();
+    }
+  }
+
+  /** Flushes at once, or at the end of the push under way. */
+  private flushSoon(): void {
+    if (this.pushing > 0) this.flushWanted = true;
+    else void this.flush();
   }
 
   /** The stream ended (the port closed): what the framer holds goes out as bad bytes. */
@@ -216,16 +252,15 @@ export class IngestStage {
    * Decodes one frame into the batch being filled; the decoder it used, or null when the
    * frame went to quarantine because it needed a channel the source may not create.
    */
-  pushFrame(frame: Frame): Decoder | null {
+  pushFrame(frame: Frame, position?: Position): Decoder | null {
     const d = this.decoder!;
     const samplesBefore = d.pendingSamples;
     const recordsBefore = d.pending - samplesBefore;
     let decoder: Decoder | null;
-    this.decoding = true;
+    this.pushing++;
     try {
       decoder = d.push(frame);
     } catch (error) {
-      this.decoding = false;
       if (!(error instanceof ChannelRefused)) throw error;
       const samplesAfter = d.pendingSamples;
       this.cuts.push({
@@ -235,10 +270,10 @@ export class IngestStage {
       this.addQuarantine(new Uint8Array(frame.bytes), error.message, frame.key);
       return null;
     } finally {
-      this.decoding = false;
       this.countDecoded();
+      if (d.pendingSamples >= this.flushRows) this.flushWanted = true;
+      this.endPush(position);
     }
-    if (d.pendingSamples >= this.flushRows) void this.flush();
     return decoder;
   }
 
@@ -255,11 +290,6 @@ export class IngestStage {
       bytes += m.payload.length + ENTRY_BYTES;
     }
     this.count(messages.length, bytes);
-  }
-
-  /** Where the source will be once the rows taken in so far are stored (committed with them). */
-  setPosition(key: string, value: string): void {
-    this.position = { key, value };
   }
 
   /**
@@ -280,12 +310,13 @@ export class IngestStage {
    * Batches made elsewhere (the simulator, imports, benchmarks): handed on at once, with what is
    * waiting. The promise, when there is one, is back-pressure: there is no room until it resolves.
    */
-  emit(samples: SampleBatch | null, records: RecordRow[] | null): void | Promise<void> {
+  emit(samples: SampleBatch | null, records: RecordRow[] | null, position?: Position): void | Promise<void> {
     const s = samples ?? EMPTY_SAMPLES;
     const r = records ?? [];
-    if (s.n === 0 && r.length === 0) return;
+    if (s.n === 0 && r.length === 0 && !position) return;
     this.count(s.n + r.length, s.n * SAMPLE_BYTES + r.length * RECORD_BYTES);
     if (this.decoder?.pending) void this.flush(); // what was decoded before goes first
+    if (position) this.position = position;
     void this.submit(s, r);
     return this.host.budget.full ? this.pauseUntilRoom() : undefined;
   }
@@ -375,7 +406,7 @@ export class IngestStage {
     const budget = this.host.budget;
     budget.add(rows, bytes);
     if (!budget.full) return;
-    if (!this.decoding) void this.flush(); // what waits here counts too: hand it on, so it can settle
+    this.flushSoon(); // what waits here counts too: hand it on, so it can settle
     if (this.policy !== 'pause' || this.paused || !this.peer.pause) return;
     this.paused = true;
     budget.peerPauses++;

@@ -11,8 +11,9 @@
 //   serial, MQTT QoS 1/2) stops reading it then; one that cannot (QoS 0 MQTT, UDP syslog) sheds and
 //   counts. `emitSamples`/`emitRecords` feed ready-made batches through the same stage; a returned
 //   promise is back-pressure.
-// - A source that can resume where it stopped saves its position with `setPosition` on its stage
-//   and reads it back with `positions()` at start: both go with the rows, in one transaction.
+// - A source that can resume where it stopped gives its position with the input it ends
+//   (`pushBytes`, `pushFrame`, `emit` on its stage) and reads it back with `positions()` at start:
+//   the position is committed in the same transaction as the rows of that input.
 // - Undecodable input goes to `quarantine` with its bytes and a reason; the source keeps running.
 // - `channel()` answers CHANNEL_REFUSED once the source has `store.maxChannelsPerSource` channels;
 //   a source quarantines the message that needed the channel (samples on it are shed otherwise).

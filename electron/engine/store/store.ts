@@ -237,14 +237,25 @@ class RowAppender {
     discardAppender(this.appender);
   }
 
+  /** A chunk at a time: rows kept while `deferred` may be more than one chunk holds. */
   private appendPending(): void {
     const n = this.pending;
-    if (n === 0) return;
+    for (let from = 0; from < n; from += CHUNK_ROWS) {
+      const k = Math.min(CHUNK_ROWS, n - from);
+      this.appendChunk(
+        k === n ? this.columns : this.columns.map((column) => column.slice(from, from + k)),
+        k,
+      );
+    }
+    this.columns = this.types.map(() => []);
+  }
+
+  private appendChunk(columns: unknown[][], n: number): void {
     const chunk = DuckDBDataChunk.create(this.types, n);
     for (let c = 0; c < this.types.length; c++) {
       if (this.timestampColumns.includes(c)) {
         const micros = new BigInt64Array(n);
-        writeMicros(micros, Float64Array.from(this.columns[c] as number[]), 0, n);
+        writeMicros(micros, Float64Array.from(columns[c] as number[]), 0, n);
         bindings.copy_data_to_vector(
           bindings.data_chunk_get_vector(chunk.chunk, c),
           0,
@@ -253,11 +264,10 @@ class RowAppender {
           micros.byteLength,
         );
       } else {
-        chunk.setColumnValues(c, this.columns[c] as never[]);
+        chunk.setColumnValues(c, columns[c] as never[]);
       }
     }
     this.appender.appendDataChunk(chunk);
-    this.columns = this.types.map(() => []);
   }
 }
 
@@ -503,7 +513,14 @@ export class Store {
     }
   }
 
+  /**
+   * New appenders on the writer, which then opens the transaction the next flush commits. The
+   * writer is always inside one: DuckDB's appender also flushes on its own (every 204,800 rows), and
+   * rows it flushed outside a transaction would commit without the positions that go with them.
+   */
   private async createAppenders(): Promise<void> {
+    await this.writer.run('ROLLBACK').catch(() => undefined); // what a failed flush left open
+    await this.writer.run('BEGIN TRANSACTION');
     this.sourceRows = new RowAppender(await this.writer.createAppender('sources'));
     this.channelRowsAppender = new RowAppender(await this.writer.createAppender('channels'));
     this.samples = new SampleAppender(await this.writer.createAppender('samples'));
@@ -1007,12 +1024,10 @@ export class Store {
     ];
     this.writing = true;
     for (const a of appenders) a!.deferred = true;
-    let open = false;
+    let open = true; // the writer's transaction, opened after the last commit
     try {
       if (this.flushDelayMsForTests > 0) await new Promise((r) => setTimeout(r, this.flushDelayMsForTests));
       if (this.closed) throw new Error('the store closed');
-      await this.writer.run('BEGIN TRANSACTION');
-      open = true;
       // Dictionary rows first, so every sample flushed joins to its channel. Synchronous: the
       // appenders hand their rows to the open transaction.
       for (const a of appenders) a!.deferred = false;
@@ -1038,6 +1053,9 @@ export class Store {
           0;
       this.lastFlushError = null;
       for (const t of tickets) t.resolve();
+      tickets.length = 0;
+      await this.writer.run('BEGIN TRANSACTION');
+      open = true;
       if (this.recovered) {
         this.notice(
           'warn',
@@ -1319,7 +1337,10 @@ export class Store {
     this.held = emptyHold();
     const closing = new Error('not stored: the store closed before these rows could be written');
     for (const t of [...this.waiting.splice(0), ...this.heldWaiting.splice(0)]) t.reject(closing);
-    if (!this.readOnly && !this.failure) await this.maintenance.run('CHECKPOINT').catch(() => undefined);
+    if (!this.readOnly && !this.failure) {
+      await this.writer.run('ROLLBACK').catch(() => undefined); // the empty transaction the last flush opened
+      await this.maintenance.run('CHECKPOINT').catch(() => undefined);
+    }
     await this.disconnectGracefully();
   }
 }
