@@ -245,7 +245,9 @@ export class Engine {
     const early: { engine?: Engine; notices: StoreNotice[] } = { notices: [] };
     const store = await Store.open(path.join(absolute, DATA_FILE), {
       settings: config.store,
-      holdMaxRows: Math.max(1_000_000, config.store.maxPendingRows),
+      // Held while a commit runs or the database recovers: what the pending bound lets in, with
+      // room for the batch that reached it (an emit may overshoot the bound by one batch).
+      holdMaxRows: Math.max(1_000_000, 2 * config.store.maxPendingRows),
       readOnly,
       flushIntervalMs: options.flushIntervalMs,
       onNotice: (n) => (early.engine ? early.engine.notice(n.level, n.message) : early.notices.push(n)),
