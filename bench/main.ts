@@ -148,6 +148,77 @@ async function benchIngest(): Promise<void> {
   figure('ingest.engine', engine, 'samples/s');
   figure('ingest.baseline.raw_appender', raw, 'samples/s');
   figure('ingest.ratio', engine / raw, '(target ≥ 0.6)');
+  await benchSlowStore();
+}
+
+/**
+ * Under a slow store (each flush waits SLOW_FLUSH_MS before committing: a slow disk) a feed emits as
+ * fast as the ingest stage lets it. The engine's pending work stops at its bound, and so does its
+ * memory: the process's peak RSS growth is printed beside the configured bound (store.maxPendingMb,
+ * and store.maxPendingRows × 24 bytes a sample, whichever binds first).
+ */
+async function benchSlowStore(): Promise<void> {
+  const SLOW_FLUSH_MS = 300;
+  const SECONDS = 6;
+  const dir = tempWorkspace();
+  try {
+    const engine = await Engine.open(dir, { startSources: false, retentionIntervalMs: 3_600_000 });
+    const ctx = engine.ingestContext('slow', 'bench');
+    const stage = ctx.ingest({ policy: 'pause' });
+    const firstId = ctx.channel('ch0');
+    for (let c = 1; c < CHANNELS; c++) ctx.channel(`ch${c}`);
+    const batches = makeBatches(200_000, firstId);
+    global.gc?.();
+    const js = () => {
+      const m = process.memoryUsage();
+      return m.heapUsed + m.arrayBuffers;
+    };
+    const before = process.memoryUsage().rss;
+    const jsBefore = js();
+    let peak = before;
+    let jsPeak = jsBefore;
+    const sample = () => {
+      peak = Math.max(peak, process.memoryUsage().rss);
+      jsPeak = Math.max(jsPeak, js());
+    };
+    const sampler = setInterval(sample, 20);
+    engine.store.flushDelayMsForTests = SLOW_FLUSH_MS;
+    let emitted = 0;
+    const until = performance.now() + SECONDS * 1000;
+    for (let i = 0; performance.now() < until; i++) {
+      // Fresh arrays each time, as a decoder hands them out: the store may hold on to them.
+      const b = batches[i % batches.length]!;
+      const wait = stage.emit(
+        { n: b.n, ts: b.ts.slice(0, b.n), channel: b.channel.slice(0, b.n), value: b.value.slice(0, b.n) },
+        null,
+      );
+      emitted += b.n;
+      if (wait) await wait;
+    }
+    clearInterval(sampler);
+    sample();
+    const bound = Math.min(engine.pending.maxBytes, engine.pending.maxRows * 24);
+    engine.store.flushDelayMsForTests = 0;
+    await stage.stop();
+    note(
+      `slow store: ${emitted} samples in ${SECONDS} s with each flush ${SLOW_FLUSH_MS} ms slow; ${engine.pending.peerPauses} waits for room`,
+    );
+    // RSS holds DuckDB's buffer pool too (up to store.memoryLimitMb); the JS figure is heap and
+    // typed arrays, where the pending work lives (with copies a flush's commit holds, and garbage).
+    figure('ingest.slow_store.peak_rss_growth', (peak - before) / 1024 ** 2, 'MiB');
+    figure('ingest.slow_store.peak_js_growth', (jsPeak - jsBefore) / 1024 ** 2, 'MiB');
+    figure('ingest.slow_store.duckdb_memory_limit', engine.store.memoryLimitMb, 'MiB');
+    figure('ingest.slow_store.pending_bound', bound / 1024 ** 2, 'MiB');
+    figure('ingest.slow_store.peak_pending', engine.pending.peakBytes / 1024 ** 2, 'MiB');
+    figure(
+      'ingest.slow_store.peak_pending_rows',
+      engine.pending.peakRows,
+      `rows (bound ${engine.pending.maxRows})`,
+    );
+    await engine.close();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function benchDecimation(): void {

@@ -74,6 +74,12 @@ export const EngineStatus = z.object({
   pendingRows: z.number(),
   /** Rows that could not be stored because the database failed (it is reopened automatically). */
   lostRows: z.number().default(0),
+  /** Writes to the database that failed (a flush, an alert transition, an audit entry); notices say why. */
+  failedWrites: z.number().default(0),
+  /** Ingest work not yet durable (rows and bytes), and its bound (store.maxPendingRows/maxPendingMb). */
+  pendingWork: z
+    .object({ rows: z.number(), bytes: z.number(), maxRows: z.number(), maxBytes: z.number() })
+    .default({ rows: 0, bytes: 0, maxRows: 0, maxBytes: 0 }),
   /** User SQL queries running or waiting for a slot (at most two run at once). */
   userQueries: z.number().default(0),
 });

@@ -133,6 +133,15 @@ export const StoreSettings = z
      * would otherwise create channels without end; frames that would add more go to quarantine.
      */
     maxChannelsPerSource: z.number().int().min(1).max(1_000_000).default(10_000),
+    /**
+     * Ingest work not yet durable, over all sources: rows (samples, records, quarantined and
+     * recorded messages) handed to the store whose flush has not committed, plus rows decoded and
+     * waiting for it. At either bound a source that can pause its peer (serial, MQTT QoS 1/2)
+     * stops reading it; one that cannot (MQTT QoS 0) sheds and counts what it drops.
+     */
+    maxPendingRows: z.number().int().min(1_000).max(10_000_000).default(1_000_000),
+    /** The same work in MiB (typed columns, payloads and messages as they sit in memory). */
+    maxPendingMb: z.number().min(1).max(4_096).default(64),
   })
   .strict();
 export type StoreSettings = z.infer<typeof StoreSettings>;

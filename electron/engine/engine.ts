@@ -29,7 +29,7 @@ import type { NotifierTestResult } from '../../shared/api';
 import { parseHex } from '../../shared/hex';
 import { sendTestNotification, withNotifier, withoutNotifier } from './alerts/notify/edit';
 import { describeZodError, type SourceConfig, WorkspaceConfig } from '../../shared/schemas';
-import type { QuarantineEntry, RecordBatch, SampleBatch } from './batch';
+import type { RecordBatch, SampleBatch } from './batch';
 import { AuditLog, type AuditVerdict } from './alerts/audit';
 import { evaluateStored } from './alerts/stored';
 import { LiveAlerts } from './alerts/live';
@@ -45,6 +45,7 @@ import { ConfigWatcher, sourceChanges } from './config/watch';
 import { exportData, type ExportProgress } from './store/export';
 import { LiveHub, type LiveSink } from './live/hub';
 import { Calibration } from './pipeline/calibration';
+import { IngestStage, PendingBudget, type PipelineStep } from './ingest/stage';
 import { sourceFactories } from './sources/registry';
 import { listSerialPorts } from './sources/serial/ports';
 import { CHANNEL_REFUSED, type Source, type SourceContext } from './sources/source';
@@ -125,8 +126,12 @@ class RunningSource {
   instance?: Source;
   /** The context of the running instance; closed once the instance has stopped. */
   lease?: { open: boolean };
+  /** The running instance's ingest stage: stopped (everything handed over) after the instance. */
+  stage?: IngestStage;
   /** A channel was refused (the source is at store.maxChannelsPerSource): told once. */
   channelLimitTold = false;
+  /** Ingest batches the store could not keep (their rows are in the store's lost count). */
+  failedBatches = 0;
   constructor(public config: SourceIdentity) {}
 
   status(now: number): SourceStatus {
@@ -162,6 +167,8 @@ export class Engine {
   readonly silences: SilenceBook | null = null;
   private silenceTable: SilenceTable | null = null;
   private readonly calibration = new Calibration();
+  /** Ingest work of every source not yet durable, bounded by store.maxPendingRows/maxPendingMb. */
+  readonly pending: PendingBudget;
   readonly secrets = new Secrets();
   /** Tells the consoles what part of opsdeck.json changed, and who changed it. */
   readonly configChanges = new ConfigChanges();
@@ -190,10 +197,18 @@ export class Engine {
   ) {
     this.now = options.now ?? Date.now;
     this.live = new LiveHub(options.liveRingCapacity);
+    this.pending = new PendingBudget(config.store.maxPendingRows, config.store.maxPendingMb * 1024 ** 2);
+    // The store takes each batch whole and answers its ticket: durable, or why not.
     this.bus.add({
-      onSamples: (batch) => this.store.appendSamples(batch),
-      onRecords: (rows) => this.store.appendRecords(rows),
-      onQuarantine: (entry) => this.store.appendQuarantine(entry),
+      onBatch: (batch) => {
+        const store = this.store;
+        if (batch.raw.length) store.appendRaw(batch.source, batch.raw);
+        for (const entry of batch.quarantine) store.appendQuarantine(entry);
+        if (batch.samples.n) store.appendSamples(batch.samples);
+        if (batch.records.n) store.appendRecords(batch.records);
+        if (batch.position) store.appendPosition({ source: batch.source, ...batch.position });
+        return store.ticket(batch.soon);
+      },
     });
     this.bus.add(this.live);
     this.readFlush = new ReadFlush(store, this.now);
@@ -236,6 +251,9 @@ export class Engine {
     const early: { engine?: Engine; notices: StoreNotice[] } = { notices: [] };
     const store = await Store.open(path.join(absolute, DATA_FILE), {
       settings: config.store,
+      // Held while a commit runs or the database recovers: what the pending bound lets in, with
+      // room for the batch that reached it (an emit may overshoot the bound by one batch).
+      holdMaxRows: Math.max(1_000_000, 2 * config.store.maxPendingRows),
       readOnly,
       flushIntervalMs: options.flushIntervalMs,
       onNotice: (n) => (early.engine ? early.engine.notice(n.level, n.message) : early.notices.push(n)),
@@ -344,25 +362,57 @@ export class Engine {
   private contextFor(running: RunningSource, lease: { open: boolean }): SourceContext {
     const sourceId = running.config.id;
     this.store.sourceId(sourceId, running.config.kind);
+    const steps: PipelineStep[] = [
+      {
+        name: 'refused channels',
+        apply: (batch) => {
+          if (running.channelLimitTold) this.dropRefused(batch.samples, running);
+        },
+      },
+      { name: 'calibration', apply: (batch) => this.calibration.apply(batch.samples) },
+    ];
+    const stage = new IngestStage({
+      source: sourceId,
+      budget: this.pending,
+      now: this.now,
+      submit: (batch) => {
+        if (this.closed || !lease.open)
+          return Promise.reject(new Error(`not stored: source ${sourceId} was stopped`));
+        for (const step of steps) step.apply(batch);
+        running.samples += batch.samples.n;
+        return this.bus.batch(batch) ?? Promise.resolve();
+      },
+      received: (count) => {
+        running.messages += count;
+        running.messageArrivals.add(count, this.now());
+      },
+      shed: (count) => {
+        running.shed += count;
+      },
+      quarantined: (count) => {
+        running.quarantined += count;
+      },
+      failed: () => {
+        running.failedBatches++; // the store counted the rows and told the user why
+      },
+    });
+    running.stage = stage;
     return {
       sourceId,
       channel: (localPath, unit = '') => this.channelId(`${sourceId}/${localPath}`, running, unit),
+      ingest: (setup) => stage.configure(setup),
+      positions: () => this.store.positions(sourceId),
       emitSamples: (batch: SampleBatch) => {
         if (this.closed || !lease.open) return;
-        if (running.channelLimitTold) this.dropRefused(batch, running);
-        running.samples += batch.n;
-        this.calibration.apply(batch);
-        return this.bus.samples(batch);
+        return stage.emit(batch, null);
       },
       emitRecords: (rows: RecordBatch) => {
         if (this.closed || !lease.open) return;
-        return this.bus.records(rows);
+        return stage.emit(null, rows);
       },
       quarantine: (raw, reason, where = '') => {
         if (this.closed || !lease.open) return;
-        running.quarantined++;
-        const entry: QuarantineEntry = { rx: this.now(), source: sourceId, reason, where, raw };
-        this.bus.quarantine(entry);
+        stage.addQuarantine(raw, reason, where);
       },
       received: (count) => {
         running.messages += count;
@@ -387,7 +437,7 @@ export class Engine {
       },
       secret: (name) => this.secrets.get(name),
       recordRaw: (messages) => {
-        if (!this.closed && lease.open) this.store.appendRaw(sourceId, messages);
+        if (!this.closed && lease.open) stage.addRaw(messages);
       },
       now: this.now,
       notice: (level, message) => this.notice(level, message),
@@ -401,8 +451,10 @@ export class Engine {
   private async stopSource(running: RunningSource): Promise<void> {
     const instance = running.instance;
     const lease = running.lease;
+    const stage = running.stage;
     try {
       if (instance) await instance.stop();
+      await stage?.stop(); // what the source took in (and told its peer it has) is handed over
     } catch (error) {
       this.notice('error', `source ${running.config.id}: stopping failed: ${(error as Error).message}`);
     } finally {
@@ -886,6 +938,13 @@ export class Engine {
       retentionDropped: this.store.retentionDropped,
       pendingRows: this.store.pendingRows,
       lostRows: this.store.lostRows,
+      failedWrites: this.store.failedWrites,
+      pendingWork: {
+        rows: this.pending.rows,
+        bytes: this.pending.bytes,
+        maxRows: this.pending.maxRows,
+        maxBytes: this.pending.maxBytes,
+      },
       userQueries: this.store.userQueries,
     };
   }

@@ -64,6 +64,13 @@ export function StatusBar({
           </>
         )}
       </span>
+      {status && status.failedWrites > 0 ? (
+        <span className="status-item" title="writes to the database that failed: the notices say why">
+          <b className="badge badge-danger" data-testid="failed-writes" data-value={status.failedWrites}>
+            {formatCount(status.failedWrites)} failed writes
+          </b>
+        </span>
+      ) : null}
       <span className="status-item" title="messages that could not be decoded">
         <b>{figure(status?.quarantined)}</b> quarantined
       </span>

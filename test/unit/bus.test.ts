@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { recordBatch, SampleBatchBuilder, type SampleBatch } from '../../electron/engine/batch';
-import { Bus } from '../../electron/engine/bus';
+import { Bus, type IngestBatch } from '../../electron/engine/bus';
 import { Calibration } from '../../electron/engine/pipeline/calibration';
+
+function batchOf(samples: SampleBatch, records: IngestBatch['records'] = recordBatch([])): IngestBatch {
+  return { source: 's', samples, records, quarantine: [], raw: [], soon: false };
+}
 
 describe('bus', () => {
   it('hands every batch to every consumer in order', () => {
@@ -14,8 +18,14 @@ describe('bus', () => {
     });
     const b = new SampleBatchBuilder(2);
     for (let i = 0; i < 5; i++) b.push(i, 1, i * 2); // grows past its initial capacity
-    expect(bus.samples(b.take())).toBeUndefined();
-    bus.records(recordBatch([{ ts: 1, rx: 1, source: 's', severity: 'info', message: 'm', fields: null }]));
+    expect(bus.batch(batchOf(b.take()))).toBeUndefined();
+    const none = new SampleBatchBuilder().take();
+    bus.batch(
+      batchOf(
+        none,
+        recordBatch([{ ts: 1, rx: 1, source: 's', severity: 'info', message: 'm', fields: null }]),
+      ),
+    );
     expect(seen).toEqual(['store:5', 'live:5', 'live-records:1']);
   });
 
@@ -26,7 +36,7 @@ describe('bus', () => {
     bus.add({ onSamples: () => undefined });
     const b = new SampleBatchBuilder();
     b.push(1, 1, 1);
-    const wait = bus.samples(b.take());
+    const wait = bus.batch(batchOf(b.take()));
     expect(wait).toBeInstanceOf(Promise);
     let done = false;
     void wait!.then(() => (done = true));
@@ -37,12 +47,32 @@ describe('bus', () => {
     expect(done).toBe(true);
   });
 
-  it('skips empty batches', () => {
+  it('skips the empty parts of a batch', () => {
     const bus = new Bus();
     let calls = 0;
-    bus.add({ onSamples: () => void calls++ });
-    bus.samples({ n: 0, ts: new Float64Array(0), channel: new Uint32Array(0), value: new Float64Array(0) });
+    bus.add({ onSamples: () => void calls++, onRecords: () => void calls++ });
+    bus.batch(
+      batchOf({ n: 0, ts: new Float64Array(0), channel: new Uint32Array(0), value: new Float64Array(0) }),
+    );
     expect(calls).toBe(0);
+  });
+
+  it('hands a consumer with onBatch the whole batch, and rejects with its error', async () => {
+    const bus = new Bus();
+    const seen: IngestBatch[] = [];
+    bus.add({
+      onBatch: (b) => {
+        seen.push(b);
+        return Promise.reject(new Error('disk full'));
+      },
+      onSamples: () => {
+        throw new Error('not called: onBatch takes it all');
+      },
+    });
+    const b = new SampleBatchBuilder();
+    b.push(1, 1, 1);
+    await expect(bus.batch(batchOf(b.take()))).rejects.toThrow('disk full');
+    expect(seen).toHaveLength(1);
   });
 });
 

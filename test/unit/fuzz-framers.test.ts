@@ -7,17 +7,15 @@ import { describe, expect, it } from 'vitest';
 import {
   checks,
   CompiledLayout,
-  FixedFramer,
   layoutDecoder,
-  SlipFramer,
   slipEncode,
   SLIP_END,
   type CheckKind,
-  type Framer,
-  type FrameSinks,
 } from '../../electron/engine/decode/binary';
+import { FixedFramer, SlipFramer } from '../../electron/engine/ingest/framers/binary';
+import type { Framer, FrameSinks } from '../../electron/engine/ingest/framers/framer';
 import { pipelineFor, streamDecoder } from '../../electron/engine/sources/serial';
-import { LineFramer } from '../../electron/engine/sources/serial/lines';
+import { LineFramer } from '../../electron/engine/ingest/framers/lines';
 import { BINARY_CHECKS, BINARY_FIELD_TYPES, BinaryLayout, SerialOptions } from '../../shared/schemas';
 import {
   anyBytes,

@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { recordRows, type RecordRow, type SampleBatch } from '../../electron/engine/batch';
 import { MAX_NESTING_DEPTH } from '../../electron/engine/decode/decoder';
+import { IngestStage, PendingBudget } from '../../electron/engine/ingest/stage';
 import { encodeSparkplug } from '../../electron/engine/decode/sparkplug';
 import { topicDetail } from '../../electron/engine/sources/mqtt/detail';
 import { MqttIngest } from '../../electron/engine/sources/mqtt/ingest';
@@ -21,6 +22,23 @@ function context() {
   const quarantined: { raw: Uint8Array; reason: string; where?: string }[] = [];
   let now = T0;
   const names: string[] = [];
+  const emitSamples = (batch: SampleBatch) => {
+    for (let i = 0; i < batch.n; i++) samples.push([names[batch.channel[i]!]!, batch.value[i]!]);
+  };
+  const stage = new IngestStage({
+    source: 'bench',
+    budget: new PendingBudget(1e9, 1e12),
+    now: () => now,
+    submit: (batch) => {
+      emitSamples(batch.samples);
+      records.push(...recordRows(batch.records));
+      return Promise.resolve();
+    },
+    received: () => undefined,
+    shed: () => undefined,
+    quarantined: () => undefined,
+    failed: () => undefined,
+  });
   const ctx: SourceContext = {
     sourceId: 'bench',
     channel: (path) => {
@@ -28,9 +46,9 @@ function context() {
       if (id === undefined) ids.set(path, (id = names.push(path) - 1));
       return id;
     },
-    emitSamples: (batch: SampleBatch) => {
-      for (let i = 0; i < batch.n; i++) samples.push([names[batch.channel[i]!]!, batch.value[i]!]);
-    },
+    ingest: (setup) => stage.configure(setup),
+    positions: async () => new Map(),
+    emitSamples,
     emitRecords: (rows) => void records.push(...recordRows(rows)),
     quarantine: (raw, reason, where) => void quarantined.push({ raw, reason, where }),
     shed: () => undefined,
@@ -89,7 +107,7 @@ describe('MQTT ingest, on any messages', () => {
               expect(c.quarantined.at(-1)!.where).toBe(t);
             } else expect(decoder).not.toBeNull();
           }
-          void ingest.flush();
+          void ingest.stop(); // hands the batch over at once, and ends the stage's timer
           for (const [, value] of c.samples) expect(Number.isFinite(value)).toBe(true);
           for (const [t] of messages) {
             const detail = topicDetail(ingest.tree, ingest.frames, t, c.ctx);

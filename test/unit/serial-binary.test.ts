@@ -4,13 +4,12 @@ import { describe, expect, it } from 'vitest';
 import {
   checks,
   CompiledLayout,
-  FixedFramer,
   layoutDecoder,
-  SlipFramer,
   slipEncode,
   slipUnescape,
-  type FrameSinks,
 } from '../../electron/engine/decode/binary';
+import { FixedFramer, SlipFramer } from '../../electron/engine/ingest/framers/binary';
+import type { FrameSinks } from '../../electron/engine/ingest/framers/framer';
 import type { DecodeOutput } from '../../electron/engine/decode/decoder';
 import { BinaryLayout } from '../../shared/schemas';
 

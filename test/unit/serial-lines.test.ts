@@ -1,10 +1,10 @@
 // Serial text: line framing, the Arduino plotter format, format detection over a stream of lines,
 // and the console ring.
 import { describe, expect, it } from 'vitest';
-import type { FrameSinks } from '../../electron/engine/decode/binary';
+import type { FrameSinks } from '../../electron/engine/ingest/framers/framer';
 import { ConsoleRing } from '../../electron/engine/sources/serial/console';
 import { pipelineFor, streamDecoder } from '../../electron/engine/sources/serial';
-import { LineFramer } from '../../electron/engine/sources/serial/lines';
+import { LineFramer } from '../../electron/engine/ingest/framers/lines';
 import { parsePlotterLine } from '../../electron/engine/sources/serial/plotter';
 import { SerialOptions } from '../../shared/schemas';
 import { recordRows } from '../../electron/engine/batch';

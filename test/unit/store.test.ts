@@ -51,6 +51,45 @@ describe('store', () => {
     expect(r.rows[0]).toEqual([5000, 0, 4999 / 3, T0 * 1000, (T0 + 4999 * 0.25) * 1000]);
   });
 
+  it('settles a ticket only once its rows are committed, with the position saved beside them', async () => {
+    const { store } = await fresh();
+    const channel = store.channelId('s/a', 's', '');
+    store.flushDelayMsForTests = 100;
+    ramp(store, channel, 5_000, 1);
+    store.appendPosition({ source: 's', key: 'offset', value: '{"offset":5000}' });
+    let durable = false;
+    const ticket = store.ticket().then(() => (durable = true));
+    const flushing = store.flush();
+    await new Promise((r) => setTimeout(r, 20));
+    // Rows that arrive while the flush is under way go with the next flush.
+    ramp(store, channel, 10, 1, T0 + 10_000);
+    const late = store.ticket();
+    await new Promise((r) => setTimeout(r, 40));
+    expect(durable).toBe(false);
+    await flushing;
+    await ticket;
+    expect(durable).toBe(true);
+    expect(await store.read('SELECT count(*)::DOUBLE FROM samples')).toEqual([[5_000]]);
+    expect(await store.positions('s')).toEqual(new Map([['offset', '{"offset":5000}']]));
+    store.flushDelayMsForTests = 0;
+    await store.flush();
+    await late;
+    expect(await store.read('SELECT count(*)::DOUBLE FROM samples')).toEqual([[5_010]]);
+  });
+
+  it('counts a failed write and tells what failed', async () => {
+    const notices: StoreNotice[] = [];
+    const { store } = await fresh(notices);
+    await expect(store.write('INSERT INTO no_such_table VALUES ($1)', [1], 'an audit entry')).rejects.toThrow(
+      /no_such_table/,
+    );
+    expect(store.failedWrites).toBe(1);
+    expect(notices.at(-1)).toMatchObject({
+      level: 'error',
+      message: expect.stringMatching(/^store: writing an audit entry failed: .*no_such_table/),
+    });
+  });
+
   it('stores records and quarantine byte for byte', async () => {
     const { store } = await fresh();
     store.appendRecords(

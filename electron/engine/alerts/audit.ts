@@ -72,6 +72,8 @@ export function verifyAuditChain(rows: readonly AuditRow[]): AuditVerdict {
 const INSERT = `INSERT INTO audit VALUES ($1::BIGINT, make_timestamp($2::BIGINT), $3, $4, $5::JSON, $6, $7)`;
 
 /** Appends rows in order on the store's write connection; seq and hashes are assigned at once. */
+const WHAT = 'an audit entry';
+
 export class AuditLog {
   private seq = 0;
   private last = GENESIS_HASH;
@@ -99,7 +101,7 @@ export class AuditLog {
     this.last = row.hash;
     const values = [row.seq, row.ts * 1000, actor, action, canonicalJson(detail), row.prevHash, row.hash];
     this.chain = this.chain
-      .then(() => this.store.write(INSERT, values))
+      .then(() => this.store.write(INSERT, values, WHAT))
       .then(
         () => undefined,
         (error: unknown) => {

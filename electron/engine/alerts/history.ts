@@ -10,6 +10,8 @@ const INSERT = `INSERT INTO alert_transitions
   make_timestamp($1::BIGINT), $2, $3::JSON, $4, $5, $6, $7, $8::JSON, $9, make_timestamp($10::BIGINT), $11)`;
 
 /** Transitions are rare next to samples, so one INSERT each, chained so they land in order. */
+const WHAT = 'an alert transition';
+
 export class TransitionWriter {
   private chain: Promise<void> = Promise.resolve();
   failed: string | null = null;
@@ -35,7 +37,7 @@ export class TransitionWriter {
       t.cause ?? null,
     ];
     this.chain = this.chain
-      .then(() => this.store.write(INSERT, values))
+      .then(() => this.store.write(INSERT, values, WHAT))
       .then(
         () => undefined,
         (error: unknown) => {

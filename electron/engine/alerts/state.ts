@@ -38,17 +38,21 @@ export class AlertStateTable {
   }
 
   private upsert(s: SavedInstance): Promise<void> {
-    return this.store.write(UPSERT, [
-      AckBook.key(s.rule, s.labels),
-      s.rule,
-      s.ruleHash,
-      JSON.stringify(s.labels),
-      s.state,
-      s.since,
-      Number.isFinite(s.value) ? s.value : null,
-      s.active ? 1 : 0,
-      s.ack ? JSON.stringify(s.ack) : null,
-    ]);
+    return this.store.write(
+      UPSERT,
+      [
+        AckBook.key(s.rule, s.labels),
+        s.rule,
+        s.ruleHash,
+        JSON.stringify(s.labels),
+        s.state,
+        s.since,
+        Number.isFinite(s.value) ? s.value : null,
+        s.active ? 1 : 0,
+        s.ack ? JSON.stringify(s.ack) : null,
+      ],
+      'the alert state',
+    );
   }
 
   /** Replaces one instance's row. */
@@ -59,7 +63,7 @@ export class AlertStateTable {
   /** Replaces every row with these. */
   saveAll(all: readonly SavedInstance[]): void {
     this.enqueue(async () => {
-      await this.store.write('DELETE FROM alert_state', []);
+      await this.store.write('DELETE FROM alert_state', [], 'the alert state');
       for (const s of all) await this.upsert(s);
     });
   }

@@ -5,9 +5,15 @@
 // - `start()` resolves once the source is running or retrying on its own; it never rejects for a
 //   peer that is down (that is state `reconnecting` with `lastError`), only for unusable options.
 // - `stop()` releases everything; after it resolves, nothing more is emitted.
-// - A returned promise from `emitSamples`/`emitRecords` is back-pressure: a source that can pause
-//   its peer (files, Kafka, serial) awaits it; one that cannot (QoS 0 MQTT, UDP syslog) counts what
-//   it sheds with `shed(n)` instead of buffering without bound.
+// - Everything a source takes in goes through its ingest stage (`ingest()`, ingest/stage.ts): it
+//   frames, decodes, batches and hands on, and tells the source when rows are durable (`onDurable`)
+//   and when the pending work is at its bound. A source that can pause its peer (files, Kafka,
+//   serial, MQTT QoS 1/2) stops reading it then; one that cannot (QoS 0 MQTT, UDP syslog) sheds and
+//   counts. `emitSamples`/`emitRecords` feed ready-made batches through the same stage; a returned
+//   promise is back-pressure.
+// - A source that can resume where it stopped gives its position with the input it ends
+//   (`pushBytes`, `pushFrame`, `emit` on its stage) and reads it back with `positions()` at start:
+//   the position is committed in the same transaction as the rows of that input.
 // - Undecodable input goes to `quarantine` with its bytes and a reason; the source keeps running.
 // - `channel()` answers CHANNEL_REFUSED once the source has `store.maxChannelsPerSource` channels;
 //   a source quarantines the message that needed the channel (samples on it are shed otherwise).
@@ -16,6 +22,7 @@ import type { TopicsRequest as TopicsRequestSchema } from '../../../shared/api';
 import type { PublishRequest, SourceState, TopicDetail, TopicsResult } from '../../../shared/api';
 import type { SourceConsoleResult, SparkplugNodesResult } from '../../../shared/api';
 import type { RecordBatch, SampleBatch } from '../batch';
+import type { IngestStage, StageSetup } from '../ingest/stage';
 
 /** One message kept byte for byte for exact replay: what arrived, where, and how. */
 export interface RawMessage {
@@ -35,6 +42,10 @@ export interface SourceContext {
    * use, or CHANNEL_REFUSED when the source is at its channel limit.
    */
   channel(path: string, unit?: string): number;
+  /** The source's ingest stage, set up for its decoder, framer and policy (one per source instance). */
+  ingest(setup: StageSetup): IngestStage;
+  /** The positions this source saved with its rows, by key, as last committed. */
+  positions(): Promise<Map<string, string>>;
   emitSamples(batch: SampleBatch): void | Promise<void>;
   emitRecords(records: RecordBatch): void | Promise<void>;
   quarantine(raw: Uint8Array, reason: string, where?: string): void;

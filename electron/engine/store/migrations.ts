@@ -33,6 +33,15 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'alert_transitions.cause',
     sql: 'ALTER TABLE alert_transitions ADD COLUMN IF NOT EXISTS cause VARCHAR',
   },
+  {
+    // Where each source is in its input (ingest/stage.ts), written in the same transaction as the
+    // rows read up to there, so a restart resumes with no row missing or doubled; `value` is opaque.
+    version: 3,
+    name: 'positions',
+    sql: `CREATE TABLE positions(
+      source VARCHAR NOT NULL, "key" VARCHAR NOT NULL, value VARCHAR NOT NULL, updated_at TIMESTAMP NOT NULL,
+      PRIMARY KEY (source, "key"))`,
+  },
 ];
 
 /** The schema version this OpsDeck writes: the last migration's. */

@@ -19,6 +19,12 @@
 //   HOLD_MAX_ROWS, and stored once it is back.
 // - Opening brings an older file's schema up to date (store/migrations.ts) and refuses one
 //   written by a newer OpsDeck, read-only too, with an error saying so.
+// - Acknowledged means durable: `ticket()` covers every row appended before it and settles when
+//   the flush holding them has committed, or rejects with the error when they cannot be stored.
+//   A flush is one transaction on the one writer connection (all appenders, and the positions
+//   sources saved with their batches), so a position is never ahead of, nor behind, its rows.
+//   Rows appended while a flush's transaction is open are held and appended after its commit:
+//   nothing may touch the writer connection while a statement runs on it.
 // - Opening keeps a damaged write-ahead log beside the database (`data.duckdb.wal.corrupt-…`) and
 //   says what was recovered; DuckDB alone would drop it silently (store/wal.ts).
 import fs from 'node:fs';
@@ -88,6 +94,8 @@ export interface StoreOptions {
   onNotice?: (notice: StoreNotice) => void;
   /** The highest memory_limit recovery may raise DuckDB to (default: half the machine's memory). */
   maxRecoveryMemoryMb?: number;
+  /** Rows held while the database recovers (or a flush commits) before they count as lost. */
+  holdMaxRows?: number;
 }
 
 /** Rows that arrived while the database was being recovered, stored once it is back. */
@@ -96,11 +104,28 @@ interface HeldRows {
   records: RecordBatch[];
   quarantine: QuarantineEntry[];
   raw: [string, RawMessage[]][];
+  positions: Map<string, SourcePosition>;
   rows: number;
 }
 
 function emptyHold(): HeldRows {
-  return { samples: [], records: [], quarantine: [], raw: [], rows: 0 };
+  return { samples: [], records: [], quarantine: [], raw: [], positions: new Map(), rows: 0 };
+}
+
+/** Where a source is in its input (a file's identity and byte offset, a partition's offset). */
+export interface SourcePosition {
+  source: string;
+  key: string;
+  value: string;
+}
+
+interface Waiter {
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+function positionKey(p: SourcePosition): string {
+  return `${p.source}\u0000${p.key}`;
 }
 
 /**
@@ -306,6 +331,8 @@ class RowAppender {
   private readonly types: DuckDBType[];
   private columns: unknown[][];
   private readonly timestampColumns: number[];
+  /** While a flush's transaction runs on the writer: keep rows here, hand DuckDB nothing. */
+  deferred = false;
 
   constructor(private readonly appender: DuckDBAppender) {
     this.types = Array.from({ length: appender.columnCount }, (_, i) => appender.columnType(i));
@@ -320,7 +347,7 @@ class RowAppender {
   /** Timestamp columns take epoch ms; the rest take values the column accepts (string, number, Uint8Array, null). */
   add(row: unknown[]): void {
     for (let i = 0; i < row.length; i++) this.columns[i]!.push(row[i]);
-    if (this.pending >= CHUNK_ROWS) this.appendPending();
+    if (this.pending >= CHUNK_ROWS && !this.deferred) this.appendPending();
   }
 
   flush(): void {
@@ -334,14 +361,25 @@ class RowAppender {
     discardAppender(this.appender);
   }
 
+  /** A chunk at a time: rows kept while `deferred` may be more than one chunk holds. */
   private appendPending(): void {
     const n = this.pending;
-    if (n === 0) return;
+    for (let from = 0; from < n; from += CHUNK_ROWS) {
+      const k = Math.min(CHUNK_ROWS, n - from);
+      this.appendChunk(
+        k === n ? this.columns : this.columns.map((column) => column.slice(from, from + k)),
+        k,
+      );
+    }
+    this.columns = this.types.map(() => []);
+  }
+
+  private appendChunk(columns: unknown[][], n: number): void {
     const chunk = DuckDBDataChunk.create(this.types, n);
     for (let c = 0; c < this.types.length; c++) {
       if (this.timestampColumns.includes(c)) {
         const micros = new BigInt64Array(n);
-        writeMicros(micros, Float64Array.from(this.columns[c] as number[]), 0, n);
+        writeMicros(micros, Float64Array.from(columns[c] as number[]), 0, n);
         bindings.copy_data_to_vector(
           bindings.data_chunk_get_vector(chunk.chunk, c),
           0,
@@ -350,11 +388,10 @@ class RowAppender {
           micros.byteLength,
         );
       } else {
-        chunk.setColumnValues(c, this.columns[c] as never[]);
+        chunk.setColumnValues(c, columns[c] as never[]);
       }
     }
     this.appender.appendDataChunk(chunk);
-    this.columns = this.types.map(() => []);
   }
 }
 
@@ -403,6 +440,25 @@ export class Store {
   private held: HeldRows = emptyHold();
   /** Rows that could not be stored (the database failed, or the hold was full); shown in the status. */
   lostRows = 0;
+  /** Writes that failed (a flush, an alert transition, an audit entry…) since the store opened. */
+  failedWrites = 0;
+  /** Tests only: each flush waits this long with its transaction about to open (a slow disk). */
+  flushDelayMsForTests = 0;
+  /** A flush's transaction is open on the writer: appends are held until it commits. */
+  private writing = false;
+  /** Tickets for rows in the appenders: settled by the next flush. */
+  private waiting: Waiter[] = [];
+  /** Tickets for held rows: they join `waiting` when the rows are appended. */
+  private heldWaiting: Waiter[] = [];
+  /** Rows were lost since the last ticket was taken: that ticket rejects with this. */
+  private lossSinceTicket: Error | null = null;
+  /** Positions saved with the rows appended since the last flush, one per source and key. */
+  private positionsPending = new Map<string, SourcePosition>();
+  /** The flush not yet started, which every caller until it starts shares. */
+  private nextFlush: Promise<void> | null = null;
+  private flushChain: Promise<void> = Promise.resolve();
+  /** Someone waits on a ticket: flush at once rather than on the timer. */
+  private flushSoon = false;
   /** Times the database was reopened after a failure since the store opened. */
   reopens = 0;
   /** Failures since writing last worked: recovery waits longer, and notices thin out. */
@@ -588,7 +644,14 @@ export class Store {
     }
   }
 
+  /**
+   * New appenders on the writer, which then opens the transaction the next flush commits. The
+   * writer is always inside one: DuckDB's appender also flushes on its own (every 204,800 rows), and
+   * rows it flushed outside a transaction would commit without the positions that go with them.
+   */
   private async createAppenders(): Promise<void> {
+    await this.writer.run('ROLLBACK').catch(() => undefined); // what a failed flush left open
+    await this.writer.run('BEGIN TRANSACTION');
     this.sourceRows = new RowAppender(await this.writer.createAppender('sources'));
     this.channelRowsAppender = new RowAppender(await this.writer.createAppender('channels'));
     this.samples = new SampleAppender(await this.writer.createAppender('samples'));
@@ -676,6 +739,11 @@ export class Store {
    * write-ahead log — with more memory if that needs it — retrying with backoff until it works.
    */
   private fail(error: unknown): void {
+    this.failedWrites++;
+    const reason = new Error(`not stored: ${firstLine(error)}`, { cause: error });
+    this.lossSinceTicket = reason;
+    for (const t of this.waiting.splice(0)) t.reject(reason);
+    this.positionsPending.clear(); // their rows are lost: a position must not pass them
     const lost =
       this.unflushed.samples + this.unflushed.records + this.unflushed.quarantine + this.unflushed.recordings;
     this.storedSamples -= this.unflushed.samples;
@@ -787,20 +855,33 @@ export class Store {
       `INSERT OR REPLACE INTO meta VALUES ('last_recovery', strftime(now(), '%Y-%m-%dT%H:%M:%SZ'))`,
     );
     this.failure = null;
+    this.recovered = { how, held: this.held.rows };
+    this.appendHeld();
+    await this.flush();
+  }
+
+  /** Appends the rows held (during a recovery or a flush's commit); their tickets go with them. */
+  private appendHeld(): void {
     const held = this.held;
+    const tickets = this.heldWaiting;
+    if (held.rows === 0 && held.positions.size === 0 && tickets.length === 0) return;
     this.held = emptyHold();
-    this.recovered = { how, held: held.rows };
+    this.heldWaiting = [];
     for (const batch of held.samples) this.appendSamples(batch);
     for (const batch of held.records) this.appendRecords(batch);
     for (const entry of held.quarantine) this.appendQuarantine(entry);
     for (const [source, messages] of held.raw) this.appendRaw(source, messages);
-    await this.flush();
+    for (const p of held.positions.values()) this.appendPosition(p);
+    (this.failure ? this.heldWaiting : this.waiting).push(...tickets);
   }
 
   /** Keeps rows while the database is recovering; counts them lost beyond HOLD_MAX_ROWS. */
   private hold(rows: number, keep: (held: HeldRows) => void): void {
-    if (this.held.rows + rows > HOLD_MAX_ROWS) {
+    if (this.held.rows + rows > (this.options.holdMaxRows ?? HOLD_MAX_ROWS)) {
       this.lostRows += rows;
+      this.lossSinceTicket = new Error(
+        `not stored: ${rows} rows arrived while ${this.failure ? 'the database recovers' : 'a flush commits'} and the hold was full`,
+      );
       return;
     }
     this.held.rows += rows;
@@ -909,7 +990,7 @@ export class Store {
 
   appendSamples(batch: SampleBatch): void {
     this.assertWritable();
-    if (this.failure) {
+    if (this.failure || this.writing) {
       // A copy: the producer's arrays are not ours to keep.
       const n = batch.n;
       return this.hold(n, (h) =>
@@ -935,7 +1016,7 @@ export class Store {
     this.assertWritable();
     const n = batch.n;
     // A copy: the producer's arrays are not ours to keep.
-    if (this.failure) return this.hold(n, (h) => h.records.push(sliceRecords(batch, 0, n)));
+    if (this.failure || this.writing) return this.hold(n, (h) => h.records.push(sliceRecords(batch, 0, n)));
     try {
       const sourceIds = Uint32Array.from(batch.sources, (key) => this.sourceId(key, 'unknown'));
       this.records!.append(batch, sourceIds);
@@ -949,7 +1030,7 @@ export class Store {
 
   appendQuarantine(entry: QuarantineEntry): void {
     this.assertWritable();
-    if (this.failure) return this.hold(1, (h) => h.quarantine.push(entry));
+    if (this.failure || this.writing) return this.hold(1, (h) => h.quarantine.push(entry));
     try {
       this.quarantineRows!.add([
         entry.rx,
@@ -969,7 +1050,8 @@ export class Store {
   /** Raw messages kept byte for byte (exact recording). */
   appendRaw(source: string, messages: readonly RawMessage[]): void {
     this.assertWritable();
-    if (this.failure) return this.hold(messages.length, (h) => h.raw.push([source, [...messages]]));
+    if (this.failure || this.writing)
+      return this.hold(messages.length, (h) => h.raw.push([source, [...messages]]));
     try {
       const sourceId = this.sourceId(source, 'unknown');
       for (const m of messages) {
@@ -993,22 +1075,110 @@ export class Store {
     );
   }
 
-  /** Appends what is buffered and makes it durable. Synchronous inside: no await can hold it up. */
-  async flush(): Promise<void> {
+  /**
+   * Saves a source's position with the rows appended since the last flush: both commit in the
+   * same transaction. Positions are opaque text (JSON, say); the last one saved per key wins.
+   */
+  appendPosition(position: SourcePosition): void {
+    this.assertWritable();
+    if (this.failure || this.writing) {
+      this.held.positions.set(positionKey(position), position);
+      return;
+    }
+    this.positionsPending.set(positionKey(position), position);
+  }
+
+  /** The positions a source saved, by key, as committed (read at start to resume from). */
+  async positions(source: string): Promise<Map<string, string>> {
+    const rows = await this.read(`SELECT "key", value FROM positions WHERE source = $1`, [source]);
+    return new Map(rows.map(([key, value]) => [key as string, value as string]));
+  }
+
+  /**
+   * A promise for every row appended before this call: it resolves once they are committed, and
+   * rejects with the error when some cannot be stored (a full disk, a failed checkpoint; rows lost
+   * while the hold was full). `soon` asks for a flush at once instead of on the timer (a peer
+   * waiting for an acknowledgement).
+   */
+  ticket(soon = false): Promise<void> {
+    if (this.readOnly) return Promise.reject(new Error('the workspace is open read-only'));
+    if (this.lossSinceTicket) {
+      const error = this.lossSinceTicket;
+      this.lossSinceTicket = null;
+      return Promise.reject(error);
+    }
+    const promise = new Promise<void>((resolve, reject) =>
+      (this.failure || this.writing ? this.heldWaiting : this.waiting).push({ resolve, reject }),
+    );
+    if (soon && !this.flushSoon) {
+      this.flushSoon = true;
+      setImmediate(() => {
+        this.flushSoon = false;
+        void this.flush();
+      });
+    }
+    return promise;
+  }
+
+  /**
+   * Appends what is buffered and commits it in one transaction; resolves when everything
+   * appended before the call is durable (or failed: then the tickets say so). Calls while a flush
+   * runs share the next one.
+   */
+  flush(): Promise<void> {
+    if (this.nextFlush) return this.nextFlush;
+    const next = this.flushChain.then(() => {
+      this.nextFlush = null;
+      return this.flushOnce();
+    });
+    this.nextFlush = next;
+    this.flushChain = next.catch(() => undefined);
+    return next;
+  }
+
+  private async flushOnce(): Promise<void> {
     if (this.readOnly || this.closed || this.failure) return;
+    const tickets = this.waiting;
+    this.waiting = [];
+    const positions = [...this.positionsPending.values()];
+    this.positionsPending.clear();
+    // Samples and records arriving during the transaction are held whole (appendSamples,
+    // appendRecords); these gather rows of their own and are told to keep them meanwhile.
+    const appenders = [this.sourceRows, this.channelRowsAppender, this.quarantineRows, this.recordings];
+    this.writing = true;
+    for (const a of appenders) a!.deferred = true;
+    let open = true; // the writer's transaction, opened after the last commit
     try {
-      // Dictionary rows first, so every sample flushed joins to its channel.
+      if (this.flushDelayMsForTests > 0) await new Promise((r) => setTimeout(r, this.flushDelayMsForTests));
+      if (this.closed) throw new Error('the store closed');
+      // Dictionary rows first, so every sample flushed joins to its channel. Synchronous: the
+      // appenders hand their rows to the open transaction.
+      for (const a of appenders) a!.deferred = false;
       this.sourceRows!.flush();
       this.channelRowsAppender!.flush();
       this.samples!.flush();
-      this.unflushed.samples = 0;
       this.records!.flush();
-      this.unflushed.records = 0;
       this.quarantineRows!.flush();
-      this.unflushed.quarantine = 0;
       this.recordings!.flush();
-      this.unflushed.recordings = 0;
+      for (const a of appenders) a!.deferred = true;
+      for (const p of positions)
+        await this.writer.run(`INSERT OR REPLACE INTO positions VALUES ($1, $2, $3, now()::TIMESTAMP)`, [
+          p.source,
+          p.key,
+          p.value,
+        ]);
+      await this.writer.run('COMMIT');
+      open = false;
+      this.unflushed.samples =
+        this.unflushed.records =
+        this.unflushed.quarantine =
+        this.unflushed.recordings =
+          0;
       this.lastFlushError = null;
+      for (const t of tickets) t.resolve();
+      tickets.length = 0;
+      await this.writer.run('BEGIN TRANSACTION');
+      open = true;
       if (this.recovered) {
         this.notice(
           'warn',
@@ -1018,8 +1188,15 @@ export class Store {
         this.failStreak = 0;
       }
     } catch (error) {
+      if (open) await this.writer.run('ROLLBACK').catch(() => undefined);
+      this.waiting.unshift(...tickets); // rejected by fail(), with what it counts lost
       this.lastFlushError = (error as Error).message;
-      this.fail(error);
+      if (!this.closed) this.fail(error);
+      else for (const t of this.waiting.splice(0)) t.reject(error as Error);
+    } finally {
+      this.writing = false;
+      for (const a of appenders) if (a) a.deferred = false;
+      if (!this.failure && !this.closed) this.appendHeld();
     }
   }
 
@@ -1268,9 +1445,15 @@ export class Store {
    * Runs one parameterised write on the connection for asynchronous writes (rare rows: alert
    * transitions, notices), never on the appenders' connection.
    */
-  async write(sql: string, values: (string | number | null)[]): Promise<void> {
+  async write(sql: string, values: (string | number | null)[], what = 'a row'): Promise<void> {
     this.assertWritable();
-    await this.maintenance.run(sql, values);
+    try {
+      await this.maintenance.run(sql, values);
+    } catch (error) {
+      this.failedWrites++;
+      this.notice('error', `store: writing ${what} failed: ${firstLine(error)}`);
+      throw error;
+    }
   }
 
   async saveNotice(level: string, message: string): Promise<void> {
@@ -1294,7 +1477,12 @@ export class Store {
     this.closed = true;
     this.lostRows += this.held.rows; // the database never came back for them
     this.held = emptyHold();
-    if (!this.readOnly && !this.failure) await this.maintenance.run('CHECKPOINT').catch(() => undefined);
+    const closing = new Error('not stored: the store closed before these rows could be written');
+    for (const t of [...this.waiting.splice(0), ...this.heldWaiting.splice(0)]) t.reject(closing);
+    if (!this.readOnly && !this.failure) {
+      await this.writer.run('ROLLBACK').catch(() => undefined); // the empty transaction the last flush opened
+      await this.maintenance.run('CHECKPOINT').catch(() => undefined);
+    }
     await this.disconnectGracefully();
   }
 }

@@ -89,7 +89,6 @@ export const mqttBrokerSource: SourceFactory<MqttBrokerOptions> = {
           );
           s.listen(options.port, options.host, () => resolve());
         });
-        ingest.start();
         ctx.describe(endpoint(), warnings);
         ctx.setState('connected');
       },

@@ -10,6 +10,7 @@ import { secretEnvName } from '../../secrets';
 import type { Source, SourceContext, SourceFactory } from '../source';
 import { checkClientKey, ConnectError, ConnectErrorReporter, explainConnectError } from './connect-errors';
 import { topicDetail } from './detail';
+import type { IngestStage } from '../../ingest/stage';
 import { MqttIngest } from './ingest';
 import { SparkplugHost, type PlantPublisher } from './sparkplug-host';
 
@@ -116,6 +117,40 @@ function errorText(error: Error & { code?: string | number }): string {
   return `${error.message || 'connection failed'}${code}`;
 }
 
+/**
+ * QoS 1: the broker hears PUBACK only once the message is durable in DuckDB. mqtt.js acknowledges
+ * as soon as the 'message' handlers return and offers no manual acknowledgement, so its packet
+ * writer is wrapped: a PUBACK waits for the stage's ticket of the batch holding the message (mqtt.js
+ * reads on meanwhile). Tickets settle in order, so acknowledgements keep the order of the messages.
+ * A connection that closed before its acknowledgement could go is left unacknowledged: a persistent
+ * session delivers those messages again. A batch that could not be stored is not acknowledged
+ * either, and the connection is dropped so that the broker delivers it again.
+ */
+function acknowledgeWhenDurable(client: MqttClient, stage: IngestStage): void {
+  type Send = (packet: { cmd: string }, cb?: () => void, ...rest: unknown[]) => void;
+  const internals = client as unknown as { _sendPacket: Send };
+  const send = internals._sendPacket.bind(client);
+  let corked = false;
+  internals._sendPacket = (packet, cb, ...rest) => {
+    if (packet.cmd !== 'puback') return send(packet, cb, ...rest);
+    const stream = client.stream as typeof client.stream & { cork?(): void; uncork?(): void };
+    cb?.();
+    stage.onDurable((error) => {
+      if (client.stream !== stream || stream.destroyed) return;
+      if (error) return void stream.destroy();
+      if (!corked && typeof stream.cork === 'function') {
+        corked = true; // one write for every acknowledgement a ticket releases
+        stream.cork();
+        setImmediate(() => {
+          corked = false;
+          stream.uncork!();
+        });
+      }
+      send(packet);
+    });
+  };
+}
+
 /** How long a stop waits for the broker to take our last acknowledgements and close. */
 const GRACEFUL_CLOSE_MS = 10_000;
 
@@ -209,15 +244,22 @@ export const mqttSource: SourceFactory<MqttOptions> = {
         try {
           c = mqtt.connect(options.url, {
             ...clientOpts,
-            // Runs before mqtt.js takes a QoS 1/2 message and acknowledges it: once stopping, refuse.
-            customHandleAcks: (_topic, _payload, _packet, done) =>
-              accepting ? done(0) : done(new Error('stopping: not taking more messages')),
+            // Runs before mqtt.js takes a QoS 1/2 message: once stopping, refuse it (it is not
+            // acknowledged, so the broker keeps it). While the pending work is at its bound, wait
+            // for room: mqtt.js reads nothing more meanwhile, so the broker holds back.
+            customHandleAcks: (_topic, _payload, _packet, done) => {
+              const take = () =>
+                accepting ? done(0) : done(new Error('stopping: not taking more messages'));
+              if (accepting && ingest.stage.full) void ingest.stage.pauseUntilRoom().then(take);
+              else take();
+            },
           });
         } catch (error) {
           const { message, detail } = explainConnectError(error, options); // e.g. a TLS context refused
           throw new ConnectError(message, detail);
         }
         client = c;
+        acknowledgeWhenDurable(c, ingest.stage);
         sparkplug.attach(c);
         c.on('connect', () => {
           batchAcknowledgements(c); // a reconnect brings a new socket
@@ -250,7 +292,6 @@ export const mqttSource: SourceFactory<MqttOptions> = {
         c.on('offline', () => {
           if (!stopping) ctx.setState('reconnecting');
         });
-        ingest.start();
         sparkplug.start();
       },
       async stop() {
@@ -259,10 +300,12 @@ export const mqttSource: SourceFactory<MqttOptions> = {
         clearTimeout(retry);
         sparkplug.stop();
         await sparkplug.goodbye();
+        // Everything accepted goes to the store, and its acknowledgements to the broker, before
+        // the connection closes.
+        await ingest.stop();
         const c = client;
         client = null;
         if (c) await closeGracefully(c);
-        await ingest.stop(); // everything accepted — and so acknowledged — goes to the store
         ctx.setState('stopped');
       },
       publish: (request) =>

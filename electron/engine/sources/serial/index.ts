@@ -4,34 +4,29 @@
 // says so once and retries quietly with backoff, finding the device again by its USB serial
 // number (or vendor/product id and path) even under a new path.
 //
-// Back-pressure: a serial port can be paused. While the bus holds a flush back the port stops
-// being read, so the OS buffer and, with RTS/CTS, the device itself wait.
+// Bytes go through the source's ingest stage (framer, decoder, batches). Back-pressure: a serial
+// port can be paused. While the engine's pending work is at its bound the port stops being read,
+// so the OS buffer and, with RTS/CTS, the device itself wait.
 import fs from 'node:fs';
 import type { SerialPort } from 'serialport';
 import type { SourceConsoleResult } from '../../../../shared/api';
 import { SerialOptions as SerialOptionsSchema, type SerialOptions } from '../../../../shared/schemas';
-import {
-  CompiledLayout,
-  FixedFramer,
-  layoutDecoder,
-  SlipFramer,
-  type Framer,
-  type FrameSinks,
-} from '../../decode/binary';
+import { CompiledLayout, layoutDecoder } from '../../decode/binary';
+import { FixedFramer, SlipFramer } from '../../ingest/framers/binary';
+import type { Framer } from '../../ingest/framers/framer';
+import type { IngestStage } from '../../ingest/stage';
+import { LineFramer } from '../../ingest/framers/lines';
 import { csvDecoder, jsonDecoder, keyValueDecoder } from '../../decode/formats';
 import { nmeaDecoder } from '../../decode/nmea';
 import { backoffDelay } from '../../../../shared/backoff';
 import { reconnectBackoff } from '../mqtt/client';
-import type { RawMessage, Source, SourceContext, SourceFactory } from '../source';
+import type { Source, SourceContext, SourceFactory } from '../source';
 import { ConsoleRing } from './console';
 import { FrameDecoder, type FrameSink } from '../../decode/registry';
 import type { Decoder } from '../../decode/decoder';
-import { LineFramer } from './lines';
 import { plotterDecoder } from './plotter';
 import { findDevice, identityAt, listSerialPorts, type DeviceIdentity } from './ports';
 
-const FLUSH_MS = 20;
-const FLUSH_SAMPLES = 16_384;
 /**
  * Bytes arriving this soon after opening are likely the rest of a line the device was already
  * sending (the Arduino IDE drops the first line for the same reason); a board that resets on DTR
@@ -150,13 +145,11 @@ class SerialSource implements Source {
   /** The detected line format last shown in the endpoint. */
   private shownFormat: string | null = null;
   private readonly ring: ConsoleRing;
-  private raw: RawMessage[] = [];
+  private stage: IngestStage | null = null;
   private stopping = false;
   private connecting = false;
   private attempt = 0;
   private retry?: NodeJS.Timeout;
-  private timer?: NodeJS.Timeout;
-  private flushing: Promise<void> | null = null;
   /** The last error shown, so a retry that fails the same way says nothing new. */
   private reported: string | null = null;
   /** The device's USB identity learned from the port list when the options name none. */
@@ -166,15 +159,6 @@ class SerialSource implements Source {
   private openedAt = 0;
   private firstChunk = true;
   private warnings: string[] = [];
-
-  private readonly sinks: FrameSinks = {
-    frame: (bytes) => {
-      this.ctx.received(1);
-      this.decoder.push({ rx: this.rx, key: this.options.path, bytes });
-    },
-    bad: (bytes, reason) => this.ctx.quarantine(bytes, reason, this.path),
-  };
-  private rx = 0;
 
   constructor(
     private readonly options: SerialOptions,
@@ -204,8 +188,14 @@ class SerialSource implements Source {
     this.stopping = false;
     this.warnings = this.pipeline.warnings;
     this.describe();
+    this.stage = this.ctx.ingest({
+      decoder: this.decoder,
+      framer: this.pipeline.framer,
+      policy: 'pause',
+      pause: () => this.port?.pause(),
+      resume: () => this.port?.resume(),
+    });
     this.ctx.setState('starting');
-    this.timer = setInterval(() => void this.flush(), FLUSH_MS);
     await this.connect();
   }
 
@@ -340,16 +330,16 @@ class SerialSource implements Source {
       if (rx - this.openedAt < OPEN_GRACE_MS) this.pipeline.framer.firstMayBeCut = true;
     }
     this.ring.add('rx', chunk, rx);
-    if (this.options.record) this.raw.push({ rx, key: this.path, payload: new Uint8Array(chunk), meta: {} });
-    this.rx = rx;
-    this.pipeline.framer.push(chunk, this.sinks);
-    if (this.decoder.pendingSamples >= FLUSH_SAMPLES && !this.flushing) void this.flush();
+    if (this.options.record)
+      this.stage!.addRaw([{ rx, key: this.path, payload: new Uint8Array(chunk), meta: {} }]);
+    this.stage!.pushBytes(chunk, { rx, key: this.options.path, where: this.path });
+    if (this.format() !== this.shownFormat) this.describe();
   }
 
   /** The port closed under us: keep what was half-received, say so once, and retry. */
   private lost(message: string): void {
     this.port = null;
-    this.pipeline.framer.end(this.sinks, 'the port closed');
+    this.stage?.endBytes('the port closed');
     this.down(message);
   }
 
@@ -373,41 +363,15 @@ class SerialSource implements Source {
     }, delay);
   }
 
-  /** Hands what was decoded to the bus; the port is paused until the bus has taken it. */
-  private flush(): Promise<void> {
-    if (this.flushing) return this.flushing;
-    const raw = this.raw;
-    this.raw = [];
-    if (raw.length) this.ctx.recordRaw(raw);
-    if (!this.decoder.pending) return Promise.resolve();
-    if (this.format() !== this.shownFormat) this.describe();
-    const { samples, records } = this.decoder.take();
-    const waits = [this.ctx.emitSamples(samples), this.ctx.emitRecords(records)].filter(
-      (w): w is Promise<void> => w instanceof Promise,
-    );
-    if (waits.length === 0) return Promise.resolve();
-    const port = this.port;
-    port?.pause();
-    this.flushing = Promise.all(waits).then(() => {
-      this.flushing = null;
-      port?.resume();
-    });
-    return this.flushing;
-  }
-
   async stop(): Promise<void> {
     this.stopping = true;
     clearTimeout(this.retry);
     this.retry = undefined;
-    clearInterval(this.timer);
     const port = this.port;
     this.port = null;
     if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
-    this.pipeline?.framer.end(this.sinks, 'the source stopped');
-    if (this.decoder) {
-      await this.flushing;
-      await this.flush();
-    }
+    this.stage?.endBytes('the source stopped');
+    await this.stage?.stop();
     this.ctx.setState('stopped');
   }
 

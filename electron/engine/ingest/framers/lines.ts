@@ -2,7 +2,7 @@
 // no end within `maxBytes` goes out as bad bytes in pieces of `maxBytes`, so memory stays bounded
 // whatever the device sends (a wrong baud rate looks like that). How the stream is cut into chunks
 // changes nothing: the same bytes give the same lines and the same bad pieces.
-import type { FrameSinks, Framer } from '../../decode/binary';
+import type { FrameSinks, Framer } from './framer';
 
 const CR = 0x0d;
 const LF = 0x0a;
