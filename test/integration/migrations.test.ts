@@ -184,7 +184,7 @@ describe('migrations', () => {
         name: 'adds a table',
         sql: async (conn) => {
           ran.push(SCHEMA_VERSION + 1);
-          await conn.run('CREATE TABLE positions(source VARCHAR, position VARCHAR)');
+          await conn.run('CREATE TABLE test_added(source VARCHAR, position VARCHAR)');
         },
       },
     ];
@@ -194,7 +194,7 @@ describe('migrations', () => {
     expect(ran).toEqual([SCHEMA_VERSION + 1, SCHEMA_VERSION + 2]);
     expect(await schemaVersion(c)).toBe(1);
     const tables = (
-      await c.runAndReadAll(`SELECT table_name FROM duckdb_tables() WHERE table_name = 'positions'`)
+      await c.runAndReadAll(`SELECT table_name FROM duckdb_tables() WHERE table_name = 'test_added'`)
     ).getRows();
     expect(tables).toEqual([]);
     // Without the broken one it goes through, to the last number.
