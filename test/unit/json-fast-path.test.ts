@@ -131,6 +131,11 @@ describe('json decoder fast path', () => {
     expect(timed).toMatchObject({ fast: 1, records: [['info', 'site/log', '{"a":"x","b":"y"}', RX - 2000]] });
     const last = sameAsGeneralPath(`{"a":"x", "ts": ${(RX - 2000) / 1000}}`);
     expect(last).toMatchObject({ fast: 1, records: [['info', 'site/log', '{"a":"x"}', RX - 2000]] });
+    // A timestamp that is no time at all is dropped, as the general path drops it.
+    expect(sameAsGeneralPath('{"ts":1e400,"a":"x"}')).toMatchObject({
+      fast: 1,
+      records: [['info', 'site/log', '{"a":"x"}', RX]],
+    });
     // An implausible time stays in the record, after the other fields.
     const old = sameAsGeneralPath('{"ts":12,"a":"x"}');
     expect(old).toMatchObject({ fast: 1, records: [['info', 'site/log', '{"a":"x","ts":12}', RX]] });
