@@ -2,8 +2,9 @@
 // nulls), `{"host":"web-1","msg":"GET /"}`. For such a line the json decoder's record fields are
 // the object itself, so their JSON text is the line's own text (less the timestamp member): no
 // JSON.parse, no object, no JSON.stringify per line. Measured (bench `records`, 200-byte lines of
-// 5 string fields): parse + flatten + stringify cost ~8 µs a line on the shared machine, this
-// reader ~1 µs.
+// 5 string fields, `records.engine` against `records.store_path`, medians of 6 runs on the shared
+// machine): decoding took 4.1 µs a line with parse + flatten + stringify, 1.7 µs with this reader
+// (UTF-8 decoding and the FrameDecoder's own work included); `records.ratio` went 0.46 → 0.77.
 //
 // It answers only when the text is exactly what `JSON.stringify` would write of the object the
 // slow path builds, and otherwise says no, so the slow path keeps every other case:
