@@ -26,6 +26,12 @@ export interface DecodeOutput {
   /** `unit`: the channel's unit when the payload declares it (Sparkplug's `engUnit`); read when the channel is created. */
   sample(path: string, value: number, ts: number, unit?: string): void;
   record(severity: Severity, message: string, fields: Record<string, unknown> | null, ts: number): void;
+  /**
+   * A record whose fields the decoder already holds as JSON text of an object, exactly as
+   * `JSON.stringify` would write it (the json decoder's flat-object fast path). Optional: a decoder
+   * given an output without it builds the object and calls `record`.
+   */
+  recordJson?(severity: Severity, message: string, fieldsJson: string, ts: number): void;
   /** A device time seen in this frame (see `deviceTime`). */
   clock?(note: ClockNote): void;
 }

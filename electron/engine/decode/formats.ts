@@ -9,9 +9,12 @@ import {
   parseNumber,
   deviceTime,
   setField,
+  type DecodeOutput,
+  type DecodeResult,
   type Decoder,
   type Frame,
 } from './decoder';
+import { flatMembers, memberNamed, membersJson, memberValue, readFlatObject } from './flat-json';
 
 export const TIMESTAMP_FIELDS = ['ts', 'timestamp', 'time', 'Time'];
 
@@ -90,6 +93,41 @@ function flatten(value: unknown, path: string, into: Flattened, depth: number): 
   }
 }
 
+const line = flatMembers();
+type FastOutput = DecodeOutput & Required<Pick<DecodeOutput, 'recordJson'>>;
+
+/**
+ * The json decoder's answer for a flat object of strings, booleans and nulls with an optional
+ * timestamp (see flat-json.ts), with its fields as the line's own text; null when the line is not
+ * one, and the general path decides. Writes what the general path would, byte for byte.
+ */
+function decodeFlatObject(
+  t: string,
+  frame: Frame,
+  out: FastOutput,
+  memo: Record<string, unknown>,
+): DecodeResult | null {
+  if (!readFlatObject(t, line)) return null;
+  let tsMember = -1;
+  if (typeof memo['timestampField'] === 'string') tsMember = memberNamed(t, line, memo['timestampField']);
+  else for (const name of TIMESTAMP_FIELDS) if ((tsMember = memberNamed(t, line, name)) >= 0) break;
+  // A number other than the timestamp is a sample; one member alone would leave no fields.
+  for (let k = 0; k < line.n; k++) if (line.numeric[k] && k !== tsMember) return null;
+  if (line.n === (tsMember < 0 ? 0 : 1)) return null;
+  let ts = frame.rx;
+  let extra = '';
+  if (tsMember >= 0) {
+    const raw = memberValue(t, line, tsMember);
+    const time = deviceTime(raw, frame.rx, memo, out);
+    if (time && !time.implausible) ts = time.ms;
+    // Implausible: the data gets receive time and the device's time stays in the record, last.
+    else if (time)
+      extra = `,${t.slice(line.keyStart[tsMember], line.keyEnd[tsMember])}:${JSON.stringify(raw)}`;
+  }
+  out.recordJson('info', frame.key, membersJson(t, line, tsMember, extra), ts);
+  return { ok: true };
+}
+
 /**
  * JSON objects and arrays: every numeric leaf becomes a channel (`a.b`, `list[0]`), strings,
  * booleans and nulls become fields of one record. A top-level timestamp field (`ts`, `timestamp`,
@@ -110,6 +148,10 @@ export const jsonDecoder: Decoder = {
   decode(frame, out, memo) {
     const t = text(frame);
     if (t === null) return { ok: false, reason: 'not valid UTF-8' };
+    if (out.recordJson) {
+      const fast = decodeFlatObject(t, frame, out as FastOutput, memo);
+      if (fast) return fast;
+    }
     let value: unknown;
     try {
       value = JSON.parse(t);

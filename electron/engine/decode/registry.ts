@@ -202,6 +202,8 @@ export class FrameDecoder {
     // Fields become JSON text here, once per record: the store appends them as they are.
     record: (severity: Severity, message, fields, ts) =>
       this.records.push(ts, this.current!.frame.rx, this.source, severity, message, fieldsJson(fields)),
+    recordJson: (severity: Severity, message, fields, ts) =>
+      this.records.push(ts, this.current!.frame.rx, this.source, severity, message, fields),
     clock: (note) => {
       this.clockNote = note;
     },
