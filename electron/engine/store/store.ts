@@ -504,10 +504,11 @@ export class Store {
 
   /**
    * Rows DuckDB may delete in one statement: it holds ~9 bytes per deleted row until the commit
-   * (and again to replay it from the log), so a quarter of memory_limit leaves room for the rest.
+   * (and again to replay it from the log). A sixteenth of memory_limit: with a quarter, the soak's
+   * retention commit ran out at 256 MiB beside a block cache that fills whatever the limit is.
    */
   get deleteSliceRows(): number {
-    return Math.max(10_000, Math.floor((this.options.settings.memoryLimitMb * 1024 ** 2) / 36));
+    return Math.max(10_000, Math.floor((this.options.settings.memoryLimitMb * 1024 ** 2) / 144));
   }
 
   /**
