@@ -103,6 +103,8 @@ export class Engine {
   private toldLost = { rows: 0, at: 0 };
   private closed = false;
   private configWatcher: ConfigWatcher | null = null;
+  /** Replay sessions made here and not yet closed: the engine closes them with itself. */
+  private readonly replays = new Set<Session>();
   readonly now: () => number;
 
   private constructor(
@@ -231,15 +233,19 @@ export class Engine {
 
   /**
    * A replay session beside the live one: this workspace's rules (or `rules`) evaluated on `clock`
-   * (a VirtualClock), nothing stored and nothing sent. The caller closes it.
+   * (a VirtualClock), nothing stored and nothing sent. The caller closes it (else the engine's close does).
    */
   replaySession(clock: Clock, rules: readonly AlertRule[] = this.config.rules): Session {
-    return Session.replay({
+    if (this.closed) throw new Error('replaySession: the engine is closed');
+    for (const s of this.replays) if (s.isClosed) this.replays.delete(s);
+    const session = Session.replay({
       clock,
       rules,
       alerting: this.config.alerting,
       ...(this.options.liveRingCapacity ? { liveRingCapacity: this.options.liveRingCapacity } : {}),
     });
+    this.replays.add(session);
+    return session;
   }
 
   // ---- sources -------------------------------------------------------------------------------
@@ -603,6 +609,7 @@ export class Engine {
     await this.supervisor.stopAll();
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
+    for (const replay of this.replays) replay.close();
     this.session.close();
     await this.alertService.close();
     await this.store.close();

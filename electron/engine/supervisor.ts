@@ -269,7 +269,7 @@ export class SourceSupervisor {
    * Stops the running instance and only then closes its context: a source's last flush (what
    * its peer was already told was received) must still reach the store.
    */
-  async stopSource(running: RunningSource): Promise<void> {
+  private async stopSource(running: RunningSource): Promise<void> {
     const instance = running.instance;
     const lease = running.lease;
     const stage = running.stage;

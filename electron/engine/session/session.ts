@@ -183,6 +183,10 @@ export class Session {
     if (this.replayNotices.length > REPLAY_NOTICES_KEPT) this.replayNotices.shift();
   }
 
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
