@@ -1,5 +1,8 @@
-// The engine: one workspace, its sources, the bus, the store and the live view. Every host (the
-// Electron utility process, `opsdeck serve`, the CLI, the tests) runs this same class.
+// The engine: one workspace, its sources, the store and the live session. Every host (the
+// Electron utility process, `opsdeck serve`, the CLI, the tests) runs this same class. It is the
+// composition root and the facade: the source supervisor (supervisor.ts) runs the sources, the
+// live session (session/session.ts) carries bus, live view, alert evaluation and clock, the alert
+// service (alerts/service.ts) keeps acks, silences, audit and notifiers; replay sessions run beside.
 import path from 'node:path';
 import type { z } from 'zod';
 import type {
@@ -20,35 +23,33 @@ import type {
   Notice,
   QueryResult,
   SeriesResult,
-  SourceState,
-  SourceStatus,
   SparkplugNodesResult,
 } from '../../shared/api';
 import type { AlertRule, NotifierConfig } from '../../shared/alerts';
 import type { NotifierTestResult } from '../../shared/api';
-import { parseHex } from '../../shared/hex';
 import { sendTestNotification, withNotifier, withoutNotifier } from './alerts/notify/edit';
-import { describeZodError, type SourceConfig, WorkspaceConfig } from '../../shared/schemas';
-import type { RecordBatch, SampleBatch } from './batch';
-import { AuditLog, type AuditVerdict } from './alerts/audit';
+import { type SourceConfig, WorkspaceConfig } from '../../shared/schemas';
+import type { AuditLog, AuditVerdict } from './alerts/audit';
 import { evaluateStored } from './alerts/stored';
-import { LiveAlerts } from './alerts/live';
-import { AckBook, ackable, newSilenceId, SilenceBook, SilenceTable, type Silence } from './alerts/silences';
-import { AlertNotifier, type NotifierStatus } from './alerts/notify/notifier';
-import { alertLabels } from './alerts/notify/payload';
-import { silenceStatus, type SilenceStatus } from '../../shared/silences';
-import { Bus } from './bus';
-import { SecondCounts } from './rate';
+import type { LiveAlerts } from './alerts/live';
+import type { SilenceBook, Silence } from './alerts/silences';
+import type { AlertNotifier, NotifierStatus } from './alerts/notify/notifier';
+import { AlertService } from './alerts/service';
+import type { SilenceStatus } from '../../shared/silences';
+import type { Bus } from './bus';
 import { ChannelDirectory } from './channels/directory';
 import { ConfigChanges } from './config/changes';
 import { ConfigWatcher, sourceChanges } from './config/watch';
 import { exportData, type ExportProgress } from './store/export';
-import { LiveHub, type LiveSink } from './live/hub';
-import { Calibration } from './pipeline/calibration';
-import { IngestStage, PendingBudget, type PipelineStep } from './ingest/stage';
+import type { LiveHub, LiveSink } from './live/hub';
+import { PendingBudget } from './ingest/stage';
+import { publishBytes, sendBytes } from './payload';
+import { wallClock, type Clock } from './session/clock';
+import { Session } from './session/session';
 import { sourceFactories } from './sources/registry';
 import { listSerialPorts } from './sources/serial/ports';
-import { CHANNEL_REFUSED, type Source, type SourceContext } from './sources/source';
+import type { SourceContext } from './sources/source';
+import { RateMeter, SourceSupervisor } from './supervisor';
 import { Secrets, secretRefs, type SecretVault } from './secrets';
 import { ReadFlush } from './store/read-flush';
 import { Store, type StoreNotice } from './store/store';
@@ -60,18 +61,6 @@ export const ENGINE_VERSION = '0.1.0';
 const PREVIEW_MAX_TRANSITIONS = 5_000;
 
 type TopicsRequestOut = z.output<typeof TopicsRequest>;
-
-function hexBytes(text: string): Uint8Array {
-  const bytes = parseHex(text);
-  if (!bytes) throw new Error('payload: not hex (pairs of 0-9, a-f)');
-  return bytes;
-}
-
-function base64Bytes(text: string): Uint8Array {
-  const clean = text.replace(/\s+/g, '');
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(clean) || clean.length % 4 !== 0) throw new Error('payload: not base64');
-  return new Uint8Array(Buffer.from(clean, 'base64'));
-}
 
 export interface EngineOptions {
   readOnly?: boolean;
@@ -89,84 +78,11 @@ export interface EngineOptions {
   watchConfig?: boolean;
 }
 
-class RateMeter {
-  private lastCount = 0;
-  private lastAt = 0;
-  rate = 0;
-  update(count: number, at: number): void {
-    if (this.lastAt > 0 && at > this.lastAt)
-      this.rate = ((count - this.lastCount) * 1000) / (at - this.lastAt);
-    this.lastCount = count;
-    this.lastAt = at;
-  }
-}
-
-/** What the status shows of a source: a configured one, or an ingest feed (imports, benchmarks). */
-interface SourceIdentity {
-  id: string;
-  kind: string;
-  name: string;
-  enabled: boolean;
-}
-
-class RunningSource {
-  state: SourceState = 'starting';
-  lastError: string | null = null;
-  lastErrorAt: number | null = null;
-  lastErrorDetail: string | null = null;
-  messages = 0;
-  samples = 0;
-  quarantined = 0;
-  shed = 0;
-  endpoint: string | null = null;
-  warnings: string[] = [];
-  /** Messages as the topic tree counts them too (rate.ts), so the two rates agree. */
-  readonly messageArrivals = new SecondCounts();
-  readonly sampleRate = new RateMeter();
-  instance?: Source;
-  /** The context of the running instance; closed once the instance has stopped. */
-  lease?: { open: boolean };
-  /** The running instance's ingest stage: stopped (everything handed over) after the instance. */
-  stage?: IngestStage;
-  /** A channel was refused (the source is at store.maxChannelsPerSource): told once. */
-  channelLimitTold = false;
-  /** Ingest batches the store could not keep (their rows are in the store's lost count). */
-  failedBatches = 0;
-  constructor(public config: SourceIdentity) {}
-
-  status(now: number): SourceStatus {
-    return {
-      id: this.config.id,
-      kind: this.config.kind,
-      name: this.config.name,
-      state: this.config.enabled ? this.state : 'stopped',
-      messageRate: this.messageArrivals.rate(now),
-      sampleRate: this.sampleRate.rate,
-      messages: this.messages,
-      quarantined: this.quarantined,
-      shed: this.shed,
-      lastError: this.lastError,
-      lastErrorAt: this.lastErrorAt,
-      lastErrorDetail: this.lastError === null ? null : this.lastErrorDetail,
-      endpoint: this.endpoint,
-      warnings: this.warnings,
-    };
-  }
-}
-
 export class Engine {
-  readonly bus = new Bus();
-  readonly live: LiveHub;
-  /** Alert rules evaluated on the data as it arrives; null on a read-only engine. */
-  readonly alerts: LiveAlerts | null = null;
-  /** Sends live firing/resolved alerts to the workspace's notifiers; null on a read-only engine. */
-  readonly notifier: AlertNotifier | null = null;
-  /** Hash-chained log of acks and silences; null on a read-only engine. */
-  readonly audit: AuditLog | null = null;
-  /** Silences (table `silences`), loaded at start; null on a read-only engine. */
-  readonly silences: SilenceBook | null = null;
-  private silenceTable: SilenceTable | null = null;
-  private readonly calibration = new Calibration();
+  /** The live session: the bus every source feeds, the live view, alert evaluation, the clock. */
+  readonly session: Session;
+  /** Acks, silences, their audit log and the notifiers (none of it on a read-only engine). */
+  readonly alertService: AlertService;
   /** Ingest work of every source not yet durable, bounded by store.maxPendingRows/maxPendingMb. */
   readonly pending: PendingBudget;
   readonly secrets = new Secrets();
@@ -176,7 +92,7 @@ export class Engine {
   readonly channelDirectory: ChannelDirectory;
   /** History reads flush what is pending first, at most once per short interval. */
   private readonly readFlush: ReadFlush;
-  private readonly sources = new Map<string, RunningSource>();
+  private readonly supervisor: SourceSupervisor;
   private readonly noticeLog: Notice[] = [];
   private readonly noticeListeners = new Set<(n: Notice) => void>();
   private readonly samplesRate = new RateMeter();
@@ -187,6 +103,8 @@ export class Engine {
   private toldLost = { rows: 0, at: 0 };
   private closed = false;
   private configWatcher: ConfigWatcher | null = null;
+  /** Replay sessions made here and not yet closed: the engine closes them with itself. */
+  private readonly replays = new Set<Session>();
   readonly now: () => number;
 
   private constructor(
@@ -195,50 +113,44 @@ export class Engine {
     readonly store: Store,
     readonly options: EngineOptions,
   ) {
+    const clock: Clock = options.now ? { now: options.now } : wallClock;
     this.now = options.now ?? Date.now;
-    this.live = new LiveHub(options.liveRingCapacity);
     this.pending = new PendingBudget(config.store.maxPendingRows, config.store.maxPendingMb * 1024 ** 2);
-    // The store takes each batch whole and answers its ticket: durable, or why not.
-    this.bus.add({
-      onBatch: (batch) => {
-        const store = this.store;
-        if (batch.raw.length) store.appendRaw(batch.source, batch.raw);
-        for (const entry of batch.quarantine) store.appendQuarantine(entry);
-        if (batch.samples.n) store.appendSamples(batch.samples);
-        if (batch.records.n) store.appendRecords(batch.records);
-        if (batch.position) store.appendPosition({ source: batch.source, ...batch.position });
-        return store.ticket(batch.soon);
-      },
-    });
-    this.bus.add(this.live);
     this.readFlush = new ReadFlush(store, this.now);
     // It flushes only when a channel appeared since its last look, so its rows are there to read.
     this.channelDirectory = new ChannelDirectory(store, () => this.config.channels);
-    this.bus.add(this.channelDirectory.lastValues);
-    if (!store.readOnly) {
-      // After the store, so a transition is never stored ahead of the samples that caused it.
-      const audit = (this.audit = new AuditLog(store, this.now));
-      const silences = (this.silences = new SilenceBook(this.now));
-      this.silenceTable = new SilenceTable(store);
-      this.notifier = new AlertNotifier({
-        publish: (request) => this.publish(request),
-        now: this.now,
-        notice: (level, m) => this.notice(level, m),
-        version: ENGINE_VERSION,
-        silenced: (labels) => silences.silencedBy(labels).length > 0,
-      });
-      this.alerts = new LiveAlerts({
-        store,
-        now: this.now,
-        notice: (level, m) => this.notice(level, m),
-        notifier: this.notifier,
-        ackCleared: (rule, labels, ack, reason) =>
-          audit.append('opsdeck', 'alert.unack', { rule, labels, ackedBy: ack.by, reason }),
-      });
-      this.alerts.configure(config.rules, config.alerting);
-      this.bus.add(this.alerts);
-    }
-    this.applyChannelConfig();
+    const notice = (level: Notice['level'], message: string) => this.notice(level, message);
+    this.alertService = AlertService.for({
+      store,
+      now: this.now,
+      notice,
+      publish: (request) => this.publish(request),
+      version: ENGINE_VERSION,
+    });
+    this.session = Session.live({
+      store,
+      clock,
+      notifier: this.alertService.notifier,
+      alerting: !store.readOnly,
+      resolveChannel: (name) => store.knownChannels().get(name),
+      notice,
+      ackCleared: this.alertService.ackCleared,
+      consumers: [this.channelDirectory.lastValues],
+      liveRingCapacity: options.liveRingCapacity,
+    });
+    this.session.configureAlerts(config.rules, config.alerting);
+    this.supervisor = new SourceSupervisor({
+      store,
+      bus: () => this.session.bus,
+      pending: this.pending,
+      secrets: this.secrets,
+      config: () => this.config,
+      saveConfig: (next) => this.saveConfig(next),
+      now: this.now,
+      notice,
+      closed: () => this.closed,
+    });
+    this.supervisor.applyChannelConfig();
   }
 
   static async open(dir: string, options: EngineOptions = {}): Promise<Engine> {
@@ -261,12 +173,8 @@ export class Engine {
     const engine = (early.engine = new Engine(absolute, config, store, options));
     for (const n of early.notices) engine.notice(n.level, n.message);
     if (!readOnly) {
-      await engine.audit!.load();
-      await engine.silenceTable!.load(engine.silences!);
-      await engine.alerts!.restore();
-      engine.sweepSilences();
-      engine.timers.push(setInterval(() => engine.sweepSilences(), config.alerting.tickMs));
-      engine.live.start();
+      await engine.alertService.start(engine.session.alerts, config.alerting.tickMs);
+      engine.session.live.start();
       engine.timers.push(
         setInterval(() => void engine.runRetention(), options.retentionIntervalMs ?? 60_000),
       );
@@ -283,7 +191,7 @@ export class Engine {
       await engine.secrets.useVault(options.vault, names, (m) => engine.notice('warn', m));
     }
     if (!readOnly && (options.startSources ?? true)) {
-      for (const source of config.sources) await engine.addSource(source);
+      for (const source of config.sources) await engine.supervisor.addSource(source);
     }
     if (!readOnly && (options.watchConfig ?? true)) {
       engine.configWatcher = new ConfigWatcher(absolute, {
@@ -300,244 +208,76 @@ export class Engine {
     return this.store.readOnly;
   }
 
+  /** The live session's bus, live view and alert evaluation (null on a read-only engine). */
+  get bus(): Bus {
+    return this.session.bus;
+  }
+  get live(): LiveHub {
+    return this.session.live;
+  }
+  get alerts(): LiveAlerts | null {
+    return this.session.alerts;
+  }
+  /** Sends live firing/resolved alerts to the workspace's notifiers; null on a read-only engine. */
+  get notifier(): AlertNotifier | null {
+    return this.alertService.notifier;
+  }
+  /** Hash-chained log of acks and silences; null on a read-only engine. */
+  get audit(): AuditLog | null {
+    return this.alertService.audit;
+  }
+  /** Silences (table `silences`), loaded at start; null on a read-only engine. */
+  get silences(): SilenceBook | null {
+    return this.alertService.silences;
+  }
+
+  /**
+   * A replay session beside the live one: this workspace's rules (or `rules`) evaluated on `clock`
+   * (a VirtualClock), nothing stored and nothing sent. The caller closes it (else the engine's close does).
+   */
+  replaySession(clock: Clock, rules: readonly AlertRule[] = this.config.rules): Session {
+    if (this.closed) throw new Error('replaySession: the engine is closed');
+    for (const s of this.replays) if (s.isClosed) this.replays.delete(s);
+    const session = Session.replay({
+      clock,
+      rules,
+      alerting: this.config.alerting,
+      ...(this.options.liveRingCapacity ? { liveRingCapacity: this.options.liveRingCapacity } : {}),
+    });
+    this.replays.add(session);
+    return session;
+  }
+
   // ---- sources -------------------------------------------------------------------------------
-
-  private async addSource(config: SourceConfig): Promise<void> {
-    const running = new RunningSource(config);
-    this.sources.set(config.id, running);
-    if (config.enabled) await this.startSource(running);
-  }
-
-  private async startSource(running: RunningSource): Promise<void> {
-    const config = this.config.sources.find((s) => s.id === running.config.id);
-    if (!config) return; // an ingest feed: nothing to start
-    const factory = sourceFactories[config.kind];
-    const parsed = factory.options.safeParse(config.options);
-    if (!parsed.success) {
-      this.setSourceError(running, `options: ${describeZodError(parsed.error)}`);
-      return;
-    }
-    const lease = { open: true };
-    const ctx = this.contextFor(running, lease);
-    running.state = 'starting';
-    try {
-      running.lease = lease;
-      running.instance = factory.create(parsed.data as never, ctx);
-      await running.instance.start();
-    } catch (error) {
-      const detail = (error as { detail?: unknown }).detail;
-      this.setSourceError(running, (error as Error).message, typeof detail === 'string' ? detail : undefined);
-    }
-  }
-
-  private setSourceError(running: RunningSource, message: string, detail?: string): void {
-    running.state = 'error';
-    running.lastError = message;
-    running.lastErrorAt = this.now();
-    running.lastErrorDetail = detail ?? null;
-    this.notice('error', `source ${running.config.id}: ${message}${detail ? ` (${detail})` : ''}`);
-  }
 
   /**
    * A context for feeding data in from outside a configured source (imports, benchmarks): the same
    * path as a source's, calibration and bus included. Counts show under `id` in the status.
    */
   ingestContext(id: string, kind: string): SourceContext {
-    let running = this.sources.get(id);
-    if (!running) {
-      running = new RunningSource({ id, kind, name: id, enabled: true });
-      this.sources.set(id, running);
-    }
-    this.store.sourceId(id, kind);
-    running.state = 'connected';
-    running.instance = { start: async () => undefined, stop: async () => undefined };
-    running.lease = { open: true };
-    return this.contextFor(running, running.lease);
+    return this.supervisor.ingestContext(id, kind);
   }
 
-  /**
-   * The context one instance of a source works through. `lease` closes when that instance has
-   * stopped: whatever it emits until then (its final flush included) is taken.
-   */
-  private contextFor(running: RunningSource, lease: { open: boolean }): SourceContext {
-    const sourceId = running.config.id;
-    this.store.sourceId(sourceId, running.config.kind);
-    const steps: PipelineStep[] = [
-      {
-        name: 'refused channels',
-        apply: (batch) => {
-          if (running.channelLimitTold) this.dropRefused(batch.samples, running);
-        },
-      },
-      { name: 'calibration', apply: (batch) => this.calibration.apply(batch.samples) },
-    ];
-    const stage = new IngestStage({
-      source: sourceId,
-      budget: this.pending,
-      now: this.now,
-      submit: (batch) => {
-        if (this.closed || !lease.open)
-          return Promise.reject(new Error(`not stored: source ${sourceId} was stopped`));
-        for (const step of steps) step.apply(batch);
-        running.samples += batch.samples.n;
-        return this.bus.batch(batch) ?? Promise.resolve();
-      },
-      received: (count) => {
-        running.messages += count;
-        running.messageArrivals.add(count, this.now());
-      },
-      shed: (count) => {
-        running.shed += count;
-      },
-      quarantined: (count) => {
-        running.quarantined += count;
-      },
-      failed: () => {
-        running.failedBatches++; // the store counted the rows and told the user why
-      },
-    });
-    running.stage = stage;
-    return {
-      sourceId,
-      channel: (localPath, unit = '') => this.channelId(`${sourceId}/${localPath}`, running, unit),
-      ingest: (setup) => stage.configure(setup),
-      positions: () => this.store.positions(sourceId),
-      emitSamples: (batch: SampleBatch) => {
-        if (this.closed || !lease.open) return;
-        return stage.emit(batch, null);
-      },
-      emitRecords: (rows: RecordBatch) => {
-        if (this.closed || !lease.open) return;
-        return stage.emit(null, rows);
-      },
-      quarantine: (raw, reason, where = '') => {
-        if (this.closed || !lease.open) return;
-        stage.addQuarantine(raw, reason, where);
-      },
-      received: (count) => {
-        running.messages += count;
-        running.messageArrivals.add(count, this.now());
-      },
-      shed: (count) => {
-        running.shed += count;
-      },
-      setState: (state, error, detail) => {
-        running.state = state;
-        if (error) {
-          running.lastError = error;
-          running.lastErrorAt = this.now();
-          running.lastErrorDetail = detail ?? null;
-        } else if (state === 'connected') {
-          running.lastError = null;
-        }
-      },
-      describe: (endpoint, warnings = []) => {
-        running.endpoint = endpoint;
-        running.warnings = warnings;
-      },
-      secret: (name) => this.secrets.get(name),
-      recordRaw: (messages) => {
-        if (!this.closed && lease.open) stage.addRaw(messages);
-      },
-      now: this.now,
-      notice: (level, message) => this.notice(level, message),
-    };
+  setSourceEnabled(id: string, enabled: boolean): Promise<void> {
+    return this.supervisor.setSourceEnabled(id, enabled);
   }
 
-  /**
-   * Stops the running instance and only then closes its context: a source's last flush (what
-   * its peer was already told was received) must still reach the store.
-   */
-  private async stopSource(running: RunningSource): Promise<void> {
-    const instance = running.instance;
-    const lease = running.lease;
-    const stage = running.stage;
-    try {
-      if (instance) await instance.stop();
-      await stage?.stop(); // what the source took in (and told its peer it has) is handed over
-    } catch (error) {
-      this.notice('error', `source ${running.config.id}: stopping failed: ${(error as Error).message}`);
-    } finally {
-      if (lease) lease.open = false;
-      // A start while this one stopped owns the source now: leave its instance alone.
-      if (running.instance === instance) {
-        running.instance = undefined;
-        running.lease = undefined;
-        running.state = 'stopped';
-      }
-    }
+  upsertSource(config: SourceConfig): Promise<void> {
+    return this.supervisor.upsertSource(config);
   }
 
-  async setSourceEnabled(id: string, enabled: boolean): Promise<void> {
-    const running = this.sources.get(id);
-    const configured = this.config.sources.find((s) => s.id === id);
-    if (!running || !configured) throw new Error(`no configured source with id "${id}"`);
-    if (running.config.enabled === enabled) return;
-    running.config = { ...running.config, enabled };
-    this.saveConfig({
-      ...this.config,
-      sources: this.config.sources.map((s) => (s.id === id ? { ...configured, enabled } : s)),
-    });
-    if (enabled) await this.startSource(running);
-    else await this.stopSource(running);
-  }
-
-  async upsertSource(config: SourceConfig): Promise<void> {
-    const previous = this.config.sources.find((s) => s.id === config.id);
-    const existing = this.sources.get(config.id);
-    const replaced = this.config.sources.map((s) => (s.id === config.id ? config : s));
-    const next = previous ? replaced : [...this.config.sources, config];
-    // A running source that can take the change in place (an MQTT subscription edit) keeps its
-    // connection; anything else is stopped and started again with the new configuration.
-    if (
-      existing?.instance?.reconfigure &&
-      previous?.kind === config.kind &&
-      previous.enabled &&
-      config.enabled
-    ) {
-      const factory = sourceFactories[config.kind];
-      const parsed = factory.options.safeParse(config.options);
-      if (!parsed.success) throw new Error(`options: ${describeZodError(parsed.error)}`);
-      if (await existing.instance.reconfigure(parsed.data)) {
-        existing.config = { ...existing.config, name: config.name };
-        this.saveConfig({ ...this.config, sources: next });
-        return;
-      }
-    }
-    if (existing) {
-      await this.stopSource(existing);
-      this.sources.delete(config.id);
-    }
-    this.saveConfig({ ...this.config, sources: next });
-    await this.addSource(config);
-  }
-
-  async removeSource(id: string): Promise<void> {
-    const running = this.sources.get(id);
-    if (!running || !this.config.sources.some((s) => s.id === id))
-      throw new Error(`no configured source with id "${id}"`);
-    await this.stopSource(running);
-    this.sources.delete(id);
-    this.saveConfig({ ...this.config, sources: this.config.sources.filter((s) => s.id !== id) });
-  }
-
-  /** The running instance of a source, or an error naming why there is none. */
-  private liveSource(id: string): Source {
-    const running = this.sources.get(id);
-    if (!running) throw new Error(`no source with id "${id}"`);
-    if (!running.instance)
-      throw new Error(`source "${id}" is not running (${running.status(this.now()).state})`);
-    return running.instance;
+  removeSource(id: string): Promise<void> {
+    return this.supervisor.removeSource(id);
   }
 
   topics(request: TopicsRequestOut): TopicsResult {
-    const source = this.liveSource(request.source);
+    const source = this.supervisor.liveSource(request.source);
     if (!source.topics) throw new Error(`source "${request.source}" has no topics`);
     return source.topics(request);
   }
 
   topicDetail(sourceId: string, topic: string): TopicDetail {
-    const source = this.liveSource(sourceId);
+    const source = this.supervisor.liveSource(sourceId);
     if (!source.topicDetail) throw new Error(`source "${sourceId}" has no topics`);
     const detail = source.topicDetail(topic);
     if (!detail) throw new Error(`source "${sourceId}" has seen no message on "${topic}"`);
@@ -545,28 +285,22 @@ export class Engine {
   }
 
   sparkplugNodes(sourceId: string): SparkplugNodesResult {
-    const source = this.liveSource(sourceId);
+    const source = this.supervisor.liveSource(sourceId);
     if (!source.sparkplugNodes) throw new Error(`source "${sourceId}" reads no Sparkplug B`);
     return source.sparkplugNodes();
   }
 
   async sparkplugRebirth(request: { source: string; group: string; node: string }): Promise<void> {
-    const source = this.liveSource(request.source);
+    const source = this.supervisor.liveSource(request.source);
     if (!source.sparkplugRebirth)
       throw new Error(`source "${request.source}" cannot ask for a Sparkplug rebirth`);
     await source.sparkplugRebirth(request.group, request.node);
   }
 
   async publish(request: PublishRequest): Promise<void> {
-    const source = this.liveSource(request.source);
+    const source = this.supervisor.liveSource(request.source);
     if (!source.publish) throw new Error(`source "${request.source}" cannot publish`);
-    const bytes =
-      request.encoding === 'utf8'
-        ? new TextEncoder().encode(request.payload)
-        : request.encoding === 'hex'
-          ? hexBytes(request.payload)
-          : base64Bytes(request.payload);
-    await source.publish({ ...request, bytes });
+    await source.publish({ ...request, bytes: publishBytes(request) });
   }
 
   async serialPorts(): Promise<{ ts: number; ports: SerialPortInfo[] }> {
@@ -574,36 +308,23 @@ export class Engine {
   }
 
   sourceConsole(request: { source: string; after?: number; limit: number }): SourceConsoleResult {
-    const source = this.liveSource(request.source);
+    const source = this.supervisor.liveSource(request.source);
     if (!source.console) throw new Error(`source "${request.source}" has no console`);
     return source.console(request.after, request.limit);
   }
 
   /** Sends `data` (text or hex) with the line ending to the source's device; answers the bytes written. */
   async sendToSource(request: SendToSourceRequest): Promise<number> {
-    const source = this.liveSource(request.source);
+    const source = this.supervisor.liveSource(request.source);
     if (!source.send) throw new Error(`source "${request.source}" cannot send`);
-    const body = request.encoding === 'hex' ? hexBytes(request.data) : new TextEncoder().encode(request.data);
-    const ending = new TextEncoder().encode(
-      { none: '', lf: '\n', cr: '\r', crlf: '\r\n' }[request.lineEnding],
-    );
-    const bytes = new Uint8Array(body.length + ending.length);
-    bytes.set(body);
-    bytes.set(ending, body.length);
+    const bytes = sendBytes(request);
     await source.send(bytes);
     return bytes.length;
   }
 
   /** Stores a secret for this session and restarts the sources that were waiting for it. */
-  async setSecret(name: string, value: string): Promise<void> {
-    await this.secrets.set(name, value);
-    for (const running of this.sources.values()) {
-      const config = this.config.sources.find((s) => s.id === running.config.id);
-      if (!config || !config.enabled || running.state !== 'error') continue;
-      if (!JSON.stringify(config.options).includes(JSON.stringify(name))) continue;
-      await this.stopSource(running);
-      await this.startSource(running);
-    }
+  setSecret(name: string, value: string): Promise<void> {
+    return this.supervisor.setSecret(name, value);
   }
 
   private saveConfig(next: WorkspaceConfig): void {
@@ -612,63 +333,12 @@ export class Engine {
     const written = writeWorkspaceConfig(this.dir, next);
     const before = this.config;
     this.config = written;
-    this.applyChannelConfig();
-    this.alerts?.configure(written.rules, written.alerting);
+    this.supervisor.applyChannelConfig();
+    this.session.configureAlerts(written.rules, written.alerting);
     this.configChanges.saved(before, written);
   }
 
   // ---- channels ------------------------------------------------------------------------------
-
-  /**
-   * Id of a source's channel, created on first use — unless the source already has
-   * `store.maxChannelsPerSource` channels: then CHANNEL_REFUSED, and a notice the first time.
-   */
-  private channelId(name: string, running: RunningSource, defaultUnit: string): number {
-    const sourceId = running.config.id;
-    const limit = this.config.store.maxChannelsPerSource;
-    if (!this.store.knownChannels().has(name) && this.store.channelCount(sourceId) >= limit) {
-      if (!running.channelLimitTold) {
-        running.channelLimitTold = true;
-        this.notice(
-          'warn',
-          `source ${sourceId}: reached its limit of ${limit} channels (store.maxChannelsPerSource); messages that would add more (first: "${name}") go to quarantine`,
-        );
-      }
-      return CHANNEL_REFUSED;
-    }
-    const configured = this.config.channels.find((c) => c.name === name);
-    const id = this.store.channelId(name, sourceId, configured?.unit ?? defaultUnit);
-    if (configured) this.calibration.set(id, configured.scale, configured.offset);
-    return id;
-  }
-
-  /**
-   * Takes samples on refused channels out of a batch, in place: a source that cannot quarantine
-   * the whole message they came in sheds them (counted) rather than store them on no channel.
-   */
-  private dropRefused(batch: SampleBatch, running: RunningSource): void {
-    const { channel, ts, value } = batch;
-    let kept = 0;
-    for (let i = 0; i < batch.n; i++) {
-      if (channel[i] === CHANNEL_REFUSED) continue;
-      if (kept !== i) {
-        channel[kept] = channel[i]!;
-        ts[kept] = ts[i]!;
-        value[kept] = value[i]!;
-      }
-      kept++;
-    }
-    running.shed += batch.n - kept;
-    batch.n = kept;
-  }
-
-  private applyChannelConfig(): void {
-    const known = this.store.knownChannels();
-    for (const c of this.config.channels) {
-      const id = known.get(c.name);
-      if (id !== undefined) this.calibration.set(id, c.scale, c.offset);
-    }
-  }
 
   /** Every channel (the CLI's list); a console browses them a page at a time (`channelDirectory`). */
   async channels(): Promise<ChannelInfo[]> {
@@ -708,40 +378,8 @@ export class Engine {
   // ---- alerts --------------------------------------------------------------------------------
 
   /** Live alert instances now, and the newest live transitions from the store (newest first). */
-  async alertsNow(
-    limit: number,
-  ): Promise<{ instances: AlertInstanceInfo[]; transitions: AlertTransitionInfo[] }> {
-    await this.alerts?.writer.drain();
-    const instances = (this.alerts?.instances() ?? []).map((i) => {
-      const ack = this.alerts?.acks.get(i.rule, i.labels);
-      return {
-        ...i,
-        value: Number.isFinite(i.value) ? i.value : null,
-        acknowledged: ack !== undefined,
-        acknowledgedBy: ack?.by ?? null,
-        acknowledgedAt: ack?.at ?? null,
-        ackComment: ack?.comment ?? '',
-        silencedBy: this.silences?.silencedBy(alertLabels(i)) ?? [],
-      };
-    });
-    const rows = await this.store.read(
-      // `cause` through to_json: a file from before that column, opened read-only, has none.
-      `SELECT epoch_us(ts)::DOUBLE / 1000, rule, labels::VARCHAR, from_state, state, value, severity, annotations::VARCHAR,
-         to_json(t)->>'cause'
-       FROM alert_transitions t WHERE mode = 'live' ORDER BY ts DESC LIMIT ${Math.trunc(limit)}`,
-    );
-    const transitions = rows.map(([ts, rule, labels, from, state, value, severity, annotations, cause]) => ({
-      ts: ts as number,
-      rule: rule as string,
-      labels: JSON.parse(labels as string) as Record<string, string>,
-      from: from as AlertTransitionInfo['from'],
-      state: state as AlertTransitionInfo['state'],
-      value: value as number | null,
-      severity: severity as AlertTransitionInfo['severity'],
-      annotations: JSON.parse(annotations as string) as Record<string, string>,
-      cause: (cause as string | null) ?? null,
-    }));
-    return { instances, transitions };
+  alertsNow(limit: number): Promise<{ instances: AlertInstanceInfo[]; transitions: AlertTransitionInfo[] }> {
+    return this.alertService.now(limit);
   }
 
   /**
@@ -784,6 +422,7 @@ export class Engine {
   }
 
   /** Replaces the rules in opsdeck.json (validated as the whole file is); live evaluation follows. */
+  /** Replaces the rules in opsdeck.json (validated as the whole file is); live evaluation follows. */
   saveRules(rules: AlertRule[]): void {
     this.saveConfig({ ...this.config, rules });
   }
@@ -825,106 +464,47 @@ export class Engine {
     this.saveConfig({ ...this.config, layouts, activeLayout });
   }
 
-  private alerting(): { alerts: LiveAlerts; audit: AuditLog; silences: SilenceBook; table: SilenceTable } {
-    if (!this.alerts || !this.audit || !this.silences || !this.silenceTable)
-      throw new Error('the workspace is open read-only');
-    return { alerts: this.alerts, audit: this.audit, silences: this.silences, table: this.silenceTable };
-  }
-
   /** Acknowledges a live instance (not normal or resolved) until it resolves. */
   ackAlert(p: { rule: string; labels: Record<string, string>; actor: string; comment: string }): void {
-    const { alerts, audit } = this.alerting();
-    const key = AckBook.key(p.rule, p.labels);
-    const inst = alerts.instances().find((i) => AckBook.key(i.rule, i.labels) === key);
-    if (!inst) throw new Error(`ackAlert: no live instance of rule "${p.rule}" with these labels`);
-    if (!ackable(inst.state)) throw new Error(`ackAlert: ${p.rule} is ${inst.state}: nothing to acknowledge`);
-    alerts.acks.set(inst.rule, inst.labels, { by: p.actor, at: this.now(), comment: p.comment });
-    audit.append(p.actor, 'alert.ack', {
-      rule: inst.rule,
-      labels: inst.labels,
-      state: inst.state,
-      comment: p.comment,
-    });
+    this.alertService.ack(p);
   }
 
   unackAlert(p: { rule: string; labels: Record<string, string>; actor: string }): void {
-    const { alerts, audit } = this.alerting();
-    const ack = alerts.acks.delete(p.rule, p.labels);
-    if (!ack) throw new Error(`unackAlert: ${p.rule} with these labels is not acknowledged`);
-    audit.append(p.actor, 'alert.unack', {
-      rule: p.rule,
-      labels: p.labels,
-      ackedBy: ack.by,
-      reason: 'by hand',
-    });
+    this.alertService.unack(p);
   }
 
-  async createSilence(p: {
+  createSilence(p: {
     matchers: Silence['matchers'];
     startsAt?: number;
     endsAt: number;
     createdBy: string;
     comment: string;
   }): Promise<Silence & { status: SilenceStatus }> {
-    const { audit, silences, table } = this.alerting();
-    const now = this.now();
-    const startsAt = p.startsAt ?? now;
-    if (p.endsAt <= Math.max(startsAt, now)) throw new Error('createSilence: endsAt must be in the future');
-    const silence: Silence = {
-      id: newSilenceId(),
-      matchers: p.matchers,
-      startsAt,
-      endsAt: p.endsAt,
-      createdBy: p.createdBy,
-      comment: p.comment,
-      createdAt: now,
-    };
-    await table.insert(silence);
-    silences.add(silence);
-    audit.append(p.createdBy, 'silence.create', { ...silence });
-    return { ...silence, status: silenceStatus(silence, now) };
+    return this.alertService.createSilence(p);
   }
 
-  async expireSilence(id: string, actor: string): Promise<void> {
-    const { audit, silences, table } = this.alerting();
-    if (!silences.get(id)) throw new Error(`expireSilence: no silence "${id}"`);
-    const ended = silences.expire(id);
-    if (!ended) throw new Error(`expireSilence: silence "${id}" has already expired`);
-    await table.updateEnds(ended);
-    audit.append(actor, 'silence.expire', { id, endsAt: ended.endsAt });
-    this.notifier?.resume();
+  expireSilence(id: string, actor: string): Promise<void> {
+    return this.alertService.expireSilence(id, actor);
   }
 
   silenceList(): (Silence & { status: SilenceStatus })[] {
-    return this.silences?.list() ?? [];
+    return this.alertService.silenceList();
   }
 
-  /** Silences that ran out since the last look: in the audit log, and their alerts notify again. */
-  private sweepSilences(): void {
-    if (this.closed || !this.silences || !this.audit) return;
-    const expired = this.silences.sweep();
-    for (const s of expired) this.audit.append('opsdeck', 'silence.expired', { id: s.id, endsAt: s.endsAt });
-    if (expired.length > 0) this.notifier?.resume();
-  }
-
-  async verifyAudit(): Promise<AuditVerdict> {
-    if (!this.audit) {
-      const r = await this.store.read('SELECT count(*)::DOUBLE FROM audit');
-      return { ok: true, count: r[0]?.[0] as number };
-    }
-    return this.audit.verify();
+  verifyAudit(): Promise<AuditVerdict> {
+    return this.alertService.verifyAudit();
   }
 
   /** Delivery status of each configured notifier. */
   notifierStatus(): NotifierStatus[] {
-    return this.notifier?.status() ?? [];
+    return this.alertService.notifierStatus();
   }
 
   // ---- status and notices --------------------------------------------------------------------
 
   status(): EngineStatus {
     const now = this.now();
-    const sources = [...this.sources.values()].map((s) => s.status(now));
+    const sources = this.supervisor.statuses(now);
     return {
       ts: now,
       sources,
@@ -954,9 +534,7 @@ export class Engine {
     const at = this.now();
     this.samplesRate.update(this.store.storedSamples + this.store.retentionDropped, at);
     this.recordsRate.update(this.store.storedRecords, at);
-    for (const s of this.sources.values()) {
-      s.sampleRate.update(s.samples, at);
-    }
+    this.supervisor.updateRates(at);
     this.tellLostRows(at);
     this.databaseBytes = await this.store.databaseBytes().catch(() => this.databaseBytes);
   }
@@ -1008,40 +586,32 @@ export class Engine {
     const before = this.config;
     this.configChanges.by(null, 'file', () => {
       this.config = next;
-      this.applyChannelConfig();
-      this.alerts?.configure(next.rules, next.alerting);
+      this.supervisor.applyChannelConfig();
+      this.session.configureAlerts(next.rules, next.alerting);
       this.configChanges.saved(before, next);
     });
     const { removed, started } = sourceChanges(before.sources, next.sources);
-    for (const id of [...removed, ...started.map((s) => s.id)]) {
-      const running = this.sources.get(id);
-      if (running) await this.stopSource(running);
-      this.sources.delete(id);
-    }
-    for (const source of started) await this.addSource(source);
+    await this.supervisor.adopt(removed, started);
     if (JSON.stringify(before.store) !== JSON.stringify(next.store))
       this.notice('warn', 'opsdeck.json: the new store settings apply when the workspace is next opened');
   }
 
   reloadConfig(): void {
     this.config = readWorkspaceConfig(this.dir);
-    this.applyChannelConfig();
-    this.alerts?.configure(this.config.rules, this.config.alerting);
+    this.supervisor.applyChannelConfig();
+    this.session.configureAlerts(this.config.rules, this.config.alerting);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     await this.configWatcher?.stop();
-    await this.notifier?.close(); // before the sources: an MQTT notifier publishes through one
-    for (const running of this.sources.values()) await this.stopSource(running);
+    await this.alertService.closeNotifier(); // before the sources: an MQTT notifier publishes through one
+    await this.supervisor.stopAll();
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
-    this.live.stop();
-    this.alerts?.stop();
-    this.alerts?.saveState();
-    await this.alerts?.writer.drain();
-    await this.alerts?.stateTable.drain();
-    await this.audit?.drain();
+    for (const replay of this.replays) replay.close();
+    this.session.close();
+    await this.alertService.close();
     await this.store.close();
   }
 }

@@ -17,12 +17,14 @@ export class TransitionWriter {
   failed: string | null = null;
 
   constructor(
-    private readonly store: Store,
+    /** None in a replay session: nothing is written. */
+    private readonly store: Store | null,
     private readonly now: () => number,
   ) {}
 
   write(t: AlertTransition, mode: TransitionMode): void {
-    if (this.store.readOnly) return;
+    const store = this.store;
+    if (!store || store.readOnly) return;
     const values = [
       Math.round(t.ts * 1000),
       t.rule,
@@ -37,7 +39,7 @@ export class TransitionWriter {
       t.cause ?? null,
     ];
     this.chain = this.chain
-      .then(() => this.store.write(INSERT, values, WHAT))
+      .then(() => store.write(INSERT, values, WHAT))
       .then(
         () => undefined,
         (error: unknown) => {

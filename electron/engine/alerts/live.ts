@@ -1,5 +1,6 @@
-// Live alerting: the evaluator as a bus consumer, advanced by the engine clock for silence rules,
-// every transition stored (mode 'live') and firing/resolved announced as engine notices.
+// Alerting in a session: the evaluator as a bus consumer, advanced by the session clock for silence
+// rules. In a live session every transition is stored (mode 'live') and firing/resolved announced as
+// engine notices; a replay session has no store (nothing written, no state saved) and no notifier.
 import type { AlertingSettings, AlertRule, AlertTransition } from '../../../shared/alerts';
 import type { Notice } from '../../../shared/api';
 import type { RecordBatch, SampleBatch } from '../batch';
@@ -12,8 +13,13 @@ import { AckBook, type Ack } from './silences';
 import type { AlertNotifier } from './notify/notifier';
 
 export interface LiveAlertsHost {
-  store: Store;
+  /** Where transitions and instance states are kept; none in a replay session. */
+  store: Store | null;
   now(): number;
+  /** Id of a channel by its full name, undefined while it is unknown. */
+  resolveChannel(name: string): number | undefined;
+  /** Tick on a timer (the wall clock); else the session calls `tick()` as its clock moves. */
+  tickOnTimer: boolean;
   notice(level: Notice['level'], message: string): void;
   /** Told of every live transition; sends firing and resolved to the rules' notifiers. */
   notifier?: Pick<AlertNotifier, 'configure' | 'transition'> &
@@ -28,8 +34,8 @@ export class LiveAlerts implements BusConsumer {
   private configured = '';
   private broken = false;
   readonly writer: TransitionWriter;
-  /** Instance states kept for a restart (table `alert_state`). */
-  readonly stateTable: AlertStateTable;
+  /** Instance states kept for a restart (table `alert_state`); none without a store. */
+  readonly stateTable: AlertStateTable | null;
   /** Hash of each enabled rule's definition, by id: saved states of a changed rule are not restored. */
   private ruleHashes = new Map<string, string>();
   private severities = new Map<string, AlertRule['severity']>();
@@ -41,7 +47,7 @@ export class LiveAlerts implements BusConsumer {
 
   constructor(private readonly host: LiveAlertsHost) {
     this.writer = new TransitionWriter(host.store, host.now);
-    this.stateTable = new AlertStateTable(host.store);
+    this.stateTable = host.store ? new AlertStateTable(host.store) : null;
     // Acknowledged instances are not repeated by their notifiers.
     host.notifier?.useAcknowledged?.(
       (labels) => this.acks.get(labels['alertname'] ?? '', labels) !== undefined,
@@ -67,19 +73,21 @@ export class LiveAlerts implements BusConsumer {
       if (!settings.enabled) this.evaluator = null;
     } else if (settings.enabled) {
       this.evaluator = new AlertEvaluator(rules, {
-        resolveChannel: (name) => this.host.store.knownChannels().get(name),
+        resolveChannel: (name) => this.host.resolveChannel(name),
         onTransition: (t) => this.transition(t),
         origin: this.host.now(),
       });
     }
     this.stop();
-    if (this.evaluator) {
-      this.timer = setInterval(
-        () => this.guard(() => this.evaluator?.tick(this.host.now())),
-        settings.tickMs,
-      );
+    if (this.evaluator && this.host.tickOnTimer) {
+      this.timer = setInterval(() => this.tick(), settings.tickMs);
       this.timer.unref();
     }
+  }
+
+  /** Lets the session's time pass: held data is evaluated, silence rules count. */
+  tick(): void {
+    if (this.evaluator) this.guard(() => this.evaluator?.tick(this.host.now()));
   }
 
   onTransition(listener: (t: AlertTransition) => void): () => void {
@@ -110,6 +118,7 @@ export class LiveAlerts implements BusConsumer {
     if (!evaluator) return 0;
     let n = 0;
     let saved: SavedInstance[];
+    if (!this.stateTable) return 0;
     try {
       saved = await this.stateTable.load();
     } catch (error) {
@@ -134,7 +143,7 @@ export class LiveAlerts implements BusConsumer {
       const s = this.saved(i.rule, i.labels);
       if (s) all.push(s);
     }
-    this.stateTable.saveAll(all);
+    this.stateTable?.saveAll(all);
   }
 
   private saved(rule: string, labels: Record<string, string>): SavedInstance | undefined {
@@ -166,7 +175,7 @@ export class LiveAlerts implements BusConsumer {
     const ack = this.acks.onTransition(t);
     if (ack) this.host.ackCleared?.(t.rule, t.labels, ack, t.cause ?? `resolved (${t.state})`);
     const saved = this.saved(t.rule, t.labels);
-    if (saved) this.stateTable.save(saved);
+    if (saved) this.stateTable?.save(saved);
     if (t.state === 'firing' || t.state === 'resolved') {
       const summary = t.cause ?? t.annotations['summary'] ?? `value ${t.value}`;
       this.host.notice(t.state === 'firing' ? 'warn' : 'info', `alert ${t.rule} ${t.state}: ${summary}`);
