@@ -335,7 +335,7 @@ export type NotifierConfig = z.infer<typeof NotifierConfig>;
 export const AlertingSettings = z
   .object({
     enabled: z.boolean().default(true),
-    /** How often live evaluation advances no-data rules with the engine clock. */
+    /** How often live evaluation advances no-data rules with the engine clock (1 s: not measured). */
     tickMs: z.number().int().min(100).max(60_000).default(1_000),
     ...grouping,
     /** Inhibition rules (Alertmanager `inhibit_rules`). */

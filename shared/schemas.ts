@@ -138,10 +138,11 @@ export const StoreSettings = z
      * recorded messages) handed to the store whose flush has not committed, plus rows decoded and
      * waiting for it. At either bound a source that can pause its peer (serial, MQTT QoS 1/2)
      * stops reading it; one that cannot (MQTT QoS 0) sheds and counts what it drops.
+     * Measured at 1 M samples (ingest.slow_store): 22.9 MiB pending, RSS +72–112 MiB; no other compared.
      */
     maxPendingRows: z.number().int().min(1_000).max(10_000_000).default(1_000_000),
     /** The same work in MiB (typed columns, payloads and messages as they sit in memory). */
-    maxPendingMb: z.number().min(1).max(4_096).default(64),
+    maxPendingMb: z.number().min(1).max(4_096).default(64), // not measured; binds first for records
   })
   .strict();
 export type StoreSettings = z.infer<typeof StoreSettings>;

@@ -52,13 +52,30 @@ export class PtyPair {
     await exited;
   }
 
-  /** Writes as the device, in bursts of `burst` bytes with a pause after each. */
+  /**
+   * Writes as the device, in bursts of `burst` bytes with a pause after each. Non-blocking: while
+   * the source does not read (its port paused), a blocking write would hold one of libuv's pool
+   * threads, which this process's port reads and DuckDB calls need too (with UV_THREADPOOL_SIZE=1
+   * the test and the engine waited on each other for good); a full pty is retried after FULL_MS.
+   */
   async write(data: string | Uint8Array, { burst = 128, pauseMs = 2 } = {}): Promise<void> {
+    const FULL_MS = 5;
     const bytes = typeof data === 'string' ? Buffer.from(data) : Buffer.from(data);
-    const handle = await fs.promises.open(this.peer, fs.constants.O_WRONLY | fs.constants.O_NOCTTY);
+    const handle = await fs.promises.open(
+      this.peer,
+      fs.constants.O_WRONLY | fs.constants.O_NOCTTY | fs.constants.O_NONBLOCK,
+    );
     try {
-      for (let i = 0; i < bytes.length; i += burst) {
-        await handle.write(bytes.subarray(i, i + burst));
+      for (let i = 0; i < bytes.length;) {
+        const end = Math.min(i + burst, bytes.length);
+        while (i < end) {
+          try {
+            i += (await handle.write(bytes, i, end - i)).bytesWritten;
+          } catch (error) {
+            if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+            await new Promise((r) => setTimeout(r, FULL_MS));
+          }
+        }
         await new Promise((r) => setTimeout(r, pauseMs));
       }
     } finally {

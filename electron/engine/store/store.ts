@@ -54,10 +54,13 @@ import { toJsonSafe } from './values';
 import { checkWal, keptWalName, wholeEntriesBefore } from './wal';
 
 const CHUNK_ROWS = 2048; // DuckDB's vector size: one full data chunk per append
-/** Rows held in memory while the database is being recovered (~24 MB of samples); beyond, lost. */
+/**
+ * Rows held in memory while the database is being recovered (~24 MB of samples); beyond, lost.
+ * Not measured; the engine holds 2 × maxPendingRows, as bench ingest lost rows at 1× (c1b7185).
+ */
 const HOLD_MAX_ROWS = 1_000_000;
 /** Histogram buckets used to cut retention deletes into slices. */
-const SLICE_BUCKETS = 1024;
+const SLICE_BUCKETS = 1024; // not measured: a slice ends on one of 1,024 equal steps of the table's time span
 /** The tables retention trims, with their time column. */
 const TIMED_TABLES = [
   ['samples', 'ts'],
@@ -491,6 +494,7 @@ export class Store {
       await store.openWritable();
     }
     if (!store.readOnly) {
+      // 100 ms: not measured; a peer waiting for an acknowledgement does not wait for it (ticket(soon)).
       store.flushTimer = setInterval(() => void store.flush(), options.flushIntervalMs ?? 100);
       store.flushTimer.unref();
     }

@@ -32,7 +32,7 @@ import { findDevice, identityAt, listSerialPorts, type DeviceIdentity } from './
  * sending (the Arduino IDE drops the first line for the same reason); a board that resets on DTR
  * takes far longer to say anything, so its first line (a CSV header, say) is kept.
  */
-const OPEN_GRACE_MS = 50;
+const OPEN_GRACE_MS = 50; // not measured; a device sending within it has its first line quarantined
 
 const LINE_DECODERS: Record<Exclude<SerialOptions['lineDecoder'], 'auto'>, Decoder> = {
   plotter: plotterDecoder,
