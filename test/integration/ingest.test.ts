@@ -10,7 +10,7 @@
 //   settled is there after the restart, and a source that saves its position with its rows resumes
 //   with no row missing or doubled.
 // The store is made slow with its test hook (each flush waits before its transaction opens).
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import mqtt from 'mqtt';
@@ -20,6 +20,7 @@ import { Engine } from '../../electron/engine/engine';
 import { TestBroker } from '../helpers/mosquitto';
 import { root } from '../helpers/cli';
 import { PtyPair } from '../helpers/pty';
+import { sampleBurst, smallDisk } from '../helpers/small-disk';
 import { tempDir, waitFor } from '../helpers/tmp';
 
 const MAX_PENDING_ROWS = 1_000;
@@ -201,37 +202,20 @@ describe('under a slow store', () => {
 
 describe('a write that fails', () => {
   it('rejects the ticket with the reason, is counted and told, and ingest recovers when space returns', async (ctx) => {
-    const mount = path.join(tmp.dir, 'small-disk');
-    fs.mkdirSync(mount);
-    try {
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=24m', 'tmpfs', mount], { stdio: 'pipe' });
-    } catch (error) {
-      ctx.skip(`cannot mount a tmpfs here (needs root): ${(error as Error).message.split('\n')[0]}`);
-    }
+    const disk = smallDisk(tmp.dir, (reason) => ctx.skip(reason));
     let engine: Engine | undefined;
     try {
-      const dir = path.join(mount, 'ws');
-      fs.mkdirSync(dir);
-      fs.writeFileSync(path.join(dir, 'opsdeck.json'), JSON.stringify({ version: 1, sources: [] }));
-      engine = await Engine.open(dir, { flushIntervalMs: 50 });
+      engine = await Engine.open(disk.workspace, { flushIntervalMs: 50 });
       const feed = engine.ingestContext('feed', 'bench');
       const stage = feed.ingest({ policy: 'pause' });
       const channels = Array.from({ length: 8 }, (_, c) => feed.channel(`c${c}`));
       const outcomes: (Error | null)[] = [];
       let emitted = 0;
       const emit = () => {
-        const n = 20_000;
-        void stage.emit(
-          {
-            n,
-            ts: Float64Array.from({ length: n }, (_, i) => Date.now() + (emitted + i) / 1000),
-            channel: Uint32Array.from({ length: n }, (_, i) => channels[i % 8]!),
-            value: Float64Array.from({ length: n }, () => Math.random()),
-          },
-          null,
-        );
+        const burst = sampleBurst(channels, emitted);
+        void stage.emit(burst, null);
         stage.onDurable((error) => outcomes.push(error ?? null));
-        emitted += n;
+        emitted += burst.n;
       };
       await waitFor(
         'a ticket to reject for want of space',
@@ -249,7 +233,7 @@ describe('a write that fails', () => {
         engine.notices().some((n) => /store: writing to the database failed.*No space left/.test(n.message)),
       ).toBe(true);
 
-      execFileSync('mount', ['-o', 'remount,size=512m', mount]);
+      disk.grow();
       const settledBefore = outcomes.length;
       await waitFor(
         'tickets to settle as durable again',
@@ -269,7 +253,7 @@ describe('a write that fails', () => {
       expect(rows).toBe(emitted - status.lostRows);
     } finally {
       await engine?.close();
-      execFileSync('umount', ['-l', mount]);
+      disk.unmount();
     }
   }, 180_000);
 });

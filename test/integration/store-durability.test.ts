@@ -9,7 +9,7 @@
 //   a 32 MiB limit: the store opens with more, checkpoints, and runs at 32 MiB again;
 // - the disk (a small tmpfs) fills up: a notice saying so, rows held and counted, and the store
 //   takes rows again once there is space, every row accounted for as stored or lost.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +19,7 @@ import { Store, type StoreNotice } from '../../electron/engine/store/store';
 import { checkWal } from '../../electron/engine/store/wal';
 import { StoreSettings } from '../../shared/schemas';
 import { assertBuilt, root, runCli, startServe } from '../helpers/cli';
+import { sampleBurst, smallDisk } from '../helpers/small-disk';
 import { tempDir, waitFor } from '../helpers/tmp';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -345,31 +346,17 @@ describe('closing or reopening the database under a running statement', () => {
 
 describe('a full disk', () => {
   it('is a clear error; rows are held or counted lost, and the store recovers when space returns', async (ctx) => {
-    const mount = path.join(tmp.dir, 'small-disk');
-    fs.mkdirSync(mount);
-    try {
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=24m', 'tmpfs', mount], { stdio: 'pipe' });
-    } catch (error) {
-      ctx.skip(`cannot mount a tmpfs here (needs root): ${(error as Error).message.split('\n')[0]}`);
-    }
+    const disk = smallDisk(tmp.dir, (reason) => ctx.skip(reason));
     let engine: Engine | undefined;
     try {
-      const dir = path.join(mount, 'ws');
-      fs.mkdirSync(dir);
-      fs.writeFileSync(path.join(dir, 'opsdeck.json'), JSON.stringify({ version: 1, sources: [] }));
-      engine = await Engine.open(dir, { flushIntervalMs: 50 });
+      engine = await Engine.open(disk.workspace, { flushIntervalMs: 50 });
       const feed = engine.ingestContext('feed', 'bench');
       const channels = Array.from({ length: 8 }, (_, c) => feed.channel(`c${c}`));
       let emitted = 0;
       const emit = () => {
-        const n = 20_000;
-        feed.emitSamples({
-          n,
-          ts: Float64Array.from({ length: n }, (_, i) => Date.now() + (emitted + i) / 1000),
-          channel: Uint32Array.from({ length: n }, (_, i) => channels[i % 8]!),
-          value: Float64Array.from({ length: n }, () => Math.random()),
-        });
-        emitted += n;
+        const burst = sampleBurst(channels, emitted);
+        feed.emitSamples(burst);
+        emitted += burst.n;
       };
       const noticed = (re: RegExp) => engine!.notices().some((n) => re.test(n.message));
       await waitFor(
@@ -388,7 +375,7 @@ describe('a full disk', () => {
       expect(engine.status().pendingRows).toBeGreaterThan(0);
       expect(engine.status().storedSamples).toBeLessThanOrEqual(failed.storedSamples);
 
-      execFileSync('mount', ['-o', 'remount,size=512m', mount]);
+      disk.grow();
       await waitFor(
         'the store to take rows again',
         () => noticed(/store: (database reopened|the database was still usable)/),
@@ -403,7 +390,7 @@ describe('a full disk', () => {
       expect(status.storedSamples).toBe(emitted - status.lostRows);
     } finally {
       await engine?.close();
-      execFileSync('umount', ['-l', mount]);
+      disk.unmount();
     }
   }, 180_000);
 });

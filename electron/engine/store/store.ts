@@ -1174,6 +1174,7 @@ export class Store {
         ]);
       await this.writer.run('COMMIT');
       open = false;
+      this.outOfMemorySinceFlush = false; // what retention met has not stopped the database
       this.unflushed.samples =
         this.unflushed.records =
         this.unflushed.quarantine =
