@@ -65,6 +65,23 @@ function batchAcknowledgements(client: MqttClient): void {
   });
 }
 
+/**
+ * A broker flooding us answers PINGREQ behind everything it has queued for us, so mqtt.js (which
+ * counts only PINGRESP and acknowledgements as signs of life, not PUBLISH) timed out and reconnected
+ * mid-flood, losing what QoS 0 had in flight (bench soak at 20,000 msg/s, 2026-11-30). Here a
+ * PUBLISH received after a ping went out counts as life too: the next ping is sent as usual (the
+ * broker still hears from us), and only a peer that sends nothing at all times out.
+ */
+function publishesKeepAlive(client: MqttClient): void {
+  client.on('packetreceive', (packet) => {
+    if (packet.cmd !== 'publish') return;
+    // KeepaliveManager's `counter` counts half-intervals since the last sign of life: 2 sends the
+    // ping, 3 times out. Back to 1: the ping still goes out, the timeout waits for silence.
+    const manager = (client as unknown as { keepaliveManager?: { counter: number } | null }).keepaliveManager;
+    if (manager && manager.counter > 1) manager.counter = 1;
+  });
+}
+
 /** mqtt.js options from ours; throws with the field at fault (a file that cannot be read, a missing secret). */
 export function clientOptions(o: MqttOptions, ctx: SourceContext): IClientOptions {
   const options: IClientOptions = {
@@ -260,6 +277,7 @@ export const mqttSource: SourceFactory<MqttOptions> = {
         }
         client = c;
         acknowledgeWhenDurable(c, ingest.stage);
+        publishesKeepAlive(c);
         sparkplug.attach(c);
         c.on('connect', () => {
           batchAcknowledgements(c); // a reconnect brings a new socket
