@@ -8,7 +8,8 @@
 // the PRI's, mapped to ours; without a PRI it is guessed from the words. A 3164 time has no year
 // and no zone: the zone is the memo's `timeZone`, the year is chosen by `yearFor` (memo `year`, or
 // the year of memo `yearReference`/receive time, a year back when that would put the line in the
-// future), and the record says so in its `yearInferred` field.
+// future), and the record says so in its `yearInferred` field. A message that is CEF or LEEF is
+// read by cef.ts, its fields joining the header's.
 import type { Severity } from '../../batch';
 import {
   decodeUtf8,
@@ -19,6 +20,7 @@ import {
   type DecodeOutput,
   type Decoder,
 } from '../decoder';
+import { parseSecurityEvent, securityEventTime } from './cef';
 import { bsdAt, isoAt, placeTime, type LeadingTime } from './time';
 
 const FACILITIES = [
@@ -357,6 +359,21 @@ export const syslogDecoder: Decoder = {
     if (!parsed.ok) return parsed;
     const msg = parsed.msg;
     const fields = syslogFields(msg);
+    // CEF or LEEF inside: its fields join the header's, its name, severity and time win.
+    const embedded = parseSecurityEvent(msg.message);
+    if (embedded && !embedded.ok)
+      return {
+        ok: false,
+        reason: `${msg.message.startsWith('CEF') ? 'CEF' : 'LEEF'} in syslog: ${embedded.reason}`,
+      };
+    if (embedded) {
+      const { event } = embedded;
+      for (const [k, v] of Object.entries(event.fields)) setField(fields, k, v);
+      const ts =
+        securityEventTime(event, frame.rx, memo, out) ?? syslogTime(msg, frame.rx, memo, out, fields);
+      out.record(event.severity, event.message, fields, ts);
+      return { ok: true };
+    }
     const ts = syslogTime(msg, frame.rx, memo, out, fields);
     const severity = msg.pri !== null ? syslogSeverity(msg.pri) : guessSeverity(msg.message);
     out.record(severity, msg.message, fields, ts);

@@ -4,7 +4,7 @@
 // Times without a zone are wall-clock time in the memo's `timeZone`; times without a year take it
 // from the memo (see `yearFor`).
 import { zonedToEpoch, zoneOffsetMs } from '../../../../shared/time-zones';
-import { memoTimeZone } from '../decoder';
+import { memoTimeZone, parseNumber, parseTimestamp } from '../decoder';
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 
@@ -277,4 +277,17 @@ export function yearFor(w: WallTime, memo: Record<string, unknown>, rx: number):
   const wall = Date.UTC(referenceYear, w.month, w.day, w.hour, w.minute, w.second);
   const ms = zonedToEpoch(wall, zone, reference);
   return ms > reference + DAY_MS ? referenceYear - 1 : referenceYear;
+}
+
+/**
+ * A time field's value (CEF `rt`, LEEF `devTime`, a JSON log's time string): epoch s/ms/µs/ns as
+ * digits, or any of the leading formats above. Null when it is neither.
+ */
+export function timeValue(value: string, memo: Record<string, unknown>, rx: number): LeadingTime | null {
+  const number = parseNumber(value);
+  if (number !== null) {
+    const ms = parseTimestamp(number);
+    return ms === null ? null : { ms, end: value.length, kind: 'epoch', inferredYear: null };
+  }
+  return leadingTime(value.trim(), memo, rx);
 }
