@@ -47,6 +47,15 @@ export const logDecoders: readonly Decoder[] = [
   timestampedDecoder,
 ];
 
+/** What a log file may hold: the log formats, then the generic text formats, most specific first. */
+export const fileDecoders: readonly Decoder[] = [
+  ...logDecoders,
+  jsonDecoder,
+  csvDecoder,
+  keyValueDecoder,
+  textDecoder,
+];
+
 export function decoderByName(name: string): Decoder {
   const d = decoders.find((x) => x.name === name) ?? logDecoders.find((x) => x.name === name);
   if (!d)
