@@ -3,7 +3,7 @@
 // reason and nothing written) and never throws; pathological long lines finish.
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
-import { logDecoders } from '../../electron/engine/decode/registry';
+import { fileDecoders } from '../../electron/engine/decode/registry';
 import { anyBytes, completes, enc, keepsContract } from './fuzz-support';
 
 /** Text shaped like log lines: pieces of every family's syntax, so the parsers go deep. */
@@ -65,7 +65,7 @@ describe('log decoders never throw and keep the contract', () => {
   it('on any bytes and log-shaped text', () => {
     fc.assert(
       fc.property(fc.oneof(anyBytes, logText.map(enc)), (bytes) => {
-        for (const d of logDecoders) for (const memo of memos()) keepsContract(d, bytes, 'file.log', memo);
+        for (const d of fileDecoders) for (const memo of memos()) keepsContract(d, bytes, 'file.log', memo);
       }),
       { numRuns: 1000 },
     );
@@ -74,7 +74,7 @@ describe('log decoders never throw and keep the contract', () => {
   it('on a stream of lines sharing one memo (headers learned from earlier lines)', () => {
     fc.assert(
       fc.property(fc.array(logText, { maxLength: 12 }), (lines) => {
-        for (const d of logDecoders) {
+        for (const d of fileDecoders) {
           const memo: Record<string, unknown> = {};
           for (const line of lines) keepsContract(d, enc(line), 'file.log', memo);
         }
@@ -102,7 +102,7 @@ describe('log decoders never throw and keep the contract', () => {
     it(`finishes on ${name}`, () => {
       const bytes = enc(text);
       completes(() => {
-        for (const d of logDecoders) keepsContract(d, bytes, 'file.log', {});
+        for (const d of fileDecoders) keepsContract(d, bytes, 'file.log', {});
       }, name);
     });
 });

@@ -9,7 +9,7 @@ import { journaldDecoder } from '../../electron/engine/decode/logs/journald';
 import { suricataDecoder } from '../../electron/engine/decode/logs/suricata';
 import { timestampedDecoder } from '../../electron/engine/decode/logs/timestamped';
 import { zeekDecoder, zeekJsonDecoder } from '../../electron/engine/decode/logs/zeek';
-import { jsonDecoder } from '../../electron/engine/decode/formats';
+import { csvDecoder, jsonDecoder } from '../../electron/engine/decode/formats';
 import { enc, recorder } from './fuzz-support';
 
 const RX = Date.UTC(2026, 10, 30, 12);
@@ -236,5 +236,61 @@ describe('timestamped text', () => {
       reason: 'no timestamp at the start of the line',
     });
     expect(timestampedDecoder.detect(enc('2026-13-01 00:00:00 bad month'))).toBe(0);
+  });
+});
+
+describe('CSV and TSV logs (the csv decoder)', () => {
+  it('reads a CSV log: quoted cells, time, message and level columns, text-only rows after the header', () => {
+    const memo: Record<string, unknown> = {};
+    const lines = [
+      'timestamp,host,level,message,latency_ms',
+      '2026-11-29T18:10:43Z,web1,ERROR,"disk full, retrying",12.5',
+      'web2,web2,warn,"said ""hi""",',
+    ];
+    const w = recorder();
+    for (const l of lines)
+      expect(csvDecoder.decode({ rx: RX, key: 'f', bytes: enc(l) }, w.out, memo).ok).toBe(true);
+    expect(w.records).toEqual([
+      {
+        severity: 'error',
+        message: 'disk full, retrying',
+        fields: { host: 'web1', level: 'ERROR' },
+        ts: Date.UTC(2026, 10, 29, 18, 10, 43),
+      },
+      {
+        severity: 'warning',
+        message: 'said "hi"',
+        fields: { timestamp: 'web2', host: 'web2', level: 'warn' },
+        ts: RX,
+      },
+    ]);
+    expect(w.samples).toEqual([['latency_ms', 12.5, Date.UTC(2026, 10, 29, 18, 10, 43)]]);
+  });
+
+  it('reads TSV, learning the tab from the header', () => {
+    const memo: Record<string, unknown> = {};
+    const w = recorder();
+    csvDecoder.decode({ rx: RX, key: 'f', bytes: enc('time\tuser\taction') }, w.out, memo);
+    csvDecoder.decode(
+      { rx: RX, key: 'f', bytes: enc('2026-11-29 18:10:43\talice, bob\tlogin') },
+      w.out,
+      memo,
+    );
+    expect(memo['delimiter']).toBe('\t');
+    expect(w.records[0]!.fields).toEqual({ user: 'alice, bob', action: 'login' });
+    expect(w.records[0]!.ts).toBe(Date.UTC(2026, 10, 29, 18, 10, 43));
+    expect(csvDecoder.detect(enc('time\tuser\taction'))).toBe(0.5);
+  });
+
+  it('takes a first row with a time in it as data, not as a header, and refuses an open quote', () => {
+    const memo: Record<string, unknown> = {};
+    const w = recorder();
+    csvDecoder.decode({ rx: RX, key: 'f', bytes: enc('2026-11-29T18:10:43Z,web1,up') }, w.out, memo);
+    expect(memo['header']).toBeUndefined();
+    expect(w.records[0]!.fields).toEqual({ col0: '2026-11-29T18:10:43Z', col1: 'web1', col2: 'up' });
+    expect(csvDecoder.decode({ rx: RX, key: 'f', bytes: enc('a,"open') }, w.out, {})).toEqual({
+      ok: false,
+      reason: 'quote at column 3 does not close',
+    });
   });
 });
