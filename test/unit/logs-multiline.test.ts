@@ -3,6 +3,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { detectLogFormat } from '../../electron/engine/decode/logs/detect';
+import { wallToEpoch } from '../../electron/engine/decode/logs/time';
+import { zonedToEpoch } from '../../shared/time-zones';
 import { MultilineFramer } from '../../electron/engine/ingest/framers/multiline';
 import { byteByByte, chunk, cuts, enc } from './fuzz-support';
 import { readFileSync } from 'node:fs';
@@ -142,5 +144,26 @@ describe('detectLogFormat', () => {
   it('answers null for nothing', () => {
     expect(detectLogFormat([]).format).toBeNull();
     expect(detectLogFormat(['', '  ']).confidence).toBe(0);
+  });
+});
+
+describe('wallToEpoch (zonedToEpoch with the last hour kept)', () => {
+  it('answers as zonedToEpoch does, in order and out of order, across DST changes', () => {
+    const transitions = [Date.UTC(2026, 2, 29, 1), Date.UTC(2026, 9, 25, 1), Date.UTC(2026, 3, 5, 16)];
+    fc.assert(
+      fc.property(
+        fc.constantFrom('Europe/Berlin', 'America/New_York', 'Australia/Lord_Howe', 'Asia/Kolkata'),
+        fc.constantFrom(...transitions),
+        fc.array(fc.integer({ min: -6 * 3_600_000, max: 6 * 3_600_000 }), { minLength: 1, maxLength: 30 }),
+        fc.boolean(),
+        (zone, around, offsets, sorted) => {
+          const walls = offsets.map((o) => around + o);
+          if (sorted) walls.sort((a, b) => a - b);
+          for (const wall of walls)
+            expect(wallToEpoch(wall, zone, wall)).toBe(zonedToEpoch(wall, zone, wall));
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });

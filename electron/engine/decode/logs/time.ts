@@ -253,7 +253,7 @@ export function placeTime(w: WallTime, memo: Record<string, unknown>, rx: number
   if (year < 0) year = inferredYear = yearFor(w, memo, rx);
   const wall = Date.UTC(year, w.month, w.day, w.hour, w.minute, w.second, w.ms);
   const ms =
-    w.offsetMinutes !== null ? wall - w.offsetMinutes * 60_000 : zonedToEpoch(wall, memoTimeZone(memo), rx);
+    w.offsetMinutes !== null ? wall - w.offsetMinutes * 60_000 : wallToEpoch(wall, memoTimeZone(memo), rx);
   return { ms, end: w.end, kind: w.kind, inferredYear };
 }
 
@@ -273,9 +273,9 @@ export function yearFor(w: WallTime, memo: Record<string, unknown>, rx: number):
       ? memo['yearReference']
       : rx;
   const zone = memoTimeZone(memo);
-  const referenceYear = new Date(reference + zoneOffsetMs(zone, reference)).getUTCFullYear();
+  const referenceYear = wallYear(zone, reference);
   const wall = Date.UTC(referenceYear, w.month, w.day, w.hour, w.minute, w.second);
-  const ms = zonedToEpoch(wall, zone, reference);
+  const ms = wallToEpoch(wall, zone, reference);
   return ms > reference + DAY_MS ? referenceYear - 1 : referenceYear;
 }
 
@@ -290,4 +290,44 @@ export function timeValue(value: string, memo: Record<string, unknown>, rx: numb
     return ms === null ? null : { ms, end: value.length, kind: 'epoch', inferredYear: null };
   }
   return leadingTime(value.trim(), memo, rx);
+}
+
+const HOUR_MS = 3_600_000;
+/** Per zone, the last wall-clock hour read and its offset: log lines come in order, hours repeat. */
+const hourOffsets = new Map<string, { hour: number; offset: number }>();
+
+/**
+ * `zonedToEpoch`, with the offset of the last hour read kept per zone: asking the runtime's zone
+ * data costs tens of microseconds, and a file's lines share their hour. Only an hour with no
+ * transition within two hours either side is kept, so the kept offset is the only answer there
+ * (where a clock repeats or skips an hour, `zonedToEpoch` decides every time).
+ */
+export function wallToEpoch(wallAsUtc: number, zone: string, near?: number): number {
+  if (zone === 'UTC') return wallAsUtc;
+  const hour = Math.floor(wallAsUtc / HOUR_MS);
+  const kept = hourOffsets.get(zone);
+  if (kept && kept.hour === hour) return wallAsUtc - kept.offset;
+  const ms = zonedToEpoch(wallAsUtc, zone, near);
+  const offset = wallAsUtc - ms;
+  const start = hour * HOUR_MS - offset;
+  if (
+    zoneOffsetMs(zone, start - 2 * HOUR_MS) === offset &&
+    zoneOffsetMs(zone, start + 3 * HOUR_MS) === offset
+  )
+    hourOffsets.set(zone, { hour, offset });
+  return ms;
+}
+
+let lastYear: { zone: string; minute: number; year: number } | null = null;
+
+/**
+ * The wall-clock year in `zone` at `instant`, the last answer kept for its minute (a file has one
+ * reference; a live stream's receive times share minutes; zone offsets are whole minutes).
+ */
+function wallYear(zone: string, instant: number): number {
+  const minute = Math.floor(instant / 60_000);
+  if (lastYear && lastYear.zone === zone && lastYear.minute === minute) return lastYear.year;
+  const year = new Date(instant + zoneOffsetMs(zone, instant)).getUTCFullYear();
+  lastYear = { zone, minute, year };
+  return year;
 }
