@@ -83,6 +83,18 @@ describe('MultilineFramer', () => {
     expect(long.framer.cutBytes).toBe(900);
   });
 
+  it('holds a 4 MB line with no end to the bound, in 64 KiB chunks', () => {
+    const { sizes, framer } = frame(new Uint8Array(4 << 20).fill(0x61), 1 << 20, (b) =>
+      chunk(
+        b,
+        [...Array(64).keys()].map((k) => k << 16),
+      ),
+    );
+    expect(sizes).toEqual([1 << 20]);
+    expect(framer.cutBytes).toBe(3 << 20);
+    expect(framer.cutRecords).toBe(1);
+  });
+
   it('gives the same records however the stream is cut into chunks', () => {
     const whole = frame(JAVA, 80).records;
     fc.assert(

@@ -93,6 +93,11 @@ describe('syslog decoder', () => {
     expect(records[0]!.ts).toBe(Date.UTC(2026, 10, 29, 17, 10, 43, 123));
   });
 
+  it('drops the NUL and line end some senders put after a datagram', () => {
+    const { records } = decode('<14>Nov 29 18:10:43 h app: datagram\u0000\n');
+    expect(records[0]!.message).toBe('datagram');
+  });
+
   it('puts a December line of a January file in the previous year, and says so', () => {
     const memo = { yearReference: Date.UTC(2027, 0, 3) };
     const dec = decode('Dec 31 23:59:58 h app: late', memo, Date.UTC(2027, 0, 5)).records[0]!;

@@ -340,12 +340,22 @@ export function syslogTime(
   return rx;
 }
 
+/** The line without the NULs and line ends some senders put after a datagram's message. */
+function withoutTrailer(t: string): string {
+  let end = t.length;
+  for (;;) {
+    const c = t.charCodeAt(end - 1);
+    if (end > 0 && (c === 0 || c === 0x0a || c === 0x0d)) end--;
+    else return end === t.length ? t : t.slice(0, end);
+  }
+}
+
 export const syslogDecoder: Decoder = {
   name: 'syslog',
   detect(bytes) {
     const t = decodeUtf8(bytes);
     if (t === null) return 0;
-    const parsed = parseSyslog(t, {}, 0);
+    const parsed = parseSyslog(withoutTrailer(t), {}, 0);
     if (!parsed.ok) return 0;
     const m = parsed.msg;
     if (m.pri !== null || m.form === '5424') return 0.9;
@@ -355,7 +365,7 @@ export const syslogDecoder: Decoder = {
   decode(frame, out, memo) {
     const t = decodeUtf8(frame.bytes);
     if (t === null) return { ok: false, reason: 'not valid UTF-8' };
-    const parsed = parseSyslog(t, memo, frame.rx);
+    const parsed = parseSyslog(withoutTrailer(t), memo, frame.rx);
     if (!parsed.ok) return parsed;
     const msg = parsed.msg;
     const fields = syslogFields(msg);
