@@ -3,6 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { detectLogFormat } from '../../electron/engine/decode/logs/detect';
+import { FrameDecoder, fileDecoders } from '../../electron/engine/decode/registry';
 import { wallToEpoch } from '../../electron/engine/decode/logs/time';
 import { zonedToEpoch } from '../../shared/time-zones';
 import { MultilineFramer } from '../../electron/engine/ingest/framers/multiline';
@@ -176,6 +177,51 @@ describe('wallToEpoch (zonedToEpoch with the last hour kept)', () => {
         },
       ),
       { numRuns: 200 },
+    );
+  });
+});
+
+describe('log files through FrameDecoder (as an import or tail would push them)', () => {
+  const files: [string, string, number][] = [
+    ['syslog-3164-auth.log', 'syslog', 10],
+    ['syslog-5424-rsyslog.log', 'syslog', 3],
+    ['syslog-5424-nopri.log', 'syslog', 3],
+    ['cef-forcepoint.log', 'cef', 4],
+    ['leef-tenzir.log', 'leef', 5],
+    ['access-apache.log', 'access', 7],
+    ['access-nginx-xff.log', 'access', 3],
+    ['zeek-conn.log', 'zeek', 5],
+    ['suricata-eve.json', 'suricata', 3],
+    ['falco.json', 'falco', 2],
+    ['journald.json', 'journald', 2],
+  ];
+  for (const [file, format, records] of files)
+    it(`${file}: every line decodes as ${format}, none quarantined`, () => {
+      const quarantined: string[] = [];
+      const decoder = new FrameDecoder(
+        'import',
+        { channel: () => 0, quarantine: (_raw, reason) => quarantined.push(reason) },
+        { candidates: fileDecoders },
+      );
+      for (const line of fixture(file).filter(Boolean))
+        decoder.push({ rx: Date.UTC(2026, 10, 30), key: file, bytes: enc(line) });
+      expect(quarantined).toEqual([]);
+      expect(decoder.decoderOf(file)).toBe(format);
+      expect(decoder.take().records.n).toBe(records);
+    });
+});
+
+describe('detectLogFormat on any lines', () => {
+  it('answers a confidence in [0, 1] and candidates best first, never throwing', () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ maxLength: 60 }), { maxLength: 8 }), (lines) => {
+        const guess = detectLogFormat(lines);
+        expect(guess.confidence >= 0 && guess.confidence <= 1).toBe(true);
+        expect(guess.format).toBe(guess.candidates[0]?.format ?? null);
+        for (let i = 1; i < guess.candidates.length; i++)
+          expect(guess.candidates[i]!.confidence).toBeLessThanOrEqual(guess.candidates[i - 1]!.confidence);
+      }),
+      { numRuns: 300 },
     );
   });
 });
