@@ -7,7 +7,8 @@ import { FrameDecoder, fileDecoders } from '../../electron/engine/decode/registr
 import { wallToEpoch } from '../../electron/engine/decode/logs/time';
 import { zonedToEpoch } from '../../shared/time-zones';
 import { MultilineFramer } from '../../electron/engine/ingest/framers/multiline';
-import { byteByByte, chunk, cuts, enc } from './fuzz-support';
+import { byteByByte, chunk, cuts, enc, recorder } from './fuzz-support';
+import { suricataDecoder } from '../../electron/engine/decode/logs/suricata';
 import { readFileSync } from 'node:fs';
 
 function frame(text: string | Uint8Array, max = 1 << 20, pieces?: (b: Uint8Array) => Uint8Array[]) {
@@ -59,6 +60,24 @@ describe('MultilineFramer', () => {
       [1, 'plain one'],
       [2, 'plain two\n  indented'],
     ]);
+  });
+
+  it('joins a pretty-printed eve.json alert into one record the suricata decoder reads', () => {
+    const { records } = frame(
+      readFileSync(new URL('../fixtures/logs/suricata-alert-pretty.json', import.meta.url)),
+    );
+    expect(records).toHaveLength(1);
+    expect(records[0]!.line).toBe(1);
+    const w = recorder();
+    expect(
+      suricataDecoder.decode(
+        { rx: Date.UTC(2026, 10, 30), key: 'f', bytes: enc(records[0]!.text) },
+        w.out,
+        {},
+      ),
+    ).toEqual({ ok: true });
+    expect(w.records[0]!.message).toBe('alert: Corrupted HTTP body 10.0.0.5:18715 → 179.60.192.3:80 TCP');
+    expect(w.records[0]!.severity).toBe('warning');
   });
 
   it('counts CR, LF and CRLF line ends alike, and blank lines', () => {
