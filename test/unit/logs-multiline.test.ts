@@ -170,7 +170,12 @@ describe('detectLogFormat', () => {
   it('finds timestamped text and counts continuation lines', () => {
     const guess = detectLogFormat(JAVA.split('\n'));
     expect(guess.format).toBe('timestamped');
-    expect(guess.continuations).toBe(4);
+    expect(guess.multiline).toBe(true);
+    expect(guess.continuations).toBe(5); // the exception's name line too: it lacks the timestamp
+    expect(guess.confidence).toBeGreaterThanOrEqual(0.5);
+    const pretty = detectLogFormat(fixture('suricata-alert-pretty.json'));
+    expect([pretty.format, pretty.multiline]).toEqual(['suricata', true]);
+    expect(detectLogFormat(fixture('suricata-eve.json')).multiline).toBe(false);
   });
 
   it('answers null for nothing', () => {
