@@ -220,6 +220,13 @@ describe('timestamped text', () => {
       'error',
       'SEVERE tomcat',
     ],
+    [
+      '[Sun Dec 04 04:47:44.5 2005] [error] mod_jk',
+      Date.UTC(2005, 11, 4, 4, 47, 44, 500),
+      'error',
+      '[error] mod_jk',
+    ],
+    ['2026-11-29 18:10:43 +0100 go', Date.UTC(2026, 10, 29, 17, 10, 43), 'info', 'go'],
   ];
   for (const [line, ts, severity, message] of cases)
     it(`reads "${line}"`, () => {
