@@ -280,7 +280,8 @@ const DAY_MS = 86_400_000;
  * is. Otherwise the year of memo `yearReference` (epoch ms the lines are known not to be later
  * than, such as the file's modification time; default: receive time), in the memo's zone, unless
  * that puts the line more than a day after the reference: then the year before, so a December
- * line in a file written in January lands in December of the previous year.
+ * line in a file written in January lands in December of the previous year (and the year after
+ * when that is within a day of the reference: January 1st received on December 31st).
  */
 export function yearFor(w: WallTime, memo: Record<string, unknown>, rx: number): number {
   if (typeof memo['year'] === 'number' && Number.isInteger(memo['year'])) return memo['year'];
@@ -292,7 +293,10 @@ export function yearFor(w: WallTime, memo: Record<string, unknown>, rx: number):
   const referenceYear = wallYear(zone, reference);
   const wall = Date.UTC(referenceYear, w.month, w.day, w.hour, w.minute, w.second);
   const ms = wallToEpoch(wall, zone, reference);
-  return ms > reference + DAY_MS ? referenceYear - 1 : referenceYear;
+  if (ms > reference + DAY_MS) return referenceYear - 1;
+  // A January line read on New Year's Eve (a sender's clock a little ahead): next year's January.
+  const nextYear = wallToEpoch(Date.UTC(referenceYear + 1, w.month, w.day, w.hour, w.minute, w.second), zone);
+  return nextYear <= reference + DAY_MS ? referenceYear + 1 : referenceYear;
 }
 
 /**
