@@ -295,6 +295,8 @@ export function yearFor(w: WallTime, memo: Record<string, unknown>, rx: number):
   const ms = wallToEpoch(wall, zone, reference);
   if (ms > reference + DAY_MS) return referenceYear - 1;
   // A January line read on New Year's Eve (a sender's clock a little ahead): next year's January.
+  // Only a line most of a year back can be one (and asking spoils the hour kept by wallToEpoch).
+  if (ms > reference - 330 * DAY_MS) return referenceYear;
   const nextYear = wallToEpoch(Date.UTC(referenceYear + 1, w.month, w.day, w.hour, w.minute, w.second), zone);
   return nextYear <= reference + DAY_MS ? referenceYear + 1 : referenceYear;
 }
