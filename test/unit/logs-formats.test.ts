@@ -9,7 +9,7 @@ import { journaldDecoder } from '../../electron/engine/decode/logs/journald';
 import { suricataDecoder } from '../../electron/engine/decode/logs/suricata';
 import { timestampedDecoder } from '../../electron/engine/decode/logs/timestamped';
 import { zeekDecoder, zeekJsonDecoder } from '../../electron/engine/decode/logs/zeek';
-import { csvDecoder, jsonDecoder } from '../../electron/engine/decode/formats';
+import { csvDecoder, jsonDecoder, keyValueDecoder } from '../../electron/engine/decode/formats';
 import { enc, recorder } from './fuzz-support';
 
 const RX = Date.UTC(2026, 10, 30, 12);
@@ -220,6 +220,13 @@ describe('timestamped text', () => {
       'error',
       'SEVERE tomcat',
     ],
+    [
+      '[Sun Dec 04 04:47:44.5 2005] [error] mod_jk',
+      Date.UTC(2005, 11, 4, 4, 47, 44, 500),
+      'error',
+      '[error] mod_jk',
+    ],
+    ['2026-11-29 18:10:43 +0100 go', Date.UTC(2026, 10, 29, 17, 10, 43), 'info', 'go'],
   ];
   for (const [line, ts, severity, message] of cases)
     it(`reads "${line}"`, () => {
@@ -227,6 +234,19 @@ describe('timestamped text', () => {
       const r = decode(timestampedDecoder, line).record!;
       expect([r.ts, r.severity, r.message]).toEqual([ts, severity, message]);
     });
+
+  it('reads logfmt after the time: pairs as fields, msg as message, level as severity; over kv', () => {
+    const line = '2026-11-29T18:10:43Z level=warn msg="disk \\"sda\\" almost full" used=93';
+    expect(timestampedDecoder.detect(enc(line))).toBe(0.85);
+    expect(keyValueDecoder.detect(enc(line))).toBeLessThan(0.85);
+    const r = decode(timestampedDecoder, line).record!;
+    expect([r.severity, r.message, r.ts]).toEqual([
+      'warning',
+      'disk "sda" almost full',
+      Date.UTC(2026, 10, 29, 18, 10, 43),
+    ]);
+    expect(r.fields).toEqual({ level: 'warn', used: '93' });
+  });
 
   it('reads a time without a zone in timeZone, and refuses a line without a time', () => {
     const r = decode(timestampedDecoder, '2026-07-01 12:00:00 x', { timeZone: 'America/New_York' }).record!;

@@ -3,10 +3,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { detectLogFormat } from '../../electron/engine/decode/logs/detect';
+import { FrameDecoder, fileDecoders } from '../../electron/engine/decode/registry';
 import { wallToEpoch } from '../../electron/engine/decode/logs/time';
 import { zonedToEpoch } from '../../shared/time-zones';
 import { MultilineFramer } from '../../electron/engine/ingest/framers/multiline';
-import { byteByByte, chunk, cuts, enc } from './fuzz-support';
+import { byteByByte, chunk, cuts, enc, recorder } from './fuzz-support';
+import { suricataDecoder } from '../../electron/engine/decode/logs/suricata';
 import { readFileSync } from 'node:fs';
 
 function frame(text: string | Uint8Array, max = 1 << 20, pieces?: (b: Uint8Array) => Uint8Array[]) {
@@ -58,6 +60,24 @@ describe('MultilineFramer', () => {
       [1, 'plain one'],
       [2, 'plain two\n  indented'],
     ]);
+  });
+
+  it('joins a pretty-printed eve.json alert into one record the suricata decoder reads', () => {
+    const { records } = frame(
+      readFileSync(new URL('../fixtures/logs/suricata-alert-pretty.json', import.meta.url)),
+    );
+    expect(records).toHaveLength(1);
+    expect(records[0]!.line).toBe(1);
+    const w = recorder();
+    expect(
+      suricataDecoder.decode(
+        { rx: Date.UTC(2026, 10, 30), key: 'f', bytes: enc(records[0]!.text) },
+        w.out,
+        {},
+      ),
+    ).toEqual({ ok: true });
+    expect(w.records[0]!.message).toBe('alert: Corrupted HTTP body 10.0.0.5:18715 → 179.60.192.3:80 TCP');
+    expect(w.records[0]!.severity).toBe('warning');
   });
 
   it('counts CR, LF and CRLF line ends alike, and blank lines', () => {
@@ -150,7 +170,12 @@ describe('detectLogFormat', () => {
   it('finds timestamped text and counts continuation lines', () => {
     const guess = detectLogFormat(JAVA.split('\n'));
     expect(guess.format).toBe('timestamped');
-    expect(guess.continuations).toBe(4);
+    expect(guess.multiline).toBe(true);
+    expect(guess.continuations).toBe(5); // the exception's name line too: it lacks the timestamp
+    expect(guess.confidence).toBeGreaterThanOrEqual(0.5);
+    const pretty = detectLogFormat(fixture('suricata-alert-pretty.json'));
+    expect([pretty.format, pretty.multiline]).toEqual(['suricata', true]);
+    expect(detectLogFormat(fixture('suricata-eve.json')).multiline).toBe(false);
   });
 
   it('answers null for nothing', () => {
@@ -176,6 +201,51 @@ describe('wallToEpoch (zonedToEpoch with the last hour kept)', () => {
         },
       ),
       { numRuns: 200 },
+    );
+  });
+});
+
+describe('log files through FrameDecoder (as an import or tail would push them)', () => {
+  const files: [string, string, number][] = [
+    ['syslog-3164-auth.log', 'syslog', 10],
+    ['syslog-5424-rsyslog.log', 'syslog', 3],
+    ['syslog-5424-nopri.log', 'syslog', 3],
+    ['cef-forcepoint.log', 'cef', 4],
+    ['leef-tenzir.log', 'leef', 5],
+    ['access-apache.log', 'access', 7],
+    ['access-nginx-xff.log', 'access', 3],
+    ['zeek-conn.log', 'zeek', 5],
+    ['suricata-eve.json', 'suricata', 3],
+    ['falco.json', 'falco', 2],
+    ['journald.json', 'journald', 2],
+  ];
+  for (const [file, format, records] of files)
+    it(`${file}: every line decodes as ${format}, none quarantined`, () => {
+      const quarantined: string[] = [];
+      const decoder = new FrameDecoder(
+        'import',
+        { channel: () => 0, quarantine: (_raw, reason) => quarantined.push(reason) },
+        { candidates: fileDecoders },
+      );
+      for (const line of fixture(file).filter(Boolean))
+        decoder.push({ rx: Date.UTC(2026, 10, 30), key: file, bytes: enc(line) });
+      expect(quarantined).toEqual([]);
+      expect(decoder.decoderOf(file)).toBe(format);
+      expect(decoder.take().records.n).toBe(records);
+    });
+});
+
+describe('detectLogFormat on any lines', () => {
+  it('answers a confidence in [0, 1] and candidates best first, never throwing', () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ maxLength: 60 }), { maxLength: 8 }), (lines) => {
+        const guess = detectLogFormat(lines);
+        expect(guess.confidence >= 0 && guess.confidence <= 1).toBe(true);
+        expect(guess.format).toBe(guess.candidates[0]?.format ?? null);
+        for (let i = 1; i < guess.candidates.length; i++)
+          expect(guess.candidates[i]!.confidence).toBeLessThanOrEqual(guess.candidates[i - 1]!.confidence);
+      }),
+      { numRuns: 300 },
     );
   });
 });

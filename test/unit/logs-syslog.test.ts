@@ -107,6 +107,16 @@ describe('syslog decoder', () => {
     expect(jan.ts).toBe(Date.UTC(2027, 0, 2, 0, 0, 1));
   });
 
+  it("puts a New Year's line that arrives on New Year's Eve in the new year, not eleven months back", () => {
+    const rx = Date.UTC(2026, 11, 31, 23, 59, 50);
+    const r = decode('<14>Jan  1 00:00:20 h app: early clock', {}, rx).records[0]!;
+    expect(r.ts).toBe(Date.UTC(2027, 0, 1, 0, 0, 20));
+    const spanning = decode('Jan  5 10:00:00 h app: a file of a whole year', {
+      yearReference: Date.UTC(2026, 11, 20),
+    });
+    expect(spanning.records[0]!.ts).toBe(Date.UTC(2026, 0, 5, 10));
+  });
+
   it('takes a year the user set as it is, and the zone from timeZone', () => {
     const memo = { year: 2019, timeZone: 'Europe/Berlin' };
     const r = decode('Jul  4 12:00:00 h app: x', memo).records[0]!;

@@ -232,7 +232,14 @@ interface KeyValuePair {
  * runs to the end of its run of key characters, so when one start fails every later start in the
  * run fails too, and the scan moves past the run.
  */
-function keyValuePairs(t: string): KeyValuePair[] {
+/** Whether `pairs` cover at least 80 % of `t` (separators aside): a line of pairs, not prose with a colon. */
+export function mostlyPairs(t: string, pairs: readonly KeyValuePair[]): boolean {
+  if (pairs.length === 0) return false;
+  const covered = pairs.reduce((n, pair) => n + pair.length, 0);
+  return covered / t.replace(/[\s,;]/g, '').length >= 0.8;
+}
+
+export function keyValuePairs(t: string): KeyValuePair[] {
   const pairs: KeyValuePair[] = [];
   const n = t.length;
   let p = 0;
@@ -285,11 +292,8 @@ export const keyValueDecoder: Decoder = {
   detect(bytes) {
     const t = decodeUtf8(bytes)?.trim();
     if (!t) return 0;
-    const pairs = keyValuePairs(t);
-    if (pairs.length === 0) return 0;
-    const covered = pairs.reduce((n, pair) => n + pair.length, 0);
     // Claim only lines that are mostly pairs: "pump: ERROR overcurrent" is a log line, not kv.
-    return covered / t.replace(/[\s,;]/g, '').length >= 0.8 ? 0.8 : 0;
+    return mostlyPairs(t, keyValuePairs(t)) ? 0.8 : 0;
   },
   decode(frame, out, memo) {
     const t = text(frame);

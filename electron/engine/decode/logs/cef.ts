@@ -8,7 +8,14 @@
 // severity from CEF's Severity or LEEF's `sev` (0–3 info, 4–6 warning, 7–8 error, 9–10 critical).
 // Event time from CEF `rt` (or `end`, `start`) or LEEF `devTime` when present and plausible.
 import type { Severity } from '../../batch';
-import { decodeUtf8, judgeTime, MAX_VALUES_PER_FRAME, setField, type Decoder } from '../decoder';
+import {
+  decodeUtf8,
+  judgeTime,
+  MAX_VALUES_PER_FRAME,
+  setField,
+  type DecodeOutput,
+  type Decoder,
+} from '../decoder';
 import { timeValue } from './time';
 
 /** What a CEF or LEEF body says, before it is placed in time. */
@@ -250,7 +257,7 @@ export function securityEventTime(
   event: SecurityEvent,
   rx: number,
   memo: Record<string, unknown>,
-  out: Parameters<Decoder['decode']>[1],
+  out: DecodeOutput,
 ): number | null {
   if (event.timeText === null) return null;
   const time = timeValue(event.timeText, memo, rx);

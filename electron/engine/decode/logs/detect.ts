@@ -5,11 +5,11 @@
 // takes it, the best confidence the decoder had on an earlier line; a line it refuses scores 0.
 // The format's confidence is the mean. Specialised formats detect higher than the generic ones
 // they are made of (Suricata 0.97 over JSON 0.95, syslog over timestamped text), so they win when
-// they fit. Continuation lines (indented, `at …`, `Caused by:`, `...`) are left out of the mean
-// and counted: they belong to the record above (see framers/multiline.ts).
+// they fit. Lines that continue a record (indented, `at …`, `Caused by:`) are scored joined to it
+// as well (framers/multiline.ts), and the better way counts.
 import type { DecodeOutput, Decoder } from '../decoder';
 import { fileDecoders } from '../registry';
-import { isContinuation } from '../../ingest/framers/multiline';
+import { isContinuation, MultilineFramer } from '../../ingest/framers/multiline';
 
 export interface FormatScore {
   format: string;
@@ -25,9 +25,11 @@ export interface FormatGuess {
   confidence: number;
   /** Every format that decoded a line, best first (the best included): what the user may pick instead. */
   candidates: FormatScore[];
-  /** Lines scored (not blank, not continuations). */
+  /** The best format reads the lines joined into multi-line records (framers/multiline.ts). */
+  multiline: boolean;
+  /** Lines that are not blank. */
   lines: number;
-  /** Lines that continue the record above: a hint to join them (multi-line records). */
+  /** Lines the multi-line framer joins to the record above. */
   continuations: number;
 }
 
@@ -59,9 +61,21 @@ function score(d: Decoder, lines: readonly Uint8Array[], rx: number): FormatScor
   return { format: d.name, confidence: lines.length ? total / lines.length : 0, decoded };
 }
 
+/** The records the multi-line framer makes of `lines`. */
+function joined(lines: readonly string[]): Uint8Array[] {
+  const records: Uint8Array[] = [];
+  const framer = new MultilineFramer(1 << 20);
+  const sinks = { frame: (bytes: Uint8Array) => void records.push(bytes), bad: () => undefined };
+  framer.push(new TextEncoder().encode(lines.join('\n')), sinks);
+  framer.end(sinks);
+  return records;
+}
+
 /**
  * The format of a file whose first lines are `lines` (text, without line ends; 50 or so are
- * plenty). `rx` stands in for receive time (the import's start) when decoders judge times.
+ * plenty). `rx` stands in for receive time (the import's start) when decoders judge times. Each
+ * format is scored on the lines one by one and on the records the multi-line framer joins them
+ * into; the better counts, and `multiline` says the best format reads the file as joined records.
  */
 export function detectLogFormat(
   lines: readonly string[],
@@ -69,23 +83,31 @@ export function detectLogFormat(
   rx: number = Date.now(),
 ): FormatGuess {
   const encoder = new TextEncoder();
-  const scored: Uint8Array[] = [];
-  let continuations = 0;
+  const single: Uint8Array[] = [];
+  let nonBlank = 0;
   for (const line of lines) {
     if (line.trim() === '') continue;
-    if (scored.length > 0 && isContinuation(line)) continuations++;
-    else scored.push(encoder.encode(line));
+    nonBlank++;
+    if (single.length === 0 || !isContinuation(line)) single.push(encoder.encode(line));
   }
+  const records = nonBlank > single.length || single.length > 1 ? joined(lines) : single;
   const ranked = candidates
-    .map((d) => score(d, scored, rx))
+    .map((d) => {
+      const byLine = score(d, single, rx);
+      const byRecord = records === single ? byLine : score(d, records, rx);
+      return byRecord.confidence > byLine.confidence
+        ? { ...byRecord, multiline: true }
+        : { ...byLine, multiline: false };
+    })
     .filter((s) => s.decoded > 0 && s.confidence > 0)
     .sort((a, b) => b.confidence - a.confidence);
   const best = ranked[0];
   return {
     format: best?.format ?? null,
     confidence: best?.confidence ?? 0,
-    candidates: ranked,
-    lines: scored.length,
-    continuations,
+    multiline: best?.multiline ?? false,
+    candidates: ranked.map(({ format, confidence, decoded }) => ({ format, confidence, decoded })),
+    lines: nonBlank,
+    continuations: nonBlank - records.length,
   };
 }

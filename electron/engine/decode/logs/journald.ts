@@ -2,8 +2,7 @@
 // string) is the event time, `PRIORITY` (syslog's 0–7) the severity, `MESSAGE` the message: a
 // string, or an array of bytes when the journal held non-UTF-8 (decoded as UTF-8, else Latin-1),
 // or null. Every other member is kept as a field.
-import type { Decoder } from '../decoder';
-import { decodeUtf8 } from '../decoder';
+import { decodeUtf8, type Decoder } from '../decoder';
 import { isString, jsonConfidence, jsonObject, jsonRecord, without, type JsonObject } from './json-event';
 import { syslogSeverity } from './syslog';
 

@@ -1,5 +1,6 @@
 // The timestamps log lines begin with, read by index (no regular expressions, so no backtracking):
-// ISO 8601 / RFC 3339, BSD syslog's `Jan  2 15:04:05` (no year, no zone), `2026/11/29 18:10:43`,
+// ISO 8601 / RFC 3339 (`+01:00`, `+0100`, ` +0100`, `Z`), BSD syslog's `Jan  2 15:04:05` (no year,
+// no zone), C's `Sun Dec 04 04:47:44 2005` (Apache's error log), `2026/11/29 18:10:43`,
 // Apache's `[10/Oct/2000:13:55:36 -0700]`, `29-Nov-2026 18:10:43.123`, and epoch seconds or ms.
 // Times without a zone are wall-clock time in the memo's `timeZone`; times without a year take it
 // from the memo (see `yearFor`).
@@ -125,7 +126,22 @@ export function isoAt(t: string, i: number): WallTime | null {
   const sep = t[i + 10];
   if (sep !== 'T' && sep !== ' ' && sep !== 't') return null;
   if (!clockAt(t, i + 11, w)) return null;
-  zoneAt(t, w.end, w, false);
+  zoneAt(t, w.end, w, true);
+  return w;
+}
+
+const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+
+/** `Sun Dec 04 04:47:44 2005` (C's ctime, Apache's error log), optionally with a fraction. */
+function ctimeAt(t: string, i: number): WallTime | null {
+  if (i + 4 > t.length || t[i + 3] !== ' ' || !WEEKDAYS.includes(t.slice(i, i + 3).toLowerCase()))
+    return null;
+  const w = bsdAt(t, i + 4);
+  if (!w || w.year >= 0 || t[w.end] !== ' ') return null;
+  w.year = digitsAt(t, w.end + 1, 4);
+  if (w.year < 0) return null;
+  w.end += 5;
+  w.kind = 'ctime';
   return w;
 }
 
@@ -237,7 +253,7 @@ export function leadingTime(t: string, memo: Record<string, unknown>, rx: number
       }
       return { ms: e.ms, end, kind: 'epoch', inferredYear: null };
     }
-  } else w = bsdAt(t, i);
+  } else w = bsdAt(t, i) ?? ctimeAt(t, i);
   if (!w) return null;
   if (bracket) {
     if (t[w.end] !== ']') return null;
@@ -264,7 +280,8 @@ const DAY_MS = 86_400_000;
  * is. Otherwise the year of memo `yearReference` (epoch ms the lines are known not to be later
  * than, such as the file's modification time; default: receive time), in the memo's zone, unless
  * that puts the line more than a day after the reference: then the year before, so a December
- * line in a file written in January lands in December of the previous year.
+ * line in a file written in January lands in December of the previous year (and the year after
+ * when that is within a day of the reference: January 1st received on December 31st).
  */
 export function yearFor(w: WallTime, memo: Record<string, unknown>, rx: number): number {
   if (typeof memo['year'] === 'number' && Number.isInteger(memo['year'])) return memo['year'];
@@ -276,7 +293,12 @@ export function yearFor(w: WallTime, memo: Record<string, unknown>, rx: number):
   const referenceYear = wallYear(zone, reference);
   const wall = Date.UTC(referenceYear, w.month, w.day, w.hour, w.minute, w.second);
   const ms = wallToEpoch(wall, zone, reference);
-  return ms > reference + DAY_MS ? referenceYear - 1 : referenceYear;
+  if (ms > reference + DAY_MS) return referenceYear - 1;
+  // A January line read on New Year's Eve (a sender's clock a little ahead): next year's January.
+  // Only a line most of a year back can be one (and asking spoils the hour kept by wallToEpoch).
+  if (ms > reference - 330 * DAY_MS) return referenceYear;
+  const nextYear = wallToEpoch(Date.UTC(referenceYear + 1, w.month, w.day, w.hour, w.minute, w.second), zone);
+  return nextYear <= reference + DAY_MS ? referenceYear + 1 : referenceYear;
 }
 
 /**

@@ -2,9 +2,18 @@
 // RFC 3339, `Jan  2 15:04:05`, `2026/11/29 18:10:43`, `[10/Oct/2000:13:55:36 -0700]`,
 // `29-Nov-2026 18:10:43.123`, epoch seconds or ms): the time is the event time, the rest the
 // message. A level word right after the time (`ERROR`, `[warn]`, `INFO:`) sets the severity;
-// without one it is guessed from the words.
+// without one it is guessed from the words. When the rest is logfmt (`level=info msg="…" user=7`),
+// its pairs are the fields, `msg`/`message` the message and `level` the severity.
 import type { Severity } from '../../batch';
-import { decodeUtf8, guessSeverity, judgeTime, type Decoder } from '../decoder';
+import {
+  decodeUtf8,
+  guessSeverity,
+  judgeTime,
+  MAX_VALUES_PER_FRAME,
+  setField,
+  type Decoder,
+} from '../decoder';
+import { keyValuePairs, mostlyPairs } from '../formats';
 import { leadingTime } from './time';
 
 const LEVELS: Record<string, Severity> = {
@@ -58,7 +67,11 @@ export const timestampedDecoder: Decoder = {
     const t = decodeUtf8(bytes);
     if (t === null) return 0;
     const time = leadingTime(t, {}, 0);
-    return time && t.slice(time.end).trim() !== '' ? 0.5 : 0;
+    if (!time) return 0;
+    const rest = t.slice(time.end).trim();
+    if (rest === '') return 0;
+    // Over kv's 0.8: kv would read the time's `T18:10:43` as a pair.
+    return mostlyPairs(rest, keyValuePairs(rest)) ? 0.85 : 0.5;
   },
   decode(frame, out, memo) {
     const t = decodeUtf8(frame.bytes);
@@ -68,15 +81,26 @@ export const timestampedDecoder: Decoder = {
     const message = t.slice(time.end).trim();
     if (message === '') return { ok: false, reason: 'only a timestamp, no message' };
     const fields: Record<string, unknown> = {};
-    const level = levelAt(message);
-    if (level) fields['level'] = level.word;
+    let text = message;
+    let level = levelAt(message);
+    const pairs = keyValuePairs(message);
+    if (mostlyPairs(message, pairs)) {
+      if (pairs.length > MAX_VALUES_PER_FRAME)
+        return { ok: false, reason: `more than ${MAX_VALUES_PER_FRAME} key=value pairs in one line` };
+      for (const { key, raw, quoted } of pairs) {
+        const value = quoted ? raw.slice(1, -1).replace(/\\(.)/g, '$1') : raw;
+        if (key === 'msg' || key === 'message') text = value;
+        else setField(fields, key, value);
+        if (key === 'level' || key === 'lvl' || key === 'severity') level = levelAt(value) ?? level;
+      }
+    } else if (level) fields['level'] = level.word;
     if (time.inferredYear !== null) fields['yearInferred'] = time.inferredYear;
     const judged = judgeTime(time.ms, frame.rx, memo, out);
     let ts = frame.rx;
     if (judged && !judged.implausible) ts = judged.ms;
     else fields['timestamp'] = t.slice(0, time.end);
     const hasFields = Object.keys(fields).length > 0;
-    out.record(level?.severity ?? guessSeverity(message), message, hasFields ? fields : null, ts);
+    out.record(level?.severity ?? guessSeverity(text), text, hasFields ? fields : null, ts);
     return { ok: true };
   },
 };

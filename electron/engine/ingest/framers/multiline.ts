@@ -1,5 +1,6 @@
 // Multi-line records out of a text stream: a record is a first line and the lines that continue
-// it (a stack trace's `\tat …` and `Caused by: …`, indented lines, `... 12 more`, and, when the
+// it (a stack trace's `\tat …` and `Caused by: …`, indented lines, `... 12 more`, the closing `}`
+// of pretty-printed JSON, and, when the
 // first line began with a timestamp, any line that does not), joined with `\n`. Each record goes
 // out with the number of its first line (counting every line of the stream from 1, blank ones
 // too), for provenance. Memory is bounded: a record longer than `maxRecordBytes` is cut there,
@@ -24,7 +25,10 @@ export function isContinuation(line: string): boolean {
     line.startsWith('at ') ||
     line.startsWith('Caused by:') ||
     line.startsWith('Suppressed:') ||
-    line.startsWith('...')
+    line.startsWith('...') ||
+    // The end of a pretty-printed JSON object or array whose inside is indented.
+    c === '}' ||
+    c === ']'
   );
 }
 
