@@ -40,6 +40,7 @@ import {
   type DuckDBConnection,
   type DuckDBInstance,
   type DuckDBType,
+  type DuckDBResult,
 } from '@duckdb/node-api';
 import bindings from '@duckdb/node-bindings';
 import type { QueryResult, SeriesResult } from '../../../shared/api';
@@ -1209,6 +1210,14 @@ export class Store {
   /** User SQL: read-only whatever it says, with a timeout, a cancel and a capped result. */
   query(query: UserQuery): Promise<QueryResult> {
     return this.userSql.run(query);
+  }
+
+  /** User SQL streamed whole to `consume` (an export of a result): the same walls, deadline, cancel. */
+  streamQuery<T>(
+    query: Omit<UserQuery, 'maxRows'>,
+    consume: (result: DuckDBResult) => Promise<T>,
+  ): Promise<T> {
+    return this.userSql.stream(query, consume);
   }
 
   /** User queries running now (at most two; others wait). */
