@@ -25,6 +25,7 @@ import {
   QuarantineResult,
   RecordContext,
   RecordContextRequest,
+  RecordPositionRequest,
   RecordsPage,
   RecordsRequest,
 } from './investigate';
@@ -606,6 +607,8 @@ export const Methods = {
   },
   /** Log view: a page of records in (ts, id) order under a filter (shared/log-filter.ts). */
   records: { params: RecordsRequest, result: RecordsPage },
+  /** Log view: a record's row number under a filter (to scroll to a search match). */
+  recordPosition: { params: RecordPositionRequest, result: z.object({ index: z.number() }) },
   /** Log view: counts by time bucket and severity (DuckDB time_bucket). */
   recordHistogram: { params: HistogramRequest, result: Histogram },
   /** Log view: the most frequent values of a field under the filter. */
@@ -768,6 +771,7 @@ export const MethodCapabilities: {
   cancelQuery: 'workspace',
   records: 'workspace',
   recordHistogram: 'workspace',
+  recordPosition: 'workspace',
   fieldStats: 'workspace',
   recordFields: 'workspace',
   recordContext: 'workspace',

@@ -46,6 +46,9 @@ export const RecordsRequest = RecordScope.extend({
 export const RecordsPage = z.object({ rows: z.array(RecordRow), elapsedMs: z.number() });
 export type RecordsPage = z.infer<typeof RecordsPage>;
 
+/** A record's row number in the scope's (ts, id) order: where `n` (next match) scrolls to. */
+export const RecordPositionRequest = RecordScope.extend({ ts: Millis, id: z.number().int() });
+
 export const HistogramRequest = RecordScope.extend({
   buckets: z.number().int().min(1).max(2_000).default(200),
 });

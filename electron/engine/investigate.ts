@@ -8,6 +8,7 @@ import type {
   HistogramRequest,
   QuarantineRequest,
   RecordContextRequest,
+  RecordPositionRequest,
   RecordsRequest,
 } from '../../shared/investigate';
 import type {
@@ -26,6 +27,7 @@ import {
   quarantineItems,
   recordContext,
   recordFields,
+  recordPosition,
   recordsPage,
   type RunQuery,
 } from './store/record-queries';
@@ -58,6 +60,10 @@ export class Investigate {
 
   fieldStats(request: z.output<typeof FieldStatsRequest>): Promise<FieldStats> {
     return fieldStats(this.run, request, request.field, request.limit);
+  }
+
+  async position(request: z.output<typeof RecordPositionRequest>): Promise<{ index: number }> {
+    return { index: await recordPosition(this.run, request, request) };
   }
 
   fields(): Promise<string[]> {

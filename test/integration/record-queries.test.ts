@@ -90,6 +90,28 @@ describe('log view queries', () => {
     expect(await investigate.fields()).toEqual(['host', 'latency_ms', 'user']);
   });
 
+  it('lists quarantined items per source with their bytes as hex', async () => {
+    store.appendQuarantine({
+      rx: GENERATED_T0,
+      source: 'bench',
+      reason: 'json: invalid JSON',
+      where: 'app.log:7',
+      raw: Uint8Array.of(0x7b, 0xff, 0x00),
+    });
+    await store.flush();
+    const q = await investigate.quarantine({ offset: 0, limit: 10 });
+    expect(q.sources).toEqual([{ source: 'bench', count: 1 }]);
+    expect(q.items).toEqual([
+      expect.objectContaining({
+        source: 'bench',
+        reason: 'json: invalid JSON',
+        where: 'app.log:7',
+        rawHex: '7BFF00',
+        bytes: 3,
+      }),
+    ]);
+  });
+
   it('shows the lines around a record from its own source', async () => {
     const [record] = await page({ limit: 1, at: { ts: GENERATED_T0 + 500, skip: 0 } });
     const context = await investigate.context({ id: record!.id, before: 3, after: 3 });

@@ -105,6 +105,7 @@ export function bindConnection(
     cancelQuery: (p) => ({ cancelled: engine.cancelQuery(p.id) }),
     records: (p) => engine.investigate.records(p),
     recordHistogram: (p) => engine.investigate.histogram(p),
+    recordPosition: (p) => engine.investigate.position(p),
     fieldStats: (p) => engine.investigate.fieldStats(p),
     recordFields: () => engine.investigate.fields(),
     recordContext: (p) => engine.investigate.context(p),

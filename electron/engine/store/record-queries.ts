@@ -157,6 +157,21 @@ export async function recordsPage(run: RunQuery, request: PageRequest): Promise<
   return descending ? rows.reverse() : rows;
 }
 
+/** How many records in scope come before (ts, id): a found record's row number in the view. */
+export async function recordPosition(
+  run: RunQuery,
+  scope: RecordScope,
+  key: { ts: number; id: number },
+): Promise<number> {
+  const where = compileScope(scope);
+  const result = await run(
+    `SELECT count(*) ${FROM_RECORDS} WHERE ${where.sql} AND ${KEY_BEFORE}`,
+    [...where.values, Math.round(key.ts * 1000), key.id],
+    1,
+  );
+  return Number(result.rows[0]?.[0] ?? 0);
+}
+
 /** A bucket width of 1, 2 or 5 × a power of ten ms giving at most `buckets` buckets over `spanMs`. */
 export function bucketWidthMs(spanMs: number, buckets: number): number {
   const raw = Math.max(1, spanMs / buckets);
@@ -291,7 +306,7 @@ export async function quarantineItems(
   const sources = counts.rows.map((r) => ({ source: String(r[0]), count: Number(r[1]) }));
   const where = source === undefined ? 'TRUE' : 'src.key = ?';
   const items = await run(
-    `SELECT q.rowid, epoch_ms(q.rx), src.key, q.reason, q."where", substring(q.raw, 1, 65536), octet_length(q.raw)
+    `SELECT q.rowid, epoch_ms(q.rx), src.key, q.reason, q."where", substring(hex(q.raw), 1, 131072), octet_length(q.raw)
      FROM quarantine q JOIN sources src ON src.id = q.source_id WHERE ${where}
      ORDER BY q.rx DESC, q.rowid DESC LIMIT ? OFFSET ?`,
     [...(source === undefined ? [] : [source]), limit, offset],
