@@ -12,7 +12,7 @@ import { defaultWorkspace, writeWorkspaceConfig } from '../../electron/engine/wo
 import { StoreSettings } from '../../shared/schemas';
 import { collectPageErrors, launchChromium, saveScreenshot } from '../helpers/browser';
 import { assertBuilt, startServe, type ServedConsole } from '../helpers/cli';
-import { generateRecords } from '../helpers/generated-records';
+import { GENERATED_T0, generateRecords } from '../helpers/generated-records';
 import { mosquittoPub, TestBroker } from '../helpers/mosquitto';
 import { tempDir, waitFor } from '../helpers/tmp';
 
@@ -197,6 +197,34 @@ describe('investigate views in the browser console', () => {
     );
     await saveScreenshot(page, 'investigate-record.png');
     await page.getByTestId('log-range-reset').click();
+    await poll(count).toBe(COUNT);
+  });
+
+  it('shares one time range and cursor with the plots: brush and zoom are the same range', async () => {
+    const box = (await page.getByTestId('log-histogram').locator('svg').boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2, { steps: 5 });
+    await page.mouse.up();
+    await page.getByTestId('log-range-reset').waitFor();
+    await page.getByTestId('log-row').nth(2).click();
+    const raw = (await page.getByTestId('record-raw').textContent())!;
+    const n = Number(/^request (\d+)/.exec(raw)![1]);
+    await page.getByTestId('view-plots').click();
+    // The plot shows the brushed range, and the record's time as its cursor line.
+    const range = page.getByTestId('plot-range-vibration').locator('time');
+    await poll(() => range.count()).toBe(2);
+    const [from, to] = await Promise.all(
+      [0, 1].map(async (i) => Date.parse((await range.nth(i).getAttribute('datetime'))!)),
+    );
+    const recordTs = GENERATED_T0 + n;
+    expect(from).toBeLessThan(recordTs);
+    expect(to).toBeGreaterThan(recordTs);
+    await poll(() => page.getByTestId('plot-vibration').getAttribute('data-cursor')).toBe(String(recordTs));
+    await saveScreenshot(page, 'investigate-plot-cursor.png');
+    // Live on the plot is the whole range again in the log view.
+    await page.getByRole('button', { name: 'Live' }).first().click();
+    await page.getByTestId('view-logs').click();
     await poll(count).toBe(COUNT);
   });
 

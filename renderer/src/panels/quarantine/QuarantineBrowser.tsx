@@ -139,7 +139,9 @@ export function QuarantineBrowser({
           <h4>Text</h4>
           <pre data-testid="quarantine-text">{decoder.decode(bytes)}</pre>
           <h4>Hex</h4>
-          <pre data-testid="quarantine-hex">{hexDump(bytes)}</pre>
+          <pre className="hex-dump" data-testid="quarantine-hex">
+            {hexDump(bytes)}
+          </pre>
         </aside>
       )}
     </section>

@@ -236,6 +236,17 @@ export function SqlConsole({
 }
 
 function ResultGrid({ result }: { result: QueryResult }) {
+  const format = useTimeFormat();
+  // Timestamps arrive as ISO text in UTC; they are shown on the console's clock like every time.
+  const isTime = result.columns.map((c) => c.type.startsWith('TIMESTAMP'));
+  const cell = (v: unknown, c: number): string => {
+    if (v === null) return 'NULL';
+    if (isTime[c] && typeof v === 'string') {
+      const ms = Date.parse(v);
+      if (Number.isFinite(ms)) return `${format.date(ms)} ${format.time(ms, true)}`;
+    }
+    return typeof v === 'object' ? JSON.stringify(v) : String(v);
+  };
   const [top, setTop] = useState(0);
   const [height, setHeight] = useState(300);
   const box = useRef<HTMLDivElement>(null);
@@ -268,9 +279,7 @@ function ResultGrid({ result }: { result: QueryResult }) {
               data-testid="sql-row"
             >
               {row.map((v, c) => (
-                <span key={c}>
-                  {v === null ? 'NULL' : typeof v === 'object' ? JSON.stringify(v) : String(v)}
-                </span>
+                <span key={c}>{cell(v, c)}</span>
               ))}
             </div>
           ))}
@@ -312,13 +321,22 @@ function ResultPlot({
         ...(timeFormat.utc ? { tzDate: (ms: number) => uPlot.tzDate(new Date(ms), 'Etc/UTC') } : {}),
         series: [
           {},
+          // The first numeric column on the left axis, the others on the right: a count and an
+          // average of another size stay readable side by side.
           ...numeric.map((c, i) => ({
             label: result.columns[c]!.name,
             stroke: colours[i % colours.length]!,
             width: 1.5,
+            scale: i === 0 ? 'y' : 'y2',
           })),
         ],
-        axes: [{ stroke: '#8a94a6' }, { stroke: '#8a94a6' }],
+        axes: [
+          { stroke: '#8a94a6' },
+          { stroke: '#8a94a6', scale: 'y', size: 70 },
+          ...(numeric.length > 1
+            ? [{ stroke: '#8a94a6', scale: 'y2', side: 1 as const, size: 70, grid: { show: false } }]
+            : []),
+        ],
       },
       data,
       el,
