@@ -1,6 +1,7 @@
 // The log view's queries on a real DuckDB file of generated records: pages by seek, keyset and
 // tail agree with each other, the histogram counts what the filter selects, field statistics,
 // surrounding lines from the same source, and a user value never becomes SQL.
+import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Investigate } from '../../electron/engine/investigate';
@@ -60,6 +61,8 @@ describe('log view queries', () => {
     expect(await count('latency_ms >= 490')).toBe(COUNT / 50);
     expect(await count('has:user')).toBe(Math.ceil(COUNT / 3));
     expect(await count('source=db severity=error,warning')).toBeGreaterThan(0);
+    expect(await count('-source=db')).toBe(COUNT / 2);
+    expect(await count('source~D')).toBe(COUNT / 2);
     // A value that would be SQL if it were pasted in is only a value.
     expect(await count(`"'); DROP TABLE records; --"`)).toBe(0);
     expect(await count(`host="web-1' OR '1'='1"`)).toBe(0);
@@ -88,6 +91,11 @@ describe('log view queries', () => {
     expect(stats.values.map((v) => v.value).sort()).toEqual(['web-0', 'web-1', 'web-2', 'web-3']);
     expect(stats.values.reduce((n, v) => n + v.count, 0)).toBe(stats.present);
     expect(await investigate.fields()).toEqual(['host', 'latency_ms', 'user']);
+    const sources = await investigate.fieldStats({ filter: '', field: 'source', limit: 10 });
+    expect(sources.values).toEqual([
+      { value: 'app', count: COUNT / 2 },
+      { value: 'db', count: COUNT / 2 },
+    ]);
   });
 
   it('lists quarantined items per source with their bytes as hex', async () => {
@@ -110,6 +118,22 @@ describe('log view queries', () => {
         bytes: 3,
       }),
     ]);
+  });
+
+  it('exports a query’s whole result as CSV, beyond the console’s row cap, and refuses a write', async () => {
+    const file = path.join(tmp.dir, 'errors.csv');
+    const done = await investigate.exportQuery({
+      sql: `SELECT message, fields->>'host' AS host FROM records_v WHERE severity = 'error' ORDER BY ts`,
+      path: file,
+    });
+    expect(done.rows).toBe(Math.ceil(COUNT / 97));
+    const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
+    expect(lines[0]).toBe('message,host');
+    expect(lines[1]).toBe('request 0 failed: timeout talking to db-0,web-0');
+    expect(lines).toHaveLength(done.rows + 1);
+    await expect(investigate.exportQuery({ sql: 'DELETE FROM records', path: file })).rejects.toThrow(
+      /only reads/,
+    );
   });
 
   it('shows the lines around a record from its own source', async () => {

@@ -37,16 +37,44 @@ export function jsonPath(field: string): string {
   );
 }
 
-/** The SQL of a field's value as text: a record column, or a key of `fields`. */
+/**
+ * The SQL of a field's value as text: a record column, or a key of `fields`. The source's key is
+ * looked up by id (`SOURCE_KEY`) only where a query aggregates; filters and pages never join the
+ * sources table, since a join there stops DuckDB's top-N from reading only the rows it returns
+ * (a last page of 10 M records took 29 s joined, 0.14 s not).
+ */
 function fieldText(field: string, values: SqlValue[]): string {
   if ((RECORD_COLUMNS as readonly string[]).includes(field))
-    return field === 'source' ? 'src.key' : `r.${field}`;
+    return field === 'source' ? SOURCE_KEY : `r.${field}`;
   values.push(jsonPath(field));
   return 'json_extract_string(r.fields, ?)';
 }
 
+const SOURCE_KEY = '(SELECT key FROM sources s WHERE s.id = r.source_id)';
+
+/** A condition on the source's key, as a set of source ids (no join). */
+function sourceTerm(term: FilterTerm & { kind: 'compare' }, values: SqlValue[]): string {
+  let condition: string;
+  if (term.op === '=' || term.op === '!=') {
+    values.push(...term.values);
+    condition = `key IN (${term.values.map(() => '?').join(', ')})`;
+  } else if (term.op === '~') {
+    values.push(term.values[0]!.toLowerCase());
+    condition = 'contains(lower(key), ?)';
+  } else {
+    values.push(Number(term.values[0]));
+    condition = `TRY_CAST(key AS DOUBLE) ${term.op} ?`;
+  }
+  return `(r.source_id ${term.op === '!=' ? 'NOT IN' : 'IN'} (SELECT id FROM sources WHERE ${condition}))`;
+}
+
 function compileTerm(term: FilterTerm, values: SqlValue[]): string {
   let sql: string;
+  if (term.kind === 'exists' && term.field === 'source') return term.negated ? 'FALSE' : 'TRUE';
+  if (term.kind === 'compare' && term.field === 'source') {
+    const sql = sourceTerm(term, values);
+    return term.negated ? `(${sql}) IS NOT TRUE` : sql;
+  }
   switch (term.kind) {
     case 'text':
       values.push(term.text.toLowerCase());
@@ -101,9 +129,15 @@ export function compileScope(scope: RecordScope): Compiled {
   return { sql: parts.length > 0 ? parts.join(' AND ') : 'TRUE', values };
 }
 
-const FROM_RECORDS = 'FROM records r JOIN sources src ON src.id = r.source_id';
-const ROW_COLUMNS = `epoch_us(r.ts) / 1000.0 AS ts, r.rowid AS id, epoch_ms(r.rx) AS rx, src.key AS source,
-  r.severity, r.message, CAST(r.fields AS VARCHAR) AS fields`;
+const FROM_RECORDS = 'FROM records r';
+/** The rows' columns, read in an outer query over the few rows a page or context returns. */
+const ROW_COLUMNS = `epoch_us(p.ts) / 1000.0 AS ts, p.id, epoch_ms(p.rx) AS rx, src.key AS source,
+  p.severity, p.message, CAST(p.fields AS VARCHAR) AS fields`;
+const PAGE_COLUMNS = 'r.ts, r.rowid AS id, r.rx, r.source_id, r.severity, r.message, r.fields';
+/** The columns of rows chosen by `inner` (which selects PAGE_COLUMNS), sources joined. */
+function rowsOf(inner: string, order: string): string {
+  return `SELECT ${ROW_COLUMNS} FROM (${inner}) p JOIN sources src ON src.id = p.source_id ORDER BY ${order}`;
+}
 
 function toRow(row: unknown[]): RecordRow {
   return {
@@ -132,7 +166,7 @@ const KEY_BEFORE = '(r.ts, r.rowid) < (make_timestamp(?::BIGINT), ?)';
 export async function recordsPage(run: RunQuery, request: PageRequest): Promise<RecordRow[]> {
   const where = compileScope(request);
   const values = [...where.values];
-  let sql = `SELECT ${ROW_COLUMNS} ${FROM_RECORDS} WHERE ${where.sql}`;
+  let sql = `SELECT ${PAGE_COLUMNS} ${FROM_RECORDS} WHERE ${where.sql}`;
   let descending = request.tail;
   if (request.after) {
     sql += ` AND ${KEY_AFTER}`;
@@ -152,7 +186,7 @@ export async function recordsPage(run: RunQuery, request: PageRequest): Promise<
     sql += ' OFFSET ?';
     values.push(request.at.skip);
   }
-  const result = await run(sql, values, request.limit);
+  const result = await run(rowsOf(sql, `p.ts ${direction}, p.id ${direction}`), values, request.limit);
   const rows = result.rows.map(toRow);
   return descending ? rows.reverse() : rows;
 }
@@ -197,11 +231,14 @@ export async function histogram(
   const width = bucketWidthMs(Math.max(1, to - from), buckets);
   const origin = Math.floor(from / width) * width;
   const where = compileScope({ ...scope, from, to });
+  // Buckets by integer division of epoch microseconds: the same buckets as DuckDB's
+  // time_bucket(width, ts, origin), at a third of its cost on 10 M rows (3.0 s against 4.3 s at
+  // one thread under load, 0.7 s against 3.4 s without the severity); severities are grouped
+  // as stored and folded to lower case here, on a few thousand rows instead of 10 M.
   const result = await run(
-    `SELECT epoch_ms(time_bucket(to_milliseconds(?::BIGINT), r.ts, make_timestamp(?::BIGINT))) AS bucket,
-       lower(r.severity) AS severity, count(*) AS n
-     ${FROM_RECORDS} WHERE ${where.sql} GROUP BY ALL ORDER BY bucket`,
-    [width, origin * 1000, ...where.values],
+    `SELECT (epoch_us(r.ts) - ?::BIGINT) // ?::BIGINT AS bucket, r.severity, count(*) AS n
+     ${FROM_RECORDS} WHERE ${where.sql} GROUP BY ALL`,
+    [origin * 1000, width * 1000, ...where.values],
     100_000,
   );
   const count = Math.ceil((to - origin) / width);
@@ -209,13 +246,14 @@ export async function histogram(
   const severities: string[] = [];
   const counts: number[][] = [];
   let total = 0;
-  for (const [bucket, severity, n] of result.rows) {
-    let s = severities.indexOf(String(severity));
+  for (const [bucket, stored, n] of result.rows) {
+    const severity = String(stored).toLowerCase();
+    let s = severities.indexOf(severity);
     if (s < 0) {
-      s = severities.push(String(severity)) - 1;
+      s = severities.push(severity) - 1;
       counts.push(new Array<number>(count).fill(0));
     }
-    const b = Math.round((Number(bucket) - origin) / width);
+    const b = Number(bucket);
     if (b >= 0 && b < count) counts[s]![b]! += Number(n);
     total += Number(n);
   }
@@ -281,7 +319,7 @@ export async function recordContext(
        UNION ALL
        (SELECT r.rowid AS id, r.ts FROM records r, target t WHERE r.source_id = t.source_id
           AND (r.ts, r.rowid) > (t.ts, t.id) ORDER BY r.ts, r.rowid LIMIT ?))
-     SELECT ${ROW_COLUMNS} ${FROM_RECORDS} JOIN around a ON a.id = r.rowid ORDER BY r.ts, r.rowid`,
+     ${rowsOf(`SELECT ${PAGE_COLUMNS} FROM records r WHERE r.rowid IN (SELECT id FROM around)`, 'p.ts, p.id')}`,
     [id, before, after],
     before + after + 1,
   );
