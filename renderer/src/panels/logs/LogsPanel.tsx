@@ -25,6 +25,9 @@ import './logs.css';
 const ROW_HEIGHT = 22;
 const PAGE = 200;
 const BUCKETS = 1_000;
+/** Pages kept either side of the viewport, and pages asked for at once. */
+const KEEP_PAGES = 20;
+const MAX_LOADING = 3;
 
 interface Scope {
   filter: string;
@@ -72,6 +75,9 @@ export function LogsPanel({
   const findInput = useRef<HTMLInputElement>(null);
 
   const index = useMemo(() => (histogram ? recordIndex(histogram) : null), [histogram]);
+  /** The index pages were asked under: an answer for an older one is dropped. */
+  const indexRef = useRef(index);
+  indexRef.current = index;
   const total = index?.total ?? 0;
 
   // The histogram is the index of the table: both are made again when the scope changes.
@@ -123,11 +129,19 @@ export function LogsPanel({
   // Fetches the pages the viewport shows (and one either side), each once.
   useEffect(() => {
     if (!client || !index || total === 0) return;
-    const mine = generation.current;
+    const mine = index;
     const firstPage = Math.max(0, Math.floor(first / PAGE) - 1);
     const lastPage = Math.min(Math.floor((total - 1) / PAGE), Math.floor((first + visibleRows) / PAGE) + 1);
+    // Pages far from the viewport are dropped: the view holds a bounded number of rows.
+    for (const p of [...pages.current.keys()])
+      if (Math.abs(p - firstPage) > KEEP_PAGES && pages.current.get(p) !== 'loading') pages.current.delete(p);
+    let loading = [...pages.current.values()].filter((v) => v === 'loading').length;
     for (let p = firstPage; p <= lastPage; p++) {
       if (pages.current.has(p)) continue;
+      // A scrollbar dragged fast asks for a few pages at a time (user SQL runs two at once and
+      // queues sixteen); the next are asked when these arrive.
+      if (loading >= MAX_LOADING) break;
+      loading++;
       pages.current.set(p, 'loading');
       const row = p * PAGE;
       const lastOfAll = p === Math.floor((total - 1) / PAGE) && row > 0;
@@ -137,13 +151,14 @@ export function LogsPanel({
       client
         .call('records', request)
         .then((page) => {
-          if (mine !== generation.current) return;
+          if (mine !== indexRef.current) return;
           pages.current.set(p, page.rows);
           setPagesVersion((v) => v + 1);
         })
         .catch((error: unknown) => {
+          if (mine !== indexRef.current) return;
           pages.current.delete(p);
-          if (mine === generation.current) setQueryError(errorText(error));
+          setQueryError(errorText(error));
         });
     }
   }, [client, index, total, first, visibleRows, scope, pagesVersion]);
