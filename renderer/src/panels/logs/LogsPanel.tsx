@@ -192,7 +192,12 @@ export function LogsPanel({
 
   const jumpToMatch = async (direction: 1 | -1) => {
     if (!client || find.trim() === '') return;
-    const from = selected === null ? null : rowAt(selected);
+    // The selected row's key: from its page, or asked for when that page is not held now.
+    let from = selected === null ? null : rowAt(selected);
+    if (selected !== null && !from && index) {
+      const [row] = (await client.call('records', { ...scope, at: seekFor(index, selected), limit: 1 })).rows;
+      from = row ?? null;
+    }
     const findFilter = `${filter} ${quoteValue(find)}`.trim();
     try {
       const page = await client.call('records', {
