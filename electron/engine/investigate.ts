@@ -83,13 +83,7 @@ export class Investigate {
   async clearQuarantine(source: string, actor: string): Promise<{ cleared: number }> {
     const audit = this.audit();
     if (this.readOnly || !audit) throw new Error('clearQuarantine: the workspace is open read-only');
-    await this.store.flush();
-    const { total } = await quarantineItems(this.run, source, 0, 1);
-    await this.store.write(
-      'DELETE FROM quarantine WHERE source_id = (SELECT id FROM sources WHERE key = ?)',
-      [source],
-      'the quarantine clearing',
-    );
+    const total = await this.store.clearQuarantine(source);
     audit.append(actor, 'quarantine.clear', { source, items: total });
     return { cleared: total };
   }

@@ -306,6 +306,7 @@ describe('investigate views in the browser console', () => {
     await page.getByTestId('quarantine-source-bench').click();
     await page.getByTestId('quarantine-clear').click();
     await poll(() => page.getByTestId('quarantine-item').count()).toBe(0);
+    await poll(() => page.getByTestId('status-bar').textContent()).toMatch(/(^|\D)0 quarantined/);
     // Clearing is an audit entry, read back through the SQL console.
     await page.getByTestId('view-sql').click();
     await page

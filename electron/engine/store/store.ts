@@ -1053,6 +1053,19 @@ export class Store {
     }
   }
 
+  /** Deletes a source's quarantined items (the quarantine browser's "clear"); returns how many. */
+  async clearQuarantine(sourceKey: string): Promise<number> {
+    this.assertWritable();
+    const id = this.sourceIds.get(sourceKey);
+    if (id === undefined) return 0;
+    await this.flush();
+    const counted = await this.read('SELECT count(*) FROM quarantine WHERE source_id = ?', [id]);
+    await this.write('DELETE FROM quarantine WHERE source_id = ?', [id], 'the quarantine clearing');
+    const cleared = Number(counted[0]?.[0] ?? 0);
+    this.storedQuarantine = Math.max(0, this.storedQuarantine - cleared);
+    return cleared;
+  }
+
   /** Raw messages kept byte for byte (exact recording). */
   appendRaw(source: string, messages: readonly RawMessage[]): void {
     this.assertWritable();
