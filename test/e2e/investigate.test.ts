@@ -147,6 +147,7 @@ describe('investigate views in the browser console', () => {
     await web1.getByTestId('field-value-include').click();
     await poll(() => page.getByTestId('log-filter').inputValue()).toBe('timeout host=web-1');
     await poll(count).toBe(shown);
+    await poll(() => page.getByTestId('log-row').first().textContent()).toContain('failed: timeout');
     await saveScreenshot(page, 'investigate-field-filter.png');
   });
 
@@ -174,6 +175,7 @@ describe('investigate views in the browser console', () => {
     await page.getByTestId('log-range-reset').waitFor();
     await poll(count).toBeLessThan(COUNT * 0.15);
     expect(await count()).toBeGreaterThan(COUNT * 0.05);
+    await poll(() => page.getByTestId('log-row').first().textContent()).toMatch(/request \d+ /);
     const first = await page.getByTestId('log-row').first().textContent();
     expect(first).not.toContain('request 0 ');
     await saveScreenshot(page, 'investigate-brushed.png');

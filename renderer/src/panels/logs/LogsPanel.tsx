@@ -70,6 +70,7 @@ export function LogsPanel({
   const pages = useRef(new Map<number, RecordRow[] | 'loading'>());
   const [pagesVersion, setPagesVersion] = useState(0);
   const generation = useRef(0);
+  const shownScope = useRef<Scope | null>(null);
   const scroller = useRef<HTMLDivElement>(null);
   const table = useRef<HTMLDivElement>(null);
   const findInput = useRef<HTMLInputElement>(null);
@@ -89,6 +90,12 @@ export function LogsPanel({
       .then((h) => {
         if (mine !== generation.current) return;
         pages.current.clear();
+        // A new filter or range starts at its first record; a follow refresh keeps its place.
+        if (shownScope.current !== scope && scroller.current) {
+          scroller.current.scrollTop = 0;
+          setViewport((v) => ({ ...v, top: 0 }));
+        }
+        shownScope.current = scope;
         setQueryError(null);
         setHistogram(h);
         setPagesVersion((v) => v + 1);
