@@ -3,6 +3,7 @@
 //   node out/main/bench.js                     ingest, decimation, startup, mqtt, serial, alerts, channels, records
 //   node out/main/bench.js ingest|decimation|startup|mqtt|serial|alerts|channels|records
 //   node out/main/bench.js mqtt [--only drain,live,latency]   one or more parts of the MQTT benchmark
+//   node out/main/bench.js investigate [--records 10000000]   log view pages, histogram, search vs lnav
 //   node out/main/bench.js soak [--minutes 10] demo rig at 100× for N minutes, RSS every minute
 //          [--mqtt 20000] [--prefill-hours 24] [--prefill-rate 1000]
 //                                            … plus a QoS 0 MQTT flood, on a workspace holding a day
@@ -35,6 +36,7 @@ import {
 import { benchChannels } from './channels';
 import { benchMqtt, runPublisher } from './mqtt';
 import { mqttPublisherMain } from './mqtt-publisher';
+import { benchInvestigate } from './investigate';
 import { benchRecords } from './records';
 import { figure, note } from './report';
 import { benchSerial } from './serial';
@@ -442,6 +444,7 @@ async function main(): Promise<void> {
   if (which === 'alerts' || which === 'all') benchAlerts();
   if (which === 'channels' || which === 'all') await benchChannels();
   if (which === 'records' || which === 'all') await benchRecords();
+  if (which === 'investigate') await benchInvestigate(Number(flag('--records') ?? 10_000_000));
   if (which === 'soak')
     await benchSoak({
       minutes,

@@ -13,6 +13,22 @@ import {
   sourceKindOf,
   WorkspaceConfig,
 } from './schemas';
+import {
+  ClearQuarantineRequest,
+  ExportQueryRequest,
+  FieldStats,
+  FieldStatsRequest,
+  Histogram,
+  HistogramRequest,
+  InvestigateSettings,
+  QuarantineRequest,
+  QuarantineResult,
+  RecordContext,
+  RecordContextRequest,
+  RecordPositionRequest,
+  RecordsPage,
+  RecordsRequest,
+} from './investigate';
 import { Matcher, SilenceMatchers } from './silences';
 
 // 2: subscriptions and pushes; `series` answered as a binary frame.
@@ -589,6 +605,29 @@ export const Methods = {
     params: z.object({ id: z.string().min(1).max(128) }),
     result: z.object({ cancelled: z.boolean() }),
   },
+  /** Log view: a page of records in (ts, id) order under a filter (shared/log-filter.ts). */
+  records: { params: RecordsRequest, result: RecordsPage },
+  /** Log view: a record's row number under a filter (to scroll to a search match). */
+  recordPosition: { params: RecordPositionRequest, result: z.object({ index: z.number() }) },
+  /** Log view: counts by time bucket and severity (DuckDB time_bucket). */
+  recordHistogram: { params: HistogramRequest, result: Histogram },
+  /** Log view: the most frequent values of a field under the filter. */
+  fieldStats: { params: FieldStatsRequest, result: FieldStats },
+  /** Keys of records' `fields` (from the newest records): the column chooser's list. */
+  recordFields: { params: Empty, result: z.array(z.string()) },
+  /** A record and its neighbours from the same source ("show surrounding lines"). */
+  recordContext: { params: RecordContextRequest, result: RecordContext },
+  /** Quarantined items (newest first) of a source or all, with counts per source. */
+  quarantine: { params: QuarantineRequest, result: QuarantineResult },
+  /** Deletes a source's quarantined items; an audit entry. */
+  clearQuarantine: { params: ClearQuarantineRequest, result: z.object({ cleared: z.number() }) },
+  /** Writes a read-only query's whole result to a CSV file (the SQL console's export). */
+  exportQuery: {
+    params: ExportQueryRequest.extend({ id: z.string().min(1).max(128).optional() }),
+    result: z.object({ path: z.string(), rows: z.number() }),
+  },
+  /** Replaces the saved searches and SQL history (`investigate` in opsdeck.json). */
+  saveInvestigate: { params: z.object({ investigate: InvestigateSettings }), result: Ok },
   setSourceEnabled: { params: z.object({ id: z.string(), enabled: z.boolean() }), result: Ok },
   upsertSource: { params: z.object({ source: SourceConfig }), result: Ok },
   removeSource: { params: z.object({ id: z.string() }), result: Ok },
@@ -730,6 +769,16 @@ export const MethodCapabilities: {
   // Read-only, with DuckDB's file access switched off and locked (store/duckdb.ts).
   query: 'workspace',
   cancelQuery: 'workspace',
+  records: 'workspace',
+  recordHistogram: 'workspace',
+  recordPosition: 'workspace',
+  fieldStats: 'workspace',
+  recordFields: 'workspace',
+  recordContext: 'workspace',
+  quarantine: 'workspace',
+  clearQuarantine: 'workspace',
+  exportQuery: { host: 'writes a file at a path the caller names' },
+  saveInvestigate: 'workspace',
   setSourceEnabled: 'workspace',
   upsertSource: (p) => sourceCapability(p.source),
   removeSource: 'workspace',
@@ -792,6 +841,7 @@ export const WorkspaceSection = z.enum([
   'rules',
   'alerting',
   'display',
+  'investigate',
   'retention',
   'store',
 ]);

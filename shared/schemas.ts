@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { AlertingSettings, AlertRules } from './alerts';
 import { SourceConfig } from './sources/index';
+import { InvestigateSettings } from './investigate';
 
 // Source kinds live one file each under shared/sources/ (their options, labels and capabilities);
 // re-exported here so everything that imports the configuration from one place keeps doing so.
@@ -187,6 +188,8 @@ export const WorkspaceConfig = z
     alerting: AlertingSettings.default(AlertingSettings.parse({})),
     /** Absent in older files: times in the local zone. */
     display: DisplaySettings.default(DisplaySettings.parse({})),
+    /** Saved searches and SQL history of the investigate views; absent in older files. */
+    investigate: InvestigateSettings.default(InvestigateSettings.parse({})),
   })
   .strict()
   .superRefine((ws, ctx) => {

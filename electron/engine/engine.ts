@@ -40,6 +40,7 @@ import type { Bus } from './bus';
 import { ChannelDirectory } from './channels/directory';
 import { ConfigChanges } from './config/changes';
 import { ConfigWatcher, sourceChanges } from './config/watch';
+import { Investigate } from './investigate';
 import { exportData, type ExportProgress } from './store/export';
 import type { LiveHub, LiveSink } from './live/hub';
 import { PendingBudget } from './ingest/stage';
@@ -92,6 +93,8 @@ export class Engine {
   readonly channelDirectory: ChannelDirectory;
   /** History reads flush what is pending first, at most once per short interval. */
   private readonly readFlush: ReadFlush;
+  /** The log view, quarantine browser and SQL console exports. */
+  readonly investigate: Investigate;
   private readonly supervisor: SourceSupervisor;
   private readonly noticeLog: Notice[] = [];
   private readonly noticeListeners = new Set<(n: Notice) => void>();
@@ -117,6 +120,7 @@ export class Engine {
     this.now = options.now ?? Date.now;
     this.pending = new PendingBudget(config.store.maxPendingRows, config.store.maxPendingMb * 1024 ** 2);
     this.readFlush = new ReadFlush(store, this.now);
+    this.investigate = new Investigate(store, this.readFlush, () => this.audit, store.readOnly);
     // It flushes only when a channel appeared since its last look, so its rows are there to read.
     this.channelDirectory = new ChannelDirectory(store, () => this.config.channels);
     const notice = (level: Notice['level'], message: string) => this.notice(level, message);
@@ -430,6 +434,11 @@ export class Engine {
   /** Replaces the display preferences in opsdeck.json, so every console on the workspace shows times alike. */
   saveDisplay(display: WorkspaceConfig['display']): void {
     this.saveConfig({ ...this.config, display });
+  }
+
+  /** Replaces the investigate views' saved searches and SQL history (`investigate` in opsdeck.json). */
+  saveInvestigate(investigate: WorkspaceConfig['investigate']): void {
+    this.saveConfig({ ...this.config, investigate });
   }
 
   /** Adds or replaces (or renames, from `previousId`) a notifier; rules follow a rename. */

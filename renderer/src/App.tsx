@@ -23,6 +23,20 @@ import { TimeFormatProvider, useDisplayTimeZone } from './time-zone';
 import { TopicDetailPanel, type TopicField } from './panels/topics/TopicDetail';
 import { isFiring, useAlerts } from './panels/alerts/useAlerts';
 import { useEngineData, useNotices, useWorkspaceChanges } from './useEngine';
+import { ConsoleTimeProvider, ConsoleTimeStore } from './console-time';
+import type { InvestigateSettings } from '../../shared/investigate';
+import { LogsPanel } from './panels/logs/LogsPanel';
+import { QuarantineBrowser } from './panels/quarantine/QuarantineBrowser';
+import { SqlConsole } from './panels/sql/SqlConsole';
+
+/** What the centre of the workbench shows. */
+type View = 'plots' | 'logs' | 'sql' | 'quarantine';
+const VIEWS: readonly { view: View; label: string }[] = [
+  { view: 'plots', label: 'Plots' },
+  { view: 'logs', label: 'Logs' },
+  { view: 'sql', label: 'SQL' },
+  { view: 'quarantine', label: 'Quarantine' },
+];
 
 type Dialog =
   | { kind: 'source'; existing: SourceConfig | null }
@@ -71,6 +85,16 @@ export function App({ connection }: { connection: EngineConnection }) {
   /** The alerts panel is open, in the same place. */
   const [alertsOpen, setAlertsOpen] = useState(false);
   const [dialog, setDialog] = useState<Dialog | null>(null);
+  const [view, setView] = useState<View>('plots');
+  const [consoleTime] = useState(() => new ConsoleTimeStore());
+  const saveInvestigate = useCallback(
+    async (investigate: InvestigateSettings) => {
+      if (!connected) throw new Error('not connected to the engine');
+      await connected.call('saveInvestigate', { investigate });
+      reloadWorkspace();
+    },
+    [connected, reloadWorkspace],
+  );
   const selectTopic = useCallback((source: string, topic: string) => {
     setConsoleFor(null);
     setAlertsOpen(false);
@@ -164,6 +188,19 @@ export function App({ connection }: { connection: EngineConnection }) {
         {layouts.state && (
           <LayoutBar state={layouts.state} saving={layouts.saving} onLayout={layouts.dispatch} />
         )}
+        <nav className="view-tabs" aria-label="Views">
+          {VIEWS.map((v) => (
+            <button
+              key={v.view}
+              type="button"
+              aria-pressed={view === v.view}
+              onClick={() => setView(v.view)}
+              data-testid={`view-${v.view}`}
+            >
+              {v.label}
+            </button>
+          ))}
+        </nav>
         {readOnly && <span className="badge badge-warn">read-only</span>}
         <span className="spacer" />
         <button
@@ -220,7 +257,32 @@ export function App({ connection }: { connection: EngineConnection }) {
           />
           <NoticeLog notices={notices} />
         </aside>
-        <div className="plots">
+        {view === 'logs' && (
+          <LogsPanel
+            client={connected}
+            settings={workspace?.investigate ?? null}
+            storedRecords={status?.storedRecords ?? 0}
+            onSaveSettings={saveInvestigate}
+            onError={reportError}
+          />
+        )}
+        {view === 'sql' && (
+          <SqlConsole
+            client={connected}
+            settings={workspace?.investigate ?? null}
+            onSaveSettings={saveInvestigate}
+            onError={reportError}
+          />
+        )}
+        {view === 'quarantine' && (
+          <QuarantineBrowser
+            client={connected}
+            readOnly={readOnly}
+            statusQuarantined={status?.quarantined ?? 0}
+            onError={reportError}
+          />
+        )}
+        <div className="plots" hidden={view !== 'plots'}>
           {panels && panels.length > 0 ? (
             panels.map((panel, index) => (
               <PlotPanel
@@ -332,7 +394,11 @@ export function App({ connection }: { connection: EngineConnection }) {
     </div>
   );
   // Every time on the page is shown on the clock the workspace chose.
-  return <TimeFormatProvider value={timeZone.format}>{page}</TimeFormatProvider>;
+  return (
+    <TimeFormatProvider value={timeZone.format}>
+      <ConsoleTimeProvider value={consoleTime}>{page}</ConsoleTimeProvider>
+    </TimeFormatProvider>
+  );
 }
 
 /** Logs connection changes once each, not once per retry. */

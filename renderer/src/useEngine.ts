@@ -120,6 +120,7 @@ const SECTION_WORDS: Record<WorkspaceChanged['sections'][number], string> = {
   rules: 'alert rules',
   alerting: 'notifiers and alerting settings',
   display: 'display settings',
+  investigate: 'saved searches and SQL history',
   retention: 'retention',
   store: 'database settings',
 };

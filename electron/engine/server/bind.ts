@@ -103,6 +103,19 @@ export function bindConnection(
     series: (p) => engine.series(p.channels, p.from, p.to, p.maxPoints),
     query: (p) => engine.query(p.sql, p.maxRows, p.id),
     cancelQuery: (p) => ({ cancelled: engine.cancelQuery(p.id) }),
+    records: (p) => engine.investigate.records(p),
+    recordHistogram: (p) => engine.investigate.histogram(p),
+    recordPosition: (p) => engine.investigate.position(p),
+    fieldStats: (p) => engine.investigate.fieldStats(p),
+    recordFields: () => engine.investigate.fields(),
+    recordContext: (p) => engine.investigate.context(p),
+    quarantine: (p) => engine.investigate.quarantine(p),
+    clearQuarantine: (p) => engine.investigate.clearQuarantine(p.source, p.actor),
+    exportQuery: (p) => engine.investigate.exportQuery(p),
+    saveInvestigate: (p) => {
+      saving(() => engine.saveInvestigate(p.investigate));
+      return { ok: true };
+    },
     setSourceEnabled: async (p) => {
       await saving(() => engine.setSourceEnabled(p.id, p.enabled));
       return { ok: true };

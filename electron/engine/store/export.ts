@@ -8,6 +8,7 @@ import type { ExportRequest } from '../../../shared/api';
 import { StoreSettings } from '../../../shared/schemas';
 import { openDuckDB, sqlString } from './duckdb';
 import type { Store } from './store';
+import { toJsonSafe } from './values';
 
 export interface ExportProgress {
   done: number;
@@ -17,7 +18,7 @@ export interface ExportProgress {
   finished: boolean;
 }
 
-function csvField(value: unknown): string {
+export function csvField(value: unknown): string {
   if (value === null || value === undefined) return '';
   const s = String(value);
   return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
@@ -123,4 +124,41 @@ export async function exportData(
   }
   report(true);
   return done;
+}
+
+/**
+ * Writes the whole result of a user query (the SQL console's "Export") as CSV. The query runs on
+ * the user-SQL path (read-only, deadline, cancel); only this engine code writes the file.
+ */
+export async function exportQueryResult(
+  store: Store,
+  request: { sql: string; path: string; id?: string | undefined },
+): Promise<number> {
+  const target = path.resolve(request.path);
+  if (!fs.existsSync(path.dirname(target)))
+    throw new Error(`export: folder ${path.dirname(target)} does not exist`);
+  return store.streamQuery({ sql: request.sql, id: request.id }, async (result) => {
+    const out = fs.createWriteStream(target);
+    let rows = 0;
+    try {
+      const write = (text: string) =>
+        new Promise<void>((resolve, reject) =>
+          out.write(text) ? resolve() : out.once('drain', resolve).once('error', reject),
+        );
+      await write(result.columnNames().map(csvField).join(',') + '\n');
+      for (
+        let chunk = await result.fetchChunk();
+        chunk && chunk.rowCount > 0;
+        chunk = await result.fetchChunk()
+      ) {
+        let text = '';
+        for (const row of chunk.getRows()) text += row.map((v) => csvField(toJsonSafe(v))).join(',') + '\n';
+        await write(text);
+        rows += chunk.rowCount;
+      }
+    } finally {
+      await new Promise<void>((resolve) => out.end(() => resolve()));
+    }
+    return rows;
+  });
 }

@@ -40,6 +40,7 @@ import {
   type DuckDBConnection,
   type DuckDBInstance,
   type DuckDBType,
+  type DuckDBResult,
 } from '@duckdb/node-api';
 import bindings from '@duckdb/node-bindings';
 import type { QueryResult, SeriesResult } from '../../../shared/api';
@@ -1052,6 +1053,19 @@ export class Store {
     }
   }
 
+  /** Deletes a source's quarantined items (the quarantine browser's "clear"); returns how many. */
+  async clearQuarantine(sourceKey: string): Promise<number> {
+    this.assertWritable();
+    const id = this.sourceIds.get(sourceKey);
+    if (id === undefined) return 0;
+    await this.flush();
+    const counted = await this.read('SELECT count(*) FROM quarantine WHERE source_id = ?', [id]);
+    await this.write('DELETE FROM quarantine WHERE source_id = ?', [id], 'the quarantine clearing');
+    const cleared = Number(counted[0]?.[0] ?? 0);
+    this.storedQuarantine = Math.max(0, this.storedQuarantine - cleared);
+    return cleared;
+  }
+
   /** Raw messages kept byte for byte (exact recording). */
   appendRaw(source: string, messages: readonly RawMessage[]): void {
     this.assertWritable();
@@ -1209,6 +1223,14 @@ export class Store {
   /** User SQL: read-only whatever it says, with a timeout, a cancel and a capped result. */
   query(query: UserQuery): Promise<QueryResult> {
     return this.userSql.run(query);
+  }
+
+  /** User SQL streamed whole to `consume` (an export of a result): the same walls, deadline, cancel. */
+  streamQuery<T>(
+    query: Omit<UserQuery, 'maxRows'>,
+    consume: (result: DuckDBResult) => Promise<T>,
+  ): Promise<T> {
+    return this.userSql.stream(query, consume);
   }
 
   /** User queries running now (at most two; others wait). */

@@ -85,6 +85,11 @@ export interface UserQuery {
   maxRows: number;
   /** The caller's id for `cancel`; unique among its running queries. */
   id?: string | undefined;
+  /**
+   * Values for the statement's `?` parameters: the engine's own compiled queries (the log view's,
+   * store/record-queries.ts) pass user input this way, never inside the SQL text.
+   */
+  values?: readonly (string | number | boolean | null)[] | undefined;
 }
 
 /** Removes leading whitespace and SQL comments, so a statement's first keyword can be read. */
@@ -163,7 +168,21 @@ export class UserSql {
 
   async run(query: UserQuery): Promise<QueryResult> {
     const started = performance.now();
-    const { timeoutMs, maxBytes } = this.limits();
+    const { maxBytes } = this.limits();
+    const read = await this.execute(query, (result) => readCapped(result, query.maxRows, maxBytes));
+    return { ...read, elapsedMs: performance.now() - started };
+  }
+
+  /**
+   * Runs the query with the same walls, deadline and cancel, and hands its whole streaming result
+   * to `consume` (an export writing it to a file): no row or byte cap, since nothing is held.
+   */
+  stream<T>(query: Omit<UserQuery, 'maxRows'>, consume: (result: DuckDBResult) => Promise<T>): Promise<T> {
+    return this.execute({ ...query, maxRows: 0 }, consume);
+  }
+
+  private async execute<T>(query: UserQuery, consume: (result: DuckDBResult) => Promise<T>): Promise<T> {
+    const { timeoutMs } = this.limits();
     if (this.closed) throw new UserSqlError('query: the engine is shutting down');
     if (query.id !== undefined && this.byId.has(query.id))
       throw new UserSqlError(`query: id "${query.id}" is already running`);
@@ -177,8 +196,7 @@ export class UserSql {
     try {
       await this.slot(run);
       try {
-        const read = await this.runInSlot(run, query, maxBytes);
-        return { ...read, elapsedMs: performance.now() - started };
+        return await this.runInSlot(run, query, consume);
       } finally {
         this.release();
       }
@@ -190,15 +208,20 @@ export class UserSql {
     }
   }
 
-  private async runInSlot(run: UserRun, query: UserQuery, maxBytes: number) {
+  private async runInSlot<T>(
+    run: UserRun,
+    query: UserQuery,
+    consume: (result: DuckDBResult) => Promise<T>,
+  ): Promise<T> {
     const connection = await this.instance().connect();
     run.connection = connection;
     try {
       if (run.stopped) throw new UserSqlError(`query: ${run.stopped}`);
       await connection.run('BEGIN TRANSACTION READ ONLY');
       const statement = await this.check(connection, query.sql);
+      if (query.values !== undefined) statement.bind([...query.values]);
       if (run.stopped) throw new UserSqlError(`query: ${run.stopped}`);
-      return await readCapped(await statement.stream(), query.maxRows, maxBytes);
+      return await consume(await statement.stream());
     } catch (error) {
       if (run.stopped) throw new UserSqlError(`query: ${run.stopped}`);
       if (error instanceof UserSqlError) throw error;

@@ -19,6 +19,7 @@ import type { LayoutAction } from '../../layout/layout-state';
 import type { BucketView, LiveFeed } from '../../live-data';
 import { cssVar, seriesColor, withAlpha, type Theme } from '../../theme';
 import { useTimeFormat } from '../../time-zone';
+import { useConsoleTime } from '../../console-time';
 import { useDismissable } from '../../widgets/useDismissable';
 import { ChannelBrowser } from '../../channel-browser/ChannelBrowser';
 import { axesFor, scaleOf } from './axes';
@@ -207,16 +208,40 @@ export function PlotPanel({
     render({ ids: current.map((c) => c.id), views }, from, to);
   }, [feed, liveEdge, render]);
 
-  const showRange = useCallback((from: number, to: number) => {
-    rangeRef.current = [from, to];
-    plotRef.current?.setScale('x', { min: Math.floor(from), max: Math.ceil(to) });
-    setView({ mode: 'history', from, to });
-  }, []);
+  // The console's one time range (console-time.tsx): a zoom here sets it, and a range set
+  // elsewhere (the log view's histogram, another plot) is shown here; its cursor is drawn as a line.
+  const [consoleTime, consoleTimeStore] = useConsoleTime();
+  const cursorRef = useRef<number | null>(consoleTime.cursor);
+  const showRange = useCallback(
+    (from: number, to: number) => {
+      rangeRef.current = [from, to];
+      plotRef.current?.setScale('x', { min: Math.floor(from), max: Math.ceil(to) });
+      setView({ mode: 'history', from, to });
+      consoleTimeStore.setRange({ from, to });
+    },
+    [consoleTimeStore],
+  );
 
   const goLive = useCallback(() => {
     setView({ mode: 'live' });
     setPaused(false);
-  }, []);
+    consoleTimeStore.setRange(null);
+  }, [consoleTimeStore]);
+
+  useEffect(() => {
+    const range = consoleTime.range;
+    const current = stateRef.current.view;
+    if (range === null) {
+      if (current.mode === 'history') goLive();
+    } else if (current.mode !== 'history' || current.from !== range.from || current.to !== range.to) {
+      showRange(range.from, range.to);
+    }
+  }, [consoleTime.range, goLive, showRange]);
+
+  useEffect(() => {
+    cursorRef.current = consoleTime.cursor;
+    plotRef.current?.redraw(false, false);
+  }, [consoleTime.cursor]);
 
   const currentRange = useCallback((): [number, number] => {
     if (rangeRef.current) return rangeRef.current;
@@ -359,6 +384,23 @@ export function PlotPanel({
         ctx.restore();
       }
       host.dataset.alertMarks = String(drawn);
+      const cursor = cursorRef.current;
+      const cursorShown =
+        cursor !== null && min !== undefined && max !== undefined && cursor >= min && cursor <= max;
+      if (cursorShown) {
+        const x = Math.round(u.valToPos(cursor, 'x', true));
+        const { top, height } = u.bbox;
+        u.ctx.save();
+        u.ctx.strokeStyle = cssVar('--accent') || '#4fc3f7';
+        u.ctx.lineWidth = 1.5 * uPlot.pxRatio;
+        u.ctx.setLineDash([6 * uPlot.pxRatio, 3 * uPlot.pxRatio]);
+        u.ctx.beginPath();
+        u.ctx.moveTo(x, top);
+        u.ctx.lineTo(x, top + height);
+        u.ctx.stroke();
+        u.ctx.restore();
+      }
+      host.dataset.cursor = cursorShown ? String(cursor) : '';
     };
     const onSelect = (u: uPlot) => {
       const { left, width } = u.select;
