@@ -55,6 +55,8 @@ export const SourceStatus = z.object({
   endpoint: z.string().nullable().default(null),
   /** Conditions the user must see, e.g. "certificate verification is OFF". */
   warnings: z.array(z.string()).default([]),
+  /** Values masked before storage, per rule (shared/masking.ts), since the source started. */
+  masked: z.record(z.string(), z.number()).default({}),
 });
 export type SourceStatus = z.infer<typeof SourceStatus>;
 
