@@ -19,6 +19,7 @@ export * from './sources/mqtt';
 export * from './sources/mqtt-broker';
 export * from './sources/serial';
 export * from './sources/sim';
+export * from './sources/tail';
 
 export const PANEL_MIN_HEIGHT = 140;
 export const PANEL_MAX_HEIGHT = 2_000;
