@@ -11,6 +11,8 @@ import {
 } from '../batch';
 import { decodeUtf8, type ClockNote, type DecodeOutput, type Decoder, type Frame } from './decoder';
 import { csvDecoder, jsonDecoder, keyValueDecoder, numberDecoder, textDecoder } from './formats';
+import { cefDecoder, leefDecoder } from './logs/cef';
+import { syslogDecoder } from './logs/syslog';
 import { sparkplugDecoder } from './sparkplug';
 
 export const decoders: readonly Decoder[] = [
@@ -22,9 +24,18 @@ export const decoders: readonly Decoder[] = [
   textDecoder,
 ];
 
+/**
+ * Log formats (files, the syslog receiver), most specific first. Kept out of `decoders`, which
+ * sources detect from on every key: a device's text line is not a log file's line.
+ */
+export const logDecoders: readonly Decoder[] = [cefDecoder, leefDecoder, syslogDecoder];
+
 export function decoderByName(name: string): Decoder {
-  const d = decoders.find((x) => x.name === name);
-  if (!d) throw new Error(`unknown decoder "${name}" (known: ${decoders.map((x) => x.name).join(', ')})`);
+  const d = decoders.find((x) => x.name === name) ?? logDecoders.find((x) => x.name === name);
+  if (!d)
+    throw new Error(
+      `unknown decoder "${name}" (known: ${[...decoders, ...logDecoders].map((x) => x.name).join(', ')})`,
+    );
   return d;
 }
 
