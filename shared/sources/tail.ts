@@ -2,7 +2,11 @@
 import { z } from 'zod';
 import { maskingOption } from '../masking';
 import { defineSourceKind } from './descriptor';
-import { DecoderName, deviceClockOptions } from './fields';
+import { deviceClockOptions } from './fields';
+
+/** How a log line is read: detected per file, or one format for every line. */
+export const LineFormat = z.enum(['auto', 'syslog', 'cef', 'leef', 'json', 'kv', 'csv', 'text']);
+export type LineFormat = z.infer<typeof LineFormat>;
 
 export const TailOptions = z
   .object({
@@ -23,7 +27,7 @@ export const TailOptions = z
         label: 'Files already there',
         choiceLabels: { end: 'only what is appended from now on', beginning: 'read from the beginning' },
       }),
-    decoder: DecoderName.default('auto').meta({ label: 'Line format' }),
+    decoder: LineFormat.default('auto').meta({ label: 'Line format' }),
     /** How often the files are looked at (appends, rotation, new files matching the glob). */
     pollMs: z
       .number()

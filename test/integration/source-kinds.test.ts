@@ -42,7 +42,7 @@ describe('source kinds as data', () => {
     expect(SourceConfig.safeParse(config).error?.issues).toEqual([
       expect.objectContaining({
         path: ['kind'],
-        message: 'unknown source kind "counter": one of mqtt, mqtt-broker, serial, tail, sim',
+        message: 'unknown source kind "counter": one of mqtt, mqtt-broker, serial, tail, syslog, sim',
       }),
     ]);
     expect(sourceFactories['counter']).toBeUndefined();
@@ -56,6 +56,7 @@ describe('source kinds as data', () => {
       'mqtt-broker',
       'serial',
       'tail',
+      'syslog',
       'sim',
       'counter',
     ]);

@@ -83,16 +83,19 @@ export const BUILT_IN_RULES: Record<MaskRuleName, MaskRule> = {
     regex:
       /(?<![A-Z0-9])(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Z0-9])|(?<=(?:aws_secret_access_key|AWS_SECRET_ACCESS_KEY)["']?[ \t]{0,4}[:=][ \t]{0,4}["']?)(?<secret>[A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])/g,
   },
+  // The domain's first label holds a letter: a syslog SD-ID's enterprise number (origin@32473) is no address.
   email: {
     name: 'email',
     gate: '@',
     regex:
-      /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}(?![A-Za-z0-9-])/g,
+      /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@(?=[0-9-]{0,62}[A-Za-z])[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}(?![A-Za-z0-9-])/g,
   },
+  // 14 to 19 digits from an issuer's range (2–6: Mastercard, Amex, Visa, Discover, UnionPay…), so an
+  // epoch time in ms or µs (13 or 16 digits from 1) is never taken for a card when Luhn happens to pass.
   card: {
     name: 'card',
     gate: null,
-    regex: /(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])/g,
+    regex: /(?<![0-9])[2-6](?:[ -]?[0-9]){13,18}(?![0-9])/g,
     accept: (m) => luhn(m),
   },
   ipv4: {

@@ -13,6 +13,7 @@ import { mqttBrokerSource } from './mqtt/broker';
 import { mqttSource } from './mqtt/client';
 import { serialSource } from './serial';
 import { simSource } from './sim';
+import { syslogSource } from './syslog';
 import { tailSource } from './tail';
 import type { Source, SourceFactory } from './source';
 
@@ -73,6 +74,7 @@ export const sourceFactories: Factories = builtIn({
   'mqtt-broker': mqttBrokerSource,
   serial: serialSource,
   tail: tailSource,
+  syslog: syslogSource,
 });
 
 /**

@@ -15,11 +15,11 @@
 // bound (policy `pause`).
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
-import type { TailOptions } from '../../../../shared/schemas';
+import type { LineFormat, TailOptions } from '../../../../shared/schemas';
 import { TailOptions as TailOptionsSchema } from '../../../../shared/schemas';
 import type { Decoder } from '../../decode/decoder';
 import { csvDecoder, jsonDecoder, keyValueDecoder, textDecoder } from '../../decode/formats';
-import { decoders as registryDecoders, FrameDecoder } from '../../decode/registry';
+import { FrameDecoder, logDecoders } from '../../decode/registry';
 import { LineFramer } from '../../ingest/framers/lines';
 import type { IngestStage } from '../../ingest/stage';
 import type { Source, SourceContext, SourceFactory } from '../source';
@@ -55,15 +55,12 @@ function fingerprint(bytes: Uint8Array): string {
   return crypto.createHash('sha256').update(bytes).digest('base64url').slice(0, 22);
 }
 
-/** The decoders a log line may use: the forced one, or the line formats in detection order. */
-function lineDecoders(name: TailOptions['decoder']): { candidates: readonly Decoder[]; forced?: string } {
-  if (name !== 'auto') return { candidates: registryDecoders, forced: name };
-  // Registered log formats (syslog, …) first, then the generic line formats.
-  const generic = [jsonDecoder, csvDecoder, keyValueDecoder, textDecoder];
-  const logFormats = registryDecoders.filter(
-    (d) => !generic.includes(d) && !['sparkplug', 'number'].includes(d.name),
-  );
-  return { candidates: [...logFormats, jsonDecoder, keyValueDecoder, textDecoder] };
+/** The decoders a log line may use: the forced one, or the log formats then the generic ones. */
+export function lineDecoders(name: LineFormat): { candidates: readonly Decoder[]; forced?: string } {
+  const candidates = [...logDecoders, jsonDecoder, keyValueDecoder, csvDecoder, textDecoder];
+  return name === 'auto'
+    ? { candidates: candidates.filter((d) => d !== csvDecoder) }
+    : { candidates, forced: name };
 }
 
 class TailSource implements Source {
