@@ -6,10 +6,11 @@ import dgram from 'node:dgram';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../electron/engine/engine';
 import { SyslogOptions } from '../../shared/schemas';
-import { freePort } from '../helpers/mosquitto';
+import { freePort, makePki } from '../helpers/mosquitto';
 import { tempDir, waitFor } from '../helpers/tmp';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -202,5 +203,61 @@ describe('syslog receiver', () => {
       message: expect.stringMatching(/allowRemoteSenders/) as unknown,
     });
     expect(SyslogOptions.safeParse({ host: '0.0.0.0', allowRemoteSenders: true }).success).toBe(true);
+  });
+});
+
+describe('syslog over TLS (RFC 5425)', () => {
+  it('takes octet-counted messages from a sender with a certificate the CA signed, and no other', async () => {
+    const pkiDir = path.join(tmp.dir, 'pki');
+    fs.mkdirSync(pkiDir);
+    const pki = makePki(pkiDir);
+    const tlsPort = await freePort();
+    const dir = path.join(tmp.dir, 'ws-tls');
+    fs.mkdirSync(dir);
+    const source = {
+      id: 'secure',
+      kind: 'syslog',
+      name: 'Secure',
+      options: {
+        udpPort: null,
+        tcpPort: tlsPort,
+        tls: { certFile: pki.serverCert, keyFile: pki.serverKey, caFile: pki.caFile },
+      },
+    };
+    fs.writeFileSync(
+      path.join(dir, 'opsdeck.json'),
+      JSON.stringify({ version: 2, name: 'tls', sources: [source] }),
+    );
+    const secure = await Engine.open(dir, { flushIntervalMs: 50 });
+    try {
+      await waitFor('the TLS receiver', () => secure.status().sources[0]?.state === 'connected');
+      const send = (options: tls.ConnectionOptions, text: string) =>
+        new Promise<void>((resolve) => {
+          const socket = tls.connect({
+            port: tlsPort,
+            host: '127.0.0.1',
+            ca: fs.readFileSync(pki.caFile),
+            ...options,
+          });
+          socket.on('error', () => resolve()); // refused: the handshake fails
+          socket.on('secureConnect', () => socket.end(`${Buffer.byteLength(text)} ${text}`));
+          socket.on('close', () => resolve());
+        });
+      await send({}, '<13>1 2026-11-30T01:00:00Z h app - - - from a stranger');
+      await send(
+        { cert: fs.readFileSync(pki.clientCert), key: fs.readFileSync(pki.clientKey) },
+        '<13>1 2026-11-30T01:00:00Z h app - - - from a known sender',
+      );
+      const rows = await waitFor('the known sender', async () => {
+        await secure.store.flush();
+        const r = await secure.query(
+          "SELECT message, fields->>'transport' FROM records_v WHERE source = 'secure'",
+        );
+        return r.rows.length ? r.rows : null;
+      });
+      expect(rows).toEqual([['from a known sender', 'tls']]);
+    } finally {
+      await secure.close();
+    }
   });
 });

@@ -101,9 +101,15 @@ export class SyslogStreamFramer implements Framer {
           const end = nl < 0 ? chunk.length : nl;
           this.keep(chunk.subarray(i, end));
           i = nl < 0 ? chunk.length : nl + 1;
-          if (this.partBytes > this.maxBytes) {
-            sinks.bad(this.take(), `no line end within ${this.maxBytes} bytes`);
-            this.skip(`the end of a line longer than ${this.maxBytes} bytes`);
+          // Cut in pieces of maxBytes, so the pieces are the same however the stream was cut.
+          while (this.partBytes > this.maxBytes) {
+            const all = this.take();
+            sinks.bad(
+              all.subarray(0, this.maxBytes),
+              this.state === 'line' ? `no line end within ${this.maxBytes} bytes` : this.skipReason,
+            );
+            if (this.state === 'line') this.skip(`the end of a line longer than ${this.maxBytes} bytes`);
+            this.keep(all.subarray(this.maxBytes));
           }
           if (nl < 0) continue;
           let line = this.take();
