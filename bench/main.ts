@@ -1,7 +1,7 @@
 // Benchmarks: figures and ratios against baselines measured in the same run, one per line as
 // `name: value unit`. Never pass/fail. Usage (after `npm run build`):
-//   node out/main/bench.js                     ingest, decimation, startup, mqtt, serial, alerts, channels, records
-//   node out/main/bench.js ingest|decimation|startup|mqtt|serial|alerts|channels|records
+//   node out/main/bench.js                     ingest, decimation, startup, mqtt, serial, alerts, channels, records, syslog, masking
+//   node out/main/bench.js ingest|decimation|startup|mqtt|serial|alerts|channels|records|syslog|masking
 //   node out/main/bench.js mqtt [--only drain,live,latency]   one or more parts of the MQTT benchmark
 //   node out/main/bench.js soak [--minutes 10] demo rig at 100× for N minutes, RSS every minute
 //          [--mqtt 20000] [--prefill-hours 24] [--prefill-rate 1000]
@@ -35,6 +35,7 @@ import {
 import { benchChannels } from './channels';
 import { benchMqtt, runPublisher } from './mqtt';
 import { mqttPublisherMain } from './mqtt-publisher';
+import { benchMasking, benchSyslog } from './livelogs';
 import { benchRecords } from './records';
 import { figure, note } from './report';
 import { benchSerial } from './serial';
@@ -436,6 +437,8 @@ async function main(): Promise<void> {
   if (which === 'alerts' || which === 'all') benchAlerts();
   if (which === 'channels' || which === 'all') await benchChannels();
   if (which === 'records' || which === 'all') await benchRecords();
+  if (which === 'syslog' || which === 'all') await benchSyslog();
+  if (which === 'masking' || which === 'all') await benchMasking();
   if (which === 'soak')
     await benchSoak({
       minutes,

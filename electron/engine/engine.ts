@@ -256,9 +256,10 @@ export class Engine {
   /**
    * A context for feeding data in from outside a configured source (imports, benchmarks): the same
    * path as a source's, calibration and bus included. Counts show under `id` in the status.
+   * `masking`: the rules its records, quarantine and recordings are masked with (none if absent).
    */
-  ingestContext(id: string, kind: string): SourceContext {
-    return this.supervisor.ingestContext(id, kind);
+  ingestContext(id: string, kind: string, masking?: MaskingOptions): SourceContext {
+    return this.supervisor.ingestContext(id, kind, masking);
   }
 
   setSourceEnabled(id: string, enabled: boolean): Promise<void> {

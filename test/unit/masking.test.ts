@@ -25,6 +25,7 @@ describe('masking rules', () => {
     ['client 192.168.10.254 connected', 'ipv4', '192.168.10.254'],
     ['from fe80::1ff:fe23:4567:890a port 22', 'ipv6', 'fe80::1ff:fe23:4567:890a'],
     ['from 2001:db8::8a2e:370:7334 ok', 'ipv6', '2001:db8::8a2e:370:7334'],
+    ['peer ::1 connected', 'ipv6', '::1'],
     ['paid with 4111 1111 1111 1111 today', 'card', '4111 1111 1111 1111'],
     ['card=5500-0000-0000-0004;', 'card', '5500-0000-0000-0004'],
     ['Authorization: Bearer abcDEF123456789.xyz', 'bearer', 'abcDEF123456789.xyz'],
