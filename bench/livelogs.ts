@@ -19,7 +19,7 @@ import { figure, note } from './report';
 const TCP_MESSAGES = 200_000;
 const UDP_MESSAGES = 50_000;
 /** Offered UDP rates, messages/s, tried in order until one loses messages. */
-const UDP_RATES = [5_000, 10_000, 20_000, 40_000, 80_000];
+const UDP_RATES = [1_000, 2_000, 5_000, 10_000, 20_000, 40_000, 80_000];
 const MASK_ROWS = 200_000;
 
 function tempDir(): string {

@@ -13,7 +13,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { SyslogOptions } from '../../../../shared/schemas';
 import { isLoopbackAddress, SyslogOptions as SyslogOptionsSchema } from '../../../../shared/schemas';
-import type { Decoder, DecodeOutput } from '../../decode/decoder';
+import { setField, type Decoder, type DecodeOutput } from '../../decode/decoder';
 import { FrameDecoder } from '../../decode/registry';
 import { SyslogStreamFramer } from '../../ingest/framers/syslog-stream';
 import type { FrameSinks } from '../../ingest/framers/framer';
@@ -37,15 +37,16 @@ function withSender(decoder: Decoder, sender: () => Sender | null): Decoder {
       const from = sender();
       const wrapped: DecodeOutput = {
         sample: (path, value, ts, unit) => out.sample(path, value, ts, unit),
-        record: (severity, message, fields, ts) =>
-          out.record(
-            severity,
-            message,
-            from
-              ? { ...fields, sender: from.address, senderPort: from.port, transport: from.transport }
-              : fields,
-            ts,
-          ),
+        // The decoder's fields object is this record's own: added to in place (a spread copies a
+        // structured-data-keyed object slowly, 2 s of 10 in bench.js syslog).
+        record: (severity, message, fields, ts) => {
+          if (!from) return out.record(severity, message, fields, ts);
+          const all = fields ?? {};
+          setField(all, 'sender', from.address);
+          setField(all, 'senderPort', from.port);
+          setField(all, 'transport', from.transport);
+          out.record(severity, message, all, ts);
+        },
         ...(out.clock ? { clock: (note) => out.clock!(note) } : {}),
       };
       return decoder.decode(frame, wrapped, memo);
