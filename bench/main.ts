@@ -1,7 +1,7 @@
 // Benchmarks: figures and ratios against baselines measured in the same run, one per line as
 // `name: value unit`. Never pass/fail. Usage (after `npm run build`):
-//   node out/main/bench.js                     ingest, decimation, startup, mqtt, serial, alerts, channels, records
-//   node out/main/bench.js ingest|decimation|startup|mqtt|serial|alerts|channels|records
+//   node out/main/bench.js                     ingest, decimation, startup, mqtt, serial, alerts, channels, records, syslog, masking
+//   node out/main/bench.js ingest|decimation|startup|mqtt|serial|alerts|channels|records|syslog|masking
 //   node out/main/bench.js mqtt [--only drain,live,latency]   one or more parts of the MQTT benchmark
 //   node out/main/bench.js investigate [--records 10000000]   log view pages, histogram, search vs lnav
 //   node out/main/bench.js soak [--minutes 10] demo rig at 100× for N minutes, RSS every minute
@@ -37,6 +37,7 @@ import { benchChannels } from './channels';
 import { benchMqtt, runPublisher } from './mqtt';
 import { mqttPublisherMain } from './mqtt-publisher';
 import { benchInvestigate } from './investigate';
+import { benchMasking, benchSyslog } from './livelogs';
 import { benchRecords } from './records';
 import { figure, note } from './report';
 import { benchSerial } from './serial';
@@ -445,6 +446,8 @@ async function main(): Promise<void> {
   if (which === 'channels' || which === 'all') await benchChannels();
   if (which === 'records' || which === 'all') await benchRecords();
   if (which === 'investigate') await benchInvestigate(Number(flag('--records') ?? 10_000_000));
+  if (which === 'syslog' || which === 'all') await benchSyslog();
+  if (which === 'masking' || which === 'all') await benchMasking();
   if (which === 'soak')
     await benchSoak({
       minutes,

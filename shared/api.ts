@@ -4,6 +4,7 @@
 // receive against these schemas, and nothing here ever carries payload bytes into a log.
 import { z } from 'zod';
 import { AlertRules, NotifierConfig } from './alerts';
+import { MaskingOptions, ScanFinding } from './masking';
 import { isBucketSeries, type BucketSeries } from './frames';
 import {
   ChannelConfig,
@@ -71,6 +72,8 @@ export const SourceStatus = z.object({
   endpoint: z.string().nullable().default(null),
   /** Conditions the user must see, e.g. "certificate verification is OFF". */
   warnings: z.array(z.string()).default([]),
+  /** Values masked before storage, per rule (shared/masking.ts), since the source started. */
+  masked: z.record(z.string(), z.number()).default({}),
 });
 export type SourceStatus = z.infer<typeof SourceStatus>;
 
@@ -645,6 +648,24 @@ export const Methods = {
     result: Ok,
   },
   export: { params: ExportRequest, result: z.object({ path: z.string(), rows: z.number() }) },
+  /**
+   * The sensitive-data scan of files on the engine's machine (`opsdeck scan`): where the masking
+   * rules match, with masked excerpts; nothing is imported. Default rules: masking's defaults.
+   */
+  scanFiles: {
+    params: z.object({
+      paths: z.array(z.string().min(1).max(4096)).min(1).max(1000),
+      masking: MaskingOptions.optional(),
+      maxFindings: z.number().int().min(1).max(100_000).default(10_000),
+    }),
+    result: z.object({
+      findings: z.array(ScanFinding),
+      files: z.number(),
+      lines: z.number(),
+      truncated: z.boolean(),
+      errors: z.array(z.string()),
+    }),
+  },
   notices: { params: Empty, result: z.array(Notice) },
   /** Delivery status of every alert notifier. */
   notifiers: { params: Empty, result: z.array(NotifierStatusInfo) },
@@ -790,6 +811,7 @@ export const MethodCapabilities: {
   sparkplugRebirth: 'workspace',
   setSecret: 'workspace',
   export: { host: 'writes a file at a path the caller names' },
+  scanFiles: { host: 'reads files at paths the caller names' },
   notices: 'workspace',
   notifiers: 'workspace',
   alerts: 'workspace',

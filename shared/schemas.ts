@@ -20,6 +20,8 @@ export * from './sources/mqtt';
 export * from './sources/mqtt-broker';
 export * from './sources/serial';
 export * from './sources/sim';
+export * from './sources/tail';
+export * from './sources/syslog';
 
 export const PANEL_MIN_HEIGHT = 140;
 export const PANEL_MAX_HEIGHT = 2_000;

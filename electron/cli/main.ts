@@ -7,7 +7,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { JobProgress } from '../../shared/api';
+import { MASK_RULE_NAMES, MaskingOptions, type MaskRuleName } from '../../shared/masking';
+import { describeZodError } from '../../shared/schemas';
 import { formatTransitions, readRulesFile } from '../engine/alerts/rules-file';
+import { rulesFor } from '../engine/pipeline/masking';
+import { scanFiles } from '../engine/pipeline/scan';
 import { startEngineHost } from '../engine/host/run';
 import { ALLOW_REMOTE_FLAG, DEFAULT_PORT } from '../engine/server/http';
 import { defaultWorkspaceDir } from '../engine/workspace';
@@ -196,6 +200,64 @@ one line per transition. Nothing is written. When an engine has the workspace op
         await access.close();
       }
       return 0;
+    },
+  },
+  scan: {
+    summary: 'find sensitive data (e-mail, cards, keys, tokens…) in log files, without importing them',
+    usage: `opsdeck scan <path…> [--rules LIST] [--pattern NAME=REGEX …] [--format text|json]
+
+Reads the files (folders: every file under them) line by line and prints, for each match of a
+masking rule, the file, the line number, the rule and the line with every match masked — the same
+rules that mask what sources store. Nothing is imported or written. Exits 1 when anything was
+found, 0 when nothing was, 2 when a path could not be read or the options are wrong: for scripts
+that check logs before they leave a lower environment.
+
+  --rules LIST      built-in rules, comma-separated (default: every one but ipv4 and ipv6; "all":
+                    every one): ${MASK_RULE_NAMES.join(', ')}
+  --pattern N=RE    a rule of your own (repeatable), refused when it can backtrack catastrophically
+  --format F        text (default: file:line: rule: excerpt) or json`,
+    options: {
+      rules: { type: 'string', short: 'r' },
+      pattern: { type: 'string', multiple: true },
+      format: { type: 'string', short: 'f' },
+    },
+    async run(values, positionals) {
+      if (positionals.length === 0) throw new UsageError('scan needs at least one file or folder');
+      const format = String(values['format'] ?? 'text');
+      if (!['text', 'json'].includes(format))
+        throw new UsageError(`--format must be text or json, not "${format}"`);
+      const given = values['rules'] === undefined ? undefined : String(values['rules']);
+      const custom = ((values['pattern'] as unknown as string[] | undefined) ?? []).map((p) => {
+        const eq = p.indexOf('=');
+        if (eq <= 0) throw new UsageError(`--pattern "${p}" is not NAME=REGEX`);
+        return { name: p.slice(0, eq), pattern: p.slice(eq + 1) };
+      });
+      const parsed = MaskingOptions.safeParse({
+        ...(given === undefined
+          ? {}
+          : {
+              rules:
+                given === 'all'
+                  ? [...MASK_RULE_NAMES]
+                  : given.split(',').map((r) => r.trim() as MaskRuleName),
+            }),
+        custom,
+      });
+      if (!parsed.success) throw new UsageError(describeZodError(parsed.error));
+      const summary = await scanFiles(
+        positionals.map((p) => path.resolve(p)),
+        rulesFor(parsed.data),
+      );
+      if (format === 'json') process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+      else
+        for (const f of summary.findings)
+          process.stdout.write(`${f.file}:${f.line}: ${f.rule}: ${f.excerpt}\n`);
+      for (const e of summary.errors) process.stderr.write(`opsdeck scan: cannot read ${e}\n`);
+      process.stderr.write(
+        `opsdeck scan: ${summary.findings.length}${summary.truncated ? '+' : ''} finding${summary.findings.length === 1 ? '' : 's'} in ${summary.lines} lines of ${summary.files} file${summary.files === 1 ? '' : 's'}\n`,
+      );
+      if (summary.errors.length) return 2;
+      return summary.findings.length ? 1 : 0;
     },
   },
   export: {

@@ -3,6 +3,9 @@
 // composition root and the facade: the source supervisor (supervisor.ts) runs the sources, the
 // live session (session/session.ts) carries bus, live view, alert evaluation and clock, the alert
 // service (alerts/service.ts) keeps acks, silences, audit and notifiers; replay sessions run beside.
+import type { MaskingOptions } from '../../shared/masking';
+import { DEFAULT_RULES, rulesFor } from './pipeline/masking';
+import { scanFiles, type ScanSummary } from './pipeline/scan';
 import path from 'node:path';
 import type { z } from 'zod';
 import type {
@@ -257,9 +260,10 @@ export class Engine {
   /**
    * A context for feeding data in from outside a configured source (imports, benchmarks): the same
    * path as a source's, calibration and bus included. Counts show under `id` in the status.
+   * `masking`: the rules its records, quarantine and recordings are masked with (none if absent).
    */
-  ingestContext(id: string, kind: string): SourceContext {
-    return this.supervisor.ingestContext(id, kind);
+  ingestContext(id: string, kind: string, masking?: MaskingOptions): SourceContext {
+    return this.supervisor.ingestContext(id, kind, masking);
   }
 
   setSourceEnabled(id: string, enabled: boolean): Promise<void> {
@@ -367,6 +371,16 @@ export class Engine {
 
   subscribeLive(spec: LiveSubscription, sink: LiveSink): () => void {
     return this.live.subscribe(spec, sink);
+  }
+
+  /** The sensitive-data scan of files (pipeline/scan.ts), with the masking rules asked for. */
+  scanFiles(request: {
+    paths: string[];
+    masking?: MaskingOptions | undefined;
+    maxFindings: number;
+  }): Promise<ScanSummary> {
+    const rules = request.masking ? rulesFor(request.masking) : DEFAULT_RULES;
+    return scanFiles(request.paths, rules, request.maxFindings);
   }
 
   async export(

@@ -7,6 +7,8 @@ import type { RecordBatch, SampleBatch } from './batch';
 import type { Bus } from './bus';
 import { IngestStage, type PendingBudget, type PipelineStep } from './ingest/stage';
 import { Calibration } from './pipeline/calibration';
+import { Masker } from './pipeline/masking';
+import { MaskingOptions } from '../../shared/masking';
 import { SecondCounts } from './rate';
 import type { Secrets } from './secrets';
 import { sourceFactories } from './sources/registry';
@@ -71,6 +73,8 @@ class RunningSource {
   channelLimitTold = false;
   /** Ingest batches the store could not keep (their rows are in the store's lost count). */
   failedBatches = 0;
+  /** The running instance's masking, whose counts the status shows. */
+  masker?: Masker;
   constructor(public config: SourceIdentity) {}
 
   status(now: number): SourceStatus {
@@ -89,6 +93,7 @@ class RunningSource {
       lastErrorDetail: this.lastError === null ? null : this.lastErrorDetail,
       endpoint: this.endpoint,
       warnings: this.warnings,
+      masked: { ...this.masker?.counts },
     };
   }
 }
@@ -163,7 +168,7 @@ export class SourceSupervisor {
    * A context for feeding data in from outside a configured source (imports, benchmarks): the same
    * path as a source's, calibration and bus included. Counts show under `id` in the status.
    */
-  ingestContext(id: string, kind: string): SourceContext {
+  ingestContext(id: string, kind: string, masking?: MaskingOptions): SourceContext {
     let running = this.sources.get(id);
     if (!running) {
       running = new RunningSource({ id, kind, name: id, enabled: true });
@@ -173,17 +178,24 @@ export class SourceSupervisor {
     running.state = 'connected';
     running.instance = { start: async () => undefined, stop: async () => undefined };
     running.lease = { open: true };
-    return this.contextFor(running, running.lease);
+    return this.contextFor(running, running.lease, masking);
   }
 
   /**
    * The context one instance of a source works through. `lease` closes when that instance has
    * stopped: whatever it emits until then (its final flush included) is taken.
    */
-  private contextFor(running: RunningSource, lease: { open: boolean }): SourceContext {
+  private contextFor(
+    running: RunningSource,
+    lease: { open: boolean },
+    masking: MaskingOptions | undefined = this.maskingOf(running),
+  ): SourceContext {
     const sourceId = running.config.id;
     this.host.store.sourceId(sourceId, running.config.kind);
+    // Masking runs before anything leaves the stage: records, quarantine and recordings alike.
+    running.masker = masking ? Masker.of(masking) : undefined;
     const steps: PipelineStep[] = [
+      ...(running.masker ? [running.masker.step()] : []),
       {
         name: 'refused channels',
         apply: (batch) => {
@@ -263,6 +275,14 @@ export class SourceSupervisor {
       now: this.host.now,
       notice: (level, message) => this.host.notice(level, message),
     };
+  }
+
+  /** The masking a configured source's options ask for (`options.masking`), if its kind has any. */
+  private maskingOf(running: RunningSource): MaskingOptions | undefined {
+    const config = this.host.config().sources.find((s) => s.id === running.config.id);
+    const options = config?.options as { masking?: unknown } | undefined;
+    if (options?.masking === undefined) return undefined;
+    return MaskingOptions.parse(options.masking); // the kind's schema checked it already
   }
 
   /**

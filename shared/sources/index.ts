@@ -7,8 +7,17 @@ import { mqttKind } from './mqtt';
 import { mqttBrokerKind } from './mqtt-broker';
 import { serialKind } from './serial';
 import { simKind } from './sim';
+import { syslogKind } from './syslog';
+import { tailKind } from './tail';
 
-export const BUILT_IN_SOURCE_KINDS = [mqttKind, mqttBrokerKind, serialKind, simKind] as const;
+export const BUILT_IN_SOURCE_KINDS = [
+  mqttKind,
+  mqttBrokerKind,
+  serialKind,
+  tailKind,
+  syslogKind,
+  simKind,
+] as const;
 
 type BuiltInKind = (typeof BUILT_IN_SOURCE_KINDS)[number];
 export type SourceKind = BuiltInKind['kind'];

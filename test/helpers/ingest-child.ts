@@ -7,6 +7,9 @@
 //   saves its byte offset as its position. Runs until killed.
 // - `finish`: the test source only: resumes from its saved position, reads to the end of the file,
 //   waits until everything is durable, closes the engine and prints {"done":true}.
+// - `sources`: runs the workspace's own sources (a tail source, say) until killed, printing the
+//   records stored every 100 ms ({"records":N}); with a number as the input file argument, until the records table holds that many rows, then a little longer
+//   (to see any row stored twice), then closes and prints {"done":true}.
 import fs from 'node:fs';
 import { FrameDecoder } from '../../electron/engine/decode/registry';
 import { Engine } from '../../electron/engine/engine';
@@ -17,7 +20,7 @@ const [dir, sideFile, inputFile, mode] = process.argv.slice(2) as [string, strin
 const CHUNK_BYTES = 4_096;
 const FEED_ROWS = 10_000;
 
-const engine = await Engine.open(dir, { startSources: false, flushIntervalMs: 50 });
+const engine = await Engine.open(dir, { startSources: mode === 'sources', flushIntervalMs: 50 });
 
 /** A file as a source: reads lines from its saved byte offset, saving the offset with the rows. */
 async function readFile(): Promise<void> {
@@ -80,7 +83,26 @@ async function feed(): Promise<void> {
   }
 }
 
-if (mode === 'crash') {
+/** Until the records table holds `expected` rows (a second more, for any stored twice). */
+async function runSources(expected: number): Promise<void> {
+  const count = async () => Number((await engine.query('SELECT count(*)::DOUBLE FROM records')).rows[0]![0]);
+  while ((await count()) < expected) await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, 1_000));
+}
+
+if (mode === 'sources') {
+  if (inputFile === '-') {
+    for (;;) {
+      const r = await engine.query('SELECT count(*)::DOUBLE FROM records');
+      process.stdout.write(JSON.stringify({ records: r.rows[0]![0] }) + '\n');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } else {
+    await runSources(Number(inputFile));
+    await engine.close();
+    process.stdout.write(JSON.stringify({ done: true }) + '\n');
+  }
+} else if (mode === 'crash') {
   void feed();
   void readFile();
 } else {

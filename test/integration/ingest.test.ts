@@ -14,11 +14,10 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import mqtt from 'mqtt';
-import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../electron/engine/engine';
+import { bundleIngestChild } from '../helpers/bundle-child';
 import { TestBroker } from '../helpers/mosquitto';
-import { root } from '../helpers/cli';
 import { PtyPair } from '../helpers/pty';
 import { sampleBurst, smallDisk } from '../helpers/small-disk';
 import { tempDir, waitFor } from '../helpers/tmp';
@@ -258,27 +257,9 @@ describe('a write that fails', () => {
   }, 180_000);
 });
 
-/** test/helpers/ingest-child.ts bundled for node (beside the build, so its imports resolve). */
-async function bundleChild(): Promise<string> {
-  const outDir = path.join(root, 'out', 'test');
-  await build({
-    configFile: false,
-    logLevel: 'silent',
-    root,
-    build: {
-      ssr: path.join(root, 'test/helpers/ingest-child.ts'),
-      outDir,
-      emptyOutDir: false,
-      target: 'node20',
-      rolldownOptions: { output: { format: 'es', entryFileNames: 'ingest-child.mjs' } },
-    },
-  });
-  return path.join(outDir, 'ingest-child.mjs');
-}
-
 describe('kill -9 during heavy ingest', () => {
   it('keeps every row whose ticket settled; a source with positions resumes with no row missing or doubled', async () => {
-    const child = await bundleChild();
+    const child = await bundleIngestChild();
     const dir = workspace('crash', []);
     const side = path.join(tmp.dir, 'settled.txt');
     const input = path.join(tmp.dir, 'numbers.txt');

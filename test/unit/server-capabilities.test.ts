@@ -42,7 +42,21 @@ describe('method capabilities', () => {
       host: 'opens the device at options.path (/dev/ttyACM0)',
     });
     expect(upsert({ id: 'b', kind: 'mqtt-broker', name: 'B', options: {} })).toBe('workspace');
-    expect(BUILT_IN_SOURCE_KINDS.map((k) => k.kind).sort()).toEqual(['mqtt', 'mqtt-broker', 'serial', 'sim']); // a new source kind decides in its descriptor (hostAccess) whether it reaches the host; test it above
+    expect(upsert({ id: 't', kind: 'tail', name: 'T', options: { path: '/var/log/*.log' } })).toEqual({
+      host: 'reads the files /var/log/*.log names',
+    });
+    expect(upsert({ id: 's', kind: 'syslog', name: 'S', options: {} })).toBe('workspace');
+    expect(
+      upsert({ id: 's', kind: 'syslog', name: 'S', options: { host: '0.0.0.0', allowRemoteSenders: true } }),
+    ).toEqual({ host: 'listens for senders on 0.0.0.0, beyond loopback' });
+    expect(BUILT_IN_SOURCE_KINDS.map((k) => k.kind).sort()).toEqual([
+      'mqtt',
+      'mqtt-broker',
+      'serial',
+      'sim',
+      'syslog',
+      'tail',
+    ]); // a new source kind decides in its descriptor (hostAccess) whether it reaches the host; test it above
   });
 
   it('reading, querying and alert work stay in the workspace', () => {

@@ -14,6 +14,8 @@ describe('built-in source kinds', () => {
         { topics: true, publish: true, console: false, ports: false, sparkplug: true },
       ],
       ['serial', 'serial', { topics: false, publish: false, console: true, ports: true, sparkplug: false }],
+      ['tail', 'logs', { topics: false, publish: false, console: false, ports: false, sparkplug: false }],
+      ['syslog', 'syslog', { topics: false, publish: false, console: false, ports: false, sparkplug: false }],
       ['sim', 'sim', { topics: false, publish: false, console: false, ports: false, sparkplug: false }],
     ]);
     for (const k of sourceKinds()) expect(k.label).not.toBe('');

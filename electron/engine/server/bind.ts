@@ -124,6 +124,7 @@ export function bindConnection(
       await saving(() => engine.upsertSource(p.source));
       return { ok: true };
     },
+    scanFiles: (p) => engine.scanFiles(p),
     export: (p) => {
       const job = `export-${Date.now()}`;
       return engine.export(p, (progress) => emit('progress', { job, kind: 'export', ...progress }));

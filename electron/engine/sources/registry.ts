@@ -13,6 +13,8 @@ import { mqttBrokerSource } from './mqtt/broker';
 import { mqttSource } from './mqtt/client';
 import { serialSource } from './serial';
 import { simSource } from './sim';
+import { syslogSource } from './syslog';
+import { tailSource } from './tail';
 import type { Source, SourceFactory } from './source';
 
 type Factories = { readonly [K in SourceKind]: SourceFactory<unknown> } & {
@@ -71,6 +73,8 @@ export const sourceFactories: Factories = builtIn({
   mqtt: mqttSource,
   'mqtt-broker': mqttBrokerSource,
   serial: serialSource,
+  tail: tailSource,
+  syslog: syslogSource,
 });
 
 /**
