@@ -3,12 +3,13 @@
 // and its line here; the engine's registry refuses to build without a factory for every kind.
 import { z } from 'zod';
 import type { SourceKindDescriptor } from './descriptor';
+import { kafkaKind } from './kafka';
 import { mqttKind } from './mqtt';
 import { mqttBrokerKind } from './mqtt-broker';
 import { serialKind } from './serial';
 import { simKind } from './sim';
 
-export const BUILT_IN_SOURCE_KINDS = [mqttKind, mqttBrokerKind, serialKind, simKind] as const;
+export const BUILT_IN_SOURCE_KINDS = [mqttKind, mqttBrokerKind, kafkaKind, serialKind, simKind] as const;
 
 type BuiltInKind = (typeof BUILT_IN_SOURCE_KINDS)[number];
 export type SourceKind = BuiltInKind['kind'];

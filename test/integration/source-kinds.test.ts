@@ -42,7 +42,7 @@ describe('source kinds as data', () => {
     expect(SourceConfig.safeParse(config).error?.issues).toEqual([
       expect.objectContaining({
         path: ['kind'],
-        message: 'unknown source kind "counter": one of mqtt, mqtt-broker, serial, sim',
+        message: 'unknown source kind "counter": one of mqtt, mqtt-broker, kafka, serial, sim',
       }),
     ]);
     expect(sourceFactories['counter']).toBeUndefined();
@@ -51,7 +51,14 @@ describe('source kinds as data', () => {
 
     // The engine's registry and the list the console's "+ Source" form and sources panel read.
     expect(sourceFactories['counter']?.kind).toBe('counter');
-    expect(sourceKinds().map((k) => k.kind)).toEqual(['mqtt', 'mqtt-broker', 'serial', 'sim', 'counter']);
+    expect(sourceKinds().map((k) => k.kind)).toEqual([
+      'mqtt',
+      'mqtt-broker',
+      'kafka',
+      'serial',
+      'sim',
+      'counter',
+    ]);
     expect(sourceKindOf('counter')).toMatchObject({
       label: 'Counter (counts up)',
       idBase: 'count',

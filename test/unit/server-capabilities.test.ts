@@ -42,7 +42,18 @@ describe('method capabilities', () => {
       host: 'opens the device at options.path (/dev/ttyACM0)',
     });
     expect(upsert({ id: 'b', kind: 'mqtt-broker', name: 'B', options: {} })).toBe('workspace');
-    expect(BUILT_IN_SOURCE_KINDS.map((k) => k.kind).sort()).toEqual(['mqtt', 'mqtt-broker', 'serial', 'sim']); // a new source kind decides in its descriptor (hostAccess) whether it reaches the host; test it above
+    const kafka = { brokers: ['k1:9092'], topics: ['t'] };
+    expect(upsert({ id: 'k', kind: 'kafka', name: 'K', options: kafka })).toBe('workspace');
+    expect(
+      upsert({ id: 'k', kind: 'kafka', name: 'K', options: { ...kafka, tls: { caFile: '/k/site-ca.pem' } } }),
+    ).toEqual({ host: 'reads files named in options.tls (caFile)' });
+    expect(BUILT_IN_SOURCE_KINDS.map((k) => k.kind).sort()).toEqual([
+      'kafka',
+      'mqtt',
+      'mqtt-broker',
+      'serial',
+      'sim',
+    ]); // a new source kind decides in its descriptor (hostAccess) whether it reaches the host; test it above
   });
 
   it('reading, querying and alert work stay in the workspace', () => {
