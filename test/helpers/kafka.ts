@@ -232,8 +232,14 @@ export class KafkaBroker {
   }
 
   /** Produces `lines` (one message each; `key\tvalue` when keyed) with kcat, to `partition` or spread. */
-  produce(topic: string, lines: string[], options: { keyed?: boolean; partition?: number } = {}): void {
+  produce(
+    topic: string,
+    lines: string[],
+    options: { keyed?: boolean; partition?: number; batchMessages?: number } = {},
+  ): void {
     const args = ['-P', '-b', this.bootstrap, '-t', topic, '-z', 'none'];
+    // Kafka hands a consumer whole record batches: small ones make a stream that can be cut often.
+    if (options.batchMessages) args.push('-X', `batch.num.messages=${options.batchMessages}`);
     if (options.keyed) args.push('-K', '\t');
     if (options.partition !== undefined) args.push('-p', String(options.partition));
     execFileSync(KCAT, args, {

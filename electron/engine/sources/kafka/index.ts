@@ -153,8 +153,9 @@ export const kafkaSource: SourceFactory<KafkaOptions> = {
       await c.connect();
       await c.subscribe({ topics: options.topics, fromBeginning: options.start.from === 'earliest' });
       await c.run({
+        // Offsets go to Kafka only once durable (commitWhenDurable); resolving a batch here only
+        // moves kafkajs's next fetch on.
         autoCommit: false,
-        eachBatchAutoResolve: false,
         eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
           if (!accepting || !isRunning() || isStale()) return;
           setState('connected');
