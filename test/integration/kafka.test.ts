@@ -10,6 +10,7 @@ import { Engine } from '../../electron/engine/engine';
 import type { z } from 'zod';
 import type { SourceConfig } from '../../shared/schemas';
 import { KAFKA_VERSIONS, KafkaBroker } from '../helpers/kafka';
+import { makePki, type Pki } from '../helpers/mosquitto';
 import { tempDir, waitFor } from '../helpers/tmp';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -93,5 +94,87 @@ describe.each(KAFKA_VERSIONS)('kafka %s', (version) => {
     expect(sourceState(engine, 'k').state).toBe('connected');
     // Inspect mode joined no group and committed nothing.
     expect(await groups(broker)).toEqual(before);
+  }, 120_000);
+});
+
+describe('kafka security: SCRAM and TLS with the site CA', () => {
+  let broker: KafkaBroker;
+  let pki: Pki;
+  beforeAll(async () => {
+    pki = makePki(fs.mkdirSync(path.join(tmp.dir, 'pki'), { recursive: true }) ?? path.join(tmp.dir, 'pki'));
+    broker = await KafkaBroker.start({
+      version: '3.9.1',
+      users: [{ name: 'responder', password: 'scram-secret' }],
+      tls: { certFile: pki.serverCert, keyFile: pki.serverKey },
+    });
+    closers.push(() => broker.close());
+    broker.createTopic('secure');
+    broker.produce('secure', ['{"n":1,"who":"a"}', '{"n":2,"who":"b"}', '{"n":3,"who":"c"}']);
+    process.env.OPSDECK_SECRET_KAFKA_PW = 'scram-secret';
+    process.env.OPSDECK_SECRET_KAFKA_BAD = 'not-the-password';
+  }, 300_000);
+  afterAll(() => {
+    delete process.env.OPSDECK_SECRET_KAFKA_PW;
+    delete process.env.OPSDECK_SECRET_KAFKA_BAD;
+  });
+
+  const source = (id: string, options: { brokers: string[] } & Record<string, unknown>) => ({
+    id,
+    name: id,
+    kind: 'kafka' as const,
+    options: {
+      topics: ['secure'],
+      start: { from: 'earliest' as const },
+      reconnectMinMs: 200,
+      reconnectMaxMs: 1_000,
+      ...options,
+    },
+  });
+  const stored = (engine: Engine, id: string) =>
+    count(engine, `SELECT count(*) FROM samples_v WHERE channel = '${id}/secure/n'`);
+
+  it('reads with SCRAM-SHA-256 (inspect) and SCRAM-SHA-512 (group); a wrong password is refused and shown', async () => {
+    const sasl = `127.0.0.1:${broker.saslPort}`;
+    const engine = await engineWith([
+      source('s256', {
+        brokers: [sasl],
+        sasl: { mechanism: 'scram-sha-256', username: 'responder', password: 'kafka.pw' },
+      }),
+      source('s512', {
+        brokers: [sasl],
+        mode: 'group',
+        groupId: 'scram-group',
+        sasl: { mechanism: 'scram-sha-512', username: 'responder', password: 'kafka.pw' },
+      }),
+      source('bad', {
+        brokers: [sasl],
+        sasl: { mechanism: 'scram-sha-256', username: 'responder', password: 'kafka.bad' },
+      }),
+    ]);
+    await waitFor('SCRAM-SHA-256', async () => (await stored(engine, 's256')) === 3, 60_000);
+    await waitFor('SCRAM-SHA-512', async () => (await stored(engine, 's512')) === 3, 60_000);
+    await waitFor(
+      'the refusal shown',
+      () => /SASL|authenticat/i.test(sourceState(engine, 'bad').lastError ?? ''),
+      60_000,
+    );
+    expect(sourceState(engine, 'bad').state).not.toBe('connected');
+    expect(await stored(engine, 'bad')).toBe(0);
+  }, 120_000);
+
+  it('reads over TLS with the site CA, and is refused without it', async () => {
+    const tls = `127.0.0.1:${broker.tlsPort}`;
+    const engine = await engineWith([
+      source('ca', { brokers: [tls], tls: { caFile: pki.caFile } }),
+      source('noca', { brokers: [tls], tls: {} }),
+    ]);
+    await waitFor('messages over TLS', async () => (await stored(engine, 'ca')) === 3, 60_000);
+    await waitFor(
+      'the refused certificate shown',
+      () => /certificate|self.signed|issuer/i.test(sourceState(engine, 'noca').lastError ?? ''),
+      60_000,
+    );
+    expect(sourceState(engine, 'noca').state).not.toBe('connected');
+    expect(await stored(engine, 'noca')).toBe(0);
   }, 120_000);
 });

@@ -201,8 +201,16 @@ export const kafkaSource: SourceFactory<KafkaOptions> = {
     };
     let inspectLoop: Promise<void> | null = null;
 
-    const connect = async () => {
-      const client = kafkaClient(options, ctx, onLibraryError); // throws for a missing file or secret
+    /** `start()` throws for unusable options (a missing file or secret); a reconnect shows them as an error. */
+    const connect = async (first: boolean) => {
+      let client: Kafka;
+      try {
+        client = kafkaClient(options, ctx, onLibraryError);
+      } catch (error) {
+        if (first) throw error;
+        ctx.setState('error', (error as Error).message);
+        return;
+      }
       kafka = client;
       const a = client.admin();
       admin = a;
@@ -236,7 +244,7 @@ export const kafkaSource: SourceFactory<KafkaOptions> = {
           retry = undefined;
           void (async () => {
             await teardown();
-            if (!stopping) await connect();
+            if (!stopping) await connect(false);
           })();
         },
         reconnectDelay(options, attempt++),
@@ -249,7 +257,7 @@ export const kafkaSource: SourceFactory<KafkaOptions> = {
         accepting = true;
         state = 'starting';
         ctx.setState('starting');
-        await connect();
+        await connect(true);
       },
       async stop() {
         stopping = true;
