@@ -3,6 +3,7 @@
 //   node out/main/bench.js                     ingest, decimation, startup, mqtt, serial, alerts, channels, records
 //   node out/main/bench.js ingest|decimation|startup|mqtt|serial|alerts|channels|records
 //   node out/main/bench.js mqtt [--only drain,live,latency]   one or more parts of the MQTT benchmark
+//   node out/main/bench.js kafka [--messages 1000000]  a real Kafka (jars via mvn): kcat, kafkajs, engine
 //   node out/main/bench.js soak [--minutes 10] demo rig at 100× for N minutes, RSS every minute
 //          [--mqtt 20000] [--prefill-hours 24] [--prefill-rate 1000]
 //                                            … plus a QoS 0 MQTT flood, on a workspace holding a day
@@ -33,6 +34,7 @@ import {
   checkpointMemoryLogMain,
 } from './checkpoint-memory';
 import { benchChannels } from './channels';
+import { benchKafka } from './kafka';
 import { benchMqtt, runPublisher } from './mqtt';
 import { mqttPublisherMain } from './mqtt-publisher';
 import { benchRecords } from './records';
@@ -436,6 +438,7 @@ async function main(): Promise<void> {
   if (which === 'alerts' || which === 'all') benchAlerts();
   if (which === 'channels' || which === 'all') await benchChannels();
   if (which === 'records' || which === 'all') await benchRecords();
+  if (which === 'kafka') await benchKafka(Number(flag('--messages') ?? 1_000_000));
   if (which === 'soak')
     await benchSoak({
       minutes,
