@@ -26,7 +26,12 @@ import type {
   SparkplugNodesResult,
 } from '../../shared/api';
 import type { AlertRule, NotifierConfig } from '../../shared/alerts';
-import type { NotifierTestResult } from '../../shared/api';
+import type {
+  KafkaClusterRequest,
+  KafkaClusterResult,
+  KafkaProduceRequest,
+  NotifierTestResult,
+} from '../../shared/api';
 import { sendTestNotification, withNotifier, withoutNotifier } from './alerts/notify/edit';
 import { type SourceConfig, WorkspaceConfig } from '../../shared/schemas';
 import type { AuditLog, AuditVerdict } from './alerts/audit';
@@ -301,6 +306,18 @@ export class Engine {
     const source = this.supervisor.liveSource(request.source);
     if (!source.publish) throw new Error(`source "${request.source}" cannot publish`);
     await source.publish({ ...request, bytes: publishBytes(request) });
+  }
+
+  async kafkaCluster(request: KafkaClusterRequest): Promise<KafkaClusterResult> {
+    const source = this.supervisor.liveSource(request.source);
+    if (!source.kafkaCluster) throw new Error(`source "${request.source}" is not a Kafka source`);
+    return source.kafkaCluster(request);
+  }
+
+  async kafkaProduce(request: KafkaProduceRequest): Promise<{ partition: number; offset: number }> {
+    const source = this.supervisor.liveSource(request.source);
+    if (!source.kafkaProduce) throw new Error(`source "${request.source}" is not a Kafka source`);
+    return source.kafkaProduce({ ...request, bytes: publishBytes(request) });
   }
 
   async serialPorts(): Promise<{ ts: number; ports: SerialPortInfo[] }> {

@@ -94,6 +94,91 @@ describe.each(KAFKA_VERSIONS)('kafka %s', (version) => {
     expect(sourceState(engine, 'k').state).toBe('connected');
     // Inspect mode joined no group and committed nothing.
     expect(await groups(broker)).toEqual(before);
+
+    // A message sent with key and headers through the engine comes back through the source.
+    const sent = await engine.kafkaProduce({
+      source: 'k',
+      topic: 'events',
+      key: 'sent-by-test',
+      headers: { origin: 'opsdeck' },
+      payload: '{"seq":1000,"rule":"test"}',
+      encoding: 'utf8',
+      partition: 0,
+    });
+    expect(sent).toEqual({ partition: 0, offset: 100 });
+    await waitFor('the produced message', async () => {
+      const r = await engine.query(
+        `SELECT fields FROM records WHERE fields->>'$.kafka.key' = 'sent-by-test'`,
+      );
+      return r.rows.length === 1 ? r : null;
+    });
+    const produced = await engine.query(
+      `SELECT fields->'$.kafka.headers' FROM records WHERE fields->>'$.kafka.key' = 'sent-by-test'`,
+    );
+    expect(JSON.parse(String(produced.rows[0]![0]))).toEqual({ origin: 'opsdeck' });
+  }, 120_000);
+
+  it('browses the cluster: topics with offsets, a group with its member and lag, recent messages without a group', async () => {
+    const engine = await engineWith([
+      {
+        id: 'g',
+        name: 'group reader',
+        kind: 'kafka',
+        options: {
+          brokers: [broker.bootstrap],
+          topics: ['events'],
+          mode: 'group',
+          groupId: 'browse-group',
+          start: { from: 'earliest' },
+          sessionTimeoutMs: 6_000,
+        },
+      },
+    ]);
+    await waitFor(
+      'the group to read everything',
+      async () =>
+        (await count(engine, `SELECT count(*) FROM samples_v WHERE channel = 'g/events/seq'`)) === 201,
+      60_000,
+    );
+    const before = await groups(broker);
+    const cluster = await waitFor('the group committed', async () => {
+      const c = await engine.kafkaCluster({ source: 'g', recentTopic: 'events', recentPerPartition: 3 });
+      const g = c.groups.find((x) => x.groupId === 'browse-group');
+      return g && g.lag.length === 2 && g.lag.every((l) => l.lag === 0) ? c : null;
+    });
+    const events = cluster.topics.find((t) => t.name === 'events')!;
+    expect(events.partitions).toEqual([
+      { partition: 0, leader: 1, earliest: 0, latest: 101, messages: 101 },
+      { partition: 1, leader: 1, earliest: 0, latest: 101, messages: 101 },
+    ]);
+    expect(events.messages).toBe(202);
+    const group = cluster.groups.find((x) => x.groupId === 'browse-group')!;
+    expect(group.members).toHaveLength(1);
+    expect(group.lag.map((l) => l.committed)).toEqual([101, 101]);
+    // The last three of each partition, decoded as the source would, keys and headers shown.
+    expect(cluster.recent.map((m) => `${m.partition}@${m.offset}`).sort()).toEqual([
+      '0@100',
+      '0@98',
+      '0@99',
+      '1@100',
+      '1@98',
+      '1@99',
+    ]);
+    const sent = cluster.recent.find((m) => m.key === 'sent-by-test')!;
+    expect(sent).toMatchObject({
+      partition: 0,
+      offset: 100,
+      headers: { origin: 'opsdeck' },
+      value: '{"seq":1000,"rule":"test"}',
+      decoded: { seq: 1000 },
+    });
+    const undecodable = cluster.recent.find((m) => m.partition === 1 && m.offset === 100)!;
+    expect(undecodable.value).toBe('\u0000\u00ff not json');
+    expect(undecodable.decoded).toHaveProperty('error');
+    // Reading recent messages joined no group.
+    expect(await groups(broker)).toEqual(before);
+    const again = await engine.kafkaCluster({ source: 'g', recentPerPartition: 10 });
+    expect(again.topics.find((t) => t.name === 'events')!.rate).toBe(0);
   }, 120_000);
 });
 

@@ -12,7 +12,8 @@ import { KafkaOptions as KafkaOptionsSchema, type KafkaOptions } from '../../../
 import { topicDetail } from '../mqtt/detail';
 import type { Source, SourceContext, SourceFactory } from '../source';
 import { describeEndpoint, kafkaClient, reconnectDelay } from './connection';
-import { createCluster, InspectReader } from './inspect';
+import { readCluster, type RateMemory } from './cluster';
+import { createCluster, InspectReader, type Cluster } from './inspect';
 import { KafkaIngest } from './ingest';
 
 /** Where each partition of the source's topics starts: the workspace's position, else the option. */
@@ -71,6 +72,37 @@ export const kafkaSource: SourceFactory<KafkaOptions> = {
     let retry: NodeJS.Timeout | undefined;
     let state: 'starting' | 'connected' | 'reconnecting' = 'starting';
     const commits = new Set<Promise<unknown>>();
+    /** The cluster browser's own connections (admin requests, fetches of recent messages). */
+    let browser: { admin: Admin; fetcher: Cluster } | null = null;
+    const rates: RateMemory = new Map();
+
+    /** One message to the cluster (the engine API, the publish dialog, notifiers); where it went. */
+    const produce = async (message: {
+      topic: string;
+      value: Uint8Array;
+      key?: string;
+      headers?: Record<string, string>;
+      partition?: number;
+    }): Promise<{ partition: number; offset: number }> => {
+      const client = kafka ?? kafkaClient(options, ctx);
+      if (!producer) {
+        const p = client.producer({ allowAutoTopicCreation: false });
+        await p.connect();
+        producer = p;
+      }
+      const [sent] = await producer.send({
+        topic: message.topic,
+        messages: [
+          {
+            value: Buffer.from(message.value),
+            ...(message.key !== undefined ? { key: message.key } : {}),
+            ...(message.headers ? { headers: message.headers } : {}),
+            ...(message.partition !== undefined ? { partition: message.partition } : {}),
+          },
+        ],
+      });
+      return { partition: sent?.partition ?? -1, offset: Number(sent?.baseOffset ?? -1) };
+    };
     const { endpoint, warnings } = describeEndpoint(options);
     ctx.describe(endpoint, warnings);
 
@@ -271,17 +303,39 @@ export const kafkaSource: SourceFactory<KafkaOptions> = {
         await teardown();
         await producer?.disconnect().catch(() => undefined);
         producer = null;
+        await browser?.admin.disconnect().catch(() => undefined);
+        await browser?.fetcher.disconnect().catch(() => undefined);
+        browser = null;
         kafka = null;
         ctx.setState('stopped');
       },
       async publish(request) {
+        await produce({ topic: request.topic, value: request.bytes });
+      },
+      async kafkaProduce(request) {
+        return produce({
+          topic: request.topic,
+          value: request.bytes,
+          ...(request.key !== undefined ? { key: request.key } : {}),
+          headers: request.headers,
+          ...(request.partition !== undefined ? { partition: request.partition } : {}),
+        });
+      },
+      async kafkaCluster(request) {
         const client = kafka ?? kafkaClient(options, ctx);
-        if (!producer) {
-          const p = client.producer({ allowAutoTopicCreation: false });
-          await p.connect();
-          producer = p;
+        browser ??= { admin: client.admin(), fetcher: createCluster(client) };
+        const b = browser;
+        try {
+          await b.admin.connect();
+          await b.fetcher.connect();
+          return await readCluster(b.admin, b.fetcher, ingest.frames, request, rates, ctx.now());
+        } catch (error) {
+          // A connection that failed is not kept: the next look connects afresh.
+          browser = null;
+          await b.admin.disconnect().catch(() => undefined);
+          await b.fetcher.disconnect().catch(() => undefined);
+          throw error;
         }
-        await producer.send({ topic: request.topic, messages: [{ value: Buffer.from(request.bytes) }] });
       },
       topics: (request) => ingest.tree.list(request.prefix, request.search, request.limit),
       topicDetail: (topic) => topicDetail(ingest.tree, ingest.frames, topic, ctx),

@@ -7,7 +7,7 @@ import type { Kafka } from 'kafkajs';
 import Batch from 'kafkajs/src/consumer/batch.js';
 
 /** What kafkajs's cluster offers (not in its typings). */
-interface Cluster {
+export interface Cluster {
   connect(): Promise<void>;
   disconnect(): Promise<void>;
   refreshMetadata(): Promise<void>;
