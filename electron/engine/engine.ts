@@ -130,6 +130,7 @@ export class Engine {
       now: this.now,
       notice,
       publish: (request) => this.publish(request),
+      kafkaProduce: (request) => this.kafkaProduce(request),
       version: ENGINE_VERSION,
     });
     this.session = Session.live({
@@ -463,6 +464,7 @@ export class Engine {
   testNotifier(notifier: NotifierConfig): Promise<NotifierTestResult> {
     return sendTestNotification(notifier, {
       publish: (request) => this.publish(request),
+      kafkaProduce: (request) => this.kafkaProduce(request),
       now: this.now,
       version: ENGINE_VERSION,
     });

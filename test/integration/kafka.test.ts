@@ -179,6 +179,31 @@ describe.each(KAFKA_VERSIONS)('kafka %s', (version) => {
     expect(await groups(broker)).toEqual(before);
     const again = await engine.kafkaCluster({ source: 'g', recentPerPartition: 10 });
     expect(again.topics.find((t) => t.name === 'events')!.rate).toBe(0);
+
+    // A Kafka alert notifier produces the alert through the source, keyed by its fingerprint.
+    broker.createTopic('opsdeck.alerts');
+    const tested = await engine.testNotifier({
+      id: 'soc-kafka',
+      kind: 'kafka',
+      source: 'g',
+      topic: 'opsdeck.alerts',
+      attempts: 1,
+      backoffMs: 0,
+      timeoutMs: 10_000,
+      sendResolved: true,
+    });
+    expect(tested).toMatchObject({ ok: true, error: null });
+    const alerts = await engine.kafkaCluster({
+      source: 'g',
+      recentTopic: 'opsdeck.alerts',
+      recentPerPartition: 10,
+    });
+    expect(alerts.recent).toHaveLength(1);
+    const alert = alerts.recent[0]!;
+    expect(alert.headers).toMatchObject({ 'opsdeck-notifier': 'soc-kafka' });
+    const payload = JSON.parse(alert.value) as { generator: string; receiver: string; fingerprint: string };
+    expect(payload).toMatchObject({ generator: 'opsdeck', receiver: 'soc-kafka' });
+    expect(alert.key).toBe(payload.fingerprint);
   }, 120_000);
 });
 
