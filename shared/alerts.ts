@@ -299,6 +299,20 @@ export const MqttNotifier = z
   })
   .strict();
 
+/** The alert as JSON, produced through a Kafka source of this workspace; keyed by the alert's fingerprint. */
+export const KafkaNotifier = z
+  .object({
+    ...notifierCommon,
+    kind: z.literal('kafka'),
+    source: Id,
+    topic: z
+      .string()
+      .min(1)
+      .max(249)
+      .regex(/^[A-Za-z0-9._-]+$/, 'a Kafka topic name: letters, digits, ".", "_" or "-"'),
+  })
+  .strict();
+
 /** RFC 5424 syslog over UDP or TCP (RFC 6587 octet counting); the MSG as text or CEF. */
 export const SyslogNotifier = z
   .object({
@@ -326,6 +340,7 @@ export const CommandNotifier = z
 export const NotifierConfig = z.discriminatedUnion('kind', [
   WebhookNotifier,
   MqttNotifier,
+  KafkaNotifier,
   SyslogNotifier,
   CommandNotifier,
 ]);

@@ -343,6 +343,83 @@ export const PublishRequest = z.object({
 });
 export type PublishRequest = z.infer<typeof PublishRequest>;
 
+/** What a Kafka source's cluster holds, read with its connection (no consumer group joined). */
+export const KafkaClusterRequest = z.object({
+  source: z.string(),
+  /** A topic whose most recent messages to read (a few per partition), without joining a group. */
+  recentTopic: z.string().min(1).max(249).optional(),
+  /** At most this many recent messages per partition. */
+  recentPerPartition: z.number().int().min(1).max(100).default(10),
+});
+export type KafkaClusterRequest = z.infer<typeof KafkaClusterRequest>;
+
+export const KafkaRecentMessage = z.object({
+  partition: z.number().int(),
+  offset: z.number(),
+  /** Epoch ms, as Kafka stamped it. */
+  timestamp: z.number(),
+  key: z.string().nullable(),
+  headers: z.record(z.string(), z.string().nullable()),
+  /** The value as text (UTF-8), or hex when it is not text; cut at 4 KiB. */
+  value: z.string(),
+  valueEncoding: z.enum(['utf8', 'hex']),
+  /** What the source's decoder makes of it: numeric fields by path, or why it cannot. */
+  decoded: z.union([z.record(z.string(), z.number()), z.object({ error: z.string() })]),
+});
+export type KafkaRecentMessage = z.infer<typeof KafkaRecentMessage>;
+
+export const KafkaClusterResult = z.object({
+  brokers: z.array(z.object({ nodeId: z.number(), host: z.string(), port: z.number() })),
+  topics: z.array(
+    z.object({
+      name: z.string(),
+      partitions: z.array(
+        z.object({
+          partition: z.number().int(),
+          leader: z.number().int(),
+          earliest: z.number(),
+          latest: z.number(),
+          /** latest − earliest: what the partition holds (less where compacted or transactional). */
+          messages: z.number(),
+        }),
+      ),
+      messages: z.number(),
+      /** Messages per second produced to the topic since the previous look, or null on the first. */
+      rate: z.number().nullable(),
+    }),
+  ),
+  groups: z.array(
+    z.object({
+      groupId: z.string(),
+      state: z.string(),
+      members: z.array(z.object({ memberId: z.string(), clientId: z.string(), host: z.string() })),
+      /** Per partition the group has committed: the committed offset and how far behind latest it is. */
+      lag: z.array(
+        z.object({ topic: z.string(), partition: z.number().int(), committed: z.number(), lag: z.number() }),
+      ),
+    }),
+  ),
+  recent: z.array(KafkaRecentMessage),
+});
+export type KafkaClusterResult = z.infer<typeof KafkaClusterResult>;
+
+/** A message to send with a Kafka source: to a topic, with a key and headers (the test-message dialog, notifiers). */
+export const KafkaProduceRequest = z.object({
+  source: z.string(),
+  topic: z
+    .string()
+    .min(1)
+    .max(249)
+    .regex(/^[A-Za-z0-9._-]+$/, 'a Kafka topic name'),
+  key: z.string().max(65_536).optional(),
+  headers: z.record(z.string().min(1).max(256), z.string().max(65_536)).default({}),
+  payload: z.string().max(16 * 1024 ** 2),
+  encoding: z.enum(['utf8', 'hex', 'base64']).default('utf8'),
+  /** Send to this partition; absent: Kafka's partitioner (by key). */
+  partition: z.number().int().min(0).optional(),
+});
+export type KafkaProduceRequest = z.infer<typeof KafkaProduceRequest>;
+
 /** A serial port as the OS lists it, with what users recognise a device by. USB ids are lower-case hex. */
 export const SerialPortInfo = z.object({
   path: z.string(),
@@ -642,6 +719,13 @@ export const Methods = {
   sparkplugNodes: { params: z.object({ source: z.string() }), result: SparkplugNodesResult },
   /** Asks an edge node to publish its births again (NCMD Node Control/Rebirth); refused unless the source allows publishing. */
   sparkplugRebirth: { params: SparkplugRebirthRequest, result: Ok },
+  /** A Kafka source's cluster: topics with offsets and rates, groups with members and lag, a topic's recent messages. */
+  kafkaCluster: { params: KafkaClusterRequest, result: KafkaClusterResult },
+  /** Sends one message with a Kafka source, with key and headers; resolves once the cluster has it. */
+  kafkaProduce: {
+    params: KafkaProduceRequest,
+    result: z.object({ ok: z.literal(true), partition: z.number(), offset: z.number() }),
+  },
   /** Gives the engine a secret for this session; it is never written to the workspace or logged. */
   setSecret: {
     params: z.object({ name: z.string().min(1).max(128), value: z.string().max(4096) }),
@@ -809,6 +893,9 @@ export const MethodCapabilities: {
   sparkplugNodes: 'workspace',
   // Writes to the plant's broker only when the source's own options allow it (sparkplug.allowPublish).
   sparkplugRebirth: 'workspace',
+  // Reads the cluster the source is configured for; writes to it only when asked to produce.
+  kafkaCluster: 'workspace',
+  kafkaProduce: 'workspace',
   setSecret: 'workspace',
   export: { host: 'writes a file at a path the caller names' },
   scanFiles: { host: 'reads files at paths the caller names' },

@@ -16,6 +16,7 @@ export {
   type SourceKindDescriptor,
 } from './sources/descriptor';
 export * from './sources/index';
+export * from './sources/kafka';
 export * from './sources/mqtt';
 export * from './sources/mqtt-broker';
 export * from './sources/serial';

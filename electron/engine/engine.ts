@@ -29,7 +29,12 @@ import type {
   SparkplugNodesResult,
 } from '../../shared/api';
 import type { AlertRule, NotifierConfig } from '../../shared/alerts';
-import type { NotifierTestResult } from '../../shared/api';
+import type {
+  KafkaClusterRequest,
+  KafkaClusterResult,
+  KafkaProduceRequest,
+  NotifierTestResult,
+} from '../../shared/api';
 import { sendTestNotification, withNotifier, withoutNotifier } from './alerts/notify/edit';
 import { type SourceConfig, WorkspaceConfig } from '../../shared/schemas';
 import type { AuditLog, AuditVerdict } from './alerts/audit';
@@ -132,6 +137,7 @@ export class Engine {
       now: this.now,
       notice,
       publish: (request) => this.publish(request),
+      kafkaProduce: (request) => this.kafkaProduce(request),
       version: ENGINE_VERSION,
     });
     this.session = Session.live({
@@ -311,6 +317,18 @@ export class Engine {
     await source.publish({ ...request, bytes: publishBytes(request) });
   }
 
+  async kafkaCluster(request: KafkaClusterRequest): Promise<KafkaClusterResult> {
+    const source = this.supervisor.liveSource(request.source);
+    if (!source.kafkaCluster) throw new Error(`source "${request.source}" is not a Kafka source`);
+    return source.kafkaCluster(request);
+  }
+
+  async kafkaProduce(request: KafkaProduceRequest): Promise<{ partition: number; offset: number }> {
+    const source = this.supervisor.liveSource(request.source);
+    if (!source.kafkaProduce) throw new Error(`source "${request.source}" is not a Kafka source`);
+    return source.kafkaProduce({ ...request, bytes: publishBytes(request) });
+  }
+
   async serialPorts(): Promise<{ ts: number; ports: SerialPortInfo[] }> {
     return { ts: this.now(), ports: await listSerialPorts() };
   }
@@ -469,6 +487,7 @@ export class Engine {
   testNotifier(notifier: NotifierConfig): Promise<NotifierTestResult> {
     return sendTestNotification(notifier, {
       publish: (request) => this.publish(request),
+      kafkaProduce: (request) => this.kafkaProduce(request),
       now: this.now,
       version: ENGINE_VERSION,
     });

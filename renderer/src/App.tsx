@@ -387,6 +387,7 @@ export function App({ connection }: { connection: EngineConnection }) {
           client={connected}
           sourceId={dialog.sourceId}
           sourceName={publishSource?.name ?? dialog.sourceId}
+          kafka={publishSource?.kind === 'kafka'}
           initialTopic={dialog.topic}
           onClose={() => setDialog(null)}
         />

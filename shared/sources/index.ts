@@ -3,6 +3,7 @@
 // and its line here; the engine's registry refuses to build without a factory for every kind.
 import { z } from 'zod';
 import type { SourceKindDescriptor } from './descriptor';
+import { kafkaKind } from './kafka';
 import { mqttKind } from './mqtt';
 import { mqttBrokerKind } from './mqtt-broker';
 import { serialKind } from './serial';
@@ -13,6 +14,7 @@ import { tailKind } from './tail';
 export const BUILT_IN_SOURCE_KINDS = [
   mqttKind,
   mqttBrokerKind,
+  kafkaKind,
   serialKind,
   tailKind,
   syslogKind,

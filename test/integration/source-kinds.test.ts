@@ -42,7 +42,7 @@ describe('source kinds as data', () => {
     expect(SourceConfig.safeParse(config).error?.issues).toEqual([
       expect.objectContaining({
         path: ['kind'],
-        message: 'unknown source kind "counter": one of mqtt, mqtt-broker, serial, tail, syslog, sim',
+        message: 'unknown source kind "counter": one of mqtt, mqtt-broker, kafka, serial, tail, syslog, sim',
       }),
     ]);
     expect(sourceFactories['counter']).toBeUndefined();
@@ -54,9 +54,10 @@ describe('source kinds as data', () => {
     expect(sourceKinds().map((k) => k.kind)).toEqual([
       'mqtt',
       'mqtt-broker',
-      'serial',
-      'tail',
-      'syslog',
+        'kafka',
+        'serial',
+        'tail',
+        'syslog',
       'sim',
       'counter',
     ]);

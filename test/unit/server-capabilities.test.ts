@@ -49,7 +49,13 @@ describe('method capabilities', () => {
     expect(
       upsert({ id: 's', kind: 'syslog', name: 'S', options: { host: '0.0.0.0', allowRemoteSenders: true } }),
     ).toEqual({ host: 'listens for senders on 0.0.0.0, beyond loopback' });
+    const kafka = { brokers: ['k1:9092'], topics: ['t'] };
+    expect(upsert({ id: 'k', kind: 'kafka', name: 'K', options: kafka })).toBe('workspace');
+    expect(
+      upsert({ id: 'k', kind: 'kafka', name: 'K', options: { ...kafka, tls: { caFile: '/k/site-ca.pem' } } }),
+    ).toEqual({ host: 'reads files named in options.tls (caFile)' });
     expect(BUILT_IN_SOURCE_KINDS.map((k) => k.kind).sort()).toEqual([
+      'kafka',
       'mqtt',
       'mqtt-broker',
       'serial',

@@ -2,7 +2,7 @@
 // `.meta()`, a kind's own words where two kinds share a field, and secrets stay secrets.
 import { describe, expect, it } from 'vitest';
 import { hintsOf, specAt, specOf } from '../../renderer/src/schema-form';
-import { mqttBrokerKind, mqttKind, serialKind, simKind, sourceKinds } from '../../shared/schemas';
+import { kafkaKind, mqttBrokerKind, mqttKind, serialKind, simKind, sourceKinds } from '../../shared/schemas';
 
 describe('built-in source kinds', () => {
   it('are listed in the order the form offers them, each with a label and its capabilities', () => {
@@ -13,6 +13,7 @@ describe('built-in source kinds', () => {
         'broker',
         { topics: true, publish: true, console: false, ports: false, sparkplug: true },
       ],
+      ['kafka', 'kafka', { topics: true, publish: true, console: false, ports: false, sparkplug: false }],
       ['serial', 'serial', { topics: false, publish: false, console: true, ports: true, sparkplug: false }],
       ['tail', 'logs', { topics: false, publish: false, console: false, ports: false, sparkplug: false }],
       ['syslog', 'syslog', { topics: false, publish: false, console: false, ports: false, sparkplug: false }],
@@ -38,6 +39,10 @@ describe('built-in source kinds', () => {
     expect(specAt(specOf(mqttBrokerKind.config), 'options.password')?.t).toBe('secret');
     expect(hintsOf(specOf(mqttBrokerKind.config))('options.host').label).toBe('Listen on (host)');
     expect(hintsOf(specOf(simKind.config))('options.vibrationHz').label).toBe('Vibration rate (Hz)');
+    const kafka = hintsOf(specOf(kafkaKind.config));
+    expect(kafka('options.tls.insecureSkipVerify').danger).toBe(true);
+    expect(kafka('options.sasl.password').secret).toBe(true);
+    expect(kafka('options.brokers').label).toBe('Bootstrap brokers');
   });
 
   it('say a shared field in their own words', () => {
@@ -56,5 +61,31 @@ describe('built-in source kinds', () => {
     );
     expect(mqttKind.hostAccess(mqttKind.options.parse({ url: 'mqtt://h' }))).toBeNull();
     expect(mqttBrokerKind.hostAccess(mqttBrokerKind.options.parse({}))).toBeNull();
+  });
+});
+
+describe('kafka options', () => {
+  const base = { brokers: ['127.0.0.1:9092'], topics: ['falco.events'] };
+  const issues = (options: unknown) =>
+    kafkaKind.options.safeParse(options).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  it('take brokers, topics and a mode; name the field at fault', () => {
+    expect(kafkaKind.options.parse(base)).toMatchObject({ mode: 'inspect', start: { from: 'latest' } });
+    expect(issues({ ...base, mode: 'group' })).toEqual(['groupId: group mode needs a consumer group']);
+    expect(issues({ ...base, groupId: 'g' })).toEqual([
+      'groupId: inspect mode joins no group: leave the consumer group empty, or choose group mode',
+    ]);
+    expect(issues({ ...base, brokers: ['kafka1'] })).toEqual([
+      'brokers.0: host:port, e.g. kafka1.plant.local:9092',
+    ]);
+    expect(issues({ ...base, topics: ['bad topic'] })?.[0]).toMatch(/^topics\.0: a Kafka topic name/);
+    expect(issues({ ...base, start: { from: 'timestamp' } })).toEqual([
+      'start.timestamp: starting from a time needs the time',
+    ]);
+    expect(issues({ ...base, tls: { certFile: '/c.pem' } })).toEqual([
+      'tls.keyFile: a client certificate needs both certFile and keyFile',
+    ]);
+    expect(
+      issues({ ...base, sasl: { mechanism: 'scram-sha-512', username: 'u', password: 'kafka.pw' } }),
+    ).toBeUndefined();
   });
 });

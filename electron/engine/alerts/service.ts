@@ -1,7 +1,13 @@
 // The alert service of a live engine: acknowledgements, silences, their audit log and the
 // notifiers, around the live session's evaluation (session/session.ts). A read-only engine has
 // none of it; its reads (alertsNow, verifyAudit) answer from the store.
-import type { AlertInstanceInfo, AlertTransitionInfo, Notice, PublishRequest } from '../../../shared/api';
+import type {
+  AlertInstanceInfo,
+  AlertTransitionInfo,
+  KafkaProduceRequest,
+  Notice,
+  PublishRequest,
+} from '../../../shared/api';
 import { silenceStatus, type SilenceStatus } from '../../../shared/silences';
 import type { Store } from '../store/store';
 import { AuditLog, type AuditVerdict } from './audit';
@@ -16,6 +22,8 @@ export interface AlertServiceHost {
   notice(level: Notice['level'], message: string): void;
   /** An MQTT notifier publishes through one of the engine's sources. */
   publish(request: PublishRequest): Promise<void>;
+  /** A Kafka notifier produces through one of the engine's Kafka sources. */
+  kafkaProduce?(request: KafkaProduceRequest): Promise<unknown>;
   version: string;
 }
 
@@ -42,6 +50,7 @@ export class AlertService {
     const silences = new SilenceBook(host.now);
     const notifier = new AlertNotifier({
       publish: host.publish,
+      ...(host.kafkaProduce ? { kafkaProduce: host.kafkaProduce } : {}),
       now: host.now,
       notice: host.notice,
       version: host.version,

@@ -20,6 +20,11 @@ export interface Frame {
   /** Where the frame came from: an MQTT topic, a serial port, a file. */
   key: string;
   bytes: Uint8Array;
+  /**
+   * JSON members (`"kafka":{…}`, no braces) the source adds to the fields of every record this
+   * frame gives: what the transport knows about the message (Kafka's key, partition, offset).
+   */
+  fields?: string;
 }
 
 export interface DecodeOutput {

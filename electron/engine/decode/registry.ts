@@ -121,6 +121,12 @@ export interface FrameSink {
   clockNotice?(key: string, message: string): void;
 }
 
+/** A record's fields (JSON text of an object, or null) with the transport's members put first. */
+function withFields(json: string | null, members: string): string {
+  if (json === null || json === '{}') return `{${members}}`;
+  return `{${members},${json.slice(1)}`;
+}
+
 /** Per key: a decoder name to force, 'raw' to keep frames undecoded, or undefined to detect. */
 export type DecoderChoice = (key: string) => string | undefined;
 
@@ -237,10 +243,29 @@ export class FrameDecoder {
       this.samples.push(ts, id, value);
     },
     // Fields become JSON text here, once per record: the store appends them as they are.
-    record: (severity: Severity, message, fields, ts) =>
-      this.records.push(ts, this.current!.frame.rx, this.source, severity, message, fieldsJson(fields)),
-    recordJson: (severity: Severity, message, fields, ts) =>
-      this.records.push(ts, this.current!.frame.rx, this.source, severity, message, fields),
+    record: (severity: Severity, message, fields, ts) => {
+      const { frame } = this.current!;
+      const json = fieldsJson(fields);
+      this.records.push(
+        ts,
+        frame.rx,
+        this.source,
+        severity,
+        message,
+        frame.fields ? withFields(json, frame.fields) : json,
+      );
+    },
+    recordJson: (severity: Severity, message, fields, ts) => {
+      const { frame } = this.current!;
+      this.records.push(
+        ts,
+        frame.rx,
+        this.source,
+        severity,
+        message,
+        frame.fields ? withFields(fields, frame.fields) : fields,
+      );
+    },
     clock: (note) => {
       this.clockNote = note;
     },

@@ -200,6 +200,8 @@ export function bindConnection(
       await engine.publish(p);
       return { ok: true };
     },
+    kafkaCluster: (p) => engine.kafkaCluster(p),
+    kafkaProduce: async (p) => ({ ok: true, ...(await engine.kafkaProduce(p)) }),
     serialPorts: () => engine.serialPorts(),
     sourceConsole: (p) => engine.sourceConsole(p),
     sendToSource: async (p) => ({

@@ -9,6 +9,7 @@ import type {
   SourceKindDescriptor,
 } from '../../../shared/schemas';
 import { registerSourceDescriptor, sourceKindOf } from '../../../shared/schemas';
+import { kafkaSource } from './kafka';
 import { mqttBrokerSource } from './mqtt/broker';
 import { mqttSource } from './mqtt/client';
 import { serialSource } from './serial';
@@ -72,6 +73,7 @@ export const sourceFactories: Factories = builtIn({
   sim: simSource,
   mqtt: mqttSource,
   'mqtt-broker': mqttBrokerSource,
+  kafka: kafkaSource,
   serial: serialSource,
   tail: tailSource,
   syslog: syslogSource,

@@ -21,6 +21,7 @@ import type { z } from 'zod';
 import type { TopicsRequest as TopicsRequestSchema } from '../../../shared/api';
 import type { PublishRequest, SourceState, TopicDetail, TopicsResult } from '../../../shared/api';
 import type { SourceConsoleResult, SparkplugNodesResult } from '../../../shared/api';
+import type { KafkaClusterRequest, KafkaClusterResult, KafkaProduceRequest } from '../../../shared/api';
 import type { RecordBatch, SampleBatch } from '../batch';
 import type { IngestStage, StageSetup } from '../ingest/stage';
 
@@ -78,6 +79,12 @@ export interface Source {
   sparkplugNodes?(): SparkplugNodesResult;
   /** Asks an edge node for its births again (NCMD); rejects unless the source may publish to the broker. */
   sparkplugRebirth?(group: string, node: string): Promise<void>;
+  /** Kafka sources: the cluster's topics, offsets, groups and lag, and a topic's recent messages (no group joined). */
+  kafkaCluster?(request: KafkaClusterRequest): Promise<KafkaClusterResult>;
+  /** Kafka sources: sends one message with key and headers; where the cluster put it. */
+  kafkaProduce?(
+    request: KafkaProduceRequest & { bytes: Uint8Array },
+  ): Promise<{ partition: number; offset: number }>;
   /** Sources with a console (serial): their recent raw traffic, chunks after seq `after`. */
   console?(after: number | undefined, limit: number): SourceConsoleResult;
   /** Sources that can write to their device (serial): resolves once the bytes are written out. */

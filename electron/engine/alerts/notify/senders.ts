@@ -6,7 +6,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import type { NotifierConfig } from '../../../../shared/alerts';
-import type { PublishRequest } from '../../../../shared/api';
+import type { KafkaProduceRequest, PublishRequest } from '../../../../shared/api';
 import {
   alertmanagerPayload,
   opsdeckPayload,
@@ -19,6 +19,8 @@ export class PermanentError extends Error {}
 
 export interface SenderHost {
   publish(request: PublishRequest): Promise<void>;
+  /** Absent where no Kafka source can be reached (tests of other notifiers). */
+  kafkaProduce?(request: KafkaProduceRequest): Promise<unknown>;
   now(): number;
   version: string;
 }
@@ -174,6 +176,19 @@ export function makeSender(config: NotifierConfig, host: SenderHost): Send {
           retain: config.retain,
         }),
       );
+    case 'kafka':
+      // Keyed by fingerprint: an alert's transitions land on one partition, in order.
+      return eachAlert(async (n) => {
+        if (!host.kafkaProduce) throw new PermanentError('no Kafka source can be reached from here');
+        await host.kafkaProduce({
+          source: config.source,
+          topic: config.topic,
+          key: n.fingerprint,
+          headers: { 'opsdeck-notifier': config.id, 'opsdeck-status': n.status },
+          payload: JSON.stringify(opsdeckPayload(n, config.id)),
+          encoding: 'utf8',
+        });
+      });
     case 'syslog':
       return eachAlert((n) => {
         const line = syslogLine(n, {

@@ -21,7 +21,7 @@ export const reconnectBackoff = (options: { reconnectMinMs: number; reconnectMax
   jitter: 0.5,
 });
 
-function readPem(path: string, what: string): Buffer {
+export function readPem(path: string, what: string): Buffer {
   try {
     return fs.readFileSync(path);
   } catch (error) {
@@ -31,7 +31,7 @@ function readPem(path: string, what: string): Buffer {
   }
 }
 
-function needSecret(ctx: SourceContext, name: string, what: string): string {
+export function needSecret(ctx: SourceContext, name: string, what: string): string {
   const value = ctx.secret(name);
   if (value === undefined) {
     throw new Error(

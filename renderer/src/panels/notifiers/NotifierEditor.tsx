@@ -54,7 +54,8 @@ export function NotifierEditor({
     setFailure(null);
   };
   // The notifier publishes through the source, as the engine's `publish` does: kinds that can.
-  const mqttSources = sources.filter((s) => sourceKindOf(s.kind)?.capabilities.publish);
+  const mqttSources = sources.filter((s) => s.kind !== 'kafka' && sourceKindOf(s.kind)?.capabilities.publish);
+  const kafkaSources = sources.filter((s) => s.kind === 'kafka');
 
   const save = async (e: FormEvent) => {
     e.preventDefault();
@@ -178,6 +179,17 @@ export function NotifierEditor({
                 ['2', '2'],
               ]),
             ),
+          ]}
+          {form.kind === 'kafka' && [
+            row(
+              'source',
+              select('source', [
+                ['', kafkaSources.length ? 'choose a source…' : 'no Kafka source in this workspace'],
+                ...kafkaSources.map((s): [string, string] => [s.id, `${s.name} (${s.id})`]),
+              ]),
+              'produced through this source of the workspace, keyed by the alert’s fingerprint',
+            ),
+            row('topic', text('topic', 'opsdeck.alerts')),
           ]}
           {form.kind === 'syslog' && [
             row('host', text('host', 'siem.plant.local')),

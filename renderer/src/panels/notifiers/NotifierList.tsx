@@ -15,6 +15,7 @@ function target(n: NotifierConfig): string {
     case 'webhook':
       return n.url;
     case 'mqtt':
+    case 'kafka':
       return `${n.source}: ${n.topic}`;
     case 'syslog':
       return `${n.transport}://${n.host}:${n.port}`;

@@ -7,6 +7,7 @@ export type NotifierKind = Notifier['kind'];
 export const NOTIFIER_KINDS: { kind: NotifierKind; label: string }[] = [
   { kind: 'webhook', label: 'Webhook (HTTP POST)' },
   { kind: 'mqtt', label: 'MQTT message' },
+  { kind: 'kafka', label: 'Kafka message' },
   { kind: 'syslog', label: 'Syslog (RFC 5424)' },
   { kind: 'command', label: 'Command (runs a program)' },
 ];
@@ -51,8 +52,8 @@ export function formOf(n: Notifier | null, suggestedId: string): NotifierForm {
     sendResolved: n?.sendResolved ?? true,
     url: n?.kind === 'webhook' ? n.url : '',
     format: n && 'format' in n ? n.format : 'opsdeck',
-    source: n?.kind === 'mqtt' ? n.source : '',
-    topic: n?.kind === 'mqtt' ? n.topic : 'opsdeck/alerts',
+    source: n?.kind === 'mqtt' || n?.kind === 'kafka' ? n.source : '',
+    topic: n?.kind === 'mqtt' || n?.kind === 'kafka' ? n.topic : 'opsdeck/alerts',
     qos: n?.kind === 'mqtt' ? String(n.qos) : '1',
     host: n?.kind === 'syslog' ? n.host : '',
     port: n?.kind === 'syslog' ? String(n.port) : '514',
@@ -88,6 +89,8 @@ export function notifierFrom(form: NotifierForm, base: Notifier | null): Record<
       };
     case 'mqtt':
       return { ...common, kind: 'mqtt', source: form.source, topic: form.topic, qos: num(form.qos) };
+    case 'kafka':
+      return { ...common, kind: 'kafka', source: form.source, topic: form.topic };
     case 'syslog':
       return {
         ...common,

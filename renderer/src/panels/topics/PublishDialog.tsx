@@ -1,7 +1,8 @@
-// Publish one message through an MQTT source (or the built-in broker). Stays open after sending so
-// the same message can be sent again or varied; shows what the engine answered.
+// Publish one message through an MQTT source (or the built-in broker), or a Kafka source — with a
+// key and headers, sent with `kafkaProduce`. Stays open after sending so the same message can be
+// sent again or varied; shows what the engine answered.
 import { useState, type FormEvent } from 'react';
-import { PublishRequest } from '../../../../shared/api';
+import { KafkaProduceRequest, PublishRequest } from '../../../../shared/api';
 import type { RpcClient } from '../../../../shared/rpc';
 import { useTimeFormat } from '../../time-zone';
 import { Modal } from '../../widgets/Modal';
@@ -15,11 +16,14 @@ export function PublishDialog({
   sourceId,
   sourceName,
   initialTopic,
+  kafka = false,
   onClose,
 }: {
   client: RpcClient | null;
   sourceId: string;
   sourceName: string;
+  /** A Kafka source: key and headers instead of QoS and retain. */
+  kafka?: boolean;
   initialTopic: string;
   onClose(): void;
 }) {
@@ -32,8 +36,22 @@ export function PublishDialog({
   const [sending, setSending] = useState(false);
   const [outcome, setOutcome] = useState<Outcome | null>(null);
 
-  const request = { source: sourceId, topic, payload, encoding, qos, retain };
-  const parsed = PublishRequest.safeParse(request);
+  const [key, setKey] = useState('');
+  const [headerText, setHeaderText] = useState('');
+  /** Headers as `name: value` lines. */
+  const headers = Object.fromEntries(
+    headerText
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => {
+        const at = line.indexOf(':');
+        return at < 0 ? [line.trim(), ''] : [line.slice(0, at).trim(), line.slice(at + 1).trim()];
+      }),
+  );
+  const request = kafka
+    ? { source: sourceId, topic, payload, encoding, headers, ...(key ? { key } : {}) }
+    : { source: sourceId, topic, payload, encoding, qos, retain };
+  const parsed = (kafka ? KafkaProduceRequest : PublishRequest).safeParse(request);
   const errors = parsed.success ? new Map<string, string>() : issuesByPath(parsed.error);
   const topicError = topic === '' ? undefined : errors.get('topic');
 
@@ -43,8 +61,17 @@ export function PublishDialog({
     setSending(true);
     setOutcome(null);
     try {
-      await client.call('publish', request);
-      setOutcome({ ok: true, at: Date.now(), topic });
+      if (kafka) {
+        const sent = await client.call('kafkaProduce', KafkaProduceRequest.parse(request));
+        setOutcome({
+          ok: true,
+          at: Date.now(),
+          topic: `${topic} partition ${sent.partition} offset ${sent.offset}`,
+        });
+      } else {
+        await client.call('publish', PublishRequest.parse(request));
+        setOutcome({ ok: true, at: Date.now(), topic });
+      }
     } catch (error) {
       setOutcome({ ok: false, message: (error as Error).message });
     } finally {
@@ -102,6 +129,42 @@ export function PublishDialog({
               )}
             </span>
           </label>
+          {kafka && (
+            <>
+              <label className="form-row">
+                <span className="form-label">Key</span>
+                <span className="form-control">
+                  <input
+                    type="text"
+                    value={key}
+                    onChange={(e) => setKey(e.target.value)}
+                    spellCheck={false}
+                    autoComplete="off"
+                    placeholder="none: Kafka spreads messages over partitions"
+                    data-testid="publish-key"
+                  />
+                </span>
+              </label>
+              <label className="form-row">
+                <span className="form-label">Headers</span>
+                <span className="form-control">
+                  <textarea
+                    value={headerText}
+                    onChange={(e) => setHeaderText(e.target.value)}
+                    rows={3}
+                    spellCheck={false}
+                    placeholder={'one per line — name: value'}
+                    data-testid="publish-headers"
+                  />
+                  {errors.get('headers') && (
+                    <span className="form-error" role="alert">
+                      {errors.get('headers')}
+                    </span>
+                  )}
+                </span>
+              </label>
+            </>
+          )}
           <div className="form-row">
             <span className="form-label">Options</span>
             <span className="form-control form-inline">
@@ -117,27 +180,31 @@ export function PublishDialog({
                   <option value="base64">base64</option>
                 </select>
               </label>
-              <label>
-                QoS{' '}
-                <select
-                  value={qos}
-                  onChange={(e) => setQos(Number(e.target.value) as 0 | 1 | 2)}
-                  data-testid="publish-qos"
-                >
-                  <option value={0}>0</option>
-                  <option value={1}>1</option>
-                  <option value={2}>2</option>
-                </select>
-              </label>
-              <label>
-                <input
-                  type="checkbox"
-                  checked={retain}
-                  onChange={(e) => setRetain(e.target.checked)}
-                  data-testid="publish-retain"
-                />{' '}
-                Retain
-              </label>
+              {!kafka && (
+                <>
+                  <label>
+                    QoS{' '}
+                    <select
+                      value={qos}
+                      onChange={(e) => setQos(Number(e.target.value) as 0 | 1 | 2)}
+                      data-testid="publish-qos"
+                    >
+                      <option value={0}>0</option>
+                      <option value={1}>1</option>
+                      <option value={2}>2</option>
+                    </select>
+                  </label>
+                  <label>
+                    <input
+                      type="checkbox"
+                      checked={retain}
+                      onChange={(e) => setRetain(e.target.checked)}
+                      data-testid="publish-retain"
+                    />{' '}
+                    Retain
+                  </label>
+                </>
+              )}
             </span>
           </div>
         </div>

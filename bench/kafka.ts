@@ -1,0 +1,144 @@
+// Kafka: 1,000,000 pre-produced JSON messages (~100 bytes) on 4 partitions, read in the same run by
+// `kcat -C` to a line counter, by a bare kafkajs consumer that only parses each message, and by the
+// engine into DuckDB (decoded, and durable: timed until the saved offsets cover every message) in
+// group mode and in inspect mode. Prints the figures and the ratios. Never pass/fail.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { Engine } from '../electron/engine/engine';
+import { KafkaBroker, KCAT } from '../test/helpers/kafka';
+import { figure, note } from './report';
+
+const PARTITIONS = 4;
+
+function timed(command: string, args: string[]): Promise<{ ms: number; out: string }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      code === 0
+        ? resolve({ ms: performance.now() - started, out })
+        : reject(new Error(`${command} exited ${code}: ${err}`)),
+    );
+  });
+}
+
+/** kafkajs's own consumer, parsing every message and nothing more: the library's ceiling here. */
+async function bareConsumer(bootstrap: string, topic: string, total: number): Promise<number> {
+  const kafka = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId: `bench-bare-${Date.now()}`, maxBytesPerPartition: 1024 ** 2 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  let seen = 0;
+  let sum = 0;
+  const started = performance.now();
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  await consumer.run({
+    autoCommit: false,
+    eachBatch: async ({ batch }) => {
+      for (const m of batch.messages) sum += (JSON.parse(m.value!.toString()) as { seq: number }).seq;
+      seen += batch.messages.length;
+      if (seen >= total) resolveDone();
+    },
+  });
+  await done;
+  const ms = performance.now() - started;
+  await consumer.disconnect();
+  if (sum < 0) note('impossible'); // keeps the parse from being optimised away
+  return ms;
+}
+
+/** The engine reading the topic into a fresh workspace; timed until the saved offsets cover it all. */
+async function engineRun(
+  bootstrap: string,
+  topic: string,
+  total: number,
+  mode: 'group' | 'inspect',
+): Promise<number> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opsdeck-bench-kafka-'));
+  const options = {
+    brokers: [bootstrap],
+    topics: [topic],
+    mode,
+    ...(mode === 'group' ? { groupId: `bench-engine-${Date.now()}` } : {}),
+    start: { from: 'earliest' },
+    decoders: [{ topic, decoder: 'json' }],
+  };
+  fs.writeFileSync(
+    path.join(dir, 'opsdeck.json'),
+    JSON.stringify({ version: 1, sources: [{ id: 'k', kind: 'kafka', name: 'bench', options }] }),
+  );
+  const started = performance.now();
+  const engine = await Engine.open(dir);
+  try {
+    for (;;) {
+      const saved = (await engine.store.positions('k')).get('offsets');
+      const covered = saved
+        ? Object.values(JSON.parse(saved) as Record<string, number>).reduce((a, b) => a + b, 0)
+        : 0;
+      if (covered >= total) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const ms = performance.now() - started;
+    const rows = await engine.query(`SELECT count(*) FROM records_v WHERE source = 'k'`);
+    note(`${mode}: ${String(rows.rows[0]![0])} records stored`);
+    return ms;
+  } finally {
+    await engine.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function benchKafka(total = 1_000_000): Promise<void> {
+  const broker = await KafkaBroker.start({ version: '3.9.1' });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opsdeck-bench-kafka-'));
+  try {
+    const topic = 'bench';
+    broker.createTopic(topic, PARTITIONS);
+    const file = path.join(dir, 'messages.jsonl');
+    const fd = fs.openSync(file, 'w');
+    let chunk = '';
+    for (let i = 0; i < total; i++) {
+      chunk += `{"seq":${i},"host":"web-${String(i % 16).padStart(2, '0')}","rule":"Write below etc","level":"Warning","value":${(i % 1000) / 10}}\n`;
+      if (chunk.length > 1 << 20) {
+        fs.writeSync(fd, chunk);
+        chunk = '';
+      }
+    }
+    fs.writeSync(fd, chunk);
+    fs.closeSync(fd);
+    note(
+      `producing ${total} messages (${Math.round(fs.statSync(file).size / total)} bytes each) on ${PARTITIONS} partitions`,
+    );
+    await timed(KCAT, ['-P', '-b', broker.bootstrap, '-t', topic, '-z', 'none', '-l', file]);
+
+    const kcat = await timed('sh', [
+      '-c',
+      `${KCAT} -C -b ${broker.bootstrap} -t ${topic} -o beginning -e -q -f '%o\\n' | wc -l`,
+    ]);
+    if (Number(kcat.out.trim()) !== total) note(`kcat counted ${kcat.out.trim()}, not ${total}`);
+    const kcatRate = total / (kcat.ms / 1000);
+    const bareRate = total / ((await bareConsumer(broker.bootstrap, topic, total)) / 1000);
+    const groupRate = total / ((await engineRun(broker.bootstrap, topic, total, 'group')) / 1000);
+    const inspectRate = total / ((await engineRun(broker.bootstrap, topic, total, 'inspect')) / 1000);
+    figure('kafka.baseline.kcat', kcatRate, 'msg/s');
+    figure('kafka.baseline.kafkajs', bareRate, 'msg/s');
+    figure('kafka.ingest.group', groupRate, 'msg/s');
+    figure('kafka.ingest.inspect', inspectRate, 'msg/s');
+    figure('kafka.ratio.group_vs_kafkajs', groupRate / bareRate, '');
+    figure('kafka.ratio.inspect_vs_kafkajs', inspectRate / bareRate, '');
+    figure('kafka.ratio.group_vs_kcat', groupRate / kcatRate, '');
+    figure('kafka.ratio.kafkajs_vs_kcat', bareRate / kcatRate, '');
+  } finally {
+    await broker.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,178 @@
+// What happens to every Kafka message, in group and inspect mode alike: size cap, topic tree, and
+// decoding through the source's ingest stage with the message's partition, offset, key, headers
+// and timestamp as record fields, and the position after it saved in the same transaction.
+//
+// Positions: one key (`offsets`) holds the next offset of every partition read so far, as JSON
+// `{"topic:partition": next}`. Every message carries the whole map (a stage keeps one position per
+// batch, and a flush may fall between any two messages), so whichever message ends a stored batch,
+// the saved position says exactly where its rows end. A restart seeks there, and a message below
+// it is skipped, so nothing is stored twice whatever Kafka's committed offsets say.
+import type { KafkaOptions } from '../../../../shared/schemas';
+import { FrameDecoder } from '../../decode/registry';
+import { ChannelRefused, type IngestStage } from '../../ingest/stage';
+import { CHANNEL_REFUSED, type SourceContext } from '../source';
+import { TopicTree } from '../mqtt/topic-tree';
+
+export const POSITION_KEY = 'offsets';
+
+/** One message as both readers hand it over (kafkajs's shape). */
+export interface KafkaMessage {
+  offset: string;
+  timestamp: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined>;
+}
+
+const tp = (topic: string, partition: number) => `${topic}:${partition}`;
+
+/** Before 2000-01-01 a Kafka timestamp is not believed (as device times are not). */
+const EARLIEST_PLAUSIBLE_MS = 946_684_800_000;
+
+function headerText(v: Buffer | string | undefined): string | null {
+  if (v === undefined) return null;
+  return typeof v === 'string' ? v : v.toString('utf8');
+}
+
+export class KafkaIngest {
+  readonly tree: TopicTree;
+  readonly frames: FrameDecoder;
+  readonly stage: IngestStage;
+  /** Next offset to read, by `topic:partition`: what the workspace holds once the rows are durable. */
+  readonly next = new Map<string, number>();
+  /** Where the message being decoded sits, for its quarantine entry. */
+  private where = '';
+  private readonly futureToleranceMs: number;
+
+  constructor(
+    private readonly ctx: SourceContext,
+    private readonly options: KafkaOptions,
+    flow: { pause(): void; resume(): void },
+  ) {
+    this.futureToleranceMs = options.futureToleranceSeconds * 1000;
+    this.tree = new TopicTree(ctx.now, (topic, payload, decoder) =>
+      this.frames.preview({ rx: 0, key: topic, bytes: payload }, decoder),
+    );
+    const match = (pattern: string, topic: string) =>
+      pattern.endsWith('*') ? topic.startsWith(pattern.slice(0, -1)) : pattern === topic;
+    const choices = options.decoders.filter((d) => d.decoder !== 'auto');
+    this.frames = new FrameDecoder(
+      ctx.sourceId,
+      {
+        channel: (path, unit) => {
+          const id = ctx.channel(path, unit);
+          if (id === CHANNEL_REFUSED)
+            throw new ChannelRefused(
+              `the source is at its channel limit (store.maxChannelsPerSource): no channel for "${path}"`,
+            );
+          return id;
+        },
+        quarantine: (raw, reason) => ctx.quarantine(raw, reason, this.where),
+        clockNotice: (_topic, message) => ctx.notice('warn', `${ctx.sourceId}: ${message}`),
+      },
+      {
+        choose: (topic) => choices.find((d) => match(d.topic, topic))?.decoder,
+        memoDefaults: {
+          ...(options.timestampField ? { timestampField: options.timestampField } : {}),
+          timeZone: options.timeZone,
+          futureToleranceMs: this.futureToleranceMs,
+        },
+        memoFor: (topic) => {
+          const zone = options.decoders.find((d) => d.timeZone && match(d.topic, topic))?.timeZone;
+          return zone ? { timeZone: zone } : undefined;
+        },
+      },
+    );
+    this.stage = ctx.ingest({
+      decoder: this.frames,
+      policy: 'pause',
+      pause: flow.pause,
+      resume: flow.resume,
+    });
+  }
+
+  /** The positions saved with the rows, as `topic:partition` → next offset. */
+  async restore(): Promise<Map<string, number>> {
+    const saved = (await this.ctx.positions()).get(POSITION_KEY);
+    if (saved === undefined) return new Map();
+    const parsed = JSON.parse(saved) as Record<string, number>;
+    for (const [key, offset] of Object.entries(parsed)) this.next.set(key, offset);
+    return new Map(this.next);
+  }
+
+  /** The workspace's next offset for a partition, if it has one. */
+  position(topic: string, partition: number): number | undefined {
+    return this.next.get(tp(topic, partition));
+  }
+
+  /**
+   * Takes one partition's messages in, in offset order; messages below the saved position (read
+   * again after a crash) are skipped. Returns the next offset to read, or null when none was taken.
+   */
+  accept(topic: string, partition: number, messages: readonly KafkaMessage[]): number | null {
+    const key = tp(topic, partition);
+    const from = this.next.get(key) ?? -1;
+    // Every partition but this one, once per batch: each message's position adds its own offset.
+    const others = [...this.next]
+      .filter(([k]) => k !== key)
+      .map(([k, v]) => `${JSON.stringify(k)}:${v},`)
+      .join('');
+    const keyJson = JSON.stringify(key);
+    const now = this.ctx.now();
+    let taken: number | null = null;
+    for (const m of messages) {
+      const offset = Number(m.offset);
+      if (offset < from) continue;
+      const next = offset + 1;
+      const position = { key: POSITION_KEY, value: `{${others}${keyJson}:${next}}` };
+      this.next.set(key, next);
+      taken = next;
+      this.take(topic, partition, offset, m, now, position);
+    }
+    if (taken !== null) this.ctx.received(messages.length);
+    return taken;
+  }
+
+  private take(
+    topic: string,
+    partition: number,
+    offset: number,
+    m: KafkaMessage,
+    now: number,
+    position: { key: string; value: string },
+  ): void {
+    const payload = m.value ?? Buffer.alloc(0);
+    const stamp = Number(m.timestamp);
+    // The record's own time is its event time when plausible; else the time it arrived here.
+    const rx = stamp >= EARLIEST_PLAUSIBLE_MS && stamp <= now + this.futureToleranceMs ? stamp : now;
+    this.where = `${topic} partition ${partition} offset ${offset}`;
+    this.tree.record(topic, payload, rx, false, 0, null);
+    if (payload.length > this.options.maxPayloadBytes) {
+      this.stage.addQuarantine(
+        new Uint8Array(payload),
+        `message of ${payload.length} bytes is over the ${this.options.maxPayloadBytes}-byte cap`,
+        this.where,
+      );
+      this.stage.emit(null, null, position);
+      return;
+    }
+    let fields = `"kafka":{"topic":${JSON.stringify(topic)},"partition":${partition},"offset":${offset},"timestamp":${stamp}`;
+    if (m.key) fields += `,"key":${JSON.stringify(m.key.toString('utf8'))}`;
+    if (m.headers) {
+      const headers: Record<string, string | (string | null)[] | null> = {};
+      let any = false;
+      for (const [name, v] of Object.entries(m.headers)) {
+        headers[name] = Array.isArray(v) ? v.map(headerText) : headerText(v);
+        any = true;
+      }
+      if (any) fields += `,"headers":${JSON.stringify(headers)}`;
+    }
+    fields += '}';
+    const decoder = this.stage.pushFrame({ rx, key: topic, bytes: payload, fields }, position);
+    if (decoder) this.tree.setDecoder(topic, decoder.name);
+  }
+
+  stop(): Promise<void> {
+    return this.stage.stop();
+  }
+}

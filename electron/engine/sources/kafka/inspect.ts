@@ -1,0 +1,143 @@
+// Inspect mode: partitions read without a consumer group, so nothing is committed and the cluster
+// keeps no trace (no group, no member, no offsets). kafkajs's consumer only reads as a group
+// member (no manual assignment: its issue #373), so this reader sends Fetch requests itself
+// through kafkajs's own cluster and broker objects — the same connections, TLS, SASL, metadata and
+// record-batch decoding its consumer uses — one request per leader for all of its partitions.
+import type { Kafka } from 'kafkajs';
+import Batch from 'kafkajs/src/consumer/batch.js';
+
+/** What kafkajs's cluster offers (not in its typings). */
+export interface Cluster {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  refreshMetadata(): Promise<void>;
+  addMultipleTargetTopics(topics: string[]): Promise<void>;
+  findTopicPartitionMetadata(topic: string): { partitionId: number; leader: number }[];
+  findLeaderForPartitions(topic: string, partitions: number[]): Record<string, number[]>;
+  findBroker(request: { nodeId: string }): Promise<{
+    fetch(request: {
+      replicaId?: number;
+      isolationLevel: number;
+      maxWaitTime: number;
+      minBytes: number;
+      maxBytes: number;
+      topics: { topic: string; partitions: { partition: number; fetchOffset: string; maxBytes: number }[] }[];
+    }): Promise<{ responses: { topicName: string; partitions: { partition: number }[] }[] }>;
+  }>;
+}
+
+/** kafkajs keeps the cluster factory behind a symbol; found by its description, checked at once. */
+export function createCluster(kafka: Kafka): Cluster {
+  const symbol = Object.getOwnPropertySymbols(kafka).find(
+    (s) => s.description === 'private:Kafka:createCluster',
+  );
+  const create = symbol ? (kafka as unknown as Record<symbol, unknown>)[symbol] : undefined;
+  if (typeof create !== 'function')
+    throw new Error('kafkajs: no cluster factory (a kafkajs other than 2.2.x?)');
+  return (create as (o: object) => Cluster)({
+    allowAutoTopicCreation: false,
+    isolationLevel: READ_COMMITTED,
+  });
+}
+
+const READ_COMMITTED = 1;
+
+export interface PartitionBatch {
+  topic: string;
+  partition: number;
+  messages: Batch['messages'];
+  highWatermark: number;
+  /** The next offset to fetch after this batch (past compacted or control records too). */
+  next: number;
+}
+
+export interface InspectReaderOptions {
+  maxBytesPerPartition: number;
+  /** How long the broker may hold a fetch open waiting for data. */
+  maxWaitMs: number;
+}
+
+/**
+ * Reads the partitions it is given from their offsets, leader by leader, until stopped. `deliver`
+ * is called for each non-empty partition batch; its promise is back-pressure (no fetch while it
+ * is pending). A failed fetch rejects `run` with the error (the source reconnects).
+ */
+export class InspectReader {
+  private running = false;
+  readonly offsets = new Map<string, { topic: string; partition: number; offset: number }>();
+
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly options: InspectReaderOptions,
+  ) {}
+
+  seek(topic: string, partition: number, offset: number): void {
+    this.offsets.set(`${topic}:${partition}`, { topic, partition, offset });
+  }
+
+  stop(): void {
+    this.running = false;
+  }
+
+  async run(deliver: (batch: PartitionBatch) => void | Promise<void>): Promise<void> {
+    this.running = true;
+    await this.cluster.refreshMetadata();
+    while (this.running) {
+      const byLeader = new Map<
+        string,
+        Map<string, { partition: number; fetchOffset: string; maxBytes: number }[]>
+      >();
+      for (const { topic, partition, offset } of this.offsets.values()) {
+        const leaders = this.cluster.findLeaderForPartitions(topic, [partition]);
+        for (const nodeId of Object.keys(leaders)) {
+          const topics = byLeader.get(nodeId) ?? new Map();
+          byLeader.set(nodeId, topics);
+          const list = topics.get(topic) ?? [];
+          topics.set(topic, list);
+          list.push({ partition, fetchOffset: String(offset), maxBytes: this.options.maxBytesPerPartition });
+        }
+      }
+      if (byLeader.size === 0) {
+        await new Promise((r) => setTimeout(r, this.options.maxWaitMs));
+        continue;
+      }
+      // One fetch per leader, all at once; their batches are delivered in the order they come.
+      await Promise.all(
+        [...byLeader].map(async ([nodeId, topics]) => {
+          const broker = await this.cluster.findBroker({ nodeId });
+          const requested = [...topics].map(([topic, partitions]) => ({ topic, partitions }));
+          const { responses } = await broker.fetch({
+            isolationLevel: READ_COMMITTED,
+            maxWaitTime: this.options.maxWaitMs,
+            minBytes: 1,
+            maxBytes: this.options.maxBytesPerPartition * 4,
+            topics: requested,
+          });
+          for (const { topicName, partitions } of responses) {
+            for (const data of partitions) {
+              if (!this.running) return;
+              const key = `${topicName}:${data.partition}`;
+              const at = this.offsets.get(key);
+              if (!at) continue;
+              const batch = new Batch(topicName, String(at.offset), data);
+              if (batch.messages.length === 0) {
+                // Control, aborted or compacted records only: move past them; nothing new: stay.
+                const last = batch.rawMessages.at(-1);
+                if (last && Number(last.offset) >= at.offset) at.offset = Number(last.offset) + 1;
+                continue;
+              }
+              at.offset = Number(batch.lastOffset()) + 1;
+              await deliver({
+                topic: topicName,
+                partition: data.partition,
+                messages: batch.messages,
+                highWatermark: Number(batch.highWatermark),
+                next: at.offset,
+              });
+            }
+          }
+        }),
+      );
+    }
+  }
+}

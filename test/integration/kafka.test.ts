@@ -1,0 +1,290 @@
+// Kafka against a real Apache Kafka (KRaft, one node on loopback; test/helpers/kafka.ts), on 3.9.1
+// and 4.1.1: messages produced by kcat arrive decoded and stored with their Kafka fields; an
+// undecodable one goes to quarantine naming topic, partition and offset; inspect mode leaves no
+// consumer group behind; a broker restarted mid-stream loses and doubles nothing.
+import fs from 'node:fs';
+import path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Engine } from '../../electron/engine/engine';
+import type { z } from 'zod';
+import type { SourceConfig } from '../../shared/schemas';
+import { KAFKA_VERSIONS, KafkaBroker } from '../helpers/kafka';
+import { makePki, type Pki } from '../helpers/mosquitto';
+import { tempDir, waitFor } from '../helpers/tmp';
+
+let tmp: ReturnType<typeof tempDir>;
+const closers: (() => Promise<void> | void)[] = [];
+beforeAll(() => {
+  tmp = tempDir();
+});
+afterAll(async () => {
+  for (const c of closers.reverse()) await c();
+  tmp.cleanup();
+});
+
+async function engineWith(sources: z.input<typeof SourceConfig>[]): Promise<Engine> {
+  const dir = path.join(tmp.dir, `ws-${Math.random().toString(36).slice(2)}`);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'opsdeck.json'), JSON.stringify({ version: 1, sources }));
+  const engine = await Engine.open(dir, { flushIntervalMs: 50 });
+  closers.push(() => engine.close());
+  return engine;
+}
+
+const count = async (engine: Engine, sql: string) => Number((await engine.query(sql)).rows[0]![0]);
+const sourceState = (engine: Engine, id: string) => engine.status().sources.find((s) => s.id === id)!;
+
+async function groups(broker: KafkaBroker): Promise<string[]> {
+  const admin = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    return (await admin.listGroups()).groups.map((g) => g.groupId).sort();
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+describe.each(KAFKA_VERSIONS)('kafka %s', (version) => {
+  let broker: KafkaBroker;
+  beforeAll(async () => {
+    broker = await KafkaBroker.start({ version });
+    closers.push(() => broker.close());
+  }, 300_000);
+
+  it('stores what kcat produced, decoded, with key, headers, partition and offset; quarantines the undecodable', async () => {
+    broker.createTopic('events', 2);
+    const lines = Array.from({ length: 200 }, (_, i) => `k${i}\t{"seq":${i},"rule":"r${i % 3}"}`);
+    broker.produce('events', lines.slice(0, 100), { keyed: true, partition: 0 });
+    broker.produce('events', lines.slice(100), { keyed: true, partition: 1 });
+    broker.produce('events', ['\u0000\u00ff not json'], { partition: 1 });
+    const before = await groups(broker);
+    const engine = await engineWith([
+      {
+        id: 'k',
+        name: 'kafka',
+        kind: 'kafka',
+        options: {
+          brokers: [broker.bootstrap],
+          topics: ['events'],
+          mode: 'inspect',
+          start: { from: 'earliest' },
+          decoders: [{ topic: 'events', decoder: 'json' }],
+        },
+      },
+    ]);
+    await waitFor(
+      'the seq samples',
+      async () =>
+        (await count(engine, `SELECT count(*) FROM samples_v WHERE channel = 'k/events/seq'`)) === 200,
+      60_000,
+    );
+    expect(
+      await count(engine, `SELECT count(DISTINCT value) FROM samples_v WHERE channel = 'k/events/seq'`),
+    ).toBe(200);
+    const fields = await engine.query(`SELECT fields FROM records WHERE fields->>'$.kafka.key' = 'k150'`);
+    const kafka = (JSON.parse(String(fields.rows[0]![0])) as { kafka: Record<string, unknown> }).kafka;
+    expect(kafka).toMatchObject({ topic: 'events', partition: 1, offset: 50, key: 'k150' });
+    await waitFor(
+      'the quarantined message',
+      async () => (await count(engine, `SELECT count(*) FROM quarantine`)) === 1,
+    );
+    const q = await engine.query(`SELECT "where" FROM quarantine`);
+    expect(q.rows[0]![0]).toBe('events partition 1 offset 100');
+    expect(sourceState(engine, 'k').state).toBe('connected');
+    // Inspect mode joined no group and committed nothing.
+    expect(await groups(broker)).toEqual(before);
+
+    // A message sent with key and headers through the engine comes back through the source.
+    const sent = await engine.kafkaProduce({
+      source: 'k',
+      topic: 'events',
+      key: 'sent-by-test',
+      headers: { origin: 'opsdeck' },
+      payload: '{"seq":1000,"rule":"test"}',
+      encoding: 'utf8',
+      partition: 0,
+    });
+    expect(sent).toEqual({ partition: 0, offset: 100 });
+    await waitFor('the produced message', async () => {
+      const r = await engine.query(
+        `SELECT fields FROM records WHERE fields->>'$.kafka.key' = 'sent-by-test'`,
+      );
+      return r.rows.length === 1 ? r : null;
+    });
+    const produced = await engine.query(
+      `SELECT fields->'$.kafka.headers' FROM records WHERE fields->>'$.kafka.key' = 'sent-by-test'`,
+    );
+    expect(JSON.parse(String(produced.rows[0]![0]))).toEqual({ origin: 'opsdeck' });
+  }, 120_000);
+
+  it('browses the cluster: topics with offsets, a group with its member and lag, recent messages without a group', async () => {
+    const engine = await engineWith([
+      {
+        id: 'g',
+        name: 'group reader',
+        kind: 'kafka',
+        options: {
+          brokers: [broker.bootstrap],
+          topics: ['events'],
+          mode: 'group',
+          groupId: 'browse-group',
+          start: { from: 'earliest' },
+          sessionTimeoutMs: 6_000,
+        },
+      },
+    ]);
+    await waitFor(
+      'the group to read everything',
+      async () =>
+        (await count(engine, `SELECT count(*) FROM samples_v WHERE channel = 'g/events/seq'`)) === 201,
+      60_000,
+    );
+    const before = await groups(broker);
+    const cluster = await waitFor('the group committed', async () => {
+      const c = await engine.kafkaCluster({ source: 'g', recentTopic: 'events', recentPerPartition: 3 });
+      const g = c.groups.find((x) => x.groupId === 'browse-group');
+      return g && g.lag.length === 2 && g.lag.every((l) => l.lag === 0) ? c : null;
+    });
+    const events = cluster.topics.find((t) => t.name === 'events')!;
+    expect(events.partitions).toEqual([
+      { partition: 0, leader: 1, earliest: 0, latest: 101, messages: 101 },
+      { partition: 1, leader: 1, earliest: 0, latest: 101, messages: 101 },
+    ]);
+    expect(events.messages).toBe(202);
+    const group = cluster.groups.find((x) => x.groupId === 'browse-group')!;
+    expect(group.members).toHaveLength(1);
+    expect(group.lag.map((l) => l.committed)).toEqual([101, 101]);
+    // The last three of each partition, decoded as the source would, keys and headers shown.
+    expect(cluster.recent.map((m) => `${m.partition}@${m.offset}`).sort()).toEqual([
+      '0@100',
+      '0@98',
+      '0@99',
+      '1@100',
+      '1@98',
+      '1@99',
+    ]);
+    const sent = cluster.recent.find((m) => m.key === 'sent-by-test')!;
+    expect(sent).toMatchObject({
+      partition: 0,
+      offset: 100,
+      headers: { origin: 'opsdeck' },
+      value: '{"seq":1000,"rule":"test"}',
+      decoded: { seq: 1000 },
+    });
+    const undecodable = cluster.recent.find((m) => m.partition === 1 && m.offset === 100)!;
+    expect(undecodable.value).toBe('\u0000\u00ff not json');
+    expect(undecodable.decoded).toHaveProperty('error');
+    // Reading recent messages joined no group.
+    expect(await groups(broker)).toEqual(before);
+    const again = await engine.kafkaCluster({ source: 'g', recentPerPartition: 10 });
+    expect(again.topics.find((t) => t.name === 'events')!.rate).toBe(0);
+
+    // A Kafka alert notifier produces the alert through the source, keyed by its fingerprint.
+    broker.createTopic('opsdeck.alerts');
+    const tested = await engine.testNotifier({
+      id: 'soc-kafka',
+      kind: 'kafka',
+      source: 'g',
+      topic: 'opsdeck.alerts',
+      attempts: 1,
+      backoffMs: 0,
+      timeoutMs: 10_000,
+      sendResolved: true,
+    });
+    expect(tested).toMatchObject({ ok: true, error: null });
+    const alerts = await engine.kafkaCluster({
+      source: 'g',
+      recentTopic: 'opsdeck.alerts',
+      recentPerPartition: 10,
+    });
+    expect(alerts.recent).toHaveLength(1);
+    const alert = alerts.recent[0]!;
+    expect(alert.headers).toMatchObject({ 'opsdeck-notifier': 'soc-kafka' });
+    const payload = JSON.parse(alert.value) as { generator: string; receiver: string; fingerprint: string };
+    expect(payload).toMatchObject({ generator: 'opsdeck', receiver: 'soc-kafka' });
+    expect(alert.key).toBe(payload.fingerprint);
+  }, 120_000);
+});
+
+describe('kafka security: SCRAM and TLS with the site CA', () => {
+  let broker: KafkaBroker;
+  let pki: Pki;
+  beforeAll(async () => {
+    pki = makePki(fs.mkdirSync(path.join(tmp.dir, 'pki'), { recursive: true }) ?? path.join(tmp.dir, 'pki'));
+    broker = await KafkaBroker.start({
+      version: '3.9.1',
+      users: [{ name: 'responder', password: 'scram-secret' }],
+      tls: { certFile: pki.serverCert, keyFile: pki.serverKey },
+    });
+    closers.push(() => broker.close());
+    broker.createTopic('secure');
+    broker.produce('secure', ['{"n":1,"who":"a"}', '{"n":2,"who":"b"}', '{"n":3,"who":"c"}']);
+    process.env.OPSDECK_SECRET_KAFKA_PW = 'scram-secret';
+    process.env.OPSDECK_SECRET_KAFKA_BAD = 'not-the-password';
+  }, 300_000);
+  afterAll(() => {
+    delete process.env.OPSDECK_SECRET_KAFKA_PW;
+    delete process.env.OPSDECK_SECRET_KAFKA_BAD;
+  });
+
+  const source = (id: string, options: { brokers: string[] } & Record<string, unknown>) => ({
+    id,
+    name: id,
+    kind: 'kafka' as const,
+    options: {
+      topics: ['secure'],
+      start: { from: 'earliest' as const },
+      reconnectMinMs: 200,
+      reconnectMaxMs: 1_000,
+      ...options,
+    },
+  });
+  const stored = (engine: Engine, id: string) =>
+    count(engine, `SELECT count(*) FROM samples_v WHERE channel = '${id}/secure/n'`);
+
+  it('reads with SCRAM-SHA-256 (inspect) and SCRAM-SHA-512 (group); a wrong password is refused and shown', async () => {
+    const sasl = `127.0.0.1:${broker.saslPort}`;
+    const engine = await engineWith([
+      source('s256', {
+        brokers: [sasl],
+        sasl: { mechanism: 'scram-sha-256', username: 'responder', password: 'kafka.pw' },
+      }),
+      source('s512', {
+        brokers: [sasl],
+        mode: 'group',
+        groupId: 'scram-group',
+        sasl: { mechanism: 'scram-sha-512', username: 'responder', password: 'kafka.pw' },
+      }),
+      source('bad', {
+        brokers: [sasl],
+        sasl: { mechanism: 'scram-sha-256', username: 'responder', password: 'kafka.bad' },
+      }),
+    ]);
+    await waitFor('SCRAM-SHA-256', async () => (await stored(engine, 's256')) === 3, 60_000);
+    await waitFor('SCRAM-SHA-512', async () => (await stored(engine, 's512')) === 3, 60_000);
+    await waitFor(
+      'the refusal shown',
+      () => /SASL|authenticat/i.test(sourceState(engine, 'bad').lastError ?? ''),
+      60_000,
+    );
+    expect(sourceState(engine, 'bad').state).not.toBe('connected');
+    expect(await stored(engine, 'bad')).toBe(0);
+  }, 120_000);
+
+  it('reads over TLS with the site CA, and is refused without it', async () => {
+    const tls = `127.0.0.1:${broker.tlsPort}`;
+    const engine = await engineWith([
+      source('ca', { brokers: [tls], tls: { caFile: pki.caFile } }),
+      source('noca', { brokers: [tls], tls: {} }),
+    ]);
+    await waitFor('messages over TLS', async () => (await stored(engine, 'ca')) === 3, 60_000);
+    await waitFor(
+      'the refused certificate shown',
+      () => /certificate|self.signed|issuer/i.test(sourceState(engine, 'noca').lastError ?? ''),
+      60_000,
+    );
+    expect(sourceState(engine, 'noca').state).not.toBe('connected');
+    expect(await stored(engine, 'noca')).toBe(0);
+  }, 120_000);
+});
