@@ -179,16 +179,61 @@ export const LiveSubscription = z.object({
 });
 export type LiveSubscription = z.infer<typeof LiveSubscription>;
 
+export const BundleRequest = z.object({
+  from: Millis,
+  to: Millis,
+  /** Channel names of the samples; empty or absent means every channel. */
+  channels: z.array(z.string()).optional(),
+  /** The user's Ed25519 private key (PEM file, e.g. from `opsdeck keygen`), outside the workspace. */
+  keyFile: z.string().min(1),
+  /** A new or empty folder for the bundle. */
+  out: z.string().min(1),
+});
+export type BundleRequest = z.infer<typeof BundleRequest>;
+
+export const BundleResult = z.object({
+  path: z.string(),
+  fingerprint: z.string(),
+  manifestSha256: z.string(),
+  files: z.array(z.object({ path: z.string(), sha256: z.string(), bytes: z.number() })),
+  rows: z.record(z.string(), z.number()),
+  /** Whether the bundle's making is in the audit log (not when the workspace was open read-only). */
+  audited: z.boolean(),
+});
+
+export const ClearQuarantineRequest = z.object({
+  /** Only this source's entries (its id); all sources when absent. */
+  source: z.string().min(1).optional(),
+  /** Only entries received before this instant. */
+  before: Millis.optional(),
+  actor: z.string().trim().min(1).max(128),
+});
+
+/** What an export holds: stored samples, records, alert transitions or annotations. */
+export const ExportTable = z.enum(['samples', 'records', 'transitions', 'annotations']);
+export type ExportTable = z.infer<typeof ExportTable>;
+
 export const ExportRequest = z.object({
   from: Millis,
   to: Millis,
-  /** Channel names; empty or absent means every channel. */
+  /** Channel names (samples only); empty or absent means every channel. */
   channels: z.array(z.string()).optional(),
-  format: z.enum(['csv', 'parquet']),
-  /** Absolute path of the file to write. */
+  table: ExportTable.default('samples'),
+  /** `jsonl`: JSON Lines, one object a row. */
+  format: z.enum(['csv', 'jsonl', 'parquet']),
+  /**
+   * Hive partitioning (`day=2026-11-30/source=rig/…`): `path` is then a new or empty folder.
+   * `day` is the row's UTC day; `source` exists for samples and records.
+   */
+  partitionBy: z
+    .array(z.enum(['day', 'source']))
+    .max(2)
+    .refine((keys) => new Set(keys).size === keys.length, 'names a partition key twice')
+    .optional(),
+  /** Absolute path of the file (or, partitioned, the folder) to write. */
   path: z.string().min(1),
 });
-export type ExportRequest = z.infer<typeof ExportRequest>;
+export type ExportRequest = z.input<typeof ExportRequest>;
 
 export const WorkspaceInfo = z.object({
   dir: z.string(),
@@ -606,6 +651,10 @@ export const Methods = {
     result: Ok,
   },
   export: { params: ExportRequest, result: z.object({ path: z.string(), rows: z.number() }) },
+  /** Writes a signed evidence bundle of a range (electron/engine/evidence/bundle.ts); an audit entry. */
+  bundle: { params: BundleRequest, result: BundleResult },
+  /** Removes quarantined input (all, one source's, or received before a time); an audit entry. */
+  clearQuarantine: { params: ClearQuarantineRequest, result: z.object({ removed: z.number() }) },
   notices: { params: Empty, result: z.array(Notice) },
   /** Delivery status of every alert notifier. */
   notifiers: { params: Empty, result: z.array(NotifierStatusInfo) },
@@ -741,6 +790,8 @@ export const MethodCapabilities: {
   sparkplugRebirth: 'workspace',
   setSecret: 'workspace',
   export: { host: 'writes a file at a path the caller names' },
+  bundle: { host: 'reads a signing key file and writes a folder at paths the caller names' },
+  clearQuarantine: 'workspace',
   notices: 'workspace',
   notifiers: 'workspace',
   alerts: 'workspace',

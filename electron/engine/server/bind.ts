@@ -113,8 +113,14 @@ export function bindConnection(
     },
     export: (p) => {
       const job = `export-${Date.now()}`;
-      return engine.export(p, (progress) => emit('progress', { job, kind: 'export', ...progress }));
+      return engine.export(
+        p,
+        (progress) => emit('progress', { job, kind: 'export', ...progress }),
+        `console ${connection}`,
+      );
     },
+    bundle: (p) => engine.bundle(p, `console ${connection}`),
+    clearQuarantine: (p) => engine.clearQuarantine(p),
     notices: () => engine.notices(),
     alerts: (p) => engine.alertsNow(p.limit),
     notifiers: () => engine.notifierStatus(),

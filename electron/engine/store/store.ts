@@ -1376,6 +1376,33 @@ export class Store {
     return total;
   }
 
+  /**
+   * Removes quarantined input (of one source, received before a time, or all of it) once the user
+   * has looked at it; answers how many entries went. The engine puts the clear in the audit log.
+   */
+  async clearQuarantine(filter: {
+    source?: string | undefined;
+    beforeMs?: number | undefined;
+  }): Promise<number> {
+    this.assertWritable();
+    await this.flush();
+    const where: string[] = [];
+    const values: (string | number)[] = [];
+    if (filter.source !== undefined) {
+      values.push(filter.source);
+      where.push(`source_id IN (SELECT id FROM sources WHERE key = $${values.length})`);
+    }
+    if (filter.beforeMs !== undefined)
+      where.push(`rx < make_timestamp(${Math.round(filter.beforeMs * 1000)}::BIGINT)`);
+    const result = await this.maintenance.run(
+      `DELETE FROM quarantine${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`,
+      values,
+    );
+    const n = Number(result.rowsChanged);
+    this.countDeleted('quarantine', n);
+    return n;
+  }
+
   private countDeleted(table: TimedTable, n: number): void {
     if (table === 'samples') this.storedSamples -= n;
     else if (table === 'records') this.storedRecords -= n;
