@@ -209,6 +209,28 @@ export const ClearQuarantineRequest = z.object({
   actor: z.string().trim().min(1).max(128),
 });
 
+/** A note on an instant (`tsEnd` null) or a range of the timeline. */
+export const Annotation = z.object({
+  id: z.string(),
+  ts: Millis,
+  tsEnd: Millis.nullable(),
+  text: z.string(),
+  author: z.string(),
+  /** Channel names it is about; empty: the whole workspace. */
+  channels: z.array(z.string()),
+  createdAt: Millis,
+});
+export type Annotation = z.infer<typeof Annotation>;
+
+export const AddAnnotationRequest = z.object({
+  ts: Millis,
+  tsEnd: Millis.nullable().optional(),
+  text: z.string().trim().min(1).max(4_000),
+  author: z.string().trim().min(1).max(128),
+  channels: z.array(z.string().min(1)).max(100).optional(),
+});
+export type AddAnnotationRequest = z.infer<typeof AddAnnotationRequest>;
+
 /** What an export holds: stored samples, records, alert transitions or annotations. */
 export const ExportTable = z.enum(['samples', 'records', 'transitions', 'annotations']);
 export type ExportTable = z.infer<typeof ExportTable>;
@@ -655,6 +677,18 @@ export const Methods = {
   bundle: { params: BundleRequest, result: BundleResult },
   /** Removes quarantined input (all, one source's, or received before a time); an audit entry. */
   clearQuarantine: { params: ClearQuarantineRequest, result: z.object({ removed: z.number() }) },
+  /** Adds an annotation (an audit entry). */
+  addAnnotation: { params: AddAnnotationRequest, result: Annotation },
+  /** Annotations overlapping [from, to) (all when absent), oldest first. */
+  annotations: {
+    params: z.object({ from: Millis.optional(), to: Millis.optional() }),
+    result: z.array(Annotation),
+  },
+  /** Deletes an annotation; the audit entry keeps what it said and who deleted it. */
+  deleteAnnotation: {
+    params: z.object({ id: z.string().min(1), actor: z.string().trim().min(1).max(128) }),
+    result: Ok,
+  },
   notices: { params: Empty, result: z.array(Notice) },
   /** Delivery status of every alert notifier. */
   notifiers: { params: Empty, result: z.array(NotifierStatusInfo) },
@@ -792,6 +826,9 @@ export const MethodCapabilities: {
   export: { host: 'writes a file at a path the caller names' },
   bundle: { host: 'reads a signing key file and writes a folder at paths the caller names' },
   clearQuarantine: 'workspace',
+  addAnnotation: 'workspace',
+  annotations: 'workspace',
+  deleteAnnotation: 'workspace',
   notices: 'workspace',
   notifiers: 'workspace',
   alerts: 'workspace',

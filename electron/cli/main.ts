@@ -378,6 +378,71 @@ ${VERIFY_EXIT.failed} something does not hold; ${VERIFY_EXIT.untrusted} intact b
       return VERIFY_EXIT.verified;
     },
   },
+  annotate: {
+    summary: 'add, list or delete annotations on instants and ranges of the timeline',
+    usage: `opsdeck annotate add <workspace> --at TIME [--to TIME] --text TEXT [--author NAME] [--channels a,b]
+opsdeck annotate list <workspace> [--from TIME] [--to TIME] [--format text|json]
+opsdeck annotate delete <workspace> <id> [--author NAME]
+
+An annotation marks an instant (--at) or a range (--at … --to …) with text, its author (default:
+your user name) and the channels it is about (none: the whole workspace). Adding and deleting go
+through the engine that has the workspace open and are audit entries; listing works on a closed
+workspace too. TIME as for export.`,
+    options: {
+      at: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      text: { type: 'string' },
+      author: { type: 'string' },
+      channels: { type: 'string', short: 'c' },
+      format: { type: 'string', short: 'f' },
+    },
+    async run(values, positionals) {
+      const [sub, dir, id] = positionals;
+      if (!sub || !['add', 'list', 'delete'].includes(sub) || !dir)
+        throw new UsageError('annotate needs add, list or delete and a workspace folder');
+      if (sub === 'delete' && !id) throw new UsageError('annotate delete needs the annotation id');
+      const now = Date.now();
+      const author = String(values['author'] ?? os.userInfo().username);
+      const access = await openWorkspaceFolder(dir);
+      try {
+        if (sub === 'add') {
+          const added = await access.client.call('addAnnotation', {
+            ts: parseTime(requireOption(values, 'at'), now, '--at'),
+            tsEnd: values['to'] !== undefined ? parseTime(String(values['to']), now, '--to') : null,
+            text: requireOption(values, 'text'),
+            author,
+            channels: values['channels'] ? listOption(values['channels']) : [],
+          });
+          process.stdout.write(`${added.id}\n`);
+        } else if (sub === 'delete') {
+          await access.client.call('deleteAnnotation', { id: id!, actor: author });
+          process.stdout.write(`deleted ${id}\n`);
+        } else {
+          const list = await access.client.call('annotations', {
+            ...(values['from'] !== undefined
+              ? { from: parseTime(String(values['from']), now, '--from') }
+              : {}),
+            ...(values['to'] !== undefined ? { to: parseTime(String(values['to']), now, '--to') } : {}),
+          });
+          process.stdout.write(
+            values['format'] === 'json'
+              ? JSON.stringify(list, null, 2) + '\n'
+              : list
+                  .map(
+                    (a) =>
+                      `${new Date(a.ts).toISOString()}${a.tsEnd !== null ? `–${new Date(a.tsEnd).toISOString()}` : ''}  ${a.author}: ${a.text}` +
+                      `${a.channels.length ? ` [${a.channels.join(', ')}]` : ''}  (${a.id})\n`,
+                  )
+                  .join(''),
+          );
+        }
+      } finally {
+        await access.close();
+      }
+      return 0;
+    },
+  },
   audit: {
     summary: "check the audit log's hash chain and name the first broken entry",
     usage: `opsdeck audit verify <workspace>

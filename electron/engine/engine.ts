@@ -44,6 +44,7 @@ import { ChannelDirectory } from './channels/directory';
 import { configChangeDetail } from './config/audit';
 import { ConfigChanges } from './config/changes';
 import { ConfigWatcher, sourceChanges } from './config/watch';
+import { Annotations } from './evidence/annotations';
 import { writeBundle } from './evidence/bundle';
 import { exportData, type ExportProgress } from './store/export';
 import type { LiveHub, LiveSink } from './live/hub';
@@ -88,6 +89,8 @@ export class Engine {
   readonly session: Session;
   /** Acks, silences, their audit log and the notifiers (none of it on a read-only engine). */
   readonly alertService: AlertService;
+  /** Notes on instants and ranges of the timeline (evidence/annotations.ts). */
+  readonly annotations: Annotations;
   /** Ingest work of every source not yet durable, bounded by store.maxPendingRows/maxPendingMb. */
   readonly pending: PendingBudget;
   readonly secrets = new Secrets();
@@ -132,6 +135,9 @@ export class Engine {
       publish: (request) => this.publish(request),
       version: ENGINE_VERSION,
     });
+    this.annotations = new Annotations(store, this.now, (actor, action, detail) =>
+      this.recordAudit(actor, action, detail),
+    );
     this.session = Session.live({
       store,
       clock,

@@ -58,7 +58,10 @@ async function duck<T = unknown[]>(sql: string): Promise<T[]> {
 beforeAll(async () => {
   fs.mkdirSync(ws);
   fs.mkdirSync(keys);
-  fs.writeFileSync(path.join(ws, 'opsdeck.json'), JSON.stringify({ version: 1, rules: [rule] }));
+  fs.writeFileSync(
+    path.join(ws, 'opsdeck.json'),
+    JSON.stringify({ version: 1, rules: [rule], retention: { maxAgeHours: 0 } }),
+  );
   engine = await Engine.open(ws, { flushIntervalMs: 50 });
   const feed = engine.ingestContext('feed', 'test');
   const [a, b] = [feed.channel('a'), feed.channel('b')];
@@ -193,6 +196,55 @@ describe('audit log', () => {
   });
 });
 
+describe('annotations', () => {
+  it('adds, lists and deletes notes on instants and ranges; a delete is an audit entry; they export', async () => {
+    const instant = await engine.annotations.add({
+      ts: t0 + 5_000,
+      text: 'valve swapped',
+      author: 'ana',
+      channels: ['feed/a'],
+    });
+    const span = await engine.annotations.add({ ts: t0, tsEnd: t0 + DAY, text: 'test run 7', author: 'bo' });
+    const mistake = await engine.annotations.add({ ts: t0 + 1, text: 'typo', author: 'bo' });
+    await engine.annotations.delete(mistake.id, 'bo');
+    await expect(engine.annotations.delete(mistake.id, 'bo')).rejects.toThrow(
+      `annotation: no annotation with id "${mistake.id}"`,
+    );
+    await expect(
+      engine.annotations.add({ ts: t0, tsEnd: t0 - 1, text: 'backwards', author: 'bo' }),
+    ).rejects.toThrow('annotation: the end of a range must be after its start');
+    expect((await engine.annotations.list()).map((a) => a.text)).toEqual(['test run 7', 'valve swapped']);
+    // A range overlapping the span's end but after the instant finds the span only.
+    expect(
+      (await engine.annotations.list({ from: t0 + DAY - 1, to: t0 + 2 * DAY })).map((a) => a.id),
+    ).toEqual([span.id]);
+    expect(instant).toMatchObject({ tsEnd: null, channels: ['feed/a'] });
+
+    const audit = await engine.audit!.rows();
+    expect(audit.at(-1)).toMatchObject({
+      actor: 'bo',
+      action: 'annotation.delete',
+      detail: { id: mistake.id, text: 'typo', author: 'bo' },
+    });
+
+    const jsonl = path.join(tmp.dir, 'annotations.jsonl');
+    expect(
+      await engine.export({ ...range, table: 'annotations', format: 'jsonl', path: jsonl }),
+    ).toMatchObject({
+      rows: 2,
+    });
+    const lines = fs
+      .readFileSync(jsonl, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { text: string; channels: string[] });
+    expect(lines.map((l) => [l.text, l.channels])).toEqual([
+      ['test run 7', []],
+      ['valve swapped', ['feed/a']],
+    ]);
+  });
+});
+
 describe('evidence bundles', () => {
   let bundle: string;
   let keyFile: string;
@@ -218,7 +270,7 @@ describe('evidence bundles', () => {
     bundle = path.join(tmp.dir, 'bundle');
     const made = await engine.bundle({ ...range, keyFile, out: bundle }, 'tester');
     expect(made.audited).toBe(true);
-    expect(made.rows).toMatchObject({ samples: 40, records: 2, annotations: 0 });
+    expect(made.rows).toMatchObject({ samples: 40, records: 2, annotations: 2 });
     expect(fs.readdirSync(bundle).sort()).toEqual([
       'annotations.parquet',
       'audit.jsonl',

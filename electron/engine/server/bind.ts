@@ -121,6 +121,12 @@ export function bindConnection(
     },
     bundle: (p) => engine.bundle(p, `console ${connection}`),
     clearQuarantine: (p) => engine.clearQuarantine(p),
+    addAnnotation: (p) => engine.annotations.add(p),
+    annotations: (p) => engine.annotations.list(p),
+    deleteAnnotation: async (p) => {
+      await engine.annotations.delete(p.id, p.actor);
+      return { ok: true };
+    },
     notices: () => engine.notices(),
     alerts: (p) => engine.alertsNow(p.limit),
     notifiers: () => engine.notifierStatus(),
