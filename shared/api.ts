@@ -199,6 +199,8 @@ export const BundleResult = z.object({
   rows: z.record(z.string(), z.number()),
   /** Whether the bundle's making is in the audit log (not when the workspace was open read-only). */
   audited: z.boolean(),
+  /** Where the workspace's audit chain is broken (the bundle carries it as it is), or null. */
+  auditBroken: z.string().nullable(),
 });
 
 export const ClearQuarantineRequest = z.object({

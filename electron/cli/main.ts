@@ -323,6 +323,10 @@ Through a running engine the bundle is an audit entry; on a closed workspace (re
         process.stdout.write(
           `bundle: ${result.path}\n${result.files.length} files (${rows}), manifest SHA-256 ${result.manifestSha256}\nsigned by ${result.fingerprint}\n`,
         );
+        if (result.auditBroken)
+          process.stderr.write(
+            `opsdeck: WARNING: the workspace's audit log is broken at ${result.auditBroken}; the bundle carries it as it is, and verify will say so\n`,
+          );
         if (!result.audited)
           process.stderr.write(
             'opsdeck: the workspace was open read-only, so this bundle is not in its audit log\n',

@@ -425,6 +425,7 @@ export class Engine {
       path: out,
       manifest,
       manifestSha256,
+      auditBroken,
     } = await writeBundle(
       { store: this.store, dir: this.dir, name: this.config.name, rules: this.config.rules, now: this.now },
       request,
@@ -445,6 +446,7 @@ export class Engine {
       files: manifest.files,
       rows: manifest.rows,
       audited,
+      auditBroken,
     };
   }
 

@@ -375,4 +375,61 @@ describe('audit verify on the file', () => {
     expect(r.stdout).toContain('its seq, ts, actor, action or detail changed after it was written');
     expect(r.stdout).toContain('detail {"rows":1,"table":"samples"}');
   });
+
+  it('bundles, exports and lists annotations from the command line on the closed workspace', async () => {
+    const out = path.join(tmp.dir, 'cli-bundle');
+    const key = path.join(keys, 'me.pem');
+    const iso = (t: number) => new Date(t).toISOString();
+    const made = await cli([
+      'bundle',
+      ws,
+      '--from',
+      iso(range.from),
+      '--to',
+      iso(range.to),
+      '--key',
+      key,
+      '--out',
+      out,
+    ]);
+    expect(made.code).toBe(0);
+    expect(made.stdout).toMatch(
+      /^bundle: .*\n\d+ files \(40 samples, 2 records, \d+ transitions, 2 annotations, \d+ audit\)/,
+    );
+    expect(made.stderr).toContain('the workspace was open read-only, so this bundle is not in its audit log');
+    // The audit row edited above travels in the bundle as it is: creation warns, verify names it.
+    expect(made.stderr).toContain("WARNING: the workspace's audit log is broken at entry ");
+    const verified = await cli(['verify', out, '--key', `${key}.pub`]);
+    expect(verified.code).toBe(VERIFY_EXIT.failed);
+    expect(verified.stdout).toMatch(
+      /FAILED: audit\.jsonl: entry \d+: its seq, ts, actor, action or detail changed/,
+    );
+    expect(verified.stdout).toContain('ok: the signer is the trusted key');
+
+    const hive = path.join(tmp.dir, 'cli-hive');
+    const exported = await cli([
+      'export',
+      ws,
+      '--from',
+      iso(range.from),
+      '--to',
+      iso(range.to),
+      '--format',
+      'parquet',
+      '--table',
+      'records',
+      '--partition-by',
+      'day,source',
+      '--out',
+      hive,
+    ]);
+    expect(exported.stdout).toBe(`exported 2 rows to ${hive}\n`);
+    expect(fs.readdirSync(hive).sort()).toEqual(['day=2026-11-20', 'day=2026-11-21']);
+
+    const listed = await cli(['annotate', 'list', ws]);
+    expect(listed.stdout).toContain('2026-11-20T12:00:05.000Z  ana: valve swapped [feed/a]');
+    const refused = await cli(['annotate', 'add', ws, '--at', 'now', '--text', 'x']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('annotations: the workspace is open read-only here');
+  });
 });

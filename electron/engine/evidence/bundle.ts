@@ -89,7 +89,7 @@ async function tableExists(store: Store, name: string): Promise<boolean> {
 export async function writeBundle(
   source: BundleSource,
   request: BundleRequest,
-): Promise<{ path: string; manifest: Manifest; manifestSha256: string }> {
+): Promise<{ path: string; manifest: Manifest; manifestSha256: string; auditBroken: string | null }> {
   if (!(request.to > request.from)) throw new Error('bundle: --to must be after --from');
   // The key first: nothing is written for a bundle that cannot be signed.
   const key = loadSigningKey(request.keyFile, source.dir);
@@ -128,6 +128,9 @@ export async function writeBundle(
   const firstInRange = audit.findIndex((row) => row.ts >= request.from);
   const segment = firstInRange < 0 ? [] : audit.slice(firstInRange);
   rows['audit'] = segment.length;
+  // A broken chain is handed over as it is (it is evidence too), and said: verify will name it.
+  const chain = verifyAuditChain(audit);
+  const auditBroken = chain.ok ? null : `entry ${chain.brokenSeq}: ${chain.reason}`;
   fs.writeFileSync(path.join(out, 'audit.jsonl'), segment.map((row) => JSON.stringify(row) + '\n').join(''));
 
   for (const table of CAPTURE_TABLES) {
@@ -161,7 +164,12 @@ export async function writeBundle(
   fs.writeFileSync(path.join(out, MANIFEST_FILE), manifestBytes);
   fs.writeFileSync(path.join(out, SIGNATURE_FILE), sign(null, manifestBytes, key).toString('base64') + '\n');
   fs.writeFileSync(path.join(out, SIGNER_FILE), createPublicKey(key).export({ type: 'spki', format: 'pem' }));
-  return { path: out, manifest, manifestSha256: createHash('sha256').update(manifestBytes).digest('hex') };
+  return {
+    path: out,
+    manifest,
+    manifestSha256: createHash('sha256').update(manifestBytes).digest('hex'),
+    auditBroken,
+  };
 }
 
 /** The key a verifier trusts: a public key (PEM file) or its fingerprint. */
