@@ -192,7 +192,32 @@ describe('audit log', () => {
       },
     });
     expect(rows[1]!.detail).toMatchObject({ table: 'samples', format: 'csv', rows: 40 });
+    expect(rows[0]!.detail).not.toHaveProperty('changes.layouts');
     expect(await engine.verifyAudit()).toEqual({ ok: true, count: rows.at(-1)!.seq });
+  });
+});
+
+describe('quarantine', () => {
+  it('clears quarantined input of a source, as an audit entry with the count', async () => {
+    for (const raw of ['not a number', 'neither'])
+      engine.store.appendQuarantine({
+        rx: Date.now(),
+        source: 'feed',
+        reason: 'bad payload',
+        where: '',
+        raw: Buffer.from(raw),
+      });
+    await engine.store.flush();
+    await expect(engine.clearQuarantine({ source: 'nope', actor: 'ana' })).rejects.toThrow(
+      'clearQuarantine: no source "nope"',
+    );
+    expect(await engine.clearQuarantine({ actor: 'ana' })).toEqual({ removed: 2 });
+    expect(await engine.store.read('SELECT count(*)::INT FROM quarantine')).toEqual([[0]]);
+    expect((await engine.audit!.rows()).at(-1)).toMatchObject({
+      actor: 'ana',
+      action: 'quarantine.clear',
+      detail: { source: null, before: null, removed: 2 },
+    });
   });
 });
 
