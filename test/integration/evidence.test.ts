@@ -11,6 +11,7 @@ import { main, VERIFY_EXIT } from '../../electron/cli/main';
 import { Engine } from '../../electron/engine/engine';
 import { loadSigningKey, writeKeyPair } from '../../electron/engine/evidence/signing';
 import { AlertRule } from '../../shared/alerts';
+import { WorkspaceConfig } from '../../shared/schemas';
 import { tempDir } from '../helpers/tmp';
 
 const tmp = tempDir('opsdeck-evidence-');
@@ -194,6 +195,36 @@ describe('audit log', () => {
     expect(rows[1]!.detail).toMatchObject({ table: 'samples', format: 'csv', rows: 40 });
     expect(rows[0]!.detail).not.toHaveProperty('changes.layouts');
     expect(await engine.verifyAudit()).toEqual({ ok: true, count: rows.at(-1)!.seq });
+  });
+});
+
+describe('audit of file edits', () => {
+  it('records an edit of opsdeck.json as the file, with secret-looking values redacted', async () => {
+    const next = WorkspaceConfig.parse({
+      ...engine.config,
+      alerting: {
+        ...engine.config.alerting,
+        notifiers: [
+          {
+            id: 'hook',
+            kind: 'webhook',
+            url: 'http://127.0.0.1:9/',
+            headers: { Authorization: 'Bearer s3cret' },
+          },
+        ],
+      },
+    });
+    await engine.adoptEditedConfig(next);
+    const entry = (await engine.audit!.rows()).at(-1)!;
+    expect(entry).toMatchObject({
+      actor: 'opsdeck.json',
+      action: 'config.change',
+      detail: {
+        sections: ['alerting'],
+        changes: { notifiers: { added: [{ id: 'hook', headers: '[redacted]' }] } },
+      },
+    });
+    expect(JSON.stringify(entry.detail)).not.toContain('s3cret');
   });
 });
 
