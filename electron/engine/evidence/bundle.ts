@@ -63,8 +63,18 @@ export interface BundleRequest {
   out: string;
 }
 
+/** The file's SHA-256, read 1 MiB at a time: a range's Parquet can be larger than memory should hold. */
 function sha256File(file: string): string {
-  return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+  const hash = createHash('sha256');
+  const buffer = Buffer.allocUnsafe(1 << 20);
+  const fd = fs.openSync(file, 'r');
+  try {
+    for (let n = fs.readSync(fd, buffer); n > 0; n = fs.readSync(fd, buffer))
+      hash.update(buffer.subarray(0, n));
+  } finally {
+    fs.closeSync(fd);
+  }
+  return hash.digest('hex');
 }
 
 /** Every file under `dir`, as paths relative to it with forward slashes, sorted. */
