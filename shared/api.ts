@@ -15,7 +15,6 @@ import {
   WorkspaceConfig,
 } from './schemas';
 import {
-  ClearQuarantineRequest,
   ExportQueryRequest,
   FieldStats,
   FieldStatsRequest,
@@ -198,16 +197,85 @@ export const LiveSubscription = z.object({
 });
 export type LiveSubscription = z.infer<typeof LiveSubscription>;
 
+export const BundleRequest = z.object({
+  from: Millis,
+  to: Millis,
+  /** Channel names of the samples; empty or absent means every channel. */
+  channels: z.array(z.string()).optional(),
+  /** The user's Ed25519 private key (PEM file, e.g. from `opsdeck keygen`), outside the workspace. */
+  keyFile: z.string().min(1),
+  /** A new or empty folder for the bundle. */
+  out: z.string().min(1),
+});
+export type BundleRequest = z.infer<typeof BundleRequest>;
+
+export const BundleResult = z.object({
+  path: z.string(),
+  fingerprint: z.string(),
+  manifestSha256: z.string(),
+  files: z.array(z.object({ path: z.string(), sha256: z.string(), bytes: z.number() })),
+  rows: z.record(z.string(), z.number()),
+  /** Whether the bundle's making is in the audit log (not when the workspace was open read-only). */
+  audited: z.boolean(),
+  /** Where the workspace's audit chain is broken (the bundle carries it as it is), or null. */
+  auditBroken: z.string().nullable(),
+});
+
+export const ClearQuarantineRequest = z.object({
+  /** Only this source's entries (its id); all sources when absent. */
+  source: z.string().min(1).optional(),
+  /** Only entries received before this instant. */
+  before: Millis.optional(),
+  actor: z.string().trim().min(1).max(128),
+});
+
+/** A note on an instant (`tsEnd` null) or a range of the timeline. */
+export const Annotation = z.object({
+  id: z.string(),
+  ts: Millis,
+  tsEnd: Millis.nullable(),
+  text: z.string(),
+  author: z.string(),
+  /** Channel names it is about; empty: the whole workspace. */
+  channels: z.array(z.string()),
+  createdAt: Millis,
+});
+export type Annotation = z.infer<typeof Annotation>;
+
+export const AddAnnotationRequest = z.object({
+  ts: Millis,
+  tsEnd: Millis.nullable().optional(),
+  text: z.string().trim().min(1).max(4_000),
+  author: z.string().trim().min(1).max(128),
+  channels: z.array(z.string().min(1)).max(100).optional(),
+});
+export type AddAnnotationRequest = z.infer<typeof AddAnnotationRequest>;
+
+/** What an export holds: stored samples, records, alert transitions or annotations. */
+export const ExportTable = z.enum(['samples', 'records', 'transitions', 'annotations']);
+export type ExportTable = z.infer<typeof ExportTable>;
+
 export const ExportRequest = z.object({
   from: Millis,
   to: Millis,
-  /** Channel names; empty or absent means every channel. */
+  /** Channel names (samples only); empty or absent means every channel. */
   channels: z.array(z.string()).optional(),
-  format: z.enum(['csv', 'parquet']),
-  /** Absolute path of the file to write. */
+  table: ExportTable.default('samples'),
+  /** `jsonl`: JSON Lines, one object a row. */
+  format: z.enum(['csv', 'jsonl', 'parquet']),
+  /**
+   * Hive partitioning (`day=2026-11-30/source=rig/…`): `path` is then a new or empty folder.
+   * `day` is the row's UTC day; `source` exists for samples and records.
+   */
+  partitionBy: z
+    .array(z.enum(['day', 'source']))
+    .max(2)
+    .refine((keys) => new Set(keys).size === keys.length, 'names a partition key twice')
+    .optional(),
+  /** Absolute path of the file (or, partitioned, the folder) to write. */
   path: z.string().min(1),
 });
-export type ExportRequest = z.infer<typeof ExportRequest>;
+export type ExportRequest = z.input<typeof ExportRequest>;
 
 export const WorkspaceInfo = z.object({
   dir: z.string(),
@@ -699,8 +767,6 @@ export const Methods = {
   recordContext: { params: RecordContextRequest, result: RecordContext },
   /** Quarantined items (newest first) of a source or all, with counts per source. */
   quarantine: { params: QuarantineRequest, result: QuarantineResult },
-  /** Deletes a source's quarantined items; an audit entry. */
-  clearQuarantine: { params: ClearQuarantineRequest, result: z.object({ cleared: z.number() }) },
   /** Writes a read-only query's whole result to a CSV file (the SQL console's export). */
   exportQuery: {
     params: ExportQueryRequest.extend({ id: z.string().min(1).max(128).optional() }),
@@ -749,6 +815,22 @@ export const Methods = {
       truncated: z.boolean(),
       errors: z.array(z.string()),
     }),
+  },
+  /** Writes a signed evidence bundle of a range (electron/engine/evidence/bundle.ts); an audit entry. */
+  bundle: { params: BundleRequest, result: BundleResult },
+  /** Removes quarantined input (all, one source's, or received before a time); an audit entry. */
+  clearQuarantine: { params: ClearQuarantineRequest, result: z.object({ removed: z.number() }) },
+  /** Adds an annotation (an audit entry). */
+  addAnnotation: { params: AddAnnotationRequest, result: Annotation },
+  /** Annotations overlapping [from, to) (all when absent), oldest first. */
+  annotations: {
+    params: z.object({ from: Millis.optional(), to: Millis.optional() }),
+    result: z.array(Annotation),
+  },
+  /** Deletes an annotation; the audit entry keeps what it said and who deleted it. */
+  deleteAnnotation: {
+    params: z.object({ id: z.string().min(1), actor: z.string().trim().min(1).max(128) }),
+    result: Ok,
   },
   notices: { params: Empty, result: z.array(Notice) },
   /** Delivery status of every alert notifier. */
@@ -881,7 +963,6 @@ export const MethodCapabilities: {
   recordFields: 'workspace',
   recordContext: 'workspace',
   quarantine: 'workspace',
-  clearQuarantine: 'workspace',
   exportQuery: { host: 'writes a file at a path the caller names' },
   saveInvestigate: 'workspace',
   setSourceEnabled: 'workspace',
@@ -899,6 +980,11 @@ export const MethodCapabilities: {
   setSecret: 'workspace',
   export: { host: 'writes a file at a path the caller names' },
   scanFiles: { host: 'reads files at paths the caller names' },
+  bundle: { host: 'reads a signing key file and writes a folder at paths the caller names' },
+  clearQuarantine: 'workspace',
+  addAnnotation: 'workspace',
+  annotations: 'workspace',
+  deleteAnnotation: 'workspace',
   notices: 'workspace',
   notifiers: 'workspace',
   alerts: 'workspace',

@@ -111,11 +111,6 @@ export const QuarantineResult = z.object({
 });
 export type QuarantineResult = z.infer<typeof QuarantineResult>;
 
-export const ClearQuarantineRequest = z.object({
-  source: z.string().min(1).max(64),
-  actor: z.string().trim().min(1).max(128),
-});
-
 export const ExportQueryRequest = z.object({
   sql: z.string().min(1).max(100_000),
   format: z.enum(['csv']).default('csv'),

@@ -6,9 +6,11 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { JobProgress } from '../../shared/api';
 import { MASK_RULE_NAMES, MaskingOptions, type MaskRuleName } from '../../shared/masking';
 import { describeZodError } from '../../shared/schemas';
+import { ExportTable, type JobProgress } from '../../shared/api';
+import { verifyBundle, type TrustedKey } from '../engine/evidence/bundle';
+import { isFingerprint, publicKeyFromPem, writeKeyPair } from '../engine/evidence/signing';
 import { formatTransitions, readRulesFile } from '../engine/alerts/rules-file';
 import { rulesFor } from '../engine/pipeline/masking';
 import { scanFiles } from '../engine/pipeline/scan';
@@ -30,6 +32,9 @@ interface Command {
   options: NonNullable<ParseArgsConfig['options']>;
   run(values: Record<string, string | boolean | undefined>, positionals: string[]): Promise<number>;
 }
+
+/** Exit codes of `opsdeck verify`: intact but not checked against a trusted key is not a pass. */
+export const VERIFY_EXIT = { verified: 0, failed: 1, untrusted: 3 } as const;
 
 const workspaceOption = { workspace: { type: 'string', short: 'w' } } as const;
 
@@ -261,11 +266,16 @@ that check logs before they leave a lower environment.
     },
   },
   export: {
-    summary: 'export samples over a time range to CSV or Parquet',
-    usage: `opsdeck export <workspace> --from TIME --to TIME --format csv|parquet --out FILE [--channels a,b]
+    summary:
+      'export samples, records, alert transitions or annotations of a time range (CSV, JSON Lines, Parquet)',
+    usage: `opsdeck export <workspace> --from TIME --to TIME --format csv|jsonl|parquet --out PATH
+                [--table samples|records|transitions|annotations] [--channels a,b] [--partition-by day,source]
 
 TIME is ISO 8601 (2026-11-25T10:00:00Z), epoch milliseconds, "now", or relative to now ("-15m",
-"-2h", "-1d"). --channels takes full channel names (demo/temperature); all channels by default.
+"-2h", "-1d"). --table is samples by default. --channels takes full channel names (demo/temperature)
+of samples; all channels by default. --partition-by writes hive partitions (day=…/source=…/) into
+the folder PATH (new or empty), as Spark, Trino and DuckDB read them; day is the UTC day, source
+exists for samples and records. Every export is an entry in the audit log of a running engine.
 Progress goes to stderr.`,
     options: {
       from: { type: 'string' },
@@ -273,6 +283,8 @@ Progress goes to stderr.`,
       format: { type: 'string', short: 'f' },
       out: { type: 'string', short: 'o' },
       channels: { type: 'string', short: 'c' },
+      table: { type: 'string', short: 't' },
+      'partition-by': { type: 'string' },
     },
     async run(values, positionals) {
       const [dir] = positionals;
@@ -281,16 +293,26 @@ Progress goes to stderr.`,
       const from = parseTime(requireOption(values, 'from'), now, '--from');
       const to = parseTime(String(values['to'] ?? 'now'), now, '--to');
       const format = requireOption(values, 'format');
-      if (format !== 'csv' && format !== 'parquet')
-        throw new UsageError(`--format must be csv or parquet, not "${format}"`);
+      if (format !== 'csv' && format !== 'jsonl' && format !== 'parquet')
+        throw new UsageError(`--format must be csv, jsonl or parquet, not "${format}"`);
+      const table = String(values['table'] ?? 'samples');
+      if (!ExportTable.options.includes(table as ExportTable))
+        throw new UsageError(`--table must be ${ExportTable.options.join(', ')}, not "${table}"`);
+      const partitionBy = values['partition-by'] ? listOption(values['partition-by']) : undefined;
+      for (const key of partitionBy ?? [])
+        if (key !== 'day' && key !== 'source')
+          throw new UsageError(`--partition-by takes day and source, not "${key}"`);
       const out = path.resolve(requireOption(values, 'out'));
-      const channels = values['channels']
-        ? String(values['channels'])
-            .split(',')
-            .map((c) => c.trim())
-            .filter(Boolean)
-        : undefined;
-      const request = { from, to, format, path: out, channels } as const;
+      const channels = values['channels'] ? listOption(values['channels']) : undefined;
+      const request = {
+        from,
+        to,
+        format,
+        table: table as ExportTable,
+        path: out,
+        channels,
+        partitionBy: partitionBy as ('day' | 'source')[] | undefined,
+      } as const;
       const showProgress = (p: Pick<JobProgress, 'done' | 'total' | 'ratePerSecond' | 'etaSeconds'>) => {
         const pct = p.total ? ((100 * p.done) / p.total).toFixed(0) : '?';
         const eta = p.etaSeconds !== null ? `${p.etaSeconds.toFixed(0)} s left` : '';
@@ -310,7 +332,217 @@ Progress goes to stderr.`,
       return 0;
     },
   },
+  keygen: {
+    summary: 'make an Ed25519 key pair to sign evidence bundles',
+    usage: `opsdeck keygen --out FILE
+
+Writes the private key to FILE (PEM, readable by you only) and the public key to FILE.pub, and
+prints the key's fingerprint. Keep FILE outside every workspace: "opsdeck bundle" refuses a key
+inside the workspace it bundles. Hand FILE.pub (or the fingerprint) to whoever verifies.`,
+    options: { out: { type: 'string', short: 'o' } },
+    async run(values) {
+      const made = writeKeyPair(requireOption(values, 'out'));
+      process.stdout.write(
+        `private key: ${made.privateKeyFile} (mode 0600)\npublic key: ${made.publicKeyFile}\nfingerprint: ${made.fingerprint}\n`,
+      );
+      return 0;
+    },
+  },
+  bundle: {
+    summary: 'write a signed evidence bundle of a time range',
+    usage: `opsdeck bundle <workspace> --from TIME --to TIME --key PRIVATE_KEY_FILE --out DIR [--channels a,b]
+
+Writes DIR (new or empty): the range's samples, records, alert transitions and annotations as
+Parquet, the rules (rules.json), the audit log from the range's start to its head (audit.jsonl),
+the imported capture files' hashes when the workspace has them, and manifest.json listing every
+file with its SHA-256 and size, signed with the Ed25519 key (manifest.sig; signer.pub.pem beside
+it). The key file must be outside the workspace ("opsdeck keygen" makes one). TIME as for export.
+Through a running engine the bundle is an audit entry; on a closed workspace (read-only) it is not.`,
+    options: {
+      from: { type: 'string' },
+      to: { type: 'string' },
+      key: { type: 'string', short: 'k' },
+      out: { type: 'string', short: 'o' },
+      channels: { type: 'string', short: 'c' },
+    },
+    async run(values, positionals) {
+      const [dir] = positionals;
+      if (!dir) throw new UsageError('bundle needs a workspace folder');
+      const now = Date.now();
+      const request = {
+        from: parseTime(requireOption(values, 'from'), now, '--from'),
+        to: parseTime(String(values['to'] ?? 'now'), now, '--to'),
+        keyFile: path.resolve(requireOption(values, 'key')),
+        out: path.resolve(requireOption(values, 'out')),
+        channels: values['channels'] ? listOption(values['channels']) : undefined,
+      };
+      const access = await openWorkspaceFolder(dir);
+      try {
+        const result = await access.client.call('bundle', request);
+        const rows = Object.entries(result.rows)
+          .map(([k, n]) => `${n} ${k}`)
+          .join(', ');
+        process.stdout.write(
+          `bundle: ${result.path}\n${result.files.length} files (${rows}), manifest SHA-256 ${result.manifestSha256}\nsigned by ${result.fingerprint}\n`,
+        );
+        if (result.auditBroken)
+          process.stderr.write(
+            `opsdeck: WARNING: the workspace's audit log is broken at ${result.auditBroken}; the bundle carries it as it is, and verify will say so\n`,
+          );
+        if (!result.audited)
+          process.stderr.write(
+            'opsdeck: the workspace was open read-only, so this bundle is not in its audit log\n',
+          );
+      } finally {
+        await access.close();
+      }
+      return 0;
+    },
+  },
+  verify: {
+    summary: 'check an evidence bundle: every hash, the file list and the signature',
+    usage: `opsdeck verify <bundle> [--key PUBLIC_KEY_FILE|FINGERPRINT]
+
+Checks every file's SHA-256 and size against manifest.json, that no file was added or removed, the
+audit segment's hash chain, and the manifest's Ed25519 signature. With --key (the signer's public
+key file, e.g. FILE.pub from "opsdeck keygen", or its fingerprint SHA256:…) it also checks the
+bundle was signed by that key. Prints what it checked. Exit code: ${VERIFY_EXIT.verified} verified against the trusted key;
+${VERIFY_EXIT.failed} something does not hold; ${VERIFY_EXIT.untrusted} intact but, without --key, not checked against a trusted key.`,
+    options: { key: { type: 'string', short: 'k' } },
+    async run(values, positionals) {
+      const [bundleDir] = positionals;
+      if (!bundleDir) throw new UsageError('verify needs a bundle folder');
+      const keyArg = values['key'] !== undefined ? String(values['key']) : undefined;
+      let trusted: TrustedKey | undefined;
+      if (keyArg !== undefined) {
+        if (isFingerprint(keyArg)) trusted = { fingerprint: keyArg, from: 'the fingerprint given' };
+        else if (fs.existsSync(keyArg))
+          trusted = {
+            publicKey: publicKeyFromPem(fs.readFileSync(keyArg), keyArg),
+            from: path.resolve(keyArg),
+          };
+        else throw new UsageError(`--key: "${keyArg}" is neither a key file nor a fingerprint (SHA256:…)`);
+      }
+      const verdict = verifyBundle(bundleDir, trusted);
+      for (const line of verdict.checked) process.stdout.write(`ok: ${line}\n`);
+      for (const line of verdict.problems) process.stdout.write(`FAILED: ${line}\n`);
+      if (verdict.problems.length) {
+        process.stderr.write(
+          `opsdeck: ${path.resolve(bundleDir)} does NOT verify (${verdict.problems.length} problems)\n`,
+        );
+        return VERIFY_EXIT.failed;
+      }
+      if (!verdict.trustChecked) {
+        process.stderr.write(
+          `opsdeck: intact and signed by ${verdict.signer}, but NOT checked against a trusted key: give --key with the signer's public key or fingerprint\n`,
+        );
+        return VERIFY_EXIT.untrusted;
+      }
+      process.stderr.write(
+        `opsdeck: ${path.resolve(bundleDir)} verifies: signed by the trusted key ${verdict.signer}\n`,
+      );
+      return VERIFY_EXIT.verified;
+    },
+  },
+  annotate: {
+    summary: 'add, list or delete annotations on instants and ranges of the timeline',
+    usage: `opsdeck annotate add <workspace> --at TIME [--to TIME] --text TEXT [--author NAME] [--channels a,b]
+opsdeck annotate list <workspace> [--from TIME] [--to TIME] [--format text|json]
+opsdeck annotate delete <workspace> <id> [--author NAME]
+
+An annotation marks an instant (--at) or a range (--at … --to …) with text, its author (default:
+your user name) and the channels it is about (none: the whole workspace). Adding and deleting go
+through the engine that has the workspace open and are audit entries; listing works on a closed
+workspace too. TIME as for export.`,
+    options: {
+      at: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      text: { type: 'string' },
+      author: { type: 'string' },
+      channels: { type: 'string', short: 'c' },
+      format: { type: 'string', short: 'f' },
+    },
+    async run(values, positionals) {
+      const [sub, dir, id] = positionals;
+      if (!sub || !['add', 'list', 'delete'].includes(sub) || !dir)
+        throw new UsageError('annotate needs add, list or delete and a workspace folder');
+      if (sub === 'delete' && !id) throw new UsageError('annotate delete needs the annotation id');
+      const now = Date.now();
+      const author = String(values['author'] ?? os.userInfo().username);
+      const access = await openWorkspaceFolder(dir);
+      try {
+        if (sub === 'add') {
+          const added = await access.client.call('addAnnotation', {
+            ts: parseTime(requireOption(values, 'at'), now, '--at'),
+            tsEnd: values['to'] !== undefined ? parseTime(String(values['to']), now, '--to') : null,
+            text: requireOption(values, 'text'),
+            author,
+            channels: values['channels'] ? listOption(values['channels']) : [],
+          });
+          process.stdout.write(`${added.id}\n`);
+        } else if (sub === 'delete') {
+          await access.client.call('deleteAnnotation', { id: id!, actor: author });
+          process.stdout.write(`deleted ${id}\n`);
+        } else {
+          const list = await access.client.call('annotations', {
+            ...(values['from'] !== undefined
+              ? { from: parseTime(String(values['from']), now, '--from') }
+              : {}),
+            ...(values['to'] !== undefined ? { to: parseTime(String(values['to']), now, '--to') } : {}),
+          });
+          process.stdout.write(
+            values['format'] === 'json'
+              ? JSON.stringify(list, null, 2) + '\n'
+              : list
+                  .map(
+                    (a) =>
+                      `${new Date(a.ts).toISOString()}${a.tsEnd !== null ? `–${new Date(a.tsEnd).toISOString()}` : ''}  ${a.author}: ${a.text}` +
+                      `${a.channels.length ? ` [${a.channels.join(', ')}]` : ''}  (${a.id})\n`,
+                  )
+                  .join(''),
+          );
+        }
+      } finally {
+        await access.close();
+      }
+      return 0;
+    },
+  },
+  audit: {
+    summary: "check the audit log's hash chain and name the first broken entry",
+    usage: `opsdeck audit verify <workspace>
+
+Walks the workspace's audit log (acks, silences, configuration changes, exports, bundles,
+annotations removed, quarantine cleared) from its first entry, recomputing each hash and link.
+Through the engine that has the workspace open, or read-only on its file when none does. Exit code
+0 when the chain holds, 1 naming the first broken entry.`,
+    options: {},
+    async run(_values, positionals) {
+      const [sub, dir] = positionals;
+      if (sub !== 'verify' || !dir) throw new UsageError('audit verify needs a workspace folder');
+      const access = await openWorkspaceFolder(dir);
+      try {
+        const v = await access.client.call('verifyAudit', {});
+        if (v.ok) {
+          process.stdout.write(`audit log intact: ${v.count} entries\n`);
+          return 0;
+        }
+        process.stdout.write(`audit log BROKEN at entry ${v.brokenSeq} (of ${v.count}): ${v.reason}\n`);
+        return 1;
+      } finally {
+        await access.close();
+      }
+    },
+  },
 };
+
+function listOption(value: unknown): string[] {
+  return String(value)
+    .split(',')
+    .map((c) => c.trim())
+    .filter(Boolean);
+}
 
 async function openWorkspaceFolder(dir: string) {
   const absolute = path.resolve(dir);

@@ -9,6 +9,9 @@ import { scanFiles, type ScanSummary } from './pipeline/scan';
 import path from 'node:path';
 import type { z } from 'zod';
 import type {
+  BundleRequest,
+  BundleResult,
+  ClearQuarantineRequest,
   AlertInstanceInfo,
   AlertTransitionInfo,
   PreviewRulesResult,
@@ -46,9 +49,12 @@ import { AlertService } from './alerts/service';
 import type { SilenceStatus } from '../../shared/silences';
 import type { Bus } from './bus';
 import { ChannelDirectory } from './channels/directory';
+import { configChangeDetail } from './config/audit';
 import { ConfigChanges } from './config/changes';
 import { ConfigWatcher, sourceChanges } from './config/watch';
 import { Investigate } from './investigate';
+import { Annotations } from './evidence/annotations';
+import { writeBundle } from './evidence/bundle';
 import { exportData, type ExportProgress } from './store/export';
 import type { LiveHub, LiveSink } from './live/hub';
 import { PendingBudget } from './ingest/stage';
@@ -92,6 +98,8 @@ export class Engine {
   readonly session: Session;
   /** Acks, silences, their audit log and the notifiers (none of it on a read-only engine). */
   readonly alertService: AlertService;
+  /** Notes on instants and ranges of the timeline (evidence/annotations.ts). */
+  readonly annotations: Annotations;
   /** Ingest work of every source not yet durable, bounded by store.maxPendingRows/maxPendingMb. */
   readonly pending: PendingBudget;
   readonly secrets = new Secrets();
@@ -140,6 +148,9 @@ export class Engine {
       kafkaProduce: (request) => this.kafkaProduce(request),
       version: ENGINE_VERSION,
     });
+    this.annotations = new Annotations(store, this.now, (actor, action, detail) =>
+      this.recordAudit(actor, action, detail),
+    );
     this.session = Session.live({
       store,
       clock,
@@ -362,6 +373,27 @@ export class Engine {
     this.supervisor.applyChannelConfig();
     this.session.configureAlerts(written.rules, written.alerting);
     this.configChanges.saved(before, written);
+    this.auditConfigChange(before, written);
+  }
+
+  /** Every configuration change but a layout's is an audit entry: who, and what before and after. */
+  private auditConfigChange(before: WorkspaceConfig, after: WorkspaceConfig): void {
+    const detail = configChangeDetail(before, after);
+    if (!detail) return;
+    const { origin, connection } = this.configChanges.origin();
+    const actor = origin === 'file' ? 'opsdeck.json' : `console${connection ? ` ${connection}` : ''}`;
+    this.recordAudit(actor, 'config.change', detail);
+  }
+
+  /**
+   * Appends an entry to the audit log (never a secret in `detail`). A read-only engine keeps no
+   * log: the engine that owns the workspace does; answers whether the entry was made.
+   */
+  recordAudit(actor: string, action: string, detail: Record<string, unknown>): boolean {
+    const audit = this.alertService.audit;
+    if (!audit) return false;
+    audit.append(actor, action, detail);
+    return true;
   }
 
   // ---- channels ------------------------------------------------------------------------------
@@ -404,11 +436,67 @@ export class Engine {
   async export(
     request: ExportRequest,
     onProgress?: (p: ExportProgress) => void,
+    actor = 'console',
   ): Promise<{ path: string; rows: number }> {
     await this.store.flush();
     const rows = await exportData(this.store, request, onProgress);
     if (!this.readOnly) await this.store.saveNotice('info', `exported ${rows} rows to ${request.path}`);
+    this.recordAudit(actor, 'export', {
+      table: request.table ?? 'samples',
+      format: request.format,
+      from: request.from,
+      to: request.to,
+      channels: request.channels ?? [],
+      partitionBy: request.partitionBy ?? [],
+      path: path.resolve(request.path),
+      rows,
+    });
     return { path: request.path, rows };
+  }
+
+  /** Writes a signed evidence bundle of [from, to) (evidence/bundle.ts), recorded in the audit log. */
+  async bundle(request: BundleRequest, actor = 'console'): Promise<z.input<typeof BundleResult>> {
+    await this.store.flush();
+    const {
+      path: out,
+      manifest,
+      manifestSha256,
+      auditBroken,
+    } = await writeBundle(
+      { store: this.store, dir: this.dir, name: this.config.name, rules: this.config.rules, now: this.now },
+      request,
+    );
+    const audited = this.recordAudit(actor, 'bundle.create', {
+      from: request.from,
+      to: request.to,
+      channels: request.channels ?? [],
+      path: out,
+      signer: manifest.signer.fingerprint,
+      manifestSha256,
+      files: manifest.files.length,
+    });
+    return {
+      path: out,
+      fingerprint: manifest.signer.fingerprint,
+      manifestSha256,
+      files: manifest.files,
+      rows: manifest.rows,
+      audited,
+      auditBroken,
+    };
+  }
+
+  /** Removes quarantined input the user has dealt with; the clear is an audit entry. */
+  async clearQuarantine(request: z.output<typeof ClearQuarantineRequest>): Promise<{ removed: number }> {
+    if (request.source !== undefined && !this.config.sources.some((s) => s.id === request.source))
+      throw new Error(`clearQuarantine: no source "${request.source}"`);
+    const removed = await this.store.clearQuarantine({ source: request.source, beforeMs: request.before });
+    this.recordAudit(request.actor, 'quarantine.clear', {
+      source: request.source ?? null,
+      before: request.before ?? null,
+      removed,
+    });
+    return { removed };
   }
 
   // ---- alerts --------------------------------------------------------------------------------
@@ -631,6 +719,7 @@ export class Engine {
       this.supervisor.applyChannelConfig();
       this.session.configureAlerts(next.rules, next.alerting);
       this.configChanges.saved(before, next);
+      this.auditConfigChange(before, next);
     });
     const { removed, started } = sourceChanges(before.sources, next.sources);
     await this.supervisor.adopt(removed, started);

@@ -79,15 +79,6 @@ export class Investigate {
     return quarantineItems(this.run, request.source, request.offset, request.limit);
   }
 
-  /** Deletes a source's quarantined items, recorded in the audit log with their count. */
-  async clearQuarantine(source: string, actor: string): Promise<{ cleared: number }> {
-    const audit = this.audit();
-    if (this.readOnly || !audit) throw new Error('clearQuarantine: the workspace is open read-only');
-    const total = await this.store.clearQuarantine(source);
-    audit.append(actor, 'quarantine.clear', { source, items: total });
-    return { cleared: total };
-  }
-
   /** A SQL console result written whole to a CSV file by the engine (the console cannot write files). */
   async exportQuery(request: { sql: string; path: string; id?: string | undefined }) {
     await this.readFlush.beforeRead();

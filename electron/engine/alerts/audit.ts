@@ -1,5 +1,6 @@
-// The audit table: an append-only, hash-chained log of what people (and the engine) did to alerts:
-// acknowledgements, silences created, expired and removed. Each row's hash is
+// The audit table: an append-only, hash-chained log of what people (and the engine) changed:
+// acknowledgements, silences created, expired and removed, configuration edits, exports, evidence
+// bundles, annotations removed, quarantine cleared. Each row's hash is
 // sha256(prev_hash + canonical JSON of {seq, ts, actor, action, detail}), so editing, deleting or
 // reordering a row breaks the chain at that row; verifyAuditChain names the first broken seq.
 import { createHash } from 'node:crypto';
@@ -49,10 +50,16 @@ export function auditHash(
 export type AuditVerdict =
   { ok: true; count: number } | { ok: false; count: number; brokenSeq: number; reason: string };
 
-/** Checks rows (in any order) form one unbroken chain from seq 1. */
-export function verifyAuditChain(rows: readonly AuditRow[]): AuditVerdict {
+/**
+ * Checks rows (in any order) form one unbroken chain from seq 1 — or, for a segment of the log (an
+ * evidence bundle's), from `start.seq` on, its first row linking to whatever hash it names.
+ */
+export function verifyAuditChain(
+  rows: readonly AuditRow[],
+  start: { seq: number } = { seq: 1 },
+): AuditVerdict {
   const sorted = [...rows].sort((a, b) => a.seq - b.seq);
-  let prev = GENESIS_HASH;
+  let prev = start.seq === 1 ? GENESIS_HASH : (sorted[0]?.prevHash ?? GENESIS_HASH);
   for (let i = 0; i < sorted.length; i++) {
     const row = sorted[i]!;
     const broken = (reason: string, brokenSeq = row.seq): AuditVerdict => ({
@@ -61,12 +68,47 @@ export function verifyAuditChain(rows: readonly AuditRow[]): AuditVerdict {
       brokenSeq,
       reason,
     });
-    if (row.seq !== i + 1) return broken(`expected seq ${i + 1}, found ${row.seq}`, i + 1);
-    if (row.prevHash !== prev) return broken('prev_hash does not match the hash of the row before');
-    if (auditHash(row.prevHash, row) !== row.hash) return broken('hash does not match the row');
+    const expected = start.seq + i;
+    if (row.seq !== expected)
+      return broken(
+        `expected seq ${expected}, found ${row.seq} (a row is missing or was renumbered)`,
+        expected,
+      );
+    if (row.prevHash !== prev)
+      return broken(
+        `prev_hash ${short(row.prevHash)} is not the hash ${short(prev)} of the row before (a row before it was removed or replaced)`,
+      );
+    const recomputed = auditHash(row.prevHash, row);
+    if (recomputed !== row.hash)
+      return broken(
+        `its seq, ts, actor, action or detail changed after it was written: the stored hash is ${short(row.hash)}, ` +
+          `the row as it reads now hashes to ${short(recomputed)} (action "${row.action}", actor "${row.actor}", detail ${canonicalJson(row.detail)})`,
+      );
     prev = row.hash;
   }
   return { ok: true, count: sorted.length };
+}
+
+function short(hash: string): string {
+  return hash === '' ? '(none: the first row)' : hash.slice(0, 16);
+}
+
+/** Every row of the audit table, in seq order (a read-only store included). */
+export async function readAuditRows(store: Store, sinceSeq = 1): Promise<AuditRow[]> {
+  const r = await store.read(
+    `SELECT seq::DOUBLE, epoch_ms(ts)::DOUBLE, actor, action, detail::VARCHAR, prev_hash, hash
+     FROM audit WHERE seq >= $1 ORDER BY seq`,
+    [sinceSeq],
+  );
+  return r.map(([seq, ts, actor, action, detail, prevHash, hash]) => ({
+    seq: seq as number,
+    ts: ts as number,
+    actor: actor as string,
+    action: action as string,
+    detail: JSON.parse(detail as string) as unknown,
+    prevHash: prevHash as string,
+    hash: hash as string,
+  }));
 }
 
 const INSERT = `INSERT INTO audit VALUES ($1::BIGINT, make_timestamp($2::BIGINT), $3, $4, $5::JSON, $6, $7)`;
@@ -115,21 +157,9 @@ export class AuditLog {
     return this.chain;
   }
 
-  async rows(): Promise<AuditRow[]> {
+  async rows(sinceSeq = 1): Promise<AuditRow[]> {
     await this.drain();
-    const r = await this.store.read(
-      `SELECT seq::DOUBLE, epoch_ms(ts)::DOUBLE, actor, action, detail::VARCHAR, prev_hash, hash
-       FROM audit ORDER BY seq`,
-    );
-    return r.map(([seq, ts, actor, action, detail, prevHash, hash]) => ({
-      seq: seq as number,
-      ts: ts as number,
-      actor: actor as string,
-      action: action as string,
-      detail: JSON.parse(detail as string) as unknown,
-      prevHash: prevHash as string,
-      hash: hash as string,
-    }));
+    return readAuditRows(this.store, sinceSeq);
   }
 
   async verify(): Promise<AuditVerdict> {

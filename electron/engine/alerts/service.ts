@@ -10,7 +10,7 @@ import type {
 } from '../../../shared/api';
 import { silenceStatus, type SilenceStatus } from '../../../shared/silences';
 import type { Store } from '../store/store';
-import { AuditLog, type AuditVerdict } from './audit';
+import { AuditLog, readAuditRows, verifyAuditChain, type AuditVerdict } from './audit';
 import type { LiveAlerts } from './live';
 import { AlertNotifier, type NotifierStatus } from './notify/notifier';
 import { alertLabels } from './notify/payload';
@@ -218,10 +218,8 @@ export class AlertService {
   }
 
   async verifyAudit(): Promise<AuditVerdict> {
-    if (!this.writable) {
-      const r = await this.host.store.read('SELECT count(*)::DOUBLE FROM audit');
-      return { ok: true, count: r[0]?.[0] as number };
-    }
+    // Read-only (no engine owns the workspace): the chain is checked on the file as it is.
+    if (!this.writable) return verifyAuditChain(await readAuditRows(this.host.store));
     return this.writable.audit.verify();
   }
 

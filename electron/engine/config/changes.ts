@@ -34,6 +34,11 @@ export class ConfigChanges {
     return this.current.run({ origin, connection }, save);
   }
 
+  /** Who is saving now: a console's connection, or an edit of the file (the audit log's actor). */
+  origin(): Origin {
+    return this.current.getStore() ?? { origin: 'console', connection: null };
+  }
+
   /** Called by the engine after a save; nothing is said when nothing changed. */
   saved(before: WorkspaceConfig, after: WorkspaceConfig): void {
     const sections = changedSections(before, after);

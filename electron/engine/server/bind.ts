@@ -110,7 +110,6 @@ export function bindConnection(
     recordFields: () => engine.investigate.fields(),
     recordContext: (p) => engine.investigate.context(p),
     quarantine: (p) => engine.investigate.quarantine(p),
-    clearQuarantine: (p) => engine.investigate.clearQuarantine(p.source, p.actor),
     exportQuery: (p) => engine.investigate.exportQuery(p),
     saveInvestigate: (p) => {
       saving(() => engine.saveInvestigate(p.investigate));
@@ -127,7 +126,19 @@ export function bindConnection(
     scanFiles: (p) => engine.scanFiles(p),
     export: (p) => {
       const job = `export-${Date.now()}`;
-      return engine.export(p, (progress) => emit('progress', { job, kind: 'export', ...progress }));
+      return engine.export(
+        p,
+        (progress) => emit('progress', { job, kind: 'export', ...progress }),
+        `console ${connection}`,
+      );
+    },
+    bundle: (p) => engine.bundle(p, `console ${connection}`),
+    clearQuarantine: (p) => engine.clearQuarantine(p),
+    addAnnotation: (p) => engine.annotations.add(p),
+    annotations: (p) => engine.annotations.list(p),
+    deleteAnnotation: async (p) => {
+      await engine.annotations.delete(p.id, p.actor);
+      return { ok: true };
     },
     notices: () => engine.notices(),
     alerts: (p) => engine.alertsNow(p.limit),

@@ -1,10 +1,12 @@
-// Export of samples over a time range as CSV or Parquet: a recording someone can hand over.
-// Rows stream from DuckDB a chunk at a time, so memory stays flat for CSV whatever the range.
-// Parquet is written by a private in-memory DuckDB instance that alone may write files: the
-// workspace instance has file access switched off for good (see duckdb.ts).
+// Export of a time range: samples, records, alert transitions or annotations, as CSV, JSON Lines or
+// Parquet (flat, or hive-partitioned by day and source for Spark, Trino and DuckDB): a recording
+// someone can hand over. Rows stream from DuckDB a chunk at a time; flat CSV of samples goes
+// straight to the file, so memory stays flat whatever the range. Every other form is written by a
+// private in-memory DuckDB instance that alone may write files: the workspace instance has file
+// access switched off for good (see duckdb.ts).
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ExportRequest } from '../../../shared/api';
+import type { ExportRequest, ExportTable } from '../../../shared/api';
 import { StoreSettings } from '../../../shared/schemas';
 import { openDuckDB, sqlString } from './duckdb';
 import type { Store } from './store';
@@ -24,6 +26,79 @@ export function csvField(value: unknown): string {
   return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
+interface TableShape {
+  /** Columns of the exported rows, as created in the private writer. */
+  columns: string;
+  /** SELECT list and FROM/WHERE over the workspace for [from, to) in microseconds. */
+  select(fromUs: number, toUs: number, channelFilter: string): { list: string; from: string; order: string };
+  /** Whether the rows carry a `source` column (a hive partition key). */
+  hasSource: boolean;
+}
+
+const range = (column: string, fromUs: number, toUs: number) =>
+  `${column} >= make_timestamp(${fromUs}::BIGINT) AND ${column} < make_timestamp(${toUs}::BIGINT)`;
+
+/** What each table exports. Times are UTC TIMESTAMPs; JSON columns stay JSON. */
+export const EXPORT_TABLES: Record<ExportTable, TableShape> = {
+  samples: {
+    columns: 'ts TIMESTAMP, source VARCHAR, channel VARCHAR, unit VARCHAR, value DOUBLE',
+    select: (fromUs, toUs, channelFilter) => ({
+      list: 's.ts, src.key AS source, c.name AS channel, c.unit, s.value',
+      from: `FROM samples s JOIN channels c ON c.id = s.channel_id JOIN sources src ON src.id = c.source_id
+        WHERE ${range('s.ts', fromUs, toUs)} ${channelFilter}`,
+      order: 's.ts, c.name',
+    }),
+    hasSource: true,
+  },
+  records: {
+    columns: 'ts TIMESTAMP, rx TIMESTAMP, source VARCHAR, severity VARCHAR, message VARCHAR, fields JSON',
+    select: (fromUs, toUs) => ({
+      list: 'r.ts, r.rx, src.key AS source, r.severity, r.message, r.fields',
+      from: `FROM records r JOIN sources src ON src.id = r.source_id WHERE ${range('r.ts', fromUs, toUs)}`,
+      order: 'r.ts, r.rx',
+    }),
+    hasSource: true,
+  },
+  transitions: {
+    columns:
+      'ts TIMESTAMP, rule VARCHAR, labels JSON, from_state VARCHAR, state VARCHAR, value DOUBLE, severity VARCHAR, annotations JSON, mode VARCHAR, evaluated_at TIMESTAMP, cause VARCHAR',
+    select: (fromUs, toUs) => ({
+      list: 'ts, rule, labels, from_state, state, value, severity, annotations, mode, evaluated_at, cause',
+      from: `FROM alert_transitions WHERE ${range('ts', fromUs, toUs)}`,
+      order: 'ts, rule',
+    }),
+    hasSource: false,
+  },
+  annotations: {
+    columns:
+      'id VARCHAR, ts TIMESTAMP, ts_end TIMESTAMP, text VARCHAR, author VARCHAR, channels JSON, created_at TIMESTAMP',
+    // An annotation belongs to the range when it overlaps it (an instant: when it lies in it).
+    select: (fromUs, toUs) => ({
+      list: 'id, ts, ts_end, text, author, channels, created_at',
+      from: `FROM annotations WHERE ts < make_timestamp(${toUs}::BIGINT)
+        AND coalesce(ts_end, ts) >= make_timestamp(${fromUs}::BIGINT)`,
+      order: 'ts, id',
+    }),
+    hasSource: false,
+  },
+};
+
+/** Checks where an export may write: a file in an existing folder, or a new or empty folder for hive. */
+function checkTarget(target: string, partitioned: boolean): void {
+  if (!fs.existsSync(path.dirname(target)))
+    throw new Error(`export: folder ${path.dirname(target)} does not exist`);
+  if (partitioned && fs.existsSync(target)) {
+    if (!fs.statSync(target).isDirectory())
+      throw new Error(`export: ${target} is a file; a partitioned export writes a folder`);
+    if (fs.readdirSync(target).length > 0)
+      throw new Error(
+        `export: folder ${target} is not empty; a partitioned export writes a new or empty folder`,
+      );
+  }
+  if (!partitioned && fs.existsSync(target) && fs.statSync(target).isDirectory())
+    throw new Error(`export: ${target} is a folder; give a file name`);
+}
+
 export async function exportData(
   store: Store,
   request: ExportRequest,
@@ -31,25 +106,36 @@ export async function exportData(
 ): Promise<number> {
   if (!(request.to > request.from))
     throw new Error(`export: --to (${new Date(request.to).toISOString()}) must be after --from`);
+  const table = request.table ?? 'samples';
+  const shape = EXPORT_TABLES[table];
+  const partitionBy = request.partitionBy ?? [];
+  if (partitionBy.includes('source') && !shape.hasSource)
+    throw new Error(`export: ${table} have no source to partition by; use --partition-by day`);
   const target = path.resolve(request.path);
-  if (!fs.existsSync(path.dirname(target)))
-    throw new Error(`export: folder ${path.dirname(target)} does not exist`);
+  checkTarget(target, partitionBy.length > 0);
   const fromUs = Math.round(request.from * 1000);
   const toUs = Math.round(request.to * 1000);
-  const channelFilter = request.channels?.length
-    ? `AND c.name IN (${request.channels.map(sqlString).join(', ')})`
-    : '';
-  const where = `FROM samples s JOIN channels c ON c.id = s.channel_id
-    WHERE s.ts >= make_timestamp(${fromUs}::BIGINT) AND s.ts < make_timestamp(${toUs}::BIGINT) ${channelFilter}`;
+  const channelFilter =
+    table === 'samples' && request.channels?.length
+      ? `AND c.name IN (${request.channels.map(sqlString).join(', ')})`
+      : '';
 
-  if (request.channels?.length) {
+  if (table === 'samples' && request.channels?.length) {
     const known = new Set((await store.channelRows()).map((c) => c.name));
     const unknown = request.channels.filter((c) => !known.has(c));
     if (unknown.length)
       throw new Error(`export: no channel named ${unknown.map((c) => `"${c}"`).join(', ')}`);
   }
+  if (table === 'annotations') {
+    const present = await store.read(
+      `SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND table_name = 'annotations'`,
+    );
+    if (Number(present[0]?.[0] ?? 0) === 0)
+      throw new Error('export: this workspace has no annotations table');
+  }
+  const { list, from, order } = shape.select(fromUs, toUs, channelFilter);
 
-  const counted = await store.read(`SELECT count(*) ${where}`);
+  const counted = await store.read(`SELECT count(*) ${from}`);
   const total = Number(counted[0]?.[0] ?? 0);
   const started = performance.now();
   let done = 0;
@@ -65,9 +151,10 @@ export async function exportData(
     });
   };
 
-  if (request.format === 'csv') {
+  if (table === 'samples' && request.format === 'csv' && partitionBy.length === 0) {
+    // The CSV of samples keeps its first-release columns (ts, channel, unit, value).
     const stream = await store.stream(
-      `SELECT strftime(s.ts, '%Y-%m-%dT%H:%M:%S.%fZ') AS ts, c.name AS channel, c.unit, s.value ${where} ORDER BY s.ts, c.name`,
+      `SELECT strftime(s.ts, '%Y-%m-%dT%H:%M:%S.%fZ') AS ts, c.name AS channel, c.unit, s.value ${from} ORDER BY ${order}`,
     );
     const out = fs.createWriteStream(target);
     try {
@@ -100,11 +187,9 @@ export async function exportData(
     });
     const conn = await sink.connect();
     try {
-      await conn.run('CREATE TABLE export(ts TIMESTAMP, channel VARCHAR, unit VARCHAR, value DOUBLE)');
+      await conn.run(`CREATE TABLE export(${shape.columns})`);
       const appender = await conn.createAppender('export');
-      const stream = await store.stream(
-        `SELECT s.ts, c.name AS channel, c.unit, s.value ${where} ORDER BY s.ts, c.name`,
-      );
+      const stream = await store.stream(`SELECT ${list} ${from} ORDER BY ${order}`);
       try {
         for (let chunk = await stream.next(); chunk && chunk.rowCount > 0; chunk = await stream.next()) {
           appender.appendDataChunk(chunk);
@@ -115,7 +200,18 @@ export async function exportData(
         stream.close();
       }
       appender.closeSync();
-      await conn.run(`COPY export TO ${sqlString(target)} (FORMAT parquet, COMPRESSION zstd)`);
+      const options =
+        request.format === 'parquet'
+          ? ['FORMAT parquet', 'COMPRESSION zstd']
+          : request.format === 'jsonl'
+            ? ['FORMAT json']
+            : ['FORMAT csv', 'HEADER true'];
+      // Times are UTC; the day of a row is its UTC day, as the partition folders name it.
+      const source = partitionBy.length
+        ? `(SELECT *, strftime(ts, '%Y-%m-%d') AS day FROM export ORDER BY ts)`
+        : 'export';
+      if (partitionBy.length) options.push(`PARTITION_BY (${partitionBy.join(', ')})`);
+      await conn.run(`COPY ${source} TO ${sqlString(target)} (${options.join(', ')})`);
     } finally {
       conn.closeSync();
       sink.closeSync();

@@ -42,6 +42,15 @@ export const MIGRATIONS: readonly Migration[] = [
       source VARCHAR NOT NULL, "key" VARCHAR NOT NULL, value VARCHAR NOT NULL, updated_at TIMESTAMP NOT NULL,
       PRIMARY KEY (source, "key"))`,
   },
+  {
+    // Notes people put on the timeline (alerts/annotations.ts): an instant (ts_end NULL) or a
+    // range, with its text, author and the channels it is about (a JSON array of names, may be empty).
+    version: 4,
+    name: 'annotations',
+    sql: `CREATE TABLE annotations(
+      id VARCHAR PRIMARY KEY, ts TIMESTAMP NOT NULL, ts_end TIMESTAMP, text VARCHAR NOT NULL,
+      author VARCHAR NOT NULL, channels JSON NOT NULL, created_at TIMESTAMP NOT NULL)`,
+  },
 ];
 
 /** The schema version this OpsDeck writes: the last migration's. */

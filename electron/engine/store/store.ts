@@ -1053,19 +1053,6 @@ export class Store {
     }
   }
 
-  /** Deletes a source's quarantined items (the quarantine browser's "clear"); returns how many. */
-  async clearQuarantine(sourceKey: string): Promise<number> {
-    this.assertWritable();
-    const id = this.sourceIds.get(sourceKey);
-    if (id === undefined) return 0;
-    await this.flush();
-    const counted = await this.read('SELECT count(*) FROM quarantine WHERE source_id = ?', [id]);
-    await this.write('DELETE FROM quarantine WHERE source_id = ?', [id], 'the quarantine clearing');
-    const cleared = Number(counted[0]?.[0] ?? 0);
-    this.storedQuarantine = Math.max(0, this.storedQuarantine - cleared);
-    return cleared;
-  }
-
   /** Raw messages kept byte for byte (exact recording). */
   appendRaw(source: string, messages: readonly RawMessage[]): void {
     this.assertWritable();
@@ -1396,6 +1383,33 @@ export class Store {
       }
     }
     return total;
+  }
+
+  /**
+   * Removes quarantined input (of one source, received before a time, or all of it) once the user
+   * has looked at it; answers how many entries went. The engine puts the clear in the audit log.
+   */
+  async clearQuarantine(filter: {
+    source?: string | undefined;
+    beforeMs?: number | undefined;
+  }): Promise<number> {
+    this.assertWritable();
+    await this.flush();
+    const where: string[] = [];
+    const values: (string | number)[] = [];
+    if (filter.source !== undefined) {
+      values.push(filter.source);
+      where.push(`source_id IN (SELECT id FROM sources WHERE key = $${values.length})`);
+    }
+    if (filter.beforeMs !== undefined)
+      where.push(`rx < make_timestamp(${Math.round(filter.beforeMs * 1000)}::BIGINT)`);
+    const result = await this.maintenance.run(
+      `DELETE FROM quarantine${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`,
+      values,
+    );
+    const n = Number(result.rowsChanged);
+    this.countDeleted('quarantine', n);
+    return n;
   }
 
   private countDeleted(table: TimedTable, n: number): void {

@@ -11,7 +11,7 @@ import {
   type KeyboardEvent as ReactKeyboardEvent,
 } from 'react';
 import uPlot from 'uplot';
-import type { AlertInstanceInfo, ChannelInfo } from '../../../../shared/api';
+import type { AlertInstanceInfo, Annotation, ChannelInfo } from '../../../../shared/api';
 import type { RpcClient } from '../../../../shared/rpc';
 import type { PlotPanel as PlotPanelConfig } from '../../../../shared/schemas';
 import { formatDuration } from '../../format';
@@ -73,6 +73,9 @@ interface PlotPanelProps {
   onPickerOpen?(): void;
   onError(message: string): void;
 }
+
+/** How often a live plot looks for annotations again (the window moves; others may add some). */
+const ANNOTATION_REFRESH_MS = 10_000;
 
 interface Drawn {
   ids: readonly number[];
@@ -140,6 +143,53 @@ export function PlotPanel({
     marksRef.current = marks;
     plotRef.current?.redraw(false, false);
   }, [alertMarks]);
+
+  // Annotations in view (of the whole workspace or of a channel shown), drawn by the same hook.
+  const notesRef = useRef<readonly Annotation[]>([]);
+  useEffect(() => {
+    if (!client) return;
+    let cancelled = false;
+    const load = () => {
+      const { view: v, windowMs: w } = stateRef.current;
+      const now = Date.now();
+      const range = v.mode === 'history' ? { from: v.from, to: v.to } : { from: now - w, to: now + w };
+      client
+        .call('annotations', range)
+        .then((list) => {
+          if (cancelled) return;
+          const names = new Set(selected);
+          notesRef.current = list.filter(
+            (a) => a.channels.length === 0 || a.channels.some((c) => names.has(c)),
+          );
+          plotRef.current?.redraw(false, false);
+        })
+        .catch(() => undefined); // a workspace from before annotations has none to show
+    };
+    load();
+    // Live, the window moves and others may annotate: look again now and then.
+    const timer = view.mode === 'live' ? window.setInterval(load, ANNOTATION_REFRESH_MS) : undefined;
+    return () => {
+      cancelled = true;
+      window.clearInterval(timer);
+    };
+    // selected stands for the panel's channels; view for the range.
+  }, [client, view, selected.join('\n')]);
+
+  /** The annotation under the cursor (a range containing it, an instant within a few pixels), as the chart's tooltip. */
+  const showNoteAtCursor = useCallback((u: uPlot) => {
+    const host = hostRef.current;
+    if (!host) return;
+    const left = u.cursor.left ?? -1;
+    const note =
+      left < 0
+        ? undefined
+        : notesRef.current.find((a) => {
+            const x = u.valToPos(a.ts, 'x');
+            return a.tsEnd === null ? Math.abs(x - left) <= 5 : left >= x && left <= u.valToPos(a.tsEnd, 'x');
+          });
+    if (note) host.title = `${note.author}: ${note.text}`;
+    else host.removeAttribute('title');
+  }, []);
 
   const updateReadout = useCallback(() => {
     const box = readoutRef.current;
@@ -349,6 +399,36 @@ export function PlotPanel({
       const min = u.scales['x']?.min;
       const max = u.scales['x']?.max;
       let drawn = 0;
+      let notes = 0;
+      if (min !== undefined && max !== undefined) {
+        // Annotations: a range shaded, an instant a dotted line.
+        const ctx = u.ctx;
+        const { top, height, left, width } = u.bbox;
+        const px = uPlot.pxRatio;
+        const color = cssVar('--accent') || '#5b9bd5';
+        ctx.save();
+        for (const note of notesRef.current) {
+          const end = note.tsEnd ?? note.ts;
+          if (end < min || note.ts > max) continue;
+          const x0 = Math.max(left, Math.round(u.valToPos(note.ts, 'x', true)));
+          if (note.tsEnd !== null) {
+            const x1 = Math.min(left + width, Math.round(u.valToPos(note.tsEnd, 'x', true)));
+            ctx.fillStyle = withAlpha(color, 0.14);
+            ctx.fillRect(x0, top, Math.max(1, x1 - x0), height);
+          } else {
+            ctx.strokeStyle = color;
+            ctx.lineWidth = 1.5 * px;
+            ctx.setLineDash([2 * px, 3 * px]);
+            ctx.beginPath();
+            ctx.moveTo(x0, top);
+            ctx.lineTo(x0, top + height);
+            ctx.stroke();
+          }
+          notes++;
+        }
+        ctx.restore();
+      }
+      host.dataset.annotations = String(notes);
       if (marks.length > 0 && min !== undefined && max !== undefined) {
         let lo = 0;
         let hi = marks.length;
@@ -423,7 +503,11 @@ export function PlotPanel({
         series,
         axes,
         bands,
-        hooks: { setSelect: [onSelect], setCursor: [() => updateReadout()], draw: [drawMarks] },
+        hooks: {
+          setSelect: [onSelect],
+          setCursor: [() => updateReadout(), showNoteAtCursor],
+          draw: [drawMarks],
+        },
       },
       alignBuckets(current.map(() => EMPTY)).data,
       host,
