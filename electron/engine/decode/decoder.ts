@@ -20,6 +20,8 @@ export interface Frame {
   /** Where the frame came from: an MQTT topic, a serial port, a file. */
   key: string;
   bytes: Uint8Array;
+  /** The frame's line in its file, for sources that read files (kept with its records). */
+  line?: number;
 }
 
 export interface DecodeOutput {

@@ -97,6 +97,8 @@ export interface FrameDecoderOptions {
   memoFor?: (key: string) => Record<string, unknown> | undefined;
   /** The channel path for a decoder's `path` on frames of `key` (default `key/path`, or `key`). */
   channelPath?: (key: string, path: string) => string;
+  /** Records keep their frame's key as `origin` and its line (imports: the file and line). */
+  provenance?: boolean;
 }
 
 interface KeyState {
@@ -201,9 +203,8 @@ export class FrameDecoder {
     },
     // Fields become JSON text here, once per record: the store appends them as they are.
     record: (severity: Severity, message, fields, ts) =>
-      this.records.push(ts, this.current!.frame.rx, this.source, severity, message, fieldsJson(fields)),
-    recordJson: (severity: Severity, message, fields, ts) =>
-      this.records.push(ts, this.current!.frame.rx, this.source, severity, message, fields),
+      this.pushRecord(severity, message, fieldsJson(fields), ts),
+    recordJson: (severity: Severity, message, fields, ts) => this.pushRecord(severity, message, fields, ts),
     clock: (note) => {
       this.clockNote = note;
     },
@@ -212,6 +213,7 @@ export class FrameDecoder {
   private clockNote: ClockNote | null = null;
   /** Frames whose device time was not believed, over all keys. */
   implausibleTimes = 0;
+  private readonly provenance: boolean;
 
   constructor(
     private readonly source: string,
@@ -223,6 +225,14 @@ export class FrameDecoder {
     this.memoDefaults = options.memoDefaults ?? {};
     this.memoFor = options.memoFor ?? (() => undefined);
     this.channelPath = options.channelPath ?? ((key, path) => (path ? `${key}/${path}` : key));
+    this.provenance = options.provenance ?? false;
+  }
+
+  private pushRecord(severity: Severity, message: string, fields: string | null, ts: number): void {
+    const frame = this.current!.frame;
+    if (this.provenance)
+      this.records.push(ts, frame.rx, this.source, severity, message, fields, frame.key, frame.line ?? NaN);
+    else this.records.push(ts, frame.rx, this.source, severity, message, fields);
   }
 
   /** Samples waiting for `take()`. */
