@@ -14,6 +14,7 @@ import {
   WorkspaceConfig,
 } from './schemas';
 import { Matcher, SilenceMatchers } from './silences';
+import { DirectoryListing, ImportRequest, JobInfo } from './jobs';
 
 // 2: subscriptions and pushes; `series` answered as a binary frame.
 export const PROTOCOL_VERSION = 2;
@@ -539,6 +540,8 @@ export const Subscriptions = {
   alerts: { params: AlertsRequest, data: AlertsResult },
   silences: { params: Empty, data: z.array(SilenceInfo) },
   notifiers: { params: Empty, data: z.array(NotifierStatusInfo) },
+  /** Jobs (imports…), newest first: progress while they run, their summaries once they end. */
+  jobs: { params: Empty, data: z.array(JobInfo) },
 } as const;
 export type SubscriptionKind = keyof typeof Subscriptions;
 export const SubscriptionKind = z.enum(
@@ -680,6 +683,17 @@ export const Methods = {
   subscribe: { params: SubscribeRequest, result: Ok },
   /** Ends one subscription of this connection; an unknown id is not an error (it may have just closed). */
   unsubscribe: { params: z.object({ id: SubscriptionId }), result: Ok },
+  /** Starts a job importing files and folders (recursively) of the engine's machine; answers its id. */
+  importFiles: { params: ImportRequest, result: z.object({ job: z.string() }) },
+  /** Jobs, newest first (the `jobs` subscription pushes the same). */
+  jobs: { params: Empty, result: z.array(JobInfo) },
+  /** Stops a job; what it finished stays (an import's rows up to where it stopped, with its position). */
+  cancelJob: { params: z.object({ id: z.string().min(1).max(128) }), result: Ok },
+  /** A folder of the engine's machine (default: the user's home), for the console's file browser. */
+  listDirectory: {
+    params: z.object({ path: z.string().max(4096).optional() }),
+    result: DirectoryListing,
+  },
 } as const;
 
 export type MethodName = keyof typeof Methods;
@@ -765,6 +779,10 @@ export const MethodCapabilities: {
   saveChannel: 'workspace',
   subscribe: 'workspace',
   unsubscribe: 'workspace',
+  importFiles: { host: 'reads files and folders at paths the caller names' },
+  jobs: 'workspace',
+  cancelJob: 'workspace',
+  listDirectory: { host: 'lists a folder of this machine' },
 };
 
 export function capabilityOf<M extends MethodName>(method: M, params: ParsedParams<M>): Capability {

@@ -115,6 +115,13 @@ export function bindConnection(
       const job = `export-${Date.now()}`;
       return engine.export(p, (progress) => emit('progress', { job, kind: 'export', ...progress }));
     },
+    importFiles: async (p) => ({ job: await engine.importFiles(p) }),
+    jobs: () => engine.jobs.list(),
+    cancelJob: (p) => {
+      engine.jobs.cancel(p.id);
+      return { ok: true };
+    },
+    listDirectory: (p) => engine.listDirectory(p.path),
     notices: () => engine.notices(),
     alerts: (p) => engine.alertsNow(p.limit),
     notifiers: () => engine.notifierStatus(),
