@@ -13,7 +13,8 @@ import { WORKSPACE_VERSION } from '../../shared/schemas';
 import type { JobInfo } from '../../shared/jobs';
 import { tempDir } from '../helpers/tmp';
 
-const T0 = Date.UTC(2026, 9, 1, 12, 0, 0);
+// Recent: the workspace's retention (by event time, 7 days by default) would drop older rows.
+const T0 = Date.now() - 3_600_000;
 
 /** Line i of a JSON Lines capture: its number in `n` so a test can tell every line apart. */
 function jsonLine(i: number): string {
