@@ -116,7 +116,7 @@ const RX = Date.UTC(2026, 10, 25, 12, 0, 0);
 
 /**
  * The Decoder contract on one frame: a confidence in [0, 1]; then either success having written
- * at least one sample or record (a CSV header writes none: it is learned), or a non-empty reason
+ * at least one sample or record (a CSV or Zeek header writes none: it is learned), or a non-empty reason
  * and nothing written. Values and times are finite, record fields serialise.
  */
 export function keepsContract(
@@ -131,7 +131,9 @@ export function keepsContract(
   const headerBefore = memo['header'];
   const result = d.decode({ rx: RX, key, bytes }, w.out, memo);
   if (result.ok) {
-    const learnedHeader = d.name === 'csv' && memo['header'] !== headerBefore;
+    // Header lines write nothing: they are learned (a CSV header; Zeek's `#fields`, `#close`, …).
+    const learnedHeader =
+      (d.name === 'csv' && memo['header'] !== headerBefore) || (d.name === 'zeek' && bytes[0] === 0x23);
     expect(w.samples.length + w.records.length > 0 || learnedHeader, `${d.name} ok but wrote nothing`).toBe(
       true,
     );

@@ -166,11 +166,29 @@ export function deviceTime(
   memo: Record<string, unknown>,
   out: DecodeOutput | null,
 ): { ms: number; implausible: boolean } | null {
-  const zone = typeof memo['timeZone'] === 'string' ? memo['timeZone'] : DEFAULT_TIME_ZONE;
+  const ms = parseTimestamp(value, memoTimeZone(memo), rx);
+  if (ms === null) return null;
+  return judgeTime(ms, rx, memo, out);
+}
+
+/** The zone of times written without one (memo `timeZone`, seeded from the source's options). */
+export function memoTimeZone(memo: Record<string, unknown>): string {
+  return typeof memo['timeZone'] === 'string' ? memo['timeZone'] : DEFAULT_TIME_ZONE;
+}
+
+/**
+ * An event time a decoder read itself (a log line's own time format) judged by `deviceTime`'s
+ * rules, and reported through `out.clock` the same way. Null when `ms` is not a number.
+ */
+export function judgeTime(
+  ms: number,
+  rx: number,
+  memo: Record<string, unknown>,
+  out: DecodeOutput | null,
+): { ms: number; implausible: boolean } | null {
+  if (!Number.isFinite(ms)) return null;
   const tolerance =
     typeof memo['futureToleranceMs'] === 'number' ? memo['futureToleranceMs'] : DEFAULT_FUTURE_TOLERANCE_MS;
-  const ms = parseTimestamp(value, zone, rx);
-  if (ms === null || !Number.isFinite(ms)) return null;
   const implausible = ms < YEAR_2000 || ms > rx + tolerance;
   out?.clock?.({ offsetMs: ms - rx, implausible });
   return { ms, implausible };

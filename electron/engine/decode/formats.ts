@@ -14,6 +14,7 @@ import {
   type Decoder,
   type Frame,
 } from './decoder';
+import type { Severity } from '../batch';
 import { flatMembers, memberNamed, membersJson, memberValue, readFlatObject } from './flat-json';
 
 export const TIMESTAMP_FIELDS = ['ts', 'timestamp', 'time', 'Time'];
@@ -327,49 +328,174 @@ export const keyValueDecoder: Decoder = {
   },
 };
 
+interface Cell {
+  text: string;
+  quoted: boolean;
+}
+
 /**
- * CSV lines of numbers. A first line that is not all numbers is taken as the header (kept in
- * `memo`), and later lines name their channels by it; without one, columns are `col0`, `col1`, ….
+ * One CSV/TSV line's cells, split at `delimiter` outside double quotes (`""` is a quote inside
+ * them), in one pass; unquoted cells trimmed. A reason when a quote does not close.
+ */
+export function splitCells(t: string, delimiter: string): Cell[] | string {
+  const cells: Cell[] = [];
+  let i = 0;
+  for (;;) {
+    let p = i;
+    while (p < t.length && t[p] === ' ') p++;
+    if (t[p] === '"') {
+      let text = '';
+      let from = p + 1;
+      let q = from;
+      for (;;) {
+        if (q >= t.length) return `quote at column ${p + 1} does not close`;
+        if (t[q] === '"') {
+          if (t[q + 1] === '"') {
+            text += t.slice(from, q + 1);
+            from = q += 2;
+            continue;
+          }
+          break;
+        }
+        q++;
+      }
+      text += t.slice(from, q);
+      let after = q + 1;
+      while (after < t.length && t[after] === ' ') after++;
+      if (after < t.length && t[after] !== delimiter)
+        return `text after the closing quote at column ${q + 1}`;
+      cells.push({ text, quoted: true });
+      if (after >= t.length) return cells;
+      i = after + 1;
+    } else {
+      const next = t.indexOf(delimiter, i);
+      const end = next < 0 ? t.length : next;
+      cells.push({ text: t.slice(i, end).trim(), quoted: false });
+      if (next < 0) return cells;
+      i = next + 1;
+    }
+    if (cells.length > MAX_VALUES_PER_FRAME) return cells;
+  }
+}
+
+/** The memo's delimiter (learned with the header), else a tab when the line has tabs and no commas. */
+function delimiterOf(t: string, memo: Record<string, unknown>): string {
+  if (typeof memo['delimiter'] === 'string' && memo['delimiter'].length === 1) return memo['delimiter'];
+  return t.includes('\t') && !t.includes(',') ? '\t' : ',';
+}
+
+const NAME_LIKE = /^[\w .\-/()%°@]+$/;
+
+/** Header columns a log CSV names its time, message and level by (any case). */
+const CSV_TIME_COLUMNS = new Set([
+  ...TIMESTAMP_FIELDS.map((f) => f.toLowerCase()),
+  'date',
+  'datetime',
+  '@timestamp',
+]);
+const CSV_MESSAGE_COLUMNS = new Set(['message', 'msg']);
+const CSV_LEVEL_COLUMNS = new Set(['level', 'severity', 'loglevel']);
+const CSV_LEVELS: Record<string, Severity> = {
+  trace: 'debug',
+  debug: 'debug',
+  info: 'info',
+  notice: 'notice',
+  warn: 'warning',
+  warning: 'warning',
+  err: 'error',
+  error: 'error',
+  crit: 'critical',
+  critical: 'critical',
+  fatal: 'critical',
+};
+
+/**
+ * CSV and TSV lines. A line whose cells are all names (no numbers, no times) is the header, kept
+ * in `memo` with its delimiter; later lines name their columns by it; without one, columns are
+ * `col0`, `col1`, …. Once a data line has followed the header, a line of text with as many columns
+ * is data too (a log's rows are often all text); one with another count is a new header.
+ * Numbers become channels; text becomes one record's fields, except the columns a log names its
+ * time (`ts`, `timestamp`, `time`, `date`, `datetime`, `@timestamp`: written as a time, not a
+ * number), message (`message`, `msg`) and level (`level`, `severity`) by, which become the
+ * record's event time (when plausible), message and severity.
  */
 export const csvDecoder: Decoder = {
   name: 'csv',
   detect(bytes) {
     const t = decodeUtf8(bytes)?.trim();
     if (!t || t.includes('\n')) return 0;
-    const cells = t.split(',');
-    if (cells.length < 2) return 0;
-    const numeric = cells.filter((c) => parseNumber(c) !== null).length;
+    const cells = splitCells(t, delimiterOf(t, {}));
+    if (typeof cells === 'string' || cells.length < 2) return 0;
+    const numeric = cells.filter((c) => !c.quoted && parseNumber(c.text) !== null).length;
     return numeric === cells.length
       ? 0.9
-      : numeric === 0 && cells.every((c) => /^[\w .\-/()%°]+$/.test(c.trim()))
+      : numeric === 0 && cells.every((c) => NAME_LIKE.test(c.text.trim()))
         ? 0.5
         : 0;
   },
   decode(frame, out, memo) {
     const t = text(frame);
     if (t === null) return { ok: false, reason: 'not valid UTF-8' };
-    const cells = t
-      .trim()
-      .split(',')
-      .map((c) => c.trim());
+    const line = t.trim();
+    const delimiter = delimiterOf(line, memo);
+    const cells = splitCells(line, delimiter);
+    if (typeof cells === 'string') return { ok: false, reason: cells };
     if (cells.length > MAX_VALUES_PER_FRAME)
       return { ok: false, reason: `CSV line of ${cells.length} columns: more than ${MAX_VALUES_PER_FRAME}` };
-    const values = cells.map(parseNumber);
-    if (values.every((v) => v === null)) {
-      if (cells.some((c) => c === '')) return { ok: false, reason: 'CSV header has an empty column name' };
-      memo['header'] = cells;
-      return { ok: true };
-    }
+    const values = cells.map((c) => (c.quoted ? null : parseNumber(c.text)));
     const header = memo['header'] as string[] | undefined;
+    const followed = memo['headerFollowed'] === true;
+    if (values.every((v) => v === null)) {
+      const names = cells.map((c) => c.text);
+      const sameAsHeader = header !== undefined && names.join('\u0000') === header.join('\u0000');
+      const dataLike =
+        followed && header?.length === names.length
+          ? true
+          : names.some((n) => deviceTime(n, frame.rx, memo, null) !== null);
+      if (sameAsHeader) return { ok: true };
+      if (!dataLike) {
+        if (names.some((c) => c === '')) return { ok: false, reason: 'CSV header has an empty column name' };
+        memo['header'] = names;
+        memo['delimiter'] = delimiter;
+        memo['headerFollowed'] = false;
+        return { ok: true };
+      }
+    }
     if (header && header.length !== cells.length)
       return { ok: false, reason: `CSV line has ${cells.length} columns, the header ${header.length}` };
-    values.forEach((v, i) => {
-      if (v !== null) out.sample(escapeKey(header?.[i] ?? `col${i}`), v, frame.rx);
+    let ts = frame.rx;
+    let message: string = frame.key;
+    let severity: Severity = 'info';
+    const others: Record<string, unknown> = {};
+    let hasOthers = false;
+    const numbers: [string, number][] = [];
+    cells.forEach((c, i) => {
+      const name = header?.[i] ?? `col${i}`;
+      const v = values[i];
+      if (v !== null && v !== undefined) {
+        numbers.push([escapeKey(name), v]);
+        return;
+      }
+      if (c.text === '') return;
+      const column = name.toLowerCase();
+      if (header && CSV_TIME_COLUMNS.has(column)) {
+        const time = deviceTime(c.text, frame.rx, memo, out);
+        if (time && !time.implausible) {
+          ts = time.ms;
+          return;
+        }
+      } else if (header && CSV_MESSAGE_COLUMNS.has(column)) {
+        message = c.text;
+        return;
+      } else if (header && CSV_LEVEL_COLUMNS.has(column))
+        severity = CSV_LEVELS[c.text.toLowerCase()] ?? severity;
+      setField(others, name, c.text);
+      hasOthers = true;
     });
-    const others = Object.fromEntries(
-      cells.flatMap((c, i) => (values[i] === null && c !== '' ? [[header?.[i] ?? `col${i}`, c]] : [])),
-    );
-    if (Object.keys(others).length > 0) out.record('info', frame.key, others, frame.rx);
+    if (header) memo['headerFollowed'] = true;
+    for (const [path, n] of numbers) out.sample(path, n, ts);
+    if (hasOthers || message !== frame.key) out.record(severity, message, others, ts);
+    else if (numbers.length === 0) return { ok: false, reason: 'CSV line holds no values' };
     return { ok: true };
   },
 };

@@ -11,6 +11,14 @@ import {
 } from '../batch';
 import { decodeUtf8, type ClockNote, type DecodeOutput, type Decoder, type Frame } from './decoder';
 import { csvDecoder, jsonDecoder, keyValueDecoder, numberDecoder, textDecoder } from './formats';
+import { accessLogDecoder } from './logs/access';
+import { cefDecoder, leefDecoder } from './logs/cef';
+import { falcoDecoder } from './logs/falco';
+import { journaldDecoder } from './logs/journald';
+import { suricataDecoder } from './logs/suricata';
+import { syslogDecoder } from './logs/syslog';
+import { timestampedDecoder } from './logs/timestamped';
+import { zeekDecoder, zeekJsonDecoder } from './logs/zeek';
 import { sparkplugDecoder } from './sparkplug';
 
 export const decoders: readonly Decoder[] = [
@@ -22,9 +30,38 @@ export const decoders: readonly Decoder[] = [
   textDecoder,
 ];
 
+/**
+ * Log formats (files, the syslog receiver), most specific first. Kept out of `decoders`, which
+ * sources detect from on every key: a device's text line is not a log file's line.
+ */
+export const logDecoders: readonly Decoder[] = [
+  suricataDecoder,
+  falcoDecoder,
+  journaldDecoder,
+  zeekJsonDecoder,
+  zeekDecoder,
+  cefDecoder,
+  leefDecoder,
+  accessLogDecoder,
+  syslogDecoder,
+  timestampedDecoder,
+];
+
+/** What a log file may hold: the log formats, then the generic text formats, most specific first. */
+export const fileDecoders: readonly Decoder[] = [
+  ...logDecoders,
+  jsonDecoder,
+  csvDecoder,
+  keyValueDecoder,
+  textDecoder,
+];
+
 export function decoderByName(name: string): Decoder {
-  const d = decoders.find((x) => x.name === name);
-  if (!d) throw new Error(`unknown decoder "${name}" (known: ${decoders.map((x) => x.name).join(', ')})`);
+  const d = decoders.find((x) => x.name === name) ?? logDecoders.find((x) => x.name === name);
+  if (!d)
+    throw new Error(
+      `unknown decoder "${name}" (known: ${[...decoders, ...logDecoders].map((x) => x.name).join(', ')})`,
+    );
   return d;
 }
 
