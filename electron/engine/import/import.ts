@@ -14,8 +14,8 @@ import { isUtf8 } from 'node:buffer';
 import path from 'node:path';
 import type { ImportedFile, ImportRequest } from '../../../shared/jobs';
 import type { Decoder, Frame } from '../decode/decoder';
-import { csvDecoder, jsonDecoder, keyValueDecoder, textDecoder } from '../decode/formats';
-import { FrameDecoder } from '../decode/registry';
+import { detectLogFormat } from '../decode/logs/detect';
+import { fileDecoders, FrameDecoder } from '../decode/registry';
 import type { IngestStage, Position } from '../ingest/stage';
 import type { JobHandle, JobRunner } from '../jobs/board';
 import type { SourceContext } from '../sources/source';
@@ -24,8 +24,8 @@ import { compressionOf, contentFrom, expandPaths, headOf, sha256Of, type FoundFi
 
 /** The source every import's rows are stored under; `origin` says which file. */
 export const IMPORT_SOURCE = 'import';
-/** The formats an import detects among, most specific first (the log decoders join here). */
-const IMPORT_DECODERS: readonly Decoder[] = [jsonDecoder, csvDecoder, keyValueDecoder, textDecoder];
+/** The formats an import detects among: the log formats, then the generic text ones. */
+const IMPORT_DECODERS: readonly Decoder[] = fileDecoders;
 /** Detection looks at this much of the start of a file, and at most this many lines of it. */
 const HEAD_BYTES = 64 * 1024;
 const HEAD_LINES = 50;
@@ -50,30 +50,12 @@ interface FilePosition {
   quarantined: number;
 }
 
-/** The format the first lines suggest: the decoder claiming them with most confidence on average. */
-export function detectFormat(
-  head: Buffer,
-  candidates: readonly Decoder[] = IMPORT_DECODERS,
-): { decoder: Decoder; confidence: number } {
-  const lines: Buffer[] = [];
-  let start = 0;
-  while (lines.length < HEAD_LINES && start < head.length) {
-    let end = head.indexOf(LF, start);
-    if (end < 0) break; // the last, maybe cut, line says nothing
-    const next = end + 1;
-    if (end > start && head[end - 1] === CR) end--;
-    if (end > start) lines.push(head.subarray(start, end));
-    start = next;
-  }
-  if (lines.length === 0 && head.length > 0) lines.push(head);
-  let best = { decoder: textDecoder, confidence: 0 };
-  for (const d of candidates) {
-    let sum = 0;
-    for (const l of lines) sum += Math.max(0, Math.min(1, d.detect(l)));
-    const confidence = lines.length ? sum / lines.length : 0;
-    if (confidence > best.confidence) best = { decoder: d, confidence };
-  }
-  return best;
+/** The first lines of a file's head (the last, maybe cut, left out), as text. */
+export function headLines(head: Buffer, latin1: boolean): string[] {
+  const text = head.toString(latin1 ? 'latin1' : 'utf8');
+  const lines = text.split('\n');
+  if (lines.length > 1) lines.pop();
+  return lines.slice(0, HEAD_LINES).map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
 }
 
 export function importRunner(host: ImportHost): JobRunner<ImportRequest> {
@@ -189,21 +171,28 @@ class Import {
     const lastLf = head.lastIndexOf(LF);
     const latin1 = !isUtf8(lastLf >= 0 ? head.subarray(0, lastLf + 1) : head);
     if (latin1) notes.push('not UTF-8: read as Latin-1 (ISO 8859-1)');
-    const detected = this.request.format
-      ? { decoder: IMPORT_DECODERS.find((d) => d.name === this.request.format), confidence: 1 }
-      : detectFormat(latin1 ? Buffer.from(head.toString('latin1'), 'utf8') : head);
-    if (!detected.decoder)
+    const guess = this.request.format
+      ? null
+      : detectLogFormat(headLines(head, latin1), IMPORT_DECODERS, this.host.now());
+    const format = this.request.format ?? guess?.format ?? 'text';
+    if (!IMPORT_DECODERS.some((d) => d.name === format))
       throw new Error(
-        `--format ${this.request.format}: no such format (known: ${IMPORT_DECODERS.map((d) => d.name).join(', ')})`,
+        `--format ${format}: no such format (known: ${IMPORT_DECODERS.map((d) => d.name).join(', ')})`,
       );
-    const format = detected.decoder.name;
     listed.format = format;
-    listed.confidence = Math.round(detected.confidence * 100) / 100;
+    listed.confidence = guess ? Math.round(guess.confidence * 100) / 100 : 1;
+    const runnersUp = (guess?.candidates ?? [])
+      .slice(1, 3)
+      .map((c) => `${c.format} ${Math.round(c.confidence * 100) / 100}`);
     notes.push(
-      this.request.format
+      !guess
         ? `format ${format} (chosen)`
-        : `format ${format} (detected, confidence ${listed.confidence})`,
+        : `format ${format} (detected, confidence ${listed.confidence}${runnersUp.length ? `; next: ${runnersUp.join(', ')}` : ''})`,
     );
+    if (guess?.continuations)
+      notes.push(
+        `${guess.continuations} of its first lines continue the line above: imported as lines of their own`,
+      );
     if (at.offset > 0) notes.push(`resumed at line ${at.line + 1}`);
     listed.note = notes.join('; ');
     await store.write(`UPDATE captures SET format = $2, confidence = $3, notes = $4 WHERE "key" = $1`, [
@@ -230,7 +219,11 @@ class Import {
         candidates: IMPORT_DECODERS,
         choose: () => format,
         provenance: true,
-        memoDefaults: this.request.timeZone ? { timeZone: this.request.timeZone } : {},
+        // A year-less time (RFC 3164) takes the year of the file's modification time.
+        memoDefaults: {
+          yearReference: file.modified,
+          ...(this.request.timeZone ? { timeZone: this.request.timeZone } : {}),
+        },
         channelPath: (_key, p) => `${path.basename(origin)}/${p}`,
       },
     );
