@@ -160,6 +160,32 @@ describe('import', () => {
     ]);
   });
 
+  it('joins multi-line records (a stack trace) to their first line, which they keep', async () => {
+    const { engine, evidence } = await workspace();
+    const at = (s: number) => new Date(T0 + s * 1000).toISOString().slice(0, 19).replace('T', ' ');
+    const file = path.join(evidence, 'app.log');
+    fs.writeFileSync(
+      file,
+      [
+        `${at(0)} INFO starting`,
+        `${at(1)} ERROR request failed`,
+        'java.lang.IllegalStateException: boom',
+        '\tat com.example.Handler.run(Handler.java:42)',
+        '\tat java.base/java.lang.Thread.run(Thread.java:1583)',
+        'Caused by: java.io.IOException: disk full',
+        `${at(2)} INFO recovered`,
+      ].join('\n') + '\n',
+    );
+    const job = await finished(engine, await engine.importFiles({ paths: [file], again: false }));
+    expect(job.state).toBe('done');
+    expect(job.files[0]!.note).toContain('multi-line records');
+    const r = await engine.query(
+      `SELECT line, message FROM records_v WHERE origin = '${file}' ORDER BY line`,
+    );
+    expect(r.rows.map((row) => row[0])).toEqual([1, 2, 7]);
+    expect(String(r.rows[1]![1])).toContain('Caused by: java.io.IOException: disk full');
+  });
+
   it('cancelled mid-file then imported again: every line exactly once, nothing missing', async () => {
     const { engine, evidence } = await workspace();
     const file = path.join(evidence, 'big.jsonl');

@@ -1,7 +1,9 @@
 // Import as a job: files and folders read like a source reads a file, through the ingest stage
 // with the pause policy (nothing is read while the pending work is at its bound), each line a
 // frame that keeps its file and line (records.origin, records.line); what does not decode goes to
-// quarantine with `where` = file:line. Every file's SHA-256 and size go into `captures`.
+// quarantine with `where` = file:line. Every file's SHA-256 and size go into `captures`. A file
+// whose first lines hold continuations (stack traces) is framed by framers/multiline.ts: a record
+// keeps its first line's number; a record is not carried across a 1 MiB read (its position).
 //
 // Invariants:
 // - A file's position (uncompressed bytes and lines done, rows and quarantined so far) is saved
@@ -16,6 +18,7 @@ import type { ImportedFile, ImportRequest } from '../../../shared/jobs';
 import type { Decoder, Frame } from '../decode/decoder';
 import { detectLogFormat } from '../decode/logs/detect';
 import { fileDecoders, FrameDecoder } from '../decode/registry';
+import { MultilineFramer } from '../ingest/framers/multiline';
 import type { IngestStage, Position } from '../ingest/stage';
 import type { JobHandle, JobRunner } from '../jobs/board';
 import type { SourceContext } from '../sources/source';
@@ -189,9 +192,11 @@ class Import {
         ? `format ${format} (chosen)`
         : `format ${format} (detected, confidence ${listed.confidence}${runnersUp.length ? `; next: ${runnersUp.join(', ')}` : ''})`,
     );
-    if (guess?.continuations)
+    // Stack traces and indented continuations: joined to their first line (framers/multiline.ts).
+    const multiline = (guess?.continuations ?? 0) > 0 ? new MultilineFramer(MAX_LINE_BYTES) : null;
+    if (multiline)
       notes.push(
-        `${guess.continuations} of its first lines continue the line above: imported as lines of their own`,
+        `multi-line records (${guess!.continuations} continuation lines in its first lines): joined`,
       );
     if (at.offset > 0) notes.push(`resumed at line ${at.line + 1}`);
     listed.note = notes.join('; ');
@@ -256,6 +261,20 @@ class Import {
       };
       if (this.stage.pushFrame(frame)) listed.rows++;
     };
+    // The framer numbers lines from 1 from where this read started.
+    const linesBefore = at.line;
+    let framedLines = 0;
+    const frameSinks = {
+      frame: (bytes: Uint8Array, first?: number) => {
+        line = linesBefore + (first ?? 1);
+        const frame: Frame = { rx, key: origin, bytes, line };
+        if (this.stage.pushFrame(frame)) listed.rows++;
+      },
+      bad: (bytes: Uint8Array, reason: string) => {
+        listed.quarantined++;
+        this.stage.addQuarantine(new Uint8Array(bytes), reason, `${origin}:${line}`);
+      },
+    };
     let carry: Buffer | null = null;
     const progress = () => {
       info.bytesDone = before.bytes + Math.min(diskBytes, file.size);
@@ -290,6 +309,17 @@ class Import {
           continue;
         }
         this.stage.pushFrames(() => {
+          if (multiline) {
+            // A record ends with its chunk, so the position never falls inside one the framer
+            // holds (a record cut by a chunk's end, 1 MiB apart, becomes two).
+            const whole = buf.subarray(0, last + 1);
+            multiline.push(latin1 ? Buffer.from(whole.toString('latin1'), 'utf8') : whole, frameSinks);
+            multiline.flush(frameSinks);
+            framedLines = countLines(whole, framedLines);
+            line = linesBefore + framedLines;
+            offset += last + 1;
+            return position();
+          }
           let start = 0;
           while (start <= last) {
             const lf = buf.indexOf(LF, start);
@@ -309,6 +339,13 @@ class Import {
     if (carry && !signal.aborted) {
       const tail: Buffer = carry;
       this.stage.pushFrames(() => {
+        if (multiline) {
+          multiline.push(latin1 ? Buffer.from(tail.toString('latin1'), 'utf8') : tail, frameSinks);
+          multiline.end(frameSinks);
+          line = linesBefore + framedLines + 1;
+          offset += tail.length;
+          return position();
+        }
         pushLine(tail[tail.length - 1] === CR ? tail.subarray(0, tail.length - 1) : tail);
         offset += tail.length;
         return position();
@@ -331,6 +368,13 @@ class Import {
       );
     if (latin1) this.job.note(`${file.path}: not UTF-8, read as Latin-1`);
   }
+}
+
+/** Lines in `bytes` (each ended by LF), added to the `counted` before them. */
+function countLines(bytes: Uint8Array, counted: number): number {
+  let n = counted;
+  for (let i = bytes.indexOf(LF); i >= 0; i = bytes.indexOf(LF, i + 1)) n++;
+  return n;
 }
 
 function fileInfo(f: FoundFile): ImportedFile {
