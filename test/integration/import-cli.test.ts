@@ -63,6 +63,43 @@ describe('opsdeck import', () => {
     expect(counted.stdout.trim().split('\n')[1]).toBe('300003');
   });
 
+  it('Ctrl-C cancels the import, keeps what it took in, and importing again completes it exactly once', async () => {
+    const { ws, evidence } = folders();
+    fs.mkdirSync(ws);
+    await (await Engine.open(ws, { startSources: false })).close();
+    const lines = 1_000_000;
+    const file = path.join(evidence, 'big.jsonl');
+    writeLines(file, lines);
+    const child = spawn(process.execPath, [path.join(root, 'bin/opsdeck.mjs'), 'import', ws, file], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    await waitFor(
+      'rows taken in',
+      () => [...stderr.matchAll(/ ([\d,]+) rows /g)].some((m) => Number(m[1]!.replaceAll(',', '')) > 0),
+      120_000,
+    );
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    expect(stderr).toContain('cancelling');
+    expect(stdout).toMatch(/: cancelled/);
+    expect(code).toBe(130);
+    const again = await runCli(['import', ws, file]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/resumed at line \d+/);
+    const counted = await runCli([
+      'query',
+      ws,
+      'SELECT count(*) AS n, count(DISTINCT line) AS d FROM records',
+      '--format',
+      'csv',
+    ]);
+    expect(counted.stdout.trim().split('\n')[1]).toBe(`${lines},${lines}`);
+  });
+
   it('after kill -9 in the middle of a file, the next engine resumes the job: every line exactly once', async () => {
     const { ws, evidence } = folders();
     fs.mkdirSync(ws);
