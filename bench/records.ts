@@ -84,6 +84,9 @@ async function rawAppenderRate(payloads: Uint8Array[], prebuilt: boolean): Promi
       chunk.setColumnValues(3, severity.slice(off, off + k));
       chunk.setColumnValues(4, message.slice(off, off + k));
       chunk.setColumnValues(5, fields.slice(off, off + k));
+      // origin and line (migration 4): NULL, as for a live source.
+      chunk.setColumnValues(6, new Array<null>(k).fill(null));
+      chunk.setColumnValues(7, new Array<null>(k).fill(null));
       return chunk;
     };
     const chunks: DuckDBDataChunk[] = [];

@@ -30,6 +30,7 @@ import {
   RecordsRequest,
 } from './investigate';
 import { Matcher, SilenceMatchers } from './silences';
+import { DirectoryListing, ImportRequest, JobInfo } from './jobs';
 
 // 2: subscriptions and pushes; `series` answered as a binary frame.
 export const PROTOCOL_VERSION = 2;
@@ -703,6 +704,8 @@ export const Subscriptions = {
   alerts: { params: AlertsRequest, data: AlertsResult },
   silences: { params: Empty, data: z.array(SilenceInfo) },
   notifiers: { params: Empty, data: z.array(NotifierStatusInfo) },
+  /** Jobs (imports…), newest first: progress while they run, their summaries once they end. */
+  jobs: { params: Empty, data: z.array(JobInfo) },
 } as const;
 export type SubscriptionKind = keyof typeof Subscriptions;
 export const SubscriptionKind = z.enum(
@@ -763,7 +766,7 @@ export const Methods = {
   fieldStats: { params: FieldStatsRequest, result: FieldStats },
   /** Keys of records' `fields` (from the newest records): the column chooser's list. */
   recordFields: { params: Empty, result: z.array(z.string()) },
-  /** A record and its neighbours from the same source ("show surrounding lines"). */
+  /** A record and its neighbours ("show surrounding lines"): by line in its file when known, else by time in its source. */
   recordContext: { params: RecordContextRequest, result: RecordContext },
   /** Quarantined items (newest first) of a source or all, with counts per source. */
   quarantine: { params: QuarantineRequest, result: QuarantineResult },
@@ -906,6 +909,17 @@ export const Methods = {
   subscribe: { params: SubscribeRequest, result: Ok },
   /** Ends one subscription of this connection; an unknown id is not an error (it may have just closed). */
   unsubscribe: { params: z.object({ id: SubscriptionId }), result: Ok },
+  /** Starts a job importing files and folders (recursively) of the engine's machine; answers its id. */
+  importFiles: { params: ImportRequest, result: z.object({ job: z.string() }) },
+  /** Jobs, newest first (the `jobs` subscription pushes the same). */
+  jobs: { params: Empty, result: z.array(JobInfo) },
+  /** Stops a job; what it finished stays (an import's rows up to where it stopped, with its position). */
+  cancelJob: { params: z.object({ id: z.string().min(1).max(128) }), result: Ok },
+  /** A folder of the engine's machine (default: the user's home), for the console's file browser. */
+  listDirectory: {
+    params: z.object({ path: z.string().max(4096).optional() }),
+    result: DirectoryListing,
+  },
 } as const;
 
 export type MethodName = keyof typeof Methods;
@@ -1009,6 +1023,10 @@ export const MethodCapabilities: {
   saveChannel: 'workspace',
   subscribe: 'workspace',
   unsubscribe: 'workspace',
+  importFiles: { host: 'reads files and folders at paths the caller names' },
+  jobs: 'workspace',
+  cancelJob: 'workspace',
+  listDirectory: { host: 'lists a folder of this machine' },
 };
 
 export function capabilityOf<M extends MethodName>(method: M, params: ParsedParams<M>): Capability {

@@ -27,6 +27,9 @@ export const RecordRow = z.object({
   message: z.string(),
   /** The record's JSON fields as text, or null. */
   fields: z.string().nullable(),
+  /** Where it came from (an imported or tailed file's path) and its line there, when known. */
+  origin: z.string().nullable(),
+  line: z.number().nullable(),
 });
 export type RecordRow = z.infer<typeof RecordRow>;
 

@@ -15,6 +15,10 @@ import { formatTransitions, readRulesFile } from '../engine/alerts/rules-file';
 import { rulesFor } from '../engine/pipeline/masking';
 import { scanFiles } from '../engine/pipeline/scan';
 import { startEngineHost } from '../engine/host/run';
+import { connectInProcess } from '../engine/server/in-process';
+import { checkOwner } from '../engine/lock';
+import type { JobInfo } from '../../shared/jobs';
+import { formatJobLine, formatJobSummary } from './jobs';
 import { ALLOW_REMOTE_FLAG, DEFAULT_PORT } from '../engine/server/http';
 import { defaultWorkspaceDir } from '../engine/workspace';
 import { openWorkspace } from './connect';
@@ -263,6 +267,78 @@ that check logs before they leave a lower environment.
       );
       if (summary.errors.length) return 2;
       return summary.findings.length ? 1 : 0;
+    },
+  },
+  import: {
+    summary: 'import log files and folders (a job: progress, Ctrl-C cancels, resumes after a restart)',
+    usage: `opsdeck import <workspace> <path…> [--format NAME] [--time-zone ZONE] [--again]
+
+Imports files and folders (recursively) into the workspace, through the engine that has it open,
+or an engine started for the import. Gzip is read transparently; a file that is not UTF-8 is read
+as Latin-1 (the summary says so). The format of each file is detected from its first lines, with a
+confidence shown; --format overrules it (json, csv, kv, text). Lines that do not decode go to
+quarantine with their file:line. Every record keeps its file and line (records_v.origin, .line);
+every file's SHA-256 and size are kept (table captures). A file imported before (same SHA-256) is
+skipped unless --again. Ctrl-C cancels: what was imported stays, and importing again goes on from
+where it stopped. Progress goes to stderr (a bar on a terminal, a line every 2 s otherwise).
+
+  --time-zone ZONE  the zone of timestamps that carry none (default UTC)`,
+    options: {
+      format: { type: 'string', short: 'f' },
+      'time-zone': { type: 'string' },
+      again: { type: 'boolean' },
+    },
+    async run(values, positionals) {
+      const [dir, ...paths] = positionals;
+      if (!dir || paths.length === 0)
+        throw new UsageError('import needs a workspace folder and at least one path');
+      const request = {
+        paths: paths.map((p) => path.resolve(p)),
+        ...(values['format'] ? { format: String(values['format']) } : {}),
+        ...(values['time-zone'] ? { timeZone: String(values['time-zone']) } : {}),
+        again: values['again'] === true,
+      };
+      const access = await openWorkspaceWritable(dir);
+      const tty = process.stderr.isTTY === true;
+      try {
+        const { job: id } = await access.client.call('importFiles', request);
+        let lastLine = 0;
+        const ended = await new Promise<JobInfo>((resolve, reject) => {
+          const cancel = () => {
+            process.stderr.write(`\nopsdeck: cancelling ${id} (what was imported stays)…\n`);
+            access.client.call('cancelJob', { id }).catch(reject);
+          };
+          process.once('SIGINT', cancel);
+          const stop = access.client.subscribe(
+            'jobs',
+            {},
+            {
+              data: (jobs) => {
+                const job = jobs.find((j) => j.id === id);
+                if (!job) return;
+                const now = Date.now();
+                if (job.state === 'queued' || job.state === 'running') {
+                  if (tty) process.stderr.write(`\r${formatJobLine(job, process.stderr.columns ?? 100)}`);
+                  else if (now - lastLine >= 2_000) {
+                    lastLine = now;
+                    process.stderr.write(`${formatJobLine(job)}\n`);
+                  }
+                  return;
+                }
+                process.off('SIGINT', cancel);
+                stop();
+                resolve(job);
+              },
+              error: (message) => reject(new Error(message)),
+            },
+          );
+        });
+        if (tty) process.stderr.write('\n');
+        process.stdout.write(formatJobSummary(ended) + '\n');
+        return ended.state === 'done' ? 0 : ended.state === 'cancelled' ? 130 : 1;
+      } finally {
+        await access.close();
+      }
     },
   },
   export: {
@@ -542,6 +618,42 @@ function listOption(value: unknown): string[] {
     .split(',')
     .map((c) => c.trim())
     .filter(Boolean);
+}
+
+/**
+ * The workspace's engine for a command that writes (an import): the running one when there is one,
+ * else an engine started here for the command (its sources not started), owning the workspace —
+ * lock and loopback API included, so other commands reach it meanwhile — until the command ends.
+ */
+async function openWorkspaceWritable(dir: string) {
+  const absolute = path.resolve(dir);
+  if (!fs.existsSync(path.join(absolute, 'opsdeck.json')))
+    throw new Error(`${absolute} is not an OpsDeck workspace (no opsdeck.json)`);
+  const owner = await checkOwner(absolute);
+  if (owner.state === 'owned') {
+    const access = await openWorkspace(absolute);
+    if (access.via === 'engine') {
+      process.stderr.write(
+        `opsdeck: using the running engine (pid ${access.pid}) that has ${absolute} open\n`,
+      );
+      return access;
+    }
+    await access.close();
+  }
+  const host = await startEngineHost(
+    absolute,
+    { host: '127.0.0.1', port: 0 },
+    { startSources: false, watchConfig: false },
+  );
+  process.stderr.write(`opsdeck: no engine has ${absolute} open; opened it here (its sources not started)\n`);
+  const client = connectInProcess(host.engine);
+  return {
+    client,
+    close: async () => {
+      client.close();
+      await host.close();
+    },
+  };
 }
 
 async function openWorkspaceFolder(dir: string) {

@@ -52,6 +52,12 @@ export interface RecordBatch {
   severity: Uint8Array;
   message: string[];
   fields: (string | null)[];
+  /**
+   * Provenance, when the producer knows it (imports): `origin[i]` the file the record came from (or
+   * null), `line[i]` its line in that file (NaN when unknown). Absent columns are NULL in the store.
+   */
+  origin?: (string | null)[];
+  line?: Float64Array;
 }
 
 const SEVERITY_INDEX = new Map(SEVERITIES.map((s, i) => [s, i]));
@@ -81,6 +87,11 @@ export class RecordBatchBuilder {
   private severity: Uint8Array;
   private message: string[] = [];
   private fields: (string | null)[] = [];
+  private origin: (string | null)[] = [];
+  /** Made on the first row with a provenance, as long as the other columns. */
+  private line: Float64Array | null = null;
+  /** Whether any row since the last `take()` has a provenance: else the batch carries none. */
+  private hasOrigin = false;
   private sources: string[] = [];
   private sourceIndex = new Map<string, number>();
   private _n = 0;
@@ -102,9 +113,13 @@ export class RecordBatchBuilder {
     this._n = n;
     this.message.length = n;
     this.fields.length = n;
+    if (this.hasOrigin) this.origin.length = n;
   }
 
-  /** `fields` is JSON text of an object (see `fieldsJson`), or null. */
+  /**
+   * `fields` is JSON text of an object (see `fieldsJson`), or null; `origin` and `line` say where
+   * the record came from (a file and its line), when known.
+   */
   push(
     ts: number,
     rx: number,
@@ -112,6 +127,8 @@ export class RecordBatchBuilder {
     severity: Severity,
     message: string,
     fields: string | null,
+    origin: string | null = null,
+    line = NaN,
   ): void {
     if (this._n === this.ts.length) this.grow();
     const i = this._n;
@@ -127,7 +144,19 @@ export class RecordBatchBuilder {
     this.severity[i] = SEVERITY_INDEX.get(severity) ?? 1;
     this.message[i] = message;
     this.fields[i] = fields;
+    if (origin !== null || this.hasOrigin) this.pushOrigin(i, origin, line);
     this._n = i + 1;
+  }
+
+  /** Off the hot path: only producers that know provenance pay for it. */
+  private pushOrigin(i: number, origin: string | null, line: number): void {
+    if (!this.hasOrigin) {
+      this.hasOrigin = true;
+      this.origin = new Array<string | null>(i).fill(null);
+      this.line = new Float64Array(this.ts.length).fill(NaN);
+    }
+    this.origin[i] = origin;
+    this.line![i] = line;
   }
 
   take(): RecordBatch {
@@ -140,6 +169,7 @@ export class RecordBatchBuilder {
       severity: this.severity,
       message: this.message,
       fields: this.fields,
+      ...(this.hasOrigin && this.line ? { origin: this.origin, line: this.line } : {}),
     };
     this.ts = new Float64Array(this.initialCapacity);
     this.rx = new Float64Array(this.initialCapacity);
@@ -147,6 +177,11 @@ export class RecordBatchBuilder {
     this.severity = new Uint8Array(this.initialCapacity);
     this.message = [];
     this.fields = [];
+    if (this.hasOrigin) {
+      this.origin = [];
+      this.line = null;
+      this.hasOrigin = false;
+    }
     this.sources = [];
     this.sourceIndex = new Map();
     this._n = 0;
@@ -160,6 +195,7 @@ export class RecordBatchBuilder {
     this.rx = grown(this.rx, new Float64Array(size));
     this.source = grown(this.source, new Uint32Array(size));
     this.severity = grown(this.severity, new Uint8Array(size));
+    if (this.line) this.line = grown(this.line, new Float64Array(size));
   }
 }
 
@@ -199,6 +235,9 @@ export function sliceRecords(batch: RecordBatch, from: number, to: number): Reco
     severity: batch.severity.slice(from, to),
     message: batch.message.slice(from, to),
     fields: batch.fields.slice(from, to),
+    ...(batch.origin && batch.line
+      ? { origin: batch.origin.slice(from, to), line: batch.line.slice(from, to) }
+      : {}),
   };
 }
 
@@ -210,6 +249,8 @@ export function removeRecords(batch: RecordBatch, from: number, to: number): voi
     column.copyWithin(from, to, batch.n);
   batch.message.splice(from, k);
   batch.fields.splice(from, k);
+  batch.line?.copyWithin(from, to, batch.n);
+  batch.origin?.splice(from, k);
   batch.n -= k;
 }
 

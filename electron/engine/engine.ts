@@ -69,6 +69,10 @@ import { Secrets, secretRefs, type SecretVault } from './secrets';
 import { ReadFlush } from './store/read-flush';
 import { Store, type StoreNotice } from './store/store';
 import { DATA_FILE, ensureWorkspace, readWorkspaceConfig, writeWorkspaceConfig } from './workspace';
+import type { DirectoryListing, ImportRequest } from '../../shared/jobs';
+import { listDirectory } from './import/directory';
+import { importRunner } from './import/import';
+import { JobBoard } from './jobs/board';
 
 export const ENGINE_VERSION = '0.1.0';
 
@@ -107,6 +111,8 @@ export class Engine {
   readonly configChanges = new ConfigChanges();
   /** The channel browser's channels, with their workspace settings and last values. */
   readonly channelDirectory: ChannelDirectory;
+  /** Imports (exports and replays to come): progress, cancel, resumed after a restart. */
+  readonly jobs: JobBoard;
   /** History reads flush what is pending first, at most once per short interval. */
   private readonly readFlush: ReadFlush;
   /** The log view, quarantine browser and SQL console exports. */
@@ -175,6 +181,11 @@ export class Engine {
       closed: () => this.closed,
     });
     this.supervisor.applyChannelConfig();
+    this.jobs = new JobBoard({ store, audit: () => this.audit, now: this.now });
+    this.jobs.register(
+      'import',
+      importRunner({ store, ingestContext: (id, kind) => this.ingestContext(id, kind), now: this.now }),
+    );
   }
 
   static async open(dir: string, options: EngineOptions = {}): Promise<Engine> {
@@ -216,6 +227,10 @@ export class Engine {
     }
     if (!readOnly && (options.startSources ?? true)) {
       for (const source of config.sources) await engine.supervisor.addSource(source);
+    }
+    if (!readOnly) {
+      const resumed = await engine.jobs.resume();
+      if (resumed) engine.notice('info', `resuming ${resumed} job(s) the engine did not finish`);
     }
     if (!readOnly && (options.watchConfig ?? true)) {
       engine.configWatcher = new ConfigWatcher(absolute, {
@@ -394,6 +409,23 @@ export class Engine {
     if (!audit) return false;
     audit.append(actor, action, detail);
     return true;
+  }
+
+  // ---- jobs ------------------------------------------------------------------------------------
+
+  /** Starts importing files and folders (a job); answers its id at once. */
+  async importFiles(request: ImportRequest): Promise<string> {
+    if (this.readOnly)
+      throw new Error('the workspace is open read-only: import through the engine that owns it');
+    const label =
+      request.paths.length === 1
+        ? request.paths[0]!
+        : `${request.paths.length} paths from ${path.dirname(request.paths[0]!)}`;
+    return this.jobs.start('import', request, `import ${label}`);
+  }
+
+  listDirectory(dir?: string): DirectoryListing {
+    return listDirectory(dir);
   }
 
   // ---- channels ------------------------------------------------------------------------------
@@ -735,6 +767,7 @@ export class Engine {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    await this.jobs.close(); // a running import stops with its rows and position saved
     await this.configWatcher?.stop();
     await this.alertService.closeNotifier(); // before the sources: an MQTT notifier publishes through one
     await this.supervisor.stopAll();

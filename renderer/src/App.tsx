@@ -8,6 +8,7 @@ import { NoticeLog } from './NoticeLog';
 import { ChannelSettingsDialog } from './channel-browser/ChannelSettingsDialog';
 import { useChannelPage } from './channel-browser/useChannelPage';
 import { ExportDialog } from './ExportDialog';
+import { ImportDialog } from './panels/jobs/ImportDialog';
 import { LayoutBar } from './layout/LayoutBar';
 import { activeLayout, plottedChannels } from './layout/layout-state';
 import { PlotTargetDialog } from './layout/PlotTargetDialog';
@@ -43,6 +44,7 @@ type Dialog =
   | { kind: 'publish'; sourceId: string; topic: string }
   | { kind: 'plot'; channels: readonly string[]; title: string }
   | { kind: 'export' }
+  | { kind: 'import' }
   | { kind: 'channel'; channel: ChannelInfo };
 
 export function App({ connection }: { connection: EngineConnection }) {
@@ -224,6 +226,14 @@ export function App({ connection }: { connection: EngineConnection }) {
         </button>
         <button
           type="button"
+          onClick={() => setDialog({ kind: 'import' })}
+          disabled={!connected || readOnly}
+          data-testid="import-open"
+        >
+          Import
+        </button>
+        <button
+          type="button"
           onClick={() => setDialog({ kind: 'export' })}
           disabled={!connected}
           data-testid="export-open"
@@ -369,6 +379,7 @@ export function App({ connection }: { connection: EngineConnection }) {
         />
       )}
       {dialog?.kind === 'export' && <ExportDialog client={connected} onClose={() => setDialog(null)} />}
+      {dialog?.kind === 'import' && <ImportDialog client={connected} onClose={() => setDialog(null)} />}
       {dialog?.kind === 'plot' && shownLayout && (
         <PlotTargetDialog
           layout={shownLayout}

@@ -29,5 +29,9 @@ export async function generateRecords(store: Store, count: number, t0 = GENERATE
     `INSERT INTO sources VALUES (901, 'app', 'file'), (902, 'db', 'file') ON CONFLICT DO NOTHING`,
     [],
   );
-  await store.write(`INSERT INTO records ${generatedRecordsSql(count, t0)}`, [], 'generated records');
+  await store.write(
+    `INSERT INTO records (ts, rx, source_id, severity, message, fields) ${generatedRecordsSql(count, t0)}`,
+    [],
+    'generated records',
+  );
 }

@@ -144,4 +144,24 @@ describe('log view queries', () => {
     expect(new Set(context.rows.map((r) => r.source))).toEqual(new Set([record!.source]));
     expect(context.rows.map((r) => r.ts - GENERATED_T0)).toEqual([494, 496, 498, 500, 502, 504, 506]);
   });
+
+  it('shows the lines around an imported record by line in its file, not by time', async () => {
+    // Lines 1–5 of a capture whose clock went backwards at line 3: file order is not time order.
+    const t = (ms: number) => `make_timestamp(${(GENERATED_T0 - 60_000 + ms) * 1000})`;
+    await store.write(
+      `INSERT INTO records (ts, rx, source_id, severity, message, fields, origin, line) VALUES
+        (${t(10)}, ${t(10)}, 901, 'info', 'line one', NULL, '/cap/app.log', 1),
+        (${t(20)}, ${t(20)}, 901, 'info', 'line two', NULL, '/cap/app.log', 2),
+        (${t(1)}, ${t(1)}, 901, 'info', 'line three', NULL, '/cap/app.log', 3),
+        (${t(30)}, ${t(30)}, 901, 'info', 'line four', NULL, '/cap/app.log', 4),
+        (${t(2)}, ${t(2)}, 901, 'info', 'other file', NULL, '/cap/other.log', 1)`,
+      [],
+      'an imported file',
+    );
+    const [two] = await page({ limit: 1, filter: '"line two"' });
+    expect(two).toMatchObject({ origin: '/cap/app.log', line: 2 });
+    const context = await investigate.context({ id: two!.id, before: 1, after: 2 });
+    expect(context.rows.map((r) => r.message)).toEqual(['line one', 'line two', 'line three', 'line four']);
+    expect(context.index).toBe(1);
+  });
 });

@@ -54,10 +54,10 @@ describe('source kinds as data', () => {
     expect(sourceKinds().map((k) => k.kind)).toEqual([
       'mqtt',
       'mqtt-broker',
-        'kafka',
-        'serial',
-        'tail',
-        'syslog',
+      'kafka',
+      'serial',
+      'tail',
+      'syslog',
       'sim',
       'counter',
     ]);

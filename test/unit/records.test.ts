@@ -159,4 +159,20 @@ describe('records in the store', () => {
     });
     expect(r.rows).toEqual([['on', '2', 'OBJECT']]);
   });
+
+  it('keeps provenance only for batches that have it, through growth and reuse of a builder', () => {
+    const b = new RecordBatchBuilder(2);
+    for (let i = 0; i < 5; i++) b.push(T0, T0, 's', 'info', `a${i}`, null, i === 3 ? 'f.log' : null, i + 1);
+    const first = b.take();
+    expect(first.origin).toEqual([null, null, null, 'f.log', null]);
+    expect(Array.from(first.line!.subarray(0, 5))).toEqual([NaN, NaN, NaN, 4, 5]);
+    for (let i = 0; i < 9; i++) b.push(T0, T0, 's', 'info', `b${i}`, null);
+    const second = b.take();
+    expect([second.n, second.origin, second.line]).toEqual([9, undefined, undefined]);
+    b.push(T0, T0, 's', 'info', 'c', null, 'g.log', 7);
+    b.n = 0; // a frame rolled back
+    b.push(T0, T0, 's', 'info', 'd', null, 'g.log', 8);
+    const third = b.take();
+    expect([third.n, third.origin, third.line?.[0]]).toEqual([1, ['g.log'], 8]);
+  });
 });

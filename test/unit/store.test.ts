@@ -1,7 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { recordBatch, SampleBatchBuilder } from '../../electron/engine/batch';
+import {
+  RecordBatchBuilder,
+  recordBatch,
+  removeRecords,
+  SampleBatchBuilder,
+  sliceRecords,
+} from '../../electron/engine/batch';
 import { openDuckDB } from '../../electron/engine/store/duckdb';
 import { Store, type StoreNotice } from '../../electron/engine/store/store';
 import { StoreSettings } from '../../shared/schemas';
@@ -75,6 +81,33 @@ describe('store', () => {
     await store.flush();
     await late;
     expect(await store.read('SELECT count(*)::DOUBLE FROM samples')).toEqual([[5_010]]);
+  });
+
+  it('stores each record’s origin and line, NULL where a batch has none, across chunk bounds', async () => {
+    const { store } = await fresh();
+    const b = new RecordBatchBuilder(4);
+    // 5,000 rows (three chunks): the first without provenance, the rest from a file, every 7th lineless.
+    b.push(T0, T0, 'cap', 'info', 'before', null);
+    for (let i = 1; i < 5000; i++)
+      b.push(T0 + i, T0, 'cap', 'info', `m${i}`, null, '/evidence/a.log', i % 7 === 0 ? NaN : i + 1);
+    const batch = b.take();
+    // Slicing and removing keep provenance aligned with the rows.
+    const copy = sliceRecords(batch, 0, batch.n);
+    removeRecords(copy, 1, 3);
+    expect([copy.message[1], copy.origin?.[1], copy.line?.[1]]).toEqual(['m3', '/evidence/a.log', 4]);
+    store.appendRecords(batch);
+    store.appendRecords(
+      recordBatch([{ ts: T0, rx: T0, source: 'live', severity: 'info', message: 'x', fields: null }]),
+    );
+    await store.flush();
+    const r = await store.query({
+      sql: `SELECT count(*)::INT, count(origin)::INT, count(line)::INT, max(line)::INT,
+              count(*) FILTER (WHERE origin = '/evidence/a.log' AND line = TRY_CAST(substr(message, 2) AS INT) + 1)::INT
+            FROM records_v`,
+      maxRows: 10,
+    });
+    const lineless = Math.floor(4999 / 7);
+    expect(r.rows[0]).toEqual([5001, 4999, 4999 - lineless, 5000, 4999 - lineless]);
   });
 
   it('counts a failed write and tells what failed', async () => {

@@ -43,6 +43,7 @@ function topicsFeeds() {
     alerts: unused,
     silences: unused,
     notifiers: unused,
+    jobs: unused,
   } as FeedFactories;
   return { state, factories, signal: () => state.changed.forEach((c) => c()) };
 }

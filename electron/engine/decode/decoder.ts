@@ -25,6 +25,8 @@ export interface Frame {
    * frame gives: what the transport knows about the message (Kafka's key, partition, offset).
    */
   fields?: string;
+  /** The frame's line in its file, for sources that read files (kept with its records). */
+  line?: number;
 }
 
 export interface DecodeOutput {

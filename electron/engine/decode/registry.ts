@@ -140,6 +140,8 @@ export interface FrameDecoderOptions {
   memoFor?: (key: string) => Record<string, unknown> | undefined;
   /** The channel path for a decoder's `path` on frames of `key` (default `key/path`, or `key`). */
   channelPath?: (key: string, path: string) => string;
+  /** Records keep their frame's key as `origin` and its line (imports: the file and line). */
+  provenance?: boolean;
 }
 
 interface KeyState {
@@ -243,29 +245,9 @@ export class FrameDecoder {
       this.samples.push(ts, id, value);
     },
     // Fields become JSON text here, once per record: the store appends them as they are.
-    record: (severity: Severity, message, fields, ts) => {
-      const { frame } = this.current!;
-      const json = fieldsJson(fields);
-      this.records.push(
-        ts,
-        frame.rx,
-        this.source,
-        severity,
-        message,
-        frame.fields ? withFields(json, frame.fields) : json,
-      );
-    },
-    recordJson: (severity: Severity, message, fields, ts) => {
-      const { frame } = this.current!;
-      this.records.push(
-        ts,
-        frame.rx,
-        this.source,
-        severity,
-        message,
-        frame.fields ? withFields(fields, frame.fields) : fields,
-      );
-    },
+    record: (severity: Severity, message, fields, ts) =>
+      this.pushRecord(severity, message, fieldsJson(fields), ts),
+    recordJson: (severity: Severity, message, fields, ts) => this.pushRecord(severity, message, fields, ts),
     clock: (note) => {
       this.clockNote = note;
     },
@@ -274,6 +256,7 @@ export class FrameDecoder {
   private clockNote: ClockNote | null = null;
   /** Frames whose device time was not believed, over all keys. */
   implausibleTimes = 0;
+  private readonly provenance: boolean;
 
   constructor(
     private readonly source: string,
@@ -285,6 +268,15 @@ export class FrameDecoder {
     this.memoDefaults = options.memoDefaults ?? {};
     this.memoFor = options.memoFor ?? (() => undefined);
     this.channelPath = options.channelPath ?? ((key, path) => (path ? `${key}/${path}` : key));
+    this.provenance = options.provenance ?? false;
+  }
+
+  private pushRecord(severity: Severity, message: string, json: string | null, ts: number): void {
+    const frame = this.current!.frame;
+    const fields = frame.fields ? withFields(json, frame.fields) : json;
+    if (this.provenance)
+      this.records.push(ts, frame.rx, this.source, severity, message, fields, frame.key, frame.line ?? NaN);
+    else this.records.push(ts, frame.rx, this.source, severity, message, fields);
   }
 
   /** Samples waiting for `take()`. */

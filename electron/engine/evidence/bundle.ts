@@ -19,12 +19,6 @@ export const SIGNER_FILE = 'signer.pub.pem';
 /** The files that sign the manifest rather than being listed in it. */
 const SIGNING_FILES = new Set([MANIFEST_FILE, SIGNATURE_FILE, SIGNER_FILE]);
 
-/**
- * Where an import branch of the schema keeps the files it read with their SHA-256; the first of
- * these that exists is copied into the bundle, and a workspace with none simply has no captures.
- */
-const CAPTURE_TABLES = ['imported_files', 'imports', 'captures'];
-
 export interface ManifestFile {
   path: string;
   sha256: string;
@@ -143,15 +137,17 @@ export async function writeBundle(
   const auditBroken = chain.ok ? null : `entry ${chain.brokenSeq}: ${chain.reason}`;
   fs.writeFileSync(path.join(out, 'audit.jsonl'), segment.map((row) => JSON.stringify(row) + '\n').join(''));
 
-  for (const table of CAPTURE_TABLES) {
-    if (!(await tableExists(source.store, table))) continue;
-    const captures = await source.store.read(`SELECT to_json(t)::VARCHAR FROM "${table}" t`);
+  // The imported capture files with their SHA-256 and size (migration 5); a workspace opened
+  // read-only from before it has no such table, and its bundle no captures.
+  if (await tableExists(source.store, 'captures')) {
+    const captures = await source.store.read(
+      `SELECT to_json(t)::VARCHAR FROM captures t ORDER BY started_at`,
+    );
     rows['captures'] = captures.length;
     fs.writeFileSync(
       path.join(out, 'captures.jsonl'),
       captures.map(([json]) => `${json as string}\n`).join(''),
     );
-    break;
   }
 
   const signerKey = fingerprint(key);

@@ -287,6 +287,21 @@ export class IngestStage {
     return decoder;
   }
 
+  /**
+   * One input cut into frames by its source (a chunk of a file, in numbered lines): `push` calls
+   * `pushFrame` and `addQuarantine` for its frames and answers the position the input ends at. No
+   * flush falls inside it, so that position travels with the batch holding the input's last rows.
+   */
+  pushFrames(push: () => Position | undefined): void {
+    this.pushing++;
+    let position: Position | undefined;
+    try {
+      position = push();
+    } finally {
+      this.endPush(position);
+    }
+  }
+
   addQuarantine(raw: Uint8Array, reason: string, where: string): void {
     this.host.quarantined(1);
     this.quarantine.push({ rx: this.host.now(), source: this.host.source, reason, where, raw });

@@ -140,6 +140,13 @@ export function bindConnection(
       await engine.annotations.delete(p.id, p.actor);
       return { ok: true };
     },
+    importFiles: async (p) => ({ job: await engine.importFiles(p) }),
+    jobs: () => engine.jobs.list(),
+    cancelJob: (p) => {
+      engine.jobs.cancel(p.id);
+      return { ok: true };
+    },
+    listDirectory: (p) => engine.listDirectory(p.path),
     notices: () => engine.notices(),
     alerts: (p) => engine.alertsNow(p.limit),
     notifiers: () => engine.notifierStatus(),

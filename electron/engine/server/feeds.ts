@@ -86,5 +86,7 @@ function engineFeeds(engine: Engine): FeedFactories {
       read: () => engine.notifierStatus(),
       watch: anyOf(transitions, workspaceChanges, every(CLOCKED_STATE_WATCH_MS)),
     }),
+    // Every progress step is a change; the hub reads at most 4 times a second.
+    jobs: () => ({ read: () => engine.jobs.list(), watch: (changed) => engine.jobs.onChange(changed) }),
   };
 }

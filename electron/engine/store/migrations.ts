@@ -51,6 +51,23 @@ export const MIGRATIONS: readonly Migration[] = [
       id VARCHAR PRIMARY KEY, ts TIMESTAMP NOT NULL, ts_end TIMESTAMP, text VARCHAR NOT NULL,
       author VARCHAR NOT NULL, channels JSON NOT NULL, created_at TIMESTAMP NOT NULL)`,
   },
+  {
+    // Provenance of each record (the file and line it came from; NULL when unknown), the files
+    // imported (evidence handling needs each one's SHA-256 and size), and jobs, so one interrupted by
+    // a restart resumes (engine/jobs/).
+    version: 5,
+    name: 'records.origin and records.line, captures, jobs',
+    sql: `ALTER TABLE records ADD COLUMN IF NOT EXISTS origin VARCHAR;
+      ALTER TABLE records ADD COLUMN IF NOT EXISTS line BIGINT;
+      CREATE TABLE IF NOT EXISTS captures(
+        sha256 VARCHAR NOT NULL, size BIGINT NOT NULL, path VARCHAR NOT NULL, "key" VARCHAR NOT NULL,
+        job VARCHAR NOT NULL, state VARCHAR NOT NULL, format VARCHAR, confidence DOUBLE,
+        rows BIGINT NOT NULL DEFAULT 0, quarantined BIGINT NOT NULL DEFAULT 0,
+        started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP, notes VARCHAR);
+      CREATE TABLE IF NOT EXISTS jobs(
+        id VARCHAR NOT NULL, kind VARCHAR NOT NULL, spec JSON NOT NULL, state VARCHAR NOT NULL,
+        created_at TIMESTAMP NOT NULL, finished_at TIMESTAMP, summary JSON);`,
+  },
 ];
 
 /** The schema version this OpsDeck writes: the last migration's. */

@@ -132,8 +132,9 @@ export function compileScope(scope: RecordScope): Compiled {
 const FROM_RECORDS = 'FROM records r';
 /** The rows' columns, read in an outer query over the few rows a page or context returns. */
 const ROW_COLUMNS = `epoch_us(p.ts) / 1000.0 AS ts, p.id, epoch_ms(p.rx) AS rx, src.key AS source,
-  p.severity, p.message, CAST(p.fields AS VARCHAR) AS fields`;
-const PAGE_COLUMNS = 'r.ts, r.rowid AS id, r.rx, r.source_id, r.severity, r.message, r.fields';
+  p.severity, p.message, CAST(p.fields AS VARCHAR) AS fields, p.origin, p.line`;
+const PAGE_COLUMNS =
+  'r.ts, r.rowid AS id, r.rx, r.source_id, r.severity, r.message, r.fields, r.origin, r.line';
 /** The columns of rows chosen by `inner` (which selects PAGE_COLUMNS), sources joined. */
 function rowsOf(inner: string, order: string): string {
   return `SELECT ${ROW_COLUMNS} FROM (${inner}) p JOIN sources src ON src.id = p.source_id ORDER BY ${order}`;
@@ -148,6 +149,8 @@ function toRow(row: unknown[]): RecordRow {
     severity: String(row[4]),
     message: String(row[5]),
     fields: row[6] === null ? null : String(row[6]),
+    origin: row[7] === null || row[7] === undefined ? null : String(row[7]),
+    line: row[8] === null || row[8] === undefined ? null : Number(row[8]),
   };
 }
 
@@ -310,16 +313,25 @@ export async function recordContext(
   before: number,
   after: number,
 ): Promise<RecordContext> {
+  // Lines of the same file in file order when the record has them (an import, a tail); else the
+  // records of the same source in time order.
+  const target = await run('SELECT origin, line FROM records WHERE rowid = ?', [id], 1);
+  const [origin, line] = (target.rows[0] ?? [null, null]) as [unknown, unknown];
+  const byLine = origin !== null && line !== null && origin !== undefined && line !== undefined;
+  const same = byLine ? 'r.origin = t.origin' : 'r.source_id = t.source_id';
+  const key = byLine ? '(r.line, r.rowid)' : '(r.ts, r.rowid)';
+  const targetKey = byLine ? '(t.line, t.id)' : '(t.ts, t.id)';
+  const order = byLine ? ['r.line', 'r.rowid'] : ['r.ts', 'r.rowid'];
   const result = await run(
-    `WITH target AS (SELECT r.ts, r.rowid AS id, r.source_id FROM records r WHERE r.rowid = ?),
+    `WITH target AS (SELECT r.ts, r.rowid AS id, r.source_id, r.origin, r.line FROM records r WHERE r.rowid = ?),
      around AS (
-       (SELECT r.rowid AS id, r.ts FROM records r, target t WHERE r.source_id = t.source_id
-          AND (r.ts, r.rowid) < (t.ts, t.id) ORDER BY r.ts DESC, r.rowid DESC LIMIT ?)
-       UNION ALL (SELECT id, ts FROM target)
+       (SELECT r.rowid AS id FROM records r, target t WHERE ${same}
+          AND ${key} < ${targetKey} ORDER BY ${order.map((c) => `${c} DESC`).join(', ')} LIMIT ?)
+       UNION ALL (SELECT id FROM target)
        UNION ALL
-       (SELECT r.rowid AS id, r.ts FROM records r, target t WHERE r.source_id = t.source_id
-          AND (r.ts, r.rowid) > (t.ts, t.id) ORDER BY r.ts, r.rowid LIMIT ?))
-     ${rowsOf(`SELECT ${PAGE_COLUMNS} FROM records r WHERE r.rowid IN (SELECT id FROM around)`, 'p.ts, p.id')}`,
+       (SELECT r.rowid AS id FROM records r, target t WHERE ${same}
+          AND ${key} > ${targetKey} ORDER BY ${order.join(', ')} LIMIT ?))
+     ${rowsOf(`SELECT ${PAGE_COLUMNS} FROM records r WHERE r.rowid IN (SELECT id FROM around)`, byLine ? 'p.line, p.id' : 'p.ts, p.id')}`,
     [id, before, after],
     before + after + 1,
   );

@@ -47,6 +47,6 @@ CREATE OR REPLACE VIEW samples_v AS
   SELECT s.ts, src.key AS source, c.name AS channel, c.unit, s.value
   FROM samples s JOIN channels c ON c.id = s.channel_id JOIN sources src ON src.id = c.source_id;
 CREATE OR REPLACE VIEW records_v AS
-  SELECT r.ts, r.rx, src.key AS source, r.severity, r.message, r.fields
+  SELECT r.ts, r.rx, src.key AS source, r.severity, r.message, r.fields, r.origin, r.line
   FROM records r JOIN sources src ON src.id = r.source_id;
 `;

@@ -236,6 +236,13 @@ class RecordAppender {
   private chunk!: DuckDBDataChunk;
   private messageVector!: bindings.Vector;
   private fieldsVector!: bindings.Vector;
+  private originVector!: bindings.Vector;
+  /** Lines of the chunk's rows (0 where unknown: NULL by `provenance`). */
+  private readonly line = new BigInt64Array(CHUNK_ROWS);
+  /** Validity bits of origin and line (both 0: NULL), set for the rows that have them. */
+  private readonly originValidity = new Uint8Array(CHUNK_ROWS / 8);
+  private readonly lineValidity = new Uint8Array(CHUNK_ROWS / 8);
+  private hasProvenance = false;
   /** Validity bits of the fields column (1 = a value), written to the vector when a row is null. */
   private readonly validity = new Uint8Array(CHUNK_ROWS / 8);
   private hasNull = false;
@@ -251,8 +258,14 @@ class RecordAppender {
     this.chunk = DuckDBDataChunk.create(this.types, CHUNK_ROWS);
     this.messageVector = bindings.data_chunk_get_vector(this.chunk.chunk, 4);
     this.fieldsVector = bindings.data_chunk_get_vector(this.chunk.chunk, 5);
+    this.originVector = bindings.data_chunk_get_vector(this.chunk.chunk, 6);
     if (this.hasNull) this.validity.fill(0xff);
     this.hasNull = false;
+    if (this.hasProvenance) {
+      this.originValidity.fill(0);
+      this.lineValidity.fill(0);
+      this.hasProvenance = false;
+    }
   }
 
   /** `sourceIds[k]` is the store's id of `batch.sources[k]`. */
@@ -273,9 +286,34 @@ class RecordAppender {
           bindings.vector_assign_string_element(this.fieldsVector, at + i, fields);
         else this.setNull(at + i);
       }
+      if (batch.origin && batch.line) this.provenance(batch.origin, batch.line, offset, k, at);
       this.filled += k;
       offset += k;
       if (this.filled === CHUNK_ROWS) this.appendChunk();
+    }
+  }
+
+  /** Origin and line of rows [offset, offset + k) into chunk rows from `at`; the rest stay NULL. */
+  private provenance(
+    origin: (string | null)[],
+    line: Float64Array,
+    offset: number,
+    k: number,
+    at: number,
+  ): void {
+    this.hasProvenance = true;
+    for (let i = 0; i < k; i++) {
+      const row = at + i;
+      const o = origin[offset + i];
+      if (o !== null && o !== undefined) {
+        bindings.vector_assign_string_element(this.originVector, row, o);
+        this.originValidity[row >> 3]! |= 1 << (row & 7);
+      }
+      const l = line[offset + i]!;
+      if (l === l) {
+        this.line[row] = BigInt(l);
+        this.lineValidity[row >> 3]! |= 1 << (row & 7);
+      }
     }
   }
 
@@ -309,6 +347,16 @@ class RecordAppender {
         0,
         this.validity.byteLength,
       );
+    }
+    // Origin and line are NULL unless a row set them: masks of zeros for a live source's chunk.
+    const lineVector = bindings.data_chunk_get_vector(this.chunk.chunk, 7);
+    if (this.hasProvenance) bindings.copy_data_to_vector(lineVector, 0, this.line.buffer, 0, rows * 8);
+    for (const [vector, mask] of [
+      [this.originVector, this.originValidity],
+      [lineVector, this.lineValidity],
+    ] as const) {
+      bindings.vector_ensure_validity_writable(vector);
+      bindings.copy_data_to_vector_validity(vector, 0, mask.buffer, 0, mask.byteLength);
     }
     bindings.data_chunk_set_size(this.chunk.chunk, rows);
     this.appender.appendDataChunk(this.chunk);

@@ -28,8 +28,8 @@ export function RecordDetail({
   } catch {
     fields = [['fields', record.fields ?? '']];
   }
-  const file = fields.find(([k]) => k === 'file' || k === 'path')?.[1];
-  const line = fields.find(([k]) => k === 'line' || k === 'lineno')?.[1];
+  const file = record.origin ?? fields.find(([k]) => k === 'file' || k === 'path')?.[1];
+  const line = record.line ?? fields.find(([k]) => k === 'line' || k === 'lineno')?.[1];
   const filterable: [string, string][] = [
     ['severity', record.severity],
     ['source', record.source],

@@ -1,0 +1,44 @@
+// How the CLI shows a job: one progress line (a bar on a terminal), and its summary when it ends.
+import type { JobInfo } from '../../shared/jobs';
+
+const BAR_WIDTH = 24;
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1024 ** 2).toFixed(bytes < 10 * 1024 ** 2 ? 1 : 0)} MB`;
+}
+
+function duration(seconds: number): string {
+  if (seconds < 60) return `${Math.round(seconds)} s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
+  return `${Math.floor(seconds / 3600)} h ${Math.round((seconds % 3600) / 60)} min`;
+}
+
+/** `import [######----] 42% 12.0/28.5 MB 51,000 rows 12,000 rows/s 2 s left, 3 quarantined`. */
+export function formatJobLine(job: JobInfo, width?: number): string {
+  const fraction = job.bytesTotal ? Math.min(1, job.bytesDone / job.bytesTotal) : 0;
+  const filled = Math.round(fraction * BAR_WIDTH);
+  const parts = [
+    `${job.kind} [${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}] ${Math.floor(fraction * 100)}%`,
+    `${megabytes(job.bytesDone)}/${job.bytesTotal === null ? '?' : megabytes(job.bytesTotal)}`,
+    `${job.rows.toLocaleString('en')} rows`,
+    `${Math.round(job.rowsPerSecond).toLocaleString('en')} rows/s`,
+    job.secondsLeft === null ? '' : `${duration(job.secondsLeft)} left`,
+    job.quarantined ? `${job.quarantined.toLocaleString('en')} quarantined` : '',
+  ].filter(Boolean);
+  const line = parts.join(' ');
+  // On a terminal: the line fills its width (erasing what a longer one left) and never wraps.
+  return width ? line.slice(0, width - 1).padEnd(width - 1) : line;
+}
+
+export function formatJobSummary(job: JobInfo): string {
+  const lines = [`${job.id}: ${job.state}${job.error ? `: ${job.error}` : ''}`];
+  for (const f of job.files)
+    lines.push(
+      `  ${f.state.padEnd(9)} ${f.path} (${megabytes(f.size)}${f.format ? `, ${f.format}` : ''}` +
+        `${f.confidence !== null && f.confidence < 1 ? ` ${f.confidence}` : ''}): ${f.rows} rows` +
+        `${f.quarantined ? `, ${f.quarantined} quarantined` : ''}${f.sha256 ? `, sha256 ${f.sha256}` : ''}` +
+        `${f.note ? ` — ${f.note}` : ''}`,
+    );
+  for (const n of job.notes) lines.push(`  ${n}`);
+  return lines.join('\n');
+}

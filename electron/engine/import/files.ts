@@ -1,0 +1,148 @@
+// The files of an import: paths and folders expanded (recursively, in name order), each file's
+// SHA-256, its first bytes for format detection, and its bytes as a stream, gunzipped when
+// compressed and started at a saved offset. Nothing here decodes a line.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import zlib from 'node:zlib';
+
+export interface FoundFile {
+  path: string;
+  size: number;
+  modified: number;
+}
+
+/** What a path named for import turned into: its files, and what could not be read. */
+export function expandPaths(paths: readonly string[]): { files: FoundFile[]; problems: string[] } {
+  const files: FoundFile[] = [];
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  const visit = (p: string, named: boolean) => {
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(p);
+    } catch (error) {
+      problems.push(
+        `${p}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or folder' : (error as Error).message}`,
+      );
+      return;
+    }
+    let real: string;
+    try {
+      real = fs.realpathSync(p);
+    } catch {
+      real = p;
+    }
+    if (seen.has(real)) return; // a link back up the tree, or a path named twice
+    seen.add(real);
+    if (stat.isDirectory()) {
+      let names: string[];
+      try {
+        names = fs.readdirSync(p).sort();
+      } catch (error) {
+        problems.push(`${p}: cannot list it: ${(error as Error).message}`);
+        return;
+      }
+      for (const name of names) if (!name.startsWith('.')) visit(path.join(p, name), false);
+    } else if (stat.isFile()) {
+      files.push({ path: p, size: stat.size, modified: stat.mtimeMs });
+    } else if (named) {
+      problems.push(`${p}: not a file or folder`);
+    }
+  };
+  for (const p of paths) visit(path.resolve(p), true);
+  return { files, problems };
+}
+
+export type Compression = 'gzip' | 'zstd' | null;
+
+/** From the file's first bytes (its magic number), not its name. */
+export function compressionOf(file: string): Compression {
+  const head = Buffer.alloc(4);
+  const fd = fs.openSync(file, 'r');
+  try {
+    const n = fs.readSync(fd, head, 0, 4, 0);
+    if (n >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+    if (n === 4 && head.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
+    return null;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** SHA-256 of the file's bytes as stored (compressed or not), in hex; stops early when aborted. */
+export async function sha256Of(
+  file: string,
+  signal: AbortSignal,
+  onBytes: (n: number) => void,
+): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20, signal })) {
+    hash.update(chunk as Buffer);
+    onBytes((chunk as Buffer).length);
+  }
+  return hash.digest('hex');
+}
+
+/**
+ * The file's content from `offset` (in uncompressed bytes), in chunks; `onDiskBytes` hears of the
+ * bytes read from disk (compressed, for the progress bar).
+ */
+export async function* contentFrom(
+  file: string,
+  compression: Compression,
+  offset: number,
+  signal: AbortSignal,
+  onDiskBytes: (n: number) => void,
+): AsyncGenerator<Buffer> {
+  if (compression === null) {
+    const stream = fs.createReadStream(file, { start: offset, highWaterMark: 1 << 20, signal });
+    for await (const chunk of stream) {
+      onDiskBytes((chunk as Buffer).length);
+      yield chunk as Buffer;
+    }
+    return;
+  }
+  if (compression === 'zstd') throw new Error('zstd is not supported yet: decompress it first (zstd -d)');
+  const raw = fs.createReadStream(file, { highWaterMark: 1 << 20, signal });
+  raw.on('data', (chunk) => onDiskBytes((chunk as Buffer).length));
+  const gunzip = raw.pipe(zlib.createGunzip({ chunkSize: 1 << 20 }));
+  raw.on('error', (error) => gunzip.destroy(error));
+  let skip = offset;
+  try {
+    for await (const chunk of gunzip as Readable) {
+      let c = chunk as Buffer;
+      if (skip > 0) {
+        if (c.length <= skip) {
+          skip -= c.length;
+          continue;
+        }
+        c = c.subarray(skip);
+        skip = 0;
+      }
+      yield c;
+    }
+  } finally {
+    raw.destroy();
+    gunzip.destroy();
+  }
+}
+
+/** The first `max` bytes of the file's content (uncompressed). */
+export async function headOf(file: string, compression: Compression, max: number): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let n = 0;
+  const abort = new AbortController();
+  try {
+    for await (const chunk of contentFrom(file, compression, 0, abort.signal, () => undefined)) {
+      parts.push(chunk);
+      n += chunk.length;
+      if (n >= max) break;
+    }
+  } catch (error) {
+    if (n === 0) throw error; // else a damaged tail: the head is what we wanted
+  }
+  abort.abort();
+  return Buffer.concat(parts).subarray(0, max);
+}

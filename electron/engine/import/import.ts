@@ -1,0 +1,392 @@
+// Import as a job: files and folders read like a source reads a file, through the ingest stage
+// with the pause policy (nothing is read while the pending work is at its bound), each line a
+// frame that keeps its file and line (records.origin, records.line); what does not decode goes to
+// quarantine with `where` = file:line. Every file's SHA-256 and size go into `captures`. A file
+// whose first lines hold continuations (stack traces) is framed by framers/multiline.ts: a record
+// keeps its first line's number; a record is not carried across a 1 MiB read (its position).
+//
+// Invariants:
+// - A file's position (uncompressed bytes and lines done, rows and quarantined so far) is saved
+//   with the rows of the chunk it ends (IngestStage.pushFrames), so a cancel, a restart or a kill
+//   resumes after the last committed line: every line is stored exactly once.
+// - A file already imported (same SHA-256, import finished) is skipped unless `again`; one whose
+//   import stopped part way continues from its position. `again` starts a new generation of it
+//   (its own position key `sha256#n`).
+import { isUtf8 } from 'node:buffer';
+import path from 'node:path';
+import type { ImportedFile, ImportRequest } from '../../../shared/jobs';
+import type { Decoder, Frame } from '../decode/decoder';
+import { detectLogFormat } from '../decode/logs/detect';
+import { fileDecoders, FrameDecoder } from '../decode/registry';
+import { MultilineFramer } from '../ingest/framers/multiline';
+import type { IngestStage, Position } from '../ingest/stage';
+import type { JobHandle, JobRunner } from '../jobs/board';
+import type { SourceContext } from '../sources/source';
+import type { Store } from '../store/store';
+import { compressionOf, contentFrom, expandPaths, headOf, sha256Of, type FoundFile } from './files';
+
+/** The source every import's rows are stored under; `origin` says which file. */
+export const IMPORT_SOURCE = 'import';
+/** The formats an import detects among: the log formats, then the generic text ones. */
+const IMPORT_DECODERS: readonly Decoder[] = fileDecoders;
+/** Detection looks at this much of the start of a file, and at most this many lines of it. */
+const HEAD_BYTES = 64 * 1024;
+const HEAD_LINES = 50;
+/** A line longer than this goes to quarantine in pieces: memory stays bounded on a binary file. */
+const MAX_LINE_BYTES = 1 << 20;
+const LF = 0x0a;
+const CR = 0x0d;
+/** Files listed in a job's info (a folder may hold thousands). */
+const LISTED_FILES = 500;
+
+export interface ImportHost {
+  store: Store;
+  ingestContext(id: string, kind: string): SourceContext;
+  now(): number;
+}
+
+/** Where a file's import is, saved with its rows. */
+interface FilePosition {
+  offset: number;
+  line: number;
+  rows: number;
+  quarantined: number;
+}
+
+/** The first lines of a file's head (the last, maybe cut, left out), as text. */
+export function headLines(head: Buffer, latin1: boolean): string[] {
+  const text = head.toString(latin1 ? 'latin1' : 'utf8');
+  const lines = text.split('\n');
+  if (lines.length > 1) lines.pop();
+  return lines.slice(0, HEAD_LINES).map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+}
+
+export function importRunner(host: ImportHost): JobRunner<ImportRequest> {
+  return (request, job) => new Import(host, request, job).run();
+}
+
+class Import {
+  private readonly ctx: SourceContext;
+  private stage!: IngestStage;
+
+  constructor(
+    private readonly host: ImportHost,
+    private readonly request: ImportRequest,
+    private readonly job: JobHandle,
+  ) {
+    this.ctx = host.ingestContext(IMPORT_SOURCE, 'import');
+  }
+
+  async run(): Promise<void> {
+    const { info } = this.job;
+    const { files, problems } = expandPaths(this.request.paths);
+    for (const p of problems) this.job.note(p);
+    info.bytesTotal = files.reduce((sum, f) => sum + f.size, 0);
+    info.files = files.slice(0, LISTED_FILES).map((f) => fileInfo(f));
+    if (files.length > LISTED_FILES)
+      this.job.note(`${files.length} files: the first ${LISTED_FILES} are listed`);
+    this.job.changed();
+    const done = { rows: 0, quarantined: 0, bytes: 0 };
+    try {
+      for (let i = 0; i < files.length; i++) {
+        if (this.job.signal.aborted) break;
+        const file = files[i]!;
+        const listed = info.files[i] ?? fileInfo(file);
+        info.detail = `${i + 1}/${files.length}: ${file.path}`;
+        try {
+          await this.importFile(file, listed, done);
+        } catch (error) {
+          if (this.job.signal.aborted) {
+            listed.state = 'cancelled';
+            break;
+          }
+          listed.state = 'failed';
+          listed.note = (error as Error).message;
+          this.job.note(`${file.path}: ${(error as Error).message}`);
+        }
+        done.rows += listed.rows;
+        done.quarantined += listed.quarantined;
+        done.bytes += file.size;
+        info.bytesDone = done.bytes;
+        this.job.changed();
+      }
+    } finally {
+      await this.stage?.stop();
+    }
+    const imported = info.files.filter((f) => f.state === 'done').length;
+    const skipped = info.files.filter((f) => f.state === 'skipped').length;
+    this.job.note(
+      `${imported} of ${files.length} files imported${skipped ? `, ${skipped} skipped` : ''}: ` +
+        `${info.rows} rows, ${info.quarantined} lines quarantined`,
+    );
+  }
+
+  private async importFile(
+    file: FoundFile,
+    listed: ImportedFile,
+    before: { rows: number; quarantined: number; bytes: number },
+  ): Promise<void> {
+    const { info, signal } = this.job;
+    const store = this.host.store;
+    listed.state = 'importing';
+    info.detail = `hashing ${file.path}`;
+    this.job.changed();
+    const sha256 = await sha256Of(file.path, signal, () => undefined);
+    listed.sha256 = sha256;
+    const previous = await store.read(
+      `SELECT "key", state, path FROM captures WHERE sha256 = $1 ORDER BY started_at`,
+      [sha256],
+    );
+    const finished = previous.find((r) => r[1] === 'done');
+    const unfinished = previous.filter((r) => r[1] !== 'done').pop();
+    let key: string;
+    if (unfinished) {
+      // Stopped part way (cancelled, interrupted): go on from its position, with or without --again.
+      key = unfinished[0] as string;
+      await store.write(`UPDATE captures SET state = 'importing', job = $2, path = $3 WHERE "key" = $1`, [
+        key,
+        this.job.id,
+        file.path,
+      ]);
+    } else if (finished && !this.request.again) {
+      listed.state = 'skipped';
+      listed.note = `already imported (same SHA-256) from ${String(finished[2])}; --again imports it again`;
+      this.job.note(`${file.path}: ${listed.note}`);
+      return;
+    } else {
+      key = previous.length ? `${sha256}#${previous.length + 1}` : sha256;
+      await store.write(
+        `INSERT INTO captures (sha256, size, path, "key", job, state, started_at)
+         VALUES ($1, $2, $3, $4, $5, 'importing', now()::TIMESTAMP)`,
+        [sha256, file.size, file.path, key, this.job.id],
+      );
+    }
+    const saved = (await this.ctx.positions()).get(key);
+    const at: FilePosition = saved
+      ? (JSON.parse(saved) as FilePosition)
+      : { offset: 0, line: 0, rows: 0, quarantined: 0 };
+
+    const compression = compressionOf(file.path);
+    const head = await headOf(file.path, compression, HEAD_BYTES);
+    const notes: string[] = [];
+    if (compression) notes.push(`${compression}-compressed`);
+    // The head up to its last whole line: a cut multi-byte character at its end is no evidence.
+    const lastLf = head.lastIndexOf(LF);
+    const latin1 = !isUtf8(lastLf >= 0 ? head.subarray(0, lastLf + 1) : head);
+    if (latin1) notes.push('not UTF-8: read as Latin-1 (ISO 8859-1)');
+    const guess = this.request.format
+      ? null
+      : detectLogFormat(headLines(head, latin1), IMPORT_DECODERS, this.host.now());
+    const format = this.request.format ?? guess?.format ?? 'text';
+    if (!IMPORT_DECODERS.some((d) => d.name === format))
+      throw new Error(
+        `--format ${format}: no such format (known: ${IMPORT_DECODERS.map((d) => d.name).join(', ')})`,
+      );
+    listed.format = format;
+    listed.confidence = guess ? Math.round(guess.confidence * 100) / 100 : 1;
+    const runnersUp = (guess?.candidates ?? [])
+      .slice(1, 3)
+      .map((c) => `${c.format} ${Math.round(c.confidence * 100) / 100}`);
+    notes.push(
+      !guess
+        ? `format ${format} (chosen)`
+        : `format ${format} (detected, confidence ${listed.confidence}${runnersUp.length ? `; next: ${runnersUp.join(', ')}` : ''})`,
+    );
+    // Stack traces and indented continuations: joined to their first line (framers/multiline.ts).
+    const multiline = (guess?.continuations ?? 0) > 0 ? new MultilineFramer(MAX_LINE_BYTES) : null;
+    if (multiline)
+      notes.push(
+        `multi-line records (${guess!.continuations} continuation lines in its first lines): joined`,
+      );
+    if (at.offset > 0) notes.push(`resumed at line ${at.line + 1}`);
+    listed.note = notes.join('; ');
+    await store.write(`UPDATE captures SET format = $2, confidence = $3, notes = $4 WHERE "key" = $1`, [
+      key,
+      format,
+      listed.confidence,
+      listed.note,
+    ]);
+
+    const origin = file.path;
+    let line = at.line;
+    listed.rows = at.rows;
+    listed.quarantined = at.quarantined;
+    const decoder = new FrameDecoder(
+      IMPORT_SOURCE,
+      {
+        channel: (p, unit) => this.ctx.channel(p, unit),
+        quarantine: (raw, reason) => {
+          listed.quarantined++;
+          this.stage.addQuarantine(raw, reason, `${origin}:${line}`);
+        },
+      },
+      {
+        candidates: IMPORT_DECODERS,
+        choose: () => format,
+        provenance: true,
+        // A year-less time (RFC 3164) takes the year of the file's modification time.
+        memoDefaults: {
+          yearReference: file.modified,
+          ...(this.request.timeZone ? { timeZone: this.request.timeZone } : {}),
+        },
+        channelPath: (_key, p) => `${path.basename(origin)}/${p}`,
+      },
+    );
+    this.stage = this.ctx.ingest({ decoder, policy: 'pause' });
+    const rx = this.host.now();
+    let offset = at.offset;
+    let diskBytes = compression ? 0 : at.offset;
+    info.detail = `importing ${file.path}`;
+    const position = (): Position => ({
+      key,
+      value: JSON.stringify({ offset, line, rows: listed.rows, quarantined: listed.quarantined }),
+    });
+    const pushLine = (bytes: Uint8Array) => {
+      line++;
+      if (bytes.length === 0) return;
+      if (bytes.length > MAX_LINE_BYTES) {
+        listed.quarantined++;
+        this.stage.addQuarantine(
+          new Uint8Array(bytes.subarray(0, MAX_LINE_BYTES)),
+          `a line longer than ${MAX_LINE_BYTES} bytes (${bytes.length}): kept cut`,
+          `${origin}:${line}`,
+        );
+        return;
+      }
+      const frame: Frame = {
+        rx,
+        key: origin,
+        bytes: latin1 ? Buffer.from(Buffer.from(bytes).toString('latin1'), 'utf8') : bytes,
+        line,
+      };
+      if (this.stage.pushFrame(frame)) listed.rows++;
+    };
+    // The framer numbers lines from 1 from where this read started.
+    const linesBefore = at.line;
+    let framedLines = 0;
+    const frameSinks = {
+      frame: (bytes: Uint8Array, first?: number) => {
+        line = linesBefore + (first ?? 1);
+        const frame: Frame = { rx, key: origin, bytes, line };
+        if (this.stage.pushFrame(frame)) listed.rows++;
+      },
+      bad: (bytes: Uint8Array, reason: string) => {
+        listed.quarantined++;
+        this.stage.addQuarantine(new Uint8Array(bytes), reason, `${origin}:${line}`);
+      },
+    };
+    let carry: Buffer | null = null;
+    const progress = () => {
+      info.bytesDone = before.bytes + Math.min(diskBytes, file.size);
+      info.rows = before.rows + listed.rows;
+      info.quarantined = before.quarantined + listed.quarantined;
+      this.job.changed();
+    };
+    try {
+      await readChunks.call(this);
+    } catch (error) {
+      if (!signal.aborted) throw error; // else: a cancel stopped the read; what was pushed stays
+    }
+    async function readChunks(this: Import): Promise<void> {
+      for await (const chunk of contentFrom(
+        file.path,
+        compression,
+        at.offset,
+        signal,
+        (n) => (diskBytes += n),
+      )) {
+        const buf: Buffer = carry ? Buffer.concat([carry, chunk]) : chunk;
+        const last = buf.lastIndexOf(LF);
+        if (last < 0) {
+          carry = buf.length > MAX_LINE_BYTES * 2 ? null : Buffer.from(buf);
+          if (!carry) {
+            this.stage.pushFrames(() => {
+              pushLine(buf); // quarantined whole, as too long
+              offset += buf.length;
+              return position();
+            });
+          }
+          continue;
+        }
+        this.stage.pushFrames(() => {
+          if (multiline) {
+            // A record ends with its chunk, so the position never falls inside one the framer
+            // holds (a record cut by a chunk's end, 1 MiB apart, becomes two).
+            const whole = buf.subarray(0, last + 1);
+            multiline.push(latin1 ? Buffer.from(whole.toString('latin1'), 'utf8') : whole, frameSinks);
+            multiline.flush(frameSinks);
+            framedLines = countLines(whole, framedLines);
+            line = linesBefore + framedLines;
+            offset += last + 1;
+            return position();
+          }
+          let start = 0;
+          while (start <= last) {
+            const lf = buf.indexOf(LF, start);
+            const end = lf > start && buf[lf - 1] === CR ? lf - 1 : lf;
+            pushLine(buf.subarray(start, end));
+            start = lf + 1;
+          }
+          offset += last + 1;
+          return position();
+        });
+        carry = last + 1 < buf.length ? Buffer.from(buf.subarray(last + 1)) : null;
+        progress();
+        if (this.stage.full) await this.stage.pauseUntilRoom();
+        if (signal.aborted) break;
+      }
+    }
+    if (carry && !signal.aborted) {
+      const tail: Buffer = carry;
+      this.stage.pushFrames(() => {
+        if (multiline) {
+          multiline.push(latin1 ? Buffer.from(tail.toString('latin1'), 'utf8') : tail, frameSinks);
+          multiline.end(frameSinks);
+          line = linesBefore + framedLines + 1;
+          offset += tail.length;
+          return position();
+        }
+        pushLine(tail[tail.length - 1] === CR ? tail.subarray(0, tail.length - 1) : tail);
+        offset += tail.length;
+        return position();
+      });
+    }
+    // Everything pushed is durable (or the store said why not) before the file counts as done.
+    await new Promise<void>((resolve, reject) =>
+      this.stage.onDurable((error) => (error ? reject(error) : resolve())),
+    );
+    progress();
+    const state = signal.aborted ? 'cancelled' : 'done';
+    listed.state = state;
+    await store.write(
+      `UPDATE captures SET state = $2, rows = $3, quarantined = $4, finished_at = now()::TIMESTAMP WHERE "key" = $1`,
+      [key, state, listed.rows, listed.quarantined],
+    );
+    if (listed.quarantined)
+      this.job.note(
+        `${file.path}: ${listed.quarantined} lines quarantined (see quarantine, where = file:line)`,
+      );
+    if (latin1) this.job.note(`${file.path}: not UTF-8, read as Latin-1`);
+  }
+}
+
+/** Lines in `bytes` (each ended by LF), added to the `counted` before them. */
+function countLines(bytes: Uint8Array, counted: number): number {
+  let n = counted;
+  for (let i = bytes.indexOf(LF); i >= 0; i = bytes.indexOf(LF, i + 1)) n++;
+  return n;
+}
+
+function fileInfo(f: FoundFile): ImportedFile {
+  return {
+    path: f.path,
+    size: f.size,
+    sha256: null,
+    format: null,
+    confidence: null,
+    state: 'waiting',
+    rows: 0,
+    quarantined: 0,
+    note: null,
+  };
+}

@@ -1,0 +1,147 @@
+// `opsdeck import` as a user runs it (the built CLI, a real child process): progress lines on a
+// multi-file folder and the summary; then kill -9 in the middle of a big file, and the next engine
+// to open the workspace resumes the job and finishes it with every line stored exactly once.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Engine } from '../../electron/engine/engine';
+import { assertBuilt, root, runCli } from '../helpers/cli';
+import { tempDir, waitFor } from '../helpers/tmp';
+
+// Recent: the workspace's retention (by event time, 7 days by default) would drop older rows.
+const T0 = Date.now() - 3_600_000;
+
+function writeLines(file: string, count: number, host = 'h'): void {
+  const fd = fs.openSync(file, 'w');
+  for (let start = 1; start <= count; start += 10_000) {
+    const out: string[] = [];
+    for (let i = start; i < Math.min(count + 1, start + 10_000); i++)
+      out.push(JSON.stringify({ ts: new Date(T0 + i).toISOString(), host: `${host}${i % 5}`, n: `${i}` }));
+    fs.writeSync(fd, out.join('\n') + '\n');
+  }
+  fs.closeSync(fd);
+}
+
+describe('opsdeck import', () => {
+  beforeAll(assertBuilt);
+  const cleanups: (() => void | Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  function folders() {
+    const tmp = tempDir();
+    cleanups.push(tmp.cleanup);
+    const ws = path.join(tmp.dir, 'ws');
+    const evidence = path.join(tmp.dir, 'evidence');
+    fs.mkdirSync(path.join(evidence, 'nested'), { recursive: true });
+    return { ws, evidence };
+  }
+
+  it('imports a folder of files with progress lines, a summary, and the same folder again as skipped', async () => {
+    const { ws, evidence } = folders();
+    fs.mkdirSync(ws);
+    await (await Engine.open(ws, { startSources: false })).close();
+    writeLines(path.join(evidence, 'a.jsonl'), 150_000);
+    writeLines(path.join(evidence, 'nested/b.jsonl'), 150_000, 'other');
+    fs.writeFileSync(path.join(evidence, 'nested/c.log'), 'one\ntwo\nthree\n');
+    const first = await runCli(['import', ws, evidence]);
+    expect(first.stderr).toContain('opened it here');
+    expect(first.code).toBe(0);
+    // Not a terminal: plain progress lines, each with the bar, bytes and rows.
+    expect(first.stderr).toMatch(/import \[[#-]{24}\] \d+% [\d.]+ MB\/[\d.]+ MB [\d,]+ rows/);
+    expect(first.stdout).toMatch(/: done/);
+    expect(first.stdout).toMatch(
+      /done\s+\S+a\.jsonl \([\d.]+ MB, json [\d.]+\): 150000 rows, sha256 [0-9a-f]{64}/,
+    );
+    expect(first.stdout).toContain('3 of 3 files imported: 300003 rows, 0 lines quarantined');
+    const again = await runCli(['import', ws, evidence]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('0 of 3 files imported, 3 skipped');
+    const counted = await runCli(['query', ws, 'SELECT count(*) AS n FROM records', '--format', 'csv']);
+    expect(counted.stdout.trim().split('\n')[1]).toBe('300003');
+  });
+
+  it('Ctrl-C cancels the import, keeps what it took in, and importing again completes it exactly once', async () => {
+    const { ws, evidence } = folders();
+    fs.mkdirSync(ws);
+    await (await Engine.open(ws, { startSources: false })).close();
+    const lines = 1_000_000;
+    const file = path.join(evidence, 'big.jsonl');
+    writeLines(file, lines);
+    const child = spawn(process.execPath, [path.join(root, 'bin/opsdeck.mjs'), 'import', ws, file], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    await waitFor(
+      'rows taken in',
+      () => [...stderr.matchAll(/ ([\d,]+) rows /g)].some((m) => Number(m[1]!.replaceAll(',', '')) > 0),
+      120_000,
+    );
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    expect(stderr).toContain('cancelling');
+    expect(stdout).toMatch(/: cancelled/);
+    expect(code).toBe(130);
+    const again = await runCli(['import', ws, file]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/resumed at line \d+/);
+    const counted = await runCli([
+      'query',
+      ws,
+      'SELECT count(*) AS n, count(DISTINCT line) AS d FROM records',
+      '--format',
+      'csv',
+    ]);
+    expect(counted.stdout.trim().split('\n')[1]).toBe(`${lines},${lines}`);
+  });
+
+  it('after kill -9 in the middle of a file, the next engine resumes the job: every line exactly once', async () => {
+    const { ws, evidence } = folders();
+    fs.mkdirSync(ws);
+    await (await Engine.open(ws, { startSources: false })).close();
+    const lines = 1_000_000;
+    const file = path.join(evidence, 'big.jsonl');
+    writeLines(file, lines);
+    const child = spawn(process.execPath, [path.join(root, 'bin/opsdeck.mjs'), 'import', ws, file], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // Killed once it has taken in more rows than the pending work may hold: some are committed.
+    await waitFor(
+      '300,000 rows taken in',
+      () =>
+        [...stderr.matchAll(/ ([\d,]+) rows /g)].some((m) => Number(m[1]!.replaceAll(',', '')) >= 300_000),
+      120_000,
+    );
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+
+    const engine = await Engine.open(ws, { startSources: false, watchConfig: false });
+    cleanups.push(() => engine.close());
+    const job = await waitFor(
+      'the resumed job to finish',
+      () => {
+        const j = engine.jobs.list()[0];
+        return j && j.state !== 'queued' && j.state !== 'running' && j;
+      },
+      120_000,
+    );
+    expect(job.state).toBe('done');
+    expect(job.notes).toContain('resumed after the engine restarted');
+    expect(job.files[0]!.note).toMatch(/resumed at line \d+/);
+    await engine.store.flush();
+    const r = await engine.query(
+      `SELECT count(*)::INT, count(DISTINCT line)::INT, min(line)::INT, max(line)::INT,
+              count(*) FILTER (WHERE line = (fields->>'n')::INT)::INT FROM records`,
+    );
+    expect(r.rows[0]).toEqual([lines, lines, 1, lines, lines]);
+    const captures = await engine.query(`SELECT state, rows::INT FROM captures`);
+    expect(captures.rows).toEqual([['done', lines]]);
+  });
+});
