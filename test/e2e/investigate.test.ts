@@ -314,7 +314,7 @@ describe('investigate views in the browser console', () => {
     await page
       .getByTestId('sql-editor')
       .fill(
-        `SELECT action, detail->>'source' AS source, detail->>'items' AS items FROM audit WHERE action = 'quarantine.clear'`,
+        `SELECT action, detail->>'source' AS source, detail->>'removed' AS removed FROM audit WHERE action = 'quarantine.clear'`,
       );
     await page.getByTestId('sql-run').click();
     await poll(() => page.getByTestId('sql-row').first().textContent()).toBe('quarantine.clearbench3');

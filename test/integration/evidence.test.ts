@@ -326,10 +326,12 @@ describe('evidence bundles', () => {
     bundle = path.join(tmp.dir, 'bundle');
     const made = await engine.bundle({ ...range, keyFile, out: bundle }, 'tester');
     expect(made.audited).toBe(true);
-    expect(made.rows).toMatchObject({ samples: 40, records: 2, annotations: 2 });
+    // No file was imported: the captures list is there, empty.
+    expect(made.rows).toMatchObject({ samples: 40, records: 2, annotations: 2, captures: 0 });
     expect(fs.readdirSync(bundle).sort()).toEqual([
       'annotations.parquet',
       'audit.jsonl',
+      'captures.jsonl',
       'manifest.json',
       'manifest.sig',
       'records.parquet',
@@ -450,7 +452,7 @@ describe('audit verify on the file', () => {
     ]);
     expect(made.code).toBe(0);
     expect(made.stdout).toMatch(
-      /^bundle: .*\n\d+ files \(40 samples, 2 records, \d+ transitions, 2 annotations, \d+ audit\)/,
+      /^bundle: .*\n\d+ files \(40 samples, 2 records, \d+ transitions, 2 annotations, \d+ audit, 0 captures\)/,
     );
     expect(made.stderr).toContain('the workspace was open read-only, so this bundle is not in its audit log');
     // The audit row edited above travels in the bundle as it is: creation warns, verify names it.
