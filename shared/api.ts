@@ -30,7 +30,7 @@ import {
   RecordsRequest,
 } from './investigate';
 import { Matcher, SilenceMatchers } from './silences';
-import { DirectoryListing, ImportRequest, JobInfo } from './jobs';
+import { DirectoryListing, ImportRequest, JobInfo, RedecodeRequest } from './jobs';
 
 // 2: subscriptions and pushes; `series` answered as a binary frame.
 export const PROTOCOL_VERSION = 2;
@@ -911,6 +911,8 @@ export const Methods = {
   unsubscribe: { params: z.object({ id: SubscriptionId }), result: Ok },
   /** Starts a job importing files and folders (recursively) of the engine's machine; answers its id. */
   importFiles: { params: ImportRequest, result: z.object({ job: z.string() }) },
+  /** Decodes quarantined items again with another decoder, into `<source>~redecoded` (a job; the items stay). */
+  redecodeQuarantine: { params: RedecodeRequest, result: z.object({ job: z.string() }) },
   /** Jobs, newest first (the `jobs` subscription pushes the same). */
   jobs: { params: Empty, result: z.array(JobInfo) },
   /** Stops a job; what it finished stays (an import's rows up to where it stopped, with its position). */
@@ -1024,6 +1026,7 @@ export const MethodCapabilities: {
   subscribe: 'workspace',
   unsubscribe: 'workspace',
   importFiles: { host: 'reads files and folders at paths the caller names' },
+  redecodeQuarantine: 'workspace',
   jobs: 'workspace',
   cancelJob: 'workspace',
   listDirectory: { host: 'lists a folder of this machine' },

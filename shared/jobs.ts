@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { isTimeZone } from './time-zones';
 
-export const JobKind = z.enum(['import']);
+export const JobKind = z.enum(['import', 'redecode']);
 export type JobKind = z.infer<typeof JobKind>;
 
 /** `interrupted`: the engine stopped while it ran; it resumes when the workspace is next opened. */
@@ -81,3 +81,20 @@ export const DirectoryListing = z.object({
   truncated: z.boolean(),
 });
 export type DirectoryListing = z.infer<typeof DirectoryListing>;
+
+/**
+ * Quarantined items of a source decoded again with another decoder (after a fix): the rows go to
+ * the derived source `<source>~redecoded`, and the items stay in quarantine until cleared.
+ */
+export const RedecodeRequest = z.object({
+  source: z.string().min(1).max(64),
+  /** The items' ids as the quarantine browser lists them. */
+  ids: z.array(z.number().int().min(0)).min(1).max(10_000),
+  decoder: z.string().min(1).max(64),
+});
+export type RedecodeRequest = z.output<typeof RedecodeRequest>;
+
+/** The source re-decoded rows of `source` are stored under. */
+export function redecodedSource(source: string): string {
+  return `${source}~redecoded`;
+}

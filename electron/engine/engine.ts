@@ -69,9 +69,10 @@ import { Secrets, secretRefs, type SecretVault } from './secrets';
 import { ReadFlush } from './store/read-flush';
 import { Store, type StoreNotice } from './store/store';
 import { DATA_FILE, ensureWorkspace, readWorkspaceConfig, writeWorkspaceConfig } from './workspace';
-import type { DirectoryListing, ImportRequest } from '../../shared/jobs';
+import type { DirectoryListing, ImportRequest, RedecodeRequest } from '../../shared/jobs';
 import { listDirectory } from './import/directory';
 import { importRunner } from './import/import';
+import { redecodeRunner } from './jobs/redecode';
 import { JobBoard } from './jobs/board';
 
 export const ENGINE_VERSION = '0.1.0';
@@ -185,6 +186,10 @@ export class Engine {
     this.jobs.register(
       'import',
       importRunner({ store, ingestContext: (id, kind) => this.ingestContext(id, kind), now: this.now }),
+    );
+    this.jobs.register(
+      'redecode',
+      redecodeRunner({ store, ingestContext: (id, kind) => this.ingestContext(id, kind) }),
     );
   }
 
@@ -424,6 +429,17 @@ export class Engine {
     return this.jobs.start('import', request, `import ${label}`);
   }
 
+  /** Decodes quarantined items of a source again with another decoder (a job); answers its id. */
+  async redecodeQuarantine(request: RedecodeRequest): Promise<string> {
+    if (this.readOnly)
+      throw new Error('the workspace is open read-only: re-decode through the engine that owns it');
+    return this.jobs.start(
+      'redecode',
+      request,
+      `re-decode ${request.ids.length} quarantined item${request.ids.length === 1 ? '' : 's'} of ${request.source} with ${request.decoder}`,
+    );
+  }
+
   listDirectory(dir?: string): DirectoryListing {
     return listDirectory(dir);
   }
@@ -520,7 +536,11 @@ export class Engine {
 
   /** Removes quarantined input the user has dealt with; the clear is an audit entry. */
   async clearQuarantine(request: z.output<typeof ClearQuarantineRequest>): Promise<{ removed: number }> {
-    if (request.source !== undefined && !this.config.sources.some((s) => s.id === request.source))
+    // Any source that stored something: configured ones, and derived ones (an import, a re-decode).
+    if (
+      request.source !== undefined &&
+      (await this.store.read('SELECT 1 FROM sources WHERE key = ?', [request.source])).length === 0
+    )
       throw new Error(`clearQuarantine: no source "${request.source}"`);
     const removed = await this.store.clearQuarantine({ source: request.source, beforeMs: request.before });
     this.recordAudit(request.actor, 'quarantine.clear', {

@@ -306,6 +306,18 @@ describe('investigate views in the browser console', () => {
     await expect(page.getByTestId('quarantine-hex').textContent()).resolves.toContain('ff fe 00 81 c3');
     await saveScreenshot(page, 'investigate-quarantine.png');
     await page.getByTestId('quarantine-source-bench').click();
+    // Re-decoding is a job whose rows go to a derived source; the items stay until cleared.
+    await page.getByTestId('quarantine-redecode-decoder').selectOption('text');
+    await page.getByTestId('quarantine-redecode').click();
+    await expect(page.getByTestId('quarantine-redecode-job').textContent()).resolves.toContain(
+      'bench~redecoded',
+    );
+    await poll(() => page.getByTestId('quarantine-item').count()).toBe(3);
+    await page.getByTestId('quarantine-clear').click();
+    await poll(() => page.getByTestId('quarantine-item').count()).toBe(0);
+    // What text could not take (the binary payload) is quarantined under the derived source.
+    await poll(() => page.getByTestId('quarantine-source-bench~redecoded').count()).toBe(1);
+    await page.getByTestId('quarantine-source-bench~redecoded').click();
     await page.getByTestId('quarantine-clear').click();
     await poll(() => page.getByTestId('quarantine-item').count()).toBe(0);
     await poll(() => page.getByTestId('status-bar').textContent()).toMatch(/(^|\D)0 quarantined/);
@@ -314,10 +326,16 @@ describe('investigate views in the browser console', () => {
     await page
       .getByTestId('sql-editor')
       .fill(
-        `SELECT action, detail->>'source' AS source, detail->>'removed' AS removed FROM audit WHERE action = 'quarantine.clear'`,
+        `SELECT action, detail->>'source' AS source, detail->>'removed' AS removed FROM audit WHERE action = 'quarantine.clear' ORDER BY seq`,
       );
     await page.getByTestId('sql-run').click();
     await poll(() => page.getByTestId('sql-row').first().textContent()).toBe('quarantine.clearbench3');
+    // The broken JSON payload, re-decoded as text, is a record of the derived source.
+    await page
+      .getByTestId('sql-editor')
+      .fill(`SELECT message FROM records_v WHERE source = 'bench~redecoded' AND message LIKE '{"temp"%'`);
+    await page.getByTestId('sql-run').click();
+    await poll(() => page.getByTestId('sql-row').first().textContent()).toBe('{"temp": 22.');
   });
 
   it('had no page errors', () => {

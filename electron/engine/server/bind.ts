@@ -141,6 +141,7 @@ export function bindConnection(
       return { ok: true };
     },
     importFiles: async (p) => ({ job: await engine.importFiles(p) }),
+    redecodeQuarantine: async (p) => ({ job: await engine.redecodeQuarantine(p) }),
     jobs: () => engine.jobs.list(),
     cancelJob: (p) => {
       engine.jobs.cancel(p.id);

@@ -1,8 +1,10 @@
 // The quarantine browser: per source, what could not be decoded — the reason, where it came from
 // (topic, file:line, port), when, and its bytes as text and hex. Clearing a source's items is an
-// audit entry (alerts/audit.ts) naming who cleared how many.
+// audit entry (alerts/audit.ts) naming who cleared how many. Re-decoding the listed items with
+// another decoder is a job (engine/jobs/redecode.ts) whose rows go to `<source>~redecoded`.
 import { useCallback, useEffect, useState } from 'react';
 import { parseHex } from '../../../../shared/hex';
+import { DECODER_NAMES } from '../../../../shared/sources/fields';
 import type { QuarantineItem, QuarantineResult } from '../../../../shared/investigate';
 import type { RpcClient } from '../../../../shared/rpc';
 import { errorText } from '../../format';
@@ -39,6 +41,8 @@ export function QuarantineBrowser({
   const [data, setData] = useState<QuarantineResult | null>(null);
   const [selected, setSelected] = useState<QuarantineItem | null>(null);
   const [actor, setActor] = useActor();
+  const [redecodeWith, setRedecodeWith] = useState('json');
+  const [redecodeJob, setRedecodeJob] = useState<string | null>(null);
 
   const load = useCallback(() => {
     if (!client) return;
@@ -94,6 +98,43 @@ export function QuarantineBrowser({
             >
               Clear {source}’s quarantine
             </button>
+            <label>
+              Re-decode with{' '}
+              <select
+                value={redecodeWith}
+                onChange={(e) => setRedecodeWith(e.target.value)}
+                data-testid="quarantine-redecode-decoder"
+              >
+                {DECODER_NAMES.filter((d) => d !== 'auto' && d !== 'raw').map((d) => (
+                  <option key={d}>{d}</option>
+                ))}
+              </select>
+            </label>
+            <button
+              type="button"
+              data-testid="quarantine-redecode"
+              disabled={!data?.items.some((i) => i.source === source)}
+              onClick={() =>
+                client
+                  ?.call('redecodeQuarantine', {
+                    source,
+                    ids: (data?.items ?? []).filter((i) => i.source === source).map((i) => i.id),
+                    decoder: redecodeWith,
+                  })
+                  .then(
+                    ({ job }) => setRedecodeJob(job),
+                    (e: unknown) => onError(errorText(e)),
+                  )
+              }
+            >
+              Re-decode the listed items
+            </button>
+            {redecodeJob && (
+              <p data-testid="quarantine-redecode-job">
+                {redecodeJob}: rows go to {source}~redecoded (its progress is in the Import dialog’s job
+                list); the items stay here
+              </p>
+            )}
           </div>
         )}
       </aside>
