@@ -9,6 +9,7 @@ import { ChannelSettingsDialog } from './channel-browser/ChannelSettingsDialog';
 import { useChannelPage } from './channel-browser/useChannelPage';
 import { ExportDialog } from './ExportDialog';
 import { ImportDialog } from './panels/jobs/ImportDialog';
+import { ScanDialog } from './panels/scan/ScanDialog';
 import { LayoutBar } from './layout/LayoutBar';
 import { activeLayout, plottedChannels } from './layout/layout-state';
 import { PlotTargetDialog } from './layout/PlotTargetDialog';
@@ -45,6 +46,7 @@ type Dialog =
   | { kind: 'plot'; channels: readonly string[]; title: string }
   | { kind: 'export' }
   | { kind: 'import' }
+  | { kind: 'scan' }
   | { kind: 'channel'; channel: ChannelInfo };
 
 export function App({ connection }: { connection: EngineConnection }) {
@@ -234,6 +236,15 @@ export function App({ connection }: { connection: EngineConnection }) {
         </button>
         <button
           type="button"
+          onClick={() => setDialog({ kind: 'scan' })}
+          disabled={!connected}
+          data-testid="scan-open"
+          title="Look for e-mail addresses, card numbers, keys and tokens in files before they leave"
+        >
+          Scan
+        </button>
+        <button
+          type="button"
           onClick={() => setDialog({ kind: 'export' })}
           disabled={!connected}
           data-testid="export-open"
@@ -380,6 +391,7 @@ export function App({ connection }: { connection: EngineConnection }) {
       )}
       {dialog?.kind === 'export' && <ExportDialog client={connected} onClose={() => setDialog(null)} />}
       {dialog?.kind === 'import' && <ImportDialog client={connected} onClose={() => setDialog(null)} />}
+      {dialog?.kind === 'scan' && <ScanDialog client={connected} onClose={() => setDialog(null)} />}
       {dialog?.kind === 'plot' && shownLayout && (
         <PlotTargetDialog
           layout={shownLayout}

@@ -130,4 +130,31 @@ describe('import in the browser console', () => {
     expect(kept).toBeLessThan(2_000_000);
     expect(pageErrors).toEqual([]);
   });
+
+  it('scans files for sensitive data from the console, without importing them', async () => {
+    const leaky = path.join(tmp.dir, 'leaky');
+    fs.mkdirSync(leaky);
+    fs.writeFileSync(
+      path.join(leaky, 'app.log'),
+      ['all quiet', 'login by ana@example.org ok', 'nothing here', 'paid with 4111 1111 1111 1111', ''].join(
+        '\n',
+      ),
+    );
+    await page.getByTestId('import-dialog').getByRole('button', { name: 'Close this dialog' }).click();
+    await page.getByTestId('scan-open').click();
+    await page.getByTestId('scan-paths').fill(leaky);
+    await page.getByTestId('scan-run').click();
+    await expect
+      .poll(() => page.getByTestId('scan-result').textContent(), { timeout: 30_000 })
+      .toMatch(/^2 findings in 4 lines of 1 file\./);
+    const rows = await page.getByTestId('scan-finding').allTextContents();
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toContain('app.log:2');
+    expect(rows[0]).toContain('email');
+    expect(rows[0]).not.toContain('ana@example.org'); // the excerpt is masked
+    expect(rows[1]).toContain('app.log:4');
+    expect(rows[1]).toContain('card');
+    await saveScreenshot(page, 'scan-dialog.png');
+    expect(pageErrors).toEqual([]);
+  });
 });
