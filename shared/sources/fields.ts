@@ -51,6 +51,24 @@ export const deviceClockOptions = {
   futureToleranceSeconds: z.number().min(0).max(31_536_000).default(300),
 };
 
+/** Reconnect backoff bounds (with jitter) of a network source: MQTT, Kafka. */
+export const networkReconnectOptions = {
+  reconnectMinMs: z
+    .number()
+    .int()
+    .min(100)
+    .max(600_000)
+    .default(500)
+    .meta({ label: 'Reconnect backoff min (ms)', advanced: true }),
+  reconnectMaxMs: z
+    .number()
+    .int()
+    .min(100)
+    .max(3_600_000)
+    .default(30_000)
+    .meta({ label: 'Reconnect backoff max (ms)', advanced: true }),
+};
+
 export const DECODER_NAMES = ['auto', 'number', 'json', 'csv', 'kv', 'text', 'sparkplug', 'raw'] as const;
 export const DecoderName = z.enum(DECODER_NAMES);
 export type DecoderName = z.infer<typeof DecoderName>;

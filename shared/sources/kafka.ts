@@ -3,7 +3,7 @@
 // nothing, leaves no trace on the cluster) — decoded by the same decoders as MQTT payloads.
 import { z } from 'zod';
 import { defineSourceKind } from './descriptor';
-import { DecoderName, deviceClockOptions, SecretRef, TimeZoneName } from './fields';
+import { DecoderName, deviceClockOptions, networkReconnectOptions, SecretRef, TimeZoneName } from './fields';
 import { TlsOptions } from './mqtt';
 
 /** `host:port`, a bracketed IPv6 address allowed. */
@@ -189,20 +189,7 @@ export const KafkaOptions = z
       .max(3_600_000)
       .default(30_000)
       .meta({ label: 'Session timeout (ms)', advanced: true }),
-    reconnectMinMs: z
-      .number()
-      .int()
-      .min(100)
-      .max(600_000)
-      .default(500)
-      .meta({ label: 'Reconnect backoff min (ms)', advanced: true }),
-    reconnectMaxMs: z
-      .number()
-      .int()
-      .min(100)
-      .max(3_600_000)
-      .default(30_000)
-      .meta({ label: 'Reconnect backoff max (ms)', advanced: true }),
+    ...networkReconnectOptions,
   })
   .strict()
   .superRefine((o, ctx) => {

@@ -1,7 +1,7 @@
 // MQTT client: subscribes to a broker, decodes payloads, may publish and act as a Sparkplug host.
 import { z } from 'zod';
 import { defineSourceKind } from './descriptor';
-import { DecoderName, deviceClockOptions, SecretRef, TimeZoneName } from './fields';
+import { DecoderName, deviceClockOptions, networkReconnectOptions, SecretRef, TimeZoneName } from './fields';
 
 export const MqttSubscription = z
   .object({
@@ -225,20 +225,7 @@ export const MqttOptions = z
       help: 'How OpsDeck acts as a Sparkplug host application. Off: it only listens.',
     }),
     /** Reconnect backoff bounds, with jitter. */
-    reconnectMinMs: z
-      .number()
-      .int()
-      .min(100)
-      .max(600_000)
-      .default(500)
-      .meta({ label: 'Reconnect backoff min (ms)', advanced: true }),
-    reconnectMaxMs: z
-      .number()
-      .int()
-      .min(100)
-      .max(3_600_000)
-      .default(30_000)
-      .meta({ label: 'Reconnect backoff max (ms)', advanced: true }),
+    ...networkReconnectOptions,
   })
   .strict()
   .superRefine((o, ctx) => {
