@@ -2,6 +2,7 @@
 // with progress, cancel, a row in the `jobs` table (so one interrupted by a restart resumes) and an
 // audit entry when it ends. The console and the CLI see the same `JobInfo`, pushed by the engine.
 import { z } from 'zod';
+import { maskingOption } from './masking';
 import { isTimeZone } from './time-zones';
 
 export const JobKind = z.enum(['import', 'redecode']);
@@ -62,6 +63,8 @@ export const ImportRequest = z.object({
     .refine(isTimeZone, { message: 'not an IANA time zone (e.g. UTC, Europe/Berlin)' })
     .optional(),
   again: z.boolean().default(false),
+  /** Masked before storing, as for tail and syslog sources (every built-in rule but addresses). */
+  masking: maskingOption,
 });
 export type ImportRequest = z.output<typeof ImportRequest>;
 

@@ -271,7 +271,7 @@ that check logs before they leave a lower environment.
   },
   import: {
     summary: 'import log files and folders (a job: progress, Ctrl-C cancels, resumes after a restart)',
-    usage: `opsdeck import <workspace> <path…> [--format NAME] [--time-zone ZONE] [--again]
+    usage: `opsdeck import <workspace> <path…> [--format NAME] [--time-zone ZONE] [--again] [--no-masking]
 
 Imports files and folders (recursively) into the workspace, through the engine that has it open,
 or an engine started for the import. Gzip is read transparently; a file that is not UTF-8 is read
@@ -282,11 +282,15 @@ every file's SHA-256 and size are kept (table captures). A file imported before 
 skipped unless --again. Ctrl-C cancels: what was imported stays, and importing again goes on from
 where it stopped. Progress goes to stderr (a bar on a terminal, a line every 2 s otherwise).
 
+Sensitive values (e-mail addresses, card numbers, tokens, keys, passwords in URLs) are masked
+before anything is stored, as for tail and syslog sources; --no-masking stores the lines as they are.
+
   --time-zone ZONE  the zone of timestamps that carry none (default UTC)`,
     options: {
       format: { type: 'string', short: 'f' },
       'time-zone': { type: 'string' },
       again: { type: 'boolean' },
+      'no-masking': { type: 'boolean' },
     },
     async run(values, positionals) {
       const [dir, ...paths] = positionals;
@@ -297,6 +301,7 @@ where it stopped. Progress goes to stderr (a bar on a terminal, a line every 2 s
         ...(values['format'] ? { format: String(values['format']) } : {}),
         ...(values['time-zone'] ? { timeZone: String(values['time-zone']) } : {}),
         again: values['again'] === true,
+        ...(values['no-masking'] === true ? { masking: { rules: [], custom: [] } } : {}),
       };
       const access = await openWorkspaceWritable(dir);
       const tty = process.stderr.isTTY === true;

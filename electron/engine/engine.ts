@@ -69,7 +69,12 @@ import { Secrets, secretRefs, type SecretVault } from './secrets';
 import { ReadFlush } from './store/read-flush';
 import { Store, type StoreNotice } from './store/store';
 import { DATA_FILE, ensureWorkspace, readWorkspaceConfig, writeWorkspaceConfig } from './workspace';
-import type { DirectoryListing, ImportRequest, RedecodeRequest } from '../../shared/jobs';
+import {
+  ImportRequest as ImportRequestSchema,
+  type DirectoryListing,
+  type ImportRequest,
+  type RedecodeRequest,
+} from '../../shared/jobs';
 import { listDirectory } from './import/directory';
 import { importRunner } from './import/import';
 import { redecodeRunner } from './jobs/redecode';
@@ -185,7 +190,11 @@ export class Engine {
     this.jobs = new JobBoard({ store, audit: () => this.audit, now: this.now });
     this.jobs.register(
       'import',
-      importRunner({ store, ingestContext: (id, kind) => this.ingestContext(id, kind), now: this.now }),
+      importRunner({
+        store,
+        ingestContext: (id, kind, masking) => this.ingestContext(id, kind, masking),
+        now: this.now,
+      }),
     );
     this.jobs.register(
       'redecode',
@@ -419,7 +428,8 @@ export class Engine {
   // ---- jobs ------------------------------------------------------------------------------------
 
   /** Starts importing files and folders (a job); answers its id at once. */
-  async importFiles(request: ImportRequest): Promise<string> {
+  async importFiles(input: z.input<typeof ImportRequestSchema>): Promise<string> {
+    const request: ImportRequest = ImportRequestSchema.parse(input);
     if (this.readOnly)
       throw new Error('the workspace is open read-only: import through the engine that owns it');
     const label =

@@ -1,4 +1,4 @@
-// Masking before storage, on real files and a real DuckDB: after tailing a capture full of planted
+// Masking before storage, on real files and a real DuckDB: after tailing and importing a capture full of planted
 // secrets (and sending them to the syslog receiver), none of them is anywhere in the workspace
 // folder's bytes — database, write-ahead log, configuration — while an unmasked marker line is
 // (so the search can see stored text), and the same capture without masking leaves every secret
@@ -125,6 +125,14 @@ async function ingestCapture(name: string, masking: object): Promise<string> {
         `<134>1 2026-11-30T01:00:00Z rig app - - [x@32473 v="${p.line(p.secret)}"] ${p.line(p.secret)}\n`,
       );
     socket.end();
+    // And the same capture imported as a file (a job through the same ingest stage).
+    const evidence = path.join(tmp.dir, `${name}-evidence`);
+    fs.mkdirSync(evidence);
+    fs.copyFileSync(path.join(logs, 'app.log'), path.join(evidence, 'app.log'));
+    const job = await engine.importFiles({ paths: [evidence], masking });
+    await waitFor('the import', () => ['done', 'failed'].includes(engine.jobs.get(job)?.state ?? ''));
+    expect(engine.jobs.get(job)).toMatchObject({ state: 'done', error: null });
+    expect(engine.jobs.get(job)!.rows).toBeGreaterThan(0);
     const expected = text.split('\n').length - 1 + 1 + PLANTED.length; // lines, the bad one, syslog
     await waitFor('everything stored', async () => {
       await engine.store.flush();

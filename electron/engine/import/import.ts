@@ -21,6 +21,7 @@ import { fileDecoders, FrameDecoder } from '../decode/registry';
 import { MultilineFramer } from '../ingest/framers/multiline';
 import type { IngestStage, Position } from '../ingest/stage';
 import type { JobHandle, JobRunner } from '../jobs/board';
+import type { MaskingOptions } from '../../../shared/masking';
 import type { SourceContext } from '../sources/source';
 import type { Store } from '../store/store';
 import { compressionOf, contentFrom, expandPaths, headOf, sha256Of, type FoundFile } from './files';
@@ -41,7 +42,7 @@ const LISTED_FILES = 500;
 
 export interface ImportHost {
   store: Store;
-  ingestContext(id: string, kind: string): SourceContext;
+  ingestContext(id: string, kind: string, masking?: MaskingOptions): SourceContext;
   now(): number;
 }
 
@@ -74,7 +75,7 @@ class Import {
     private readonly request: ImportRequest,
     private readonly job: JobHandle,
   ) {
-    this.ctx = host.ingestContext(IMPORT_SOURCE, 'import');
+    this.ctx = host.ingestContext(IMPORT_SOURCE, 'import', request.masking);
   }
 
   async run(): Promise<void> {

@@ -13,6 +13,7 @@ export function ImportDialog({ client, onClose }: { client: RpcClient | null; on
   const [paths, setPaths] = useState('');
   const [format, setFormat] = useState('');
   const [again, setAgain] = useState(false);
+  const [masking, setMasking] = useState(true);
   const [folder, setFolder] = useState<DirectoryListing | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [jobs, setJobs] = useState<JobInfo[] | null>(null);
@@ -39,7 +40,12 @@ export function ImportDialog({ client, onClose }: { client: RpcClient | null; on
     if (!client || chosen.length === 0) return;
     setProblem(null);
     try {
-      await client.call('importFiles', { paths: chosen, again, ...(format ? { format } : {}) });
+      await client.call('importFiles', {
+        paths: chosen,
+        again,
+        ...(format ? { format } : {}),
+        ...(masking ? {} : { masking: { rules: [], custom: [] } }),
+      });
       setPaths('');
     } catch (error) {
       setProblem(errorText(error));
@@ -125,6 +131,13 @@ export function ImportDialog({ client, onClose }: { client: RpcClient | null; on
                 placeholder="detected from the first lines (or: syslog, json, csv, zeek, …)"
                 spellCheck={false}
               />
+            </span>
+          </label>
+          <label className="form-row">
+            <span className="form-label">Masking</span>
+            <span className="form-control">
+              <input type="checkbox" checked={masking} onChange={(e) => setMasking(e.target.checked)} /> mask
+              e-mail addresses, card numbers, tokens and keys before storing
             </span>
           </label>
           <label className="form-row">
