@@ -168,6 +168,16 @@ export const maskingOption = MaskingOptions.default({ rules: [...DEFAULT_MASK_RU
   label: 'Masking',
 });
 
+/**
+ * `masking` of device and broker sources (MQTT, serial, Kafka): off unless chosen, since their raw
+ * recordings are kept for exact replay; chosen, it masks records, recordings and quarantine alike.
+ */
+export const optInMaskingOption = MaskingOptions.default({ rules: [], custom: [] }).meta({
+  label: 'Masking',
+  help: 'Off unless rules are chosen: masks records, raw recordings and quarantine before storing.',
+  advanced: true,
+});
+
 /** One finding of a scan: where, which rule, and the line with every match masked. */
 export const ScanFinding = z.object({
   file: z.string(),

@@ -2,6 +2,7 @@
 // `group` (a named consumer group; exactly once into the workspace) or `inspect` (no group, commits
 // nothing, leaves no trace on the cluster) — decoded by the same decoders as MQTT payloads.
 import { z } from 'zod';
+import { optInMaskingOption } from '../masking';
 import { defineSourceKind } from './descriptor';
 import { DecoderName, deviceClockOptions, networkReconnectOptions, SecretRef, TimeZoneName } from './fields';
 import { TlsOptions } from './mqtt';
@@ -189,6 +190,7 @@ export const KafkaOptions = z
       .max(3_600_000)
       .default(30_000)
       .meta({ label: 'Session timeout (ms)', advanced: true }),
+    masking: optInMaskingOption,
     ...networkReconnectOptions,
   })
   .strict()

@@ -1,5 +1,6 @@
 // MQTT client: subscribes to a broker, decodes payloads, may publish and act as a Sparkplug host.
 import { z } from 'zod';
+import { optInMaskingOption } from '../masking';
 import { defineSourceKind } from './descriptor';
 import { DecoderName, deviceClockOptions, networkReconnectOptions, SecretRef, TimeZoneName } from './fields';
 
@@ -122,6 +123,7 @@ export const mqttPayloadOptions = {
     label: 'Record every message exactly',
     help: 'Keeps topic, payload bytes, QoS, retain and properties for exact replay. Uses more disk.',
   }),
+  masking: optInMaskingOption,
 };
 
 /** How an MQTT source acts as a Sparkplug B host application. */

@@ -1,5 +1,6 @@
 // Serial / USB devices: lines (plotter, CSV, JSON, key=value), NMEA 0183, or binary frames.
 import { z } from 'zod';
+import { optInMaskingOption } from '../masking';
 import { defineSourceKind } from './descriptor';
 import { deviceClockOptions } from './fields';
 
@@ -232,6 +233,7 @@ export const SerialOptions = z
       label: 'Record every received byte',
       help: 'Keeps the raw stream for exact replay. Uses more disk.',
     }),
+    masking: optInMaskingOption,
     timeZone: deviceClockOptions.timeZone.meta({
       label: 'Device time zone',
       placeholder: 'UTC',
