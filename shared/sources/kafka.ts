@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { optInMaskingOption } from '../masking';
 import { defineSourceKind } from './descriptor';
 import { DecoderName, deviceClockOptions, networkReconnectOptions, SecretRef, TimeZoneName } from './fields';
-import { TlsOptions } from './mqtt';
+import { checkClientCertificate, tlsFilesRead, TlsOptions } from './mqtt';
 
 /** `host:port`, a bracketed IPv6 address allowed. */
 const BrokerAddress = z
@@ -203,12 +203,7 @@ export const KafkaOptions = z
         path: ['groupId'],
         message: 'inspect mode joins no group: leave the consumer group empty, or choose group mode',
       });
-    if ((o.tls?.certFile === undefined) !== (o.tls?.keyFile === undefined))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['tls', o.tls?.certFile ? 'keyFile' : 'certFile'],
-        message: 'a client certificate needs both certFile and keyFile',
-      });
+    checkClientCertificate(o.tls, ctx);
   });
 export type KafkaOptions = z.infer<typeof KafkaOptions>;
 
@@ -218,7 +213,6 @@ export const kafkaKind = defineSourceKind({
   options: KafkaOptions,
   capabilities: { topics: true, publish: true },
   hostAccess(options) {
-    const files = (['caFile', 'certFile', 'keyFile'] as const).filter((f) => options.tls?.[f]);
-    return files.length ? `reads files named in options.tls (${files.join(', ')})` : null;
+    return tlsFilesRead(options.tls);
   },
 });

@@ -58,6 +58,22 @@ export const TlsOptions = z
   .strict();
 export type TlsOptions = z.infer<typeof TlsOptions>;
 
+/** A client certificate comes as a pair: certFile and keyFile both, or neither. */
+export function checkClientCertificate(tls: TlsOptions | undefined, ctx: z.RefinementCtx): void {
+  if ((tls?.certFile === undefined) !== (tls?.keyFile === undefined))
+    ctx.addIssue({
+      code: 'custom',
+      path: ['tls', tls?.certFile ? 'keyFile' : 'certFile'],
+      message: 'a client certificate needs both certFile and keyFile',
+    });
+}
+
+/** What a source's TLS options make the engine read on its machine (its `hostAccess`), or null. */
+export function tlsFilesRead(tls: TlsOptions | undefined): string | null {
+  const files = (['caFile', 'certFile', 'keyFile'] as const).filter((f) => tls?.[f]);
+  return files.length ? `reads files named in options.tls (${files.join(', ')})` : null;
+}
+
 const DECODER_LABELS = {
   auto: 'auto (detect)',
   number: 'number',
@@ -243,12 +259,7 @@ export const MqttOptions = z
         path: ['tls'],
         message: 'TLS options need an mqtts:// or wss:// address',
       });
-    if ((o.tls?.certFile === undefined) !== (o.tls?.keyFile === undefined))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['tls', o.tls?.certFile ? 'keyFile' : 'certFile'],
-        message: 'a client certificate needs both certFile and keyFile',
-      });
+    checkClientCertificate(o.tls, ctx);
   });
 export type MqttOptions = z.infer<typeof MqttOptions>;
 
@@ -258,7 +269,6 @@ export const mqttKind = defineSourceKind({
   options: MqttOptions,
   capabilities: { topics: true, publish: true, sparkplug: true },
   hostAccess(options) {
-    const files = (['caFile', 'certFile', 'keyFile'] as const).filter((f) => options.tls?.[f]);
-    return files.length ? `reads files named in options.tls (${files.join(', ')})` : null;
+    return tlsFilesRead(options.tls);
   },
 });
