@@ -456,8 +456,8 @@ export const csvDecoder: Decoder = {
         followed && header?.length === names.length
           ? true
           : names.some((n) => deviceTime(n, frame.rx, memo, null) !== null);
-      if (sameAsHeader) return { ok: true };
-      if (!dataLike) {
+      // A repeated header (CSV files joined end to end) is learned again: a new section starts.
+      if (sameAsHeader || !dataLike) {
         if (names.some((c) => c === '')) return { ok: false, reason: 'CSV header has an empty column name' };
         memo['header'] = names;
         memo['delimiter'] = delimiter;
