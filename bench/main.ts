@@ -321,6 +321,7 @@ interface SoakOptions {
   /** Hours of samples in the workspace before it starts (the last hours before now). */
   prefillHours: number;
   prefillRate: number;
+  trace: boolean;
 }
 
 /**
@@ -328,6 +329,8 @@ interface SoakOptions {
  * a workspace pre-filled with --prefill-hours of data so retention and checkpoints work on a
  * long-used database): RSS, rates, the store's reopen count and lost rows every minute.
  */
+const mib = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(1)}M`;
+
 async function benchSoak(options: SoakOptions): Promise<void> {
   const dir = tempWorkspace();
   const broker = options.mqttRate > 0 ? await TestBroker.start({ maxQueuedMessages: 0 }) : null;
@@ -368,6 +371,29 @@ async function benchSoak(options: SoakOptions): Promise<void> {
   // (4–5 at 20,000 msg/s), which is RSS it keeps, not growth.
   const warmupMinutes = Math.min(5, Math.ceil(options.minutes / 3));
   let afterWarmup = 0;
+  // --trace: every 10 s, where DuckDB's memory is and how long the log is, to find what a
+  // failing checkpoint was short of (the per-minute figures miss the seconds before it).
+  const trace = options.trace
+    ? setInterval(() => {
+        void engine.store
+          .read(
+            `SELECT tag, memory_usage_bytes, temporary_storage_bytes FROM duckdb_memory() WHERE memory_usage_bytes > 0 OR temporary_storage_bytes > 0 ORDER BY 2 DESC`,
+          )
+          .then((rows) => {
+            const wal = fs.existsSync(`${engine.store.path}.wal`)
+              ? fs.statSync(`${engine.store.path}.wal`).size
+              : 0;
+            const tags = rows
+              .map(
+                ([tag, used, temp]) =>
+                  `${String(tag).toLowerCase()}=${mib(Number(used))}${Number(temp) ? `+tmp${mib(Number(temp))}` : ''}`,
+              )
+              .join(' ');
+            note(`trace wal=${mib(wal)} ${tags}`);
+          })
+          .catch((error: Error) => note(`trace failed: ${error.message.split('\n')[0]}`));
+      }, 10_000)
+    : null;
   try {
     if (broker) {
       const state = () => engine.status().sources.find((s) => s.id === 'flood')?.state;
@@ -421,6 +447,7 @@ async function benchSoak(options: SoakOptions): Promise<void> {
     figure('soak.store_memory_limit', engine.store.memoryLimitMb, 'MiB');
     figure('soak.error_notices', engine.notices().filter((n) => n.level === 'error').length, '');
   } finally {
+    if (trace) clearInterval(trace);
     publisher?.kill();
     await engine.close();
     await broker?.close();
@@ -460,6 +487,7 @@ async function main(): Promise<void> {
       mqttRate: Number(flag('--mqtt') ?? 0),
       prefillHours: Number(flag('--prefill-hours') ?? 0),
       prefillRate: Number(flag('--prefill-rate') ?? 1000),
+      trace: rest.includes('--trace'),
     });
   if (which === 'checkpoint-memory')
     await benchCheckpointMemory(

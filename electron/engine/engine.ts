@@ -748,6 +748,7 @@ export class Engine {
     try {
       await this.store.applyRetention(this.config.retention, this.now());
     } catch (error) {
+      if (this.closed) return; // closing interrupted it: the next start trims again
       this.notice('error', `retention failed: ${(error as Error).message}`);
     }
   }

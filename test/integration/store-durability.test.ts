@@ -12,10 +12,12 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SampleBatch } from '../../electron/engine/batch';
 import { Engine } from '../../electron/engine/engine';
 import { Store, type StoreNotice } from '../../electron/engine/store/store';
+import { migrate } from '../../electron/engine/store/migrations';
 import { checkWal } from '../../electron/engine/store/wal';
 import { StoreSettings } from '../../shared/schemas';
 import { assertBuilt, root, runCli, startServe } from '../helpers/cli';
@@ -207,8 +209,7 @@ describe('a write-ahead log that needs more memory than the limit to replay', ()
     // What the retention of earlier versions did: one DELETE of every row, logged and not yet
     // checkpointed when the process died.
     const script = `
-      import { DuckDBInstance } from '@duckdb/node-api';
-      const db = await DuckDBInstance.create(${JSON.stringify(file)}, { checkpoint_threshold: '100GB', memory_limit: '2GB' });
+            const db = await DuckDBInstance.create(${JSON.stringify(file)}, { checkpoint_threshold: '100GB', memory_limit: '2GB' });
       const c = await db.connect();
       await c.run('DELETE FROM samples');
       process.kill(process.pid, 'SIGKILL');`;
@@ -323,6 +324,68 @@ describe('retention on a store with little memory', () => {
       await store.close();
     }
   }, 120_000);
+});
+
+describe('retention beside a flood of appends', () => {
+  // The soak's failure: the writer always has a transaction open, and rows deleted beside it stay
+  // pinned, so retention's slices ran a 128 MiB store on a 2 GiB database out of memory (a failed
+  // commit, then a reopen; bench.js soak). Slices now run between the writer's transactions, with
+  // what arrives meanwhile held: none of it may be lost, and the trim must fit the smallest limit.
+  it('trims a large table at the smallest memory limit with no failed write, reopen or lost row', async () => {
+    const dir = path.join(tmp.dir, 'retention-flood');
+    fs.mkdirSync(dir);
+    const file = path.join(dir, 'data.duckdb');
+    const hour = 3_600_000;
+    const t0 = Date.now() - 24 * hour;
+    const rows = 20_000_000; // a day at ~230 samples/s over 100 channels, written fast with SQL
+    {
+      const db = await DuckDBInstance.create(file, { memory_limit: '1GB' });
+      const c = await db.connect();
+      await migrate(c, 'test');
+      await c.run(`INSERT INTO sources VALUES (1, 'rig', 'test')`);
+      await c.run(`INSERT INTO channels SELECT range + 1, 1, 'rig/ch' || range, '' FROM range(100)`);
+      await c.run(
+        `INSERT INTO samples SELECT make_timestamp((${t0 * 1000} + range * ${(24 * hour * 1000) / rows})::BIGINT),
+           (range % 100 + 1)::UINTEGER, sin(range / 100.0) FROM range(${rows})`,
+      );
+      await c.run('CHECKPOINT');
+      c.closeSync();
+      db.closeSync();
+    }
+    const notices: StoreNotice[] = [];
+    const store = await Store.open(file, {
+      settings: StoreSettings.parse({ memoryLimitMb: 32, threads: 1 }),
+      onNotice: (n) => notices.push(n),
+      maxRecoveryMemoryMb: 32, // a raised limit would hide the failure
+    });
+    let appended = 0;
+    const channel = store.channelId('rig/ch0', 'rig', '');
+    const flood = setInterval(() => {
+      const n = 3_000; // 150,000 samples/s
+      store.appendSamples({
+        n,
+        ts: Float64Array.from({ length: n }, (_, i) => Date.now() + i / 1000),
+        channel: new Uint32Array(n).fill(channel),
+        value: new Float64Array(n).fill(appended),
+      });
+      appended += n;
+    }, 20);
+    try {
+      const dropped = await store.applyRetention({ maxAgeHours: 2, maxBytes: 0 }, t0 + 24 * hour);
+      clearInterval(flood);
+      await store.flush();
+      expect(notices.filter((n) => n.level === 'error').map((n) => n.message)).toEqual([]);
+      expect(store.reopens).toBe(0);
+      expect(store.lostRows).toBe(0);
+      expect(dropped).toBeGreaterThan(rows * 0.9);
+      expect(appended).toBeGreaterThan(0);
+      const counted = await store.read('SELECT count(*)::DOUBLE FROM samples');
+      expect(Number(counted[0]![0])).toBe(rows - dropped + appended);
+    } finally {
+      clearInterval(flood);
+      await store.close();
+    }
+  }, 300_000);
 });
 
 describe('closing or reopening the database under a running statement', () => {
