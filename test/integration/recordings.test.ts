@@ -110,7 +110,7 @@ describe('named recordings', () => {
       },
     ]);
     const audit = (await engine.audit!.rows()).filter((r) => r.action.startsWith('recording.'));
-    expect(audit.map((r) => [r.actor, r.action, r.detail['name']])).toEqual([
+    expect(audit.map((r) => [r.actor, r.action, (r.detail as { name: string }).name])).toEqual([
       ['tester', 'recording.start', 'run 1'],
       ['tester', 'recording.stop', 'run 1'],
     ]);
