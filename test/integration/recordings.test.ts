@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../electron/cli/main';
 import { Engine } from '../../electron/engine/engine';
 import type { JobInfo } from '../../shared/jobs';
 import { mosquittoPub, TestBroker } from '../helpers/mosquitto';
@@ -199,4 +200,73 @@ describe('named recordings', () => {
       engine.export({ ...range, table: 'transitions', format: 'csv', path: path.join(tmp.dir, 'x.csv') }),
     ).rejects.toThrow('transitions have no source to choose by');
   });
+
+  it('lists, re-decodes and exports it from the command line on the closed workspace', async () => {
+    const dir = engine.dir;
+    await engine.close();
+    const list = await cli(['record', 'list', dir]);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/^run 1: bench from \S+ to \S+\n$/);
+    const started = await cli(['record', 'start', dir, '--name', 'run 2', '--sources', 'bench']);
+    expect(started.code).toBe(1);
+    expect(started.stderr).toContain('no engine has');
+
+    const redecoded = await cli([
+      'redecode',
+      dir,
+      '--recording',
+      'run 1',
+      '--as',
+      'cli',
+      '--calibrate',
+      'rig/env/temp=1:0.5',
+    ]);
+    expect(redecoded.code).toBe(0);
+    expect(redecoded.stdout).toMatch(/: done\n/);
+    const file = path.join(tmp.dir, 'run1.jsonl');
+    const exported = await cli([
+      'export',
+      dir,
+      '--recording',
+      'run 1',
+      '--table',
+      'recordings',
+      '--format',
+      'jsonl',
+      '--out',
+      file,
+    ]);
+    expect(exported.code).toBe(0);
+    expect(
+      fs
+        .readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { key: string }).key),
+    ).toEqual(['rig/env', 'rig/env', 'rig/env']);
+    engine = await Engine.open(dir, { startSources: false });
+    expect(
+      (await samplesOf('bench~cli')).filter(([, c]) => c === 'rig/env/temp').map(([, , v]) => v),
+    ).toEqual([20.5, 22, 23.5]);
+  });
 });
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    stdout += String(chunk);
+    return true;
+  });
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    stderr += String(chunk);
+    return true;
+  });
+  try {
+    const code = await main(args);
+    return { code, stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
