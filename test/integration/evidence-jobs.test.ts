@@ -130,6 +130,9 @@ describe('bundles as jobs, signed with a key from the vault', () => {
     expect(intact.checked).toContain(
       `the signer is the trusted key ${manifest.signer.fingerprint} (the vault key)`,
     );
+    expect(intact.checked).toContain(
+      `original capture ${FIXTURE}: ${fs.statSync(FIXTURE).size} bytes, SHA-256 ${sha256} (as signed)`,
+    );
 
     const copy = (name: string, change: (dir: string) => void) => {
       const dir = path.join(tmp.dir, name);

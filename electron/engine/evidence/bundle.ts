@@ -331,6 +331,12 @@ export function verifyBundle(dir: string, trusted?: TrustedKey): BundleVerdict {
     if (!listed.has(rel) && !SIGNING_FILES.has(rel))
       problems.push(`${rel}: not in the manifest (added after signing)`);
 
+  // The original captures, as the signed manifest names them (a bundle from before lists none).
+  for (const capture of manifest.captures ?? [])
+    checked.push(
+      `original capture ${capture.path}: ${capture.size} bytes, SHA-256 ${capture.sha256} (as signed)`,
+    );
+
   // The audit segment: each entry's hash and link, ending at the head the manifest names.
   if (listed.has('audit.jsonl') && fs.existsSync(path.join(root, 'audit.jsonl'))) {
     const text = fs.readFileSync(path.join(root, 'audit.jsonl'), 'utf8');
