@@ -589,6 +589,7 @@ export class Engine {
         job.changed();
       },
       job.signal,
+      job.id,
     );
     await this.store.saveNotice('info', `exported ${rows} rows to ${request.path}`);
     this.recordAudit(actor, 'export', {
@@ -684,6 +685,7 @@ export class Engine {
     await this.store.flush();
     const written = await writeBundle(this.bundleSource(), request, key, {
       signal: job.signal,
+      partialTag: job.id,
       step: (detail, rows) => {
         job.info.detail = detail;
         job.info.rows = rows;

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../electron/engine/engine';
 import { verifyBundle, type Manifest } from '../../electron/engine/evidence/bundle';
+import { exportData } from '../../electron/engine/store/export';
 import { loadSigningKey, publicKeyFromPem, writeKeyPair } from '../../electron/engine/evidence/signing';
 import type { SecretVault } from '../../electron/engine/secrets';
 import type { ExportRequest } from '../../shared/api';
@@ -95,6 +96,23 @@ describe('exports as jobs', () => {
         detail: { job: cancelled },
       });
     }
+  });
+
+  it('a job resumed after a crash removes the partial file its first run left', async () => {
+    const target = path.join(out, 'resumed.csv');
+    const stale = path.join(out, '.resumed.csv.partial-export-1234');
+    fs.writeFileSync(stale, 'ts,channel\nhalf a row');
+    const rows = await exportData(
+      engine.store,
+      { ...range, table: 'records', format: 'csv', path: target },
+      undefined,
+      undefined,
+      'export-1234',
+    );
+    expect(rows).toBe(3);
+    expect(fs.existsSync(stale)).toBe(false);
+    expect(fs.readFileSync(target, 'utf8').trim().split('\n')).toHaveLength(4);
+    expect(leftovers()).toEqual([]);
   });
 });
 

@@ -60,6 +60,8 @@ export interface BundleRequest {
 /** How a bundle job reports and stops: progress lines and rows written, and the user's cancel. */
 export interface BundleProgress {
   signal?: AbortSignal;
+  /** Names the hidden folder it is written in (the job's id: a resumed job removes its first run's). */
+  partialTag?: string;
   step?(detail: string, rows: number): void;
 }
 
@@ -114,7 +116,8 @@ export async function writeBundle(
     throw new Error(`bundle: ${target} exists and is not an empty folder; a bundle is written to a new one`);
   if (!fs.existsSync(path.dirname(target)))
     throw new Error(`bundle: folder ${path.dirname(target)} does not exist`);
-  const out = partialPath(target);
+  const out = partialPath(target, progress.partialTag);
+  fs.rmSync(out, { recursive: true, force: true });
   fs.mkdirSync(out);
   try {
     const written = await writeBundleInto(source, request, key, out, progress);

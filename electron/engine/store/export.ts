@@ -113,13 +113,11 @@ function checkTarget(target: string, partitioned: boolean): void {
 /**
  * Where an export is written until it is whole: a hidden name beside the target, in the folder the
  * user chose. Only a finished export takes the target's name, so a cancelled or failed one leaves
- * nothing that poses as complete (and a crash leaves a name that says "partial").
+ * nothing that poses as complete (and a crash leaves a name that says "partial"). `tag`: the job's
+ * id, so a job resumed after a crash finds (and removes) what its first run left.
  */
-export function partialPath(target: string): string {
-  return path.join(
-    path.dirname(target),
-    `.${path.basename(target)}.partial-${randomBytes(4).toString('hex')}`,
-  );
+export function partialPath(target: string, tag = randomBytes(4).toString('hex')): string {
+  return path.join(path.dirname(target), `.${path.basename(target)}.partial-${tag}`);
 }
 
 /** Gives a finished export (file or folder) the target's name; an empty target folder makes way. */
@@ -133,6 +131,7 @@ export async function exportData(
   request: ExportRequest,
   onProgress?: (p: ExportProgress) => void,
   signal?: AbortSignal,
+  partialTag?: string,
 ): Promise<number> {
   if (!(request.to > request.from))
     throw new Error(`export: --to (${new Date(request.to).toISOString()}) must be after --from`);
@@ -189,7 +188,8 @@ export async function exportData(
   const stopIfAsked = () => {
     if (signal?.aborted) throw new Error(`export cancelled: nothing written to ${target}`);
   };
-  const partial = partialPath(target);
+  const partial = partialPath(target, partialTag);
+  fs.rmSync(partial, { recursive: true, force: true }); // what a killed run of the same job left
   try {
     await writeExport();
     stopIfAsked();
