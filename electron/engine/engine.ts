@@ -54,10 +54,10 @@ import { ConfigChanges } from './config/changes';
 import { ConfigWatcher, sourceChanges } from './config/watch';
 import { Investigate } from './investigate';
 import { Annotations } from './evidence/annotations';
-import { writeBundle, type Manifest } from './evidence/bundle';
+import { writeBundle } from './evidence/bundle';
+import { bundleRunner, exportRunner, signingKey, type WrittenBundle } from './jobs/evidence';
 import { NamedRecordings } from './evidence/recordings';
-import { loadSigningKey, newKeyPairPem, signingKeyFromPem } from './evidence/signing';
-import type { KeyObject } from 'node:crypto';
+import { newKeyPairPem } from './evidence/signing';
 import {
   RecordingRedecodeRequest,
   type NamedRecording,
@@ -88,7 +88,7 @@ import { listDirectory } from './import/directory';
 import { importRunner } from './import/import';
 import { recordingRedecodeRunner, redecodeRunner } from './jobs/redecode';
 import { MaskingOptions as MaskingOptionsSchema } from '../../shared/masking';
-import { JobBoard, type JobHandle } from './jobs/board';
+import { JobBoard } from './jobs/board';
 
 export const ENGINE_VERSION = '0.1.0';
 
@@ -132,10 +132,7 @@ export class Engine {
   /** Recordings the user starts and stops by name (evidence/recordings.ts). */
   readonly recordings: NamedRecordings;
   /** What a bundle job wrote, for the call that waits for it (taken once read). */
-  private readonly bundleResults = new Map<
-    string,
-    { path: string; manifest: Manifest; manifestSha256: string; auditBroken: string | null; audited: boolean }
-  >();
+  private readonly bundleResults = new Map<string, WrittenBundle>();
   /** History reads flush what is pending first, at most once per short interval. */
   private readonly readFlush: ReadFlush;
   /** The log view, quarantine browser and SQL console exports. */
@@ -239,11 +236,18 @@ export class Engine {
         calibrate: (id, scale, offset) => this.supervisor.calibrate(id, scale, offset),
       }),
     );
-    this.jobs.register<{ request: ExportRequest; actor: string }>('export', (spec, job) =>
-      this.runExport(spec.request, spec.actor, job),
-    );
-    this.jobs.register<{ request: BundleRequest; actor: string }>('bundle', (spec, job) =>
-      this.runBundle(spec.request, spec.actor, job),
+    const audit = (actor: string, action: string, detail: Record<string, unknown>) =>
+      this.recordAudit(actor, action, detail);
+    this.jobs.register('export', exportRunner({ store, audit }));
+    this.jobs.register(
+      'bundle',
+      bundleRunner({
+        store,
+        source: () => this.bundleSource(),
+        vault: options.vault,
+        audit,
+        written: this.bundleResults,
+      }),
     );
   }
 
@@ -576,53 +580,6 @@ export class Engine {
     return { path: request.path, rows: ended.rows, job: id };
   }
 
-  private async runExport(request: ExportRequest, actor: string, job: JobHandle): Promise<void> {
-    await this.store.flush();
-    const target = path.resolve(request.path);
-    job.info.detail = `exporting to ${target}`;
-    const rows = await exportData(
-      this.store,
-      request,
-      (p) => {
-        job.info.rows = p.done;
-        job.info.rowsTotal = p.total;
-        job.changed();
-      },
-      job.signal,
-      job.id,
-    );
-    await this.store.saveNotice('info', `exported ${rows} rows to ${request.path}`);
-    this.recordAudit(actor, 'export', {
-      table: request.table ?? 'samples',
-      format: request.format,
-      from: request.from,
-      to: request.to,
-      channels: request.channels ?? [],
-      sources: request.sources ?? [],
-      partitionBy: request.partitionBy ?? [],
-      path: target,
-      rows,
-    });
-    job.note(`${rows} rows written to ${target}`);
-  }
-
-  /** The user's signing key for a bundle: a key file outside the workspace, or the desktop's vault. */
-  private async signingKey(request: BundleRequest): Promise<KeyObject> {
-    if (request.keyFile !== undefined) return loadSigningKey(request.keyFile, this.dir);
-    const name = request.keyVault!;
-    const vault = this.options.vault;
-    if (!vault)
-      throw new Error(
-        `bundle: no key store here to take the key "${name}" from (the desktop app keeps one); give a key file with --key`,
-      );
-    const pem = await vault.get(name);
-    if (pem === undefined)
-      throw new Error(
-        `bundle: the key store has no key "${name}" (make one with "opsdeck keygen --vault ${name}")`,
-      );
-    return signingKeyFromPem(pem, `the key "${name}" in the key store`);
-  }
-
   /** Makes an Ed25519 key pair in the desktop's vault (never replacing one); answers its public half. */
   async keygenVault(name: string): Promise<{ name: string; publicKey: string; fingerprint: string }> {
     const vault = this.options.vault;
@@ -646,7 +603,7 @@ export class Engine {
     let written;
     let job: string | undefined;
     if (this.readOnly) {
-      const key = await this.signingKey(request);
+      const key = await signingKey(request, this.dir, this.options.vault);
       written = { ...(await writeBundle(this.bundleSource(), request, key)), audited: false };
     } else {
       job = await this.jobs.start('bundle', { request, actor }, `bundle to ${path.resolve(request.out)}`);
@@ -677,37 +634,6 @@ export class Engine {
       rules: this.config.rules,
       now: this.now,
     };
-  }
-
-  private async runBundle(request: BundleRequest, actor: string, job: JobHandle): Promise<void> {
-    // The key first: nothing is written for a bundle that cannot be signed.
-    const key = await this.signingKey(request);
-    await this.store.flush();
-    const written = await writeBundle(this.bundleSource(), request, key, {
-      signal: job.signal,
-      partialTag: job.id,
-      step: (detail, rows) => {
-        job.info.detail = detail;
-        job.info.rows = rows;
-        job.changed();
-      },
-    });
-    const { manifest, manifestSha256 } = written;
-    const audited = this.recordAudit(actor, 'bundle.create', {
-      from: request.from,
-      to: request.to,
-      channels: request.channels ?? [],
-      path: written.path,
-      signer: manifest.signer.fingerprint,
-      key:
-        request.keyFile !== undefined ? { file: path.resolve(request.keyFile) } : { vault: request.keyVault },
-      manifestSha256,
-      files: manifest.files.length,
-    });
-    this.bundleResults.set(job.id, { ...written, audited });
-    job.note(
-      `${manifest.files.length} files signed by ${manifest.signer.fingerprint}; manifest SHA-256 ${manifestSha256}`,
-    );
   }
 
   // ---- recordings ------------------------------------------------------------------------------
