@@ -31,6 +31,13 @@ import {
 } from './investigate';
 import { Matcher, SilenceMatchers } from './silences';
 import { DirectoryListing, ImportRequest, JobInfo, RedecodeRequest } from './jobs';
+import {
+  NamedRecording,
+  RecordingName,
+  RedecodeRecordingParams,
+  StartRecordingRequest,
+  StopRecordingRequest,
+} from './recordings';
 
 // 2: subscriptions and pushes; `series` answered as a binary frame.
 export const PROTOCOL_VERSION = 2;
@@ -198,16 +205,30 @@ export const LiveSubscription = z.object({
 });
 export type LiveSubscription = z.infer<typeof LiveSubscription>;
 
-export const BundleRequest = z.object({
-  from: Millis,
-  to: Millis,
-  /** Channel names of the samples; empty or absent means every channel. */
-  channels: z.array(z.string()).optional(),
-  /** The user's Ed25519 private key (PEM file, e.g. from `opsdeck keygen`), outside the workspace. */
-  keyFile: z.string().min(1),
-  /** A new or empty folder for the bundle. */
-  out: z.string().min(1),
-});
+/** A key's name in the desktop's vault (the OS key store): where `opsdeck keygen --vault` put it. */
+export const VaultKeyName = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash and underscore');
+
+export const BundleRequest = z
+  .object({
+    from: Millis,
+    to: Millis,
+    /** Channel names of the samples; empty or absent means every channel. */
+    channels: z.array(z.string()).optional(),
+    /** The user's Ed25519 private key (PEM file, e.g. from `opsdeck keygen`), outside the workspace. */
+    keyFile: z.string().min(1).optional(),
+    /** Or the key kept in the desktop's vault under this name (`opsdeck keygen --vault NAME`). */
+    keyVault: VaultKeyName.optional(),
+    /** A new or empty folder for the bundle. */
+    out: z.string().min(1),
+  })
+  .refine((r) => (r.keyFile === undefined) !== (r.keyVault === undefined), {
+    message: 'give the signing key as keyFile or keyVault (one of them)',
+    path: ['keyFile'],
+  });
 export type BundleRequest = z.infer<typeof BundleRequest>;
 
 export const BundleResult = z.object({
@@ -220,6 +241,8 @@ export const BundleResult = z.object({
   audited: z.boolean(),
   /** Where the workspace's audit chain is broken (the bundle carries it as it is), or null. */
   auditBroken: z.string().nullable(),
+  /** The job that wrote it (absent when the workspace was open read-only: no jobs there). */
+  job: z.string().optional(),
 });
 
 export const ClearQuarantineRequest = z.object({
@@ -252,8 +275,8 @@ export const AddAnnotationRequest = z.object({
 });
 export type AddAnnotationRequest = z.infer<typeof AddAnnotationRequest>;
 
-/** What an export holds: stored samples, records, alert transitions or annotations. */
-export const ExportTable = z.enum(['samples', 'records', 'transitions', 'annotations']);
+/** What an export holds: stored samples, records, alert transitions, annotations or raw recorded messages. */
+export const ExportTable = z.enum(['samples', 'records', 'transitions', 'annotations', 'recordings']);
 export type ExportTable = z.infer<typeof ExportTable>;
 
 export const ExportRequest = z.object({
@@ -261,6 +284,8 @@ export const ExportRequest = z.object({
   to: Millis,
   /** Channel names (samples only); empty or absent means every channel. */
   channels: z.array(z.string()).optional(),
+  /** Source ids (samples, records, recordings), e.g. a named recording's; absent means every source. */
+  sources: z.array(z.string().min(1).max(64)).max(100).optional(),
   table: ExportTable.default('samples'),
   /** `jsonl`: JSON Lines, one object a row. */
   format: z.enum(['csv', 'jsonl', 'parquet']),
@@ -706,6 +731,8 @@ export const Subscriptions = {
   notifiers: { params: Empty, data: z.array(NotifierStatusInfo) },
   /** Jobs (imports…), newest first: progress while they run, their summaries once they end. */
   jobs: { params: Empty, data: z.array(JobInfo) },
+  /** Named recordings, newest first; pushed when one starts or stops. */
+  recordings: { params: Empty, data: z.array(NamedRecording) },
 } as const;
 export type SubscriptionKind = keyof typeof Subscriptions;
 export const SubscriptionKind = z.enum(
@@ -800,7 +827,11 @@ export const Methods = {
     params: z.object({ name: z.string().min(1).max(128), value: z.string().max(4096) }),
     result: Ok,
   },
-  export: { params: ExportRequest, result: z.object({ path: z.string(), rows: z.number() }) },
+  /** Runs as a job (progress, cancel: nothing written) once it has ended; read-only workspaces export directly. */
+  export: {
+    params: ExportRequest,
+    result: z.object({ path: z.string(), rows: z.number(), job: z.string().optional() }),
+  },
   /**
    * The sensitive-data scan of files on the engine's machine (`opsdeck scan`): where the masking
    * rules match, with masked excerpts; nothing is imported. Default rules: masking's defaults.
@@ -922,6 +953,24 @@ export const Methods = {
     params: z.object({ path: z.string().max(4096).optional() }),
     result: DirectoryListing,
   },
+  /** Starts a named recording of live sources: their raw messages are kept while it runs; an audit entry. */
+  startRecording: { params: StartRecordingRequest, result: NamedRecording },
+  /** Stops a named recording; an audit entry. */
+  stopRecording: { params: StopRecordingRequest, result: NamedRecording },
+  /** Named recordings as {name, sources, from, to}, newest first (`to` null while one runs). */
+  namedRecordings: { params: Empty, result: z.array(NamedRecording) },
+  /** One named recording. */
+  namedRecording: { params: z.object({ name: RecordingName }), result: NamedRecording },
+  /**
+   * Decodes a recording's raw messages again into `<source>~<suffix>` (a job per source; the
+   * stored rows are never touched): with another decoder, calibration or masking.
+   */
+  redecodeRecording: { params: RedecodeRecordingParams, result: z.object({ jobs: z.array(z.string()) }) },
+  /** Makes an Ed25519 signing key in the desktop's vault (never in a workspace); answers its public half. */
+  keygenVault: {
+    params: z.object({ name: VaultKeyName }),
+    result: z.object({ name: z.string(), publicKey: z.string(), fingerprint: z.string() }),
+  },
 } as const;
 
 export type MethodName = keyof typeof Methods;
@@ -996,7 +1045,9 @@ export const MethodCapabilities: {
   setSecret: 'workspace',
   export: { host: 'writes a file at a path the caller names' },
   scanFiles: { host: 'reads files at paths the caller names' },
-  bundle: { host: 'reads a signing key file and writes a folder at paths the caller names' },
+  bundle: {
+    host: 'reads a signing key (a file or the key store) and writes a folder at paths the caller names',
+  },
   clearQuarantine: 'workspace',
   addAnnotation: 'workspace',
   annotations: 'workspace',
@@ -1030,6 +1081,12 @@ export const MethodCapabilities: {
   jobs: 'workspace',
   cancelJob: 'workspace',
   listDirectory: { host: 'lists a folder of this machine' },
+  startRecording: 'workspace',
+  stopRecording: 'workspace',
+  namedRecordings: 'workspace',
+  namedRecording: 'workspace',
+  redecodeRecording: 'workspace',
+  keygenVault: { host: "makes a signing key in this machine's key store" },
 };
 
 export function capabilityOf<M extends MethodName>(method: M, params: ParsedParams<M>): Capability {

@@ -5,7 +5,8 @@ import { z } from 'zod';
 import { maskingOption } from './masking';
 import { isTimeZone } from './time-zones';
 
-export const JobKind = z.enum(['import', 'redecode']);
+/** `redecode`: quarantined items; `redecode-recording`: a recording's raw messages. */
+export const JobKind = z.enum(['import', 'redecode', 'redecode-recording', 'export', 'bundle']);
 export type JobKind = z.infer<typeof JobKind>;
 
 /** `interrupted`: the engine stopped while it ran; it resumes when the workspace is next opened. */
@@ -39,8 +40,10 @@ export const JobInfo = z.object({
   /** Input bytes read (on disk, compressed as stored) and in all; null total while unknown. */
   bytesDone: z.number(),
   bytesTotal: z.number().nullable(),
-  /** Lines (rows) taken in, and sent to quarantine. */
+  /** Lines (rows) taken in (an export: written), and sent to quarantine. */
   rows: z.number(),
+  /** Rows in all when known ahead (an export counts them first); progress goes by bytes otherwise. */
+  rowsTotal: z.number().nullable().default(null),
   quarantined: z.number(),
   rowsPerSecond: z.number(),
   secondsLeft: z.number().nullable(),

@@ -1,5 +1,6 @@
 // How the CLI shows a job: one progress line (a bar on a terminal), and its summary when it ends.
 import type { JobInfo } from '../../shared/jobs';
+import type { RpcClient } from '../../shared/rpc';
 
 const BAR_WIDTH = 24;
 
@@ -15,7 +16,12 @@ function duration(seconds: number): string {
 
 /** `import [######----] 42% 12.0/28.5 MB 51,000 rows 12,000 rows/s 2 s left, 3 quarantined`. */
 export function formatJobLine(job: JobInfo, width?: number): string {
-  const fraction = job.bytesTotal ? Math.min(1, job.bytesDone / job.bytesTotal) : 0;
+  // By bytes when known ahead (imports, re-decodes); an export knows its rows instead.
+  const fraction = job.bytesTotal
+    ? Math.min(1, job.bytesDone / job.bytesTotal)
+    : job.rowsTotal
+      ? Math.min(1, job.rows / job.rowsTotal)
+      : 0;
   const filled = Math.round(fraction * BAR_WIDTH);
   const parts = [
     `${job.kind} [${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}] ${Math.floor(fraction * 100)}%`,
@@ -41,4 +47,45 @@ export function formatJobSummary(job: JobInfo): string {
     );
   for (const n of job.notes) lines.push(`  ${n}`);
   return lines.join('\n');
+}
+
+/**
+ * Waits for a job of the engine behind `client` to end, showing its progress on stderr (a line
+ * that rewrites itself on a terminal, a line every 2 s otherwise); Ctrl-C asks the engine to cancel it.
+ */
+export async function followJob(client: RpcClient, id: string): Promise<JobInfo> {
+  const tty = process.stderr.isTTY === true;
+  let lastLine = 0;
+  const ended = await new Promise<JobInfo>((resolve, reject) => {
+    const cancel = () => {
+      process.stderr.write(`\nopsdeck: cancelling ${id}…\n`);
+      client.call('cancelJob', { id }).catch(reject);
+    };
+    process.once('SIGINT', cancel);
+    const stop = client.subscribe(
+      'jobs',
+      {},
+      {
+        data: (jobs) => {
+          const job = jobs.find((j) => j.id === id);
+          if (!job) return;
+          if (job.state === 'queued' || job.state === 'running') {
+            const now = Date.now();
+            if (tty) process.stderr.write(`\r${formatJobLine(job, process.stderr.columns ?? 100)}`);
+            else if (now - lastLine >= 2_000) {
+              lastLine = now;
+              process.stderr.write(`${formatJobLine(job)}\n`);
+            }
+            return;
+          }
+          process.off('SIGINT', cancel);
+          stop();
+          resolve(job);
+        },
+        error: (message) => reject(new Error(message)),
+      },
+    );
+  });
+  if (tty) process.stderr.write('\n');
+  return ended;
 }

@@ -18,7 +18,7 @@ import { startEngineHost } from '../engine/host/run';
 import { connectInProcess } from '../engine/server/in-process';
 import { checkOwner } from '../engine/lock';
 import type { JobInfo } from '../../shared/jobs';
-import { formatJobLine, formatJobSummary } from './jobs';
+import { followJob, formatJobLine, formatJobSummary } from './jobs';
 import { ALLOW_REMOTE_FLAG, DEFAULT_PORT } from '../engine/server/http';
 import { defaultWorkspaceDir } from '../engine/workspace';
 import { openWorkspace } from './connect';
@@ -350,7 +350,12 @@ before anything is stored, as for tail and syslog sources; --no-masking stores t
     summary:
       'export samples, records, alert transitions or annotations of a time range (CSV, JSON Lines, Parquet)',
     usage: `opsdeck export <workspace> --from TIME --to TIME --format csv|jsonl|parquet --out PATH
-                [--table samples|records|transitions|annotations] [--channels a,b] [--partition-by day,source]
+                [--table samples|records|transitions|annotations|recordings] [--channels a,b] [--sources a,b]
+                [--partition-by day,source]
+opsdeck export <workspace> --recording NAME --format … --out PATH [--table …]
+
+--recording takes the span and sources of a named recording ("opsdeck record"); --table recordings
+exports the raw messages as received.
 
 TIME is ISO 8601 (2026-11-25T10:00:00Z), epoch milliseconds, "now", or relative to now ("-15m",
 "-2h", "-1d"). --table is samples by default. --channels takes full channel names (demo/temperature)
@@ -366,13 +371,25 @@ Progress goes to stderr.`,
       channels: { type: 'string', short: 'c' },
       table: { type: 'string', short: 't' },
       'partition-by': { type: 'string' },
+      sources: { type: 'string', short: 's' },
+      recording: { type: 'string', short: 'r' },
     },
     async run(values, positionals) {
       const [dir] = positionals;
       if (!dir) throw new UsageError('export needs a workspace folder');
       const now = Date.now();
-      const from = parseTime(requireOption(values, 'from'), now, '--from');
-      const to = parseTime(String(values['to'] ?? 'now'), now, '--to');
+      let recording: { from: number; to: number | null; sources: string[] } | undefined;
+      if (values['recording'] !== undefined) {
+        const access = await openWorkspaceFolder(dir);
+        try {
+          recording = await access.client.call('namedRecording', { name: String(values['recording']) });
+        } finally {
+          await access.close();
+        }
+      }
+      const from = recording ? recording.from : parseTime(requireOption(values, 'from'), now, '--from');
+      const to = recording ? (recording.to ?? now) : parseTime(String(values['to'] ?? 'now'), now, '--to');
+      const sources = values['sources'] ? listOption(values['sources']) : recording?.sources;
       const format = requireOption(values, 'format');
       if (format !== 'csv' && format !== 'jsonl' && format !== 'parquet')
         throw new UsageError(`--format must be csv, jsonl or parquet, not "${format}"`);
@@ -392,6 +409,7 @@ Progress goes to stderr.`,
         table: table as ExportTable,
         path: out,
         channels,
+        sources,
         partitionBy: partitionBy as ('day' | 'source')[] | undefined,
       } as const;
       const showProgress = (p: Pick<JobProgress, 'done' | 'total' | 'ratePerSecond' | 'etaSeconds'>) => {
@@ -416,12 +434,43 @@ Progress goes to stderr.`,
   keygen: {
     summary: 'make an Ed25519 key pair to sign evidence bundles',
     usage: `opsdeck keygen --out FILE
+opsdeck keygen --vault NAME --workspace DIR [--public-out FILE]
 
 Writes the private key to FILE (PEM, readable by you only) and the public key to FILE.pub, and
 prints the key's fingerprint. Keep FILE outside every workspace: "opsdeck bundle" refuses a key
-inside the workspace it bundles. Hand FILE.pub (or the fingerprint) to whoever verifies.`,
-    options: { out: { type: 'string', short: 'o' } },
+inside the workspace it bundles. Hand FILE.pub (or the fingerprint) to whoever verifies.
+
+With --vault the private key goes into the desktop app's key store under NAME instead (through
+the desktop app that has DIR open; never a file), and the public key is printed or written to
+--public-out; "opsdeck bundle --key-vault NAME" signs with it. A key is never replaced.`,
+    options: {
+      out: { type: 'string', short: 'o' },
+      vault: { type: 'string' },
+      'public-out': { type: 'string' },
+      ...workspaceOption,
+    },
     async run(values) {
+      if (values['vault'] !== undefined) {
+        const dir = requireOption(values, 'workspace');
+        const access = await openWorkspaceFolder(dir);
+        try {
+          if (access.via !== 'engine')
+            throw new Error(
+              `keygen --vault: no desktop app has ${path.resolve(dir)} open; the key store is the desktop's`,
+            );
+          const made = await access.client.call('keygenVault', { name: String(values['vault']) });
+          if (values['public-out'] !== undefined) {
+            fs.writeFileSync(path.resolve(String(values['public-out'])), made.publicKey, { flag: 'wx' });
+            process.stdout.write(`public key: ${path.resolve(String(values['public-out']))}\n`);
+          } else process.stdout.write(made.publicKey);
+          process.stdout.write(
+            `private key: in the key store as "${made.name}"\nfingerprint: ${made.fingerprint}\n`,
+          );
+        } finally {
+          await access.close();
+        }
+        return 0;
+      }
       const made = writeKeyPair(requireOption(values, 'out'));
       process.stdout.write(
         `private key: ${made.privateKeyFile} (mode 0600)\npublic key: ${made.publicKeyFile}\nfingerprint: ${made.fingerprint}\n`,
@@ -431,29 +480,35 @@ inside the workspace it bundles. Hand FILE.pub (or the fingerprint) to whoever v
   },
   bundle: {
     summary: 'write a signed evidence bundle of a time range',
-    usage: `opsdeck bundle <workspace> --from TIME --to TIME --key PRIVATE_KEY_FILE --out DIR [--channels a,b]
+    usage: `opsdeck bundle <workspace> --from TIME --to TIME --key PRIVATE_KEY_FILE|--key-vault NAME --out DIR [--channels a,b]
 
 Writes DIR (new or empty): the range's samples, records, alert transitions and annotations as
 Parquet, the rules (rules.json), the audit log from the range's start to its head (audit.jsonl),
 the imported capture files' hashes when the workspace has them, and manifest.json listing every
 file with its SHA-256 and size, signed with the Ed25519 key (manifest.sig; signer.pub.pem beside
-it). The key file must be outside the workspace ("opsdeck keygen" makes one). TIME as for export.
+it). The key file must be outside the workspace ("opsdeck keygen" makes one); --key-vault takes the
+key from the desktop app's key store ("opsdeck keygen --vault NAME"). TIME as for export.
 Through a running engine the bundle is an audit entry; on a closed workspace (read-only) it is not.`,
     options: {
       from: { type: 'string' },
       to: { type: 'string' },
       key: { type: 'string', short: 'k' },
+      'key-vault': { type: 'string' },
       out: { type: 'string', short: 'o' },
       channels: { type: 'string', short: 'c' },
     },
     async run(values, positionals) {
       const [dir] = positionals;
       if (!dir) throw new UsageError('bundle needs a workspace folder');
+      if ((values['key'] === undefined) === (values['key-vault'] === undefined))
+        throw new UsageError('bundle needs --key FILE or --key-vault NAME (one of them)');
       const now = Date.now();
       const request = {
         from: parseTime(requireOption(values, 'from'), now, '--from'),
         to: parseTime(String(values['to'] ?? 'now'), now, '--to'),
-        keyFile: path.resolve(requireOption(values, 'key')),
+        ...(values['key'] !== undefined
+          ? { keyFile: path.resolve(String(values['key'])) }
+          : { keyVault: String(values['key-vault']) }),
         out: path.resolve(requireOption(values, 'out')),
         channels: values['channels'] ? listOption(values['channels']) : undefined,
       };
@@ -523,6 +578,115 @@ ${VERIFY_EXIT.failed} something does not hold; ${VERIFY_EXIT.untrusted} intact b
         `opsdeck: ${path.resolve(bundleDir)} verifies: signed by the trusted key ${verdict.signer}\n`,
       );
       return VERIFY_EXIT.verified;
+    },
+  },
+  record: {
+    summary: 'start, stop or list named recordings of live sources',
+    usage: `opsdeck record start <workspace> --name NAME --sources a,b [--actor NAME]
+opsdeck record stop <workspace> --name NAME [--actor NAME]
+opsdeck record list <workspace> [--format text|json]
+
+A named recording marks when a run of live sources began and ended; while it runs, its sources
+keep their raw messages (table recordings) even with their "record" option off, so the run can be
+re-decoded ("opsdeck redecode") and exported ("opsdeck export --recording"). Starting and stopping
+go through the engine whose sources run (the desktop app, opsdeck serve) and are audit entries;
+listing works on a closed workspace too.`,
+    options: {
+      name: { type: 'string', short: 'n' },
+      sources: { type: 'string', short: 's' },
+      actor: { type: 'string' },
+      format: { type: 'string', short: 'f' },
+    },
+    async run(values, positionals) {
+      const [sub, dir] = positionals;
+      if (!sub || !['start', 'stop', 'list'].includes(sub) || !dir)
+        throw new UsageError('record needs start, stop or list and a workspace folder');
+      const actor = String(values['actor'] ?? os.userInfo().username);
+      const access = await openWorkspaceFolder(dir);
+      try {
+        if (sub !== 'list' && access.via !== 'engine')
+          throw new Error(
+            `record ${sub}: no engine has ${path.resolve(dir)} open; a recording records live sources, so start it where they run (the desktop app, opsdeck serve)`,
+          );
+        const show = (r: { name: string; sources: string[]; from: number; to: number | null }) =>
+          `${r.name}: ${r.sources.join(', ')} from ${new Date(r.from).toISOString()} ${r.to === null ? '(recording)' : `to ${new Date(r.to).toISOString()}`}\n`;
+        if (sub === 'start') {
+          const started = await access.client.call('startRecording', {
+            name: requireOption(values, 'name'),
+            sources: listOption(requireOption(values, 'sources')),
+            actor,
+          });
+          process.stdout.write(show(started));
+        } else if (sub === 'stop') {
+          process.stdout.write(
+            show(await access.client.call('stopRecording', { name: requireOption(values, 'name'), actor })),
+          );
+        } else {
+          const list = await access.client.call('namedRecordings', {});
+          process.stdout.write(
+            values['format'] === 'json' ? JSON.stringify(list, null, 2) + '\n' : list.map(show).join(''),
+          );
+        }
+      } finally {
+        await access.close();
+      }
+      return 0;
+    },
+  },
+  redecode: {
+    summary: 'decode recorded raw messages again into a derived source (a job)',
+    usage: `opsdeck redecode <workspace> --recording NAME [--source ID] [--decoder NAME]
+                 [--calibrate PATH=SCALE:OFFSET]… [--as SUFFIX]
+opsdeck redecode <workspace> --source ID --from TIME --to TIME [same options]
+
+Runs the raw messages a source recorded (record: true, or a named recording) through the decoders
+again into the derived source ID~SUFFIX (default ID~redecoded), which must hold nothing yet: what
+was stored is never written over. Without --decoder each message gets the decoder the source's
+configuration chooses now; --calibrate sets the scale and offset of a channel (its path under the
+source, e.g. rig/env/temp=2:0.5), otherwise the original channel's calibration carries over.
+Recordings of MQTT sources can be re-decoded. Progress on stderr; Ctrl-C cancels.`,
+    options: {
+      recording: { type: 'string', short: 'r' },
+      source: { type: 'string', short: 's' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      decoder: { type: 'string', short: 'd' },
+      calibrate: { type: 'string', multiple: true },
+      as: { type: 'string' },
+    },
+    async run(values, positionals) {
+      const [dir] = positionals;
+      if (!dir) throw new UsageError('redecode needs a workspace folder');
+      const now = Date.now();
+      const calibration: Record<string, { scale: number; offset: number }> = {};
+      for (const c of (values['calibrate'] as unknown as string[] | undefined) ?? []) {
+        const m = /^(.+)=(-?[\d.e+-]+):(-?[\d.e+-]+)$/.exec(c);
+        if (!m || !Number.isFinite(Number(m[2])) || !Number.isFinite(Number(m[3])))
+          throw new UsageError(`--calibrate "${c}" is not PATH=SCALE:OFFSET (e.g. rig/env/temp=2:0.5)`);
+        calibration[m[1]!] = { scale: Number(m[2]), offset: Number(m[3]) };
+      }
+      const params = {
+        ...(values['recording'] !== undefined ? { recording: String(values['recording']) } : {}),
+        ...(values['source'] !== undefined ? { source: String(values['source']) } : {}),
+        ...(values['from'] !== undefined ? { from: parseTime(String(values['from']), now, '--from') } : {}),
+        ...(values['to'] !== undefined ? { to: parseTime(String(values['to']), now, '--to') } : {}),
+        ...(values['decoder'] !== undefined ? { decoder: String(values['decoder']) } : {}),
+        ...(Object.keys(calibration).length ? { calibration } : {}),
+        ...(values['as'] !== undefined ? { suffix: String(values['as']) } : {}),
+      };
+      const access = await openWorkspaceWritable(dir);
+      try {
+        const { jobs } = await access.client.call('redecodeRecording', params);
+        let failed = 0;
+        for (const id of jobs) {
+          const ended = await followJob(access.client, id);
+          process.stdout.write(formatJobSummary(ended) + '\n');
+          if (ended.state !== 'done') failed++;
+        }
+        return failed ? 1 : 0;
+      } finally {
+        await access.close();
+      }
     },
   },
   annotate: {

@@ -55,6 +55,15 @@ import { ConfigWatcher, sourceChanges } from './config/watch';
 import { Investigate } from './investigate';
 import { Annotations } from './evidence/annotations';
 import { writeBundle } from './evidence/bundle';
+import { bundleRunner, exportRunner, signingKey, type WrittenBundle } from './jobs/evidence';
+import { NamedRecordings } from './evidence/recordings';
+import { newKeyPairPem } from './evidence/signing';
+import {
+  RecordingRedecodeRequest,
+  type NamedRecording,
+  type RedecodeRecordingParams,
+  type StartRecordingRequest,
+} from '../../shared/recordings';
 import { exportData, type ExportProgress } from './store/export';
 import type { LiveHub, LiveSink } from './live/hub';
 import { PendingBudget } from './ingest/stage';
@@ -77,7 +86,8 @@ import {
 } from '../../shared/jobs';
 import { listDirectory } from './import/directory';
 import { importRunner } from './import/import';
-import { redecodeRunner } from './jobs/redecode';
+import { recordingRedecodeRunner, redecodeRunner } from './jobs/redecode';
+import { MaskingOptions as MaskingOptionsSchema } from '../../shared/masking';
 import { JobBoard } from './jobs/board';
 
 export const ENGINE_VERSION = '0.1.0';
@@ -119,6 +129,10 @@ export class Engine {
   readonly channelDirectory: ChannelDirectory;
   /** Imports (exports and replays to come): progress, cancel, resumed after a restart. */
   readonly jobs: JobBoard;
+  /** Recordings the user starts and stops by name (evidence/recordings.ts). */
+  readonly recordings: NamedRecordings;
+  /** What a bundle job wrote, for the call that waits for it (taken once read). */
+  private readonly bundleResults = new Map<string, WrittenBundle>();
   /** History reads flush what is pending first, at most once per short interval. */
   private readonly readFlush: ReadFlush;
   /** The log view, quarantine browser and SQL console exports. */
@@ -175,6 +189,12 @@ export class Engine {
       liveRingCapacity: options.liveRingCapacity,
     });
     this.session.configureAlerts(config.rules, config.alerting);
+    this.recordings = new NamedRecordings({
+      store,
+      now: this.now,
+      audit: (actor, action, detail) => this.recordAudit(actor, action, detail),
+      sourceIds: () => this.config.sources.map((s) => s.id),
+    });
     this.supervisor = new SourceSupervisor({
       store,
       bus: () => this.session.bus,
@@ -185,6 +205,7 @@ export class Engine {
       now: this.now,
       notice,
       closed: () => this.closed,
+      isRecording: (id) => this.recordings.isRecording(id),
     });
     this.supervisor.applyChannelConfig();
     this.jobs = new JobBoard({ store, audit: () => this.audit, now: this.now });
@@ -199,6 +220,34 @@ export class Engine {
     this.jobs.register(
       'redecode',
       redecodeRunner({ store, ingestContext: (id, kind) => this.ingestContext(id, kind) }),
+    );
+    this.jobs.register(
+      'redecode-recording',
+      recordingRedecodeRunner({
+        store,
+        ingestContext: (id, kind, masking) => this.ingestContext(id, kind, masking),
+        sourceConfig: (id) => this.config.sources.find((s) => s.id === id),
+        maskingOf: (id) => {
+          const options = this.config.sources.find((s) => s.id === id)?.options as
+            { masking?: unknown } | undefined;
+          return options?.masking === undefined ? undefined : MaskingOptionsSchema.parse(options.masking);
+        },
+        calibrationOf: (name) => this.config.channels.find((c) => c.name === name),
+        calibrate: (id, scale, offset) => this.supervisor.calibrate(id, scale, offset),
+      }),
+    );
+    const audit = (actor: string, action: string, detail: Record<string, unknown>) =>
+      this.recordAudit(actor, action, detail);
+    this.jobs.register('export', exportRunner({ store, audit }));
+    this.jobs.register(
+      'bundle',
+      bundleRunner({
+        store,
+        source: () => this.bundleSource(),
+        vault: options.vault,
+        audit,
+        written: this.bundleResults,
+      }),
     );
   }
 
@@ -239,6 +288,7 @@ export class Engine {
       ];
       await engine.secrets.useVault(options.vault, names, (m) => engine.notice('warn', m));
     }
+    if (!readOnly) await engine.recordings.load(); // before the sources: they ask whether to record
     if (!readOnly && (options.startSources ?? true)) {
       for (const source of config.sources) await engine.supervisor.addSource(source);
     }
@@ -491,48 +541,79 @@ export class Engine {
     return scanFiles(request.paths, rules, request.maxFindings);
   }
 
+  /**
+   * Exports a range (store/export.ts) as a job: on the jobs board with progress and cancel, an
+   * audit entry when it ends, nothing at the path unless it finished. Resolves once it has ended,
+   * or rejects saying why not (cancelled, failed). A read-only engine has no jobs: it exports directly.
+   */
   async export(
     request: ExportRequest,
     onProgress?: (p: ExportProgress) => void,
     actor = 'console',
-  ): Promise<{ path: string; rows: number }> {
-    await this.store.flush();
-    const rows = await exportData(this.store, request, onProgress);
-    if (!this.readOnly) await this.store.saveNotice('info', `exported ${rows} rows to ${request.path}`);
-    this.recordAudit(actor, 'export', {
-      table: request.table ?? 'samples',
-      format: request.format,
-      from: request.from,
-      to: request.to,
-      channels: request.channels ?? [],
-      partitionBy: request.partitionBy ?? [],
-      path: path.resolve(request.path),
-      rows,
+  ): Promise<{ path: string; rows: number; job?: string }> {
+    if (this.readOnly) {
+      const rows = await exportData(this.store, request, onProgress);
+      return { path: request.path, rows };
+    }
+    const table = request.table ?? 'samples';
+    const id = await this.jobs.start(
+      'export',
+      { request, actor },
+      `export ${table} as ${request.format} to ${path.resolve(request.path)}`,
+    );
+    const started = performance.now();
+    const off = this.jobs.onChange(() => {
+      const job = this.jobs.get(id);
+      if (!onProgress || job?.state !== 'running' || job.rowsTotal === null) return;
+      const seconds = (performance.now() - started) / 1000;
+      onProgress({
+        done: job.rows,
+        total: job.rowsTotal,
+        ratePerSecond: seconds > 0 ? job.rows / seconds : 0,
+        etaSeconds: job.secondsLeft,
+        finished: false,
+      });
     });
-    return { path: request.path, rows };
+    const ended = await this.jobs.wait(id).finally(off);
+    if (ended.state !== 'done')
+      throw new Error(ended.error ?? `export ${ended.state}: nothing written to ${request.path}`);
+    return { path: request.path, rows: ended.rows, job: id };
   }
 
-  /** Writes a signed evidence bundle of [from, to) (evidence/bundle.ts), recorded in the audit log. */
+  /** Makes an Ed25519 key pair in the desktop's vault (never replacing one); answers its public half. */
+  async keygenVault(name: string): Promise<{ name: string; publicKey: string; fingerprint: string }> {
+    const vault = this.options.vault;
+    if (!vault)
+      throw new Error(
+        'keygen: no key store here (the desktop app keeps one); write a key file outside the workspace with "opsdeck keygen --out FILE"',
+      );
+    if ((await vault.get(name)) !== undefined)
+      throw new Error(`keygen: the key store has a "${name}" already; a key is never replaced`);
+    const pair = newKeyPairPem();
+    await vault.set(name, pair.privateKey);
+    this.recordAudit('console', 'key.create', { vault: name, fingerprint: pair.fingerprint });
+    return { name, publicKey: pair.publicKey, fingerprint: pair.fingerprint };
+  }
+
+  /**
+   * Writes a signed evidence bundle of [from, to) (evidence/bundle.ts) as a job, recorded in the
+   * audit log; resolves once it has ended. A read-only engine writes it directly, unaudited.
+   */
   async bundle(request: BundleRequest, actor = 'console'): Promise<z.input<typeof BundleResult>> {
-    await this.store.flush();
-    const {
-      path: out,
-      manifest,
-      manifestSha256,
-      auditBroken,
-    } = await writeBundle(
-      { store: this.store, dir: this.dir, name: this.config.name, rules: this.config.rules, now: this.now },
-      request,
-    );
-    const audited = this.recordAudit(actor, 'bundle.create', {
-      from: request.from,
-      to: request.to,
-      channels: request.channels ?? [],
-      path: out,
-      signer: manifest.signer.fingerprint,
-      manifestSha256,
-      files: manifest.files.length,
-    });
+    let written;
+    let job: string | undefined;
+    if (this.readOnly) {
+      const key = await signingKey(request, this.dir, this.options.vault);
+      written = { ...(await writeBundle(this.bundleSource(), request, key)), audited: false };
+    } else {
+      job = await this.jobs.start('bundle', { request, actor }, `bundle to ${path.resolve(request.out)}`);
+      const ended = await this.jobs.wait(job);
+      written = this.bundleResults.get(job);
+      this.bundleResults.delete(job);
+      if (ended.state !== 'done' || !written)
+        throw new Error(ended.error ?? `bundle ${ended.state}: nothing written to ${request.out}`);
+    }
+    const { path: out, manifest, manifestSha256, auditBroken, audited } = written;
     return {
       path: out,
       fingerprint: manifest.signer.fingerprint,
@@ -541,7 +622,76 @@ export class Engine {
       rows: manifest.rows,
       audited,
       auditBroken,
+      ...(job ? { job } : {}),
     };
+  }
+
+  private bundleSource() {
+    return {
+      store: this.store,
+      dir: this.dir,
+      name: this.config.name,
+      rules: this.config.rules,
+      now: this.now,
+    };
+  }
+
+  // ---- recordings ------------------------------------------------------------------------------
+
+  /** Starts a named recording of live sources: they keep their raw messages while it runs. */
+  startRecording(request: StartRecordingRequest): Promise<NamedRecording> {
+    return this.recordings.start(request);
+  }
+
+  stopRecording(name: string, actor: string): Promise<NamedRecording> {
+    return this.recordings.stop(name, actor);
+  }
+
+  /**
+   * Decodes recorded raw messages again into derived sources, one job per source: a named
+   * recording's sources (or the one named) over its span, or a source over [from, to).
+   */
+  async redecodeRecording(params: RedecodeRecordingParams): Promise<string[]> {
+    if (this.readOnly)
+      throw new Error('the workspace is open read-only: re-decode through the engine that owns it');
+    let sources: string[];
+    let from: number;
+    let to: number;
+    let what: string;
+    if (params.recording !== undefined) {
+      const recording = await this.recordings.get(params.recording);
+      if (params.source !== undefined && !recording.sources.includes(params.source))
+        throw new Error(`recording "${recording.name}" does not record ${params.source}`);
+      sources = params.source !== undefined ? [params.source] : recording.sources;
+      from = params.from ?? recording.from;
+      to = params.to ?? recording.to ?? this.now();
+      what = `recording "${recording.name}"`;
+    } else {
+      sources = [params.source!];
+      from = params.from!;
+      to = params.to!;
+      what = `${new Date(from).toISOString()}–${new Date(to).toISOString()}`;
+    }
+    const jobs: string[] = [];
+    for (const source of sources) {
+      const request = RecordingRedecodeRequest.parse({
+        source,
+        from,
+        to,
+        ...(params.decoder !== undefined ? { decoder: params.decoder } : {}),
+        ...(params.calibration !== undefined ? { calibration: params.calibration } : {}),
+        ...(params.masking !== undefined ? { masking: params.masking } : {}),
+        target: `${source}~${params.suffix ?? 'redecoded'}`,
+      });
+      jobs.push(
+        await this.jobs.start(
+          'redecode-recording',
+          request,
+          `re-decode ${source} of ${what} into ${request.target}${params.decoder ? ` with ${params.decoder}` : ''}`,
+        ),
+      );
+    }
+    return jobs;
   }
 
   /** Removes quarantined input the user has dealt with; the clear is an audit entry. */

@@ -28,6 +28,8 @@ export interface SupervisorHost {
   notice(level: Notice['level'], message: string): void;
   /** The engine is closing: nothing more is taken. */
   closed(): boolean;
+  /** Whether a named recording running now includes the source (evidence/recordings.ts). */
+  isRecording(sourceId: string): boolean;
 }
 
 export class RateMeter {
@@ -272,6 +274,7 @@ export class SourceSupervisor {
       recordRaw: (messages) => {
         if (!this.host.closed() && lease.open) stage.addRaw(messages);
       },
+      recordingNamed: () => this.host.isRecording(sourceId),
       now: this.host.now,
       notice: (level, message) => this.host.notice(level, message),
     };
@@ -429,6 +432,11 @@ export class SourceSupervisor {
     }
     running.shed += batch.n - kept;
     batch.n = kept;
+  }
+
+  /** Sets the scale and offset applied to a channel's samples before they are stored (a re-decode's). */
+  calibrate(channelId: number, scale: number, offset: number): void {
+    this.calibration.set(channelId, scale, offset);
   }
 
   applyChannelConfig(): void {

@@ -8,6 +8,7 @@ import { NoticeLog } from './NoticeLog';
 import { ChannelSettingsDialog } from './channel-browser/ChannelSettingsDialog';
 import { useChannelPage } from './channel-browser/useChannelPage';
 import { ExportDialog } from './ExportDialog';
+import { RecordingControl } from './panels/recordings/RecordingControl';
 import { ImportDialog } from './panels/jobs/ImportDialog';
 import { ScanDialog } from './panels/scan/ScanDialog';
 import { LayoutBar } from './layout/LayoutBar';
@@ -226,6 +227,11 @@ export function App({ connection }: { connection: EngineConnection }) {
             {alerts.instances === null ? '–' : firingCount}
           </span>
         </button>
+        <RecordingControl
+          client={readOnly ? null : connected}
+          sources={workspace?.sources ?? []}
+          onError={reportError}
+        />
         <button
           type="button"
           onClick={() => setDialog({ kind: 'import' })}

@@ -1,9 +1,15 @@
 // Export stored samples to a CSV or Parquet file on the engine's machine: channels chosen in the
-// channel browser, a range back from now, a path. Says what the engine wrote, or why not.
+// channel browser, a range back from now or a named recording's span and sources, a path. The
+// export is a job: its progress and Cancel show below (with other exports and bundles), and a
+// cancelled one leaves nothing at the path. Says what the engine wrote, or why not.
 import { useState, type FormEvent } from 'react';
+import type { JobInfo } from '../../shared/jobs';
+import type { NamedRecording } from '../../shared/recordings';
 import type { RpcClient } from '../../shared/rpc';
 import { ChannelBrowser } from './channel-browser/ChannelBrowser';
 import { formatCount, formatDuration } from './format';
+import { JobList } from './panels/jobs/JobList';
+import { useSubscription } from './useSubscription';
 import { Modal } from './widgets/Modal';
 
 const RANGES = [900_000, 3_600_000, 86_400_000, 7 * 86_400_000];
@@ -16,6 +22,14 @@ export function ExportDialog({ client, onClose }: { client: RpcClient | null; on
   const [path, setPath] = useState('');
   const [busy, setBusy] = useState(false);
   const [outcome, setOutcome] = useState<Outcome | null>(null);
+  /** A named recording's name: its span and sources instead of a range back from now. */
+  const [recording, setRecording] = useState('');
+  const [recordings, setRecordings] = useState<NamedRecording[]>([]);
+  const [jobs, setJobs] = useState<JobInfo[] | null>(null);
+  useSubscription(client, 'recordings', client ? {} : null, setRecordings);
+  useSubscription(client, 'jobs', client ? {} : null, (all) =>
+    setJobs(all.filter((j) => j.kind === 'export' || j.kind === 'bundle')),
+  );
   const toggle = (name: string) =>
     setChannels((list) => (list.includes(name) ? list.filter((n) => n !== name) : [...list, name]));
 
@@ -24,11 +38,14 @@ export function ExportDialog({ client, onClose }: { client: RpcClient | null; on
     if (!client || !path.trim()) return;
     setBusy(true);
     setOutcome(null);
-    const to = Date.now();
+    const now = Date.now();
+    const chosen = recordings.find((r) => r.name === recording);
+    const span = chosen
+      ? { from: chosen.from, to: chosen.to ?? now, sources: chosen.sources }
+      : { from: now - rangeMs, to: now };
     try {
       const r = await client.call('export', {
-        from: to - rangeMs,
-        to,
+        ...span,
         format,
         path: path.trim(),
         ...(channels.length > 0 ? { channels } : {}),
@@ -63,10 +80,26 @@ export function ExportDialog({ client, onClose }: { client: RpcClient | null; on
           <label className="form-row">
             <span className="form-label">Range</span>
             <span className="form-control">
-              <select value={rangeMs} onChange={(e) => setRangeMs(Number(e.target.value))}>
+              <select
+                value={recording ? `rec:${recording}` : rangeMs}
+                onChange={(e) => {
+                  const v = e.target.value;
+                  if (v.startsWith('rec:')) setRecording(v.slice(4));
+                  else {
+                    setRecording('');
+                    setRangeMs(Number(v));
+                  }
+                }}
+                data-testid="export-range"
+              >
                 {RANGES.map((ms) => (
                   <option key={ms} value={ms}>
                     last {formatDuration(ms)}
+                  </option>
+                ))}
+                {recordings.map((r) => (
+                  <option key={r.name} value={`rec:${r.name}`}>
+                    recording {r.name} ({r.sources.join(', ')}){r.to === null ? ', still recording' : ''}
                   </option>
                 ))}
               </select>
@@ -94,6 +127,16 @@ export function ExportDialog({ client, onClose }: { client: RpcClient | null; on
               />
             </span>
           </label>
+          <div className="form-row">
+            <span className="form-label">Jobs</span>
+            <span className="form-control" data-testid="export-jobs">
+              <JobList
+                client={client}
+                jobs={jobs}
+                onError={(message) => setOutcome({ ok: false, message })}
+              />
+            </span>
+          </div>
         </div>
         <footer className="form-foot">
           <div className="form-buttons">

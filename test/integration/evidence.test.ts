@@ -111,6 +111,7 @@ describe('exports', () => {
     expect(await engine.export({ ...range, format: 'parquet', path: flat })).toEqual({
       path: flat,
       rows: 40,
+      job: expect.stringMatching(/^export-/),
     });
     const hive = path.join(tmp.dir, 'hive');
     await engine.export({ ...range, format: 'parquet', path: hive, partitionBy: ['day', 'source'] });
@@ -178,9 +179,11 @@ describe('audit log', () => {
       'tester',
     );
     const rows = (await engine.audit!.rows()).slice(before);
+    // The export is a job: its entry says what was written, the job's that it ended.
     expect(rows.map((r) => [r.actor, r.action])).toEqual([
       ['console c9', 'config.change'],
       ['tester', 'export'],
+      ['opsdeck', 'job.export.done'],
     ]);
     expect(rows[0]!.detail).toMatchObject({
       sections: ['rules'],
@@ -341,7 +344,11 @@ describe('evidence bundles', () => {
       'transitions.parquet',
     ]);
     const audit = await engine.audit!.rows();
-    expect(audit.at(-1)).toMatchObject({ actor: 'tester', action: 'bundle.create' });
+    // A bundle is a job: its entry says what was signed, the job's that it ended.
+    expect(audit.slice(-2)).toMatchObject([
+      { actor: 'tester', action: 'bundle.create' },
+      { actor: 'opsdeck', action: 'job.bundle.done' },
+    ]);
 
     const ok = await cli(['verify', bundle, '--key', pubFile]);
     expect(ok.code).toBe(VERIFY_EXIT.verified);

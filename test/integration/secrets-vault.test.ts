@@ -9,6 +9,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startEngineHost, type EngineHost } from '../../electron/engine/host/run';
 import { HostVault } from '../../electron/engine/host/vault';
 import { connectWebSocket } from '../../electron/engine/lock';
+import { verifyBundle } from '../../electron/engine/evidence/bundle';
+import { publicKeyFromPem } from '../../electron/engine/evidence/signing';
 import { answerSecretRequest, FileSecretVault } from '../../electron/main/secret-vault';
 import { EngineToMain, MainToEngine } from '../../shared/host';
 import { defaultWorkspace, writeWorkspaceConfig } from '../../electron/engine/workspace';
@@ -135,5 +137,39 @@ describe('secrets in the desktop vault', () => {
       'warn: secret "bench.password" is kept for this session only: no key store to keep it in (this Linux desktop has no key store (libsecret or KWallet))',
     );
     expect(fs.existsSync(vaultDir)).toBe(false);
+  });
+
+  it('a signing key made in the desktop vault signs a bundle through the API, and its private half is in no file in clear', async () => {
+    const t = tempDir('opsdeck-secrets-');
+    cleanups.push(t.cleanup);
+    const ws = path.join(t.dir, 'ws');
+    const vaultDir = path.join(t.dir, 'user-data', 'secrets');
+    const vault = new FileSecretVault(vaultDir, new FakeXorCipherForTests());
+    const host = await startEngineHost(ws, { port: 0 }, { startSources: false, vault: desktopVault(vault) });
+    cleanups.push(() => host.close());
+    const client = await connectWebSocket(host.server.apiUrl);
+    cleanups.push(() => client.close());
+    const made = await client.call('keygenVault', { name: 'evidence' });
+    await expect(client.call('keygenVault', { name: 'evidence' })).rejects.toThrow('a key is never replaced');
+    const out = path.join(t.dir, 'bundle');
+    const now = Date.now();
+    const bundle = await client.call('bundle', { from: now - 3_600_000, to: now, keyVault: 'evidence', out });
+    expect(bundle.fingerprint).toBe(made.fingerprint);
+    const verdict = verifyBundle(out, { publicKey: publicKeyFromPem(made.publicKey, 'made'), from: 'made' });
+    expect(verdict).toMatchObject({ ok: true, problems: [] });
+
+    const privatePem = (await vault.get('evidence'))!;
+    expect(privatePem).toContain('BEGIN PRIVATE KEY');
+    // The key's secret part: the base64 body of the PEM, and the raw 32-byte seed at its end.
+    const body = privatePem
+      .split('\n')
+      .filter((l) => l && !l.startsWith('-----'))
+      .join('');
+    const seed = Buffer.from(body, 'base64').subarray(-32);
+    await host.close();
+    for (const { file, bytes } of [...filesUnder(ws), ...filesUnder(vaultDir), ...filesUnder(out)]) {
+      expect(bytes.includes(Buffer.from(body)), `${file} holds the private key`).toBe(false);
+      expect(bytes.includes(seed), `${file} holds the private key's seed`).toBe(false);
+    }
   });
 });

@@ -58,6 +58,7 @@ function context() {
     secret: () => undefined,
     notice: () => undefined,
     recordRaw: () => undefined,
+    recordingNamed: () => false,
     now: () => (now += 7),
   };
   return { ctx, samples, records, quarantined };

@@ -17,6 +17,16 @@ describe('method capabilities', () => {
     expect(capabilityOf('export', params)).toEqual({ host: 'writes a file at a path the caller names' });
   });
 
+  it('a bundle and a key made in the key store are host calls; recordings and their re-decodes are not', () => {
+    const bundle = Methods.bundle.params.parse({ from: 0, to: 1, keyVault: 'evidence', out: '/tmp/b' });
+    expect(capabilityOf('bundle', bundle)).toMatchObject({ host: expect.stringContaining('signing key') });
+    expect(capabilityOf('keygenVault', { name: 'evidence' })).toMatchObject({ host: expect.any(String) });
+    expect(
+      capabilityOf('redecodeRecording', Methods.redecodeRecording.params.parse({ recording: 'run 1' })),
+    ).toBe('workspace');
+    expect(Methods.bundle.params.safeParse({ from: 0, to: 1, out: '/tmp/b' }).success).toBe(false);
+  });
+
   it('a source is host-reaching when it opens a device or reads TLS files, not otherwise', () => {
     expect(upsert({ id: 's', kind: 'sim', name: 'Sim' })).toBe('workspace');
     expect(upsert({ id: 'm', kind: 'mqtt', name: 'M', options: { url: 'mqtt://127.0.0.1' } })).toBe(

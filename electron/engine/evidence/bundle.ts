@@ -8,9 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { AlertRule } from '../../../shared/alerts';
 import { readAuditRows, verifyAuditChain, type AuditRow } from '../alerts/audit';
-import { exportData } from '../store/export';
+import { exportData, finishPartial, partialPath } from '../store/export';
 import type { Store } from '../store/store';
-import { fingerprint, loadSigningKey, publicKeyFromPem } from './signing';
+import { fingerprint, publicKeyFromPem } from './signing';
 
 export const BUNDLE_FORMAT = 'opsdeck-evidence-bundle/1';
 export const MANIFEST_FILE = 'manifest.json';
@@ -34,6 +34,8 @@ export interface Manifest {
   rows: Record<string, number>;
   /** The audit log's last entry when the bundle was made: the segment in audit.jsonl ends there. */
   auditHead: { seq: number; hash: string } | null;
+  /** The original capture files imported into the workspace (captures.jsonl has the rest of each row). */
+  captures: { path: string; sha256: string; size: number }[];
   files: ManifestFile[];
   signer: { algorithm: 'Ed25519'; fingerprint: string; publicKey: typeof SIGNER_FILE };
 }
@@ -51,10 +53,16 @@ export interface BundleRequest {
   from: number;
   to: number;
   channels?: string[] | undefined;
-  /** The user's Ed25519 private key (PEM), outside the workspace. */
-  keyFile: string;
   /** A new or empty folder. */
   out: string;
+}
+
+/** How a bundle job reports and stops: progress lines and rows written, and the user's cancel. */
+export interface BundleProgress {
+  signal?: AbortSignal;
+  /** Names the hidden folder it is written in (the job's id: a resumed job removes its first run's). */
+  partialTag?: string;
+  step?(detail: string, rows: number): void;
 }
 
 /** The file's SHA-256, read 1 MiB at a time: a range's Parquet can be larger than memory should hold. */
@@ -90,38 +98,79 @@ async function tableExists(store: Store, name: string): Promise<boolean> {
   return Number(r[0]?.[0] ?? 0) > 0;
 }
 
+/**
+ * Writes the bundle into a hidden folder beside `request.out` and gives it that name only once it
+ * is whole and signed: a cancelled or failed bundle leaves nothing that looks like one. `key` is
+ * the user's Ed25519 private key, read before anything is written (signing.ts: a key file outside
+ * the workspace, or the desktop's vault).
+ */
 export async function writeBundle(
   source: BundleSource,
   request: BundleRequest,
+  key: KeyObject,
+  progress: BundleProgress = {},
 ): Promise<{ path: string; manifest: Manifest; manifestSha256: string; auditBroken: string | null }> {
   if (!(request.to > request.from)) throw new Error('bundle: --to must be after --from');
-  // The key first: nothing is written for a bundle that cannot be signed.
-  const key = loadSigningKey(request.keyFile, source.dir);
-  const out = path.resolve(request.out);
-  if (fs.existsSync(out) && (!fs.statSync(out).isDirectory() || fs.readdirSync(out).length > 0))
-    throw new Error(`bundle: ${out} exists and is not an empty folder; a bundle is written to a new one`);
-  if (!fs.existsSync(path.dirname(out)))
-    throw new Error(`bundle: folder ${path.dirname(out)} does not exist`);
-  fs.mkdirSync(out, { recursive: true });
+  const target = path.resolve(request.out);
+  if (fs.existsSync(target) && (!fs.statSync(target).isDirectory() || fs.readdirSync(target).length > 0))
+    throw new Error(`bundle: ${target} exists and is not an empty folder; a bundle is written to a new one`);
+  if (!fs.existsSync(path.dirname(target)))
+    throw new Error(`bundle: folder ${path.dirname(target)} does not exist`);
+  const out = partialPath(target, progress.partialTag);
+  fs.rmSync(out, { recursive: true, force: true });
+  fs.mkdirSync(out);
+  try {
+    const written = await writeBundleInto(source, request, key, out, progress);
+    if (progress.signal?.aborted) throw new Error(`bundle cancelled: nothing written to ${target}`);
+    finishPartial(out, target);
+    return { ...written, path: target };
+  } catch (error) {
+    fs.rmSync(out, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function writeBundleInto(
+  source: BundleSource,
+  request: BundleRequest,
+  key: KeyObject,
+  out: string,
+  progress: BundleProgress,
+): Promise<{ manifest: Manifest; manifestSha256: string; auditBroken: string | null }> {
+  const stopIfAsked = () => {
+    if (progress.signal?.aborted) throw new Error(`bundle cancelled: nothing written to ${request.out}`);
+  };
 
   const range = { from: request.from, to: request.to };
   const rows: Record<string, number> = {};
   const tables = ['samples', 'records', 'transitions'] as const;
-  for (const table of tables)
-    rows[table] = await exportData(source.store, {
-      ...range,
-      table,
-      format: 'parquet',
-      path: path.join(out, `${table}.parquet`),
-      ...(table === 'samples' && request.channels?.length ? { channels: request.channels } : {}),
-    });
-  if (await tableExists(source.store, 'annotations'))
-    rows['annotations'] = await exportData(source.store, {
-      ...range,
-      table: 'annotations',
-      format: 'parquet',
-      path: path.join(out, 'annotations.parquet'),
-    });
+  let written = 0;
+  for (const table of tables) {
+    progress.step?.(`writing ${table}.parquet`, written);
+    rows[table] = await exportData(
+      source.store,
+      {
+        ...range,
+        table,
+        format: 'parquet',
+        path: path.join(out, `${table}.parquet`),
+        ...(table === 'samples' && request.channels?.length ? { channels: request.channels } : {}),
+      },
+      (p) => progress.step?.(`writing ${table}.parquet`, written + p.done),
+      progress.signal,
+    );
+    written += rows[table];
+  }
+  if (await tableExists(source.store, 'annotations')) {
+    rows['annotations'] = await exportData(
+      source.store,
+      { ...range, table: 'annotations', format: 'parquet', path: path.join(out, 'annotations.parquet') },
+      undefined,
+      progress.signal,
+    );
+    written += rows['annotations'];
+  }
+  stopIfAsked();
 
   fs.writeFileSync(path.join(out, 'rules.json'), JSON.stringify({ rules: source.rules }, null, 2) + '\n');
 
@@ -139,16 +188,21 @@ export async function writeBundle(
 
   // The imported capture files with their SHA-256 and size (migration 5); a workspace opened
   // read-only from before it has no such table, and its bundle no captures.
+  const captureFiles: Manifest['captures'] = [];
   if (await tableExists(source.store, 'captures')) {
     const captures = await source.store.read(
-      `SELECT to_json(t)::VARCHAR FROM captures t ORDER BY started_at`,
+      `SELECT to_json(t)::VARCHAR, path, sha256, size FROM captures t ORDER BY started_at`,
     );
     rows['captures'] = captures.length;
     fs.writeFileSync(
       path.join(out, 'captures.jsonl'),
       captures.map(([json]) => `${json as string}\n`).join(''),
     );
+    for (const [, file, sha256, size] of captures)
+      captureFiles.push({ path: String(file), sha256: String(sha256), size: Number(size) });
   }
+  progress.step?.('hashing the files', written);
+  stopIfAsked();
 
   const signerKey = fingerprint(key);
   const manifest: Manifest = {
@@ -159,6 +213,7 @@ export async function writeBundle(
     channels: request.channels ?? [],
     rows,
     auditHead: head ? { seq: head.seq, hash: head.hash } : null,
+    captures: captureFiles,
     files: listFiles(out).map((rel) => ({
       path: rel,
       sha256: sha256File(path.join(out, rel)),
@@ -171,7 +226,6 @@ export async function writeBundle(
   fs.writeFileSync(path.join(out, SIGNATURE_FILE), sign(null, manifestBytes, key).toString('base64') + '\n');
   fs.writeFileSync(path.join(out, SIGNER_FILE), createPublicKey(key).export({ type: 'spki', format: 'pem' }));
   return {
-    path: out,
     manifest,
     manifestSha256: createHash('sha256').update(manifestBytes).digest('hex'),
     auditBroken,
@@ -279,6 +333,12 @@ export function verifyBundle(dir: string, trusted?: TrustedKey): BundleVerdict {
   for (const rel of listFiles(root))
     if (!listed.has(rel) && !SIGNING_FILES.has(rel))
       problems.push(`${rel}: not in the manifest (added after signing)`);
+
+  // The original captures, as the signed manifest names them (a bundle from before lists none).
+  for (const capture of manifest.captures ?? [])
+    checked.push(
+      `original capture ${capture.path}: ${capture.size} bytes, SHA-256 ${capture.sha256} (as signed)`,
+    );
 
   // The audit segment: each entry's hash and link, ending at the head the manifest names.
   if (listed.has('audit.jsonl') && fs.existsSync(path.join(root, 'audit.jsonl'))) {

@@ -72,19 +72,34 @@ export function loadSigningKey(file: string, workspaceDir: string): KeyObject {
       `signing key ${absolute} is inside the workspace ${workspaceDir}: keep the key outside it (a copy of the workspace would carry it)`,
     );
   if (!fs.existsSync(absolute)) throw new Error(`signing key ${absolute} does not exist`);
+  return signingKeyFromPem(fs.readFileSync(absolute), `signing key ${absolute}`);
+}
+
+/** An Ed25519 private key from PEM (a key file's, or the vault's); `where` names it in errors. */
+export function signingKeyFromPem(pem: string | Buffer, where: string): KeyObject {
   let key: KeyObject;
   try {
-    key = createPrivateKey(fs.readFileSync(absolute));
+    key = createPrivateKey(pem);
   } catch (error) {
-    throw new Error(`signing key ${absolute} is not a private key in PEM: ${(error as Error).message}`, {
+    throw new Error(`${where} is not a private key in PEM: ${(error as Error).message}`, {
       cause: error,
     });
   }
   if (key.asymmetricKeyType !== 'ed25519')
     throw new Error(
-      `signing key ${absolute} is ${key.asymmetricKeyType ?? 'not'} an Ed25519 key (make one with "opsdeck keygen")`,
+      `${where} is ${key.asymmetricKeyType ?? 'not'} an Ed25519 key (make one with "opsdeck keygen")`,
     );
   return key;
+}
+
+/** A new Ed25519 key pair as PEM text (the private key PKCS#8), for a key store rather than a file. */
+export function newKeyPairPem(): { privateKey: string; publicKey: string; fingerprint: string } {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  return {
+    privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+    publicKey: publicKey.export({ type: 'spki', format: 'pem' }) as string,
+    fingerprint: fingerprint(publicKey),
+  };
 }
 
 /** A public key from PEM text (a private key's PEM gives its public half). */

@@ -109,6 +109,26 @@ export class JobBoard {
     return rows.length;
   }
 
+  /** Resolves with the job's info once it has ended (done, cancelled, failed or interrupted). */
+  wait(id: string): Promise<JobInfo> {
+    return new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        const e = this.entries.get(id);
+        if (!e) {
+          off();
+          reject(new Error(`no job "${id}"`));
+          return true;
+        }
+        if (e.info.state === 'queued' || e.info.state === 'running') return false;
+        off();
+        resolve(structuredClone(e.info));
+        return true;
+      };
+      const off = this.onChange(() => void check());
+      check();
+    });
+  }
+
   cancel(id: string): void {
     const e = this.entries.get(id);
     if (!e) throw new Error(`no job "${id}"`);
@@ -139,6 +159,7 @@ export class JobBoard {
       bytesDone: 0,
       bytesTotal: null,
       rows: 0,
+      rowsTotal: null,
       quarantined: 0,
       rowsPerSecond: 0,
       secondsLeft: null,
@@ -194,6 +215,30 @@ export class JobBoard {
 
   private async end(entry: Entry, state: JobState, error: string | null): Promise<void> {
     const { info } = entry;
+    // Its row and audit entry first, then its state in memory: whoever sees the job ended (a
+    // caller waiting for it, a test polling) finds both written.
+    if (state !== 'interrupted') {
+      const summary = {
+        label: info.label,
+        state,
+        rows: info.rows,
+        quarantined: info.quarantined,
+        bytes: info.bytesDone,
+        notes: info.notes,
+        error,
+        files: info.files.map((f) => ({
+          path: f.path,
+          size: f.size,
+          sha256: f.sha256,
+          format: f.format,
+          state: f.state,
+          rows: f.rows,
+          quarantined: f.quarantined,
+        })),
+      };
+      await this.setState(info.id, state, summary).catch(() => undefined);
+      this.host.audit()?.append('opsdeck', `job.${info.kind}.${state}`, { job: info.id, ...summary });
+    } // an interrupted job's row stays `running`: the next open resumes it
     info.state = state;
     info.error = error;
     info.rowsPerSecond = 0;
@@ -208,27 +253,6 @@ export class JobBoard {
             : `failed: ${error}`;
     if (state !== 'interrupted') info.finishedAt = this.host.now();
     this.changed(entry);
-    if (state === 'interrupted') return; // its row stays `running`: the next open resumes it
-    const summary = {
-      label: info.label,
-      state,
-      rows: info.rows,
-      quarantined: info.quarantined,
-      bytes: info.bytesDone,
-      notes: info.notes,
-      error,
-      files: info.files.map((f) => ({
-        path: f.path,
-        size: f.size,
-        sha256: f.sha256,
-        format: f.format,
-        state: f.state,
-        rows: f.rows,
-        quarantined: f.quarantined,
-      })),
-    };
-    await this.setState(info.id, state, summary).catch(() => undefined);
-    this.host.audit()?.append('opsdeck', `job.${info.kind}.${state}`, { job: info.id, ...summary });
   }
 
   private async setState(id: string, state: JobState, summary: unknown): Promise<void> {
@@ -252,12 +276,14 @@ export class JobBoard {
       const [t1, r1, b1] = rates[rates.length - 1]!;
       const seconds = (t1 - t0) / 1000;
       info.rowsPerSecond = seconds > 0 ? (r1 - r0) / seconds : 0;
-      // Time left from bytes, which are known ahead (rows are not).
+      // Time left from bytes, which are known ahead (rows are not, but for an export, which counts them).
       const bytesPerSecond = seconds > 0 ? (b1 - b0) / seconds : 0;
       info.secondsLeft =
         info.bytesTotal !== null && bytesPerSecond > 0
           ? Math.max(0, (info.bytesTotal - info.bytesDone) / bytesPerSecond)
-          : null;
+          : info.rowsTotal !== null && info.rowsPerSecond > 0
+            ? Math.max(0, (info.rowsTotal - info.rows) / info.rowsPerSecond)
+            : null;
     }
     for (const l of this.listeners) l();
   }

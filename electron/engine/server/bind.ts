@@ -148,6 +148,12 @@ export function bindConnection(
       return { ok: true };
     },
     listDirectory: (p) => engine.listDirectory(p.path),
+    startRecording: (p) => engine.startRecording(p),
+    stopRecording: (p) => engine.stopRecording(p.name, p.actor),
+    namedRecordings: () => engine.recordings.list(),
+    namedRecording: (p) => engine.recordings.get(p.name),
+    redecodeRecording: async (p) => ({ jobs: await engine.redecodeRecording(p) }),
+    keygenVault: (p) => engine.keygenVault(p.name),
     notices: () => engine.notices(),
     alerts: (p) => engine.alertsNow(p.limit),
     notifiers: () => engine.notifierStatus(),

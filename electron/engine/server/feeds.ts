@@ -88,5 +88,9 @@ function engineFeeds(engine: Engine): FeedFactories {
     }),
     // Every progress step is a change; the hub reads at most 4 times a second.
     jobs: () => ({ read: () => engine.jobs.list(), watch: (changed) => engine.jobs.onChange(changed) }),
+    recordings: () => ({
+      read: () => engine.recordings.list(),
+      watch: (changed) => engine.recordings.onChange(changed),
+    }),
   };
 }

@@ -61,6 +61,11 @@ export interface SourceContext {
   secret(name: string): string | undefined;
   /** Keeps raw messages for exact replay (sources with `record: true`). */
   recordRaw(messages: RawMessage[]): void;
+  /**
+   * Whether a named recording the user started includes this source now: it keeps its raw
+   * messages then as if `record` were on (asked per message; a lookup in memory).
+   */
+  recordingNamed(): boolean;
   /** Milliseconds since the epoch; sources ask here so tests can steer time. */
   now(): number;
   /** Something the user should know about this source's data (a device clock in another zone). */

@@ -4,6 +4,7 @@
 // straight to the file, so memory stays flat whatever the range. Every other form is written by a
 // private in-memory DuckDB instance that alone may write files: the workspace instance has file
 // access switched off for good (see duckdb.ts).
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ExportRequest, ExportTable } from '../../../shared/api';
@@ -29,8 +30,8 @@ export function csvField(value: unknown): string {
 interface TableShape {
   /** Columns of the exported rows, as created in the private writer. */
   columns: string;
-  /** SELECT list and FROM/WHERE over the workspace for [from, to) in microseconds. */
-  select(fromUs: number, toUs: number, channelFilter: string): { list: string; from: string; order: string };
+  /** SELECT list and FROM/WHERE over the workspace for [from, to) in microseconds; `filter` is ANDed. */
+  select(fromUs: number, toUs: number, filter: string): { list: string; from: string; order: string };
   /** Whether the rows carry a `source` column (a hive partition key). */
   hasSource: boolean;
 }
@@ -42,20 +43,30 @@ const range = (column: string, fromUs: number, toUs: number) =>
 export const EXPORT_TABLES: Record<ExportTable, TableShape> = {
   samples: {
     columns: 'ts TIMESTAMP, source VARCHAR, channel VARCHAR, unit VARCHAR, value DOUBLE',
-    select: (fromUs, toUs, channelFilter) => ({
+    select: (fromUs, toUs, filter) => ({
       list: 's.ts, src.key AS source, c.name AS channel, c.unit, s.value',
       from: `FROM samples s JOIN channels c ON c.id = s.channel_id JOIN sources src ON src.id = c.source_id
-        WHERE ${range('s.ts', fromUs, toUs)} ${channelFilter}`,
+        WHERE ${range('s.ts', fromUs, toUs)} ${filter}`,
       order: 's.ts, c.name',
     }),
     hasSource: true,
   },
   records: {
     columns: 'ts TIMESTAMP, rx TIMESTAMP, source VARCHAR, severity VARCHAR, message VARCHAR, fields JSON',
-    select: (fromUs, toUs) => ({
+    select: (fromUs, toUs, filter) => ({
       list: 'r.ts, r.rx, src.key AS source, r.severity, r.message, r.fields',
-      from: `FROM records r JOIN sources src ON src.id = r.source_id WHERE ${range('r.ts', fromUs, toUs)}`,
+      from: `FROM records r JOIN sources src ON src.id = r.source_id WHERE ${range('r.ts', fromUs, toUs)} ${filter}`,
       order: 'r.ts, r.rx',
+    }),
+    hasSource: true,
+  },
+  recordings: {
+    // Raw messages as received (sources with `record: true`, or in a named recording), by receive time.
+    columns: 'ts TIMESTAMP, source VARCHAR, "key" VARCHAR, payload BLOB, meta JSON',
+    select: (fromUs, toUs, filter) => ({
+      list: 'g.rx AS ts, src.key AS source, g."key", g.payload, g.meta',
+      from: `FROM recordings g JOIN sources src ON src.id = g.source_id WHERE ${range('g.rx', fromUs, toUs)} ${filter}`,
+      order: 'g.rx',
     }),
     hasSource: true,
   },
@@ -99,10 +110,28 @@ function checkTarget(target: string, partitioned: boolean): void {
     throw new Error(`export: ${target} is a folder; give a file name`);
 }
 
+/**
+ * Where an export is written until it is whole: a hidden name beside the target, in the folder the
+ * user chose. Only a finished export takes the target's name, so a cancelled or failed one leaves
+ * nothing that poses as complete (and a crash leaves a name that says "partial"). `tag`: the job's
+ * id, so a job resumed after a crash finds (and removes) what its first run left.
+ */
+export function partialPath(target: string, tag = randomBytes(4).toString('hex')): string {
+  return path.join(path.dirname(target), `.${path.basename(target)}.partial-${tag}`);
+}
+
+/** Gives a finished export (file or folder) the target's name; an empty target folder makes way. */
+export function finishPartial(partial: string, target: string): void {
+  if (fs.existsSync(target) && fs.statSync(target).isDirectory()) fs.rmdirSync(target); // checked empty before
+  fs.renameSync(partial, target);
+}
+
 export async function exportData(
   store: Store,
   request: ExportRequest,
   onProgress?: (p: ExportProgress) => void,
+  signal?: AbortSignal,
+  partialTag?: string,
 ): Promise<number> {
   if (!(request.to > request.from))
     throw new Error(`export: --to (${new Date(request.to).toISOString()}) must be after --from`);
@@ -119,6 +148,11 @@ export async function exportData(
     table === 'samples' && request.channels?.length
       ? `AND c.name IN (${request.channels.map(sqlString).join(', ')})`
       : '';
+  if (request.sources?.length && !shape.hasSource)
+    throw new Error(`export: ${table} have no source to choose by; leave out the sources`);
+  const sourceFilter = request.sources?.length
+    ? `AND src.key IN (${request.sources.map(sqlString).join(', ')})`
+    : '';
 
   if (table === 'samples' && request.channels?.length) {
     const known = new Set((await store.channelRows()).map((c) => c.name));
@@ -133,7 +167,7 @@ export async function exportData(
     if (Number(present[0]?.[0] ?? 0) === 0)
       throw new Error('export: this workspace has no annotations table');
   }
-  const { list, from, order } = shape.select(fromUs, toUs, channelFilter);
+  const { list, from, order } = shape.select(fromUs, toUs, `${channelFilter} ${sourceFilter}`);
 
   const counted = await store.read(`SELECT count(*) ${from}`);
   const total = Number(counted[0]?.[0] ?? 0);
@@ -151,75 +185,95 @@ export async function exportData(
     });
   };
 
-  if (table === 'samples' && request.format === 'csv' && partitionBy.length === 0) {
-    // The CSV of samples keeps its first-release columns (ts, channel, unit, value).
-    const stream = await store.stream(
-      `SELECT strftime(s.ts, '%Y-%m-%dT%H:%M:%S.%fZ') AS ts, c.name AS channel, c.unit, s.value ${from} ORDER BY ${order}`,
-    );
-    const out = fs.createWriteStream(target);
-    try {
-      const write = (text: string) =>
-        new Promise<void>((resolve, reject) =>
-          out.write(text) ? resolve() : out.once('drain', resolve).once('error', reject),
-        );
-      await write('ts,channel,unit,value\n');
-      for (let chunk = await stream.next(); chunk && chunk.rowCount > 0; chunk = await stream.next()) {
-        const [ts, channel, unit, value] = chunk.getColumns() as [string[], string[], string[], number[]];
-        let text = '';
-        for (let i = 0; i < chunk.rowCount; i++)
-          text += `${ts[i]},${csvField(channel[i])},${csvField(unit[i])},${value[i]}\n`;
-        await write(text);
-        done += chunk.rowCount;
-        report(false);
-      }
-      await new Promise<void>((resolve, reject) =>
-        out.end((error?: Error | null) => (error ? reject(error) : resolve())),
-      );
-    } finally {
-      stream.close();
-    }
-  } else {
-    // Rows beyond its memory limit spill to a temp folder beside the target, removed afterwards.
-    const spill = fs.mkdtempSync(path.join(path.dirname(target), '.opsdeck-export-'));
-    const sink = await openDuckDB(':memory:', StoreSettings.parse({ memoryLimitMb: 256, threads: 1 }), {
-      externalAccess: true,
-      tempDirectory: spill,
-    });
-    const conn = await sink.connect();
-    try {
-      await conn.run(`CREATE TABLE export(${shape.columns})`);
-      const appender = await conn.createAppender('export');
-      const stream = await store.stream(`SELECT ${list} ${from} ORDER BY ${order}`);
-      try {
-        for (let chunk = await stream.next(); chunk && chunk.rowCount > 0; chunk = await stream.next()) {
-          appender.appendDataChunk(chunk);
-          done += chunk.rowCount;
-          report(false);
-        }
-      } finally {
-        stream.close();
-      }
-      appender.closeSync();
-      const options =
-        request.format === 'parquet'
-          ? ['FORMAT parquet', 'COMPRESSION zstd']
-          : request.format === 'jsonl'
-            ? ['FORMAT json']
-            : ['FORMAT csv', 'HEADER true'];
-      // Times are UTC; the day of a row is its UTC day, as the partition folders name it.
-      const source = partitionBy.length
-        ? `(SELECT *, strftime(ts, '%Y-%m-%d') AS day FROM export ORDER BY ts)`
-        : 'export';
-      if (partitionBy.length) options.push(`PARTITION_BY (${partitionBy.join(', ')})`);
-      await conn.run(`COPY ${source} TO ${sqlString(target)} (${options.join(', ')})`);
-    } finally {
-      conn.closeSync();
-      sink.closeSync();
-      fs.rmSync(spill, { recursive: true, force: true });
-    }
+  const stopIfAsked = () => {
+    if (signal?.aborted) throw new Error(`export cancelled: nothing written to ${target}`);
+  };
+  const partial = partialPath(target, partialTag);
+  fs.rmSync(partial, { recursive: true, force: true }); // what a killed run of the same job left
+  try {
+    await writeExport();
+    stopIfAsked();
+    if (partitionBy.length && !fs.existsSync(partial)) fs.mkdirSync(partial); // no rows: an empty folder
+    finishPartial(partial, target);
+  } catch (error) {
+    fs.rmSync(partial, { recursive: true, force: true });
+    throw error;
   }
   report(true);
   return done;
+
+  async function writeExport(): Promise<void> {
+    if (table === 'samples' && request.format === 'csv' && partitionBy.length === 0) {
+      // The CSV of samples keeps its first-release columns (ts, channel, unit, value).
+      const stream = await store.stream(
+        `SELECT strftime(s.ts, '%Y-%m-%dT%H:%M:%S.%fZ') AS ts, c.name AS channel, c.unit, s.value ${from} ORDER BY ${order}`,
+      );
+      const out = fs.createWriteStream(partial);
+      try {
+        const write = (text: string) =>
+          new Promise<void>((resolve, reject) =>
+            out.write(text) ? resolve() : out.once('drain', resolve).once('error', reject),
+          );
+        await write('ts,channel,unit,value\n');
+        for (let chunk = await stream.next(); chunk && chunk.rowCount > 0; chunk = await stream.next()) {
+          const [ts, channel, unit, value] = chunk.getColumns() as [string[], string[], string[], number[]];
+          let text = '';
+          for (let i = 0; i < chunk.rowCount; i++)
+            text += `${ts[i]},${csvField(channel[i])},${csvField(unit[i])},${value[i]}\n`;
+          await write(text);
+          done += chunk.rowCount;
+          report(false);
+          stopIfAsked();
+        }
+        await new Promise<void>((resolve, reject) =>
+          out.end((error?: Error | null) => (error ? reject(error) : resolve())),
+        );
+      } finally {
+        stream.close();
+      }
+    } else {
+      // Rows beyond its memory limit spill to a temp folder beside the target, removed afterwards.
+      const spill = fs.mkdtempSync(path.join(path.dirname(target), '.opsdeck-export-'));
+      const sink = await openDuckDB(':memory:', StoreSettings.parse({ memoryLimitMb: 256, threads: 1 }), {
+        externalAccess: true,
+        tempDirectory: spill,
+      });
+      const conn = await sink.connect();
+      try {
+        await conn.run(`CREATE TABLE export(${shape.columns})`);
+        const appender = await conn.createAppender('export');
+        const stream = await store.stream(`SELECT ${list} ${from} ORDER BY ${order}`);
+        try {
+          for (let chunk = await stream.next(); chunk && chunk.rowCount > 0; chunk = await stream.next()) {
+            appender.appendDataChunk(chunk);
+            done += chunk.rowCount;
+            report(false);
+            stopIfAsked();
+          }
+        } finally {
+          stream.close();
+        }
+        appender.closeSync();
+        const options =
+          request.format === 'parquet'
+            ? ['FORMAT parquet', 'COMPRESSION zstd']
+            : request.format === 'jsonl'
+              ? ['FORMAT json']
+              : ['FORMAT csv', 'HEADER true'];
+        // Times are UTC; the day of a row is its UTC day, as the partition folders name it.
+        const source = partitionBy.length
+          ? `(SELECT *, strftime(ts, '%Y-%m-%d') AS day FROM export ORDER BY ts)`
+          : 'export';
+        if (partitionBy.length) options.push(`PARTITION_BY (${partitionBy.join(', ')})`);
+        stopIfAsked();
+        await conn.run(`COPY ${source} TO ${sqlString(partial)} (${options.join(', ')})`);
+      } finally {
+        conn.closeSync();
+        sink.closeSync();
+        fs.rmSync(spill, { recursive: true, force: true });
+      }
+    }
+  }
 }
 
 /**

@@ -68,6 +68,15 @@ export const MIGRATIONS: readonly Migration[] = [
         id VARCHAR NOT NULL, kind VARCHAR NOT NULL, spec JSON NOT NULL, state VARCHAR NOT NULL,
         created_at TIMESTAMP NOT NULL, finished_at TIMESTAMP, summary JSON);`,
   },
+  {
+    // Recordings the user starts and stops by name (evidence/recordings.ts): which sources, from
+    // when to when (stopped_at NULL while it runs), and who started and stopped it.
+    version: 6,
+    name: 'named_recordings',
+    sql: `CREATE TABLE IF NOT EXISTS named_recordings(
+      name VARCHAR PRIMARY KEY, sources JSON NOT NULL, started_at TIMESTAMP NOT NULL,
+      stopped_at TIMESTAMP, started_by VARCHAR NOT NULL, stopped_by VARCHAR)`,
+  },
 ];
 
 /** The schema version this OpsDeck writes: the last migration's. */

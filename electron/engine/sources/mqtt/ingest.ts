@@ -9,7 +9,7 @@
 // A message that needs a channel beyond the source's limit goes to quarantine whole (the stage
 // cuts what the decoder had already produced from it).
 import type { DecoderName } from '../../../../shared/schemas';
-import { FrameDecoder } from '../../decode/registry';
+import { FrameDecoder, type FrameSink } from '../../decode/registry';
 import { ChannelRefused, type IngestStage } from '../../ingest/stage';
 import { CHANNEL_REFUSED, type SourceContext } from '../source';
 import { TopicTree } from './topic-tree';
@@ -44,8 +44,7 @@ export class MqttIngest {
     this.tree = new TopicTree(ctx.now, (topic, payload, decoder) =>
       this.frames.preview({ rx: 0, key: topic, bytes: payload }, decoder),
     );
-    const choices = options.decoders.filter((d) => d.decoder !== 'auto');
-    this.frames = new FrameDecoder(
+    this.frames = mqttFrameDecoder(
       ctx.sourceId,
       {
         channel: (path, unit) => {
@@ -59,18 +58,7 @@ export class MqttIngest {
         quarantine: (raw, reason, where) => ctx.quarantine(raw, reason, where),
         clockNotice: (_topic, message) => ctx.notice('warn', `${ctx.sourceId}: ${message}`),
       },
-      {
-        choose: (topic) => choices.find((d) => topicMatches(d.filter, topic))?.decoder,
-        memoDefaults: {
-          ...(options.timestampField ? { timestampField: options.timestampField } : {}),
-          timeZone: options.timeZone,
-          futureToleranceMs: options.futureToleranceSeconds * 1000,
-        },
-        memoFor: (topic) => {
-          const zone = options.decoders.find((d) => d.timeZone && topicMatches(d.filter, topic))?.timeZone;
-          return zone ? { timeZone: zone } : undefined;
-        },
-      },
+      options,
     );
     // QoS 1/2 pause the peer (the client holds back reading); QoS 0 is shed at the bound.
     this.stage = ctx.ingest({ decoder: this.frames, policy: 'pause' });
@@ -87,7 +75,7 @@ export class MqttIngest {
     this.ctx.received(1);
     if (!this.stage.admit(message.qos === 0 ? 'shed' : 'pause')) return false;
     this.tree.record(message.topic, message.payload, rx, message.retain, message.qos, message.properties);
-    if (this.options.record) {
+    if (this.options.record || this.ctx.recordingNamed()) {
       this.stage.addRaw([
         {
           rx,
@@ -113,4 +101,28 @@ export class MqttIngest {
     if (decoder) this.tree.setDecoder(message.topic, decoder.name);
     return true;
   }
+}
+
+/**
+ * The decoding an MQTT source does: each topic's decoder as its filters choose (detection for the
+ * rest), with its time options. Also how a recording of the source is decoded again as it was live.
+ */
+export function mqttFrameDecoder(
+  sourceId: string,
+  sink: FrameSink,
+  options: Pick<IngestOptions, 'decoders' | 'timestampField' | 'timeZone' | 'futureToleranceSeconds'>,
+): FrameDecoder {
+  const choices = options.decoders.filter((d) => d.decoder !== 'auto');
+  return new FrameDecoder(sourceId, sink, {
+    choose: (topic) => choices.find((d) => topicMatches(d.filter, topic))?.decoder,
+    memoDefaults: {
+      ...(options.timestampField ? { timestampField: options.timestampField } : {}),
+      timeZone: options.timeZone,
+      futureToleranceMs: options.futureToleranceSeconds * 1000,
+    },
+    memoFor: (topic) => {
+      const zone = options.decoders.find((d) => d.timeZone && topicMatches(d.filter, topic))?.timeZone;
+      return zone ? { timeZone: zone } : undefined;
+    },
+  });
 }

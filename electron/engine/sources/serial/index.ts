@@ -330,7 +330,7 @@ class SerialSource implements Source {
       if (rx - this.openedAt < OPEN_GRACE_MS) this.pipeline.framer.firstMayBeCut = true;
     }
     this.ring.add('rx', chunk, rx);
-    if (this.options.record)
+    if (this.options.record || this.ctx.recordingNamed())
       this.stage!.addRaw([{ rx, key: this.path, payload: new Uint8Array(chunk), meta: {} }]);
     this.stage!.pushBytes(chunk, { rx, key: this.options.path, where: this.path });
     if (this.format() !== this.shownFormat) this.describe();

@@ -19,7 +19,12 @@ export function JobList({
     <ul className="job-list" data-testid="job-list">
       {jobs.map((job) => {
         const running = job.state === 'queued' || job.state === 'running';
-        const fraction = job.bytesTotal ? Math.min(1, job.bytesDone / job.bytesTotal) : 0;
+        // By bytes when known ahead (imports, re-decodes); an export knows its rows instead.
+        const fraction = job.bytesTotal
+          ? Math.min(1, job.bytesDone / job.bytesTotal)
+          : job.rowsTotal
+            ? Math.min(1, job.rows / job.rowsTotal)
+            : 0;
         return (
           <li key={job.id} data-testid={`job-${job.id}`} data-state={job.state}>
             <div className="job-head">
@@ -43,8 +48,11 @@ export function JobList({
               data-testid="job-progress"
             />
             <div className="job-figures" data-testid="job-figures">
-              {formatBytes(job.bytesDone)} of {job.bytesTotal === null ? '?' : formatBytes(job.bytesTotal)} ·{' '}
-              {formatCount(job.rows)} rows
+              {job.rowsTotal === null
+                ? `${formatBytes(job.bytesDone)} of ${job.bytesTotal === null ? '?' : formatBytes(job.bytesTotal)} · `
+                : ''}
+              {formatCount(job.rows)}
+              {job.rowsTotal !== null && ` of ${formatCount(job.rowsTotal)}`} rows
               {running && ` · ${formatRate(job.rowsPerSecond)} rows/s`}
               {running && job.secondsLeft !== null && ` · ${formatDuration(job.secondsLeft * 1000)} left`}
               {` · ${formatCount(job.quarantined)} quarantined`}
