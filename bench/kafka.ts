@@ -78,6 +78,7 @@ async function engineRun(
   );
   const started = performance.now();
   const engine = await Engine.open(dir);
+  const opened = performance.now() - started;
   let firstStored = 0;
   try {
     for (;;) {
@@ -93,7 +94,7 @@ async function engineRun(
     const rows = await engine.query(`SELECT count(*) FROM records_v WHERE source = 'k'`);
     const budget = engine.pending;
     note(
-      `${mode}: ${String(rows.rows[0]![0])} records stored; first rows durable after ${Math.round(firstStored)} ms; ` +
+      `${mode}: ${String(rows.rows[0]![0])} records stored; workspace open after ${Math.round(opened)} ms, first rows durable after ${Math.round(firstStored)} ms; ` +
         `the consumer paused ${budget.peerPauses} times for room (peak pending ${budget.peakRows} rows, ${Math.round(budget.peakBytes / 1024 ** 2)} MiB)`,
     );
     return ms;

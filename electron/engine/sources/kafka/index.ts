@@ -123,7 +123,11 @@ export const kafkaSource: SourceFactory<KafkaOptions> = {
       resume: () => consumer?.resume(options.topics.map((topic) => ({ topic }))),
     });
 
-    /** Kafka hears the group's offsets once the rows up to them are durable; one commit in flight per flush. */
+    /**
+     * Kafka hears the group's offsets once the rows up to them are durable, at the store's own
+     * cadence (not a prompt commit per batch: the workspace's positions are what exactly-once
+     * rests on; Kafka's copy only shows the lag); one commit in flight per flush.
+     */
     let commitPending: Map<string, { topic: string; partition: number; offset: string }> | null = null;
     const commitWhenDurable = (topic: string, partition: number, next: number) => {
       const first = commitPending === null;
@@ -138,7 +142,7 @@ export const kafkaSource: SourceFactory<KafkaOptions> = {
         const commit = c.commitOffsets(offsets).catch(() => undefined); // a rebalance: the next commit says it
         commits.add(commit);
         void commit.then(() => commits.delete(commit));
-      });
+      }, false);
     };
 
     const waitForRoom = async (heartbeat?: () => Promise<void>) => {
