@@ -367,3 +367,58 @@ describe('kafka security: SCRAM and TLS with the site CA', () => {
     expect(await stored(engine, 'noca')).toBe(0);
   }, 120_000);
 });
+
+describe('kafka mutual TLS: a client certificate the broker requires', () => {
+  let broker: KafkaBroker;
+  let pki: Pki;
+  beforeAll(async () => {
+    const dir = path.join(tmp.dir, 'pki-mtls');
+    fs.mkdirSync(dir, { recursive: true });
+    pki = makePki(dir);
+    broker = await KafkaBroker.start({
+      version: '4.1.1',
+      tls: { certFile: pki.serverCert, keyFile: pki.serverKey, clientCaFile: pki.caFile },
+    });
+    closers.push(() => broker.close());
+    broker.createTopic('secure');
+    broker.produce('secure', ['{"n":1}', '{"n":2}', '{"n":3}']);
+    process.env.OPSDECK_SECRET_KAFKA_KEYPASS = pki.clientKeyPassphrase;
+  }, 300_000);
+  afterAll(() => {
+    delete process.env.OPSDECK_SECRET_KAFKA_KEYPASS;
+  });
+
+  it('reads with the client certificate (its key encrypted, the passphrase by name), and is refused without one', async () => {
+    const tls = `127.0.0.1:${broker.tlsPort}`;
+    const source = (id: string, options: Record<string, unknown>) => ({
+      id,
+      name: id,
+      kind: 'kafka' as const,
+      options: {
+        brokers: [tls],
+        topics: ['secure'],
+        start: { from: 'earliest' as const },
+        reconnectMinMs: 200,
+        reconnectMaxMs: 1_000,
+        ...options,
+      },
+    });
+    const engine = await engineWith([
+      source('mtls', {
+        tls: {
+          caFile: pki.caFile,
+          certFile: pki.clientCert,
+          keyFile: pki.clientKeyEncrypted,
+          keyPassphrase: 'kafka.keypass',
+        },
+      }),
+      source('nocert', { tls: { caFile: pki.caFile } }),
+    ]);
+    const stored = (id: string) =>
+      count(engine, `SELECT count(*) FROM samples_v WHERE channel = '${id}/secure/n'`);
+    await waitFor('messages over mutual TLS', async () => (await stored('mtls')) === 3, 60_000);
+    await waitFor('the refusal shown', () => (sourceState(engine, 'nocert').lastError ?? '') !== '', 60_000);
+    expect(sourceState(engine, 'nocert').state).not.toBe('connected');
+    expect(await stored('nocert')).toBe(0);
+  }, 120_000);
+});
