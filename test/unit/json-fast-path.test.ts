@@ -151,6 +151,12 @@ describe('json decoder fast path', () => {
       ],
       records: [['info', 'site/log', '{"host":"web-1","ok":true}', RX]],
     });
+    // Numbers and an implausible time: the time is the record's only field.
+    expect(sameAsGeneralPath('{"n":1,"ts":12}')).toMatchObject({
+      fast: 1,
+      samples: [['n', 1, RX]],
+      records: [['info', 'site/log', '{"ts":12}', RX]],
+    });
     const numbersOnly = sameAsGeneralPath('{"a":1, "ts":"2026-11-29T11:59:58Z", "b":2}');
     expect(numbersOnly).toMatchObject({
       fast: 0,

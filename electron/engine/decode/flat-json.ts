@@ -253,5 +253,7 @@ export function membersJson(
     if (out.length > 1) out += ',';
     out += t.slice(m.keyStart[k], m.keyEnd[k]) + ':' + t.slice(m.valueStart[k], m.valueEnd[k]);
   }
-  return `${out}${extra}}`;
+  // `extra` begins with its comma: none when it is the only member left (numbers taken out).
+  if (extra !== '') out += out.length > 1 ? extra : extra.slice(1);
+  return `${out}}`;
 }
