@@ -4,7 +4,8 @@
 //   node out/main/bench.js ingest|decimation|startup|mqtt|serial|alerts|channels|records|syslog|masking
 //   node out/main/bench.js mqtt [--only drain,live,latency]   one or more parts of the MQTT benchmark
 //   node out/main/bench.js investigate [--records 10000000]   log view pages, histogram, search vs lnav
-//   node out/main/bench.js kafka [--messages 1000000]  a real Kafka (jars via mvn): kcat, kafkajs, engine
+//   node out/main/bench.js kafka [--messages 1000000] [--only kcat,kafkajs,group,inspect]
+//                                                     a real Kafka (jars via mvn): kcat, kafkajs, engine
 //   node out/main/bench.js soak [--minutes 10] demo rig at 100× for N minutes, RSS every minute
 //          [--mqtt 20000] [--prefill-hours 24] [--prefill-rate 1000]
 //                                            … plus a QoS 0 MQTT flood, on a workspace holding a day
@@ -479,7 +480,8 @@ async function main(): Promise<void> {
   if (which === 'investigate') await benchInvestigate(Number(flag('--records') ?? 10_000_000));
   if (which === 'syslog' || which === 'all') await benchSyslog();
   if (which === 'masking' || which === 'all') await benchMasking();
-  if (which === 'kafka') await benchKafka(Number(flag('--messages') ?? 1_000_000));
+  if (which === 'kafka')
+    await benchKafka(Number(flag('--messages') ?? 1_000_000), flag('--only')?.split(','));
   if (which === 'logs') await benchLogs(Number(flag('--size') ?? 1024));
   if (which === 'soak')
     await benchSoak({

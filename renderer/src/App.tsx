@@ -31,6 +31,7 @@ import type { InvestigateSettings } from '../../shared/investigate';
 import { LogsPanel } from './panels/logs/LogsPanel';
 import { QuarantineBrowser } from './panels/quarantine/QuarantineBrowser';
 import { SqlConsole } from './panels/sql/SqlConsole';
+import { KafkaClusterPanel } from './panels/kafka-cluster/KafkaClusterPanel';
 
 /** What the centre of the workbench shows. */
 type View = 'plots' | 'logs' | 'sql' | 'quarantine';
@@ -100,21 +101,32 @@ export function App({ connection }: { connection: EngineConnection }) {
     },
     [connected, reloadWorkspace],
   );
+  /** The Kafka source whose cluster browser is open, in the same place. */
+  const [clusterFor, setClusterFor] = useState<string | null>(null);
   const selectTopic = useCallback((source: string, topic: string) => {
+    setClusterFor(null);
     setConsoleFor(null);
     setAlertsOpen(false);
     setSelected({ source, topic });
   }, []);
   const toggleConsole = useCallback((source: string) => {
+    setClusterFor(null);
     setSelected(null);
     setAlertsOpen(false);
     setConsoleFor((open) => (open === source ? null : source));
   }, []);
   const alertsButtonRef = useRef<HTMLButtonElement>(null);
   const toggleAlerts = useCallback(() => {
+    setClusterFor(null);
     setSelected(null);
     setConsoleFor(null);
     setAlertsOpen((open) => !open);
+  }, []);
+  const toggleCluster = useCallback((source: string) => {
+    setSelected(null);
+    setConsoleFor(null);
+    setAlertsOpen(false);
+    setClusterFor((open) => (open === source ? null : source));
   }, []);
   const closeAlerts = useCallback(() => {
     setAlertsOpen(false);
@@ -164,7 +176,8 @@ export function App({ connection }: { connection: EngineConnection }) {
   useEffect(() => {
     if (selected && sources && !sources.some((s) => s.id === selected.source)) setSelected(null);
     if (consoleFor && sources && !sources.some((s) => s.id === consoleFor)) setConsoleFor(null);
-  }, [selected, consoleFor, sources]);
+    if (clusterFor && sources && !sources.some((s) => s.id === clusterFor)) setClusterFor(null);
+  }, [selected, consoleFor, clusterFor, sources]);
   const consoleStatus = consoleFor ? sources?.find((s) => s.id === consoleFor) : undefined;
   // The open console's source's channels, from the channel browser's paged API (a device has few).
   const consolePage = useChannelPage(connected, consoleFor ? { source: consoleFor, flat: true } : null);
@@ -263,7 +276,7 @@ export function App({ connection }: { connection: EngineConnection }) {
       </header>
       <ConnectionBanner state={state} />
       <main
-        className={`workbench${selected || alertsOpen ? ' with-detail' : consoleFor ? ' with-detail with-console' : ''}`}
+        className={`workbench${selected || alertsOpen ? ' with-detail' : consoleFor ? ' with-detail with-console' : clusterFor ? ' with-detail with-cluster' : ''}`}
       >
         <aside className="sidebar">
           <SourcesPanel
@@ -276,6 +289,8 @@ export function App({ connection }: { connection: EngineConnection }) {
             onSelectTopic={selectTopic}
             consoleSource={consoleFor}
             onToggleConsole={toggleConsole}
+            clusterSource={clusterFor}
+            onToggleCluster={toggleCluster}
             onAdd={() => setDialog({ kind: 'source', existing: null })}
             onEdit={(existing) => setDialog({ kind: 'source', existing })}
             onPublish={(sourceId, topic) => setDialog({ kind: 'publish', sourceId, topic })}
@@ -358,6 +373,15 @@ export function App({ connection }: { connection: EngineConnection }) {
             plotted={plotted}
             onPlotChannels={(names) => plotSourceChannels(consoleStatus?.name ?? consoleFor, names)}
             onClose={() => setConsoleFor(null)}
+          />
+        )}
+        {clusterFor && (
+          <KafkaClusterPanel
+            key={clusterFor}
+            client={connected}
+            sourceId={clusterFor}
+            sourceName={sources?.find((s) => s.id === clusterFor)?.name ?? clusterFor}
+            onClose={() => setClusterFor(null)}
           />
         )}
         {alertsOpen && (

@@ -17,6 +17,8 @@ export interface SourceCapabilities {
   ports: boolean;
   /** Reads Sparkplug B as a host application (`sparkplugNodes`, `sparkplugRebirth`). */
   sparkplug: boolean;
+  /** A Kafka cluster to browse: topics, groups and recent messages (`kafkaCluster`). */
+  cluster: boolean;
 }
 
 export interface SourceKindDescriptor<
@@ -47,6 +49,7 @@ const NO_CAPABILITIES: SourceCapabilities = {
   console: false,
   ports: false,
   sparkplug: false,
+  cluster: false,
 };
 
 /** Fields every source has, whatever its kind. */

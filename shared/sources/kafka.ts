@@ -211,7 +211,7 @@ export const kafkaKind = defineSourceKind({
   kind: 'kafka',
   label: 'Kafka (consume topics from a cluster)',
   options: KafkaOptions,
-  capabilities: { topics: true, publish: true },
+  capabilities: { topics: true, publish: true, cluster: true },
   hostAccess(options) {
     return tlsFilesRead(options.tls);
   },

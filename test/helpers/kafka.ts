@@ -32,7 +32,12 @@ export interface KafkaBrokerOptions {
   /** SCRAM users (both SHA-256 and SHA-512) and PLAIN users, on a SASL_PLAINTEXT listener. */
   users?: { name: string; password: string }[];
   /** A server certificate and key (PEM, key unencrypted PKCS#8) for an SSL listener. */
-  tls?: { certFile: string; keyFile: string };
+  tls?: {
+    certFile: string;
+    keyFile: string;
+    /** The CA that signs client certificates: the SSL listener then requires one (mutual TLS). */
+    clientCaFile?: string;
+  };
   /** Default partitions of auto-created topics. */
   partitions?: number;
 }
@@ -118,7 +123,14 @@ export class KafkaBroker {
         pem,
         fs.readFileSync(options.tls.keyFile, 'utf8') + fs.readFileSync(options.tls.certFile, 'utf8'),
       );
-      lines.push('ssl.keystore.type=PEM', `ssl.keystore.location=${pem}`, 'ssl.client.auth=none');
+      lines.push('ssl.keystore.type=PEM', `ssl.keystore.location=${pem}`);
+      if (options.tls.clientCaFile)
+        lines.push(
+          'ssl.truststore.type=PEM',
+          `ssl.truststore.location=${options.tls.clientCaFile}`,
+          'ssl.client.auth=required',
+        );
+      else lines.push('ssl.client.auth=none');
     }
     const config = path.join(tmp.dir, 'server.properties');
     fs.writeFileSync(config, lines.join('\n') + '\n');
@@ -129,7 +141,8 @@ export class KafkaBroker {
         `${m}=[name=${u.name},password=${u.password}]`,
       ]),
     );
-    broker.java(['kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', config, ...scram]);
+    // `=`: an id beginning with "-" (one in 64) is otherwise taken for an option.
+    broker.java(['kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', config, ...scram]);
     await broker.startProcess();
     return broker;
   }

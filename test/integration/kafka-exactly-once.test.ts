@@ -1,8 +1,9 @@
 // Group mode exactly once, against a real Kafka (test/helpers/kafka.ts): an engine in its own
 // process (test/helpers/kafka-child.ts) is killed with SIGKILL at three points mid-stream and
 // started again; at the end every message is in DuckDB exactly once, and the group's committed
-// offsets have caught up. Then the broker is restarted mid-stream: the source shows that it is
-// reconnecting, recovers, and again nothing is lost or doubled.
+// offsets have caught up. Then the broker is restarted mid-stream, under a group-mode and an
+// inspect-mode source: the source shows that it is reconnecting and why, recovers, and again
+// nothing is lost or doubled.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -33,7 +34,8 @@ afterAll(async () => {
   tmp?.cleanup();
 });
 
-function workspace(name: string, topic: string, groupId: string): string {
+/** A workspace reading `topic` in group mode as `groupId`, or in inspect mode when it is null. */
+function workspace(name: string, topic: string, groupId: string | null): string {
   const dir = path.join(tmp.dir, name);
   fs.mkdirSync(dir, { recursive: true });
   const source = {
@@ -43,8 +45,7 @@ function workspace(name: string, topic: string, groupId: string): string {
     options: {
       brokers: [broker.bootstrap],
       topics: [topic],
-      mode: 'group',
-      groupId,
+      ...(groupId === null ? { mode: 'inspect' } : { mode: 'group', groupId }),
       start: { from: 'earliest' },
       decoders: [{ topic, decoder: 'json' }],
       sessionTimeoutMs: 6_000,
@@ -177,46 +178,55 @@ describe('group mode', () => {
 });
 
 describe('a broker restarted mid-stream', () => {
-  it('shows the source reconnecting, then recovers with nothing lost or doubled', async () => {
-    const topic = 'restarted';
-    const groupId = 'opsdeck-restart';
-    broker.createTopic(topic, PARTITIONS);
-    produce(topic, 0, MESSAGES / 2);
-    const engine = await Engine.open(workspace('restart', topic, groupId), { flushIntervalMs: 50 });
-    try {
-      engine.store.flushDelayMsForTests = 100; // the stream lasts long enough to be cut
-      const seq = `channel = 'k/${topic}/seq'`;
-      const stored = async () =>
-        Number((await engine.query(`SELECT count(*) FROM samples_v WHERE ${seq}`)).rows[0]![0]);
-      await waitFor('the first messages stored', async () => (await stored()) >= 2_000, 60_000);
-      const states = new Set<string>();
-      const watch = setInterval(() => {
-        const s = engine.status().sources.find((x) => x.id === 'k')!;
-        states.add(s.state);
-      }, 50);
+  it.each([
+    ['group', 'restarted', 'opsdeck-restart'],
+    ['inspect', 'restarted-inspect', null],
+  ] as const)(
+    '%s mode: shows the source reconnecting and why, then recovers with nothing lost or doubled',
+    async (_mode, topic, groupId) => {
+      broker.createTopic(topic, PARTITIONS);
+      produce(topic, 0, MESSAGES / 2);
+      const engine = await Engine.open(workspace('restart', topic, groupId), { flushIntervalMs: 50 });
       try {
-        await broker.stop();
-        await waitFor('the source to show it lost the broker', () => states.has('reconnecting'), 60_000);
-        await broker.restart();
-        produce(topic, MESSAGES / 2, MESSAGES);
-        await waitFor(
-          'every message stored after the restart',
-          async () =>
-            Number(
-              (await engine.query(`SELECT count(DISTINCT value) FROM samples_v WHERE ${seq}`)).rows[0]![0],
-            ) === MESSAGES,
-          120_000,
+        engine.store.flushDelayMsForTests = 100; // the stream lasts long enough to be cut
+        const seq = `channel = 'k/${topic}/seq'`;
+        const stored = async () =>
+          Number((await engine.query(`SELECT count(*) FROM samples_v WHERE ${seq}`)).rows[0]![0]);
+        await waitFor('the first messages stored', async () => (await stored()) >= 2_000, 60_000);
+        const states = new Set<string>();
+        const errors = new Set<string>();
+        const watch = setInterval(() => {
+          const s = engine.status().sources.find((x) => x.id === 'k')!;
+          states.add(s.state);
+          if (s.state === 'reconnecting' && s.lastError) errors.add(s.lastError);
+        }, 50);
+        try {
+          await broker.stop();
+          await waitFor('the source to show it lost the broker', () => states.has('reconnecting'), 60_000);
+          // …and why, in the words of the connection that failed.
+          await waitFor('the reason shown', () => errors.size > 0, 60_000);
+          await broker.restart();
+          produce(topic, MESSAGES / 2, MESSAGES);
+          await waitFor(
+            'every message stored after the restart',
+            async () =>
+              Number(
+                (await engine.query(`SELECT count(DISTINCT value) FROM samples_v WHERE ${seq}`)).rows[0]![0],
+              ) === MESSAGES,
+            120_000,
+          );
+        } finally {
+          clearInterval(watch);
+        }
+        const r = await engine.query(
+          `SELECT count(*)::DOUBLE, count(DISTINCT value)::DOUBLE FROM samples_v WHERE ${seq}`,
         );
+        expect(r.rows[0]).toEqual([MESSAGES, MESSAGES]);
+        expect(engine.status().sources.find((x) => x.id === 'k')!.state).toBe('connected');
       } finally {
-        clearInterval(watch);
+        await engine.close();
       }
-      const r = await engine.query(
-        `SELECT count(*)::DOUBLE, count(DISTINCT value)::DOUBLE FROM samples_v WHERE ${seq}`,
-      );
-      expect(r.rows[0]).toEqual([MESSAGES, MESSAGES]);
-      expect(engine.status().sources.find((x) => x.id === 'k')!.state).toBe('connected');
-    } finally {
-      await engine.close();
-    }
-  }, 300_000);
+    },
+    300_000,
+  );
 });

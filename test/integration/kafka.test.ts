@@ -118,6 +118,80 @@ describe.each(KAFKA_VERSIONS)('kafka %s', (version) => {
     expect(JSON.parse(String(produced.rows[0]![0]))).toEqual({ origin: 'opsdeck' });
   }, 120_000);
 
+  it('starts where asked: at a time, at an offset per partition (others at the latest), at the latest', async () => {
+    broker.createTopic('history', 2);
+    // Twenty messages a minute apart from 18:00, even seq on partition 0 and odd on 1 (offsets 0–9).
+    const base = Date.UTC(2026, 10, 29, 18, 0, 0);
+    const producer = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING }).producer();
+    await producer.connect();
+    const send = (from: number, to: number) =>
+      producer.send({
+        topic: 'history',
+        messages: Array.from({ length: to - from }, (_, k) => ({
+          partition: (from + k) % 2,
+          timestamp: String(base + (from + k) * 60_000),
+          value: JSON.stringify({ seq: from + k }),
+        })),
+      });
+    await send(0, 20);
+    const at = { from: 'timestamp', timestamp: '2026-11-29T18:12:00Z' } as const;
+    const source = (id: string, options: Record<string, unknown>) => ({
+      id,
+      name: id,
+      kind: 'kafka' as const,
+      options: {
+        brokers: [broker.bootstrap],
+        topics: ['history'],
+        decoders: [{ topic: 'history', decoder: 'json' as const }],
+        sessionTimeoutMs: 6_000,
+        ...options,
+      },
+    });
+    const engine = await engineWith([
+      source('at', { start: at }),
+      source('off', { start: { from: 'offsets', offsets: [{ topic: 'history', partition: 0, offset: 7 }] } }),
+      source('new', { start: { from: 'latest' } }),
+      source('grp', { mode: 'group', groupId: 'history-group', start: at }),
+    ]);
+    const seqs = async (id: string) =>
+      (
+        await engine.query(
+          `SELECT DISTINCT value::INTEGER FROM samples_v WHERE channel = '${id}/history/seq' ORDER BY 1`,
+        )
+      ).rows.map((r) => Number(r[0]));
+    await waitFor(
+      'the sources to read what they were asked for',
+      async () =>
+        (await seqs('at')).length === 8 &&
+        (await seqs('off')).length === 3 &&
+        (await seqs('grp')).length === 8 &&
+        sourceState(engine, 'new').state === 'connected',
+      60_000,
+    );
+    await send(20, 22); // seq 20 on partition 0, 21 on partition 1
+    const after = Array.from({ length: 10 }, (_, k) => 12 + k);
+    await waitFor(
+      'the new messages',
+      async () =>
+        (await seqs('new')).length === 2 &&
+        (await seqs('off')).length === 5 &&
+        (await seqs('at')).length === 10 &&
+        (await seqs('grp')).length === 10,
+      60_000,
+    );
+    await producer.disconnect();
+    expect(await seqs('at')).toEqual(after);
+    expect(await seqs('grp')).toEqual(after);
+    // Partition 0 from offset 7 (seq 14, 16, 18, then 20); partition 1 from its latest (seq 21).
+    expect(await seqs('off')).toEqual([14, 16, 18, 20, 21]);
+    expect(await seqs('new')).toEqual([20, 21]);
+    // The Kafka timestamp is each message's event time.
+    const first = await engine.query(
+      `SELECT epoch_ms(ts) FROM samples_v WHERE channel = 'at/history/seq' AND value = 12`,
+    );
+    expect(Number(first.rows[0]![0])).toBe(base + 12 * 60_000);
+  }, 120_000);
+
   it('browses the cluster: topics with offsets, a group with its member and lag, recent messages without a group', async () => {
     const engine = await engineWith([
       {
@@ -270,6 +344,11 @@ describe('kafka security: SCRAM and TLS with the site CA', () => {
     );
     expect(sourceState(engine, 'bad').state).not.toBe('connected');
     expect(await stored(engine, 'bad')).toBe(0);
+    // The cluster browser says so too, in words.
+    await expect(engine.kafkaCluster({ source: 'bad', recentPerPartition: 10 })).rejects.toThrow(
+      /^the cluster at 127\.0\.0\.1:\d+ refused the credentials: SASL SCRAM SHA256 authentication failed/,
+    );
+    expect((await engine.kafkaCluster({ source: 's256', recentPerPartition: 10 })).topics).toHaveLength(1);
   }, 120_000);
 
   it('reads over TLS with the site CA, and is refused without it', async () => {
@@ -286,5 +365,60 @@ describe('kafka security: SCRAM and TLS with the site CA', () => {
     );
     expect(sourceState(engine, 'noca').state).not.toBe('connected');
     expect(await stored(engine, 'noca')).toBe(0);
+  }, 120_000);
+});
+
+describe('kafka mutual TLS: a client certificate the broker requires', () => {
+  let broker: KafkaBroker;
+  let pki: Pki;
+  beforeAll(async () => {
+    const dir = path.join(tmp.dir, 'pki-mtls');
+    fs.mkdirSync(dir, { recursive: true });
+    pki = makePki(dir);
+    broker = await KafkaBroker.start({
+      version: '4.1.1',
+      tls: { certFile: pki.serverCert, keyFile: pki.serverKey, clientCaFile: pki.caFile },
+    });
+    closers.push(() => broker.close());
+    broker.createTopic('secure');
+    broker.produce('secure', ['{"n":1}', '{"n":2}', '{"n":3}']);
+    process.env.OPSDECK_SECRET_KAFKA_KEYPASS = pki.clientKeyPassphrase;
+  }, 300_000);
+  afterAll(() => {
+    delete process.env.OPSDECK_SECRET_KAFKA_KEYPASS;
+  });
+
+  it('reads with the client certificate (its key encrypted, the passphrase by name), and is refused without one', async () => {
+    const tls = `127.0.0.1:${broker.tlsPort}`;
+    const source = (id: string, options: Record<string, unknown>) => ({
+      id,
+      name: id,
+      kind: 'kafka' as const,
+      options: {
+        brokers: [tls],
+        topics: ['secure'],
+        start: { from: 'earliest' as const },
+        reconnectMinMs: 200,
+        reconnectMaxMs: 1_000,
+        ...options,
+      },
+    });
+    const engine = await engineWith([
+      source('mtls', {
+        tls: {
+          caFile: pki.caFile,
+          certFile: pki.clientCert,
+          keyFile: pki.clientKeyEncrypted,
+          keyPassphrase: 'kafka.keypass',
+        },
+      }),
+      source('nocert', { tls: { caFile: pki.caFile } }),
+    ]);
+    const stored = (id: string) =>
+      count(engine, `SELECT count(*) FROM samples_v WHERE channel = '${id}/secure/n'`);
+    await waitFor('messages over mutual TLS', async () => (await stored('mtls')) === 3, 60_000);
+    await waitFor('the refusal shown', () => (sourceState(engine, 'nocert').lastError ?? '') !== '', 60_000);
+    expect(sourceState(engine, 'nocert').state).not.toBe('connected');
+    expect(await stored('nocert')).toBe(0);
   }, 120_000);
 });

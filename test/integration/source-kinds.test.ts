@@ -64,7 +64,14 @@ describe('source kinds as data', () => {
     expect(sourceKindOf('counter')).toMatchObject({
       label: 'Counter (counts up)',
       idBase: 'count',
-      capabilities: { topics: false, publish: false, console: false, ports: false, sparkplug: false },
+      capabilities: {
+        topics: false,
+        publish: false,
+        console: false,
+        ports: false,
+        sparkplug: false,
+        cluster: false,
+      },
     });
     // Its configuration parses, defaults filled in, and a wrong option is named by its path.
     expect(SourceConfig.parse({ id: 'c', kind: 'counter', name: 'C' })).toEqual({

@@ -141,9 +141,36 @@ describe('json decoder fast path', () => {
     expect(old).toMatchObject({ fast: 1, records: [['info', 'site/log', '{"a":"x","ts":12}', RX]] });
   });
 
+  it('takes numbers out as samples, in their order, and the rest as the record', () => {
+    const mixed = sameAsGeneralPath('{"seq":7,"host":"web-1","value":-2.5e1,"ok":true}');
+    expect(mixed).toMatchObject({
+      fast: 1,
+      samples: [
+        ['seq', 7, RX],
+        ['value', -25, RX],
+      ],
+      records: [['info', 'site/log', '{"host":"web-1","ok":true}', RX]],
+    });
+    // Numbers and an implausible time: the time is the record's only field.
+    expect(sameAsGeneralPath('{"n":1,"ts":12}')).toMatchObject({
+      fast: 1,
+      samples: [['n', 1, RX]],
+      records: [['info', 'site/log', '{"ts":12}', RX]],
+    });
+    const numbersOnly = sameAsGeneralPath('{"a":1, "ts":"2026-11-29T11:59:58Z", "b":2}');
+    expect(numbersOnly).toMatchObject({
+      fast: 0,
+      records: [],
+      samples: [
+        ['a', 1, RX - 2000],
+        ['b', 2, RX - 2000],
+      ],
+    });
+  });
+
   it('leaves to the general path what it cannot copy as it is', () => {
     for (const line of [
-      '{"a":"x","n":1}', // a sample
+      '{"a":"x","n":1e400}', // a number that is no number: the general path drops it
       '{"a.b":"x"}', // a key a channel path escapes
       '{"b":"x","1":"y"}', // JSON.parse puts index keys first
       '{"a":"x","a":"y"}', // the last wins, at the first one's place

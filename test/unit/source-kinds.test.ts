@@ -7,17 +7,41 @@ import { kafkaKind, mqttBrokerKind, mqttKind, serialKind, simKind, sourceKinds }
 describe('built-in source kinds', () => {
   it('are listed in the order the form offers them, each with a label and its capabilities', () => {
     expect(sourceKinds().map((k) => [k.kind, k.idBase, k.capabilities])).toEqual([
-      ['mqtt', 'mqtt', { topics: true, publish: true, console: false, ports: false, sparkplug: true }],
+      [
+        'mqtt',
+        'mqtt',
+        { topics: true, publish: true, console: false, ports: false, sparkplug: true, cluster: false },
+      ],
       [
         'mqtt-broker',
         'broker',
-        { topics: true, publish: true, console: false, ports: false, sparkplug: true },
+        { topics: true, publish: true, console: false, ports: false, sparkplug: true, cluster: false },
       ],
-      ['kafka', 'kafka', { topics: true, publish: true, console: false, ports: false, sparkplug: false }],
-      ['serial', 'serial', { topics: false, publish: false, console: true, ports: true, sparkplug: false }],
-      ['tail', 'logs', { topics: false, publish: false, console: false, ports: false, sparkplug: false }],
-      ['syslog', 'syslog', { topics: false, publish: false, console: false, ports: false, sparkplug: false }],
-      ['sim', 'sim', { topics: false, publish: false, console: false, ports: false, sparkplug: false }],
+      [
+        'kafka',
+        'kafka',
+        { topics: true, publish: true, console: false, ports: false, sparkplug: false, cluster: true },
+      ],
+      [
+        'serial',
+        'serial',
+        { topics: false, publish: false, console: true, ports: true, sparkplug: false, cluster: false },
+      ],
+      [
+        'tail',
+        'logs',
+        { topics: false, publish: false, console: false, ports: false, sparkplug: false, cluster: false },
+      ],
+      [
+        'syslog',
+        'syslog',
+        { topics: false, publish: false, console: false, ports: false, sparkplug: false, cluster: false },
+      ],
+      [
+        'sim',
+        'sim',
+        { topics: false, publish: false, console: false, ports: false, sparkplug: false, cluster: false },
+      ],
     ]);
     for (const k of sourceKinds()) expect(k.label).not.toBe('');
   });

@@ -13,8 +13,8 @@
 // - keys have no escape, none of the characters a channel path escapes (`.`, `/`, `[`, `]`), no
 //   leading digit (JSON.parse puts array-index keys first), and no key appears twice (the last
 //   would win, at the first one's place);
-// - values are strings, `true`, `false` or `null`; a number is allowed only for the caller to
-//   take out as the timestamp (any other number becomes a sample, which this does not make);
+// - values are strings, numbers, `true`, `false` or `null`; the caller makes the numbers samples
+//   (and takes the timestamp out), and the record's fields are the other members' text;
 // - whitespace between tokens is allowed: the caller then rebuilds the text from the members.
 
 /** Member offsets of the last object read (reused: no allocation per line). */
@@ -229,12 +229,19 @@ export function memberValue(t: string, m: FlatMembers, k: number): unknown {
 }
 
 /**
- * The JSON text of the object without member `skip` (-1: none), as JSON.stringify writes it,
- * followed by `extra` (`,"key":value`, or '') before the closing brace.
+ * The JSON text of the object without member `skip` (-1: none) and, with `withoutNumbers`, without
+ * its numeric members, as JSON.stringify writes it, followed by `extra` (`,"key":value`, or '')
+ * before the closing brace.
  */
-export function membersJson(t: string, m: FlatMembers, skip: number, extra: string): string {
-  if (!m.spaced && skip < 0 && extra === '') return t.slice(m.objectStart, m.objectEnd);
-  if (!m.spaced && extra === '') {
+export function membersJson(
+  t: string,
+  m: FlatMembers,
+  skip: number,
+  extra: string,
+  withoutNumbers = false,
+): string {
+  if (!m.spaced && !withoutNumbers && skip < 0 && extra === '') return t.slice(m.objectStart, m.objectEnd);
+  if (!m.spaced && !withoutNumbers && extra === '') {
     // Cut the member and one comma out of the compact text.
     if (skip < m.n - 1)
       return t.slice(m.objectStart, m.keyStart[skip]) + t.slice(m.keyStart[skip + 1], m.objectEnd);
@@ -242,9 +249,11 @@ export function membersJson(t: string, m: FlatMembers, skip: number, extra: stri
   }
   let out = '{';
   for (let k = 0; k < m.n; k++) {
-    if (k === skip) continue;
+    if (k === skip || (withoutNumbers && m.numeric[k])) continue;
     if (out.length > 1) out += ',';
     out += t.slice(m.keyStart[k], m.keyEnd[k]) + ':' + t.slice(m.valueStart[k], m.valueEnd[k]);
   }
-  return `${out}${extra}}`;
+  // `extra` begins with its comma: none when it is the only member left (numbers taken out).
+  if (extra !== '') out += out.length > 1 ? extra : extra.slice(1);
+  return `${out}}`;
 }

@@ -95,12 +95,15 @@ function flatten(value: unknown, path: string, into: Flattened, depth: number): 
 }
 
 const line = flatMembers();
+/** The numbers of the flat object being decoded, in member order (reused). */
+const lineNumbers = new Float64Array(line.keyStart.length);
 type FastOutput = DecodeOutput & Required<Pick<DecodeOutput, 'recordJson'>>;
 
 /**
- * The json decoder's answer for a flat object of strings, booleans and nulls with an optional
- * timestamp (see flat-json.ts), with its fields as the line's own text; null when the line is not
- * one, and the general path decides. Writes what the general path would, byte for byte.
+ * The json decoder's answer for a flat object of numbers, strings, booleans and nulls with an
+ * optional timestamp (see flat-json.ts): its numbers as samples, the rest as the record's fields
+ * cut from the line's own text; null when the line is not one, and the general path decides.
+ * Writes what the general path would, byte for byte.
  */
 function decodeFlatObject(
   t: string,
@@ -112,9 +115,16 @@ function decodeFlatObject(
   let tsMember = -1;
   if (typeof memo['timestampField'] === 'string') tsMember = memberNamed(t, line, memo['timestampField']);
   else for (const name of TIMESTAMP_FIELDS) if ((tsMember = memberNamed(t, line, name)) >= 0) break;
-  // A number other than the timestamp is a sample; one member alone would leave no fields.
-  for (let k = 0; k < line.n; k++) if (line.numeric[k] && k !== tsMember) return null;
+  // The timestamp alone is no value: the general path says so.
   if (line.n === (tsMember < 0 ? 0 : 1)) return null;
+  let numbers = 0;
+  for (let k = 0; k < line.n; k++) {
+    if (!line.numeric[k] || k === tsMember) continue;
+    const value = Number(t.slice(line.valueStart[k], line.valueEnd[k]));
+    // 1e400: the general path drops it; rare enough to leave to it.
+    if (!Number.isFinite(value)) return null;
+    lineNumbers[numbers++] = value;
+  }
   let ts = frame.rx;
   let extra = '';
   if (tsMember >= 0) {
@@ -125,7 +135,13 @@ function decodeFlatObject(
     else if (time)
       extra = `,${t.slice(line.keyStart[tsMember], line.keyEnd[tsMember])}:${JSON.stringify(raw)}`;
   }
-  out.recordJson('info', frame.key, membersJson(t, line, tsMember, extra), ts);
+  // Keys hold nothing a channel path escapes (readFlatObject says no to those): the key is the path.
+  for (let k = 0, i = 0; k < line.n; k++)
+    if (line.numeric[k] && k !== tsMember)
+      out.sample(t.slice(line.keyStart[k]! + 1, line.keyEnd[k]! - 1), lineNumbers[i++]!, ts);
+  const others = line.n - numbers - (tsMember < 0 ? 0 : 1);
+  if (others > 0 || extra !== '')
+    out.recordJson('info', frame.key, membersJson(t, line, tsMember, extra, numbers > 0), ts);
   return { ok: true };
 }
 

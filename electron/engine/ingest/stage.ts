@@ -152,6 +152,8 @@ export class IngestStage {
   private raw: RawMessage[] = [];
   private cuts: Cut[] = [];
   private hooks: ((error?: Error) => void)[] = [];
+  /** Hooks since the last submit whose peer waits (onDurable's `prompt`). */
+  private promptHooks = 0;
   private position: Position | undefined;
   /** Counted in the budget and not yet handed on. */
   private bufferedRows = 0;
@@ -319,10 +321,14 @@ export class IngestStage {
 
   /**
    * Calls `hook` when the rows taken in so far are durable (no argument) or cannot be stored (the
-   * error); asks for a prompt flush, since a peer waits.
+   * error); asks for a prompt flush, since a peer waits — unless `prompt` is false: a peer that
+   * only hears about it (Kafka's committed offsets) waits for the usual flush, not costing a
+   * commit of its own.
    */
-  onDurable(hook: (error?: Error) => void): void {
+  onDurable(hook: (error?: Error) => void, prompt = true): void {
     this.hooks.push(hook);
+    if (!prompt) return;
+    this.promptHooks++;
     if (this.soon) return;
     this.soon = true;
     setImmediate(() => {
@@ -374,6 +380,8 @@ export class IngestStage {
     this.quarantine = [];
     this.raw = [];
     this.hooks = [];
+    const prompt = this.promptHooks > 0;
+    this.promptHooks = 0;
     this.position = undefined;
     const rows = this.bufferedRows;
     const bytes = this.bufferedBytes;
@@ -387,7 +395,7 @@ export class IngestStage {
       position,
       // A peer waits, or the pending work is half way to its bound: the store should flush now
       // rather than on its timer (committing while more comes in, instead of stopping sources).
-      soon: hooks.length > 0 || this.host.budget.halfFull,
+      soon: prompt || this.host.budget.halfFull,
     };
     let ticket: Promise<void>;
     try {

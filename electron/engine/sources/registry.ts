@@ -29,6 +29,7 @@ const CAPABILITY_METHODS: { [C in keyof SourceCapabilities]: (keyof Source)[] } 
   console: ['console', 'send'],
   ports: [],
   sparkplug: ['sparkplugNodes'],
+  cluster: ['kafkaCluster'],
 };
 
 /** The factory checked against its kind's descriptor, its sources against the capabilities declared. */

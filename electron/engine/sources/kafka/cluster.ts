@@ -170,3 +170,22 @@ function describe(
     decoded,
   };
 }
+
+/**
+ * Why the cluster could not be read, in words a person acts on: no broker answering, credentials
+ * refused, a certificate not trusted — then what the library said.
+ */
+export function clusterErrorText(brokers: readonly string[], error: unknown): string {
+  const said = error instanceof Error ? error.message : String(error);
+  const where = brokers.join(', ');
+  if (/SASL|authenticat/i.test(said)) return `the cluster at ${where} refused the credentials: ${said}`;
+  if (/certificate|self.signed|issuer|SSL|TLS/i.test(said))
+    return `the TLS connection to ${where} failed: ${said}`;
+  if (
+    /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|Connection (error|timeout)|closed|not connected/i.test(
+      said,
+    )
+  )
+    return `no broker answers at ${where} (down or unreachable): ${said}`;
+  return `reading the cluster at ${where} failed: ${said}`;
+}

@@ -7,12 +7,12 @@
 // Back-pressure: while the engine's pending work is at its bound the consumer's partitions are
 // paused (no more fetches) and the batch being handed over waits for room; at most one fetch per
 // partition (maxBytesPerPartition) is ever held in memory.
-import type { Admin, Consumer, Kafka, Producer } from 'kafkajs';
+import { Kafka, type Admin, type Consumer, type Producer } from 'kafkajs';
 import { KafkaOptions as KafkaOptionsSchema, type KafkaOptions } from '../../../../shared/schemas';
 import { topicDetail } from '../mqtt/detail';
 import type { Source, SourceContext, SourceFactory } from '../source';
-import { describeEndpoint, kafkaClient, reconnectDelay } from './connection';
-import { readCluster, type RateMemory } from './cluster';
+import { describeEndpoint, kafkaClient, kafkaConfig, reconnectDelay } from './connection';
+import { clusterErrorText, readCluster, type RateMemory } from './cluster';
 import { createCluster, InspectReader, type Cluster } from './inspect';
 import { KafkaIngest } from './ingest';
 
@@ -56,6 +56,9 @@ async function startOffsets(
   }
   return out;
 }
+
+/** The cluster browser's retries: two, within about 3 s (not measured; a person is waiting). */
+const BROWSE_RETRY = { initialRetryTime: 300, maxRetryTime: 2_000, retries: 2 };
 
 export const kafkaSource: SourceFactory<KafkaOptions> = {
   kind: 'kafka',
@@ -120,7 +123,11 @@ export const kafkaSource: SourceFactory<KafkaOptions> = {
       resume: () => consumer?.resume(options.topics.map((topic) => ({ topic }))),
     });
 
-    /** Kafka hears the group's offsets once the rows up to them are durable; one commit in flight per flush. */
+    /**
+     * Kafka hears the group's offsets once the rows up to them are durable, at the store's own
+     * cadence (not a prompt commit per batch: the workspace's positions are what exactly-once
+     * rests on; Kafka's copy only shows the lag); one commit in flight per flush.
+     */
     let commitPending: Map<string, { topic: string; partition: number; offset: string }> | null = null;
     const commitWhenDurable = (topic: string, partition: number, next: number) => {
       const first = commitPending === null;
@@ -135,7 +142,7 @@ export const kafkaSource: SourceFactory<KafkaOptions> = {
         const commit = c.commitOffsets(offsets).catch(() => undefined); // a rebalance: the next commit says it
         commits.add(commit);
         void commit.then(() => commits.delete(commit));
-      });
+      }, false);
     };
 
     const waitForRoom = async (heartbeat?: () => Promise<void>) => {
@@ -322,8 +329,12 @@ export const kafkaSource: SourceFactory<KafkaOptions> = {
         });
       },
       async kafkaCluster(request) {
-        const client = kafka ?? kafkaClient(options, ctx);
-        browser ??= { admin: client.admin(), fetcher: createCluster(client) };
+        // Its own client, retrying briefly: a console waiting on a down broker says so in seconds,
+        // not after the consumer's minutes of backoff.
+        if (!browser) {
+          const client = new Kafka({ ...kafkaConfig(options, ctx), retry: BROWSE_RETRY });
+          browser = { admin: client.admin(), fetcher: createCluster(client) };
+        }
         const b = browser;
         try {
           await b.admin.connect();
@@ -334,7 +345,7 @@ export const kafkaSource: SourceFactory<KafkaOptions> = {
           browser = null;
           await b.admin.disconnect().catch(() => undefined);
           await b.fetcher.disconnect().catch(() => undefined);
-          throw error;
+          throw new Error(clusterErrorText(options.brokers, error), { cause: error });
         }
       },
       topics: (request) => ingest.tree.list(request.prefix, request.search, request.limit),

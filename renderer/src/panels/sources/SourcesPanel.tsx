@@ -25,6 +25,9 @@ interface SourcesPanelProps {
   /** The source whose console is open, if any. */
   consoleSource: string | null;
   onToggleConsole(sourceId: string): void;
+  /** The Kafka source whose cluster browser is open, if any. */
+  clusterSource: string | null;
+  onToggleCluster(sourceId: string): void;
   onAdd(): void;
   onEdit(config: SourceConfig): void;
   onPublish(sourceId: string, topic: string): void;
@@ -86,6 +89,8 @@ function SourceRow({
   onSelectTopic,
   consoleSource,
   onToggleConsole,
+  clusterSource,
+  onToggleCluster,
   onEdit,
   onPublish,
   onChanged,
@@ -104,6 +109,7 @@ function SourceRow({
   const hasTopics = capabilities?.topics ?? false;
   const hasConsole = capabilities?.console ?? false;
   const consoleOpen = consoleSource === source.id;
+  const clusterOpen = clusterSource === source.id;
   const toggle = async () => {
     if (!client) return;
     setPending(true);
@@ -159,6 +165,16 @@ function SourceRow({
                     disabled: false,
                     testId: `source-console-${source.id}`,
                     run: () => onToggleConsole(source.id),
+                  },
+                ]
+              : []),
+            ...(capabilities?.cluster
+              ? [
+                  {
+                    label: clusterOpen ? 'Close the cluster browser' : 'Browse the cluster',
+                    disabled: !client || !enabled,
+                    testId: `source-cluster-${source.id}`,
+                    run: () => onToggleCluster(source.id),
                   },
                 ]
               : []),
