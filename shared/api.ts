@@ -31,6 +31,19 @@ import {
 } from './investigate';
 import { Matcher, SilenceMatchers } from './silences';
 import { DirectoryListing, ImportRequest, JobInfo, RedecodeRequest } from './jobs';
+import {
+  AlignRequest,
+  AlignResult,
+  ReplayCommand,
+  ReplayFrame,
+  ReplayFrameRequest,
+  ReplayId,
+  ReplayOpenRequest,
+  ReplayStatus,
+  TimelineDensity,
+  TimelineRequest,
+  WouldHaveFiredRequest,
+} from './replay';
 
 // 2: subscriptions and pushes; `series` answered as a binary frame.
 export const PROTOCOL_VERSION = 2;
@@ -677,6 +690,17 @@ const AlertsResult = z.object({
 });
 const SerialPortsResult = z.object({ ts: z.number(), ports: z.array(SerialPortInfo) });
 
+/** A replay's status and the transitions its rules produced (newest last). */
+export const ReplayState = ReplayStatus.extend({ transitions: z.array(AlertTransitionInfo) });
+export type ReplayState = z.infer<typeof ReplayState>;
+const ReplayStateRequest = z.object({
+  id: ReplayId,
+  limit: z.number().int().min(1).max(5_000).default(500),
+});
+/** What rules would have fired (as previewRules answers), beside what live evaluation stored. */
+export const WouldHaveFiredResult = PreviewRulesResult.extend({ live: z.array(AlertTransitionInfo) });
+export type WouldHaveFiredResult = z.infer<typeof WouldHaveFiredResult>;
+
 /**
  * What a console can subscribe to instead of asking again and again. The engine pushes `data`
  * when the subscription starts and then whenever it changes, at most a few times a second and
@@ -706,6 +730,8 @@ export const Subscriptions = {
   notifiers: { params: Empty, data: z.array(NotifierStatusInfo) },
   /** Jobs (imports…), newest first: progress while they run, their summaries once they end. */
   jobs: { params: Empty, data: z.array(JobInfo) },
+  /** One replay: cursor, state and its transitions, pushed as it plays (at most a few times a second). */
+  replay: { params: ReplayStateRequest, data: ReplayState },
 } as const;
 export type SubscriptionKind = keyof typeof Subscriptions;
 export const SubscriptionKind = z.enum(
@@ -922,6 +948,22 @@ export const Methods = {
     params: z.object({ path: z.string().max(4096).optional() }),
     result: DirectoryListing,
   },
+  /** Opens a replay of stored data on a session of its own (paused at `from`); nothing stored or notified. */
+  replayOpen: { params: ReplayOpenRequest, result: ReplayStatus },
+  /** Play, pause, seek, step, speed, loop. */
+  replayControl: { params: z.object({ id: ReplayId, command: ReplayCommand }), result: ReplayStatus },
+  /** A replay's status and transitions (the `replay` subscription pushes the same). */
+  replayState: { params: ReplayStateRequest, result: ReplayState },
+  /** Ends a replay and its session; an unknown id is not an error. */
+  replayClose: { params: z.object({ id: ReplayId }), result: Ok },
+  /** Each channel's newest value at or before an instant: the first frame after a seek. */
+  replayFrame: { params: ReplayFrameRequest, result: ReplayFrame },
+  /** Rules (the workspace's, or drafts) replayed over a range, beside what was paged live there. */
+  wouldHaveFired: { params: WouldHaveFiredRequest, result: WouldHaveFiredResult },
+  /** Channels on the first one's time axis (as-of join within a tolerance), and the SQL to export them. */
+  alignChannels: { params: AlignRequest, result: AlignResult.extend({ sql: z.string() }) },
+  /** Event density per source and kind over the workspace (or a range), and live alert transitions. */
+  timeline: { params: TimelineRequest, result: TimelineDensity },
 } as const;
 
 export type MethodName = keyof typeof Methods;
@@ -1030,6 +1072,14 @@ export const MethodCapabilities: {
   jobs: 'workspace',
   cancelJob: 'workspace',
   listDirectory: { host: 'lists a folder of this machine' },
+  replayOpen: 'workspace',
+  replayControl: 'workspace',
+  replayState: 'workspace',
+  replayClose: 'workspace',
+  replayFrame: 'workspace',
+  wouldHaveFired: 'workspace',
+  alignChannels: 'workspace',
+  timeline: 'workspace',
 };
 
 export function capabilityOf<M extends MethodName>(method: M, params: ParsedParams<M>): Capability {

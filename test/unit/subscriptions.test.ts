@@ -44,6 +44,7 @@ function topicsFeeds() {
     silences: unused,
     notifiers: unused,
     jobs: unused,
+    replay: unused,
   } as FeedFactories;
   return { state, factories, signal: () => state.changed.forEach((c) => c()) };
 }

@@ -148,6 +148,17 @@ export function bindConnection(
       return { ok: true };
     },
     listDirectory: (p) => engine.listDirectory(p.path),
+    replayOpen: (p) => engine.replay.start(p),
+    replayControl: (p) => engine.replay.get(p.id).command(p.command),
+    replayState: (p) => engine.replay.state(p.id, p.limit),
+    replayClose: (p) => {
+      engine.replay.close(p.id);
+      return { ok: true };
+    },
+    replayFrame: (p) => engine.replay.frame(p),
+    wouldHaveFired: (p) => engine.replay.wouldHaveFired(p),
+    alignChannels: (p) => engine.replay.align(p),
+    timeline: (p) => engine.replay.timeline(p),
     notices: () => engine.notices(),
     alerts: (p) => engine.alertsNow(p.limit),
     notifiers: () => engine.notifierStatus(),

@@ -88,5 +88,15 @@ function engineFeeds(engine: Engine): FeedFactories {
     }),
     // Every progress step is a change; the hub reads at most 4 times a second.
     jobs: () => ({ read: () => engine.jobs.list(), watch: (changed) => engine.jobs.onChange(changed) }),
+    replay: (p) => ({
+      read: () => engine.replay.state(p.id, p.limit),
+      watch: (changed) => {
+        try {
+          return engine.replay.get(p.id).onChange(changed);
+        } catch {
+          return () => undefined; // closed already: the read says so
+        }
+      },
+    }),
   };
 }
