@@ -46,6 +46,7 @@ describe('replay of a one-hour, 100-channel capture at 10 Hz', () => {
   const tmp = tempDir();
   let engine: Engine;
   const ids: number[] = [];
+  let slow = 0;
 
   beforeAll(async () => {
     const dir = path.join(tmp.dir, 'ws');
@@ -62,6 +63,14 @@ describe('replay of a one-hour, 100-channel capture at 10 Hz', () => {
          c.k * 1000000 + i FROM range(0, ${HOUR / PERIOD}) r(i), (VALUES ${values}) c(id, k) ORDER BY i`,
       [],
     );
+    // A slower channel of the same source, off the fast ones' grid: 1 Hz, 50 ms after each second.
+    slow = rig.channel('slow');
+    await engine.store.flush();
+    await engine.store.write(
+      `INSERT INTO samples SELECT make_timestamp((${T0}::BIGINT + 50 + j * 1000) * 1000), ${slow}, j
+       FROM range(0, ${HOUR / 1000}) r(j)`,
+      [],
+    );
   });
   afterAll(async () => {
     await engine?.close();
@@ -70,7 +79,7 @@ describe('replay of a one-hour, 100-channel capture at 10 Hz', () => {
 
   it("a seek answers every channel's value at that instant", async () => {
     for (const at of [T0, T0 + 1, T0 + 1_234_567, T0 + HOUR - 1]) {
-      const frame = await engine.replay.frame({ at, lookbackMs: 60_000 });
+      const frame = await engine.replay.frame({ at, channels: ids, lookbackMs: 60_000 });
       const i = Math.floor((at - T0) / PERIOD);
       expect(frame.values).toHaveLength(CHANNELS);
       expect(frame.values.map((v) => [v.channel, v.ts, v.value])).toEqual(
@@ -123,7 +132,7 @@ describe('replay of a one-hour, 100-channel capture at 10 Hz', () => {
       expect(replay.cursor).toBe(start + 10_000);
       expect(replay.current.now()).toBe(start + 10_000);
       // Every sample from the seek instant on, through the cursor: 101 per channel.
-      expect(replay.status().samples).toBe(CHANNELS * 101);
+      expect(replay.status().samples).toBe(CHANNELS * 101 + 10); // and the slow channel's 10
       const ring = replay.current.live.ring(ids[42]!)!;
       expect(ring.latest()).toBe(start + 10_000);
       expect(ring.v[(ring.written - 1) & (ring.capacity - 1)]).toBe(
@@ -146,7 +155,7 @@ describe('replay of a one-hour, 100-channel capture at 10 Hz', () => {
       await replay.command({ action: 'step', ms: 100 });
       expect(replay.status().state).toBe('paused');
       expect(replay.cursor).toBe(start + 16_100);
-      expect(replay.status().samples).toBe(CHANNELS * 162);
+      expect(replay.status().samples).toBe(CHANNELS * 162 + 17);
 
       // Seeking back starts a fresh session there.
       const before = replay.current;
@@ -160,12 +169,71 @@ describe('replay of a one-hour, 100-channel capture at 10 Hz', () => {
     expect(await rows()).toBe(storedBefore); // nothing stored by the replay
   });
 
+  it('draws any range from DuckDB in min/max buckets, a bounded number per channel', async () => {
+    const whole = await engine.series([ids[0]!, ids[99]!], T0, T0 + HOUR, 2_000);
+    for (const [k, channel] of [0, 99].entries()) {
+      const c = whole.channels[k]!;
+      expect(c.t.length).toBeLessThanOrEqual(2_000);
+      expect(c.t.length).toBeGreaterThan(1_900);
+      // Buckets of 1.8 s: 18 samples each, their first and last index the min and the max.
+      expect(c.min[0]).toBe(valueOf(channel, 0));
+      expect(c.max[0]).toBe(valueOf(channel, 17));
+      expect(c.max[c.max.length - 1]).toBe(valueOf(channel, HOUR / PERIOD - 1));
+    }
+  });
+
+  it("aligns channels of different rates on the first one's times, within a tolerance", async () => {
+    const aligned = await engine.replay.align({
+      channels: ['rig/ch000', 'rig/slow'],
+      from: T0,
+      to: T0 + 1_200,
+      toleranceMs: 500,
+      maxRows: 10_000,
+    });
+    expect(aligned.columns).toEqual(['ts', 'rig/ch000', 'rig/slow']);
+    expect(aligned.truncated).toBe(false);
+    expect(aligned.rows.map((r) => r[2])).toEqual([null, 0, 0, 0, 0, 0, null, null, null, null, null, 1]);
+    expect(aligned.rows.map((r) => r[0])).toEqual(Array.from({ length: 12 }, (_v, i) => T0 + i * PERIOD));
+    // The same SQL exports every row (the SQL console's export path).
+    const all = await engine.query(aligned.sql);
+    expect(all.rows).toHaveLength(12);
+    const capped = await engine.replay.align({
+      channels: ['rig/slow', 'rig/ch001'],
+      from: T0,
+      to: T0 + HOUR,
+      toleranceMs: 0,
+      maxRows: 100,
+    });
+    expect(capped.truncated).toBe(true);
+    expect(capped.rows).toHaveLength(100);
+    // The slow channel's times (…050) fall between the fast one's (…000, …100): no exact match.
+    expect(capped.rows.every((r) => r[2] === null)).toBe(true);
+    await expect(
+      engine.replay.align({
+        channels: ['rig/ch000', 'rig/nope'],
+        from: T0,
+        to: T0 + 1,
+        toleranceMs: 0,
+        maxRows: 1,
+      }),
+    ).rejects.toThrow('align: no channel "rig/nope"');
+  });
+
+  it("the timeline counts each source's samples over the whole workspace", async () => {
+    const timeline = await engine.replay.timeline({ buckets: 60 });
+    expect(timeline.from).toBe(T0);
+    const rig = timeline.lanes.find((l) => l.source === 'rig' && l.kind === 'samples')!;
+    expect(rig.counts).toHaveLength(60);
+    expect(rig.counts.reduce((a, b) => a + b, 0)).toBe(CHANNELS * (HOUR / PERIOD) + HOUR / 1000);
+    expect(timeline.alerts).toEqual([]);
+  });
+
   it('plays "as fast as possible" to the end of a range', async () => {
     const opened = await engine.replay.start({ from: T0, to: T0 + 120_000, speed: 'max', loop: false });
     const replay = engine.replay.get(opened.id);
     await replay.runToEnd();
     expect(replay.cursor).toBe(T0 + 120_000);
-    expect(replay.status().samples).toBe(CHANNELS * 1_201);
+    expect(replay.status().samples).toBe(CHANNELS * 1_201 + 120);
     engine.replay.close(opened.id);
     expect(() => engine.replay.get(opened.id)).toThrow(/no replay/);
   });
