@@ -30,6 +30,7 @@ import type { InvestigateSettings } from '../../shared/investigate';
 import { LogsPanel } from './panels/logs/LogsPanel';
 import { QuarantineBrowser } from './panels/quarantine/QuarantineBrowser';
 import { SqlConsole } from './panels/sql/SqlConsole';
+import { Timeline } from './panels/timeline/Timeline';
 
 /** What the centre of the workbench shows. */
 type View = 'plots' | 'logs' | 'sql' | 'quarantine';
@@ -368,6 +369,7 @@ export function App({ connection }: { connection: EngineConnection }) {
           />
         )}
       </main>
+      <Timeline client={connected} onError={reportError} />
       <StatusBar status={status} connection={state} timeZone={timeZone} />
       {dialog?.kind === 'source' && (
         <SourceForm
