@@ -52,6 +52,8 @@ export function Timeline({
   const svgRef = useRef<SVGSVGElement>(null);
   const drag = useRef<{ start: number; select: boolean } | null>(null);
   const [selecting, setSelecting] = useState<TimelineView | null>(null);
+  /** The range shift-dragged on the timeline: what Play replays (else the whole workspace). */
+  const [selected, setSelected] = useState<TimelineView | null>(null);
 
   // The whole workspace first; then the view, as it is zoomed and panned.
   const load = useCallback(
@@ -111,7 +113,7 @@ export function Timeline({
       await control({ action: 'play' });
       return;
     }
-    const range = time.range && !replay ? time.range : density && density.to > density.from ? density : null;
+    const range = selected ?? (density && density.to > density.from ? density : null);
     if (!range) return onError('replay: nothing stored to replay');
     try {
       const opened = await client.call('replayOpen', { from: range.from, to: range.to, speed, loop });
@@ -123,7 +125,7 @@ export function Timeline({
     } catch (error) {
       onError(`replay: ${errorText(error)}`);
     }
-  }, [client, replayId, control, time.range, time.cursor, replay, density, speed, loop, onError]);
+  }, [client, replayId, control, selected, time.cursor, density, speed, loop, onError]);
 
   const goLive = useCallback(async () => {
     const id = replayId;
@@ -169,7 +171,11 @@ export function Timeline({
   const onPointerUp = () => {
     const d = drag.current;
     drag.current = null;
-    if (d?.select && selecting && selecting.to > selecting.from) timeStore.setRange(selecting);
+    if (d?.select && selecting && selecting.to > selecting.from) {
+      setSelected(selecting);
+      timeStore.setRange(selecting);
+      if (replayId) void control({ action: 'loop', loop, from: selecting.from, to: selecting.to });
+    }
     setSelecting(null);
   };
 
@@ -210,7 +216,7 @@ export function Timeline({
   }, [mode]);
 
   const cursorX = view && time.cursor !== null ? xOf(view, time.cursor, WIDTH) : null;
-  const selection = selecting ?? time.range;
+  const selection = selecting ?? selected;
   return (
     <section className={`timeline timeline-${mode}`} aria-label="Timeline" data-testid="timeline">
       <div className="timeline-controls">
