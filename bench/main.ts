@@ -9,7 +9,7 @@
 //          [--mqtt 20000] [--prefill-hours 24] [--prefill-rate 1000]
 //                                            … plus a QoS 0 MQTT flood, on a workspace holding a day
 //   node out/main/bench.js logs [--size MB]     import of 1 GB syslog and JSONL files beside lnav
-//   node out/main/bench.js replay [--hours 24] [--seeks 100] [--replay-hours 4]
+//   node out/main/bench.js replay [--hours 24] [--seeks 100] [--replay-hours 4] [--memory-mb N]
 //                                            seek latency and replay throughput on a generated capture
 //   node out/main/bench.js checkpoint-memory [--rates 100,1000,2000] [--hours 24] [--only scenario,…]
 //                                            smallest memory_limit to open and checkpoint a workspace
@@ -462,6 +462,7 @@ async function main(): Promise<void> {
       hours: Number(flag('--hours') ?? 24),
       seeks: Number(flag('--seeks') ?? 100),
       replayHours: Number(flag('--replay-hours') ?? 4),
+      memoryMb: flag('--memory-mb') === undefined ? undefined : Number(flag('--memory-mb')),
     });
   if (which === 'soak')
     await benchSoak({

@@ -22,6 +22,8 @@ export async function benchReplay(options: {
   hours: number;
   seeks: number;
   replayHours: number;
+  /** DuckDB's memory_limit for the workspace (store.memoryLimitMb); absent: the workspace default. */
+  memoryMb?: number | undefined;
 }): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opsdeck-bench-replay-'));
   fs.writeFileSync(
@@ -30,6 +32,7 @@ export async function benchReplay(options: {
       version: 1,
       sources: [],
       rules: [{ id: 'ch000-high', kind: 'threshold', channel: 'rig/ch000', above: 0.9, lateness: 0 }],
+      ...(options.memoryMb ? { store: { memoryLimitMb: options.memoryMb } } : {}),
     }),
   );
   const engine = await Engine.open(dir, { startSources: false });
@@ -54,6 +57,7 @@ export async function benchReplay(options: {
     const total = (options.hours * HOUR * CHANNELS) / PERIOD_MS;
     note(`generated ${total} samples in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     figure('replay.capture_samples', total, 'samples');
+    figure('replay.store_memory_limit', engine.store.memoryLimitMb, 'MiB');
 
     // Seeks: the frame at the cursor, then what the plot draws (60 s of min/max buckets, 100 channels).
     const span = options.hours * HOUR;
