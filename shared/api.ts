@@ -34,6 +34,8 @@ import { DirectoryListing, ImportRequest, JobInfo, RedecodeRequest } from './job
 import {
   AlignRequest,
   AlignResult,
+  RecordedTopics,
+  RecordedTopicsRequest,
   ReplayCommand,
   ReplayFrame,
   ReplayFrameRequest,
@@ -964,6 +966,8 @@ export const Methods = {
   alignChannels: { params: AlignRequest, result: AlignResult.extend({ sql: z.string() }) },
   /** Event density per source and kind over the workspace (or a range), and live alert transitions. */
   timeline: { params: TimelineRequest, result: TimelineDensity },
+  /** A source's topics with their last payload at an instant (the replay cursor), from raw recordings. */
+  recordedTopics: { params: RecordedTopicsRequest, result: RecordedTopics },
 } as const;
 
 export type MethodName = keyof typeof Methods;
@@ -1080,6 +1084,7 @@ export const MethodCapabilities: {
   wouldHaveFired: 'workspace',
   alignChannels: 'workspace',
   timeline: 'workspace',
+  recordedTopics: 'workspace',
 };
 
 export function capabilityOf<M extends MethodName>(method: M, params: ParsedParams<M>): Capability {

@@ -147,3 +147,28 @@ export const TimelineDensity = z.object({
   alerts: z.array(z.object({ ts: z.number(), rule: z.string(), state: z.string() })),
 });
 export type TimelineDensity = z.infer<typeof TimelineDensity>;
+
+/** A source's topics as they were at an instant, from its raw recordings (`record: true`). */
+export const RecordedTopicsRequest = z.object({
+  source: z.string().min(1).max(128),
+  at: Millis,
+  /** Only topics starting with this. */
+  prefix: z.string().max(1024).default(''),
+  limit: z.number().int().min(1).max(10_000).default(500),
+});
+export const RecordedTopics = z.object({
+  /** False when the source keeps no raw recordings: the values of that moment are not known. */
+  recorded: z.boolean(),
+  topics: z.array(
+    z.object({
+      topic: z.string(),
+      /** Receive time of the newest message at or before `at`, epoch ms. */
+      rx: z.number(),
+      /** The payload as UTF-8 text (at most 4 KiB of it). */
+      text: z.string(),
+      bytes: z.number(),
+    }),
+  ),
+  truncated: z.boolean(),
+});
+export type RecordedTopics = z.infer<typeof RecordedTopics>;

@@ -180,6 +180,30 @@ describe('replay of a sensor incident through a real Mosquitto', () => {
     expect(Number(stored.rows[0]![0])).toBe(0);
   });
 
+  it('the topic tree of that moment comes from the recordings of a source with record: true', async () => {
+    const rows = await engine.query(
+      `SELECT epoch_us(ts)::DOUBLE / 1000 FROM samples_v WHERE channel = '${CHANNEL}' ORDER BY ts`,
+    );
+    // The receive time of the 13th reading (33 °C); recordings are kept by receive time.
+    const at = rows.rows[12]![0] as number;
+    const then = await engine.replay.recordedTopics(
+      { source: 'dht', at, prefix: '', limit: 100 },
+      engine.config.sources,
+    );
+    expect(then.recorded).toBe(true);
+    expect(then.topics.map((t) => [t.topic, t.text])).toEqual([['lab/dht11/temperature', '33']]);
+    const before = await engine.replay.recordedTopics(
+      { source: 'dht', at: range.from - 1_000, prefix: '', limit: 100 },
+      engine.config.sources,
+    );
+    expect(before.topics).toEqual([]);
+    const other = await engine.replay.recordedTopics(
+      { source: 'nope', at, prefix: '', limit: 100 },
+      engine.config.sources,
+    );
+    expect(other.recorded).toBe(false);
+  });
+
   it('a draft rule with a lower threshold shows its earlier firing beside the live one', async () => {
     const draft = { ...LIVE_RULE, above: 25 } as AlertRuleInput;
     const { AlertRules } = await import('../../shared/alerts');

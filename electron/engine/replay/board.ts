@@ -8,6 +8,8 @@ import type { AlertRule, AlertTransition } from '../../../shared/alerts';
 import type {
   AlignRequest,
   AlignResult,
+  RecordedTopics,
+  RecordedTopicsRequest,
   ReplayFrame,
   ReplayFrameRequest,
   ReplayOpenRequest,
@@ -336,4 +338,40 @@ ORDER BY b.ts`;
       alerts: alerts.map(([ts, rule, state]) => ({ ts, rule, state })),
     };
   }
+
+  /**
+   * A source's topics as they were at `at`: each topic's newest recorded payload received at or
+   * before it. Only sources that record raw messages (`record: true`) have them; for the others
+   * `recorded` is false and the console says the values of that moment are not known.
+   */
+  async recordedTopics(
+    request: z.output<typeof RecordedTopicsRequest>,
+    sources: readonly { id: string; options: unknown }[],
+  ): Promise<RecordedTopics> {
+    const config = sources.find((s) => s.id === request.source);
+    const recorded = (config?.options as { record?: unknown } | undefined)?.record === true;
+    await this.host.store.flush();
+    const rows = (await this.host.store.read(
+      `SELECT r.key, epoch_us(max(r.rx))::DOUBLE / 1000, arg_max(r.payload, r.rx) FROM recordings r
+       JOIN sources s ON s.id = r.source_id
+       WHERE s.key = ? AND r.rx <= ${sqlTime(request.at)} AND starts_with(r.key, ?)
+       GROUP BY r.key ORDER BY r.key LIMIT ${request.limit + 1}`,
+      [request.source, request.prefix],
+    )) as [string, number, unknown][];
+    const truncated = rows.length > request.limit;
+    const decoder = new TextDecoder();
+    return {
+      recorded: recorded || rows.length > 0,
+      topics: rows.slice(0, request.limit).map(([topic, rx, payload]) => {
+        const bytes = payloadBytes(payload);
+        return { topic, rx, text: decoder.decode(bytes.subarray(0, 4096)), bytes: bytes.length };
+      }),
+      truncated,
+    };
+  }
+}
+
+/** A BLOB as store.read gives it back (hex text), as bytes. */
+function payloadBytes(payload: unknown): Uint8Array {
+  return typeof payload === 'string' ? Buffer.from(payload, 'hex') : new Uint8Array(0);
 }

@@ -159,6 +159,7 @@ export function bindConnection(
     wouldHaveFired: (p) => engine.replay.wouldHaveFired(p),
     alignChannels: (p) => engine.replay.align(p),
     timeline: (p) => engine.replay.timeline(p),
+    recordedTopics: (p) => engine.replay.recordedTopics(p, engine.config.sources),
     notices: () => engine.notices(),
     alerts: (p) => engine.alertsNow(p.limit),
     notifiers: () => engine.notifierStatus(),
