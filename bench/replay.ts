@@ -40,7 +40,8 @@ export async function benchReplay(options: {
     const rig = engine.ingestContext('rig', 'bench');
     const ids = Array.from({ length: CHANNELS }, (_v, k) => rig.channel(`ch${String(k).padStart(3, '0')}`));
     await engine.store.flush();
-    const t0 = Date.UTC(2026, 0, 5);
+    // Ending an hour ago: recent enough that the workspace's retention keeps every row.
+    const t0 = Math.floor(Date.now() / HOUR) * HOUR - (options.hours + 1) * HOUR;
     const values = ids.map((id, k) => `(${id}, ${k})`).join(',');
     const started = performance.now();
     // An hour at a time, in time order (as a live capture is stored).

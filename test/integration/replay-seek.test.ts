@@ -9,8 +9,9 @@ import { Engine } from '../../electron/engine/engine';
 import { Replay, type ReplayTimer } from '../../electron/engine/replay/controller';
 import { tempDir } from '../helpers/tmp';
 
-const T0 = Date.UTC(2026, 0, 5, 8, 0, 0);
 const HOUR = 3_600_000;
+/** Two hours ago, on the hour: recent enough that the workspace's retention keeps it. */
+const T0 = Math.floor(Date.now() / HOUR) * HOUR - 2 * HOUR;
 const CHANNELS = 100;
 const PERIOD = 100; // 10 Hz
 /** Channel k's value at sample i: both can be read back from a value. */
