@@ -213,7 +213,8 @@ export function Timeline({
   const mode = replayId ? 'replay' : 'live';
   useEffect(() => {
     document.body.dataset['consoleMode'] = mode;
-  }, [mode]);
+    timeStore.setReplaying(mode === 'replay');
+  }, [mode, timeStore]);
 
   const cursorX = view && time.cursor !== null ? xOf(view, time.cursor, WIDTH) : null;
   const selection = selecting ?? selected;
