@@ -7,7 +7,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../electron/engine/engine';
 import { Replay, type ReplayTimer } from '../../electron/engine/replay/controller';
-import { tempDir } from '../helpers/tmp';
+import { connectInProcess } from '../../electron/engine/server/in-process';
+import { tempDir, waitFor } from '../helpers/tmp';
 
 const HOUR = 3_600_000;
 /** Two hours ago, on the hour: recent enough that the workspace's retention keeps it. */
@@ -237,5 +238,30 @@ describe('replay of a one-hour, 100-channel capture at 10 Hz', () => {
     expect(replay.status().samples).toBe(CHANNELS * 1_201 + 120);
     engine.replay.close(opened.id);
     expect(() => engine.replay.get(opened.id)).toThrow(/no replay/);
+  });
+
+  it('over the contract: a replay plays, pushes its cursor, and closes with its connection', async () => {
+    const client = connectInProcess(engine);
+    const opened = await client.call('replayOpen', { from: T0, to: T0 + 5_000, speed: 'max' });
+    expect(opened).toMatchObject({ state: 'paused', cursor: T0, speed: 'max', draftRules: false });
+    const pushed: number[] = [];
+    client.subscribe(
+      'replay',
+      { id: opened.id },
+      { data: (s) => pushed.push(s.cursor), error: () => undefined },
+    );
+    await client.call('replayControl', { id: opened.id, command: { action: 'play' } });
+    await waitFor('the replay at its end', async () =>
+      (await client.call('replayState', { id: opened.id })).state === 'ended' ? true : null,
+    );
+    await waitFor('the end pushed', () => pushed.includes(T0 + 5_000));
+    await expect(
+      client.call('replayControl', { id: opened.id, command: { action: 'speed', speed: 5_000 } }),
+    ).rejects.toThrow(/speed/);
+    const frame = await client.call('replayFrame', { at: T0 + 250, channels: [ids[1]!] });
+    expect(frame.values).toEqual([{ channel: ids[1], ts: T0 + 200, value: valueOf(1, 2) }]);
+    expect(engine.replay.list().map((r) => r.id)).toEqual([opened.id]);
+    client.close();
+    await waitFor('the replay closed with its connection', () => engine.replay.list().length === 0);
   });
 });

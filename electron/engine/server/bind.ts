@@ -60,6 +60,8 @@ export function bindConnection(
   options: ConnectionOptions = {},
 ): () => void {
   let unsubscribeLive: (() => void) | null = null;
+  /** Replays this connection opened: closed with it, so a console that goes away leaves none playing. */
+  const replays = new Set<string>();
   const connection = engine.configChanges.connectionName();
   /** A save made for this connection: the change event names it, so other consoles know it was not theirs. */
   const saving = <T>(save: () => T): T => engine.configChanges.by(connection, 'console', save);
@@ -148,11 +150,16 @@ export function bindConnection(
       return { ok: true };
     },
     listDirectory: (p) => engine.listDirectory(p.path),
-    replayOpen: (p) => engine.replay.start(p),
+    replayOpen: async (p) => {
+      const opened = await engine.replay.start(p);
+      replays.add(opened.id);
+      return opened;
+    },
     replayControl: (p) => engine.replay.get(p.id).command(p.command),
     replayState: (p) => engine.replay.state(p.id, p.limit),
     replayClose: (p) => {
       engine.replay.close(p.id);
+      replays.delete(p.id);
       return { ok: true };
     },
     replayFrame: (p) => engine.replay.frame(p),
@@ -348,6 +355,8 @@ export function bindConnection(
     unsubscribeLive?.();
     unsubscribeLive = null;
     subscriptions.close();
+    for (const id of replays) engine.replay.close(id);
+    replays.clear();
   };
   transport.onClose(dispose);
   return dispose;
