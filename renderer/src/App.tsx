@@ -31,14 +31,16 @@ import { LogsPanel } from './panels/logs/LogsPanel';
 import { QuarantineBrowser } from './panels/quarantine/QuarantineBrowser';
 import { SqlConsole } from './panels/sql/SqlConsole';
 import { Timeline } from './panels/timeline/Timeline';
+import { AlignView } from './panels/align/AlignView';
 
 /** What the centre of the workbench shows. */
-type View = 'plots' | 'logs' | 'sql' | 'quarantine';
+type View = 'plots' | 'logs' | 'sql' | 'quarantine' | 'align';
 const VIEWS: readonly { view: View; label: string }[] = [
   { view: 'plots', label: 'Plots' },
   { view: 'logs', label: 'Logs' },
   { view: 'sql', label: 'SQL' },
   { view: 'quarantine', label: 'Quarantine' },
+  { view: 'align', label: 'Align' },
 ];
 
 type Dialog =
@@ -304,6 +306,7 @@ export function App({ connection }: { connection: EngineConnection }) {
             onError={reportError}
           />
         )}
+        {view === 'align' && <AlignView client={connected} />}
         <div className="plots" hidden={view !== 'plots'}>
           {panels && panels.length > 0 ? (
             panels.map((panel, index) => (

@@ -66,6 +66,14 @@ describe('replay in the browser console', () => {
       channel: new Uint32Array(n).fill(temp),
       value: Float64Array.from({ length: n }, (_v, i) => temperatureAt(i * 100)),
     });
+    // Humidity, 1 Hz and 50 ms off the temperature's grid: another rate to align with.
+    const hum = rig.channel('hum');
+    await rig.emitSamples({
+      n: SPAN / 1000,
+      ts: Float64Array.from({ length: SPAN / 1000 }, (_v, s) => T0 + 50 + s * 1000),
+      channel: new Uint32Array(SPAN / 1000).fill(hum),
+      value: Float64Array.from({ length: SPAN / 1000 }, (_v, s) => 40 + (s % 10)),
+    });
     await rig.emitRecords(
       recordBatch(
         Array.from({ length: SPAN / 1000 }, (_v, s) => ({
@@ -149,6 +157,21 @@ describe('replay in the browser console', () => {
     await page.keyboard.press('G');
     await poll(() => page.locator('[aria-selected="true"]').textContent()).toContain(`reading ${newest}`);
     await saveScreenshot(page, 'replay-logs.png');
+  });
+
+  it('aligns channels of different rates over the replay minute', async () => {
+    await page.getByTestId('view-align').click();
+    await page.getByTestId('align-channels').fill('rig/temp, rig/hum');
+    await page.getByTestId('align-tolerance').fill('500');
+    await page.getByTestId('align-run').click();
+    const table = page.getByTestId('align-table');
+    await table.waitFor();
+    await expect(table.locator('th').allTextContents()).resolves.toEqual(['ts', 'rig/temp', 'rig/hum']);
+    // Ten temperature rows a second; humidity within 500 ms after its reading, else none.
+    const humidity = await table.locator('tbody tr td:nth-child(3)').allTextContents();
+    expect(humidity.length).toBeGreaterThan(500);
+    expect(humidity.filter((h) => h === '—').length).toBeGreaterThan(humidity.length / 3);
+    expect(humidity.filter((h) => h !== '—').length).toBeGreaterThan(humidity.length / 3);
   });
 
   it('returns to live in one click', async () => {
