@@ -10,6 +10,8 @@
 //          [--mqtt 20000] [--prefill-hours 24] [--prefill-rate 1000]
 //                                            … plus a QoS 0 MQTT flood, on a workspace holding a day
 //   node out/main/bench.js logs [--size MB]     import of 1 GB syslog and JSONL files beside lnav
+//   node out/main/bench.js replay [--hours 24] [--seeks 100] [--replay-hours 4] [--memory-mb N]
+//                                            seek latency and replay throughput on a generated capture
 //   node out/main/bench.js checkpoint-memory [--rates 100,1000,2000] [--hours 24] [--only scenario,…]
 //                                            smallest memory_limit to open and checkpoint a workspace
 // (`bench.js mqtt-publisher <spec>`, `checkpoint-memory-attempt` and `checkpoint-memory-log` are
@@ -44,6 +46,7 @@ import { benchInvestigate } from './investigate';
 import { benchMasking, benchSyslog } from './livelogs';
 import { benchLogs } from './logs';
 import { benchRecords } from './records';
+import { benchReplay } from './replay';
 import { figure, note } from './report';
 import { benchSerial } from './serial';
 
@@ -483,6 +486,13 @@ async function main(): Promise<void> {
   if (which === 'kafka')
     await benchKafka(Number(flag('--messages') ?? 1_000_000), flag('--only')?.split(','));
   if (which === 'logs') await benchLogs(Number(flag('--size') ?? 1024));
+  if (which === 'replay')
+    await benchReplay({
+      hours: Number(flag('--hours') ?? 24),
+      seeks: Number(flag('--seeks') ?? 100),
+      replayHours: Number(flag('--replay-hours') ?? 4),
+      memoryMb: flag('--memory-mb') === undefined ? undefined : Number(flag('--memory-mb')),
+    });
   if (which === 'soak')
     await benchSoak({
       minutes,

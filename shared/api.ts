@@ -38,6 +38,21 @@ import {
   StartRecordingRequest,
   StopRecordingRequest,
 } from './recordings';
+import {
+  AlignRequest,
+  AlignResult,
+  RecordedTopics,
+  RecordedTopicsRequest,
+  ReplayCommand,
+  ReplayFrame,
+  ReplayFrameRequest,
+  ReplayId,
+  ReplayOpenRequest,
+  ReplayStatus,
+  TimelineDensity,
+  TimelineRequest,
+  WouldHaveFiredRequest,
+} from './replay';
 
 // 2: subscriptions and pushes; `series` answered as a binary frame.
 export const PROTOCOL_VERSION = 2;
@@ -702,6 +717,17 @@ const AlertsResult = z.object({
 });
 const SerialPortsResult = z.object({ ts: z.number(), ports: z.array(SerialPortInfo) });
 
+/** A replay's status and the transitions its rules produced (newest last). */
+export const ReplayState = ReplayStatus.extend({ transitions: z.array(AlertTransitionInfo) });
+export type ReplayState = z.infer<typeof ReplayState>;
+const ReplayStateRequest = z.object({
+  id: ReplayId,
+  limit: z.number().int().min(1).max(5_000).default(500),
+});
+/** What rules would have fired (as previewRules answers), beside what live evaluation stored. */
+export const WouldHaveFiredResult = PreviewRulesResult.extend({ live: z.array(AlertTransitionInfo) });
+export type WouldHaveFiredResult = z.infer<typeof WouldHaveFiredResult>;
+
 /**
  * What a console can subscribe to instead of asking again and again. The engine pushes `data`
  * when the subscription starts and then whenever it changes, at most a few times a second and
@@ -733,6 +759,8 @@ export const Subscriptions = {
   jobs: { params: Empty, data: z.array(JobInfo) },
   /** Named recordings, newest first; pushed when one starts or stops. */
   recordings: { params: Empty, data: z.array(NamedRecording) },
+  /** One replay: cursor, state and its transitions, pushed as it plays (at most a few times a second). */
+  replay: { params: ReplayStateRequest, data: ReplayState },
 } as const;
 export type SubscriptionKind = keyof typeof Subscriptions;
 export const SubscriptionKind = z.enum(
@@ -971,6 +999,24 @@ export const Methods = {
     params: z.object({ name: VaultKeyName }),
     result: z.object({ name: z.string(), publicKey: z.string(), fingerprint: z.string() }),
   },
+  /** Opens a replay of stored data on a session of its own (paused at `from`); nothing stored or notified. */
+  replayOpen: { params: ReplayOpenRequest, result: ReplayStatus },
+  /** Play, pause, seek, step, speed, loop. */
+  replayControl: { params: z.object({ id: ReplayId, command: ReplayCommand }), result: ReplayStatus },
+  /** A replay's status and transitions (the `replay` subscription pushes the same). */
+  replayState: { params: ReplayStateRequest, result: ReplayState },
+  /** Ends a replay and its session; an unknown id is not an error. */
+  replayClose: { params: z.object({ id: ReplayId }), result: Ok },
+  /** Each channel's newest value at or before an instant: the first frame after a seek. */
+  replayFrame: { params: ReplayFrameRequest, result: ReplayFrame },
+  /** Rules (the workspace's, or drafts) replayed over a range, beside what was paged live there. */
+  wouldHaveFired: { params: WouldHaveFiredRequest, result: WouldHaveFiredResult },
+  /** Channels on the first one's time axis (as-of join within a tolerance), and the SQL to export them. */
+  alignChannels: { params: AlignRequest, result: AlignResult.extend({ sql: z.string() }) },
+  /** Event density per source and kind over the workspace (or a range), and live alert transitions. */
+  timeline: { params: TimelineRequest, result: TimelineDensity },
+  /** A source's topics with their last payload at an instant (the replay cursor), from raw recordings. */
+  recordedTopics: { params: RecordedTopicsRequest, result: RecordedTopics },
 } as const;
 
 export type MethodName = keyof typeof Methods;
@@ -1087,6 +1133,15 @@ export const MethodCapabilities: {
   namedRecording: 'workspace',
   redecodeRecording: 'workspace',
   keygenVault: { host: "makes a signing key in this machine's key store" },
+  replayOpen: 'workspace',
+  replayControl: 'workspace',
+  replayState: 'workspace',
+  replayClose: 'workspace',
+  replayFrame: 'workspace',
+  wouldHaveFired: 'workspace',
+  alignChannels: 'workspace',
+  timeline: 'workspace',
+  recordedTopics: 'workspace',
 };
 
 export function capabilityOf<M extends MethodName>(method: M, params: ParsedParams<M>): Capability {

@@ -168,8 +168,10 @@ views samples_v and records_v join in channel and source names.`,
 Evaluates the rules in <rules-file> (a JSON array of rules, or an object with "rules", such as an
 opsdeck.json) over the workspace's stored samples and records, in the order they were stored, with
 the same lateness policy as live evaluation; time ends at --to (default: the newest data). Prints
-one line per transition. Nothing is written. When an engine has the workspace open, it runs there
-(over what it has stored so far); otherwise on the closed workspace, read-only.`,
+one line per transition, then (text) what live evaluation stored in the same range, under "# live".
+Nothing is written and nobody is notified: the rules run in a replay session, as the console's
+"what would have fired" does. When an engine has the workspace open, it runs there (over what it
+has stored so far); otherwise on the closed workspace, read-only.`,
     options: { from: { type: 'string' }, to: { type: 'string' }, format: { type: 'string', short: 'f' } },
     async run(values, positionals) {
       const [sub, dir, file] = positionals;
@@ -186,13 +188,13 @@ one line per transition. Nothing is written. When an engine has the workspace op
       const request = { rules, from, to, defaultRange: 'allStored' as const };
       const access = await openWorkspaceFolder(dir);
       try {
-        const result = await access.client.call('previewRules', request);
+        // The replay path (replay/board.ts), the same as the console's "what would have fired".
+        const result = await access.client.call('wouldHaveFired', request);
         process.stdout.write(
           format === 'json'
             ? JSON.stringify(result.transitions, null, 2) + '\n'
-            : result.transitions.length
-              ? formatTransitions(result.transitions) + '\n'
-              : '',
+            : (result.transitions.length ? formatTransitions(result.transitions) + '\n' : '') +
+                (result.live.length ? `# live\n${formatTransitions(result.live)}\n` : ''),
         );
         const late = Object.entries(result.late).filter(([, n]) => n > 0);
         process.stderr.write(

@@ -42,6 +42,7 @@ import { sendTestNotification, withNotifier, withoutNotifier } from './alerts/no
 import { type SourceConfig, WorkspaceConfig } from '../../shared/schemas';
 import type { AuditLog, AuditVerdict } from './alerts/audit';
 import { evaluateStored } from './alerts/stored';
+import { ReplayBoard } from './replay/board';
 import type { LiveAlerts } from './alerts/live';
 import type { SilenceBook, Silence } from './alerts/silences';
 import type { AlertNotifier, NotifierStatus } from './alerts/notify/notifier';
@@ -150,6 +151,8 @@ export class Engine {
   private configWatcher: ConfigWatcher | null = null;
   /** Replay sessions made here and not yet closed: the engine closes them with itself. */
   private readonly replays = new Set<Session>();
+  /** Open replays of stored data, what-would-have-fired, aligned channels, the timeline (replay/board.ts). */
+  readonly replay: ReplayBoard;
   readonly now: () => number;
 
   private constructor(
@@ -209,6 +212,14 @@ export class Engine {
     });
     this.supervisor.applyChannelConfig();
     this.jobs = new JobBoard({ store, audit: () => this.audit, now: this.now });
+    this.replay = new ReplayBoard({
+      store,
+      // Channels keep the store's ids in a replay: a console's subscriptions mean the same channels.
+      openSession: (c, rules) =>
+        this.replaySession(c, rules, { resolveChannel: (name) => store.knownChannels().get(name) }),
+      rules: () => this.config.rules,
+      now: this.now,
+    });
     this.jobs.register(
       'import',
       importRunner({
@@ -338,13 +349,18 @@ export class Engine {
    * A replay session beside the live one: this workspace's rules (or `rules`) evaluated on `clock`
    * (a VirtualClock), nothing stored and nothing sent. The caller closes it (else the engine's close does).
    */
-  replaySession(clock: Clock, rules: readonly AlertRule[] = this.config.rules): Session {
+  replaySession(
+    clock: Clock,
+    rules: readonly AlertRule[] = this.config.rules,
+    options: { resolveChannel?: (name: string) => number | undefined } = {},
+  ): Session {
     if (this.closed) throw new Error('replaySession: the engine is closed');
     for (const s of this.replays) if (s.isClosed) this.replays.delete(s);
     const session = Session.replay({
       clock,
       rules,
       alerting: this.config.alerting,
+      ...(options.resolveChannel ? { resolveChannel: options.resolveChannel } : {}),
       ...(this.options.liveRingCapacity ? { liveRingCapacity: this.options.liveRingCapacity } : {}),
     });
     this.replays.add(session);
@@ -954,6 +970,7 @@ export class Engine {
     await this.supervisor.stopAll();
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
+    this.replay.closeAll();
     for (const replay of this.replays) replay.close();
     this.session.close();
     await this.alertService.close();

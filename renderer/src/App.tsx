@@ -32,14 +32,17 @@ import { LogsPanel } from './panels/logs/LogsPanel';
 import { QuarantineBrowser } from './panels/quarantine/QuarantineBrowser';
 import { SqlConsole } from './panels/sql/SqlConsole';
 import { KafkaClusterPanel } from './panels/kafka-cluster/KafkaClusterPanel';
+import { Timeline } from './panels/timeline/Timeline';
+import { AlignView } from './panels/align/AlignView';
 
 /** What the centre of the workbench shows. */
-type View = 'plots' | 'logs' | 'sql' | 'quarantine';
+type View = 'plots' | 'logs' | 'sql' | 'quarantine' | 'align';
 const VIEWS: readonly { view: View; label: string }[] = [
   { view: 'plots', label: 'Plots' },
   { view: 'logs', label: 'Logs' },
   { view: 'sql', label: 'SQL' },
   { view: 'quarantine', label: 'Quarantine' },
+  { view: 'align', label: 'Align' },
 ];
 
 type Dialog =
@@ -324,6 +327,7 @@ export function App({ connection }: { connection: EngineConnection }) {
             onError={reportError}
           />
         )}
+        {view === 'align' && <AlignView client={connected} />}
         <div className="plots" hidden={view !== 'plots'}>
           {panels && panels.length > 0 ? (
             panels.map((panel, index) => (
@@ -398,6 +402,7 @@ export function App({ connection }: { connection: EngineConnection }) {
           />
         )}
       </main>
+      <Timeline client={connected} onError={reportError} />
       <StatusBar status={status} connection={state} timeZone={timeZone} />
       {dialog?.kind === 'source' && (
         <SourceForm

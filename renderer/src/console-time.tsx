@@ -13,10 +13,12 @@ export interface ConsoleTime {
   range: TimeRange | null;
   /** Epoch ms of the instant pointed at (a record clicked), or null. */
   cursor: number | null;
+  /** A replay drives the range and cursor (the timeline's): panels show that moment, not live. */
+  replaying: boolean;
 }
 
 export class ConsoleTimeStore {
-  private value: ConsoleTime = { range: null, cursor: null };
+  private value: ConsoleTime = { range: null, cursor: null, replaying: false };
   private readonly listeners = new Set<() => void>();
 
   get = (): ConsoleTime => this.value;
@@ -42,6 +44,12 @@ export class ConsoleTimeStore {
   setCursor(cursor: number | null): void {
     if (cursor === this.value.cursor) return;
     this.value = { ...this.value, cursor };
+    this.emit();
+  }
+
+  setReplaying(replaying: boolean): void {
+    if (replaying === this.value.replaying) return;
+    this.value = { ...this.value, replaying };
     this.emit();
   }
 

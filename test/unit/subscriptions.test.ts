@@ -45,6 +45,7 @@ function topicsFeeds() {
     notifiers: unused,
     jobs: unused,
     recordings: unused,
+    replay: unused,
   } as FeedFactories;
   return { state, factories, signal: () => state.changed.forEach((c) => c()) };
 }

@@ -107,6 +107,16 @@ export class LiveAlerts implements BusConsumer {
     return this.evaluator?.instances() ?? [];
   }
 
+  /** The replayed range ends at `end`: everything held is evaluated (stored-data evaluation's end). */
+  finish(end: number): void {
+    if (this.evaluator) this.guard(() => this.evaluator?.finish(end));
+  }
+
+  /** Per rule: data that came beyond the rule's lateness and was not evaluated. */
+  late(): Record<string, number> {
+    return this.evaluator?.late() ?? {};
+  }
+
   /**
    * Engine start, after configure: resumes the instances saved by the previous engine whose rule is
    * still there with the same definition (pending keeps its start, firing stays firing, acks stay).

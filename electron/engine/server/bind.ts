@@ -60,6 +60,8 @@ export function bindConnection(
   options: ConnectionOptions = {},
 ): () => void {
   let unsubscribeLive: (() => void) | null = null;
+  /** Replays this connection opened: closed with it, so a console that goes away leaves none playing. */
+  const replays = new Set<string>();
   const connection = engine.configChanges.connectionName();
   /** A save made for this connection: the change event names it, so other consoles know it was not theirs. */
   const saving = <T>(save: () => T): T => engine.configChanges.by(connection, 'console', save);
@@ -154,6 +156,23 @@ export function bindConnection(
     namedRecording: (p) => engine.recordings.get(p.name),
     redecodeRecording: async (p) => ({ jobs: await engine.redecodeRecording(p) }),
     keygenVault: (p) => engine.keygenVault(p.name),
+    replayOpen: async (p) => {
+      const opened = await engine.replay.start(p);
+      replays.add(opened.id);
+      return opened;
+    },
+    replayControl: (p) => engine.replay.get(p.id).command(p.command),
+    replayState: (p) => engine.replay.state(p.id, p.limit),
+    replayClose: (p) => {
+      engine.replay.close(p.id);
+      replays.delete(p.id);
+      return { ok: true };
+    },
+    replayFrame: (p) => engine.replay.frame(p),
+    wouldHaveFired: (p) => engine.replay.wouldHaveFired(p),
+    alignChannels: (p) => engine.replay.align(p),
+    timeline: (p) => engine.replay.timeline(p),
+    recordedTopics: (p) => engine.replay.recordedTopics(p, engine.config.sources),
     notices: () => engine.notices(),
     alerts: (p) => engine.alertsNow(p.limit),
     notifiers: () => engine.notifierStatus(),
@@ -342,6 +361,8 @@ export function bindConnection(
     unsubscribeLive?.();
     unsubscribeLive = null;
     subscriptions.close();
+    for (const id of replays) engine.replay.close(id);
+    replays.clear();
   };
   transport.onClose(dispose);
   return dispose;

@@ -92,5 +92,15 @@ function engineFeeds(engine: Engine): FeedFactories {
       read: () => engine.recordings.list(),
       watch: (changed) => engine.recordings.onChange(changed),
     }),
+    replay: (p) => ({
+      read: () => engine.replay.state(p.id, p.limit),
+      watch: (changed) => {
+        try {
+          return engine.replay.get(p.id).onChange(changed);
+        } catch {
+          return () => undefined; // closed already: the read says so
+        }
+      },
+    }),
   };
 }

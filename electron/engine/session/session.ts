@@ -39,6 +39,11 @@ export interface ReplaySessionOptions {
   rules?: readonly AlertRule[];
   alerting?: AlertingSettings;
   liveRingCapacity?: number;
+  /**
+   * Channel ids by name when the replay reads stored data: the store's own ids, so a console's
+   * subscriptions mean the same channels live and in replay. Absent: ids made in the session.
+   */
+  resolveChannel?: (name: string) => number | undefined;
 }
 
 export class Session {
@@ -121,7 +126,7 @@ export class Session {
       store: null,
       notifier: null,
       alerting: true,
-      resolveChannel: (name) => session.replayChannels.get(name),
+      resolveChannel: options.resolveChannel ?? ((name) => session.replayChannels.get(name)),
       notice: (level, message) => session.keepNotice(level, message),
       consumers: [],
       liveRingCapacity: options.liveRingCapacity,

@@ -38,6 +38,7 @@ import {
   type FormValue,
   type Spec,
 } from '../../schema-form';
+import { WouldHaveFired } from './WouldHaveFired';
 
 type Kind = AlertRule['kind'];
 
@@ -428,6 +429,7 @@ export function RuleEditor({ client, notifiers, rules, index, onClose, onSaved }
             <Field key={key} spec={s} path={key} {...fieldProps} />
           ))}
           <RulePreview preview={preview} valid={check.valid} />
+          <WouldHaveFired client={client} rule={check.valid ? (candidate as AlertRuleInput) : null} />
         </div>
         <footer className="form-foot">
           <FormProblems

@@ -6,6 +6,8 @@ import type { RpcClient } from '../../../../shared/rpc';
 import { useSubscription } from '../../useSubscription';
 import { formatAge, formatBytes, formatCount, formatRate, formatValue } from '../../format';
 import { useTimeFormat } from '../../time-zone';
+import { useConsoleTime } from '../../console-time';
+import { errorText } from '../../format';
 
 const MAX_FIELDS = 300;
 
@@ -26,6 +28,58 @@ interface TopicDetailProps {
   onPlot(field: TopicField): void;
   onPublish(topic: string): void;
   onClose(): void;
+}
+
+/**
+ * While a replay plays: the topic's payload at the replay cursor, from the source's raw recordings
+ * (`record: true`); a source that records none says its values of that moment are not known.
+ */
+function AtReplayCursor({
+  client,
+  sourceId,
+  topic,
+}: {
+  client: RpcClient | null;
+  sourceId: string;
+  topic: string;
+}) {
+  const [time] = useConsoleTime();
+  const format = useTimeFormat();
+  const [shown, setShown] = useState<{ text: string; rx: number | null; recorded: boolean } | null>(null);
+  const at = time.replaying ? time.cursor : null;
+  useEffect(() => {
+    if (!client || at === null) return setShown(null);
+    let current = true;
+    client
+      .call('recordedTopics', { source: sourceId, at, prefix: topic, limit: 50 })
+      .then((r) => {
+        const hit = r.topics.find((t) => t.topic === topic);
+        if (current) setShown({ text: hit?.text ?? '', rx: hit?.rx ?? null, recorded: r.recorded });
+      })
+      .catch((e: unknown) => current && setShown({ text: errorText(e), rx: null, recorded: true }));
+    return () => {
+      current = false;
+    };
+  }, [client, sourceId, topic, at]);
+  if (at === null || !shown) return null;
+  return (
+    <section className="detail-section" data-testid="topic-at-replay-cursor">
+      <h3>At the replay cursor</h3>
+      {!shown.recorded ? (
+        <p className="dim">
+          This source does not record raw messages (record: true), so its values at the replay cursor are not
+          known.
+        </p>
+      ) : shown.rx === null ? (
+        <p className="dim">No message yet at {format.time(at, true)}.</p>
+      ) : (
+        <>
+          <p className="dim">received {format.time(shown.rx, true)}</p>
+          <pre className="detail-payload">{shown.text}</pre>
+        </>
+      )}
+    </section>
+  );
 }
 
 export function TopicDetailPanel({
@@ -82,6 +136,7 @@ export function TopicDetailPanel({
           </button>
         </div>
       </header>
+      <AtReplayCursor client={client} sourceId={sourceId} topic={topic} />
       {error && (
         <p className="detail-error" role="status">
           {error}
