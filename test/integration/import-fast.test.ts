@@ -65,6 +65,12 @@ function syslogLines(count: number, notUtf8 = false): Buffer {
       case 41:
         line = `Feb 30 10:00:00 h app: no such day ${i}`;
         break;
+      case 47:
+        line = `Jan ${i % 2 ? ' ' : ''}${1 + (i % 9)} 10:00:0${i % 10} web-9 cron[9]: a day of one digit ${i}`;
+        break;
+      case 49:
+        line = `Jan  12 10:00:00 web-9 cron[9]: two spaces, two digits ${i}`;
+        break;
       case 43:
         line = `${t} h app: ${'x'.repeat(300)} long ${i}`;
         break;
