@@ -143,24 +143,21 @@ const SEVERITY_WORDS: [string[], string, string][] = [
   [['debug', 'trace'], '(?i)\\b(debug|trace)\\b', 'debug'],
 ];
 
-const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 const isLeap = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
 
 /**
  * SQL for the epoch µs of a wall time in UTC in `year` (a constant), or NULL when the day is not in
  * that month (February 29th of a common year: JavaScript's Date.UTC would roll it over; the
- * decoder decides such a line). Integer arithmetic: no make_timestamp per row.
+ * decoder decides such a line). Integer arithmetic only (a list literal per row cost seconds):
+ * the day of the year is 275m/9 − k·⌊(m+9)/12⌋ + d − 30 (k = 1 in a leap year, else 2); a month
+ * other than February has 30 + (m + ⌊m/8⌋) mod 2 days.
  */
 function wallMicros(year: number): string {
-  const days: number[] = [];
-  let before = Date.UTC(year, 0, 1) / 86_400_000;
-  for (let m = 0; m < 12; m++) {
-    days.push(before);
-    before += MONTH_DAYS[m]! + (m === 1 && isLeap(year) ? 1 : 0);
-  }
-  const lengths = MONTH_DAYS.map((d, m) => d + (m === 1 && isLeap(year) ? 1 : 0));
-  return `CASE WHEN day BETWEEN 1 AND [${lengths.join(',')}][mon] THEN
-    (([${days.join(',')}][mon] + day - 1) * 86400 + hh * 3600 + mi * 60 + ss) * 1000000 END`;
+  const leap = isLeap(year);
+  const yearStart = Date.UTC(year, 0, 1) / 86_400_000;
+  const k = leap ? 1 : 2;
+  return `CASE WHEN day >= 1 AND day <= CASE WHEN mon = 2 THEN ${leap ? 29 : 28} ELSE 30 + (mon + mon // 8) % 2 END THEN
+    ((${yearStart - 1} + (275 * mon) // 9 - ${k} * ((mon + 9) // 12) + day - 30) * 86400 + hh * 3600 + mi * 60 + ss) * 1000000 END`;
 }
 
 /** SQL true where a masking rule could match `text` (its gate): such lines go to the stage. */
@@ -206,57 +203,56 @@ export function syslogSelect(
   const rxUs = Math.round(f.rx * 1000);
   const compression = f.compression ?? 'none';
   const newLine = f.lineEnds && !f.lineEnds.crlf ? '\\n' : '\\r\\n';
+  // A streaming window (row_number) is a barrier DuckDB does not merge projections through: each
+  // step's columns are worked out once, below one, and read above it (merged, an expression is
+  // recomputed at every reference: the parts dozens of times a row, many times slower).
   return `
 WITH raw AS (
-  SELECT row_number() OVER () AS n, line
+  SELECT line
   FROM read_csv(${sqlString(f.path)}, columns = {line: 'VARCHAR'}, delim = '\\x01', header = false,
     quote = '', escape = '', new_line = '${newLine}', auto_detect = false, strict_mode = false,
     ignore_errors = true, compression = '${compression}')
-), shaped AS (
-  SELECT n, line, regexp_full_match(line, ${sqlString(SYSLOG_3164)}) AS fits FROM raw WHERE n > ${after}
 ), cut AS (
-  -- The shape is known: the parts by position. r: the line after its PRI; the first ':' in r is the
-  -- hour's; the first ':' after the host is the tag's.
-  SELECT n, line, fits, pri, r, rest, host, tagged,
-    strpos(tagged, ':') AS colon
+  -- r: the line after its PRI; the first ':' in r is the hour's; the first ':' after the host is
+  -- the tag's (when the shape fits: else the parts are nonsense, and not used).
+  SELECT line, pri, r, host, tagged, strpos(tagged, ':') AS colon, strpos(r, ':') AS clock
   FROM (
     SELECT *, split_part(rest, ' ', 1) AS host, rest[strlen(split_part(rest, ' ', 1)) + 2:] AS tagged
     FROM (
       SELECT *, r[strpos(r, ':') + 7:] AS rest
       FROM (
-        SELECT n, line, fits,
-          CASE WHEN fits AND line[1] = '<' THEN line[2:strpos(line, '>') - 1] ELSE '' END AS pri,
-          CASE WHEN fits AND line[1] = '<' THEN line[strpos(line, '>') + 1:] ELSE line END AS r
-        FROM shaped))))
-, parts AS (
-  SELECT n, line, fits, pri, host,
-    CASE WHEN fits THEN list_position(['Jan','Feb','Mar','Apr','May','Jun','Jul','Aug','Sep','Oct','Nov','Dec'], r[1:3]) END AS mon,
-    CASE WHEN fits THEN TRY_CAST(split_part(ltrim(r[4:8]), ' ', 1) AS BIGINT) END AS day,
-    CASE WHEN fits THEN TRY_CAST(r[strpos(r, ':') - 2:strpos(r, ':') - 1] AS BIGINT) END AS hh,
-    CASE WHEN fits THEN TRY_CAST(r[strpos(r, ':') + 1:strpos(r, ':') + 2] AS BIGINT) END AS mi,
-    CASE WHEN fits THEN TRY_CAST(r[strpos(r, ':') + 4:strpos(r, ':') + 5] AS BIGINT) END AS ss,
+        SELECT line,
+          CASE WHEN line[1] = '<' THEN line[2:strpos(line, '>') - 1] ELSE '' END AS pri,
+          CASE WHEN line[1] = '<' THEN line[strpos(line, '>') + 1:] ELSE line END AS r
+        FROM raw)))
+), parts AS (
+  SELECT line, pri, host,
+    strpos('JanFebMarAprMayJunJulAugSepOctNovDec', r[1:3]) // 3 + 1 AS mon,
+    TRY_CAST(split_part(ltrim(r[4:8]), ' ', 1) AS BIGINT) AS day,
+    TRY_CAST(r[clock - 2:clock - 1] AS BIGINT) AS hh,
+    TRY_CAST(r[clock + 1:clock + 2] AS BIGINT) AS mi,
+    TRY_CAST(r[clock + 4:clock + 5] AS BIGINT) AS ss,
     tagged[1:colon - 1] AS tag,
     tagged[colon + 2:] AS msg
-  FROM cut
+  FROM (SELECT *, row_number() OVER () AS barrier1 FROM cut)
 ), named AS (
-  SELECT *,
+  SELECT line, pri, host, mon, day, hh, mi, ss, msg,
     CASE WHEN contains(tag, '[') THEN tag[1:strpos(tag, '[') - 1] ELSE tag END AS app,
-    CASE WHEN contains(tag, '[') THEN tag[strpos(tag, '[') + 1:-2] ELSE '' END AS pid,
-    lower(msg) AS low
+    CASE WHEN contains(tag, '[') THEN tag[strpos(tag, '[') + 1:-2] ELSE '' END AS pid
   FROM parts
 ), dated AS (
-  SELECT *, ${chosen} AS y FROM named
+  SELECT *, ${chosen} AS y FROM (SELECT *, row_number() OVER () AS barrier2 FROM named)
 ), placed AS (
   SELECT *, CASE y WHEN ${refYear - 1} THEN ${prev} WHEN ${refYear} THEN ${same} ELSE ${next} END AS us FROM dated
-), judged AS (
-  SELECT *,
-    coalesce(fits AND us IS NOT NULL AND us >= 946684800000000
-      AND us <= ${rxUs + DEFAULT_FUTURE_TOLERANCE_MS * 1000}
+), numbered AS (
+  SELECT row_number() OVER () AS n, line, pri, host, app, pid, msg, lower(msg) AS low, y, us,
+    coalesce(regexp_full_match(line, ${sqlString(SYSLOG_3164)})
+      AND us >= 946684800000000 AND us <= ${rxUs + DEFAULT_FUTURE_TOLERANCE_MS * 1000}
       AND strlen(app) <= 64 AND strlen(pid) <= 32
       AND (pri = '' OR TRY_CAST(pri AS INT) <= 191)
       AND NOT starts_with(msg, 'CEF:') AND NOT starts_with(msg, 'LEEF:')
       AND NOT (${maskingGate(f.masking, 'line')}), false) AS ok
-  FROM placed
+  FROM (SELECT *, row_number() OVER () AS barrier3 FROM placed)
 )
 SELECT
   CASE WHEN ok THEN make_timestamp(us) END AS ts,
@@ -271,7 +267,7 @@ SELECT
     ',"yearInferred":' || y::VARCHAR || '}')::JSON END AS fields,
   ${sqlString(f.path)} AS origin,
   n AS line
-FROM judged`;
+FROM numbered WHERE n > ${after}`;
 }
 
 /**
