@@ -335,12 +335,18 @@ async function readByDuckDB(f: FastImport, state: FastPosition): Promise<void> {
   );
   const connection = await instance.connect();
   const stop = () => connection.interrupt();
+  let pending: Promise<DuckDBDataChunk | null> | null = null;
   f.signal.addEventListener('abort', stop);
   try {
     const result = await connection.stream(syslogSelect(f, state.line));
+    // One chunk ahead: DuckDB makes the next while this one waits for a flush to end (measured
+    // on 200 MB: 25 s making and 29 s appending, one after the other).
+    pending = result.fetchChunk();
     for (;;) {
-      const chunk = await result.fetchChunk();
+      const chunk = await pending;
+      pending = null;
       if (!chunk || chunk.rowCount === 0) break;
+      pending = result.fetchChunk();
       const n = chunk.rowCount;
       const lines = chunk.getColumnValues(7) as bigint[];
       const last = Number(lines[n - 1]);
@@ -382,6 +388,7 @@ async function readByDuckDB(f: FastImport, state: FastPosition): Promise<void> {
   } catch (error) {
     if (!f.signal.aborted) throw error;
   } finally {
+    if (pending) await pending.catch(() => null);
     f.signal.removeEventListener('abort', stop);
     connection.closeSync();
     instance.closeSync();
