@@ -2,8 +2,9 @@
 // line through the decoders) on the same files, in real workspaces: the same records (count, ts,
 // severity, message, fields, origin and line), the same quarantine (line numbers and reasons), for
 // a plain file with corrupt, empty, non-UTF-8 and odd lines, for its gzip, and with masking on.
-// Also: the fast path is the one taken (the file's note says so), zstd is read, and a cancelled
-// fast import imported again gives every line once.
+// Also: the fast path is the one taken (the file's note says so), zstd is read (and a format
+// without a fast path in zstd refused), and a cancelled fast import imported again gives every
+// line once.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -186,6 +187,40 @@ describe('import fast path', () => {
     expect(fast.quarantine).toEqual(slow.quarantine);
     expect(JSON.stringify(fast.records)).toContain('[masked:email]');
     expect(JSON.stringify(fast.records)).toContain('[masked:ipv4]');
+  });
+
+  it('cancelled mid-file then imported again: every line exactly once (fast path)', async () => {
+    const { dir } = await workspace('files');
+    const file = path.join(dir, 'big.log');
+    const lines = 300_000;
+    const out: string[] = [];
+    for (let i = 1; i <= lines; i++)
+      out.push(`${bsd(MTIME - 86_400_000 + i * 100)} web-${i % 5} nginx[${i % 4000}]: info request ${i}`);
+    fs.writeFileSync(file, out.join('\n') + '\n');
+    fs.utimesSync(file, MTIME / 1000, MTIME / 1000);
+    const { engine } = await workspace('cancel');
+    const id = await engine.importFiles({ paths: [file] });
+    await new Promise<void>((resolve) => {
+      const off = engine.jobs.onChange(() => {
+        const job = engine.jobs.get(id);
+        if (job && job.rows > 10_000) {
+          off();
+          engine.jobs.cancel(id);
+          resolve();
+        }
+      });
+    });
+    const cancelled = await finished(engine, id);
+    expect(cancelled.state).toBe('cancelled');
+    const [[partial]] = (await rows(engine, `SELECT count(*) FROM records`)) as number[][];
+    expect(partial).toBeGreaterThan(0);
+    expect(partial).toBeLessThan(lines);
+    const again = await finished(engine, await engine.importFiles({ paths: [file] }));
+    expect(again.state).toBe('done');
+    expect(again.files[0]!.note).toContain("fast path: DuckDB's reader, resumed after line");
+    expect(
+      await rows(engine, `SELECT count(*), count(DISTINCT line), min(line), max(line) FROM records`),
+    ).toEqual([[lines, lines, 1, lines]]);
   });
 
   it('reads zstd through DuckDB', async () => {
