@@ -212,7 +212,7 @@ describe('import fast path', () => {
     });
     const cancelled = await finished(engine, id);
     expect(cancelled.state).toBe('cancelled');
-    const [[partial]] = (await rows(engine, `SELECT count(*) FROM records`)) as number[][];
+    const partial = (await rows(engine, `SELECT count(*) FROM records`))[0]![0] as number;
     expect(partial).toBeGreaterThan(0);
     expect(partial).toBeLessThan(lines);
     const again = await finished(engine, await engine.importFiles({ paths: [file] }));
