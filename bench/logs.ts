@@ -170,10 +170,17 @@ async function duckdbDirect(
   }
 }
 
-export async function benchLogs(megabytes: number): Promise<void> {
+export async function benchLogs(megabytes: number, only?: string): Promise<void> {
   const home = lnavHome();
+  note(
+    `load average before: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   try {
     for (const kind of ['syslog', 'jsonl'] as const) {
+      if (only && only !== kind) continue;
       const { file, lines } = capture(kind, megabytes);
       const mb = fs.statSync(file).size / 1024 ** 2;
       note(`logs.${kind}: ${mb.toFixed(0)} MB, ${lines} lines`);

@@ -9,7 +9,7 @@
 //   node out/main/bench.js soak [--minutes 10] demo rig at 100× for N minutes, RSS every minute
 //          [--mqtt 20000] [--prefill-hours 24] [--prefill-rate 1000]
 //                                            … plus a QoS 0 MQTT flood, on a workspace holding a day
-//   node out/main/bench.js logs [--size MB]     import of 1 GB syslog and JSONL files beside lnav
+//   node out/main/bench.js logs [--size MB] [--only syslog|jsonl]  import of 1 GB syslog and JSONL files beside lnav
 //   node out/main/bench.js replay [--hours 24] [--seeks 100] [--replay-hours 4] [--memory-mb N]
 //                                            seek latency and replay throughput on a generated capture
 //   node out/main/bench.js checkpoint-memory [--rates 100,1000,2000] [--hours 24] [--only scenario,…]
@@ -485,7 +485,7 @@ async function main(): Promise<void> {
   if (which === 'masking' || which === 'all') await benchMasking();
   if (which === 'kafka')
     await benchKafka(Number(flag('--messages') ?? 1_000_000), flag('--only')?.split(','));
-  if (which === 'logs') await benchLogs(Number(flag('--size') ?? 1024));
+  if (which === 'logs') await benchLogs(Number(flag('--size') ?? 1024), flag('--only'));
   if (which === 'replay')
     await benchReplay({
       hours: Number(flag('--hours') ?? 24),

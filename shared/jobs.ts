@@ -68,6 +68,8 @@ export const ImportRequest = z.object({
   again: z.boolean().default(false),
   /** Masked before storing, as for tail and syslog sources (every built-in rule but addresses). */
   masking: maskingOption,
+  /** False: every line through the decoders, even where DuckDB's reader could take it (import/fast.ts). */
+  fastPath: z.boolean().default(true),
 });
 export type ImportRequest = z.output<typeof ImportRequest>;
 

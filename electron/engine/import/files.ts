@@ -1,6 +1,7 @@
 // The files of an import: paths and folders expanded (recursively, in name order), each file's
 // SHA-256, its first bytes for format detection, and its bytes as a stream, gunzipped when
 // compressed and started at a saved offset. Nothing here decodes a line.
+import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -83,6 +84,102 @@ export async function sha256Of(
     onBytes((chunk as Buffer).length);
   }
   return hash.digest('hex');
+}
+
+/**
+ * What DuckDB's CSV reader needs known of a file before it may number its lines: how they end
+ * (whether any CR stands before an LF, whether any stands alone), whether all of it is UTF-8 (a
+ * line that is not is dropped by the reader), and how many lines it has.
+ */
+export interface LineEnds {
+  crlf: boolean;
+  loneCr: boolean;
+  utf8: boolean;
+  lines: number;
+}
+
+/** Reads content chunks fed in order for `LineEnds` (`end()` after the last). */
+export class LineEndScan {
+  readonly ends: LineEnds = { crlf: false, loneCr: false, utf8: true, lines: 0 };
+  private crAtEnd = false;
+  /** The bytes after the last LF, kept so a character cut by a chunk's end is judged whole. */
+  private tail: Buffer = Buffer.alloc(0);
+
+  push(chunk: Buffer): void {
+    const e = this.ends;
+    if (chunk.length === 0) return;
+    if (this.crAtEnd) {
+      if (chunk[0] === 0x0a) e.crlf = true;
+      else e.loneCr = true;
+    }
+    this.crAtEnd = chunk[chunk.length - 1] === 0x0d;
+    if (!e.loneCr) {
+      for (let i = chunk.indexOf(0x0d); i >= 0 && i + 1 < chunk.length; i = chunk.indexOf(0x0d, i + 1)) {
+        if (chunk[i + 1] !== 0x0a) {
+          e.loneCr = true;
+          break;
+        }
+        e.crlf = true;
+      }
+    }
+    const lastLf = chunk.lastIndexOf(0x0a);
+    if (lastLf < 0) {
+      this.tail = Buffer.concat([this.tail, chunk]);
+      if (this.tail.length > 1 << 22) this.tail = this.judge(this.tail, this.tail.length - 4);
+      return;
+    }
+    for (let i = chunk.indexOf(0x0a); i >= 0; i = chunk.indexOf(0x0a, i + 1)) e.lines++;
+    if (e.utf8) {
+      if (this.tail.length > 0 && !isUtf8(Buffer.concat([this.tail, chunk.subarray(0, lastLf + 1)])))
+        e.utf8 = false;
+      else if (this.tail.length === 0 && !isUtf8(chunk.subarray(0, lastLf + 1))) e.utf8 = false;
+    }
+    this.tail = Buffer.from(chunk.subarray(lastLf + 1));
+  }
+
+  /** A long run without LF: judged up to `cut` (a character may straddle it: then not UTF-8 — rare). */
+  private judge(bytes: Buffer, cut: number): Buffer {
+    if (this.ends.utf8 && !isUtf8(bytes.subarray(0, cut))) this.ends.utf8 = false;
+    return Buffer.from(bytes.subarray(cut));
+  }
+
+  end(): LineEnds {
+    if (this.crAtEnd) this.ends.loneCr = true;
+    if (this.tail.length > 0) {
+      this.ends.lines++;
+      if (this.ends.utf8 && !isUtf8(this.tail)) this.ends.utf8 = false;
+    }
+    return this.ends;
+  }
+}
+
+/**
+ * SHA-256 of the file's bytes as stored, and how its content's lines end (gzip: the content
+ * gunzipped on the way; zstd: not read here, so null).
+ */
+export async function sha256AndLineEnds(
+  file: string,
+  compression: Compression,
+  signal: AbortSignal,
+): Promise<{ sha256: string; lineEnds: LineEnds | null }> {
+  if (compression === 'zstd')
+    return { sha256: await sha256Of(file, signal, () => undefined), lineEnds: null };
+  const scan = new LineEndScan();
+  if (compression === null) {
+    const hash = createHash('sha256');
+    for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20, signal })) {
+      hash.update(chunk as Buffer);
+      scan.push(chunk as Buffer);
+    }
+    return { sha256: hash.digest('hex'), lineEnds: scan.end() };
+  }
+  const [sha256] = await Promise.all([
+    sha256Of(file, signal, () => undefined),
+    (async () => {
+      for await (const chunk of contentFrom(file, compression, 0, signal, () => undefined)) scan.push(chunk);
+    })(),
+  ]);
+  return { sha256, lineEnds: scan.end() };
 }
 
 /**

@@ -24,7 +24,8 @@ import type { JobHandle, JobRunner } from '../jobs/board';
 import type { MaskingOptions } from '../../../shared/masking';
 import type { SourceContext } from '../sources/source';
 import type { Store } from '../store/store';
-import { compressionOf, contentFrom, expandPaths, headOf, sha256Of, type FoundFile } from './files';
+import { FAST_FORMATS, fastPathRefusal, importFast, zstdHead, type FastPosition } from './fast';
+import { compressionOf, contentFrom, expandPaths, headOf, sha256AndLineEnds, type FoundFile } from './files';
 
 /** The source every import's rows are stored under; `origin` says which file. */
 export const IMPORT_SOURCE = 'import';
@@ -132,7 +133,8 @@ class Import {
     listed.state = 'importing';
     info.detail = `hashing ${file.path}`;
     this.job.changed();
-    const sha256 = await sha256Of(file.path, signal, () => undefined);
+    const compression = compressionOf(file.path);
+    const { sha256, lineEnds } = await sha256AndLineEnds(file.path, compression, signal);
     listed.sha256 = sha256;
     const previous = await store.read(
       `SELECT "key", state, path FROM captures WHERE sha256 = $1 ORDER BY started_at`,
@@ -163,12 +165,15 @@ class Import {
       );
     }
     const saved = (await this.ctx.positions()).get(key);
-    const at: FilePosition = saved
-      ? (JSON.parse(saved) as FilePosition)
-      : { offset: 0, line: 0, rows: 0, quarantined: 0 };
+    const savedValue = saved ? (JSON.parse(saved) as FilePosition | FastPosition) : null;
+    const savedFast = savedValue && 'phase' in savedValue ? savedValue : null;
+    const at: FilePosition =
+      savedValue && !('phase' in savedValue) ? savedValue : { offset: 0, line: 0, rows: 0, quarantined: 0 };
 
-    const compression = compressionOf(file.path);
-    const head = await headOf(file.path, compression, HEAD_BYTES);
+    const head =
+      compression === 'zstd'
+        ? await zstdHead(file.path, HEAD_BYTES, HEAD_LINES)
+        : await headOf(file.path, compression, HEAD_BYTES);
     const notes: string[] = [];
     if (compression) notes.push(`${compression}-compressed`);
     // The head up to its last whole line: a cut multi-byte character at its end is no evidence.
@@ -200,6 +205,29 @@ class Import {
         `multi-line records (${guess!.continuations} continuation lines in its first lines): joined`,
       );
     if (at.offset > 0) notes.push(`resumed at line ${at.line + 1}`);
+    // The one place that decides the path: a file resumed by the fast path stays on it.
+    const slowBecause = savedFast
+      ? null
+      : fastPathRefusal({
+          asked: this.request.fastPath,
+          format,
+          latin1,
+          multiline: multiline !== null,
+          compression,
+          timeZone: this.request.timeZone,
+          masking: this.request.masking,
+          slowPosition: at.offset > 0,
+          lineEnds,
+        });
+    if (slowBecause === null)
+      notes.push(`fast path: DuckDB's reader${savedFast ? `, resumed after line ${savedFast.line}` : ''}`);
+    else if (compression === 'zstd')
+      throw new Error(
+        `zstd-compressed, and only DuckDB's reader (the fast path) reads zstd here, which this file cannot take: ${slowBecause}; decompress it first (zstd -d)`,
+      );
+    else if (FAST_FORMATS.includes(format)) notes.push(`slow path: ${slowBecause}`);
+    if (slowBecause === null && compression === 'zstd')
+      notes.push(`zstd read by DuckDB only: a line that is not UTF-8 is left out, a lone CR ends a line`);
     listed.note = notes.join('; ');
     await store.write(`UPDATE captures SET format = $2, confidence = $3, notes = $4 WHERE "key" = $1`, [
       key,
@@ -235,128 +263,170 @@ class Import {
     );
     this.stage = this.ctx.ingest({ decoder, policy: 'pause' });
     const rx = this.host.now();
-    let offset = at.offset;
-    let diskBytes = compression ? 0 : at.offset;
-    info.detail = `importing ${file.path}`;
-    const position = (): Position => ({
-      key,
-      value: JSON.stringify({ offset, line, rows: listed.rows, quarantined: listed.quarantined }),
-    });
-    const pushLine = (bytes: Uint8Array) => {
-      line++;
-      if (bytes.length === 0) return;
-      if (bytes.length > MAX_LINE_BYTES) {
-        listed.quarantined++;
-        this.stage.addQuarantine(
-          new Uint8Array(bytes.subarray(0, MAX_LINE_BYTES)),
-          `a line longer than ${MAX_LINE_BYTES} bytes (${bytes.length}): kept cut`,
-          `${origin}:${line}`,
-        );
-        return;
-      }
-      const frame: Frame = {
-        rx,
-        key: origin,
-        bytes: latin1 ? Buffer.from(Buffer.from(bytes).toString('latin1'), 'utf8') : bytes,
-        line,
-      };
-      if (this.stage.pushFrame(frame)) listed.rows++;
-    };
-    // The framer numbers lines from 1 from where this read started.
-    const linesBefore = at.line;
-    let framedLines = 0;
-    const frameSinks = {
-      frame: (bytes: Uint8Array, first?: number) => {
-        line = linesBefore + (first ?? 1);
-        const frame: Frame = { rx, key: origin, bytes, line };
-        if (this.stage.pushFrame(frame)) listed.rows++;
-      },
-      bad: (bytes: Uint8Array, reason: string) => {
-        listed.quarantined++;
-        this.stage.addQuarantine(new Uint8Array(bytes), reason, `${origin}:${line}`);
-      },
-    };
-    let carry: Buffer | null = null;
-    const progress = () => {
-      info.bytesDone = before.bytes + Math.min(diskBytes, file.size);
-      info.rows = before.rows + listed.rows;
-      info.quarantined = before.quarantined + listed.quarantined;
-      this.job.changed();
-    };
-    try {
-      await readChunks.call(this);
-    } catch (error) {
-      if (!signal.aborted) throw error; // else: a cancel stopped the read; what was pushed stays
-    }
-    async function readChunks(this: Import): Promise<void> {
-      for await (const chunk of contentFrom(
-        file.path,
+    if (slowBecause === null) {
+      const rows = { fast: 0 };
+      listed.rows = savedFast?.rows ?? 0;
+      listed.quarantined = savedFast?.quarantined ?? 0;
+      // Progress in lines, as bytes by the head's mean line length (the reader tells no offset).
+      const headLineCount = Math.max(1, countLines(head, 0));
+      const bytesPerLine = head.length / headLineCount;
+      info.detail = `importing ${file.path} (fast path)`;
+      await importFast({
+        path: file.path,
         compression,
-        at.offset,
+        lineEnds,
+        modified: file.modified,
+        rx,
+        sourceId: store.sourceId(IMPORT_SOURCE, 'import'),
+        masking: this.request.masking,
+        store,
+        stage: this.stage,
         signal,
-        (n) => (diskBytes += n),
-      )) {
-        const buf: Buffer = carry ? Buffer.concat([carry, chunk]) : chunk;
-        const last = buf.lastIndexOf(LF);
-        if (last < 0) {
-          carry = buf.length > MAX_LINE_BYTES * 2 ? null : Buffer.from(buf);
-          if (!carry) {
-            this.stage.pushFrames(() => {
-              pushLine(buf); // quarantined whole, as too long
-              offset += buf.length;
-              return position();
-            });
-          }
-          continue;
+        at: savedFast ?? { phase: 'fast', line: 0, rows: 0, quarantined: 0 },
+        rows,
+        pushLine: (bytes, n) => {
+          line = n;
+          if (this.stage.pushFrame({ rx, key: origin, bytes, line: n })) listed.rows++;
+        },
+        position: (p) => ({
+          key,
+          value: JSON.stringify({ ...p, rows: listed.rows + rows.fast, quarantined: listed.quarantined }),
+        }),
+        progress: (lines) => {
+          info.bytesDone =
+            before.bytes + (compression ? 0 : Math.min(file.size, Math.round(lines * bytesPerLine)));
+          info.rows = before.rows + listed.rows + rows.fast;
+          info.quarantined = before.quarantined + listed.quarantined;
+          this.job.changed();
+        },
+      });
+      listed.rows += rows.fast;
+    } else {
+      let offset = at.offset;
+      let diskBytes = compression ? 0 : at.offset;
+      info.detail = `importing ${file.path}`;
+      const position = (): Position => ({
+        key,
+        value: JSON.stringify({ offset, line, rows: listed.rows, quarantined: listed.quarantined }),
+      });
+      const pushLine = (bytes: Uint8Array) => {
+        line++;
+        if (bytes.length === 0) return;
+        if (bytes.length > MAX_LINE_BYTES) {
+          listed.quarantined++;
+          this.stage.addQuarantine(
+            new Uint8Array(bytes.subarray(0, MAX_LINE_BYTES)),
+            `a line longer than ${MAX_LINE_BYTES} bytes (${bytes.length}): kept cut`,
+            `${origin}:${line}`,
+          );
+          return;
         }
-        this.stage.pushFrames(() => {
-          if (multiline) {
-            // A record ends with its chunk, so the position never falls inside one the framer
-            // holds (a record cut by a chunk's end, 1 MiB apart, becomes two).
-            const whole = buf.subarray(0, last + 1);
-            multiline.push(latin1 ? Buffer.from(whole.toString('latin1'), 'utf8') : whole, frameSinks);
-            multiline.flush(frameSinks);
-            framedLines = countLines(whole, framedLines);
-            line = linesBefore + framedLines;
+        const frame: Frame = {
+          rx,
+          key: origin,
+          bytes: latin1 ? Buffer.from(Buffer.from(bytes).toString('latin1'), 'utf8') : bytes,
+          line,
+        };
+        if (this.stage.pushFrame(frame)) listed.rows++;
+      };
+      // The framer numbers lines from 1 from where this read started.
+      const linesBefore = at.line;
+      let framedLines = 0;
+      const frameSinks = {
+        frame: (bytes: Uint8Array, first?: number) => {
+          line = linesBefore + (first ?? 1);
+          const frame: Frame = { rx, key: origin, bytes, line };
+          if (this.stage.pushFrame(frame)) listed.rows++;
+        },
+        bad: (bytes: Uint8Array, reason: string) => {
+          listed.quarantined++;
+          this.stage.addQuarantine(new Uint8Array(bytes), reason, `${origin}:${line}`);
+        },
+      };
+      let carry: Buffer | null = null;
+      const progress = () => {
+        info.bytesDone = before.bytes + Math.min(diskBytes, file.size);
+        info.rows = before.rows + listed.rows;
+        info.quarantined = before.quarantined + listed.quarantined;
+        this.job.changed();
+      };
+      try {
+        await readChunks.call(this);
+      } catch (error) {
+        if (!signal.aborted) throw error; // else: a cancel stopped the read; what was pushed stays
+      }
+      async function readChunks(this: Import): Promise<void> {
+        for await (const chunk of contentFrom(
+          file.path,
+          compression,
+          at.offset,
+          signal,
+          (n) => (diskBytes += n),
+        )) {
+          const buf: Buffer = carry ? Buffer.concat([carry, chunk]) : chunk;
+          const last = buf.lastIndexOf(LF);
+          if (last < 0) {
+            carry = buf.length > MAX_LINE_BYTES * 2 ? null : Buffer.from(buf);
+            if (!carry) {
+              this.stage.pushFrames(() => {
+                pushLine(buf); // quarantined whole, as too long
+                offset += buf.length;
+                return position();
+              });
+            }
+            continue;
+          }
+          this.stage.pushFrames(() => {
+            if (multiline) {
+              // A record ends with its chunk, so the position never falls inside one the framer
+              // holds (a record cut by a chunk's end, 1 MiB apart, becomes two).
+              const whole = buf.subarray(0, last + 1);
+              multiline.push(latin1 ? Buffer.from(whole.toString('latin1'), 'utf8') : whole, frameSinks);
+              multiline.flush(frameSinks);
+              framedLines = countLines(whole, framedLines);
+              line = linesBefore + framedLines;
+              offset += last + 1;
+              return position();
+            }
+            let start = 0;
+            while (start <= last) {
+              const lf = buf.indexOf(LF, start);
+              const end = lf > start && buf[lf - 1] === CR ? lf - 1 : lf;
+              pushLine(buf.subarray(start, end));
+              start = lf + 1;
+            }
             offset += last + 1;
             return position();
-          }
-          let start = 0;
-          while (start <= last) {
-            const lf = buf.indexOf(LF, start);
-            const end = lf > start && buf[lf - 1] === CR ? lf - 1 : lf;
-            pushLine(buf.subarray(start, end));
-            start = lf + 1;
-          }
-          offset += last + 1;
-          return position();
-        });
-        carry = last + 1 < buf.length ? Buffer.from(buf.subarray(last + 1)) : null;
-        progress();
-        if (this.stage.full) await this.stage.pauseUntilRoom();
-        if (signal.aborted) break;
+          });
+          carry = last + 1 < buf.length ? Buffer.from(buf.subarray(last + 1)) : null;
+          progress();
+          if (this.stage.full) await this.stage.pauseUntilRoom();
+          if (signal.aborted) break;
+        }
       }
-    }
-    if (carry && !signal.aborted) {
-      const tail: Buffer = carry;
-      this.stage.pushFrames(() => {
-        if (multiline) {
-          multiline.push(latin1 ? Buffer.from(tail.toString('latin1'), 'utf8') : tail, frameSinks);
-          multiline.end(frameSinks);
-          line = linesBefore + framedLines + 1;
+      if (carry && !signal.aborted) {
+        const tail: Buffer = carry;
+        this.stage.pushFrames(() => {
+          if (multiline) {
+            multiline.push(latin1 ? Buffer.from(tail.toString('latin1'), 'utf8') : tail, frameSinks);
+            multiline.end(frameSinks);
+            line = linesBefore + framedLines + 1;
+            offset += tail.length;
+            return position();
+          }
+          pushLine(tail[tail.length - 1] === CR ? tail.subarray(0, tail.length - 1) : tail);
           offset += tail.length;
           return position();
-        }
-        pushLine(tail[tail.length - 1] === CR ? tail.subarray(0, tail.length - 1) : tail);
-        offset += tail.length;
-        return position();
-      });
+        });
+      }
     }
     // Everything pushed is durable (or the store said why not) before the file counts as done.
     await new Promise<void>((resolve, reject) =>
       this.stage.onDurable((error) => (error ? reject(error) : resolve())),
     );
-    progress();
+    info.rows = before.rows + listed.rows;
+    info.quarantined = before.quarantined + listed.quarantined;
+    this.job.changed();
     const state = signal.aborted ? 'cancelled' : 'done';
     listed.state = state;
     await store.write(

@@ -376,6 +376,12 @@ class RecordAppender {
     this.appendChunk();
     this.appender.flushSync();
   }
+
+  /** A chunk DuckDB made in the table's column order (an import's fast path), after what is buffered. */
+  appendMade(chunk: DuckDBDataChunk): void {
+    this.appendChunk();
+    this.appender.appendDataChunk(chunk);
+  }
 }
 
 /** Rows of mixed types (quarantine, recordings, dictionaries) gathered per column and appended a chunk at a time. */
@@ -1082,6 +1088,29 @@ export class Store {
       this.lostRows += n;
       this.fail(error);
     }
+  }
+
+  /**
+   * Record rows a DuckDB query made, in the records table's column order (import/fast.ts): committed
+   * by the next flush like any appended row. Waits while a flush's transaction is open, since a
+   * chunk is not copied to be held; throws while the store is failed (the import stops there and
+   * resumes from its last committed position).
+   */
+  async appendRecordChunk(chunk: DuckDBDataChunk): Promise<void> {
+    this.assertWritable();
+    while (this.writing && !this.failure) await this.flushChain;
+    if (this.failure) throw new Error(`the database cannot take rows now: ${this.failure}`);
+    this.records!.appendMade(chunk);
+    this.storedRecords += chunk.rowCount;
+    this.unflushed.records += chunk.rowCount;
+  }
+
+  /** The records table's column types, in order (a fast-path import makes its chunks to match). */
+  async recordColumns(): Promise<string[]> {
+    const rows = await this.read(
+      `SELECT data_type FROM duckdb_columns() WHERE table_name = 'records' AND schema_name = 'main' ORDER BY column_index`,
+    );
+    return rows.map((r) => String(r[0]));
   }
 
   appendQuarantine(entry: QuarantineEntry): void {

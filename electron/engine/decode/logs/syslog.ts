@@ -23,7 +23,7 @@ import {
 import { parseSecurityEvent, securityEventTime } from './cef';
 import { bsdAt, isoAt, placeTime, type LeadingTime } from './time';
 
-const FACILITIES = [
+export const FACILITIES = [
   'kern',
   'user',
   'mail',
