@@ -209,7 +209,8 @@ describe('a write-ahead log that needs more memory than the limit to replay', ()
     // What the retention of earlier versions did: one DELETE of every row, logged and not yet
     // checkpointed when the process died.
     const script = `
-            const db = await DuckDBInstance.create(${JSON.stringify(file)}, { checkpoint_threshold: '100GB', memory_limit: '2GB' });
+      import { DuckDBInstance } from '@duckdb/node-api';
+      const db = await DuckDBInstance.create(${JSON.stringify(file)}, { checkpoint_threshold: '100GB', memory_limit: '2GB' });
       const c = await db.connect();
       await c.run('DELETE FROM samples');
       process.kill(process.pid, 'SIGKILL');`;
