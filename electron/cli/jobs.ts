@@ -51,14 +51,15 @@ export function formatJobSummary(job: JobInfo): string {
 
 /**
  * Waits for a job of the engine behind `client` to end, showing its progress on stderr (a line
- * that rewrites itself on a terminal, a line every 2 s otherwise); Ctrl-C asks the engine to cancel it.
+ * that rewrites itself on a terminal, a line every 2 s otherwise, and the last one as it ended);
+ * Ctrl-C asks the engine to cancel it, saying `onCancel` (what cancelling keeps).
  */
-export async function followJob(client: RpcClient, id: string): Promise<JobInfo> {
+export async function followJob(client: RpcClient, id: string, onCancel?: string): Promise<JobInfo> {
   const tty = process.stderr.isTTY === true;
   let lastLine = 0;
   const ended = await new Promise<JobInfo>((resolve, reject) => {
     const cancel = () => {
-      process.stderr.write(`\nopsdeck: cancelling ${id}…\n`);
+      process.stderr.write(`\nopsdeck: cancelling ${id}${onCancel ? ` (${onCancel})` : ''}…\n`);
       client.call('cancelJob', { id }).catch(reject);
     };
     process.once('SIGINT', cancel);
@@ -78,6 +79,9 @@ export async function followJob(client: RpcClient, id: string): Promise<JobInfo>
             }
             return;
           }
+          // The last line too: a job shorter than the 2 s step would show only its first.
+          if (tty) process.stderr.write(`\r${formatJobLine(job, process.stderr.columns ?? 100)}`);
+          else process.stderr.write(`${formatJobLine(job)}\n`);
           process.off('SIGINT', cancel);
           stop();
           resolve(job);

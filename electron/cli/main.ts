@@ -17,8 +17,7 @@ import { scanFiles } from '../engine/pipeline/scan';
 import { startEngineHost } from '../engine/host/run';
 import { connectInProcess } from '../engine/server/in-process';
 import { checkOwner } from '../engine/lock';
-import type { JobInfo } from '../../shared/jobs';
-import { followJob, formatJobLine, formatJobSummary } from './jobs';
+import { followJob, formatJobSummary } from './jobs';
 import { ALLOW_REMOTE_FLAG, DEFAULT_PORT } from '../engine/server/http';
 import { defaultWorkspaceDir } from '../engine/workspace';
 import { openWorkspace } from './connect';
@@ -306,41 +305,9 @@ before anything is stored, as for tail and syslog sources; --no-masking stores t
         ...(values['no-masking'] === true ? { masking: { rules: [], custom: [] } } : {}),
       };
       const access = await openWorkspaceWritable(dir);
-      const tty = process.stderr.isTTY === true;
       try {
         const { job: id } = await access.client.call('importFiles', request);
-        let lastLine = 0;
-        const ended = await new Promise<JobInfo>((resolve, reject) => {
-          const cancel = () => {
-            process.stderr.write(`\nopsdeck: cancelling ${id} (what was imported stays)…\n`);
-            access.client.call('cancelJob', { id }).catch(reject);
-          };
-          process.once('SIGINT', cancel);
-          const stop = access.client.subscribe(
-            'jobs',
-            {},
-            {
-              data: (jobs) => {
-                const job = jobs.find((j) => j.id === id);
-                if (!job) return;
-                const now = Date.now();
-                if (job.state === 'queued' || job.state === 'running') {
-                  if (tty) process.stderr.write(`\r${formatJobLine(job, process.stderr.columns ?? 100)}`);
-                  else if (now - lastLine >= 2_000) {
-                    lastLine = now;
-                    process.stderr.write(`${formatJobLine(job)}\n`);
-                  }
-                  return;
-                }
-                process.off('SIGINT', cancel);
-                stop();
-                resolve(job);
-              },
-              error: (message) => reject(new Error(message)),
-            },
-          );
-        });
-        if (tty) process.stderr.write('\n');
+        const ended = await followJob(access.client, id, 'what was imported stays');
         process.stdout.write(formatJobSummary(ended) + '\n');
         return ended.state === 'done' ? 0 : ended.state === 'cancelled' ? 130 : 1;
       } finally {
