@@ -2,7 +2,7 @@
 // the order it arrived), so the lateness policy drops what it dropped live and the transitions
 // match. Time ends at the range's end instead of the engine clock.
 import type { AlertRule, AlertTransition } from '../../../shared/alerts';
-import { RecordBatchBuilder, type Severity } from '../batch';
+import { RecordBatchBuilder, type RecordBatch, type Severity } from '../batch';
 import type { Store } from '../store/store';
 import { AlertEvaluator } from './evaluator';
 
@@ -79,33 +79,49 @@ export async function evaluateStored(
     }
   }
 
-  let records = 0;
-  if (rules.some((r) => r.enabled && r.kind === 'log')) {
-    const stream = await store.stream(
-      `SELECT epoch_us(r.ts)::DOUBLE / 1000, epoch_us(r.rx)::DOUBLE / 1000, s.key, r.severity, r.message,
-         r.fields::VARCHAR FROM records r JOIN sources s ON s.id = r.source_id WHERE ${where('r.')} ORDER BY r.rowid`,
-    );
-    try {
-      for (let chunk = await stream.next(); chunk && chunk.rowCount > 0; chunk = await stream.next()) {
-        const [ts, rx, source, severity, message, fields] = chunk.getColumns() as [
-          number[],
-          number[],
-          string[],
-          Severity[],
-          string[],
-          (string | null)[],
-        ];
-        const rows = new RecordBatchBuilder(chunk.rowCount);
-        for (let i = 0; i < chunk.rowCount; i++)
-          rows.push(ts[i]!, rx[i]!, source[i]!, severity[i]!, message[i]!, fields[i] ?? null);
-        evaluator.records(rows.take());
-        records += chunk.rowCount;
-      }
-    } finally {
-      stream.close();
-    }
-  }
+  const records = rules.some((r) => r.enabled && r.kind === 'log')
+    ? await streamStoredRecords(store, where('r.'), (batch) => evaluator.records(batch))
+    : 0;
 
   if (Number.isFinite(to)) evaluator.finish(to);
   return { transitions, from, to, samples, records, late: evaluator.late(), unknownChannels };
+}
+
+/**
+ * Stored records matching `where` (on the alias `r.`), in stored order, one RecordBatch per DuckDB
+ * chunk with its largest event time; answers how many. Alert evaluation and replay both read this way.
+ */
+export async function streamStoredRecords(
+  store: Store,
+  where: string,
+  take: (batch: RecordBatch, maxTs: number) => void | Promise<void>,
+): Promise<number> {
+  const stream = await store.stream(
+    `SELECT epoch_us(r.ts)::DOUBLE / 1000, epoch_us(r.rx)::DOUBLE / 1000, s.key, r.severity, r.message,
+       r.fields::VARCHAR FROM records r JOIN sources s ON s.id = r.source_id WHERE ${where} ORDER BY r.rowid`,
+  );
+  let n = 0;
+  try {
+    for (let chunk = await stream.next(); chunk && chunk.rowCount > 0; chunk = await stream.next()) {
+      const [ts, rx, source, severity, message, fields] = chunk.getColumns() as [
+        number[],
+        number[],
+        string[],
+        Severity[],
+        string[],
+        (string | null)[],
+      ];
+      const rows = new RecordBatchBuilder(chunk.rowCount);
+      let maxTs = -Infinity;
+      for (let i = 0; i < chunk.rowCount; i++) {
+        rows.push(ts[i]!, rx[i]!, source[i]!, severity[i]!, message[i]!, fields[i] ?? null);
+        if (ts[i]! > maxTs) maxTs = ts[i]!;
+      }
+      n += chunk.rowCount;
+      await take(rows.take(), maxTs);
+    }
+  } finally {
+    stream.close();
+  }
+  return n;
 }

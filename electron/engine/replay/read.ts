@@ -3,8 +3,9 @@
 // column), never converted value by value.
 import type { DuckDBDataChunk } from '@duckdb/node-api';
 import bindings from '@duckdb/node-bindings';
-import { RecordBatchBuilder, type RecordBatch, type SampleBatch, type Severity } from '../batch';
+import type { RecordBatch, SampleBatch } from '../batch';
 import type { Store } from '../store/store';
+import { streamStoredRecords } from '../alerts/stored';
 
 /** Epoch ms as a DuckDB timestamp literal (microseconds). */
 export const sqlTime = (ms: number): string => `make_timestamp(${Math.round(ms * 1000)}::BIGINT)`;
@@ -80,35 +81,7 @@ export async function readRecords(
   range: { after: number; upTo: number; inclusive: boolean },
   take: (batch: RecordBatch, maxTs: number) => void | Promise<void>,
 ): Promise<number> {
-  const stream = await store.stream(
-    `SELECT epoch_us(r.ts)::DOUBLE / 1000, epoch_us(r.rx)::DOUBLE / 1000, s.key, r.severity, r.message,
-       r.fields::VARCHAR FROM records r JOIN sources s ON s.id = r.source_id
-     WHERE ${slice(range.after, range.upTo, range.inclusive, 'r.')} ORDER BY r.rowid`,
-  );
-  let n = 0;
-  try {
-    for (let chunk = await stream.next(); chunk && chunk.rowCount > 0; chunk = await stream.next()) {
-      const [ts, rx, source, severity, message, fields] = chunk.getColumns() as [
-        number[],
-        number[],
-        string[],
-        Severity[],
-        string[],
-        (string | null)[],
-      ];
-      const rows = new RecordBatchBuilder(chunk.rowCount);
-      let maxTs = -Infinity;
-      for (let i = 0; i < chunk.rowCount; i++) {
-        rows.push(ts[i]!, rx[i]!, source[i]!, severity[i]!, message[i]!, fields[i] ?? null);
-        if (ts[i]! > maxTs) maxTs = ts[i]!;
-      }
-      n += chunk.rowCount;
-      await take(rows.take(), maxTs);
-    }
-  } finally {
-    stream.close();
-  }
-  return n;
+  return streamStoredRecords(store, slice(range.after, range.upTo, range.inclusive, 'r.'), take);
 }
 
 /** Event-time ends of what is stored (samples and records) within the optional bounds; NaN when none. */
