@@ -432,6 +432,7 @@ async function benchSoak(options: SoakOptions): Promise<void> {
       figure(`soak.minute_${minute}.stored_samples`, s.storedSamples, 'rows');
       figure(`soak.minute_${minute}.database`, s.databaseBytes / 1024 ** 2, 'MiB');
       figure(`soak.minute_${minute}.store_reopens`, engine.store.reopens, '');
+      figure(`soak.minute_${minute}.checkpoints`, engine.store.checkpoints, '');
       figure(`soak.minute_${minute}.lost_rows`, s.lostRows, 'rows');
       figure(`soak.minute_${minute}.shed`, s.shed, 'messages');
       figure(`soak.minute_${minute}.live_ring`, engine.live.allocatedBytes() / 1024 ** 2, 'MiB');

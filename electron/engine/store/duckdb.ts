@@ -20,6 +20,20 @@ export interface OpenOptions {
   externalAccess?: boolean;
   /** Where DuckDB spills when a query outgrows memory_limit (default: beside the database file). */
   tempDirectory?: string;
+  /**
+   * The workspace's writer checkpoints by itself, between its transactions (Store.flushOnce):
+   * DuckDB's own checkpoint runs inside a COMMIT, where running out of memory fails the commit and
+   * invalidates the database.
+   */
+  manualCheckpoints?: boolean;
+}
+
+/** WAL bytes after which the log is folded into the file: by DuckDB at a commit, or by the store. */
+export function checkpointThresholdBytes(settings: DuckDBLimits): number {
+  // Checkpoint often: rows appended since the last checkpoint stay pinned in memory, so a small
+  // threshold keeps the working set small and each checkpoint short.
+  // At 256 MiB, a 16 MiB log opens and checkpoints in 4 MiB (bench.js checkpoint-memory); /16 not compared.
+  return Math.max(4, Math.floor(settings.memoryLimitMb / 16)) * 1024 ** 2;
 }
 
 export async function openDuckDB(
@@ -34,10 +48,9 @@ export async function openDuckDB(
     autoinstall_known_extensions: 'false',
     autoload_known_extensions: 'false',
     allow_community_extensions: 'false',
-    // Checkpoint often: rows appended since the last checkpoint stay pinned in memory, so a small
-    // threshold keeps the working set small and each checkpoint short.
-    // At 256 MiB, a 16 MiB log opens and checkpoints in 4 MiB (bench.js checkpoint-memory); /16 not compared.
-    checkpoint_threshold: `${Math.max(4, Math.floor(settings.memoryLimitMb / 16))}MB`,
+    checkpoint_threshold: options.manualCheckpoints
+      ? '1000000GB' // never at a commit
+      : `${checkpointThresholdBytes(settings) / 1024 ** 2}MB`,
     lock_configuration: 'true',
   };
   if (options.readOnly) config['access_mode'] = 'READ_ONLY';
