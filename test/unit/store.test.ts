@@ -246,6 +246,37 @@ describe('store', () => {
     ]);
   });
 
+  it('ages records by when they arrived, so an imported capture of old events is kept', async () => {
+    const notices: StoreNotice[] = [];
+    const { store } = await fresh(notices);
+    const now = T0 + 30 * 24 * 3_600_000;
+    store.appendRecords(
+      recordBatch([
+        // Events of a month ago, imported an hour ago: evidence the user just gave OpsDeck.
+        {
+          ts: T0,
+          rx: now - 3_600_000,
+          source: 'import',
+          severity: 'info',
+          message: 'imported',
+          fields: null,
+        },
+        // Received three hours ago (whatever its event time says): past a 2 h limit.
+        {
+          ts: now - 3 * 3_600_000,
+          rx: now - 3 * 3_600_000,
+          source: 'rig',
+          severity: 'warn',
+          message: 'live',
+          fields: null,
+        },
+      ]),
+    );
+    expect(await store.applyRetention({ maxAgeHours: 2, maxBytes: 0 }, now)).toBe(1);
+    expect((await store.read('SELECT message FROM records')).flat()).toEqual(['imported']);
+    expect(store.storedRecords).toBe(1);
+  });
+
   it('drops the oldest data when the database outgrows its size limit', async () => {
     const notices: StoreNotice[] = [];
     const { store } = await fresh(notices);

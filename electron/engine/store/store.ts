@@ -63,9 +63,11 @@ const HOLD_MAX_ROWS = 1_000_000;
 /** Histogram buckets used to cut retention deletes into slices. */
 const SLICE_BUCKETS = 1024; // not measured: a slice ends on one of 1,024 equal steps of the table's time span
 /** The tables retention trims, with their time column. */
+// Records age by when OpsDeck received them: an imported capture's events may be months old, and
+// by event time the next retention pass would delete the evidence just imported.
 const TIMED_TABLES = [
   ['samples', 'ts'],
-  ['records', 'ts'],
+  ['records', 'rx'],
   ['quarantine', 'rx'],
   ['recordings', 'rx'],
 ] as const;
