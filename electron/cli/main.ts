@@ -389,12 +389,35 @@ Progress goes to stderr.`,
         );
       };
       const access = await openWorkspaceFolder(dir);
+      // Ctrl-C cancels the engine's export job (nothing is written at the path), not just this
+      // command: the engine would otherwise go on writing a file nobody waits for. Before the job
+      // is known (or exporting in this process, from a closed workspace) it ends the command.
+      let job = '';
+      let interrupted = false;
+      const cancel = () => {
+        if (!job) process.exit(130);
+        if (!interrupted)
+          process.stderr.write(`\nopsdeck: cancelling the export (nothing is written to ${out})…\n`);
+        interrupted = true;
+        access.client.call('cancelJob', { id: job }).catch(() => undefined);
+      };
+      process.on('SIGINT', cancel);
       try {
-        const off = access.client.on('progress', showProgress);
+        const off = access.client.on('progress', (p) => {
+          if (p.job) job = p.job;
+          if (p.total !== null) showProgress(p);
+        });
         const result = await access.client.call('export', request).finally(off);
         process.stderr.write('\n');
         process.stdout.write(`exported ${result.rows} rows to ${result.path}\n`);
+      } catch (error) {
+        if (interrupted) {
+          process.stderr.write(`opsdeck: export cancelled; nothing written to ${out}\n`);
+          return 130;
+        }
+        throw error;
       } finally {
+        process.off('SIGINT', cancel);
         await access.close();
       }
       return 0;

@@ -566,6 +566,7 @@ export class Engine {
     request: ExportRequest,
     onProgress?: (p: ExportProgress) => void,
     actor = 'console',
+    onJob?: (id: string) => void,
   ): Promise<{ path: string; rows: number; job?: string }> {
     if (this.readOnly) {
       const rows = await exportData(this.store, request, onProgress);
@@ -577,6 +578,7 @@ export class Engine {
       { request, actor },
       `export ${table} as ${request.format} to ${path.resolve(request.path)}`,
     );
+    onJob?.(id);
     const started = performance.now();
     const off = this.jobs.onChange(() => {
       const job = this.jobs.get(id);

@@ -67,6 +67,26 @@ describe('job board', () => {
     );
   });
 
+  it('ends done, not cancelled, when the cancel comes after the runner said its work is whole', async () => {
+    const s = await store();
+    cleanups.push(() => s.close());
+    const board = new JobBoard({ store: s, audit: () => null, now: Date.now });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let reached!: () => void;
+    const atEnd = new Promise<void>((r) => (reached = r));
+    board.register<{ name: string }>('export', async (_spec, job: JobHandle) => {
+      job.complete(); // the file is in place; what follows (an audit entry, a note) cannot undo it
+      reached();
+      await gate;
+    });
+    const id = await board.start('export', { name: 'late' }, 'late');
+    await atEnd;
+    board.cancel(id);
+    release();
+    expect((await ended(board, id)).state).toBe('done');
+  });
+
   it('runs again, with its id and spec, a job a previous engine left running', async () => {
     const tmp = tempDir();
     cleanups.push(tmp.cleanup);

@@ -28,6 +28,12 @@ export interface JobHandle {
   readonly info: JobInfo;
   changed(): void;
   note(line: string): void;
+  /**
+   * The work is whole (an export renamed into place): a cancel arriving from now on is too late,
+   * and the job ends done. Without it a cancel during the runner's last steps said "cancelled"
+   * over a file that was written.
+   */
+  complete(): void;
 }
 
 export type JobRunner<S> = (spec: S, job: JobHandle) => Promise<void>;
@@ -38,6 +44,8 @@ interface Entry {
   abort: AbortController;
   /** Why it stops: the user's cancel, or the engine closing. */
   stopping: 'cancel' | 'close' | null;
+  /** The runner said its work is whole (JobHandle.complete). */
+  completed: boolean;
   /** (time, rows, bytes) samples for the rates. */
   rates: [number, number, number][];
 }
@@ -132,7 +140,7 @@ export class JobBoard {
   cancel(id: string): void {
     const e = this.entries.get(id);
     if (!e) throw new Error(`no job "${id}"`);
-    if (e.info.state !== 'queued' && e.info.state !== 'running') return;
+    if ((e.info.state !== 'queued' && e.info.state !== 'running') || e.completed) return;
     e.stopping = 'cancel';
     e.abort.abort(new Error('cancelled'));
   }
@@ -168,7 +176,14 @@ export class JobBoard {
       error: null,
       files: [],
     };
-    const entry: Entry = { info, spec, abort: new AbortController(), stopping: null, rates: [] };
+    const entry: Entry = {
+      info,
+      spec,
+      abort: new AbortController(),
+      stopping: null,
+      completed: false,
+      rates: [],
+    };
     this.entries.set(id, entry);
     this.forgetOld();
     this.changed(entry);
@@ -197,12 +212,16 @@ export class JobBoard {
         info.notes.push(line);
         this.changed(entry);
       },
+      complete: () => {
+        entry.completed = true;
+      },
     };
     let state: JobState = 'done';
     let error: string | null = null;
     try {
       await this.runners.get(info.kind)!(entry.spec, handle);
-      if (entry.stopping) state = entry.stopping === 'cancel' ? 'cancelled' : 'interrupted';
+      if (entry.stopping && !entry.completed)
+        state = entry.stopping === 'cancel' ? 'cancelled' : 'interrupted';
     } catch (e) {
       if (entry.stopping) state = entry.stopping === 'cancel' ? 'cancelled' : 'interrupted';
       else {

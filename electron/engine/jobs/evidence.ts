@@ -35,6 +35,7 @@ export function exportRunner(host: { store: Store; audit: Audit }): JobRunner<Ex
       job.signal,
       job.id,
     );
+    job.complete(); // the file is in place: a cancel now is too late
     await host.store.saveNotice('info', `exported ${rows} rows to ${request.path}`);
     host.audit(actor, 'export', {
       table: request.table ?? 'samples',
@@ -109,6 +110,7 @@ export function bundleRunner(host: {
         job.changed();
       },
     });
+    job.complete(); // the bundle is in place: a cancel now is too late
     const { manifest, manifestSha256 } = written;
     const audited = host.audit(actor, 'bundle.create', {
       from: request.from,

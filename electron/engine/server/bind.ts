@@ -127,11 +127,24 @@ export function bindConnection(
     },
     scanFiles: (p) => engine.scanFiles(p),
     export: (p) => {
-      const job = `export-${Date.now()}`;
+      // Progress names the export's job, so a client can cancel it (the CLI on Ctrl-C).
+      let job = '';
       return engine.export(
         p,
         (progress) => emit('progress', { job, kind: 'export', ...progress }),
         `console ${connection}`,
+        (id) => {
+          job = id;
+          emit('progress', {
+            job,
+            kind: 'export',
+            done: 0,
+            total: null,
+            ratePerSecond: 0,
+            etaSeconds: null,
+            finished: false,
+          });
+        },
       );
     },
     bundle: (p) => engine.bundle(p, `console ${connection}`),
