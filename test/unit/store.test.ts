@@ -266,7 +266,7 @@ describe('store', () => {
           ts: now - 3 * 3_600_000,
           rx: now - 3 * 3_600_000,
           source: 'rig',
-          severity: 'warn',
+          severity: 'warning',
           message: 'live',
           fields: null,
         },
@@ -275,6 +275,34 @@ describe('store', () => {
     expect(await store.applyRetention({ maxAgeHours: 2, maxBytes: 0 }, now)).toBe(1);
     expect((await store.read('SELECT message FROM records')).flat()).toEqual(['imported']);
     expect(store.storedRecords).toBe(1);
+  });
+
+  it('keeps a named recording’s raw messages past the age limit; size takes them and names the recording', async () => {
+    const notices: StoreNotice[] = [];
+    const { store } = await fresh(notices);
+    const now = T0 + 10 * 3_600_000;
+    const raw = (rx: number, key: string) => ({ rx, key, payload: new Uint8Array([1, 2, 3]), meta: {} });
+    // Hour 1 of "rig" is inside the recording "bench-run"; hour 0 of it, and "other", are not.
+    store.appendRaw('rig', [raw(T0, 'before'), raw(T0 + 3_600_000, 'inside'), raw(T0 + 3_700_000, 'inside')]);
+    store.appendRaw('other', [raw(T0 + 3_600_000, 'not recorded')]);
+    await store.flush();
+    await store.write(
+      `INSERT INTO named_recordings VALUES ('bench-run', '["rig"]', make_timestamp($1::BIGINT), make_timestamp($2::BIGINT), 'tester', 'tester')`,
+      [(T0 + 3_500_000) * 1000, (T0 + 3_800_000) * 1000],
+    );
+    expect(await store.applyRetention({ maxAgeHours: 2, maxBytes: 0 }, now)).toBe(2);
+    expect((await store.read('SELECT "key" FROM recordings ORDER BY rx')).flat()).toEqual([
+      'inside',
+      'inside',
+    ]);
+    // Over the size limit the oldest goes whatever it is, and the notice says whose. (Size
+    // retention cuts where the samples' share says.)
+    ramp(store, store.channelId('rig/a', 'rig', ''), 7200, 1000, now - 7_200_000);
+    expect(await store.applyRetention({ maxAgeHours: 0, maxBytes: 1 }, now)).toBeGreaterThan(0);
+    expect(await store.read('SELECT count(*)::INT FROM recordings')).toEqual([[0]]);
+    expect(notices.map((n) => n.message)).toContainEqual(
+      expect.stringMatching(/raw messages of named recordings went too: 2 of "bench-run"/),
+    );
   });
 
   it('drops the oldest data when the database outgrows its size limit', async () => {

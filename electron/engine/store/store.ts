@@ -1459,7 +1459,8 @@ export class Store {
     let dropped = 0;
     if (retention.maxAgeHours > 0) {
       const cutoff = now - retention.maxAgeHours * 3_600_000;
-      const n = await this.deleteBefore(cutoff);
+      // A named recording is evidence the user asked for: age does not take its raw messages.
+      const n = await this.deleteBefore(cutoff, { keepNamedRecordings: true });
       if (n > 0)
         this.notice(
           'warn',
@@ -1474,7 +1475,16 @@ export class Store {
         const share = Math.min(1, 1 - (retention.maxBytes * 0.9) / bytes);
         const cutoff = await this.sampleTimeAtShare(share);
         if (cutoff !== null) {
-          const n = await this.deleteBefore(cutoff);
+          // Size does (the disk would fill otherwise), and says which recordings lost what.
+          const recorded = await this.namedRecordingRows(cutoff);
+          const n = await this.deleteBefore(cutoff, { keepNamedRecordings: false });
+          if (recorded.length)
+            this.notice(
+              'warn',
+              `retention: the database is over its size limit, so raw messages of named recordings went too: ${recorded
+                .map(([name, rows]) => `${rows} of "${name}"`)
+                .join(', ')}; re-decoding them no longer covers their whole span`,
+            );
           this.notice(
             'warn',
             `retention: database at ${mib(bytes)} is over its ${mib(retention.maxBytes)} limit; dropped the oldest ${n} rows (before ${new Date(cutoff).toISOString()})`,
@@ -1512,16 +1522,43 @@ export class Store {
     return (hi + 1) / 1000;
   }
 
-  private async deleteBefore(cutoffMs: number): Promise<number> {
+  /**
+   * Raw messages inside a named recording's span, of its sources (evidence/recordings.ts), as a
+   * condition on `recordings` rows; none when the workspace predates named recordings.
+   */
+  private async namedRecordingCondition(): Promise<string | null> {
+    const present = await this.maintenance.runAndReadAll(
+      `SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND table_name = 'named_recordings'`,
+    );
+    if (Number(present.getRows()[0]?.[0] ?? 0) === 0) return null;
+    return `EXISTS (SELECT 1 FROM named_recordings n JOIN sources s ON list_contains(from_json(n.sources, '["VARCHAR"]'), s.key)
+      WHERE s.id = recordings.source_id AND recordings.rx >= n.started_at AND (n.stopped_at IS NULL OR recordings.rx <= n.stopped_at))`;
+  }
+
+  /** Named recordings with raw messages received before `cutoffMs`, and how many. */
+  private async namedRecordingRows(cutoffMs: number): Promise<[string, number][]> {
+    if (!(await this.namedRecordingCondition())) return [];
+    const rows = await this.maintenance.runAndReadAll(
+      `SELECT n.name, count(*)::DOUBLE FROM recordings r JOIN sources s ON s.id = r.source_id
+       JOIN named_recordings n ON list_contains(from_json(n.sources, '["VARCHAR"]'), s.key)
+         AND r.rx >= n.started_at AND (n.stopped_at IS NULL OR r.rx <= n.stopped_at)
+       WHERE r.rx < make_timestamp(${Math.round(cutoffMs * 1000)}::BIGINT) GROUP BY n.name ORDER BY n.name`,
+    );
+    return rows.getRows() as [string, number][];
+  }
+
+  private async deleteBefore(cutoffMs: number, options: { keepNamedRecordings: boolean }): Promise<number> {
     const cutoffUs = Math.round(cutoffMs * 1000);
+    const kept = options.keepNamedRecordings ? await this.namedRecordingCondition() : null;
     let total = 0;
     for (const [table, column] of TIMED_TABLES) {
+      const keep = table === 'recordings' && kept ? ` AND NOT ${kept}` : '';
       for (const bound of await this.deleteSlices(table, column, cutoffUs)) {
         // Each slice with no write transaction beside it, checkpointed before the writer goes on:
         // its deleted rows' versions are freed then (see withWriterIdle).
         const n = await this.withWriterIdle(async () => {
           const result = await this.maintenance.run(
-            `DELETE FROM ${table} WHERE ${column} < make_timestamp(${bound}::BIGINT)`,
+            `DELETE FROM ${table} WHERE ${column} < make_timestamp(${bound}::BIGINT)${keep}`,
           );
           await this.maintenance.run('CHECKPOINT');
           return Number(result.rowsChanged);
