@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../electron/engine/engine';
-import { Replay, type ReplayTimer } from '../../electron/engine/replay/controller';
+import { alertLookbackMs, Replay, type ReplayTimer } from '../../electron/engine/replay/controller';
+import { AlertRule } from '../../shared/alerts';
 import { connectInProcess } from '../../electron/engine/server/in-process';
 import { tempDir, waitFor } from '../helpers/tmp';
 
@@ -169,6 +170,53 @@ describe('replay of a one-hour, 100-channel capture at 10 Hz', () => {
       replay.close();
     }
     expect(await rows()).toBe(storedBefore); // nothing stored by the replay
+  });
+
+  it('a seek into a pending alert carries its state: it fires as when played from the start', async () => {
+    // rig/ch000 counts up by one per sample: above 6,000 from T0 + 600.1 s, so a rule waiting 60 s
+    // fires near T0 + 660 s. Seeking to T0 + 630 s lands 30 s into its wait.
+    const rule = AlertRule.parse({
+      id: 'count-high',
+      kind: 'threshold',
+      channel: 'rig/ch000',
+      above: 6_000,
+      for: '60s',
+      lateness: 0,
+    });
+    expect(alertLookbackMs([rule])).toBe(60_000);
+    const firings = async (seekTo: number | null): Promise<number[]> => {
+      const replay = new Replay(
+        'warm',
+        {
+          store: engine.store,
+          openSession: (clock, rules) =>
+            engine.replaySession(clock, rules, {
+              resolveChannel: (n) => engine.store.knownChannels().get(n),
+            }),
+          rules: [rule],
+          draftRules: true,
+          timer: new FakeTimer(),
+          channels: [ids[0]!],
+        },
+        { from: T0, to: T0 + HOUR },
+      );
+      try {
+        if (seekTo !== null) {
+          await replay.seek(seekTo);
+          expect(replay.cursor).toBe(seekTo);
+          expect(replay.transitions).toEqual([]); // pending since 600.1 s: before the cursor, not shown
+        }
+        await replay.advance(T0 + 680_000);
+        return replay.transitions.filter((t) => t.state === 'firing').map((t) => t.ts);
+      } finally {
+        replay.close();
+      }
+    };
+    const fromStart = await firings(null);
+    expect(fromStart).toHaveLength(1);
+    expect(fromStart[0]).toBeGreaterThanOrEqual(T0 + 660_100);
+    // A fresh session at the cursor would wait the whole minute again: firing after T0 + 690 s.
+    expect(await firings(T0 + 630_000)).toEqual(fromStart);
   });
 
   it('draws any range from DuckDB in min/max buckets, a bounded number per channel', async () => {

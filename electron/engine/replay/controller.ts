@@ -2,8 +2,10 @@
 // evaluation on a virtual clock; nothing stored, nobody notified) at a chosen speed. The cursor is
 // event time; each tick of the wall timer moves it by the wall time passed times the speed and
 // plays the samples (and records, for log rules) of that slice through the session. "max" plays
-// slice after slice as fast as they can be read. A seek starts a fresh session at the new time:
-// alert state is evaluated from there on (play from the range's start to see every transition).
+// slice after slice as fast as they can be read. A seek starts a fresh session warmed up on the
+// stored data just before the new time (as far back as the rules look: their `for`, windows and
+// lateness, at most WARMUP_MAX_MS), so an alert pending or firing there is so at the cursor; the
+// transitions of the warm-up are not shown (play from the range's start to see every transition).
 import type { AlertRule, AlertTransition } from '../../../shared/alerts';
 import type { ReplayCommand, ReplaySpeed, ReplayStatus } from '../../../shared/replay';
 import type { RecordBatch, SampleBatch } from '../batch';
@@ -45,6 +47,26 @@ export interface ReplayDeps {
 const TRANSITIONS_KEPT = 5_000;
 /** At "max", one read covers about this many samples (the slice adapts to the data's density). */
 const MAX_SPEED_SLICE_ROWS = 1_000_000;
+/** The longest warm-up before a seek's cursor: a rule that waits an hour is warmed for an hour. */
+export const WARMUP_MAX_MS = 3_600_000;
+
+/**
+ * How much event time before an instant decides the rules' state there: the longest of their
+ * waits (`for`, `keepFiringFor`, lateness) plus what they look back over (a window, a no-data wait).
+ * An anomaly rule's window counts samples, not time; it warms over the others' span only.
+ */
+export function alertLookbackMs(rules: readonly AlertRule[]): number {
+  let longest = 0;
+  for (const rule of rules) {
+    if (!rule.enabled) continue;
+    let span = rule.for + rule.keepFiringFor + rule.lateness;
+    if (rule.kind === 'rate' || rule.kind === 'log') span += rule.window;
+    if (rule.kind === 'nodata') span += rule.after;
+    if ('noDataAfter' in rule && rule.noDataAfter) span += rule.noDataAfter;
+    longest = Math.max(longest, span);
+  }
+  return Math.min(WARMUP_MAX_MS, longest);
+}
 
 export class Replay {
   private session!: Session;
@@ -172,9 +194,20 @@ export class Replay {
   async seek(at: number): Promise<void> {
     const target = Math.min(this.range.to, Math.max(this.range.from, at));
     await this.serial(async () => {
-      this.restartSession(target);
-      this.cursorAt = target;
+      // At the range's start the replay shows every transition from there: no warm-up.
+      const lookback = target > this.range.from ? alertLookbackMs(this.deps.rules) : 0;
+      this.restartSession(target - lookback);
+      this.cursorAt = target - lookback;
       this.inclusive = true;
+      if (lookback > 0) {
+        // The data before the cursor (from before the range too: the state at the cursor is
+        // what it was), played silently: its transitions happened before what the user asked for.
+        await this.playSlice(target);
+        this.transitions.length = 0;
+        this.samples = 0;
+        this.records = 0;
+        this.sessionStart = target;
+      }
       if (this.state === 'ended') this.state = 'paused';
     });
     this.changed();
