@@ -120,12 +120,14 @@ export const StoreSettings = z
      * trims and checkpoints needs 10, 12 and 18 MiB on databases of 68, 682 and 1,365 MiB (about
      * 6 MiB more per GiB); opening and checkpointing a 16 MiB log needs 4 MiB. Under the soak
      * (`bench.js soak --mqtt 20000 --prefill-hours 24`: ~1,100 channels, 140 k samples/s, 1–2 GiB)
-     * a checkpoint ran out at 64 MiB near 1 GiB (1 run of 2) and, once each, at 128 and 256 MiB
-     * near 2 GiB (then none at twice that): 256 bought nothing over 128 but 120 MiB of RSS. A log holding one
-     * large DELETE needs ~9 bytes per row (76 MiB for 8.6 M rows): retention deletes in slices,
-     * and the store opens with more memory when replaying needs it.
+     * a checkpoint ran out at 64 MiB near 1 GiB, and at 128 MiB at 1.2–1.4 GiB in two runs of two
+     * once retention's deletes no longer did (soak11, soak12: DuckDB's block cache held ~105 of
+     * the 122 usable MiB and could not give the checkpoint 256 KiB). At 256 MiB, 30 minutes with
+     * retention trimming at 2 GiB ran with no reopen and RSS +7% after the warm-up (soak13): the
+     * floor. A log holding one large DELETE needs ~9 bytes per row (76 MiB for 8.6 M rows):
+     * retention deletes in slices, and the store opens with more memory when replaying needs it.
      */
-    memoryLimitMb: z.number().int().min(32).max(1_048_576).default(128),
+    memoryLimitMb: z.number().int().min(32).max(1_048_576).default(256),
     /** DuckDB worker threads; 0 picks one less than the machine's cores (at least 1) so ingest keeps a core. */
     threads: z.number().int().min(0).max(256).default(0),
     /** User SQL (console, `opsdeck query`) is interrupted after this long, queueing included. */
