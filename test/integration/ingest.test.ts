@@ -3,6 +3,7 @@
 //   not stored; the pending work never goes past its bound (store.maxPendingRows);
 // - QoS 1 in a persistent session loses and duplicates nothing: the client stops reading the
 //   socket while the work is at its bound, and acknowledges only what is durable;
+// - syslog over UDP, which cannot be slowed, is shed the same way and counted exactly;
 // - a serial source pauses its port and resumes, losing nothing;
 // - a full disk (a small tmpfs): the batch's ticket rejects with the reason, the failed write is
 //   counted and told, and tickets settle again once there is space;
@@ -11,13 +12,14 @@
 //   with no row missing or doubled.
 // The store is made slow with its test hook (each flush waits before its transaction opens).
 import { spawn } from 'node:child_process';
+import dgram from 'node:dgram';
 import fs from 'node:fs';
 import path from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../electron/engine/engine';
 import { bundleIngestChild } from '../helpers/bundle-child';
-import { TestBroker } from '../helpers/mosquitto';
+import { freePort, TestBroker } from '../helpers/mosquitto';
 import { PtyPair } from '../helpers/pty';
 import { sampleBurst, smallDisk } from '../helpers/small-disk';
 import { tempDir, waitFor } from '../helpers/tmp';
@@ -135,6 +137,54 @@ describe('under a slow store', () => {
       expect(engine.pending.peakRows).toBeLessThanOrEqual(MAX_PENDING_ROWS + 1);
       expect(engine.pending.peakBytes).toBeLessThanOrEqual(engine.pending.maxBytes);
     } finally {
+      await engine.close();
+    }
+  }, 120_000);
+
+  it('sheds syslog over UDP above what the store takes, counting exactly what it received and did not store', async () => {
+    const port = await freePort();
+    const engine = await Engine.open(
+      workspace('udp', [
+        { id: 'udp', kind: 'syslog', name: 'udp', options: { udpPort: port, host: '127.0.0.1' } },
+      ]),
+      { flushIntervalMs: 50 },
+    );
+    const sender = dgram.createSocket('udp4');
+    try {
+      await waitFor('the receiver listening', () => source(engine, 'udp')?.state === 'connected');
+      engine.store.flushDelayMsForTests = SLOW_FLUSH_MS;
+      // Bursts a datagram socket takes without the kernel dropping many; a drop there is not the
+      // engine's, so the count below goes by what the source received.
+      const sent = 20_000;
+      for (let i = 0; i < sent; i++) {
+        sender.send(`<14>1 2026-11-30T08:00:00.000Z rig app - - - n=${i}`, port, '127.0.0.1');
+        if (i % 50 === 49) await new Promise((r) => setTimeout(r, 5));
+      }
+      let last = -1;
+      await waitFor(
+        'the datagrams to stop arriving',
+        async () => {
+          await new Promise((r) => setTimeout(r, 300));
+          const now = source(engine, 'udp').messages;
+          const settled = now === last;
+          last = now;
+          return settled;
+        },
+        60_000,
+      );
+      await drain(engine);
+      const s = source(engine, 'udp');
+      const r = await engine.query(
+        `SELECT count(*)::DOUBLE, count(DISTINCT message)::DOUBLE FROM records_v WHERE source = 'udp'`,
+      );
+      const [count, distinct] = r.rows[0] as [number, number];
+      expect(s.messages).toBeGreaterThan(sent / 2);
+      expect(s.shed).toBeGreaterThan(0);
+      expect(count).toBe(s.messages - s.shed);
+      expect(distinct).toBe(count);
+      expect(engine.pending.peakRows).toBeLessThanOrEqual(MAX_PENDING_ROWS + 1);
+    } finally {
+      sender.close();
       await engine.close();
     }
   }, 120_000);
