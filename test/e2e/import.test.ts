@@ -128,6 +128,13 @@ describe('import in the browser console', () => {
     expect(kept).toBe(Number(shown![1]!.replaceAll(',', '')));
     expect(kept).toBeGreaterThan(0);
     expect(kept).toBeLessThan(2_000_000);
+    // Imports ingest under a name of their own: listed apart from the configured sources, with
+    // nothing to switch, edit or remove (it showed as a connected source with a switch).
+    const importRow = page.getByTestId('source-import');
+    await importRow.waitFor();
+    expect(await importRow.getAttribute('class')).toContain('source-internal');
+    expect(await importRow.getByRole('switch').count()).toBe(0);
+    expect(await page.getByTestId('source-demo').getByRole('switch').count()).toBe(1);
     expect(pageErrors).toEqual([]);
   });
 

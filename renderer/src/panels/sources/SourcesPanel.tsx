@@ -45,6 +45,10 @@ export function SourcesPanel({
   onAdd,
   ...rest
 }: SourcesPanelProps) {
+  // Imports and re-decodes ingest under names of their own, with no configuration: they are
+  // listed apart, with nothing to switch, edit or remove.
+  const configured = sources && configs ? sources.filter((s) => configs.some((c) => c.id === s.id)) : sources;
+  const internal = sources && configs ? sources.filter((s) => !configs.some((c) => c.id === s.id)) : [];
   return (
     <section className={`sources${stale ? ' stale' : ''}`} aria-labelledby="sources-title">
       <div className="section-head">
@@ -60,11 +64,11 @@ export function SourcesPanel({
           + Source
         </button>
       </div>
-      {sources === null || sources.length === 0 ? (
-        <p className="empty">{sources === null ? 'Waiting for the engine…' : 'No sources configured.'}</p>
+      {configured === null || configured.length === 0 ? (
+        <p className="empty">{configured === null ? 'Waiting for the engine…' : 'No sources configured.'}</p>
       ) : (
         <ul>
-          {sources.map((s) => (
+          {configured.map((s) => (
             <SourceRow
               key={s.id}
               source={s}
@@ -75,6 +79,31 @@ export function SourcesPanel({
             />
           ))}
         </ul>
+      )}
+      {internal.length > 0 && (
+        <>
+          <h3 className="sources-internal-head">Imports and re-decodes</h3>
+          <ul>
+            {internal.map((s) => (
+              <li key={s.id} className="source source-internal" data-testid={`source-${s.id}`}>
+                <div className="source-head">
+                  <span className="source-name" title={s.id}>
+                    {s.name}
+                  </span>
+                  <span className="source-kind">{s.kind}</span>
+                </div>
+                <div className="source-stats">
+                  <span title="what each import or re-decode took in is on the jobs board">
+                    not a live source
+                  </span>
+                  <span title="lines that could not be parsed, kept in quarantine">
+                    {formatCount(s.quarantined)} quarantined
+                  </span>
+                </div>
+              </li>
+            ))}
+          </ul>
+        </>
       )}
     </section>
   );
