@@ -1,6 +1,7 @@
-// Captures benchmark: an RFC 3164 syslog file and a JSON Lines file (1 GB each by default, the same
-// bytes every run, cached under the OS temp dir), imported by OpsDeck (`importFiles`, the job path
-// the CLI and console use) and loaded by lnav headless in the same run; wall times and ratios for
+// Captures benchmark: an RFC 3164 syslog file, a JSON Lines file, a CSV file with a header and a
+// Zeek conn.log (1 GB each by default, the same bytes every run, cached under the OS temp dir),
+// imported by OpsDeck (`importFiles`, the job path the CLI and console use): MB/s, rows/s and peak
+// RSS per format family. The syslog and JSONL files are also loaded by lnav headless in the same run; wall times and ratios for
 // time to first answer (import started → a count by severity answered) and a count by minute, plus
 // DuckDB's own readers on the same files (a private in-memory instance with file access) as the
 // fast-path candidate. `--size MB` makes smaller files (develop with it; the 1 GB run takes minutes).
@@ -37,11 +38,55 @@ function jsonLine(i: number): string {
   });
 }
 
+function csvLine(i: number): string {
+  return `${new Date(START + i * 10).toISOString()},${HOSTS[i % HOSTS.length]},${WORDS[(i * 7) % WORDS.length]},request ${i} from 10.0.${(i >> 8) & 255}.${i & 255} took ${i % 997} ms`;
+}
+
+/** A Zeek conn.log row (TSV under its `#fields`/`#types` header). */
+function zeekLine(i: number): string {
+  const ts = ((START + i * 10) / 1000).toFixed(6);
+  return [
+    ts,
+    `C${(i * 2654435761) >>> 0}`,
+    `10.0.${(i >> 8) & 255}.${i & 255}`,
+    String(1024 + (i % 60000)),
+    `192.168.${(i >> 4) & 255}.${i & 15}`,
+    ['443', '53', '22', '80'][i & 3],
+    i & 3 ? 'tcp' : 'udp',
+    (i % 997) / 1000,
+    String(i % 5000),
+    String(i % 70000),
+    ['SF', 'S0', 'REJ', 'RSTO'][(i >> 2) & 3],
+  ].join('\t');
+}
+
+const ZEEK_HEADER = [
+  '#separator \\x09',
+  '#set_separator\t,',
+  '#empty_field\t(empty)',
+  '#unset_field\t-',
+  '#path\tconn',
+  '#open\t2026-11-01-00-00-00',
+  '#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tduration\torig_bytes\tresp_bytes\tconn_state',
+  '#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tinterval\tcount\tcount\tstring',
+].join('\n');
+
+type Family = 'syslog' | 'jsonl' | 'csv' | 'zeek';
+const EXTENSION: Record<Family, string> = { syslog: 'log', jsonl: 'jsonl', csv: 'csv', zeek: 'conn.log' };
+const LINE: Record<Family, (i: number) => string> = {
+  syslog: syslogLine,
+  jsonl: jsonLine,
+  csv: csvLine,
+  zeek: zeekLine,
+};
+/** What precedes the rows (not counted as lines). */
+const HEADER: Partial<Record<Family, string>> = { csv: 'ts,host,level,msg', zeek: ZEEK_HEADER };
+
 /** The file, written once per size and kept (checked by its size) for later runs. */
-function capture(kind: 'syslog' | 'jsonl', megabytes: number): { file: string; lines: number } {
+function capture(kind: Family, megabytes: number): { file: string; lines: number } {
   const dir = path.join(os.tmpdir(), 'opsdeck-bench-logs');
   fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `${kind}-${megabytes}mb.${kind === 'syslog' ? 'log' : 'jsonl'}`);
+  const file = path.join(dir, `${kind}-${megabytes}mb.${EXTENSION[kind]}`);
   const linesFile = `${file}.lines`;
   if (fs.existsSync(file) && fs.existsSync(linesFile))
     return { file, lines: Number(fs.readFileSync(linesFile, 'utf8')) };
@@ -50,9 +95,11 @@ function capture(kind: 'syslog' | 'jsonl', megabytes: number): { file: string; l
   const target = megabytes * 1024 * 1024;
   let bytes = 0;
   let i = 0;
+  const header = HEADER[kind];
+  if (header) fs.writeSync(fd, `${header}\n`);
   while (bytes < target) {
     const out: string[] = [];
-    for (let k = 0; k < 10_000; k++, i++) out.push(kind === 'syslog' ? syslogLine(i) : jsonLine(i));
+    for (let k = 0; k < 10_000; k++, i++) out.push(LINE[kind](i));
     const chunk = out.join('\n') + '\n';
     fs.writeSync(fd, chunk);
     bytes += Buffer.byteLength(chunk);
@@ -107,7 +154,12 @@ function lnavHome(): string {
 async function opsdeck(
   file: string,
   lines: number,
-): Promise<{ firstAnswer: number; byMinute: number; imported: number }> {
+): Promise<{ firstAnswer: number; byMinute: number; imported: number; peakRssMb: number }> {
+  // This import's own peak: the process's RSS sampled while it runs (maxRSS covers the whole run).
+  let peakRssMb = process.memoryUsage().rss / 1024 ** 2;
+  const sampler = setInterval(() => {
+    peakRssMb = Math.max(peakRssMb, process.memoryUsage().rss / 1024 ** 2);
+  }, 100);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opsdeck-bench-ws-'));
   // Retention is left to its hourly timer: the fixed dates are older than its default 7 days.
   const engine = await Engine.open(dir, {
@@ -137,8 +189,9 @@ async function opsdeck(
       `SELECT date_trunc('minute', ts) AS m, count(*) FROM records GROUP BY m ORDER BY m`,
       100_000,
     );
-    return { firstAnswer, byMinute: seconds(t), imported };
+    return { firstAnswer, byMinute: seconds(t), imported, peakRssMb };
   } finally {
+    clearInterval(sampler);
     await engine.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -179,7 +232,7 @@ export async function benchLogs(megabytes: number, only?: string): Promise<void>
       .join(' ')}`,
   );
   try {
-    for (const kind of ['syslog', 'jsonl'] as const) {
+    for (const kind of ['syslog', 'jsonl', 'csv', 'zeek'] as const) {
       if (only && only !== kind) continue;
       const { file, lines } = capture(kind, megabytes);
       const mb = fs.statSync(file).size / 1024 ** 2;
@@ -190,7 +243,9 @@ export async function benchLogs(megabytes: number, only?: string): Promise<void>
       figure(`logs.${kind}.opsdeck.by_minute`, ours.byMinute, 's');
       figure(`logs.${kind}.opsdeck.mb_per_s`, mb / ours.imported, 'MB/s');
       figure(`logs.${kind}.opsdeck.rows_per_s`, lines / ours.imported, 'rows/s');
-      figure(`logs.${kind}.opsdeck.peak_rss_so_far`, process.resourceUsage().maxRSS / 1024, 'MB');
+      figure(`logs.${kind}.opsdeck.peak_rss`, ours.peakRssMb, 'MiB');
+      // CSV and Zeek: OpsDeck's throughput per format family; the lnav comparison is on the two above.
+      if (kind === 'csv' || kind === 'zeek') continue;
       const table = kind === 'syslog' ? 'syslog_log' : 'bench_json';
       const count = lnav(home, file, `SELECT count(*) AS n FROM ${table}`);
       const lnavLines = Number(/\n\s*(\d+)/.exec(count.out)?.[1] ?? NaN);

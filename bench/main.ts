@@ -9,7 +9,7 @@
 //   node out/main/bench.js soak [--minutes 10] demo rig at 100× for N minutes, RSS every minute
 //          [--mqtt 20000] [--prefill-hours 24] [--prefill-rate 1000]
 //                                            … plus a QoS 0 MQTT flood, on a workspace holding a day
-//   node out/main/bench.js logs [--size MB] [--only syslog|jsonl]  import of 1 GB syslog and JSONL files beside lnav
+//   node out/main/bench.js logs [--size MB] [--only syslog|jsonl|csv|zeek]  import of 1 GB syslog, JSONL (beside lnav), CSV, Zeek
 //   node out/main/bench.js replay [--hours 24] [--seeks 100] [--replay-hours 4] [--memory-mb N]
 //                                            seek latency and replay throughput on a generated capture
 //   node out/main/bench.js checkpoint-memory [--rates 100,1000,2000] [--hours 24] [--only scenario,…]
