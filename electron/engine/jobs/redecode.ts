@@ -11,10 +11,12 @@ import { parseHex } from '../../../shared/hex';
 import { redecodedSource, type RedecodeRequest } from '../../../shared/jobs';
 import type { MaskingOptions } from '../../../shared/masking';
 import type { RecordingRedecodeRequest } from '../../../shared/recordings';
-import type { SourceConfig } from '../../../shared/schemas';
+import { SerialOptions, type SourceConfig } from '../../../shared/schemas';
 import { decoderByName, FrameDecoder, type FrameSink } from '../decode/registry';
 import { ChannelRefused, type IngestStage } from '../ingest/stage';
+import type { Framer } from '../ingest/framers/framer';
 import { mqttFrameDecoder } from '../sources/mqtt/ingest';
+import { pipelineFor, streamDecoder } from '../sources/serial';
 import { sourceFactories } from '../sources/registry';
 import { CHANNEL_REFUSED, type SourceContext } from '../sources/source';
 import type { Store } from '../store/store';
@@ -64,19 +66,32 @@ async function decodePages(
     position?: string;
   } | null>,
   describe: (done: number) => string,
+  /** Rows are chunks of a byte stream (a serial port's), framed again as they were live. */
+  stream = false,
 ): Promise<number> {
   const info = job.info;
   const started = Date.now();
   let items = 0;
   for (let page = await readPage(); page && !job.signal.aborted; page = await readPage()) {
     const { rows, position } = page;
-    stage.pushFrames(() => {
-      for (const row of rows) {
+    if (stream) {
+      rows.forEach((row, i) => {
         info.bytesDone += row.bytes.length;
-        if (stage.pushFrame({ rx: row.rx, key: row.key, bytes: row.bytes })) info.rows++;
-      }
-      return position === undefined ? undefined : { key: job.id, value: position };
-    });
+        const last = i === rows.length - 1 && position !== undefined;
+        stage.pushBytes(
+          row.bytes,
+          { rx: row.rx, key: row.key, where: `recorded chunk at ${new Date(row.rx).toISOString()}` },
+          last ? { key: job.id, value: position } : undefined,
+        );
+      });
+    } else
+      stage.pushFrames(() => {
+        for (const row of rows) {
+          info.bytesDone += row.bytes.length;
+          if (stage.pushFrame({ rx: row.rx, key: row.key, bytes: row.bytes })) info.rows++;
+        }
+        return position === undefined ? undefined : { key: job.id, value: position };
+      });
     items += rows.length;
     const seconds = Math.max(0.001, (Date.now() - started) / 1000);
     info.rowsPerSecond = info.rows / seconds;
@@ -179,10 +194,12 @@ async function redecodeRecording(
     throw new Error(`re-decode: the workspace has stored nothing from a source "${request.source}"`);
   const config = host.sourceConfig(request.source);
   const kind = config?.kind ?? String(kindRows[0][0]);
-  // The stored rows of a byte-stream source (serial) are chunks, not messages: not decodable one by one.
-  if (kind !== 'mqtt' && kind !== 'mqtt-broker')
+  // MQTT rows are messages, decoded one by one; a serial source's are chunks of its byte stream,
+  // framed again in order as they were live.
+  const serial = kind === 'serial';
+  if (kind !== 'mqtt' && kind !== 'mqtt-broker' && !serial)
     throw new Error(
-      `re-decode: ${request.source} is a ${kind} source; recordings of MQTT sources (each row a message) can be re-decoded`,
+      `re-decode: ${request.source} is a ${kind} source; recordings of MQTT and serial sources can be re-decoded`,
     );
 
   const ctxPosition = host.ingestContext(
@@ -214,8 +231,29 @@ async function redecodeRecording(
     },
   };
   let frames: FrameDecoder;
+  let framer: Framer | undefined;
   let how: string;
-  if (request.decoder) {
+  if (serial) {
+    // The source's framing and line decoders as configured now (a removed source: lines), or the
+    // decoder named here on its framing.
+    const options = SerialOptions.parse(config?.options ?? { path: request.source });
+    if (!config && !request.decoder)
+      throw new Error(
+        `re-decode: ${request.source} is no longer configured, so its decoders are unknown: name a decoder`,
+      );
+    const pipeline = pipelineFor(options);
+    if (request.decoder) {
+      const decoder = decoderByName(request.decoder);
+      pipeline.decoders = [decoder];
+      pipeline.forced = true;
+      pipeline.label = `${pipeline.label.split(',')[0]}, ${decoder.name}`;
+    }
+    // A resumed job starts inside a frame the stopped one held: its first may be cut.
+    if (saved !== undefined) (pipeline.framer as { firstMayBeCut?: boolean }).firstMayBeCut = true;
+    framer = pipeline.framer;
+    frames = streamDecoder(pipeline, target, sink, options);
+    how = request.decoder ? request.decoder : `${request.source}'s framing and decoders (${pipeline.label})`;
+  } else if (request.decoder) {
     const decoder = decoderByName(request.decoder);
     frames = new FrameDecoder(target, sink, { candidates: [decoder], choose: () => decoder.name });
     how = decoder.name;
@@ -230,7 +268,7 @@ async function redecodeRecording(
     frames = mqttFrameDecoder(target, sink, options);
     how = `${request.source}'s decoders`;
   }
-  const stage = ctx.ingest({ decoder: frames, policy: 'pause' });
+  const stage = ctx.ingest({ decoder: frames, ...(framer ? { framer } : {}), policy: 'pause' });
 
   const fromUs = Math.round(request.from * 1000);
   const toUs = Math.round(request.to * 1000);
@@ -267,9 +305,13 @@ async function redecodeRecording(
         position: String(after),
       };
     },
-    (done) => `re-decoding ${done} of ${messages} recorded messages of ${request.source} with ${how}`,
+    (done) =>
+      `re-decoding ${done} of ${messages} recorded ${serial ? 'chunks' : 'messages'} of ${request.source} with ${how}`,
+    serial,
   );
   job.note(
-    `${messages} recorded messages of ${request.source} decoded with ${how} into ${target}: ${info.rows} gave rows, ${info.quarantined} did not decode; what was stored under ${request.source} is unchanged`,
+    serial
+      ? `${messages} recorded chunks of ${request.source} framed and decoded with ${how} into ${target}: ${info.quarantined} frames did not decode; what was stored under ${request.source} is unchanged`
+      : `${messages} recorded messages of ${request.source} decoded with ${how} into ${target}: ${info.rows} gave rows, ${info.quarantined} did not decode; what was stored under ${request.source} is unchanged`,
   );
 }
