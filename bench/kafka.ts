@@ -58,31 +58,38 @@ async function bareConsumer(bootstrap: string, topic: string, total: number): Pr
 }
 
 /**
- * With OPSDECK_BENCH_CPU_PROFILE=dir, a CPU profile of each engine run alone (from opening the
- * workspace until its offsets cover the topic) is written there as `<mode>.cpuprofile`.
+ * Runs one reader, noting the CPU time this process used meanwhile (every thread: DuckDB's too),
+ * which a loaded machine disturbs less than the wall time. With OPSDECK_BENCH_CPU_PROFILE=dir, a
+ * CPU profile of that run alone (the engine's: from opening the workspace until its offsets cover
+ * the topic) is written there as `<name>.cpuprofile`.
  */
-async function profiled<T>(name: string, run: () => Promise<T>): Promise<T> {
+async function profiled<T>(name: string, total: number, run: () => Promise<T>): Promise<T> {
   const dir = process.env['OPSDECK_BENCH_CPU_PROFILE'];
-  if (!dir) return run();
-  const session = new inspector.Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.setSamplingInterval', { interval: 500 });
-  await session.post('Profiler.start');
+  const session = dir ? new inspector.Session() : null;
+  if (session) {
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: 500 });
+    await session.post('Profiler.start');
+  }
   const cpu = process.cpuUsage();
   const wall = performance.now();
   try {
     return await run();
   } finally {
     const used = process.cpuUsage(cpu);
+    const ms = (used.user + used.system) / 1000;
     note(
-      `${name}: this process used ${Math.round((used.user + used.system) / 1000)} ms of CPU in ${Math.round(performance.now() - wall)} ms`,
+      `${name}: this process used ${Math.round(ms)} ms of CPU in ${Math.round(performance.now() - wall)} ms`,
     );
-    const { profile } = await session.post('Profiler.stop');
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
-    session.disconnect();
-    note(`CPU profile of the ${name} run: ${path.join(dir, `${name}.cpuprofile`)}`);
+    figure(`kafka.cpu_us_per_message.${name}`, (ms * 1000) / total, 'µs');
+    if (session && dir) {
+      const { profile } = await session.post('Profiler.stop');
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(path.join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+      session.disconnect();
+      note(`CPU profile of the ${name} run: ${path.join(dir, `${name}.cpuprofile`)}`);
+    }
   }
 }
 
@@ -110,7 +117,7 @@ async function engineRun(
   let opened = 0;
   let firstStored = 0;
   try {
-    const ms = await profiled(mode, async () => {
+    const ms = await profiled(mode, total, async () => {
       const started = performance.now();
       const e = (engine = await Engine.open(dir));
       opened = performance.now() - started;
@@ -178,7 +185,8 @@ export async function benchKafka(total = 1_000_000, parts: readonly string[] = A
     let bareRate = NaN;
     if (run('kafkajs')) {
       bareRate =
-        total / ((await profiled('kafkajs', () => bareConsumer(broker.bootstrap, topic, total))) / 1000);
+        total /
+        ((await profiled('kafkajs', total, () => bareConsumer(broker.bootstrap, topic, total))) / 1000);
       figure('kafka.baseline.kafkajs', bareRate, 'msg/s');
     }
     if (run('group')) {
