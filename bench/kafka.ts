@@ -4,6 +4,7 @@
 // group mode and in inspect mode. Prints the figures and the ratios. Never pass/fail.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import inspector from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -56,6 +57,42 @@ async function bareConsumer(bootstrap: string, topic: string, total: number): Pr
   return ms;
 }
 
+/**
+ * Runs one reader, noting the CPU time this process used meanwhile (every thread: DuckDB's too),
+ * which a loaded machine disturbs less than the wall time. With OPSDECK_BENCH_CPU_PROFILE=dir, a
+ * CPU profile of that run alone (the engine's: from opening the workspace until its offsets cover
+ * the topic) is written there as `<name>.cpuprofile`.
+ */
+async function profiled<T>(name: string, total: number, run: () => Promise<T>): Promise<T> {
+  const dir = process.env['OPSDECK_BENCH_CPU_PROFILE'];
+  const session = dir ? new inspector.Session() : null;
+  if (session) {
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: 500 });
+    await session.post('Profiler.start');
+  }
+  const cpu = process.cpuUsage();
+  const wall = performance.now();
+  try {
+    return await run();
+  } finally {
+    const used = process.cpuUsage(cpu);
+    const ms = (used.user + used.system) / 1000;
+    note(
+      `${name}: this process used ${Math.round(ms)} ms of CPU in ${Math.round(performance.now() - wall)} ms`,
+    );
+    figure(`kafka.cpu_us_per_message.${name}`, (ms * 1000) / total, 'µs');
+    if (session && dir) {
+      const { profile } = await session.post('Profiler.stop');
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(path.join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+      session.disconnect();
+      note(`CPU profile of the ${name} run: ${path.join(dir, `${name}.cpuprofile`)}`);
+    }
+  }
+}
+
 /** The engine reading the topic into a fresh workspace; timed until the saved offsets cover it all. */
 async function engineRun(
   bootstrap: string,
@@ -76,30 +113,33 @@ async function engineRun(
     path.join(dir, 'opsdeck.json'),
     JSON.stringify({ version: 1, sources: [{ id: 'k', kind: 'kafka', name: 'bench', options }] }),
   );
-  const started = performance.now();
-  const engine = await Engine.open(dir);
-  const opened = performance.now() - started;
+  let engine: Engine | undefined;
+  let opened = 0;
   let firstStored = 0;
   try {
-    for (;;) {
-      const saved = (await engine.store.positions('k')).get('offsets');
-      const covered = saved
-        ? Object.values(JSON.parse(saved) as Record<string, number>).reduce((a, b) => a + b, 0)
-        : 0;
-      if (covered > 0 && firstStored === 0) firstStored = performance.now() - started;
-      if (covered >= total) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    const ms = performance.now() - started;
-    const rows = await engine.query(`SELECT count(*) FROM records_v WHERE source = 'k'`);
-    const budget = engine.pending;
+    const ms = await profiled(mode, total, async () => {
+      const started = performance.now();
+      const e = (engine = await Engine.open(dir));
+      opened = performance.now() - started;
+      for (;;) {
+        const saved = (await e.store.positions('k')).get('offsets');
+        const covered = saved
+          ? Object.values(JSON.parse(saved) as Record<string, number>).reduce((a, b) => a + b, 0)
+          : 0;
+        if (covered > 0 && firstStored === 0) firstStored = performance.now() - started;
+        if (covered >= total) return performance.now() - started;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    });
+    const rows = await engine!.query(`SELECT count(*) FROM records_v WHERE source = 'k'`);
+    const budget = engine!.pending;
     note(
       `${mode}: ${String(rows.rows[0]![0])} records stored; workspace open after ${Math.round(opened)} ms, first rows durable after ${Math.round(firstStored)} ms; ` +
         `the consumer paused ${budget.peerPauses} times for room (peak pending ${budget.peakRows} rows, ${Math.round(budget.peakBytes / 1024 ** 2)} MiB)`,
     );
     return ms;
   } finally {
-    await engine.close();
+    await engine?.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -144,7 +184,9 @@ export async function benchKafka(total = 1_000_000, parts: readonly string[] = A
     }
     let bareRate = NaN;
     if (run('kafkajs')) {
-      bareRate = total / ((await bareConsumer(broker.bootstrap, topic, total)) / 1000);
+      bareRate =
+        total /
+        ((await profiled('kafkajs', total, () => bareConsumer(broker.bootstrap, topic, total))) / 1000);
       figure('kafka.baseline.kafkajs', bareRate, 'msg/s');
     }
     if (run('group')) {

@@ -79,6 +79,16 @@ function jsonSafe(_key: string, value: unknown): unknown {
   return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
 }
 
+/**
+ * The capacity a builder starts its next batch with: as many rows as the batch it just handed out
+ * (within [initial, MAX_START_CAPACITY]), so a steady feed does not double its way up again from
+ * the initial size every batch (bench `kafka`: `grow` was 1.2% of the engine's time).
+ */
+const MAX_START_CAPACITY = 65_536; // not measured: 4× the ingest stage's FLUSH_ROWS; a burst beyond grows
+function nextCapacity(initial: number, lastRows: number): number {
+  return Math.max(initial, Math.min(lastRows, MAX_START_CAPACITY));
+}
+
 /** Grows by doubling, as SampleBatchBuilder; `n` may be set back to drop what a frame wrote. */
 export class RecordBatchBuilder {
   private ts: Float64Array;
@@ -171,10 +181,11 @@ export class RecordBatchBuilder {
       fields: this.fields,
       ...(this.hasOrigin && this.line ? { origin: this.origin, line: this.line } : {}),
     };
-    this.ts = new Float64Array(this.initialCapacity);
-    this.rx = new Float64Array(this.initialCapacity);
-    this.source = new Uint32Array(this.initialCapacity);
-    this.severity = new Uint8Array(this.initialCapacity);
+    const capacity = nextCapacity(this.initialCapacity, this._n);
+    this.ts = new Float64Array(capacity);
+    this.rx = new Float64Array(capacity);
+    this.source = new Uint32Array(capacity);
+    this.severity = new Uint8Array(capacity);
     this.message = [];
     this.fields = [];
     if (this.hasOrigin) {
@@ -286,9 +297,10 @@ export class SampleBatchBuilder {
 
   take(): SampleBatch {
     const batch: SampleBatch = { n: this.n, ts: this.ts, channel: this.channel, value: this.value };
-    this.ts = new Float64Array(this.initialCapacity);
-    this.channel = new Uint32Array(this.initialCapacity);
-    this.value = new Float64Array(this.initialCapacity);
+    const capacity = nextCapacity(this.initialCapacity, this.n);
+    this.ts = new Float64Array(capacity);
+    this.channel = new Uint32Array(capacity);
+    this.value = new Float64Array(capacity);
     this.n = 0;
     return batch;
   }

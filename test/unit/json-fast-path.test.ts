@@ -168,6 +168,30 @@ describe('json decoder fast path', () => {
     });
   });
 
+  it('reads decimal numbers as JSON.parse does, short (its own arithmetic) and long (Number)', () => {
+    // Up to 15 digits the fast path divides the digits by a power of ten; beyond, it asks Number.
+    const decimal = fc
+      .tuple(fc.boolean(), fc.stringMatching(/^(0|[1-9][0-9]{0,17})$/), fc.stringMatching(/^[0-9]{0,17}$/))
+      .map(
+        ([negative, whole, fraction]) => `${negative ? '-' : ''}${whole}${fraction ? `.${fraction}` : ''}`,
+      );
+    fc.assert(
+      fc.property(decimal, decimal, (a, b) => {
+        const got = sameAsGeneralPath(`{"a":${a},"host":"h","b":${b}}`);
+        expect(got.fast).toBe(1);
+        expect(got.samples.map(([, v]) => v)).toEqual([JSON.parse(a) as number, JSON.parse(b) as number]);
+      }),
+      { numRuns: 3000 },
+    );
+    for (const n of ['0.1', '0.3', '-0', '9007199254740993', '123456789012345.6', '1.7976931348623157'])
+      expect(sameAsGeneralPath(`{"n":${n},"s":"x"}`).samples[0]![1]).toBe(JSON.parse(n));
+  });
+
+  it('names the same channel for a key whatever the line before it held at that place', () => {
+    const lines = ['{"seq":1,"s":"x"}', '{"sequence":2,"s":"x"}', '{"se":3,"s":"x"}', '{"seq":4,"s":"x"}'];
+    expect(lines.map((l) => sameAsGeneralPath(l).samples[0]![0])).toEqual(['seq', 'sequence', 'se', 'seq']);
+  });
+
   it('leaves to the general path what it cannot copy as it is', () => {
     for (const line of [
       '{"a":"x","n":1e400}', // a number that is no number: the general path drops it

@@ -15,7 +15,15 @@ import {
   type Frame,
 } from './decoder';
 import type { Severity } from '../batch';
-import { flatMembers, memberNamed, membersJson, memberValue, readFlatObject } from './flat-json';
+import {
+  flatMembers,
+  memberNamed,
+  memberNumber,
+  membersJson,
+  memberValue,
+  readFlatObject,
+  type FlatMembers,
+} from './flat-json';
 
 export const TIMESTAMP_FIELDS = ['ts', 'timestamp', 'time', 'Time'];
 
@@ -99,6 +107,47 @@ const line = flatMembers();
 const lineNumbers = new Float64Array(line.keyStart.length);
 type FastOutput = DecodeOutput & Required<Pick<DecodeOutput, 'recordJson'>>;
 
+/** The key of member k of the last objects read, by k: the same string again for the same key. */
+const lastKeys: string[] = [];
+
+/**
+ * Member `k`'s key (unquoted), as the string the last object with that key at `k` gave: a line
+ * like the last one makes no new string per key, and the channel lookup hashes nothing new.
+ */
+function memberKey(t: string, m: FlatMembers, k: number): string {
+  const start = m.keyStart[k]! + 1;
+  const length = m.keyEnd[k]! - start - 1;
+  const last = lastKeys[k];
+  if (last !== undefined && last.length === length && t.startsWith(last, start)) return last;
+  return (lastKeys[k] = t.slice(start, start + length));
+}
+
+const TIMESTAMP_LENGTHS = new Set(TIMESTAMP_FIELDS.map((name) => name.length));
+
+/**
+ * The member named by the first of TIMESTAMP_FIELDS the object has, or -1: one pass over the keys,
+ * comparing text only for keys of a timestamp name's length (a search per name was a hot line of
+ * bench `kafka`).
+ */
+function timestampMember(t: string, m: FlatMembers): number {
+  let found = -1;
+  let rank = TIMESTAMP_FIELDS.length;
+  for (let k = 0; k < m.n; k++) {
+    const start = m.keyStart[k]! + 1;
+    const length = m.keyEnd[k]! - start - 1;
+    if (!TIMESTAMP_LENGTHS.has(length)) continue;
+    for (let r = 0; r < rank; r++) {
+      const name = TIMESTAMP_FIELDS[r]!;
+      if (name.length === length && t.startsWith(name, start)) {
+        found = k;
+        rank = r;
+        break;
+      }
+    }
+  }
+  return found;
+}
+
 /**
  * The json decoder's answer for a flat object of numbers, strings, booleans and nulls with an
  * optional timestamp (see flat-json.ts): its numbers as samples, the rest as the record's fields
@@ -112,15 +161,16 @@ function decodeFlatObject(
   memo: Record<string, unknown>,
 ): DecodeResult | null {
   if (!readFlatObject(t, line)) return null;
-  let tsMember = -1;
-  if (typeof memo['timestampField'] === 'string') tsMember = memberNamed(t, line, memo['timestampField']);
-  else for (const name of TIMESTAMP_FIELDS) if ((tsMember = memberNamed(t, line, name)) >= 0) break;
+  const tsMember =
+    typeof memo['timestampField'] === 'string'
+      ? memberNamed(t, line, memo['timestampField'])
+      : timestampMember(t, line);
   // The timestamp alone is no value: the general path says so.
   if (line.n === (tsMember < 0 ? 0 : 1)) return null;
   let numbers = 0;
   for (let k = 0; k < line.n; k++) {
     if (!line.numeric[k] || k === tsMember) continue;
-    const value = Number(t.slice(line.valueStart[k], line.valueEnd[k]));
+    const value = memberNumber(t, line, k);
     // 1e400: the general path drops it; rare enough to leave to it.
     if (!Number.isFinite(value)) return null;
     lineNumbers[numbers++] = value;
@@ -137,8 +187,7 @@ function decodeFlatObject(
   }
   // Keys hold nothing a channel path escapes (readFlatObject says no to those): the key is the path.
   for (let k = 0, i = 0; k < line.n; k++)
-    if (line.numeric[k] && k !== tsMember)
-      out.sample(t.slice(line.keyStart[k]! + 1, line.keyEnd[k]! - 1), lineNumbers[i++]!, ts);
+    if (line.numeric[k] && k !== tsMember) out.sample(memberKey(t, line, k), lineNumbers[i++]!, ts);
   const others = line.n - numbers - (tsMember < 0 ? 0 : 1);
   if (others > 0 || extra !== '')
     out.recordJson('info', frame.key, membersJson(t, line, tsMember, extra, numbers > 0), ts);

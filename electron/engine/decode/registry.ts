@@ -225,7 +225,19 @@ export class FrameDecoder {
   private readonly memos = new Map<string, Record<string, unknown>>();
   private readonly samples = new SampleBatchBuilder(1024);
   private readonly records = new RecordBatchBuilder(256);
-  private current: { frame: Frame; state: KeyState; decoder: Decoder } | null = null;
+  /**
+   * The frame being decoded, its key and decoder (the output's callbacks read them); one object
+   * reused for every frame, `frame` null between frames: nothing allocated per frame.
+   */
+  private readonly current: { frame: Frame | null; state: KeyState; decoder: Decoder } = {
+    frame: null,
+    state: { decoder: null, channels: new Map(), memos: new Map() },
+    decoder: textDecoder,
+  };
+  /** Decoders by name, as `byName` found them (asked per frame when a key's decoder is forced). */
+  private readonly byNameCache = new Map<string, Decoder>();
+  /** Why the decoders tried refused the frame being decoded (reused; read only for quarantine). */
+  private readonly tried: string[] = [];
   private readonly candidates: readonly Decoder[];
   private readonly choose: DecoderChoice;
   private readonly memoDefaults: Record<string, unknown>;
@@ -233,11 +245,11 @@ export class FrameDecoder {
   private readonly channelPath: (key: string, path: string) => string;
   private readonly output: DecodeOutput = {
     sample: (path, value, ts, unit) => {
-      const { frame, state, decoder } = this.current!;
+      const { frame, state, decoder } = this.current;
       let id = state.channels.get(path);
       if (id === undefined) {
         id = this.sink.channel(
-          this.channelPath(decoder.channelKey?.(frame.key) ?? frame.key, path),
+          this.channelPath(decoder.channelKey?.(frame!.key) ?? frame!.key, path),
           unit ?? decoder.unit?.(path) ?? '',
         );
         state.channels.set(path, id);
@@ -272,7 +284,7 @@ export class FrameDecoder {
   }
 
   private pushRecord(severity: Severity, message: string, json: string | null, ts: number): void {
-    const frame = this.current!.frame;
+    const frame = this.current.frame!;
     const fields = frame.fields ? withFields(json, frame.fields) : json;
     if (this.provenance)
       this.records.push(ts, frame.rx, this.source, severity, message, fields, frame.key, frame.line ?? NaN);
@@ -307,9 +319,12 @@ export class FrameDecoder {
   }
 
   private byName(name: string): Decoder {
-    const d = this.candidates.find((x) => x.name === name);
+    let d = this.byNameCache.get(name);
+    if (d) return d;
+    d = this.candidates.find((x) => x.name === name);
     if (!d)
       throw new Error(`unknown decoder "${name}" (known: ${this.candidates.map((x) => x.name).join(', ')})`);
+    this.byNameCache.set(name, d);
     return d;
   }
 
@@ -323,7 +338,8 @@ export class FrameDecoder {
     if (forced === 'raw') return null;
     let state = this.keys.get(frame.key);
     if (!state) this.keys.set(frame.key, (state = { decoder: null, channels: new Map(), memos: new Map() }));
-    const tried: string[] = [];
+    const tried = this.tried;
+    tried.length = 0;
     const sampleMark = this.samples.n;
     const recordMark = this.records.n;
     try {
@@ -331,7 +347,7 @@ export class FrameDecoder {
       if (decoder) return decoder;
     } catch (error) {
       if (!(error instanceof DecoderThrew)) throw error;
-      this.current = null;
+      this.current.frame = null;
       // A frame is never half-decoded: drop what it wrote before the throw.
       this.samples.n = sampleMark;
       this.records.n = recordMark;
@@ -356,46 +372,7 @@ export class FrameDecoder {
     tried: string[],
   ): Decoder | null {
     const first = forced ? this.byName(forced) : (state.decoder ?? this.detect(frame.bytes, frame.key));
-    const attempt = (d: Decoder): boolean => {
-      let memo = state.memos.get(d);
-      if (!memo) {
-        let memoKey: string;
-        try {
-          memoKey = `${d.name}\u0000${d.memoKey ? d.memoKey(frame.key) : frame.key}`;
-        } catch (error) {
-          throw new DecoderThrew(d, error);
-        }
-        memo = this.memos.get(memoKey);
-        if (!memo) this.memos.set(memoKey, (memo = { ...this.memoDefaults, ...this.memoFor(frame.key) }));
-        state.memos.set(d, memo);
-      }
-      const sampleMark = this.samples.n;
-      const recordMark = this.records.n;
-      this.current = { frame, state, decoder: d };
-      this.clockNote = null;
-      let result;
-      try {
-        result = d.decode(frame, this.output, memo);
-      } catch (error) {
-        for (const key of Object.keys(memo)) delete memo[key];
-        Object.assign(memo, this.memoDefaults, this.memoFor(frame.key));
-        throw new DecoderThrew(d, error);
-      } finally {
-        this.current = null;
-      }
-      if (result.ok) {
-        if (this.clockNote) this.noteClock(frame.key, state, this.clockNote);
-        return true;
-      }
-      // Decoders validate before they write, but a frame must never be half-decoded: roll back.
-      this.samples.n = sampleMark;
-      this.records.n = recordMark;
-      tried.push(
-        result.reason.toLowerCase().startsWith(d.name) ? result.reason : `${d.name}: ${result.reason}`,
-      );
-      return false;
-    };
-    if (first && attempt(first)) {
+    if (first && this.attempt(first, frame, state, tried)) {
       state.decoder ??= first;
       return first;
     }
@@ -407,9 +384,53 @@ export class FrameDecoder {
         .map((d) => [d, confidenceOf(d, frame.bytes, frame.key)] as const)
         .filter(([d, c]) => d !== first && c > 0)
         .sort((a, b) => b[1] - a[1]);
-      for (const [d] of others) if (attempt(d)) return d;
+      for (const [d] of others) if (this.attempt(d, frame, state, tried)) return d;
     }
     return null;
+  }
+
+  /** Decodes `frame` with `d`: true when it took it; false (its reason in `tried`) with nothing written. */
+  private attempt(d: Decoder, frame: Frame, state: KeyState, tried: string[]): boolean {
+    let memo = state.memos.get(d);
+    if (!memo) {
+      let memoKey: string;
+      try {
+        memoKey = `${d.name}\u0000${d.memoKey ? d.memoKey(frame.key) : frame.key}`;
+      } catch (error) {
+        throw new DecoderThrew(d, error);
+      }
+      memo = this.memos.get(memoKey);
+      if (!memo) this.memos.set(memoKey, (memo = { ...this.memoDefaults, ...this.memoFor(frame.key) }));
+      state.memos.set(d, memo);
+    }
+    const sampleMark = this.samples.n;
+    const recordMark = this.records.n;
+    const current = this.current;
+    current.frame = frame;
+    current.state = state;
+    current.decoder = d;
+    this.clockNote = null;
+    let result;
+    try {
+      result = d.decode(frame, this.output, memo);
+    } catch (error) {
+      for (const key of Object.keys(memo)) delete memo[key];
+      Object.assign(memo, this.memoDefaults, this.memoFor(frame.key));
+      throw new DecoderThrew(d, error);
+    } finally {
+      current.frame = null;
+    }
+    if (result.ok) {
+      if (this.clockNote) this.noteClock(frame.key, state, this.clockNote);
+      return true;
+    }
+    // Decoders validate before they write, but a frame must never be half-decoded: roll back.
+    this.samples.n = sampleMark;
+    this.records.n = recordMark;
+    tried.push(
+      result.reason.toLowerCase().startsWith(d.name) ? result.reason : `${d.name}: ${result.reason}`,
+    );
+    return false;
   }
 
   /**
