@@ -434,10 +434,15 @@ async function readByDuckDB(f: FastImport, state: FastPosition): Promise<void> {
           );
           rows.setColumns(all.map((column) => keep.map((r) => column[r]!)));
           appender.appendDataChunk(rows);
+          bindings.data_chunk_reset(rows.chunk);
           uncommitted += keep.length;
           f.rows.fast += keep.length;
         }
       }
+      // The appender copied it. Its strings freed now, not when the garbage collector gets to its
+      // wrapper: little JavaScript is allocated per chunk, so that came late, and the process
+      // grew to 1 GB importing 200 MB (bench: logs; 243 MB with this, reading alone).
+      bindings.data_chunk_reset(chunk.chunk);
       made.line = Math.max(made.line, last);
       made.rows = f.made.rows + f.rows.fast;
       if (last > state.line) {
