@@ -23,6 +23,32 @@ function writeLines(file: string, count: number, host = 'h'): void {
   fs.closeSync(fd);
 }
 
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/**
+ * RFC 3164 lines the fast path makes rows of, each ending with `#line`; every 997th is garbage
+ * (quarantined), every 1009th has no host (the decoder's). Returns how many are garbage.
+ */
+function writeSyslog(file: string, count: number): number {
+  const fd = fs.openSync(file, 'w');
+  let garbage = 0;
+  for (let start = 1; start <= count; start += 10_000) {
+    const out: string[] = [];
+    for (let i = start; i < Math.min(count + 1, start + 10_000); i++) {
+      const d = new Date(T0 + i);
+      const time = `${MONTHS[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2, ' ')} ${d.toISOString().slice(11, 19)}`;
+      if (i % 997 === 0) {
+        garbage++;
+        out.push(`garbage #${i}`);
+      } else if (i % 1009 === 0) out.push(`${time} sshd[${i}]: no host #${i}`);
+      else out.push(`${time} web-${i % 5} nginx[${i % 4000}]: request #${i}`);
+    }
+    fs.writeSync(fd, out.join('\n') + '\n');
+  }
+  fs.closeSync(fd);
+  return garbage;
+}
+
 describe('opsdeck import', () => {
   beforeAll(assertBuilt);
   const cleanups: (() => void | Promise<void>)[] = [];
@@ -143,5 +169,55 @@ describe('opsdeck import', () => {
     expect(r.rows[0]).toEqual([lines, lines, 1, lines, lines]);
     const captures = await engine.query(`SELECT state, rows::INT FROM captures`);
     expect(captures.rows).toEqual([['done', lines]]);
+  });
+
+  it('after kill -9 in the middle of a syslog file on the fast path, the next engine resumes it: every line exactly once', async () => {
+    const { ws, evidence } = folders();
+    fs.mkdirSync(ws);
+    await (await Engine.open(ws, { startSources: false })).close();
+    const lines = 1_000_000;
+    const file = path.join(evidence, 'messages.log');
+    const garbage = writeSyslog(file, lines);
+    const child = spawn(process.execPath, [path.join(root, 'bin/opsdeck.mjs'), 'import', ws, file], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    await waitFor(
+      '300,000 rows taken in',
+      () =>
+        [...stderr.matchAll(/ ([\d,]+) rows /g)].some((m) => Number(m[1]!.replaceAll(',', '')) >= 300_000),
+      120_000,
+    );
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+
+    const engine = await Engine.open(ws, { startSources: false, watchConfig: false });
+    cleanups.push(() => engine.close());
+    const job = await waitFor(
+      'the resumed job to finish',
+      () => {
+        const j = engine.jobs.list()[0];
+        return j && j.state !== 'queued' && j.state !== 'running' && j;
+      },
+      120_000,
+    );
+    expect(job.state).toBe('done');
+    expect(job.files[0]!.note).toContain("fast path: DuckDB's reader, resumed after line");
+    await engine.store.flush();
+    const records = await engine.query(
+      `SELECT count(*)::INT, count(DISTINCT line)::INT,
+              count(*) FILTER (WHERE message LIKE '%#' || line)::INT FROM records`,
+    );
+    const made = lines - garbage;
+    expect(records.rows[0]).toEqual([made, made, made]);
+    const quarantined = await engine.query(
+      `SELECT count(*)::INT, count(DISTINCT "where")::INT,
+              count(*) FILTER (WHERE "where" = '${file}:' || (regexp_extract(decode(raw), '#(\\d+)', 1))::INT)::INT
+       FROM quarantine`,
+    );
+    expect(quarantined.rows[0]).toEqual([garbage, garbage, garbage]);
+    const captures = await engine.query(`SELECT state, rows::INT, quarantined::INT FROM captures`);
+    expect(captures.rows).toEqual([['done', made, garbage]]);
   });
 });

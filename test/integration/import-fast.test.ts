@@ -223,6 +223,76 @@ describe('import fast path', () => {
     ).toEqual([[lines, lines, 1, lines]]);
   });
 
+  it('resumes from two positions apart, made rows and leftover lines each past its own: every line once', async () => {
+    // Lines ending with `#line`: every 97th garbage (quarantined), every 101st without a host (the
+    // decoder's record): the leftovers. The rest the SQL makes.
+    const { dir } = await workspace('files');
+    const file = path.join(dir, 'resume.log');
+    const lines = 20_000;
+    const out: string[] = [];
+    for (let i = 1; i <= lines; i++) {
+      const t = bsd(MTIME - 86_400_000 + i * 100);
+      if (i % 97 === 0) out.push(`garbage #${i}`);
+      else if (i % 101 === 0) out.push(`${t} sshd[${i}]: no host #${i}`);
+      else out.push(`${t} web-${i % 5} nginx[${i % 4000}]: request #${i}`);
+    }
+    fs.writeFileSync(file, out.join('\n') + '\n');
+    fs.utimesSync(file, MTIME / 1000, MTIME / 1000);
+    const garbage = Math.floor(lines / 97);
+    const lineOf = `(regexp_extract("where", ':(\\d+)$', 1))::INT`;
+    // The state a kill leaves between the two commits, made rows ahead and then behind.
+    for (const [madeLine, leftLine] of [
+      [12_000, 5_000],
+      [5_000, 12_000],
+    ] as const) {
+      const { engine } = await workspace(`resume-${madeLine}`);
+      const first = await finished(engine, await engine.importFiles({ paths: [file] }));
+      expect(first.state).toBe('done');
+      const sha = first.files[0]!.sha256!;
+      await engine.store.flush();
+      await engine.store.write(`DELETE FROM records WHERE line > $1 AND message NOT LIKE '%no host%'`, [
+        madeLine,
+      ]);
+      await engine.store.write(`DELETE FROM records WHERE line > $1 AND message LIKE '%no host%'`, [
+        leftLine,
+      ]);
+      await engine.store.write(`DELETE FROM quarantine WHERE ${lineOf} > $1`, [leftLine]);
+      const [[made, left, quarantined]] = (await rows(
+        engine,
+        `SELECT (SELECT count(*) FROM records WHERE message NOT LIKE '%no host%'),
+                (SELECT count(*) FROM records WHERE message LIKE '%no host%'),
+                (SELECT count(*) FROM quarantine)`,
+      )) as [[number, number, number]];
+      await engine.store.write(`UPDATE captures SET state = 'cancelled'`, []);
+      await engine.store.write(
+        `INSERT OR REPLACE INTO positions VALUES ('import', $1, $2, now()::TIMESTAMP)`,
+        [sha, JSON.stringify({ phase: 'fast', line: leftLine, rows: left, quarantined })],
+      );
+      await engine.store.write(
+        `INSERT OR REPLACE INTO positions VALUES ('import', $1, $2, now()::TIMESTAMP)`,
+        [`${sha}#made`, JSON.stringify({ line: madeLine, rows: made })],
+      );
+      const again = await finished(engine, await engine.importFiles({ paths: [file] }));
+      expect(again.state).toBe('done');
+      expect(again.files[0]!.note).toContain(`fast path: DuckDB's reader, resumed after line ${leftLine}`);
+      expect(
+        await rows(
+          engine,
+          `SELECT count(*), count(DISTINCT line), count(*) FILTER (WHERE message LIKE '%#' || line) FROM records`,
+        ),
+      ).toEqual([[lines - garbage, lines - garbage, lines - garbage]]);
+      expect(
+        await rows(
+          engine,
+          `SELECT count(*), count(DISTINCT "where"), min(${lineOf}), max(${lineOf}) FROM quarantine`,
+        ),
+      ).toEqual([[garbage, garbage, 97, 97 * garbage]]);
+      expect(await rows(engine, `SELECT state, rows, quarantined FROM captures`)).toEqual([
+        ['done', lines - garbage, garbage],
+      ]);
+    }
+  });
+
   it('reads zstd through DuckDB', async () => {
     const { dir } = await workspace('files');
     const file = path.join(dir, 'messages.log');

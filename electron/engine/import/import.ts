@@ -24,7 +24,14 @@ import type { JobHandle, JobRunner } from '../jobs/board';
 import type { MaskingOptions } from '../../../shared/masking';
 import type { SourceContext } from '../sources/source';
 import type { Store } from '../store/store';
-import { FAST_FORMATS, fastPathRefusal, importFast, zstdHead, type FastPosition } from './fast';
+import {
+  FAST_FORMATS,
+  fastPathRefusal,
+  importFast,
+  zstdHead,
+  type FastPosition,
+  type MadePosition,
+} from './fast';
 import { compressionOf, contentFrom, expandPaths, headOf, sha256AndLineEnds, type FoundFile } from './files';
 
 /** The source every import's rows are stored under; `origin` says which file. */
@@ -164,7 +171,10 @@ class Import {
         [sha256, file.size, file.path, key, this.job.id],
       );
     }
-    const saved = (await this.ctx.positions()).get(key);
+    const positions = await this.ctx.positions();
+    const saved = positions.get(key);
+    const madeKey = `${key}#made`;
+    const savedMade = positions.get(madeKey);
     const savedValue = saved ? (JSON.parse(saved) as FilePosition | FastPosition) : null;
     const savedFast = savedValue && 'phase' in savedValue ? savedValue : null;
     const at: FilePosition =
@@ -265,6 +275,11 @@ class Import {
     const rx = this.host.now();
     if (slowBecause === null) {
       const rows = { fast: 0 };
+      // The leftover lines' rows and quarantine are counted in their position, the made rows in
+      // theirs (before the made rows had a position of their own, the first held both).
+      const made: MadePosition = savedMade
+        ? (JSON.parse(savedMade) as MadePosition)
+        : { line: savedFast?.line ?? 0, rows: 0 };
       listed.rows = savedFast?.rows ?? 0;
       listed.quarantined = savedFast?.quarantined ?? 0;
       // Progress in lines, as bytes by the head's mean line length (the reader tells no offset).
@@ -284,23 +299,26 @@ class Import {
         signal,
         at: savedFast ?? { phase: 'fast', line: 0, rows: 0, quarantined: 0 },
         rows,
+        made,
+        madeSource: IMPORT_SOURCE,
+        madeKey,
         pushLine: (bytes, n) => {
           line = n;
           if (this.stage.pushFrame({ rx, key: origin, bytes, line: n })) listed.rows++;
         },
         position: (p) => ({
           key,
-          value: JSON.stringify({ ...p, rows: listed.rows + rows.fast, quarantined: listed.quarantined }),
+          value: JSON.stringify({ ...p, rows: listed.rows, quarantined: listed.quarantined }),
         }),
         progress: (lines) => {
           info.bytesDone =
             before.bytes + (compression ? 0 : Math.min(file.size, Math.round(lines * bytesPerLine)));
-          info.rows = before.rows + listed.rows + rows.fast;
+          info.rows = before.rows + listed.rows + made.rows + rows.fast;
           info.quarantined = before.quarantined + listed.quarantined;
           this.job.changed();
         },
       });
-      listed.rows += rows.fast;
+      listed.rows += made.rows + rows.fast;
     } else {
       let offset = at.offset;
       let diskBytes = compression ? 0 : at.offset;

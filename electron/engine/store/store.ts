@@ -378,12 +378,6 @@ class RecordAppender {
     this.appendChunk();
     this.appender.flushSync();
   }
-
-  /** A chunk DuckDB made in the table's column order (an import's fast path), after what is buffered. */
-  appendMade(chunk: DuckDBDataChunk): void {
-    this.appendChunk();
-    this.appender.appendDataChunk(chunk);
-  }
 }
 
 /** Rows of mixed types (quarantine, recordings, dictionaries) gathered per column and appended a chunk at a time. */
@@ -1097,18 +1091,16 @@ export class Store {
   }
 
   /**
-   * Record rows a DuckDB query made, in the records table's column order (import/fast.ts): committed
-   * by the next flush like any appended row. Waits while a flush's transaction is open, since a
-   * chunk is not copied to be held; throws while the store is failed (the import stops there and
-   * resumes from its last committed position).
+   * A connection of its own (an import's bulk rows, import/fast.ts), which commits its own
+   * transactions: closed with the store or when it is reopened after a failure (then its
+   * uncommitted rows are rolled back and its next call throws), like an export's stream.
    */
-  async appendRecordChunk(chunk: DuckDBDataChunk): Promise<void> {
+  async ownConnection(): Promise<{ connection: DuckDBConnection; close(): void }> {
     this.assertWritable();
-    while (this.writing && !this.failure) await this.flushChain;
     if (this.failure) throw new Error(`the database cannot take rows now: ${this.failure}`);
-    this.records!.appendMade(chunk);
-    this.storedRecords += chunk.rowCount;
-    this.unflushed.records += chunk.rowCount;
+    const connection = this.watched(await this.instance.connect());
+    this.streams.add(connection);
+    return { connection, close: () => this.streams.delete(connection) && connection.closeSync() };
   }
 
   /** The records table's column types, in order (a fast-path import makes its chunks to match). */
