@@ -108,6 +108,31 @@ describe('import', () => {
     expect(audit.map((a) => a.action)).toContain('job.import.done');
   });
 
+  it('counts in its rows only lines that made rows (not a CSV header nor Zeek’s # lines), and keeps a Zeek log’s last row', async () => {
+    const { engine, evidence } = await workspace();
+    const csv = path.join(evidence, 'readings.csv');
+    fs.writeFileSync(
+      csv,
+      'ts,host,level,msg\n2026-11-30T08:00:00Z,web-1,info,up\n2026-11-30T08:00:01Z,web-2,error,down\n',
+    );
+    const zeek = path.join(evidence, 'conn.log');
+    fs.copyFileSync(path.resolve('test/fixtures/logs/zeek-conn.log'), zeek);
+    const zeekRows = fs
+      .readFileSync(zeek, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '' && !l.startsWith('#')).length;
+    const job = await finished(engine, await engine.importFiles({ paths: [csv, zeek], again: false }));
+    expect(job.state).toBe('done');
+    expect(job.files.map((f) => [path.basename(f.path), f.rows])).toEqual([
+      ['readings.csv', 2],
+      ['conn.log', zeekRows],
+    ]);
+    expect(job.rows).toBe(2 + zeekRows);
+    // The `#close` trailer is not a continuation of the last row (it was joined to it, and the row quarantined).
+    expect(job.quarantined).toBe(0);
+    expect(await count(engine, 'SELECT count(*) FROM records')).toEqual([2 + zeekRows]);
+  });
+
   it('skips a file already imported (same SHA-256, another path) unless asked again', async () => {
     const { engine, evidence } = await workspace();
     const a = path.join(evidence, 'a.jsonl');

@@ -130,6 +130,16 @@ class Import {
     );
   }
 
+  /**
+   * One line through the stage; answers 1 if it made rows, as a line counts in the job's rows, and
+   * 0 if not (a CSV header, a Zeek `#fields` line, one quarantined).
+   */
+  private pushLine(frame: Frame): number {
+    const before = this.stage.rowsDecoded;
+    this.stage.pushFrame(frame);
+    return this.stage.rowsDecoded > before ? 1 : 0;
+  }
+
   private async importFile(
     file: FoundFile,
     listed: ImportedFile,
@@ -208,8 +218,11 @@ class Import {
         ? `format ${format} (chosen)`
         : `format ${format} (detected, confidence ${listed.confidence}${runnersUp.length ? `; next: ${runnersUp.join(', ')}` : ''})`,
     );
-    // Stack traces and indented continuations: joined to their first line (framers/multiline.ts).
-    const multiline = (guess?.continuations ?? 0) > 0 ? new MultilineFramer(MAX_LINE_BYTES) : null;
+    // Stack traces and indented continuations: joined to their first line (framers/multiline.ts),
+    // when the format reads the head better so. Not merely because some line continues: a Zeek
+    // log's `#close` trailer follows a timestamped row and was joined to it, quarantining the
+    // file's last row.
+    const multiline = guess?.multiline ? new MultilineFramer(MAX_LINE_BYTES) : null;
     if (multiline)
       notes.push(
         `multi-line records (${guess!.continuations} continuation lines in its first lines): joined`,
@@ -304,7 +317,7 @@ class Import {
         madeKey,
         pushLine: (bytes, n) => {
           line = n;
-          if (this.stage.pushFrame({ rx, key: origin, bytes, line: n })) listed.rows++;
+          listed.rows += this.pushLine({ rx, key: origin, bytes, line: n });
         },
         position: (p) => ({
           key,
@@ -345,7 +358,7 @@ class Import {
           bytes: latin1 ? Buffer.from(Buffer.from(bytes).toString('latin1'), 'utf8') : bytes,
           line,
         };
-        if (this.stage.pushFrame(frame)) listed.rows++;
+        listed.rows += this.pushLine(frame);
       };
       // The framer numbers lines from 1 from where this read started.
       const linesBefore = at.line;
@@ -354,7 +367,7 @@ class Import {
         frame: (bytes: Uint8Array, first?: number) => {
           line = linesBefore + (first ?? 1);
           const frame: Frame = { rx, key: origin, bytes, line };
-          if (this.stage.pushFrame(frame)) listed.rows++;
+          listed.rows += this.pushLine(frame);
         },
         bad: (bytes: Uint8Array, reason: string) => {
           listed.quarantined++;

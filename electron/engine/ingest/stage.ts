@@ -180,6 +180,8 @@ export class IngestStage {
   };
   /** Batches whose rows could not be stored. */
   failedBatches = 0;
+  /** Rows (samples and records) the decoder made since the stage began (a header line makes none). */
+  rowsDecoded = 0;
 
   constructor(
     private readonly host: IngestHost,
@@ -427,6 +429,7 @@ export class IngestStage {
     const newSamples = samples - this.countedSamples;
     const newRecords = records - this.countedRecords;
     if (newSamples <= 0 && newRecords <= 0) return;
+    this.rowsDecoded += Math.max(0, newSamples) + Math.max(0, newRecords);
     this.countedSamples = samples;
     this.countedRecords = records;
     this.count(newSamples + newRecords, newSamples * SAMPLE_BYTES + newRecords * RECORD_BYTES);
