@@ -65,6 +65,40 @@ describe('opsdeck import', () => {
     return { ws, evidence };
   }
 
+  /**
+   * `opsdeck import ws file` killed (-9) once it has taken in 300,000 rows, then the next engine
+   * to open the workspace: answers it and the resumed job, ended, its rows flushed.
+   */
+  async function killMidImportAndResume(ws: string, file: string) {
+    const child = spawn(process.execPath, [path.join(root, 'bin/opsdeck.mjs'), 'import', ws, file], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // Killed once it has taken in more rows than the pending work may hold: some are committed.
+    await waitFor(
+      '300,000 rows taken in',
+      () =>
+        [...stderr.matchAll(/ ([\d,]+) rows /g)].some((m) => Number(m[1]!.replaceAll(',', '')) >= 300_000),
+      120_000,
+    );
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+
+    const engine = await Engine.open(ws, { startSources: false, watchConfig: false });
+    cleanups.push(() => engine.close());
+    const job = await waitFor(
+      'the resumed job to finish',
+      () => {
+        const j = engine.jobs.list()[0];
+        return j && j.state !== 'queued' && j.state !== 'running' && j;
+      },
+      120_000,
+    );
+    await engine.store.flush();
+    return { engine, job };
+  }
+
   it('imports a folder of files with progress lines, a summary, and the same folder again as skipped', async () => {
     const { ws, evidence } = folders();
     fs.mkdirSync(ws);
@@ -133,35 +167,10 @@ describe('opsdeck import', () => {
     const lines = 1_000_000;
     const file = path.join(evidence, 'big.jsonl');
     writeLines(file, lines);
-    const child = spawn(process.execPath, [path.join(root, 'bin/opsdeck.mjs'), 'import', ws, file], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    // Killed once it has taken in more rows than the pending work may hold: some are committed.
-    await waitFor(
-      '300,000 rows taken in',
-      () =>
-        [...stderr.matchAll(/ ([\d,]+) rows /g)].some((m) => Number(m[1]!.replaceAll(',', '')) >= 300_000),
-      120_000,
-    );
-    child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
-
-    const engine = await Engine.open(ws, { startSources: false, watchConfig: false });
-    cleanups.push(() => engine.close());
-    const job = await waitFor(
-      'the resumed job to finish',
-      () => {
-        const j = engine.jobs.list()[0];
-        return j && j.state !== 'queued' && j.state !== 'running' && j;
-      },
-      120_000,
-    );
+    const { engine, job } = await killMidImportAndResume(ws, file);
     expect(job.state).toBe('done');
     expect(job.notes).toContain('resumed after the engine restarted');
     expect(job.files[0]!.note).toMatch(/resumed at line \d+/);
-    await engine.store.flush();
     const r = await engine.query(
       `SELECT count(*)::INT, count(DISTINCT line)::INT, min(line)::INT, max(line)::INT,
               count(*) FILTER (WHERE line = (fields->>'n')::INT)::INT FROM records`,
@@ -178,33 +187,9 @@ describe('opsdeck import', () => {
     const lines = 1_000_000;
     const file = path.join(evidence, 'messages.log');
     const garbage = writeSyslog(file, lines);
-    const child = spawn(process.execPath, [path.join(root, 'bin/opsdeck.mjs'), 'import', ws, file], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    await waitFor(
-      '300,000 rows taken in',
-      () =>
-        [...stderr.matchAll(/ ([\d,]+) rows /g)].some((m) => Number(m[1]!.replaceAll(',', '')) >= 300_000),
-      120_000,
-    );
-    child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
-
-    const engine = await Engine.open(ws, { startSources: false, watchConfig: false });
-    cleanups.push(() => engine.close());
-    const job = await waitFor(
-      'the resumed job to finish',
-      () => {
-        const j = engine.jobs.list()[0];
-        return j && j.state !== 'queued' && j.state !== 'running' && j;
-      },
-      120_000,
-    );
+    const { engine, job } = await killMidImportAndResume(ws, file);
     expect(job.state).toBe('done');
     expect(job.files[0]!.note).toContain("fast path: DuckDB's reader, resumed after line");
-    await engine.store.flush();
     const records = await engine.query(
       `SELECT count(*)::INT, count(DISTINCT line)::INT,
               count(*) FILTER (WHERE message LIKE '%#' || line)::INT FROM records`,
