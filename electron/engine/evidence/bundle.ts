@@ -90,14 +90,6 @@ function listFiles(dir: string, prefix = ''): string[] {
   return out.sort();
 }
 
-async function tableExists(store: Store, name: string): Promise<boolean> {
-  const r = await store.read(
-    `SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND table_name = $1`,
-    [name],
-  );
-  return Number(r[0]?.[0] ?? 0) > 0;
-}
-
 /**
  * Writes the bundle into a hidden folder beside `request.out` and gives it that name only once it
  * is whole and signed: a cancelled or failed bundle leaves nothing that looks like one. `key` is
@@ -161,7 +153,7 @@ async function writeBundleInto(
     );
     written += rows[table];
   }
-  if (await tableExists(source.store, 'annotations')) {
+  if (await source.store.hasTable('annotations')) {
     rows['annotations'] = await exportData(
       source.store,
       { ...range, table: 'annotations', format: 'parquet', path: path.join(out, 'annotations.parquet') },
@@ -189,7 +181,7 @@ async function writeBundleInto(
   // The imported capture files with their SHA-256 and size (migration 5); a workspace opened
   // read-only from before it has no such table, and its bundle no captures.
   const captureFiles: Manifest['captures'] = [];
-  if (await tableExists(source.store, 'captures')) {
+  if (await source.store.hasTable('captures')) {
     const captures = await source.store.read(
       `SELECT to_json(t)::VARCHAR, path, sha256, size FROM captures t ORDER BY started_at`,
     );

@@ -142,10 +142,7 @@ export class NamedRecordings {
       );
   }
 
-  private async hasTable(): Promise<boolean> {
-    const r = await this.host.store.read(
-      `SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND table_name = 'named_recordings'`,
-    );
-    return Number(r[0]?.[0] ?? 0) > 0;
+  private hasTable(): Promise<boolean> {
+    return this.host.store.hasTable('named_recordings');
   }
 }

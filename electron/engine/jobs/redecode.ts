@@ -246,10 +246,9 @@ async function redecodeRecording(
       const decoder = decoderByName(request.decoder);
       pipeline.decoders = [decoder];
       pipeline.forced = true;
-      pipeline.label = `${pipeline.label.split(',')[0]}, ${decoder.name}`;
     }
     // A resumed job starts inside a frame the stopped one held: its first may be cut.
-    if (saved !== undefined) (pipeline.framer as { firstMayBeCut?: boolean }).firstMayBeCut = true;
+    if (saved !== undefined) pipeline.framer.firstMayBeCut = true;
     framer = pipeline.framer;
     frames = streamDecoder(pipeline, target, sink, options);
     how = request.decoder ? request.decoder : `${request.source}'s framing and decoders (${pipeline.label})`;

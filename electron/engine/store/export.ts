@@ -160,13 +160,8 @@ export async function exportData(
     if (unknown.length)
       throw new Error(`export: no channel named ${unknown.map((c) => `"${c}"`).join(', ')}`);
   }
-  if (table === 'annotations') {
-    const present = await store.read(
-      `SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND table_name = 'annotations'`,
-    );
-    if (Number(present[0]?.[0] ?? 0) === 0)
-      throw new Error('export: this workspace has no annotations table');
-  }
+  if (table === 'annotations' && !(await store.hasTable('annotations')))
+    throw new Error('export: this workspace has no annotations table');
   const { list, from, order } = shape.select(fromUs, toUs, `${channelFilter} ${sourceFilter}`);
 
   const counted = await store.read(`SELECT count(*) ${from}`);

@@ -1361,6 +1361,15 @@ export class Store {
     return this.userSql.cancel(id);
   }
 
+  /** Whether the workspace has this table (a file from an older version may lack newer ones). */
+  async hasTable(name: string): Promise<boolean> {
+    const r = await this.read(
+      `SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND table_name = $1`,
+      [name],
+    );
+    return Number(r[0]?.[0] ?? 0) > 0;
+  }
+
   /** The engine's own reads: rows made JSON-safe, on the engine's connection, never the user's. */
   async read(sql: string, values?: (string | number | null)[]): Promise<unknown[][]> {
     const reader = await this.reader.runAndReadAll(sql, values);
@@ -1519,17 +1528,14 @@ export class Store {
    * condition on `recordings` rows; none when the workspace predates named recordings.
    */
   private async namedRecordingCondition(): Promise<string | null> {
-    const present = await this.maintenance.runAndReadAll(
-      `SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND table_name = 'named_recordings'`,
-    );
-    if (Number(present.getRows()[0]?.[0] ?? 0) === 0) return null;
+    if (!(await this.hasTable('named_recordings'))) return null;
     return `EXISTS (SELECT 1 FROM named_recordings n JOIN sources s ON list_contains(from_json(n.sources, '["VARCHAR"]'), s.key)
       WHERE s.id = recordings.source_id AND recordings.rx >= n.started_at AND (n.stopped_at IS NULL OR recordings.rx <= n.stopped_at))`;
   }
 
   /** Named recordings with raw messages received before `cutoffMs`, and how many. */
   private async namedRecordingRows(cutoffMs: number): Promise<[string, number][]> {
-    if (!(await this.namedRecordingCondition())) return [];
+    if (!(await this.hasTable('named_recordings'))) return [];
     const rows = await this.maintenance.runAndReadAll(
       `SELECT n.name, count(*)::DOUBLE FROM recordings r JOIN sources s ON s.id = r.source_id
        JOIN named_recordings n ON list_contains(from_json(n.sources, '["VARCHAR"]'), s.key)
