@@ -17,6 +17,8 @@ export default defineConfig({
           'engine-process': resolve('electron/engine/host/utility-process.ts'),
           cli: resolve('electron/cli/main.ts'),
           bench: resolve('bench/main.ts'),
+          // An import's first pass reads a large file in worker threads (engine/import/scan.ts).
+          'scan-worker': resolve('electron/engine/import/scan-worker.ts'),
         },
       },
     },

@@ -170,8 +170,15 @@ async function opsdeck(
   try {
     const started = performance.now();
     const id = await engine.importFiles({ paths: [file], again: false });
+    // The first answer: from the first pass's counts (capture_counts_v) when the format has them,
+    // else from the rows once they are stored.
+    let firstAnswer: number | null = null;
     for (;;) {
       const job = engine.jobs.get(id)!;
+      if (firstAnswer === null && job.files[0]?.counted) {
+        await engine.query(`SELECT severity, sum(lines) FROM capture_counts_v GROUP BY severity`);
+        firstAnswer = seconds(started);
+      }
       if (job.state !== 'queued' && job.state !== 'running') {
         if (job.state !== 'done') throw new Error(`import ${job.state}: ${job.error ?? ''}`);
         if (job.rows !== lines)
@@ -183,7 +190,19 @@ async function opsdeck(
     await engine.store.flush();
     const imported = seconds(started);
     await engine.query(`SELECT severity, count(*) FROM records GROUP BY severity`);
-    const firstAnswer = seconds(started);
+    firstAnswer ??= seconds(started);
+    // The first answers must be the rows' answers: every (minute, severity) count alike.
+    const counted = await engine.query(`SELECT count(*) FROM capture_counts`);
+    if (Number(counted.rows[0]![0]) > 0) {
+      const differ = await engine.query(`SELECT count(*) FROM (
+        (SELECT minute, severity, lines FROM capture_counts WHERE minute IS NOT NULL
+         EXCEPT SELECT date_trunc('minute', ts), severity, count(*) FROM records GROUP BY ALL)
+        UNION ALL
+        (SELECT date_trunc('minute', ts), severity, count(*) FROM records GROUP BY ALL
+         EXCEPT SELECT minute, severity, lines FROM capture_counts WHERE minute IS NOT NULL))`);
+      const n = Number(differ.rows[0]![0]);
+      if (n > 0) note(`the first pass's counts differ from the stored rows' in ${n} (minute, severity) groups`);
+    }
     const t = performance.now();
     await engine.query(
       `SELECT date_trunc('minute', ts) AS m, count(*) FROM records GROUP BY m ORDER BY m`,

@@ -26,6 +26,22 @@ export const ImportedFile = z.object({
   quarantined: z.number(),
   /** Why it was skipped or failed, or what the user should know (read as Latin-1, gzip…). */
   note: z.string().nullable(),
+  /**
+   * Its lines counted in the first pass, before its rows (engine/import/quick-counts.ts): by
+   * severity, quarantined, and a histogram of lines over the file's time span (`from`–`to`, epoch
+   * ms; `histogram` in equal buckets). Null for formats not counted so.
+   */
+  counted: z
+    .object({
+      lines: z.number(),
+      quarantined: z.number(),
+      bySeverity: z.record(z.string(), z.number()),
+      from: z.number().nullable(),
+      to: z.number().nullable(),
+      histogram: z.array(z.number()).max(200),
+    })
+    .nullable()
+    .default(null),
 });
 export type ImportedFile = z.infer<typeof ImportedFile>;
 

@@ -36,6 +36,26 @@ export function formatJobLine(job: JobInfo, width?: number): string {
   return width ? line.slice(0, width - 1).padEnd(width - 1) : line;
 }
 
+const SEVERITY_ORDER = ['critical', 'error', 'warning', 'notice', 'info', 'debug'];
+
+/** A file's first answers, counted before its rows: `first counts, f.log: 12 lines: error 2 · info 10`. */
+export function formatFirstCounts(f: JobInfo['files'][number]): string | null {
+  const c = f.counted;
+  if (!c) return null;
+  const by = SEVERITY_ORDER.filter((s) => c.bySeverity[s])
+    .map((s) => `${s} ${c.bySeverity[s]!.toLocaleString('en')}`)
+    .join(' · ');
+  const span =
+    c.from !== null && c.to !== null
+      ? `, ${new Date(c.from).toISOString().slice(0, 16)}Z – ${new Date(c.to).toISOString().slice(0, 16)}Z`
+      : '';
+  return (
+    `first counts, ${f.path}: ${c.lines.toLocaleString('en')} lines${by ? `: ${by}` : ''}` +
+    `${c.quarantined ? ` · ${c.quarantined.toLocaleString('en')} to quarantine` : ''}${span}` +
+    ` (before its rows; by minute in capture_counts_v)`
+  );
+}
+
 export function formatJobSummary(job: JobInfo): string {
   const lines = [`${job.id}: ${job.state}${job.error ? `: ${job.error}` : ''}`];
   for (const f of job.files)
@@ -57,6 +77,7 @@ export function formatJobSummary(job: JobInfo): string {
 export async function followJob(client: RpcClient, id: string, onCancel?: string): Promise<JobInfo> {
   const tty = process.stderr.isTTY === true;
   let lastLine = 0;
+  const counted = new Set<string>();
   const ended = await new Promise<JobInfo>((resolve, reject) => {
     const cancel = () => {
       process.stderr.write(`\nopsdeck: cancelling ${id}${onCancel ? ` (${onCancel})` : ''}…\n`);
@@ -70,6 +91,13 @@ export async function followJob(client: RpcClient, id: string, onCancel?: string
         data: (jobs) => {
           const job = jobs.find((j) => j.id === id);
           if (!job) return;
+          // The first answers as soon as a file has them, long before its rows are in.
+          for (const f of job.files) {
+            const first = counted.has(f.path) ? null : formatFirstCounts(f);
+            if (first === null) continue;
+            counted.add(f.path);
+            process.stderr.write(`${tty ? '\r\x1b[K' : ''}${first}\n`);
+          }
           if (job.state === 'queued' || job.state === 'running') {
             const now = Date.now();
             if (tty) process.stderr.write(`\r${formatJobLine(job, process.stderr.columns ?? 100)}`);

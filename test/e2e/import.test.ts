@@ -22,6 +22,24 @@ function writeJsonLines(file: string, count: number, tag: string): void {
   fs.closeSync(fd);
 }
 
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** RFC 3164 lines over the last hour: `errors` say "error", `warnings` "warning", the rest neither. */
+function writeSyslog(file: string, errors: number, warnings: number, infos: number): void {
+  const t0 = Date.now() - 3_600_000;
+  const words = [
+    ...new Array<string>(errors).fill('error'),
+    ...new Array<string>(warnings).fill('warning'),
+    ...new Array<string>(infos).fill('accepted'),
+  ];
+  const lines = words.map((word, i) => {
+    const d = new Date(t0 + i * 60_000);
+    const day = String(d.getUTCDate()).padStart(2, ' ');
+    return `${MONTHS[d.getUTCMonth()]} ${day} ${d.toISOString().slice(11, 19)} web-1 sshd[7]: ${word} #${i}`;
+  });
+  fs.writeFileSync(file, lines.join('\n') + '\n');
+}
+
 describe('import in the browser console', () => {
   const tmp = tempDir('opsdeck-e2e-import-');
   const workspace = path.join(tmp.dir, 'ws');
@@ -38,6 +56,7 @@ describe('import in the browser console', () => {
     writeJsonLines(path.join(evidence, 'a.jsonl'), 60_000, 'a');
     writeJsonLines(path.join(evidence, 'host2', 'b.jsonl'), 60_000, 'b');
     fs.writeFileSync(path.join(evidence, 'host2', 'c.log'), 'first\nsecond\n');
+    writeSyslog(path.join(evidence, 'host2', 'messages'), 5, 3, 12);
     fs.mkdirSync(path.dirname(big));
     writeJsonLines(big, 2_000_000, 'big');
     served = await startServe(['serve', '--workspace', workspace, '--port', '0']);
@@ -85,12 +104,18 @@ describe('import in the browser console', () => {
       async () => (await first.getAttribute('data-state')) === 'done',
       60_000,
     );
-    expect(await first.getByTestId('job-figures').textContent()).toContain('120,002 rows');
+    expect(await first.getByTestId('job-figures').textContent()).toContain('120,022 rows');
+    // The syslog file's first answers, counted before its rows: by severity, and over time.
+    const counts = first.getByTestId('first-counts');
+    expect(await counts.count()).toBe(1);
+    expect(await counts.textContent()).toContain('messages: 20 lines · error 5 · warning 3 · info 12');
+    expect(await counts.locator('svg rect').count()).toBeGreaterThan(1);
     await first.locator('summary').click();
     const summary = (await first.textContent()) ?? '';
     expect(summary).toContain('a.jsonl — done, json');
     expect(summary).toContain('c.log — done, text');
-    expect(summary).toContain('3 of 3 files imported');
+    expect(summary).toContain('messages — done, syslog');
+    expect(summary).toContain('4 of 4 files imported');
 
     // A big file: its bar moves, then Cancel stops it; what it took in stays.
     await dialog.getByTestId('import-paths').fill(big);

@@ -123,6 +123,44 @@ describe('opsdeck import', () => {
     expect(counted.stdout.trim().split('\n')[1]).toBe('300003');
   });
 
+  it('counts a large syslog file by minute and severity first (worker threads), as its rows then say', async () => {
+    const { ws, evidence } = folders();
+    fs.mkdirSync(ws);
+    await (await Engine.open(ws, { startSources: false })).close();
+    const file = path.join(evidence, 'messages.log');
+    const lines = 700_000;
+    const garbage = writeSyslog(file, lines);
+    expect(fs.statSync(file).size).toBeGreaterThan(32 * 1024 * 1024); // read by workers
+    const run = await runCli(['import', ws, file]);
+    expect(run.code).toBe(0);
+    // The first answers on stderr, before the rows: every line, the garbage to quarantine.
+    const first =
+      /first counts, \S+messages\.log: ([\d,]+) lines: info ([\d,]+) · ([\d,]+) to quarantine/.exec(
+        run.stderr,
+      );
+    expect(first).not.toBeNull();
+    expect(Number(first![1]!.replaceAll(',', ''))).toBe(lines);
+    expect(Number(first![2]!.replaceAll(',', ''))).toBe(lines - garbage);
+    expect(Number(first![3]!.replaceAll(',', ''))).toBe(garbage);
+    expect(run.stderr.indexOf('first counts')).toBeLessThan(run.stderr.lastIndexOf(' rows '));
+    expect(run.stdout).toMatch(
+      /messages\.log: 700000 lines counted by minute and severity in [\d.]+ s \(3 threads\)/,
+    );
+    const differ = await runCli([
+      'query',
+      ws,
+      `SELECT count(*) FROM (
+        (SELECT minute, severity, lines FROM capture_counts_v WHERE minute IS NOT NULL
+         EXCEPT SELECT date_trunc('minute', ts), severity, count(*) FROM records GROUP BY ALL)
+        UNION ALL
+        (SELECT date_trunc('minute', ts), severity, count(*) FROM records GROUP BY ALL
+         EXCEPT SELECT minute, severity, lines FROM capture_counts_v WHERE minute IS NOT NULL))`,
+      '--format',
+      'csv',
+    ]);
+    expect(differ.stdout.trim().split('\n')[1]).toBe('0');
+  });
+
   it('Ctrl-C cancels the import, keeps what it took in, and importing again completes it exactly once', async () => {
     const { ws, evidence } = folders();
     fs.mkdirSync(ws);
@@ -204,5 +242,19 @@ describe('opsdeck import', () => {
     expect(quarantined.rows[0]).toEqual([garbage, garbage, garbage]);
     const captures = await engine.query(`SELECT state, rows::INT, quarantined::INT FROM captures`);
     expect(captures.rows).toEqual([['done', made, garbage]]);
+    // The first pass's counts (by worker threads in the CLI: the file is over 32 MB) are the rows'.
+    const counts = await engine.query(
+      `SELECT count(*)::INT, sum(lines)::INT, sum(lines) FILTER (WHERE minute IS NULL)::INT FROM capture_counts_v`,
+    );
+    expect(counts.rows[0]![1]).toBe(lines);
+    expect(counts.rows[0]![2]).toBe(garbage);
+    const differ = await engine.query(`SELECT count(*)::INT FROM (
+      (SELECT minute, severity, lines FROM capture_counts WHERE minute IS NOT NULL
+       EXCEPT SELECT date_trunc('minute', ts), severity, count(*) FROM records GROUP BY ALL)
+      UNION ALL
+      (SELECT date_trunc('minute', ts), severity, count(*) FROM records GROUP BY ALL
+       EXCEPT SELECT minute, severity, lines FROM capture_counts WHERE minute IS NOT NULL))`);
+    expect(differ.rows[0]![0]).toBe(0);
+    expect(counts.rows[0]![0]).toBeGreaterThan(10);
   });
 });

@@ -103,6 +103,29 @@ async function rows(engine: Engine, sql: string): Promise<unknown[][]> {
   return r.rows.map((row) => (row as unknown[]).map(plain));
 }
 
+/**
+ * The first pass's counts (capture_counts, import/quick-counts.ts) against the stored rows:
+ * [(minute, severity) groups counted, groups that differ, lines counted as quarantined, rows quarantined].
+ */
+async function countsAgainstRows(engine: Engine): Promise<number[]> {
+  const [counted] = await rows(
+    engine,
+    `SELECT count(*) FILTER (WHERE minute IS NOT NULL), coalesce(sum(lines) FILTER (WHERE minute IS NULL), 0)
+     FROM capture_counts`,
+  );
+  const [differ] = await rows(
+    engine,
+    `SELECT count(*) FROM (
+      (SELECT minute, severity, lines FROM capture_counts WHERE minute IS NOT NULL
+       EXCEPT SELECT date_trunc('minute', ts), severity, count(*) FROM records GROUP BY ALL)
+      UNION ALL
+      (SELECT date_trunc('minute', ts), severity, count(*) FROM records GROUP BY ALL
+       EXCEPT SELECT minute, severity, lines FROM capture_counts WHERE minute IS NOT NULL))`,
+  );
+  const [quarantined] = await rows(engine, `SELECT count(*) FROM quarantine`);
+  return [counted![0] as number, differ![0] as number, counted![1] as number, quarantined![0] as number];
+}
+
 describe('import fast path', () => {
   const cleanups: (() => void | Promise<void>)[] = [];
   afterEach(async () => {
@@ -133,6 +156,11 @@ describe('import fast path', () => {
         `SELECT line, epoch_ms(ts), severity, message, fields::VARCHAR, origin, source FROM records_v ORDER BY line`,
       );
       const quarantine = await rows(engine, `SELECT "where", reason FROM quarantine ORDER BY "where"`);
+      // The first answers, counted before the rows, are the rows' answers on either path.
+      const [groups, differ, countedQuarantined, stored] = await countsAgainstRows(engine);
+      expect(groups).toBeGreaterThan(10);
+      expect(differ).toBe(0);
+      expect(countedQuarantined).toBe(stored);
       results.push({ job, records, quarantine });
     }
     return { fast: results[0]!, slow: results[1]! };
@@ -168,6 +196,11 @@ describe('import fast path', () => {
       `SELECT "where", reason FROM quarantine WHERE reason LIKE '%UTF-8%'`,
     );
     expect(quarantined).toContainEqual([`${file}:1048`, 'syslog: not valid UTF-8']);
+    const [groups, differ, countedQuarantined, stored] = await countsAgainstRows(engine);
+    expect(groups).toBeGreaterThan(10);
+    expect(differ).toBe(0);
+    expect(countedQuarantined).toBe(stored);
+    expect(stored).toBeGreaterThan(5);
   });
 
   it('reads gzip the same way, and masks as the slow path does (ipv4 on)', async () => {

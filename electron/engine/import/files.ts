@@ -1,8 +1,8 @@
-// The files of an import: paths and folders expanded (recursively, in name order), each file's
-// SHA-256, its first bytes for format detection, and its bytes as a stream, gunzipped when
-// compressed and started at a saved offset. Nothing here decodes a line.
+// The files of an import: paths and folders expanded (recursively, in name order), how a file's
+// lines end (LineEndScan, fed by scan.ts's first pass), its first bytes for format detection, and
+// its bytes as a stream, gunzipped when compressed and started at a saved offset. Nothing here
+// decodes a line.
 import { isUtf8 } from 'node:buffer';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -72,20 +72,6 @@ export function compressionOf(file: string): Compression {
   }
 }
 
-/** SHA-256 of the file's bytes as stored (compressed or not), in hex; stops early when aborted. */
-export async function sha256Of(
-  file: string,
-  signal: AbortSignal,
-  onBytes: (n: number) => void,
-): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20, signal })) {
-    hash.update(chunk as Buffer);
-    onBytes((chunk as Buffer).length);
-  }
-  return hash.digest('hex');
-}
-
 /**
  * What DuckDB's CSV reader needs known of a file before it may number its lines: how they end
  * (whether any CR stands before an LF, whether any stands alone), whether all of it is UTF-8 (a
@@ -98,12 +84,17 @@ export interface LineEnds {
   lines: number;
 }
 
-/** Reads content chunks fed in order for `LineEnds` (`end()` after the last). */
+/**
+ * Reads content chunks fed in order for `LineEnds` (`end()` after the last). `countLines` false
+ * leaves `lines` 0 for a caller that counts them anyway (scan.ts with a quick counter).
+ */
 export class LineEndScan {
   readonly ends: LineEnds = { crlf: false, loneCr: false, utf8: true, lines: 0 };
   private crAtEnd = false;
   /** The bytes after the last LF, kept so a character cut by a chunk's end is judged whole. */
   private tail: Buffer = Buffer.alloc(0);
+
+  constructor(private readonly countLines = true) {}
 
   push(chunk: Buffer): void {
     const e = this.ends;
@@ -128,7 +119,7 @@ export class LineEndScan {
       if (this.tail.length > 1 << 22) this.tail = this.judge(this.tail, this.tail.length - 4);
       return;
     }
-    for (let i = chunk.indexOf(0x0a); i >= 0; i = chunk.indexOf(0x0a, i + 1)) e.lines++;
+    if (this.countLines) for (let i = chunk.indexOf(0x0a); i >= 0; i = chunk.indexOf(0x0a, i + 1)) e.lines++;
     if (e.utf8) {
       if (this.tail.length > 0 && !isUtf8(Buffer.concat([this.tail, chunk.subarray(0, lastLf + 1)])))
         e.utf8 = false;
@@ -146,40 +137,11 @@ export class LineEndScan {
   end(): LineEnds {
     if (this.crAtEnd) this.ends.loneCr = true;
     if (this.tail.length > 0) {
-      this.ends.lines++;
+      if (this.countLines) this.ends.lines++;
       if (this.ends.utf8 && !isUtf8(this.tail)) this.ends.utf8 = false;
     }
     return this.ends;
   }
-}
-
-/**
- * SHA-256 of the file's bytes as stored, and how its content's lines end (gzip: the content
- * gunzipped on the way; zstd: not read here, so null).
- */
-export async function sha256AndLineEnds(
-  file: string,
-  compression: Compression,
-  signal: AbortSignal,
-): Promise<{ sha256: string; lineEnds: LineEnds | null }> {
-  if (compression === 'zstd')
-    return { sha256: await sha256Of(file, signal, () => undefined), lineEnds: null };
-  const scan = new LineEndScan();
-  if (compression === null) {
-    const hash = createHash('sha256');
-    for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20, signal })) {
-      hash.update(chunk as Buffer);
-      scan.push(chunk as Buffer);
-    }
-    return { sha256: hash.digest('hex'), lineEnds: scan.end() };
-  }
-  const [sha256] = await Promise.all([
-    sha256Of(file, signal, () => undefined),
-    (async () => {
-      for await (const chunk of contentFrom(file, compression, 0, signal, () => undefined)) scan.push(chunk);
-    })(),
-  ]);
-  return { sha256, lineEnds: scan.end() };
 }
 
 /**

@@ -20,6 +20,7 @@ import { detectLogFormat } from '../decode/logs/detect';
 import { fileDecoders, FrameDecoder } from '../decode/registry';
 import { MultilineFramer } from '../ingest/framers/multiline';
 import type { IngestStage, Position } from '../ingest/stage';
+import { SEVERITIES } from '../batch';
 import type { JobHandle, JobRunner } from '../jobs/board';
 import type { MaskingOptions } from '../../../shared/masking';
 import type { SourceContext } from '../sources/source';
@@ -32,7 +33,9 @@ import {
   type FastPosition,
   type MadePosition,
 } from './fast';
-import { compressionOf, contentFrom, expandPaths, headOf, sha256AndLineEnds, type FoundFile } from './files';
+import { compressionOf, contentFrom, expandPaths, headOf, type FoundFile } from './files';
+import { QUICK_COUNT_FORMATS, type QuickCounts } from './quick-counts';
+import { scanFile, type CountSpec } from './scan';
 
 /** The source every import's rows are stored under; `origin` says which file. */
 export const IMPORT_SOURCE = 'import';
@@ -151,7 +154,57 @@ class Import {
     info.detail = `hashing ${file.path}`;
     this.job.changed();
     const compression = compressionOf(file.path);
-    const { sha256, lineEnds } = await sha256AndLineEnds(file.path, compression, signal);
+    const head =
+      compression === 'zstd'
+        ? await zstdHead(file.path, HEAD_BYTES, HEAD_LINES)
+        : await headOf(file.path, compression, HEAD_BYTES);
+    const notes: string[] = [];
+    if (compression) notes.push(`${compression}-compressed`);
+    // The head up to its last whole line: a cut multi-byte character at its end is no evidence.
+    const lastLf = head.lastIndexOf(LF);
+    const latin1 = !isUtf8(lastLf >= 0 ? head.subarray(0, lastLf + 1) : head);
+    if (latin1) notes.push('not UTF-8: read as Latin-1 (ISO 8859-1)');
+    const guess = this.request.format
+      ? null
+      : detectLogFormat(headLines(head, latin1), IMPORT_DECODERS, this.host.now());
+    const format = this.request.format ?? guess?.format ?? 'text';
+    if (!IMPORT_DECODERS.some((d) => d.name === format))
+      throw new Error(
+        `--format ${format}: no such format (known: ${IMPORT_DECODERS.map((d) => d.name).join(', ')})`,
+      );
+    listed.format = format;
+    listed.confidence = guess ? Math.round(guess.confidence * 100) / 100 : 1;
+    const runnersUp = (guess?.candidates ?? [])
+      .slice(1, 3)
+      .map((c) => `${c.format} ${Math.round(c.confidence * 100) / 100}`);
+    notes.push(
+      !guess
+        ? `format ${format} (chosen)`
+        : `format ${format} (detected, confidence ${listed.confidence}${runnersUp.length ? `; next: ${runnersUp.join(', ')}` : ''})`,
+    );
+    // Stack traces and indented continuations: joined to their first line (framers/multiline.ts),
+    // when the format reads the head better so. Not merely because some line continues: a Zeek
+    // log's `#close` trailer follows a timestamped row and was joined to it, quarantining the
+    // file's last row.
+    const multiline = guess?.multiline ? new MultilineFramer(MAX_LINE_BYTES) : null;
+    if (multiline)
+      notes.push(
+        `multi-line records (${guess!.continuations} continuation lines in its first lines): joined`,
+      );
+    // The first pass: SHA-256, line ends, and the first answers (quick-counts.ts) when the format
+    // has them. Counted as the decoder will read the lines: the same year reference and receive time.
+    const rx = this.host.now();
+    const memo = { yearReference: file.modified };
+    const count: CountSpec | null =
+      QUICK_COUNT_FORMATS.includes(format) &&
+      !latin1 &&
+      !multiline &&
+      compression !== 'zstd' &&
+      (!this.request.timeZone || this.request.timeZone === 'UTC')
+        ? { format, yearReference: file.modified, rx, memo, key: file.path }
+        : null;
+    const scanStarted = performance.now();
+    const { sha256, lineEnds, counts, workers } = await scanFile(file.path, compression, signal, count);
     listed.sha256 = sha256;
     const previous = await store.read(
       `SELECT "key", state, path FROM captures WHERE sha256 = $1 ORDER BY started_at`,
@@ -190,43 +243,14 @@ class Import {
     const at: FilePosition =
       savedValue && !('phase' in savedValue) ? savedValue : { offset: 0, line: 0, rows: 0, quarantined: 0 };
 
-    const head =
-      compression === 'zstd'
-        ? await zstdHead(file.path, HEAD_BYTES, HEAD_LINES)
-        : await headOf(file.path, compression, HEAD_BYTES);
-    const notes: string[] = [];
-    if (compression) notes.push(`${compression}-compressed`);
-    // The head up to its last whole line: a cut multi-byte character at its end is no evidence.
-    const lastLf = head.lastIndexOf(LF);
-    const latin1 = !isUtf8(lastLf >= 0 ? head.subarray(0, lastLf + 1) : head);
-    if (latin1) notes.push('not UTF-8: read as Latin-1 (ISO 8859-1)');
-    const guess = this.request.format
-      ? null
-      : detectLogFormat(headLines(head, latin1), IMPORT_DECODERS, this.host.now());
-    const format = this.request.format ?? guess?.format ?? 'text';
-    if (!IMPORT_DECODERS.some((d) => d.name === format))
-      throw new Error(
-        `--format ${format}: no such format (known: ${IMPORT_DECODERS.map((d) => d.name).join(', ')})`,
+    if (counts) {
+      await storeCounts(store, key, counts);
+      listed.counted = countedInfo(counts);
+      this.job.note(
+        `${file.path}: ${counts.lines} lines counted by minute and severity in ${((performance.now() - scanStarted) / 1000).toFixed(1)} s${workers ? ` (${workers} threads)` : ''}, before its rows (capture_counts_v)`,
       );
-    listed.format = format;
-    listed.confidence = guess ? Math.round(guess.confidence * 100) / 100 : 1;
-    const runnersUp = (guess?.candidates ?? [])
-      .slice(1, 3)
-      .map((c) => `${c.format} ${Math.round(c.confidence * 100) / 100}`);
-    notes.push(
-      !guess
-        ? `format ${format} (chosen)`
-        : `format ${format} (detected, confidence ${listed.confidence}${runnersUp.length ? `; next: ${runnersUp.join(', ')}` : ''})`,
-    );
-    // Stack traces and indented continuations: joined to their first line (framers/multiline.ts),
-    // when the format reads the head better so. Not merely because some line continues: a Zeek
-    // log's `#close` trailer follows a timestamped row and was joined to it, quarantining the
-    // file's last row.
-    const multiline = guess?.multiline ? new MultilineFramer(MAX_LINE_BYTES) : null;
-    if (multiline)
-      notes.push(
-        `multi-line records (${guess!.continuations} continuation lines in its first lines): joined`,
-      );
+      this.job.changed();
+    }
     if (at.offset > 0) notes.push(`resumed at line ${at.line + 1}`);
     // The one place that decides the path: a file resumed by the fast path stays on it.
     const slowBecause = savedFast
@@ -277,15 +301,11 @@ class Import {
         choose: () => format,
         provenance: true,
         // A year-less time (RFC 3164) takes the year of the file's modification time.
-        memoDefaults: {
-          yearReference: file.modified,
-          ...(this.request.timeZone ? { timeZone: this.request.timeZone } : {}),
-        },
+        memoDefaults: { ...memo, ...(this.request.timeZone ? { timeZone: this.request.timeZone } : {}) },
         channelPath: (_key, p) => `${path.basename(origin)}/${p}`,
       },
     );
     this.stage = this.ctx.ingest({ decoder, policy: 'pause' });
-    const rx = this.host.now();
     if (slowBecause === null) {
       const rows = { fast: 0 };
       // The leftover lines' rows and quarantine are counted in their position, the made rows in
@@ -479,6 +499,71 @@ function countLines(bytes: Uint8Array, counted: number): number {
   return n;
 }
 
+/** Buckets of a file's histogram in its job's info. */
+const HISTOGRAM_BUCKETS = 60;
+
+/** A file's quick counts into capture_counts (again on a resume: the same counts). */
+async function storeCounts(store: Store, key: string, counts: QuickCounts): Promise<void> {
+  const minutes: (number | null)[] = [];
+  const severities: (string | null)[] = [];
+  const lines: number[] = [];
+  for (const [k, n] of counts.byMinute) {
+    minutes.push(Math.floor(k / 8));
+    severities.push(SEVERITIES[k % 8]!);
+    lines.push(n);
+  }
+  if (counts.quarantined > 0) {
+    minutes.push(null);
+    severities.push(null);
+    lines.push(counts.quarantined);
+  }
+  await store.write(`DELETE FROM capture_counts WHERE "key" = $1`, [key], 'capture counts');
+  // As one JSON parameter: a month of minutes is some 100,000 rows, too many for a VALUES list.
+  await store.write(
+    `INSERT INTO capture_counts
+       SELECT $1, make_timestamp(m * 60000000), s, n FROM (SELECT
+         unnest(CAST(json_extract($2, '$.m') AS BIGINT[])) AS m,
+         unnest(CAST(json_extract($2, '$.s') AS VARCHAR[])) AS s,
+         unnest(CAST(json_extract($2, '$.n') AS BIGINT[])) AS n)`,
+    [key, JSON.stringify({ m: minutes, s: severities, n: lines })],
+    'capture counts',
+  );
+}
+
+/** The job's view of a file's quick counts: by severity, and a histogram over its time span. */
+export function countedInfo(counts: QuickCounts): NonNullable<ImportedFile['counted']> {
+  const bySeverity: Record<string, number> = {};
+  let from = Infinity;
+  let to = -Infinity;
+  for (const [k, n] of counts.byMinute) {
+    const severity = SEVERITIES[k % 8]!;
+    bySeverity[severity] = (bySeverity[severity] ?? 0) + n;
+    from = Math.min(from, Math.floor(k / 8));
+    to = Math.max(to, Math.floor(k / 8));
+  }
+  if (from > to)
+    return {
+      lines: counts.lines,
+      quarantined: counts.quarantined,
+      bySeverity,
+      from: null,
+      to: null,
+      histogram: [],
+    };
+  const span = to - from + 1;
+  const histogram = new Array<number>(Math.min(HISTOGRAM_BUCKETS, span)).fill(0);
+  for (const [k, n] of counts.byMinute)
+    histogram[Math.floor(((Math.floor(k / 8) - from) * histogram.length) / span)]! += n;
+  return {
+    lines: counts.lines,
+    quarantined: counts.quarantined,
+    bySeverity,
+    from: from * 60_000,
+    to: (to + 1) * 60_000,
+    histogram,
+  };
+}
+
 function fileInfo(f: FoundFile): ImportedFile {
   return {
     path: f.path,
@@ -490,5 +575,6 @@ function fileInfo(f: FoundFile): ImportedFile {
     rows: 0,
     quarantined: 0,
     note: null,
+    counted: null,
   };
 }

@@ -77,6 +77,14 @@ export const MIGRATIONS: readonly Migration[] = [
       name VARCHAR PRIMARY KEY, sources JSON NOT NULL, started_at TIMESTAMP NOT NULL,
       stopped_at TIMESTAMP, started_by VARCHAR NOT NULL, stopped_by VARCHAR)`,
   },
+  {
+    // An imported file's lines counted by minute and severity in its first pass, before its rows
+    // (import/scan.ts): the first answers. minute and severity NULL: lines its decoder refuses.
+    version: 7,
+    name: 'capture_counts',
+    sql: `CREATE TABLE IF NOT EXISTS capture_counts(
+      "key" VARCHAR NOT NULL, minute TIMESTAMP, severity VARCHAR, lines BIGINT NOT NULL)`,
+  },
 ];
 
 /** The schema version this OpsDeck writes: the last migration's. */

@@ -1,8 +1,9 @@
 // Jobs as the engine pushes them: a progress bar with bytes, rows/s, time left and rows
 // quarantined while one runs, a Cancel button, and its summary (files, notes) once it ends.
-import type { JobInfo } from '../../../../shared/jobs';
+import type { ImportedFile, JobInfo } from '../../../../shared/jobs';
 import type { RpcClient } from '../../../../shared/rpc';
 import { errorText, formatBytes, formatCount, formatDuration, formatRate } from '../../format';
+import { Timestamp } from '../../time-zone';
 
 export function JobList({
   client,
@@ -58,6 +59,9 @@ export function JobList({
               {` · ${formatCount(job.quarantined)} quarantined`}
             </div>
             <div className="job-detail">{job.error ?? job.detail}</div>
+            {job.files.map(
+              (f) => f.counted && <FirstCounts key={f.path} path={f.path} counted={f.counted} />,
+            )}
             {!running && (
               <details>
                 <summary>{job.files.length} files</summary>
@@ -84,5 +88,47 @@ export function JobList({
         );
       })}
     </ul>
+  );
+}
+
+const SEVERITY_ORDER = ['critical', 'error', 'warning', 'notice', 'info', 'debug'];
+
+/**
+ * A file's first answers, from the import's first pass and before its rows: lines by severity
+ * and a histogram of them over the file's time span (engine/import/quick-counts.ts).
+ */
+function FirstCounts({ path, counted }: { path: string; counted: NonNullable<ImportedFile['counted']> }) {
+  const peak = Math.max(1, ...counted.histogram);
+  const name = path.split(/[\\/]/).pop();
+  return (
+    <div className="first-counts" data-testid="first-counts">
+      <span className="job-note">
+        {name}: {formatCount(counted.lines)} lines
+        {SEVERITY_ORDER.filter((s) => counted.bySeverity[s]).map((s) => (
+          <span key={s} className={`severity-${s}`} data-severity={s}>
+            {' · '}
+            {s} {formatCount(counted.bySeverity[s]!)}
+          </span>
+        ))}
+        {counted.quarantined > 0 && ` · ${formatCount(counted.quarantined)} to quarantine`}
+      </span>
+      {counted.from !== null && counted.to !== null && counted.histogram.length > 0 && (
+        <div className="first-counts-histogram">
+          <svg
+            viewBox={`0 0 ${counted.histogram.length} 20`}
+            preserveAspectRatio="none"
+            role="img"
+            aria-label={`${name}: lines over time`}
+          >
+            {counted.histogram.map((n, i) => (
+              <rect key={i} x={i + 0.1} width={0.8} y={20 - (n / peak) * 20} height={(n / peak) * 20} />
+            ))}
+          </svg>
+          <span className="job-note">
+            <Timestamp ms={counted.from} now={0} /> – <Timestamp ms={counted.to} now={0} />
+          </span>
+        </div>
+      )}
+    </div>
   );
 }

@@ -1,0 +1,376 @@
+// The first answers of an import, before its rows: lines counted by minute and severity in the
+// pass that already reads every byte for the file's SHA-256 (files.ts), at about the speed of
+// that read. The issue's "index first, parse later": a 1 GB syslog file's rows take minutes to
+// store, its counts and time histogram seconds (bench: logs). They are saved in
+// `capture_counts` (store/migrations.ts, version 7) as soon as the pass ends.
+//
+// Invariants:
+// - Each line counts where the import will store its record: the minute of its time and its
+//   severity, exactly as the format's decoder gives them. Lines of the one shape read here by
+//   index (RFC 3164 as `fast.ts` reads it: the same regular shape, the same checks) are counted
+//   from their bytes; every other line is given to the decoder itself, so none is guessed.
+//   A line the decoder refuses counts as quarantined, an empty line not at all (as on import).
+//   test/unit/quick-counts.test.ts holds the counts to the stored records on generated lines.
+// - Only the content is read (gunzipped), never more than one line and one chunk held.
+import { isUtf8 } from 'node:buffer';
+import { SEVERITIES, type Severity } from '../batch';
+import { DEFAULT_FUTURE_TOLERANCE_MS, type Decoder, type DecodeOutput } from '../decode/decoder';
+import { syslogSeverity } from '../decode/logs/syslog';
+
+/** Formats whose lines are counted in the first pass (others get their counts from their rows). */
+export const QUICK_COUNT_FORMATS: readonly string[] = ['syslog'];
+
+/** Counts of a file's lines: by minute (epoch minutes) and severity, and quarantined. */
+export interface QuickCounts {
+  /** Key `minute * 8 + severity index` (SEVERITIES' order) → lines. */
+  byMinute: Map<number, number>;
+  /** Lines the decoder refused (they go to quarantine on import). */
+  quarantined: number;
+  /** Lines counted, quarantined included. */
+  lines: number;
+  /** Lines read from their bytes, the rest by the decoder (for the job's note and the bench). */
+  quick: number;
+}
+
+const SEVERITY_INDEX = new Map<Severity, number>(SEVERITIES.map((s, i) => [s, i]));
+const LF = 0x0a;
+const CR = 0x0d;
+const YEAR_2000 = 946_684_800_000;
+const DAY_MS = 86_400_000;
+const MONTHS = 'JanFebMarAprMayJunJulAugSepOctNovDec';
+
+/**
+ * guessSeverity's words (decode/decoder.ts), found in a whole chunk at once: this pattern finds
+ * where one may start (any case), and `wordRank` checks what the decoder's patterns check: a
+ * whole word (`\b` both sides), with its allowed endings. A message's severity is the highest
+ * class among its words; no match hides another (a candidate that is no word lies inside a run of
+ * letters, where no word can start).
+ */
+const WORD_STARTS = /crit|fatal|emerg|panic|alert|err|fail|exception|warn|notice|debug|trace/gi;
+/** Severity by rank (wordRank's answer): 0 none. */
+const RANKED: readonly Severity[] = ['info', 'debug', 'notice', 'warning', 'error', 'critical'];
+/**
+ * A word start → its rank and the endings it may have (`\b(crit(ical)?|…)\b`), keyed by its
+ * first letter (lower case) and length, which tell them apart.
+ */
+const WORDS: [number, string[]][] = [];
+for (const [start, rank, endings] of [
+  ['crit', 5, ['ical', '']],
+  ['fatal', 5, ['']],
+  ['emerg', 5, ['ency', '']],
+  ['panic', 5, ['']],
+  ['alert', 5, ['']],
+  ['err', 4, ['or', '']],
+  ['fail', 4, ['ed', 'ure', '']],
+  ['exception', 4, ['']],
+  ['warn', 3, ['ing', '']],
+  ['notice', 2, ['']],
+  ['debug', 1, ['']],
+  ['trace', 1, ['']],
+] as const)
+  WORDS[(start.charCodeAt(0) << 4) | start.length] = [rank, [...endings]];
+
+const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
+/** `[!-~]`. */
+const isPrintable = (c: number) => c > 0x20 && c < 0x7f;
+/** Byte classes by table (a test per byte of every header). */
+const HOST = 1; // [A-Za-z0-9._-]: a host as fast.ts's pattern reads it
+const APP = 2; // [A-Za-z0-9_./-]: an app (tag) name
+const WORD = 4; // [A-Za-z0-9_]: what `\b` takes for a word character
+const CLASS = new Uint8Array(256);
+for (let c = 0; c < 256; c++) {
+  const alnum = (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39);
+  if (alnum || c === 0x5f) CLASS[c]! |= HOST | APP | WORD;
+  if (c === 0x2e || c === 0x2d) CLASS[c]! |= HOST | APP;
+  if (c === 0x2f) CLASS[c]! |= APP;
+}
+
+export interface QuickCountOptions {
+  /** The file's modification time: the year of a 3164 time (as the import's `yearReference`). */
+  yearReference: number;
+  /** The import's receive time: a time further ahead than the tolerance is not believed. */
+  rx: number;
+  /** The format's decoder and the memo the import gives it (for every line not read by index). */
+  decoder: Decoder;
+  memo: Record<string, unknown>;
+  /** The file (the frames' key). */
+  key: string;
+}
+
+/** Counts lines of RFC 3164 syslog fed as content chunks in order; `end()` after the last. */
+export class SyslogQuickCounter {
+  readonly counts: QuickCounts = { byMinute: new Map(), quarantined: 0, lines: 0, quick: 0 };
+  private carry: Buffer | null = null;
+  /**
+   * Days placed: at `3 * (month * 32 + day)` the day's start (epoch ms) in the reference year −1, 0
+   * and +1; 0 not placed yet, NaN a day the month lacks in one of them.
+   */
+  private readonly days = new Float64Array(3 * 13 * 32);
+  private readonly referenceYear: number;
+  private readonly latest: number;
+  /** The run of lines with the same key, added to the map when the key changes. */
+  private runKey = -1;
+  private runLines = 0;
+  /** The decoder's output for a line: the severity and time of each record it gave. */
+  private readonly decoded: { severity: Severity; ts: number }[] = [];
+  private readonly output: DecodeOutput;
+  private line = 0;
+
+  /** Lines read so far, empty ones too (a last line without LF counts once `end()` is called). */
+  get linesRead(): number {
+    return this.line;
+  }
+  /** What `readLine` read of its line (not returned, to allocate nothing per line). */
+  private minute = 0;
+  private priSeverity: Severity | null = null;
+  /** guessSeverity's words in the chunk being counted (`wordsOf`), reused. */
+  private hits = { at: new Int32Array(1 << 16), rank: new Uint8Array(1 << 16), n: 0 };
+
+  constructor(private readonly options: QuickCountOptions) {
+    this.referenceYear = new Date(options.yearReference).getUTCFullYear();
+    this.latest = options.rx + DEFAULT_FUTURE_TOLERANCE_MS;
+    this.output = {
+      sample: () => undefined,
+      record: (severity, _message, _fields, ts) => this.decoded.push({ severity, ts }),
+      recordJson: (severity, _message, _fields, ts) => this.decoded.push({ severity, ts }),
+    };
+  }
+
+  push(chunk: Buffer): void {
+    const buf = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
+    const last = buf.lastIndexOf(LF);
+    if (last < 0) {
+      this.carry = Buffer.from(buf);
+      return;
+    }
+    this.countLines(buf, last + 1);
+    this.carry = last + 1 < buf.length ? Buffer.from(buf.subarray(last + 1)) : null;
+  }
+
+  end(): QuickCounts {
+    if (this.carry) {
+      const tail = Buffer.concat([this.carry, Buffer.from([LF])]);
+      this.carry = null;
+      this.countLines(tail, tail.length);
+    }
+    this.flushRun();
+    return this.counts;
+  }
+
+  /** The lines of `buf` up to `end` (each ended by LF). */
+  private countLines(buf: Buffer, end: number): void {
+    const hits = this.wordsOf(buf, end);
+    // A line that is not UTF-8 is the decoder's (it refuses it); in a chunk that is, every one is.
+    const utf8 = isUtf8(buf.subarray(0, end));
+    let hit = 0;
+    let start = 0;
+    while (start < end) {
+      const lf = buf.indexOf(LF, start);
+      const lineEnd = lf > start && buf[lf - 1] === CR ? lf - 1 : lf;
+      this.line++;
+      if (lineEnd > start) {
+        const messageStart =
+          utf8 || isUtf8(buf.subarray(start, lineEnd)) ? this.readLine(buf, start, lineEnd) : -1;
+        if (messageStart < 0) this.decodeLine(buf, start, lineEnd);
+        else {
+          // Words before this line's message are not its own.
+          while (hit < hits.n && hits.at[hit]! < messageStart) hit++;
+          let rank = 0;
+          while (hit < hits.n && hits.at[hit]! < lineEnd) rank = Math.max(rank, hits.rank[hit++]!);
+          this.add(this.minute, this.priSeverity ?? RANKED[rank]!);
+          this.counts.quick++;
+        }
+      }
+      start = lf + 1;
+    }
+  }
+
+  /** Where guessSeverity's words are in `buf` up to `end`, in order, with their ranks. */
+  private wordsOf(buf: Buffer, end: number): { at: Int32Array; rank: Uint8Array; n: number } {
+    const hits = this.hits;
+    hits.n = 0;
+    const text = buf.toString('latin1', 0, end);
+    WORD_STARTS.lastIndex = 0;
+    for (let m = WORD_STARTS.exec(text); m !== null; m = WORD_STARTS.exec(text)) {
+      const at = m.index;
+      if (at > 0 && isWordChar(buf[at - 1]!)) continue;
+      const length = m[0].length;
+      const [rank, endings] = WORDS[((buf[at]! | 0x20) << 4) | length]!;
+      const after = at + length;
+      for (const ending of endings)
+        if (endsWordWith(buf, after, end, ending)) {
+          if (hits.n === hits.at.length) {
+            const at2 = new Int32Array(hits.at.length * 2);
+            at2.set(hits.at);
+            const rank2 = new Uint8Array(hits.at.length * 2);
+            rank2.set(hits.rank);
+            hits.at = at2;
+            hits.rank = rank2;
+          }
+          hits.at[hits.n] = at;
+          hits.rank[hits.n++] = rank;
+          break;
+        }
+    }
+    return hits;
+  }
+
+  /**
+   * A line of the header fast.ts reads (its SYSLOG_3164 pattern and checks; the message may hold
+   * any UTF-8 between printable ends, as the decoder reads it the same): where its message starts,
+   * with `minute` and `priSeverity` set; -1 for any other line.
+   */
+  private readLine(b: Buffer, s: number, e: number): number {
+    let p = s;
+    let pri = -1;
+    if (b[p] === 0x3c) {
+      p++;
+      const from = p;
+      pri = 0;
+      while (p < e && isDigit(b[p]!) && p - from < 3) pri = pri * 10 + b[p++]! - 0x30;
+      if (p === from || b[p] !== 0x3e || pri > 191) return -1;
+      p++;
+    }
+    if (p + 16 > e) return -1;
+    const month = monthAt(b, p);
+    if (month === 0 || b[p + 3] !== 0x20) return -1;
+    p += 4;
+    if (b[p] === 0x20) p++;
+    if (!isDigit(b[p]!)) return -1;
+    let day = b[p++]! - 0x30;
+    if (isDigit(b[p]!)) day = day * 10 + b[p++]! - 0x30;
+    if (b[p] !== 0x20) return -1;
+    p++;
+    if (p + 9 > e || b[p + 2] !== 0x3a || b[p + 5] !== 0x3a || b[p + 8] !== 0x20) return -1;
+    const h1 = b[p]! - 0x30;
+    const h2 = b[p + 1]! - 0x30;
+    const m1 = b[p + 3]! - 0x30;
+    const m2 = b[p + 4]! - 0x30;
+    const s1 = b[p + 6]! - 0x30;
+    const s2 = b[p + 7]! - 0x30;
+    if (!(h1 >= 0 && h1 <= 2 && h2 >= 0 && h2 <= 9 && (h1 < 2 || h2 <= 3))) return -1;
+    if (!(m1 >= 0 && m1 <= 5 && m2 >= 0 && m2 <= 9 && s1 >= 0 && s1 <= 5 && s2 >= 0 && s2 <= 9)) return -1;
+    const seconds = (h1 * 10 + h2) * 3600 + (m1 * 10 + m2) * 60 + s1 * 10 + s2;
+    p += 9;
+    const hostStart = p;
+    while (p < e && (CLASS[b[p]!]! & HOST) !== 0) p++;
+    if (p === hostStart || b[p] !== 0x20) return -1;
+    p++;
+    const appStart = p;
+    while (p < e && (CLASS[b[p]!]! & APP) !== 0) p++;
+    if (p === appStart || p - appStart > 64) return -1;
+    if (b[p] === 0x5b) {
+      p++;
+      const pidStart = p;
+      while (p < e && isDigit(b[p]!)) p++;
+      if (p === pidStart || p - pidStart > 32 || b[p] !== 0x5d) return -1;
+      p++;
+    }
+    if (b[p] !== 0x3a) return -1;
+    p++;
+    let messageStart = e;
+    if (p < e) {
+      // ` MSG` with printable ASCII at both ends: the decoder's trim leaves it as it is.
+      if (b[p] !== 0x20 || p + 1 >= e) return -1;
+      messageStart = p + 1;
+      if (!isPrintable(b[messageStart]!) || !isPrintable(b[e - 1]!)) return -1;
+      // CEF and LEEF are read by the decoder (their own severity and time).
+      if (startsWith(b, messageStart, e, 'CEF:') || startsWith(b, messageStart, e, 'LEEF:')) return -1;
+    }
+    const ms = this.timeOf(month, day, seconds);
+    if (ms === null || ms < YEAR_2000 || ms > this.latest) return -1;
+    this.minute = Math.floor(ms / 60_000);
+    this.priSeverity = pri >= 0 ? syslogSeverity(pri % 8) : null;
+    return messageStart;
+  }
+
+  /** The time `yearFor` (decode/logs/time.ts) gives a 3164 wall time in UTC; null on a day the month lacks. */
+  private timeOf(month: number, day: number, seconds: number): number | null {
+    if (day < 1 || day > 31) return null;
+    const at = 3 * (month * 32 + day);
+    const days = this.days;
+    if (days[at] === 0) {
+      const y = this.referenceYear;
+      for (let k = 0; k < 3; k++)
+        days[at + k] = day <= daysIn(y - 1 + k, month) ? Date.UTC(y - 1 + k, month - 1, day) : NaN;
+      if (days.subarray(at, at + 3).some(Number.isNaN)) days.fill(NaN, at, at + 3);
+    }
+    if (Number.isNaN(days[at])) return null;
+    const reference = this.options.yearReference;
+    const same = days[at + 1]! + seconds * 1000;
+    if (same > reference + DAY_MS) return days[at]! + seconds * 1000;
+    if (same > reference - 330 * DAY_MS) return same;
+    const next = days[at + 2]! + seconds * 1000;
+    return next <= reference + DAY_MS ? next : same;
+  }
+
+  /** A line not of the read shape: the decoder's records, counted as the import will store them. */
+  private decodeLine(b: Buffer, s: number, e: number): void {
+    this.decoded.length = 0;
+    const result = this.options.decoder.decode(
+      { rx: this.options.rx, key: this.options.key, bytes: b.subarray(s, e), line: this.line },
+      this.output,
+      this.options.memo,
+    );
+    if (!result.ok) {
+      this.counts.quarantined++;
+      this.counts.lines++;
+      return;
+    }
+    for (const r of this.decoded) this.add(Math.floor(r.ts / 60_000), r.severity);
+  }
+
+  private add(minute: number, severity: Severity): void {
+    const key = minute * 8 + SEVERITY_INDEX.get(severity)!;
+    this.counts.lines++;
+    if (key === this.runKey) {
+      this.runLines++;
+      return;
+    }
+    this.flushRun();
+    this.runKey = key;
+    this.runLines = 1;
+  }
+
+  private flushRun(): void {
+    if (this.runLines === 0) return;
+    const m = this.counts.byMinute;
+    m.set(this.runKey, (m.get(this.runKey) ?? 0) + this.runLines);
+    this.runLines = 0;
+  }
+}
+
+function isWordChar(c: number): boolean {
+  return (CLASS[c]! & WORD) !== 0;
+}
+
+/** `ending` (lower case letters, any case in `buf`) at `p`, then no word character before `end`. */
+function endsWordWith(buf: Buffer, p: number, end: number, ending: string): boolean {
+  if (p + ending.length > end) return false;
+  for (let i = 0; i < ending.length; i++) if ((buf[p + i]! | 0x20) !== ending.charCodeAt(i)) return false;
+  const q = p + ending.length;
+  return q >= end || !isWordChar(buf[q]!);
+}
+
+/** A month's three letters as one number → 1–12. */
+const MONTH_OF = new Map<number, number>(
+  Array.from({ length: 12 }, (_, m) => [
+    (MONTHS.charCodeAt(m * 3) << 16) | (MONTHS.charCodeAt(m * 3 + 1) << 8) | MONTHS.charCodeAt(m * 3 + 2),
+    m + 1,
+  ]),
+);
+
+function monthAt(b: Buffer, p: number): number {
+  return MONTH_OF.get((b[p]! << 16) | (b[p + 1]! << 8) | b[p + 2]!) ?? 0;
+}
+
+function startsWith(b: Buffer, p: number, e: number, prefix: string): boolean {
+  if (e - p < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (b[p + i] !== prefix.charCodeAt(i)) return false;
+  return true;
+}
+
+function daysIn(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return 30 + ((month + Math.floor(month / 8)) % 2);
+}

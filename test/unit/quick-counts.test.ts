@@ -1,0 +1,212 @@
+// The first pass's counts (import/quick-counts.ts) against the decoder itself: every line of a
+// generated file counted under the minute and severity the syslog decoder gives it (quarantined
+// when it refuses it), whichever way the file is cut into chunks. The lines mix the shape the
+// counter reads by index with every neighbour it must leave to the decoder.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { Severity } from '../../electron/engine/batch';
+import { SEVERITIES } from '../../electron/engine/batch';
+import type { DecodeOutput } from '../../electron/engine/decode/decoder';
+import { syslogDecoder } from '../../electron/engine/decode/logs/syslog';
+import { SyslogQuickCounter } from '../../electron/engine/import/quick-counts';
+
+/** The file's modification time: the year reference of its 3164 times. */
+const MODIFIED = Date.UTC(2026, 10, 20, 12, 0, 0);
+const RX = Date.UTC(2026, 10, 30, 9, 0, 0);
+
+/** What the import stores: (minute, severity) → records, and lines quarantined. */
+function byDecoder(text: string): { counts: Map<string, number>; quarantined: number } {
+  const counts = new Map<string, number>();
+  let quarantined = 0;
+  const got: [Severity, number][] = [];
+  const out: DecodeOutput = {
+    sample: () => undefined,
+    record: (severity, _m, _f, ts) => got.push([severity, ts]),
+  };
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  for (const raw of lines) {
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (line === '') continue;
+    got.length = 0;
+    const memo = { yearReference: MODIFIED };
+    const r = syslogDecoder.decode({ rx: RX, key: 'f', bytes: Buffer.from(line, 'utf8') }, out, memo);
+    if (!r.ok) quarantined++;
+    else
+      for (const [severity, ts] of got) {
+        const key = `${Math.floor(ts / 60_000)}/${severity}`;
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+      }
+  }
+  return { counts, quarantined };
+}
+
+function byCounter(bytes: Buffer, cuts: number[]) {
+  const counter = new SyslogQuickCounter({
+    yearReference: MODIFIED,
+    rx: RX,
+    decoder: syslogDecoder,
+    memo: { yearReference: MODIFIED },
+    key: 'f',
+  });
+  let at = 0;
+  for (const cut of [...cuts.filter((c) => c < bytes.length)].sort((a, b) => a - b)) {
+    counter.push(bytes.subarray(at, cut));
+    at = cut;
+  }
+  counter.push(bytes.subarray(at));
+  const result = counter.end();
+  const counts = new Map<string, number>();
+  for (const [k, n] of result.byMinute) counts.set(`${Math.floor(k / 8)}/${SEVERITIES[k % 8]}`, n);
+  return { counts, quarantined: result.quarantined, quick: result.quick, lines: result.lines };
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const two = (n: number) => String(n).padStart(2, '0');
+
+/** Words the severity guess reads, in any case and with neighbours that make or unmake a word. */
+const word = fc
+  .tuple(
+    fc.constantFrom(
+      'error',
+      'err',
+      'errors',
+      'failed',
+      'failure',
+      'fails',
+      'warn',
+      'warning',
+      'warned',
+      'notice',
+      'critical',
+      'crit',
+      'fatal',
+      'emergency',
+      'panic',
+      'alert',
+      'alerting',
+      'debug',
+      'trace',
+      'exception',
+      'terror',
+      'info',
+      'request',
+      'ok',
+      'éclair',
+      'naïve',
+    ),
+    fc.constantFrom('', '', '', '_', '2', '-', '.', ':', 'x', 'é'),
+    fc.constantFrom('', '', '', '_', '2', '-', '(', 'x', 'ü'),
+    fc.constantFrom('lower', 'upper', 'title', 'mixed'),
+  )
+  .map(([w, before, after, casing]) => {
+    const cased =
+      casing === 'upper'
+        ? w.toUpperCase()
+        : casing === 'title'
+          ? w[0]!.toUpperCase() + w.slice(1)
+          : casing === 'mixed'
+            ? [...w].map((c, i) => (i % 2 ? c.toUpperCase() : c)).join('')
+            : w;
+    return `${before}${cased}${after}`;
+  });
+
+/** A field's usual values nine times in ten, else the odd ones. */
+function mostly<T>(usual: fc.Arbitrary<T>, odd: fc.Arbitrary<T>): fc.Arbitrary<T> {
+  return fc.oneof({ weight: 9, arbitrary: usual }, { weight: 1, arbitrary: odd });
+}
+
+const message = fc
+  .array(fc.oneof(word, fc.constantFrom('from', '10.0.0.1', 'took', '5', 'ms', '\t', 'CEF:0|x')), {
+    minLength: 0,
+    maxLength: 6,
+  })
+  .map((words) => words.join(' '));
+
+const line = fc.oneof(
+  {
+    weight: 20,
+    arbitrary: fc
+      .record({
+        pri: fc.option(fc.integer({ min: 0, max: 200 }), { nil: undefined, freq: 3 }),
+        month: fc.integer({ min: 0, max: 11 }),
+        day: mostly(fc.integer({ min: 1, max: 28 }), fc.constantFrom(0, 29, 30, 31, 32)),
+        hour: mostly(fc.integer({ min: 0, max: 23 }), fc.constant(24)),
+        minute: fc.integer({ min: 0, max: 59 }),
+        second: mostly(fc.integer({ min: 0, max: 59 }), fc.constant(60)),
+        host: mostly(fc.constantFrom('web-1', 'db_2.local', 'fw'), fc.constantFrom('h:x', '')),
+        app: mostly(fc.constantFrom('sshd', 'nginx', 'kernel', 'a/b', 'CRON'), fc.constant('x'.repeat(65))),
+        pid: fc.option(mostly(fc.constantFrom('42', '9'), fc.constantFrom('', 'x1', '9'.repeat(33))), {
+          nil: undefined,
+        }),
+        spaceAfterColon: mostly(fc.constant(' '), fc.constantFrom('', '  ')),
+        message,
+        trailing: mostly(fc.constant(''), fc.constantFrom(' ', '\t', '\r')),
+      })
+      .map((l) => {
+        const day = l.day < 10 ? ` ${l.day}` : String(l.day);
+        const pri = l.pri === undefined ? '' : `<${l.pri}>`;
+        const tag = l.pid === undefined ? l.app : `${l.app}[${l.pid}]`;
+        const host = l.host ? `${l.host} ` : '';
+        return `${pri}${MONTHS[l.month]} ${day} ${two(l.hour)}:${two(l.minute)}:${two(l.second)} ${host}${tag}:${l.spaceAfterColon}${l.message}${l.trailing}`;
+      }),
+  },
+  // Neighbours for the decoder: RFC 5424, rsyslog's RFC 3339 time, no time, garbage, empty.
+  { weight: 1, arbitrary: message.map((m) => `<34>1 2026-11-20T10:00:00.000Z web-1 su - ID47 - ${m}`) },
+  { weight: 1, arbitrary: message.map((m) => `2026-11-20T10:00:00+01:00 web-1 sshd[1]: ${m}`) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('', 'garbage', 'Nov 31 10:00:00 h a: x', 'Feb 29 10:00:00 h a: leap'),
+  },
+);
+
+describe('SyslogQuickCounter', () => {
+  it('counts every line under the minute and severity the decoder gives it, whatever the chunking', () => {
+    let quick = 0;
+    let all = 0;
+    fc.assert(
+      fc.property(
+        fc.array(line, { minLength: 1, maxLength: 60, size: 'large' }),
+        fc.array(fc.nat(4000), { maxLength: 5 }),
+        fc.boolean(),
+        (lines, cuts, crlf) => {
+          const text = lines.join(crlf ? '\r\n' : '\n') + (cuts.length % 2 ? '\n' : '');
+          const bytes = Buffer.from(text, 'utf8');
+          const expected = byDecoder(text);
+          const got = byCounter(bytes, cuts);
+          quick += got.quick;
+          all += got.lines;
+          expect(got.counts).toEqual(expected.counts);
+          expect(got.quarantined).toBe(expected.quarantined);
+        },
+      ),
+      { numRuns: 400 },
+    );
+    // Not a vacuous pass: many lines were read by index, not handed to the decoder.
+    expect(quick).toBeGreaterThan(all / 8);
+  });
+
+  it('reads the common shape by index and leaves CEF, bad UTF-8 and other years to the decoder', () => {
+    const lines = [
+      'Nov 20 10:00:01 web-1 sshd[42]: Failed password for root',
+      '<11>Nov 20 10:00:02 web-1 sshd[42]: all fine', // PRI 11: error, whatever the words
+      'Nov 20 10:00:03 web-1 app: CEF:0|V|P|1|100|name|9|src=10.0.0.1',
+      'Dec 31 23:59:59 web-1 app: last year (a month after the reference)',
+    ];
+    const bytes = Buffer.concat([
+      Buffer.from(lines.join('\n') + '\n'),
+      Buffer.from([0x4e, 0x6f, 0x76, 0x20, 0x32, 0x30, 0x20, 0xff, 0x0a]), // not UTF-8
+    ]);
+    const got = byCounter(bytes, []);
+    expect(got.quick).toBe(3);
+    expect(got.quarantined).toBe(1);
+    const minute = (iso: string) => Math.floor(Date.parse(iso) / 60_000);
+    expect(got.counts).toEqual(
+      new Map([
+        [`${minute('2026-11-20T10:00:00Z')}/error`, 2],
+        [`${minute('2026-11-20T10:00:00Z')}/critical`, 1], // CEF severity 9, by the decoder
+        [`${minute('2025-12-31T23:59:00Z')}/info`, 1],
+      ]),
+    );
+  });
+});
