@@ -201,7 +201,8 @@ async function opsdeck(
         (SELECT date_trunc('minute', ts), severity, count(*) FROM records GROUP BY ALL
          EXCEPT SELECT minute, severity, lines FROM capture_counts WHERE minute IS NOT NULL))`);
       const n = Number(differ.rows[0]![0]);
-      if (n > 0) note(`the first pass's counts differ from the stored rows' in ${n} (minute, severity) groups`);
+      if (n > 0)
+        note(`the first pass's counts differ from the stored rows' in ${n} (minute, severity) groups`);
     }
     const t = performance.now();
     await engine.query(
