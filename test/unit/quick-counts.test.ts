@@ -6,22 +6,28 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Severity } from '../../electron/engine/batch';
 import { SEVERITIES } from '../../electron/engine/batch';
-import type { DecodeOutput } from '../../electron/engine/decode/decoder';
+import type { DecodeOutput, Decoder } from '../../electron/engine/decode/decoder';
 import { syslogDecoder } from '../../electron/engine/decode/logs/syslog';
-import { SyslogQuickCounter } from '../../electron/engine/import/quick-counts';
+import { jsonDecoder } from '../../electron/engine/decode/formats';
+import { JsonQuickCounter, SyslogQuickCounter } from '../../electron/engine/import/quick-counts';
 
 /** The file's modification time: the year reference of its 3164 times. */
 const MODIFIED = Date.UTC(2026, 10, 20, 12, 0, 0);
 const RX = Date.UTC(2026, 10, 30, 9, 0, 0);
 
 /** What the import stores: (minute, severity) → records, and lines quarantined. */
-function byDecoder(text: string): { counts: Map<string, number>; quarantined: number } {
+function byDecoder(
+  text: string,
+  decoder: Decoder = syslogDecoder,
+): { counts: Map<string, number>; quarantined: number } {
   const counts = new Map<string, number>();
   let quarantined = 0;
   const got: [Severity, number][] = [];
   const out: DecodeOutput = {
     sample: () => undefined,
     record: (severity, _m, _f, ts) => got.push([severity, ts]),
+    // As FrameDecoder's output: the json decoder takes its flat-object path with it.
+    recordJson: (severity, _m, _f, ts) => got.push([severity, ts]),
   };
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
@@ -30,7 +36,12 @@ function byDecoder(text: string): { counts: Map<string, number>; quarantined: nu
     if (line === '') continue;
     got.length = 0;
     const memo = { yearReference: MODIFIED };
-    const r = syslogDecoder.decode({ rx: RX, key: 'f', bytes: Buffer.from(line, 'utf8') }, out, memo);
+    let r;
+    try {
+      r = decoder.decode({ rx: RX, key: 'f', bytes: Buffer.from(line, 'utf8') }, out, memo);
+    } catch {
+      r = { ok: false };
+    }
     if (!r.ok) quarantined++;
     else
       for (const [severity, ts] of got) {
@@ -41,14 +52,15 @@ function byDecoder(text: string): { counts: Map<string, number>; quarantined: nu
   return { counts, quarantined };
 }
 
-function byCounter(bytes: Buffer, cuts: number[]) {
-  const counter = new SyslogQuickCounter({
+function byCounter(bytes: Buffer, cuts: number[], json = false) {
+  const options = {
     yearReference: MODIFIED,
     rx: RX,
-    decoder: syslogDecoder,
+    decoder: json ? jsonDecoder : syslogDecoder,
     memo: { yearReference: MODIFIED },
     key: 'f',
-  });
+  };
+  const counter = json ? new JsonQuickCounter(options) : new SyslogQuickCounter(options);
   let at = 0;
   for (const cut of [...cuts.filter((c) => c < bytes.length)].sort((a, b) => a - b)) {
     counter.push(bytes.subarray(at, cut));
@@ -208,5 +220,120 @@ describe('SyslogQuickCounter', () => {
         [`${minute('2025-12-31T23:59:00Z')}/info`, 1],
       ]),
     );
+  });
+});
+
+/** A JSON value for a member: strings (escapes too), numbers, literals, now and then nested. */
+const jsonValue = fc.oneof(
+  {
+    weight: 6,
+    arbitrary: fc.constantFrom('"web-1"', '"GET /a b"', '"tab\\there"', '"\\u0041"', '"é ü"', '""'),
+  },
+  { weight: 3, arbitrary: fc.constantFrom('42', '-1.5', '0', '1e400', '3.14e2') },
+  { weight: 2, arbitrary: fc.constantFrom('true', 'false', 'null') },
+  { weight: 1, arbitrary: fc.constantFrom('{"a":1}', '["x",2]', '[]') },
+);
+
+/** A time value: ISO forms the counter reads, and every neighbour it leaves to the decoder. */
+const timeValue = fc.oneof(
+  {
+    weight: 6,
+    arbitrary: fc
+      .record({
+        day: fc.integer({ min: 1, max: 31 }),
+        hour: fc.integer({ min: 0, max: 24 }),
+        minute: fc.integer({ min: 0, max: 59 }),
+        second: fc.option(fc.integer({ min: 0, max: 99 }), { nil: undefined }),
+        fraction: fc.constantFrom('', '.010', ',5', '.123456789', '.'),
+        zone: fc.constantFrom('Z', 'Z', '', 'z', '+01:00', ' Z'),
+        sep: fc.constantFrom('T', 'T', ' ', 't'),
+        year: fc.constantFrom('2026', '2026', '1970', '2099', '0099'),
+        month: fc.constantFrom('11', '11', '02', '13'),
+      })
+      .map((v) => {
+        const time = `${two(v.hour)}:${two(v.minute)}${v.second === undefined ? '' : `:${two(v.second)}${v.fraction}`}`;
+        return `"${v.year}-${v.month}-${two(v.day)}${v.sep}${time}${v.zone}"`;
+      }),
+  },
+  { weight: 1, arbitrary: fc.constantFrom('1764500000', '1764500000000', '"1764500000"', 'null', '"soon"') },
+);
+
+const jsonLine = fc.oneof(
+  {
+    weight: 12,
+    arbitrary: fc
+      .record({
+        time: fc.option(fc.tuple(fc.constantFrom('ts', 'time', 'timestamp', 'Time', 'TS'), timeValue), {
+          nil: undefined,
+          freq: 6,
+        }),
+        members: fc.array(
+          fc.tuple(fc.constantFrom('host', 'level', 'msg', 'n', 'a.b', 'ts', '1x', 'host'), jsonValue),
+          { maxLength: 4 },
+        ),
+        spaced: fc.boolean(),
+      })
+      .map(({ time, members, spaced }) => {
+        const all = time ? [time, ...members] : members;
+        const sep = spaced ? ', ' : ',';
+        return `{${all.map(([k, v]) => `"${k}":${spaced ? ' ' : ''}${v}`).join(sep)}}`;
+      }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '',
+      'not json',
+      '{"a":',
+      '[1,2]',
+      '{}',
+      '  {"ts":"2026-11-20T10:00:00Z","x":"y"}  ',
+    ),
+  },
+);
+
+describe('JsonQuickCounter', () => {
+  it('counts lines as the decoder reads them: a key twice, numbers only, a time not believed', () => {
+    const text = [
+      '{"ts":"2026-11-20T10:00:30Z","host":"a","host":1}', // the last host wins: numbers only, no record
+      '{"ts":"2026-11-20T10:00:30Z","n":1}', // numbers only: samples, no record
+      '{"ts":"1970-01-01T00:00:01Z","msg":"x"}', // not believed: at receive time
+      '{"time":"2026-11-20T10:01:00Z","ts":"2026-11-20T10:02:00.5Z","msg":"y"}', // ts before time
+      '{"msg":"no time"}',
+      '{"a":', // quarantined
+    ].join('\n');
+    const got = byCounter(Buffer.from(text), [7, 60], true);
+    expect(got.counts).toEqual(byDecoder(text, jsonDecoder).counts);
+    const minute = (iso: string) => Math.floor(Date.parse(iso) / 60_000);
+    expect(got.counts).toEqual(
+      new Map([
+        [`${Math.floor(RX / 60_000)}/info`, 2],
+        [`${minute('2026-11-20T10:02:00Z')}/info`, 1],
+      ]),
+    );
+    expect(got.quarantined).toBe(1);
+  });
+
+  it('counts every line where the json decoder puts its record, whatever the chunking', () => {
+    let quick = 0;
+    let all = 0;
+    fc.assert(
+      fc.property(
+        fc.array(jsonLine, { minLength: 1, maxLength: 60, size: 'large' }),
+        fc.array(fc.nat(4000), { maxLength: 5 }),
+        fc.boolean(),
+        (lines, cuts, crlf) => {
+          const text = lines.join(crlf ? '\r\n' : '\n') + (cuts.length % 2 ? '\n' : '');
+          const expected = byDecoder(text, jsonDecoder);
+          const got = byCounter(Buffer.from(text, 'utf8'), cuts, true);
+          quick += got.quick;
+          all += got.lines;
+          expect(got.counts).toEqual(expected.counts);
+          expect(got.quarantined).toBe(expected.quarantined);
+        },
+      ),
+      { numRuns: 400 },
+    );
+    expect(quick).toBeGreaterThan(all / 8);
   });
 });

@@ -15,10 +15,11 @@
 import { isUtf8 } from 'node:buffer';
 import { SEVERITIES, type Severity } from '../batch';
 import { DEFAULT_FUTURE_TOLERANCE_MS, type Decoder, type DecodeOutput } from '../decode/decoder';
+import { TIMESTAMP_FIELDS } from '../decode/formats';
 import { syslogSeverity } from '../decode/logs/syslog';
 
 /** Formats whose lines are counted in the first pass (others get their counts from their rows). */
-export const QUICK_COUNT_FORMATS: readonly string[] = ['syslog'];
+export const QUICK_COUNT_FORMATS: readonly string[] = ['syslog', 'json'];
 
 /** Counts of a file's lines: by minute (epoch minutes) and severity, and quarantined. */
 export interface QuickCounts {
@@ -77,12 +78,16 @@ const isPrintable = (c: number) => c > 0x20 && c < 0x7f;
 const HOST = 1; // [A-Za-z0-9._-]: a host as fast.ts's pattern reads it
 const APP = 2; // [A-Za-z0-9_./-]: an app (tag) name
 const WORD = 4; // [A-Za-z0-9_]: what `\b` takes for a word character
+const HEX = 8; // [0-9A-Fa-f]
+const ESCAPE = 16; // what may follow a backslash in JSON: ["\\/bfnrt]
 const CLASS = new Uint8Array(256);
 for (let c = 0; c < 256; c++) {
   const alnum = (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39);
   if (alnum || c === 0x5f) CLASS[c]! |= HOST | APP | WORD;
   if (c === 0x2e || c === 0x2d) CLASS[c]! |= HOST | APP;
   if (c === 0x2f) CLASS[c]! |= APP;
+  if ((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46)) CLASS[c]! |= HEX;
+  if ('"\\/bfnrt'.includes(String.fromCharCode(c))) CLASS[c]! |= ESCAPE;
 }
 
 export interface QuickCountOptions {
@@ -97,43 +102,35 @@ export interface QuickCountOptions {
   key: string;
 }
 
-/** Counts lines of RFC 3164 syslog fed as content chunks in order; `end()` after the last. */
-export class SyslogQuickCounter {
+/**
+ * Counts the lines of content chunks fed in order (`end()` after the last): the lines the
+ * subclass reads by index, and every other one by the decoder.
+ */
+export abstract class QuickCounter {
   readonly counts: QuickCounts = { byMinute: new Map(), quarantined: 0, lines: 0, quick: 0 };
   private carry: Buffer | null = null;
-  /**
-   * Days placed: at `3 * (month * 32 + day)` the day's start (epoch ms) in the reference year −1, 0
-   * and +1; 0 not placed yet, NaN a day the month lacks in one of them.
-   */
-  private readonly days = new Float64Array(3 * 13 * 32);
-  private readonly referenceYear: number;
-  private readonly latest: number;
+  /** Not believed beyond this (receive time and the decoder's future tolerance). */
+  protected readonly latest: number;
   /** The run of lines with the same key, added to the map when the key changes. */
   private runKey = -1;
   private runLines = 0;
   /** The decoder's output for a line: the severity and time of each record it gave. */
   private readonly decoded: { severity: Severity; ts: number }[] = [];
   private readonly output: DecodeOutput;
-  private line = 0;
+  protected line = 0;
 
-  /** Lines read so far, empty ones too (a last line without LF counts once `end()` is called). */
-  get linesRead(): number {
-    return this.line;
-  }
-  /** What `readLine` read of its line (not returned, to allocate nothing per line). */
-  private minute = 0;
-  private priSeverity: Severity | null = null;
-  /** guessSeverity's words in the chunk being counted (`wordsOf`), reused. */
-  private hits = { at: new Int32Array(1 << 16), rank: new Uint8Array(1 << 16), n: 0 };
-
-  constructor(private readonly options: QuickCountOptions) {
-    this.referenceYear = new Date(options.yearReference).getUTCFullYear();
+  constructor(protected readonly options: QuickCountOptions) {
     this.latest = options.rx + DEFAULT_FUTURE_TOLERANCE_MS;
     this.output = {
       sample: () => undefined,
       record: (severity, _message, _fields, ts) => this.decoded.push({ severity, ts }),
       recordJson: (severity, _message, _fields, ts) => this.decoded.push({ severity, ts }),
     };
+  }
+
+  /** Lines read so far, empty ones too (a last line without LF counts once `end()` is called). */
+  get linesRead(): number {
+    return this.line;
   }
 
   push(chunk: Buffer): void {
@@ -157,8 +154,70 @@ export class SyslogQuickCounter {
     return this.counts;
   }
 
-  /** The lines of `buf` up to `end` (each ended by LF). */
-  private countLines(buf: Buffer, end: number): void {
+  /** The lines of `buf` up to `end`, each ended by LF (a CR before it is no part of the line). */
+  protected abstract countLines(buf: Buffer, end: number): void;
+
+  /** A line not read by index: the decoder's records, counted as the import will store them. */
+  protected decodeLine(bytes: Uint8Array): void {
+    this.decoded.length = 0;
+    let ok: boolean;
+    try {
+      ok = this.options.decoder.decode(
+        { rx: this.options.rx, key: this.options.key, bytes, line: this.line },
+        this.output,
+        this.options.memo,
+      ).ok;
+    } catch {
+      ok = false; // FrameDecoder quarantines a frame its decoder throws on
+    }
+    if (!ok) {
+      this.counts.quarantined++;
+      this.counts.lines++;
+      return;
+    }
+    for (const r of this.decoded) this.add(Math.floor(r.ts / 60_000), r.severity);
+  }
+
+  protected add(minute: number, severity: Severity): void {
+    const key = minute * 8 + SEVERITY_INDEX.get(severity)!;
+    this.counts.lines++;
+    if (key === this.runKey) {
+      this.runLines++;
+      return;
+    }
+    this.flushRun();
+    this.runKey = key;
+    this.runLines = 1;
+  }
+
+  private flushRun(): void {
+    if (this.runLines === 0) return;
+    const m = this.counts.byMinute;
+    m.set(this.runKey, (m.get(this.runKey) ?? 0) + this.runLines);
+    this.runLines = 0;
+  }
+}
+
+/** Counts lines of RFC 3164 syslog: the shape fast.ts reads, by index. */
+export class SyslogQuickCounter extends QuickCounter {
+  /**
+   * Days placed: at `3 * (month * 32 + day)` the day's start (epoch ms) in the reference year −1, 0
+   * and +1; 0 not placed yet, NaN a day the month lacks in one of them.
+   */
+  private readonly days = new Float64Array(3 * 13 * 32);
+  private readonly referenceYear: number;
+  /** What `readLine` read of its line (not returned, to allocate nothing per line). */
+  private minute = 0;
+  private priSeverity: Severity | null = null;
+  /** guessSeverity's words in the chunk being counted (`wordsOf`), reused. */
+  private hits = { at: new Int32Array(1 << 16), rank: new Uint8Array(1 << 16), n: 0 };
+
+  constructor(options: QuickCountOptions) {
+    super(options);
+    this.referenceYear = new Date(options.yearReference).getUTCFullYear();
+  }
+
+  protected countLines(buf: Buffer, end: number): void {
     const hits = this.wordsOf(buf, end);
     // A line that is not UTF-8 is the decoder's (it refuses it); in a chunk that is, every one is.
     const utf8 = isUtf8(buf.subarray(0, end));
@@ -171,7 +230,7 @@ export class SyslogQuickCounter {
       if (lineEnd > start) {
         const messageStart =
           utf8 || isUtf8(buf.subarray(start, lineEnd)) ? this.readLine(buf, start, lineEnd) : -1;
-        if (messageStart < 0) this.decodeLine(buf, start, lineEnd);
+        if (messageStart < 0) this.decodeLine(buf.subarray(start, lineEnd));
         else {
           // Words before this line's message are not its own.
           while (hit < hits.n && hits.at[hit]! < messageStart) hit++;
@@ -303,42 +362,274 @@ export class SyslogQuickCounter {
     const next = days[at + 2]! + seconds * 1000;
     return next <= reference + DAY_MS ? next : same;
   }
+}
 
-  /** A line not of the read shape: the decoder's records, counted as the import will store them. */
-  private decodeLine(b: Buffer, s: number, e: number): void {
-    this.decoded.length = 0;
-    const result = this.options.decoder.decode(
-      { rx: this.options.rx, key: this.options.key, bytes: b.subarray(s, e), line: this.line },
-      this.output,
-      this.options.memo,
-    );
-    if (!result.ok) {
-      this.counts.quarantined++;
-      this.counts.lines++;
-      return;
-    }
-    for (const r of this.decoded) this.add(Math.floor(r.ts / 60_000), r.severity);
+/**
+ * Counts JSON Lines as the generic json decoder reads them. A flat object (strings, numbers,
+ * literals; no nesting, no escaped key, no key twice, at most MAX_MEMBERS members) is read by
+ * index, in one pass over its bytes: whether it makes a record (a member other than the time that
+ * is not a number, or a time not believed) and its minute (its time member, `ts`, `timestamp`,
+ * `time` or `Time` in that order, as an ISO 8601 string or epoch number, else receive time). Every
+ * other line goes to the decoder. The json decoder's records are all 'info'; a line of numbers
+ * only makes samples and no record, so it is not counted.
+ */
+export class JsonQuickCounter extends QuickCounter {
+  private readonly rxMinute: number;
+  private readonly keyStart = new Int32Array(MAX_MEMBERS);
+  private readonly keyEnd = new Int32Array(MAX_MEMBERS);
+  /** The last minute prefix read (`YYYY-MM-DDTHH:MM`, bytes) and its start: lines come in order. */
+  private readonly lastPrefix = Buffer.alloc(16);
+  private lastMinuteStart = NaN;
+  private readonly minuteStarts = new Map<string, number>();
+
+  constructor(options: QuickCountOptions) {
+    super(options);
+    this.rxMinute = Math.floor(options.rx / 60_000);
   }
 
-  private add(minute: number, severity: Severity): void {
-    const key = minute * 8 + SEVERITY_INDEX.get(severity)!;
-    this.counts.lines++;
-    if (key === this.runKey) {
-      this.runLines++;
-      return;
+  protected countLines(buf: Buffer, end: number): void {
+    // A line that is not UTF-8 is the decoder's (it refuses it); in a chunk that is, every one is.
+    const utf8 = isUtf8(buf.subarray(0, end));
+    for (let start = 0; start < end;) {
+      const lf = buf.indexOf(LF, start);
+      const lineEnd = lf > start && buf[lf - 1] === CR ? lf - 1 : lf;
+      this.line++;
+      if (lineEnd > start) {
+        const read = utf8 || isUtf8(buf.subarray(start, lineEnd)) ? this.readLine(buf, start, lineEnd) : -1;
+        if (read < 0) this.decodeLine(buf.subarray(start, lineEnd));
+        else if (read > 0) this.add(read - 1, 'info');
+        if (read >= 0) this.counts.quick++;
+      }
+      start = lf + 1;
     }
-    this.flushRun();
-    this.runKey = key;
-    this.runLines = 1;
   }
 
-  private flushRun(): void {
-    if (this.runLines === 0) return;
-    const m = this.counts.byMinute;
-    m.set(this.runKey, (m.get(this.runKey) ?? 0) + this.runLines);
-    this.runLines = 0;
+  /** 1 + the minute of the line's record, 0 when it makes none, -1 when the decoder must read it. */
+  private readLine(b: Buffer, s: number, e: number): number {
+    let p = skipSpace(b, s, e);
+    if (b[p] !== 0x7b) return -1;
+    p = skipSpace(b, p + 1, e);
+    let n = 0;
+    let others = 0;
+    let tsRank = TIME_KEYS.length;
+    let tsMember = -1;
+    let tsStart = 0;
+    let tsEnd = 0;
+    let tsKind = 0;
+    for (;;) {
+      if (b[p] !== 0x22 || n === MAX_MEMBERS) return -1;
+      const keyStart = p + 1;
+      p = keyStart;
+      while (p < e && b[p] !== 0x22) {
+        if (b[p] === 0x5c || b[p]! < 0x20) return -1;
+        p++;
+      }
+      if (p >= e) return -1;
+      const keyEnd = p;
+      // A key twice: JSON.parse keeps the last value (in the first one's place); the decoder's.
+      for (let k = 0; k < n; k++)
+        if (
+          this.keyEnd[k]! - this.keyStart[k]! === keyEnd - keyStart &&
+          sameBytes(b, this.keyStart[k]!, this.keyEnd[k]!, b, keyStart)
+        )
+          return -1;
+      this.keyStart[n] = keyStart;
+      this.keyEnd[n] = keyEnd;
+      p = skipSpace(b, p + 1, e);
+      if (b[p] !== 0x3a) return -1;
+      p = skipSpace(b, p + 1, e);
+      const valueStart = p;
+      const c = b[p]!;
+      let kind: number;
+      if (c === 0x22) {
+        kind = STRING;
+        p++;
+        while (p < e && b[p] !== 0x22) {
+          const d = b[p]!;
+          if (d < 0x20) return -1;
+          if (d === 0x5c) {
+            const x = b[p + 1]!;
+            if (x === 0x75) {
+              for (let h = 2; h < 6; h++) if ((CLASS[b[p + h]!]! & HEX) === 0) return -1;
+              p += 6;
+              kind = ESCAPED;
+              continue;
+            }
+            if ((CLASS[x]! & ESCAPE) === 0) return -1;
+            kind = ESCAPED;
+            p += 2;
+            continue;
+          }
+          p++;
+        }
+        if (p >= e) return -1;
+        p++;
+      } else if (c === 0x2d || isDigit(c)) {
+        kind = NUMBER;
+        p = numberEnd(b, p, e);
+        if (p < 0) return -1;
+      } else if (matches(b, p, e, 'true') || matches(b, p, e, 'null')) {
+        kind = LITERAL;
+        p += 4;
+      } else if (matches(b, p, e, 'false')) {
+        kind = LITERAL;
+        p += 5;
+      } else return -1; // nested, or not JSON
+      const rank = timeKeyRank(b, keyStart, keyEnd);
+      if (rank < tsRank) {
+        tsRank = rank;
+        tsMember = n;
+        tsStart = valueStart;
+        tsEnd = p;
+        tsKind = kind;
+      }
+      if (kind !== NUMBER) others++;
+      n++;
+      p = skipSpace(b, p, e);
+      if (b[p] === 0x2c) {
+        p = skipSpace(b, p + 1, e);
+        continue;
+      }
+      if (b[p] !== 0x7d) return -1;
+      break;
+    }
+    if (skipSpace(b, p + 1, e) !== e) return -1;
+    // The time alone: the decoder's general path says what it makes of it.
+    if (n === (tsMember < 0 ? 0 : 1)) return -1;
+    if (tsMember < 0) return others > 0 ? this.rxMinute + 1 : 0;
+    if (tsKind !== NUMBER) others--;
+    let ms: number | null = null;
+    if (tsKind === STRING) {
+      ms = this.isoTime(b, tsStart + 1, tsEnd - 1);
+      if (ms === null) return -1;
+    } else if (tsKind === NUMBER) {
+      ms = epochMs(Number(b.toString('latin1', tsStart, tsEnd)));
+    } else if (tsKind === ESCAPED) return -1;
+    // Not a time (null, a literal, a number ≤ 0): receive time, nothing kept.
+    if (ms === null) return others > 0 ? this.rxMinute + 1 : 0;
+    // Believed or not, with a margin for the fraction of a second an ISO `ms` leaves out.
+    if (ms >= YEAR_2000 && ms + 1000 <= this.latest) return others > 0 ? Math.floor(ms / 60_000) + 1 : 0;
+    if (ms + 1000 < YEAR_2000 || ms > this.latest) return this.rxMinute + 1; // kept in the record
+    return -1;
+  }
+
+  /**
+   * The bytes from `s` to `e` as `YYYY-MM-DD[T ]HH:MM[:SS[.fff]][Z]` (UTC, as parseTimestamp reads
+   * them with no zone set): epoch ms to the second, the fraction left out; null for anything else.
+   */
+  private isoTime(b: Buffer, s: number, e: number): number | null {
+    if (e - s < 16 || e - s > 40) return null;
+    const last = b[e - 1];
+    if (last === 0x5a || last === 0x7a) e--; // Z
+    for (let i = 0; i < DIGIT_AT.length; i++) if (!isDigit(b[s + DIGIT_AT[i]!]!)) return null;
+    const sep = b[s + 10];
+    if (b[s + 4] !== 0x2d || b[s + 7] !== 0x2d || b[s + 13] !== 0x3a) return null;
+    if (sep !== 0x54 && sep !== 0x74 && sep !== 0x20) return null;
+    let seconds = 0;
+    let p = s + 16;
+    if (p < e) {
+      if (b[p] !== 0x3a || !isDigit(b[p + 1]!) || !isDigit(b[p + 2]!)) return null;
+      seconds = (b[p + 1]! - 0x30) * 10 + b[p + 2]! - 0x30;
+      p += 3;
+      if (p < e) {
+        const dot = b[p];
+        if ((dot !== 0x2e && dot !== 0x2c) || e - p - 1 < 1 || e - p - 1 > 9) return null;
+        for (let i = p + 1; i < e; i++) if (!isDigit(b[i]!)) return null;
+      }
+    }
+    let minuteStart = this.lastMinuteStart;
+    if (!sameBytes(this.lastPrefix, 0, 16, b, s) || Number.isNaN(minuteStart)) {
+      const prefix = b.toString('latin1', s, s + 16);
+      minuteStart = this.minuteStarts.get(prefix) ?? minuteOf(prefix);
+      this.minuteStarts.set(prefix, minuteStart);
+      b.copy(this.lastPrefix, 0, s, s + 16);
+      this.lastMinuteStart = minuteStart;
+    }
+    return Number.isNaN(minuteStart) ? null : minuteStart + seconds * 1000;
   }
 }
+
+/** Members of a line read by index; more are the decoder's. */
+const MAX_MEMBERS = 64;
+/** Kinds of a member's value. */
+const STRING = 1;
+const ESCAPED = 2;
+const NUMBER = 3;
+const LITERAL = 4;
+/** TIMESTAMP_FIELDS (decode/formats.ts) in their order: the first the object has is its time. */
+const TIME_KEYS = TIMESTAMP_FIELDS.map((name) => Buffer.from(name, 'latin1'));
+
+function timeKeyRank(b: Buffer, s: number, e: number): number {
+  const length = e - s;
+  if (length !== 2 && length !== 4 && length !== 9) return TIME_KEYS.length;
+  for (let r = 0; r < TIME_KEYS.length; r++) {
+    const key = TIME_KEYS[r]!;
+    if (key.length === length && sameBytes(key, 0, length, b, s)) return r;
+  }
+  return TIME_KEYS.length;
+}
+
+function skipSpace(b: Buffer, p: number, e: number): number {
+  while (p < e) {
+    const c = b[p];
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) break;
+    p++;
+  }
+  return p;
+}
+
+/** Whether `a` from `as` to `ae` holds the bytes `b` holds from `bs` (a JavaScript loop: Buffer.compare's call costs more on keys this short). */
+function sameBytes(a: Uint8Array, as: number, ae: number, b: Uint8Array, bs: number): boolean {
+  for (let i = 0; i < ae - as; i++) if (a[as + i] !== b[bs + i]) return false;
+  return true;
+}
+
+function matches(b: Buffer, p: number, e: number, word: string): boolean {
+  if (p + word.length > e) return false;
+  for (let i = 0; i < word.length; i++) if (b[p + i] !== word.charCodeAt(i)) return false;
+  return true;
+}
+
+/**
+ * The end of the JSON number at `p`, or -1 when it is not one, or has an exponent or more than 15
+ * digits (the decoder judges those: a number may not be finite, or not one a double holds).
+ */
+function numberEnd(b: Buffer, p: number, e: number): number {
+  let i = p;
+  if (b[i] === 0x2d) i++;
+  const first = i;
+  if (b[i] === 0x30) i++;
+  else if (i < e && isDigit(b[i]!)) while (i < e && isDigit(b[i]!)) i++;
+  else return -1;
+  let digits = i - first;
+  if (b[i] === 0x2e) {
+    const from = ++i;
+    while (i < e && isDigit(b[i]!)) i++;
+    if (i === from) return -1;
+    digits += i - from;
+  }
+  if (b[i] === 0x65 || b[i] === 0x45 || digits > 15) return -1;
+  return i;
+}
+
+/** parseTimestamp's reading of a number: seconds, ms, µs or ns by magnitude; null when ≤ 0. */
+function epochMs(n: number): number | null {
+  if (!Number.isFinite(n) || n <= 0) return null;
+  if (n < 1e11) return n * 1000;
+  if (n < 1e14) return n;
+  if (n < 1e17) return n / 1000;
+  return n / 1e6;
+}
+
+/** `YYYY-MM-DDTHH:MM` → that minute's start (epoch ms), NaN when a field is out of range (as parseTimestamp). */
+function minuteOf(prefix: string): number {
+  const field = (i: number, n: number) => Number(prefix.slice(i, i + n));
+  const [y, mo, d, h, mi] = [field(0, 4), field(5, 2), field(8, 2), field(11, 2), field(14, 2)];
+  return mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ? NaN : Date.UTC(y, mo - 1, d, h, mi);
+}
+
+/** Where `YYYY-MM-DDTHH:MM` has its digits. */
+const DIGIT_AT = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15];
 
 function isWordChar(c: number): boolean {
   return (CLASS[c]! & WORD) !== 0;

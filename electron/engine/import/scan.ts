@@ -14,7 +14,7 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { fileDecoders } from '../decode/registry';
 import { contentFrom, LineEndScan, type Compression, type LineEnds } from './files';
-import { SyslogQuickCounter, type QuickCounts } from './quick-counts';
+import { JsonQuickCounter, SyslogQuickCounter, type QuickCounter, type QuickCounts } from './quick-counts';
 
 /** What the quick counter needs to count a file's lines as its import will store them. */
 export interface CountSpec {
@@ -53,10 +53,12 @@ export type ScanWork =
 const PARALLEL_BYTES = 32 * 1024 * 1024;
 const READ_CHUNK = 1 << 20;
 
-export function counterFor(spec: CountSpec): SyslogQuickCounter {
+export function counterFor(spec: CountSpec): QuickCounter {
   const decoder = fileDecoders.find((d) => d.name === spec.format);
-  if (!decoder || spec.format !== 'syslog') throw new Error(`no quick count for format ${spec.format}`);
-  return new SyslogQuickCounter({ ...spec, decoder, memo: { ...spec.memo } });
+  const options = { ...spec, decoder: decoder!, memo: { ...spec.memo } };
+  if (decoder && spec.format === 'syslog') return new SyslogQuickCounter(options);
+  if (decoder && spec.format === 'json') return new JsonQuickCounter(options);
+  throw new Error(`no quick count for format ${spec.format}`);
 }
 
 /** The built worker (out/main/scan-worker.js, beside the entry or a chunk), or null. */
@@ -106,7 +108,7 @@ export async function scanFile(
 /** Line ends and counts once the last chunk is in: the counter counted the lines, if there is one. */
 function ended(
   scan: LineEndScan,
-  counter: SyslogQuickCounter | null,
+  counter: QuickCounter | null,
 ): { lineEnds: LineEnds; counts: QuickCounts | null } {
   const lineEnds = scan.end();
   const counts = counter?.end() ?? null;
