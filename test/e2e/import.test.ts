@@ -105,11 +105,16 @@ describe('import in the browser console', () => {
       60_000,
     );
     expect(await first.getByTestId('job-figures').textContent()).toContain('120,022 rows');
-    // The syslog file's first answers, counted before its rows: by severity, and over time.
+    // The first answers, counted before the rows: the syslog file's by severity and over time,
+    // the JSON Lines files' too (the json decoder's records are all info); none for plain text.
     const counts = first.getByTestId('first-counts');
-    expect(await counts.count()).toBe(1);
-    expect(await counts.textContent()).toContain('messages: 20 lines · error 5 · warning 3 · info 12');
-    expect(await counts.locator('svg rect').count()).toBeGreaterThan(1);
+    expect(await counts.count()).toBe(3);
+    const syslog = counts.filter({ hasText: 'messages:' });
+    expect(await syslog.textContent()).toContain('messages: 20 lines · error 5 · warning 3 · info 12');
+    expect(await syslog.locator('svg rect').count()).toBeGreaterThan(1);
+    expect(await counts.filter({ hasText: 'a.jsonl:' }).textContent()).toContain(
+      'a.jsonl: 60,000 lines · info 60,000',
+    );
     await first.locator('summary').click();
     const summary = (await first.textContent()) ?? '';
     expect(summary).toContain('a.jsonl — done, json');
