@@ -17,7 +17,7 @@ const RX = Date.UTC(2026, 10, 30, 9, 0, 0);
 
 /** What the import stores: (minute, severity) → records, and lines quarantined. */
 function byDecoder(
-  text: string,
+  input: string | Buffer,
   decoder: Decoder = syslogDecoder,
 ): { counts: Map<string, number>; quarantined: number } {
   const counts = new Map<string, number>();
@@ -29,16 +29,22 @@ function byDecoder(
     // As FrameDecoder's output: the json decoder takes its flat-object path with it.
     recordJson: (severity, _m, _f, ts) => got.push([severity, ts]),
   };
-  const lines = text.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  for (const raw of lines) {
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    if (line === '') continue;
+  // Lines as bytes, as the import frames them: split at LF, a CR before it dropped, empty ones skipped.
+  const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
+  const lines: Buffer[] = [];
+  for (let start = 0; start < bytes.length;) {
+    let lf = bytes.indexOf(0x0a, start);
+    if (lf < 0) lf = bytes.length;
+    lines.push(bytes.subarray(start, lf > start && bytes[lf - 1] === 0x0d ? lf - 1 : lf));
+    start = lf + 1;
+  }
+  for (const line of lines) {
+    if (line.length === 0) continue;
     got.length = 0;
     const memo = { yearReference: MODIFIED };
     let r;
     try {
-      r = decoder.decode({ rx: RX, key: 'f', bytes: Buffer.from(line, 'utf8') }, out, memo);
+      r = decoder.decode({ rx: RX, key: 'f', bytes: line }, out, memo);
     } catch {
       r = { ok: false };
     }
@@ -335,5 +341,40 @@ describe('JsonQuickCounter', () => {
       { numRuns: 400 },
     );
     expect(quick).toBeGreaterThan(all / 8);
+  });
+});
+
+describe('quick counters on arbitrary bytes', () => {
+  it('never throw and still agree with the decoders (bytes that are not UTF-8, NULs, stray quotes)', () => {
+    const piece = fc.oneof(
+      fc.uint8Array({ maxLength: 12 }),
+      fc.constantFrom(
+        'Nov 20 10:00:01 web-1 sshd[1]: ',
+        '{"ts":"2026-11-20T10:00:00Z","m":"',
+        '"}',
+        '\n',
+        '\r\n',
+        'error ',
+        '\\u12',
+      ),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(piece, { maxLength: 40 }),
+        fc.array(fc.nat(600), { maxLength: 4 }),
+        (pieces, cuts) => {
+          const bytes = Buffer.concat(
+            pieces.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))),
+          );
+          for (const json of [false, true]) {
+            const expected = byDecoder(bytes, json ? jsonDecoder : syslogDecoder);
+            const got = byCounter(bytes, cuts, json);
+            expect(got.counts).toEqual(expected.counts);
+            expect(got.quarantined).toBe(expected.quarantined);
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });
