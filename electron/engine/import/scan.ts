@@ -81,7 +81,14 @@ export async function scanFile(
     return { sha256: await sha256Of(file, signal), lineEnds: null, counts: null, workers: 0 };
   const size = fs.statSync(file).size;
   const script = compression === null && size >= PARALLEL_BYTES ? workerScript() : null;
-  if (script) return scanInWorkers(script, file, size, signal, count);
+  if (script)
+    try {
+      return await scanInWorkers(script, file, size, signal, count);
+    } catch (error) {
+      if (signal.aborted) throw error;
+      // Workers that cannot start (a packaged app's archive, a thread limit) or failed: this
+      // thread reads it, and says so itself if the file is the trouble.
+    }
   const counter = count ? counterFor(count) : null;
   const scan = new LineEndScan(counter === null);
   if (compression === null) {
@@ -207,16 +214,29 @@ async function scanInWorkers(
 ): Promise<ScanResult> {
   const ranges = Math.max(1, Math.min(4, os.availableParallelism()));
   const starts = rangeStarts(file, size, ranges);
-  const [hashed, ...parts] = await Promise.all([
-    runWorker<{ sha256: string }>(script, { kind: 'hash', path: file }, signal),
-    ...starts.map((start, i) =>
-      runWorker<RangeResult>(
-        script,
-        { kind: 'range', path: file, start, end: starts[i + 1] ?? size, count },
-        signal,
+  // One worker failing (the file gone, unreadable) stops the others too.
+  const all = new AbortController();
+  const stop = () => all.abort(signal.reason);
+  signal.addEventListener('abort', stop);
+  let hashed: { sha256: string };
+  let parts: RangeResult[];
+  try {
+    [hashed, ...parts] = await Promise.all([
+      runWorker<{ sha256: string }>(script, { kind: 'hash', path: file }, all.signal),
+      ...starts.map((start, i) =>
+        runWorker<RangeResult>(
+          script,
+          { kind: 'range', path: file, start, end: starts[i + 1] ?? size, count },
+          all.signal,
+        ),
       ),
-    ),
-  ]);
+    ]);
+  } catch (error) {
+    all.abort(error);
+    throw signal.aborted ? signal.reason : error;
+  } finally {
+    signal.removeEventListener('abort', stop);
+  }
   const lineEnds: LineEnds = { crlf: false, loneCr: false, utf8: true, lines: 0 };
   let counts: QuickCounts | null = count ? { byMinute: new Map(), quarantined: 0, lines: 0, quick: 0 } : null;
   for (const part of parts) {
