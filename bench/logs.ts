@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Engine } from '../electron/engine/engine';
+import { COUNTS_DIFFER_SQL } from '../test/helpers/capture-counts';
 import { figure, note } from './report';
 
 const LNAV = '/usr/bin/lnav';
@@ -200,12 +201,7 @@ async function opsdeck(
     // The first answers must be the rows' answers: every (minute, severity) count alike.
     const counted = await engine.query(`SELECT count(*) FROM capture_counts`);
     if (Number(counted.rows[0]![0]) > 0) {
-      const differ = await engine.query(`SELECT count(*) FROM (
-        (SELECT minute, severity, lines FROM capture_counts WHERE minute IS NOT NULL
-         EXCEPT SELECT date_trunc('minute', ts), severity, count(*) FROM records GROUP BY ALL)
-        UNION ALL
-        (SELECT date_trunc('minute', ts), severity, count(*) FROM records GROUP BY ALL
-         EXCEPT SELECT minute, severity, lines FROM capture_counts WHERE minute IS NOT NULL))`);
+      const differ = await engine.query(COUNTS_DIFFER_SQL);
       const n = Number(differ.rows[0]![0]);
       if (n > 0)
         note(`the first pass's counts differ from the stored rows' in ${n} (minute, severity) groups`);

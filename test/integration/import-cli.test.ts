@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../electron/engine/engine';
+import { COUNTS_DIFFER_SQL } from '../helpers/capture-counts';
 import { assertBuilt, root, runCli } from '../helpers/cli';
 import { tempDir, waitFor } from '../helpers/tmp';
 
@@ -146,18 +147,7 @@ describe('opsdeck import', () => {
     expect(run.stdout).toMatch(
       /messages\.log: 700000 lines counted by minute and severity in [\d.]+ s \(3 threads\)/,
     );
-    const differ = await runCli([
-      'query',
-      ws,
-      `SELECT count(*) FROM (
-        (SELECT minute, severity, lines FROM capture_counts_v WHERE minute IS NOT NULL
-         EXCEPT SELECT date_trunc('minute', ts), severity, count(*) FROM records GROUP BY ALL)
-        UNION ALL
-        (SELECT date_trunc('minute', ts), severity, count(*) FROM records GROUP BY ALL
-         EXCEPT SELECT minute, severity, lines FROM capture_counts_v WHERE minute IS NOT NULL))`,
-      '--format',
-      'csv',
-    ]);
+    const differ = await runCli(['query', ws, COUNTS_DIFFER_SQL, '--format', 'csv']);
     expect(differ.stdout.trim().split('\n')[1]).toBe('0');
   });
 
@@ -248,12 +238,7 @@ describe('opsdeck import', () => {
     );
     expect(counts.rows[0]![1]).toBe(lines);
     expect(counts.rows[0]![2]).toBe(garbage);
-    const differ = await engine.query(`SELECT count(*)::INT FROM (
-      (SELECT minute, severity, lines FROM capture_counts WHERE minute IS NOT NULL
-       EXCEPT SELECT date_trunc('minute', ts), severity, count(*) FROM records GROUP BY ALL)
-      UNION ALL
-      (SELECT date_trunc('minute', ts), severity, count(*) FROM records GROUP BY ALL
-       EXCEPT SELECT minute, severity, lines FROM capture_counts WHERE minute IS NOT NULL))`);
+    const differ = await engine.query(COUNTS_DIFFER_SQL);
     expect(differ.rows[0]![0]).toBe(0);
     expect(counts.rows[0]![0]).toBeGreaterThan(10);
   });

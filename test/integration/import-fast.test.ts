@@ -12,6 +12,7 @@ import zlib from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Engine } from '../../electron/engine/engine';
 import type { JobInfo } from '../../shared/jobs';
+import { COUNTS_DIFFER_SQL } from '../helpers/capture-counts';
 import { tempDir } from '../helpers/tmp';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -113,15 +114,7 @@ async function countsAgainstRows(engine: Engine): Promise<number[]> {
     `SELECT count(*) FILTER (WHERE minute IS NOT NULL), coalesce(sum(lines) FILTER (WHERE minute IS NULL), 0)
      FROM capture_counts`,
   );
-  const [differ] = await rows(
-    engine,
-    `SELECT count(*) FROM (
-      (SELECT minute, severity, lines FROM capture_counts WHERE minute IS NOT NULL
-       EXCEPT SELECT date_trunc('minute', ts), severity, count(*) FROM records GROUP BY ALL)
-      UNION ALL
-      (SELECT date_trunc('minute', ts), severity, count(*) FROM records GROUP BY ALL
-       EXCEPT SELECT minute, severity, lines FROM capture_counts WHERE minute IS NOT NULL))`,
-  );
+  const [differ] = await rows(engine, COUNTS_DIFFER_SQL);
   const [quarantined] = await rows(engine, `SELECT count(*) FROM quarantine`);
   return [counted![0] as number, differ![0] as number, counted![1] as number, quarantined![0] as number];
 }
