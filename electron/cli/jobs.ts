@@ -41,7 +41,7 @@ const SEVERITY_ORDER = ['critical', 'error', 'warning', 'notice', 'info', 'debug
 /** A file's first answers, counted before its rows: `first counts, f.log: 12 lines: error 2 · info 10`. */
 export function formatFirstCounts(f: JobInfo['files'][number]): string | null {
   const c = f.counted;
-  if (!c) return null;
+  if (!c || c.lines === 0) return null; // a JSON file of numbers only: samples, no record
   const by = SEVERITY_ORDER.filter((s) => c.bySeverity[s])
     .map((s) => `${s} ${c.bySeverity[s]!.toLocaleString('en')}`)
     .join(' · ');

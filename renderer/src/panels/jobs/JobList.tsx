@@ -60,7 +60,10 @@ export function JobList({
             </div>
             <div className="job-detail">{job.error ?? job.detail}</div>
             {job.files.map(
-              (f) => f.counted && <FirstCounts key={f.path} path={f.path} counted={f.counted} />,
+              // Nothing counted (a JSON file of numbers only makes samples, no record): nothing shown.
+              (f) =>
+                f.counted &&
+                f.counted.lines > 0 && <FirstCounts key={f.path} path={f.path} counted={f.counted} />,
             )}
             {!running && (
               <details>
