@@ -73,7 +73,7 @@ function byCounter(bytes: Buffer, cuts: number[], json = false) {
     at = cut;
   }
   counter.push(bytes.subarray(at));
-  const result = counter.end();
+  const result = counter.end()!;
   const counts = new Map<string, number>();
   for (const [k, n] of result.byMinute) counts.set(`${Math.floor(k / 8)}/${SEVERITIES[k % 8]}`, n);
   return { counts, quarantined: result.quarantined, quick: result.quick, lines: result.lines };
@@ -363,5 +363,38 @@ describe('quick counters on arbitrary bytes', () => {
       ),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('quick counters on long lines', () => {
+  const options = {
+    yearReference: MODIFIED,
+    rx: RX,
+    decoder: syslogDecoder,
+    memo: { yearReference: MODIFIED },
+    key: 'f',
+  };
+  const ok = 'Nov 20 10:00:01 web-1 sshd[42]: error here\n';
+
+  it('sends a line over 1 MiB to quarantine, as the import does, and counts on', () => {
+    const counter = new SyslogQuickCounter(options);
+    counter.push(Buffer.from(ok));
+    counter.push(Buffer.from(`Nov 20 10:00:02 web-1 sshd[42]: ${'x'.repeat(1_200_000)}\n`));
+    counter.push(Buffer.from(ok));
+    const counts = counter.end()!;
+    expect(counts.quarantined).toBe(1);
+    expect(counts.lines).toBe(3);
+    expect([...counts.byMinute.values()]).toEqual([2]);
+    expect(counter.linesRead).toBe(3);
+  });
+
+  it('gives up counting (no counts) on a line longer than the import reads whole, still numbering lines', () => {
+    const counter = new SyslogQuickCounter(options);
+    counter.push(Buffer.from(ok));
+    const mib = Buffer.alloc(1 << 20, 0x78);
+    for (let i = 0; i < 3; i++) counter.push(mib); // 3 MiB and no LF: held no more than 2 MiB
+    counter.push(Buffer.from(`x\n${ok}${ok}tail`));
+    expect(counter.end()).toBeNull();
+    expect(counter.linesRead).toBe(5);
   });
 });

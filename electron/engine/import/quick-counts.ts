@@ -35,6 +35,8 @@ export interface QuickCounts {
 
 const SEVERITY_INDEX = new Map<Severity, number>(SEVERITIES.map((s, i) => [s, i]));
 const LF = 0x0a;
+/** As import.ts: a longer line goes to quarantine, cut. */
+const MAX_LINE_BYTES = 1 << 20;
 const CR = 0x0d;
 const YEAR_2000 = 946_684_800_000;
 const DAY_MS = 86_400_000;
@@ -114,6 +116,9 @@ export abstract class QuickCounter {
   /** The run of lines with the same key, added to the map when the key changes. */
   private runKey = -1;
   private runLines = 0;
+  /** A line too long to count: the rest is only numbered (`linesRead`), and there are no counts. */
+  private abandoned = false;
+  private unended = false;
   /** The decoder's output for a line: the severity and time of each record it gave. */
   private readonly decoded: { severity: Severity; ts: number }[] = [];
   private readonly output: DecodeOutput;
@@ -134,17 +139,32 @@ export abstract class QuickCounter {
   }
 
   push(chunk: Buffer): void {
+    if (this.abandoned) {
+      for (let i = chunk.indexOf(LF); i >= 0; i = chunk.indexOf(LF, i + 1)) this.line++;
+      if (chunk.length > 0) this.unended = chunk[chunk.length - 1] !== LF;
+      return;
+    }
     const buf = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
     const last = buf.lastIndexOf(LF);
     if (last < 0) {
-      this.carry = Buffer.from(buf);
+      // A line the import cuts into pieces (its 1 MiB reads): counted with its rows, not here.
+      if (buf.length > 2 * MAX_LINE_BYTES) {
+        this.abandoned = true;
+        this.carry = null;
+        this.unended = true;
+      } else this.carry = Buffer.from(buf);
       return;
     }
     this.countLines(buf, last + 1);
     this.carry = last + 1 < buf.length ? Buffer.from(buf.subarray(last + 1)) : null;
   }
 
-  end(): QuickCounts {
+  /** The counts, or null when the file has a line too long to count here (then only lines are counted). */
+  end(): QuickCounts | null {
+    if (this.abandoned) {
+      if (this.unended) this.line++;
+      return null;
+    }
     if (this.carry) {
       const tail = Buffer.concat([this.carry, Buffer.from([LF])]);
       this.carry = null;
@@ -152,6 +172,14 @@ export abstract class QuickCounter {
     }
     this.flushRun();
     return this.counts;
+  }
+
+  /** A line longer than the import takes whole goes to quarantine, as the import sends it (true). */
+  protected tooLong(start: number, end: number): boolean {
+    if (end - start <= MAX_LINE_BYTES) return false;
+    this.counts.quarantined++;
+    this.counts.lines++;
+    return true;
   }
 
   /** The lines of `buf` up to `end`, each ended by LF (a CR before it is no part of the line). */
@@ -227,7 +255,7 @@ export class SyslogQuickCounter extends QuickCounter {
       const lf = buf.indexOf(LF, start);
       const lineEnd = lf > start && buf[lf - 1] === CR ? lf - 1 : lf;
       this.line++;
-      if (lineEnd > start) {
+      if (lineEnd > start && !this.tooLong(start, lineEnd)) {
         const messageStart =
           utf8 || isUtf8(buf.subarray(start, lineEnd)) ? this.readLine(buf, start, lineEnd) : -1;
         if (messageStart < 0) this.decodeLine(buf.subarray(start, lineEnd));
@@ -394,7 +422,7 @@ export class JsonQuickCounter extends QuickCounter {
       const lf = buf.indexOf(LF, start);
       const lineEnd = lf > start && buf[lf - 1] === CR ? lf - 1 : lf;
       this.line++;
-      if (lineEnd > start) {
+      if (lineEnd > start && !this.tooLong(start, lineEnd)) {
         const read = utf8 || isUtf8(buf.subarray(start, lineEnd)) ? this.readLine(buf, start, lineEnd) : -1;
         if (read < 0) this.decodeLine(buf.subarray(start, lineEnd));
         else if (read > 0) this.add(read - 1, 'info');
