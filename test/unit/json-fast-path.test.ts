@@ -18,26 +18,47 @@ interface Outcome {
   fast: number;
 }
 
-/** Decodes `text` with an output that takes JSON text (`fast`) or only objects (the general path). */
-function decode(text: string, fast: boolean, memo: Record<string, unknown> = {}): Outcome {
+/** The frame's own members put first, as FrameDecoder does for a record it is handed as an object. */
+function withFrameFields(json: string | null, frameFields: string | undefined): string | null {
+  if (frameFields === undefined) return json;
+  return json === null || json === '{}' ? `{${frameFields}}` : `{${frameFields},${json.slice(1)}`;
+}
+
+/**
+ * Decodes `text` with an output that takes JSON text (`fast`) or only objects (the general path);
+ * `frameFields`: the frame's own members (Kafka's), in the record's fields either way.
+ */
+function decode(
+  text: string,
+  fast: boolean,
+  memo: Record<string, unknown> = {},
+  frameFields?: string,
+): Outcome {
   const o: Outcome = { result: { ok: true }, samples: [], records: [], clock: [], fast: 0 };
   const out: DecodeOutput = {
     sample: (path, value, ts) => o.samples.push([path, value, ts]),
-    record: (severity, message, fields, ts) => o.records.push([severity, message, fieldsJson(fields), ts]),
+    record: (severity, message, fields, ts) =>
+      o.records.push([severity, message, withFrameFields(fieldsJson(fields), frameFields), ts]),
     clock: (note) => o.clock.push(note),
   };
   if (fast)
-    out.recordJson = (severity, message, fields, ts) => {
+    out.recordJson = (severity, message, fields, ts, framed) => {
       o.fast++;
-      o.records.push([severity, message, fields, ts]);
+      o.records.push([severity, message, framed ? fields : withFrameFields(fields, frameFields), ts]);
     };
-  o.result = jsonDecoder.decode({ rx: RX, key: 'site/log', bytes: enc(text) }, out, { ...memo });
+  const frame = {
+    rx: RX,
+    key: 'site/log',
+    bytes: enc(text),
+    ...(frameFields ? { fields: frameFields } : {}),
+  };
+  o.result = jsonDecoder.decode(frame, out, { ...memo });
   return o;
 }
 
-function sameAsGeneralPath(text: string, memo: Record<string, unknown> = {}): Outcome {
-  const fast = decode(text, true, memo);
-  const { fast: _, ...general } = decode(text, false, memo);
+function sameAsGeneralPath(text: string, memo: Record<string, unknown> = {}, frameFields?: string): Outcome {
+  const fast = decode(text, true, memo, frameFields);
+  const { fast: _, ...general } = decode(text, false, memo, frameFields);
   const { fast: used, ...got } = fast;
   expect(got, text).toEqual(general);
   return { ...got, fast: used };
@@ -112,10 +133,12 @@ describe('json decoder fast path', () => {
         object,
         fc.nat(),
         fc.option(fc.constantFrom('time', 'at', 'ts')),
-        (members, style, field) => {
+        fc.option(fc.constantFrom('"kafka":{"topic":"t","offset":7}', '"kafka":{"key":"é\\n"}')),
+        (members, style, field, frameFields) => {
           fast += sameAsGeneralPath(
             written(members, style),
             field === null ? {} : { timestampField: field },
+            frameFields ?? undefined,
           ).fast;
         },
       ),
@@ -216,5 +239,12 @@ describe('json decoder fast path', () => {
     const { records, samples } = fd.take();
     expect(records.fields.slice(0, records.n)).toEqual([line, '{"host":"web-2"}']);
     expect(samples.n).toBe(1);
+    // The frame's own members (Kafka's) first, built into the text once.
+    const kafka = '"kafka":{"topic":"t","offset":7}';
+    fd.push({ rx: RX, key: 't', bytes: enc('{"seq":1,"host":"web-3","rule":"r","value":2}'), fields: kafka });
+    fd.push({ rx: RX, key: 't', bytes: enc('{"seq":2}'), fields: kafka });
+    const next = fd.take();
+    expect(next.records.fields.slice(0, next.records.n)).toEqual([`{${kafka},"host":"web-3","rule":"r"}`]);
+    expect(next.samples.n).toBe(3);
   });
 });

@@ -34,6 +34,23 @@ describe('message rates', () => {
     expect(devices.map((d) => d.rate)).toEqual([2, 2]);
   });
 
+  it('counts a batch recorded at once (a Kafka partition’s fetch) as its messages, keeping the last', () => {
+    let now = 1_700_000_000_250;
+    const tree = new TopicTree(() => now);
+    const enc = new TextEncoder();
+    // 3 s of one message per second, then a batch of 5 in one call: 8 messages in 4 s.
+    for (let s = 0; s < 3; s++)
+      tree.record('plant/falco', enc.encode(`{"n":${s}}`), now + s * 1000, false, 0, null);
+    tree.record('plant/falco', enc.encode('{"n":7}'), now + 3000, false, 0, null, 5);
+    now += 4000;
+    const [plant] = tree.list('', undefined, 10).nodes;
+    const [falco] = tree.list('plant', undefined, 10).nodes;
+    expect([plant!.messages, falco!.messages]).toEqual([8, 8]);
+    expect(falco).toMatchObject({ preview: '{"n":7}', lastSeen: now - 1000 });
+    expect(falco!.rate).toBe(plant!.rate);
+    expect(falco!.rate).toBeGreaterThan(0);
+  });
+
   it('counts only the whole seconds before now, and forgets what is older than the window', () => {
     const c = new SecondCounts();
     c.add(10, 10_100);

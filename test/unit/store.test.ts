@@ -83,6 +83,65 @@ describe('store', () => {
     expect(await store.read('SELECT count(*)::DOUBLE FROM samples')).toEqual([[5_010]]);
   });
 
+  function records(n: number, from: number, message: (i: number) => string) {
+    const b = new RecordBatchBuilder();
+    for (let i = from; i < from + n; i++) b.push(T0 + i, T0 + i, 'rig', 'info', message(i), `{"i":${i}}`);
+    return b.take();
+  }
+  const storedIndexes = async (store: Store) =>
+    (await store.read(`SELECT (fields->>'i')::INT FROM records ORDER BY ts`)).map((r) => r[0]);
+
+  it('keeps records arriving during a flush for the next one, across chunks, in order', async () => {
+    const { store } = await fresh();
+    store.flushDelayMsForTests = 100;
+    store.appendRecords(records(3_000, 0, (i) => `m${i}`));
+    const first = store.ticket();
+    const flushing = store.flush();
+    await new Promise((r) => setTimeout(r, 20));
+    // Two full chunks and a partial one, short and long messages, while the flush runs.
+    store.appendRecords(records(5_000, 3_000, (i) => (i % 3 ? `m${i}` : `a longer message ${i}`)));
+    const late = store.ticket();
+    await flushing;
+    await first;
+    expect(await storedIndexes(store)).toEqual(Array.from({ length: 3_000 }, (_, i) => i));
+    store.flushDelayMsForTests = 0;
+    await store.flush();
+    await late;
+    expect(await storedIndexes(store)).toEqual(Array.from({ length: 8_000 }, (_, i) => i));
+    const messageOf = (i: number) => (i < 3_000 || i % 3 ? `m${i}` : `a longer message ${i}`);
+    expect((await store.read(`SELECT message FROM records ORDER BY ts`)).map((r) => r[0])).toEqual(
+      Array.from({ length: 8_000 }, (_, i) => messageOf(i)),
+    );
+    expect(store.storedRecords).toBe(8_000);
+  });
+
+  it('holds records that arrived during a flush that failed, and stores them once it recovers', async () => {
+    const notices: StoreNotice[] = [];
+    const { store } = await fresh(notices);
+    store.flushDelayMsForTests = 100;
+    store.appendRecords(records(3_000, 0, (i) => `m${i}`));
+    const lostTicket = store.ticket();
+    // The flush fails after its delay (as a full disk would): its 3,000 rows are lost.
+    const samples = (store as unknown as { samples: { flush(): void } }).samples;
+    samples.flush = () => {
+      throw new Error('IO Error: No space left on device (injected)');
+    };
+    const flushing = store.flush();
+    await new Promise((r) => setTimeout(r, 20));
+    store.appendRecords(records(5_000, 3_000, (i) => `m${i}`));
+    const heldTicket = store.ticket();
+    await flushing;
+    await expect(lostTicket).rejects.toThrow(/No space left on device/);
+    store.flushDelayMsForTests = 0;
+    for (let i = 0; i < 100 && !notices.some((n) => /still usable/.test(n.message)); i++)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(store.failed).toBeNull();
+    await store.flush();
+    await heldTicket;
+    expect(await storedIndexes(store)).toEqual(Array.from({ length: 5_000 }, (_, i) => 3_000 + i));
+    expect([store.storedRecords, store.lostRows]).toEqual([5_000, 3_000]);
+  });
+
   it('stores each record’s origin and line, NULL where a batch has none, across chunk bounds', async () => {
     const { store } = await fresh();
     const b = new RecordBatchBuilder(4);
@@ -147,6 +206,38 @@ describe('store', () => {
     expect(rec.rows).toEqual([['rig', 'error', 'pump: overcurrent', '2', 5]]);
     const q = await store.query({ sql: `SELECT reason, "where", hex(raw) FROM quarantine`, maxRows: 10 });
     expect(q.rows).toEqual([['not valid UTF-8', 'lab/x', '00FF0A0DC3']]);
+  });
+
+  it('stores every message as it came: short ones staged inline, longer ones, non-ASCII and empty, over chunks', async () => {
+    const { store } = await fresh();
+    // 12 UTF-8 bytes fit DuckDB's inline string; 13 do not; 'é' is 2 bytes, '😀' 4 (a surrogate
+    // pair); a lone surrogate becomes U+FFFD as it did through DuckDB's own string call.
+    const kinds = [
+      '',
+      'bench',
+      '123456789012',
+      '1234567890123',
+      'ééééé12',
+      'éééééé1',
+      '😀😀😀',
+      'a😀😀😀',
+      'x\uD800',
+    ];
+    const expected = (m: string) => (m === 'x\uD800' ? 'x\uFFFD' : m);
+    const b = new RecordBatchBuilder();
+    // 5,000 rows: runs of one message (the staged string reused) and changes from row to row, over
+    // two full chunks and a partial one, long and short mixed in each.
+    const messageOf = (i: number) =>
+      i < 2500 ? kinds[Math.floor(i / 300) % kinds.length]! : kinds[i % kinds.length]!;
+    for (let i = 0; i < 5000; i++) b.push(T0 + i, T0 + i, 'rig', 'info', messageOf(i), null);
+    store.appendRecords(b.take());
+    await store.flush();
+    const rows = await store.read(`SELECT message FROM records ORDER BY ts`);
+    expect(rows.map((r) => r[0])).toEqual(Array.from({ length: 5000 }, (_, i) => expected(messageOf(i))));
+    const lengths = await store.read(
+      `SELECT octet_length(message::BLOB)::INT FROM records WHERE message = '123456789012'`,
+    );
+    expect(lengths[0]).toEqual([12]);
   });
 
   it('answers any range with at most maxPoints buckets, with the true min and max', async () => {

@@ -36,9 +36,10 @@ export interface DecodeOutput {
   /**
    * A record whose fields the decoder already holds as JSON text of an object, exactly as
    * `JSON.stringify` would write it (the json decoder's flat-object fast path). Optional: a decoder
-   * given an output without it builds the object and calls `record`.
+   * given an output without it builds the object and calls `record`. `framed`: the text already
+   * begins with the frame's own members (`Frame.fields`), which are then not added again.
    */
-  recordJson?(severity: Severity, message: string, fieldsJson: string, ts: number): void;
+  recordJson?(severity: Severity, message: string, fieldsJson: string, ts: number, framed?: boolean): void;
   /** A device time seen in this frame (see `deviceTime`). */
   clock?(note: ClockNote): void;
 }

@@ -264,7 +264,7 @@ export function memberValue(t: string, m: FlatMembers, k: number): unknown {
 /**
  * The JSON text of the object without member `skip` (-1: none) and, with `withoutNumbers`, without
  * its numeric members, as JSON.stringify writes it, followed by `extra` (`,"key":value`, or '')
- * before the closing brace.
+ * before the closing brace; `lead` (members, no braces, or '') comes first.
  */
 export function membersJson(
   t: string,
@@ -272,15 +272,17 @@ export function membersJson(
   skip: number,
   extra: string,
   withoutNumbers = false,
+  lead = '',
 ): string {
-  if (!m.spaced && !withoutNumbers && skip < 0 && extra === '') return t.slice(m.objectStart, m.objectEnd);
-  if (!m.spaced && !withoutNumbers && extra === '') {
+  const plain = lead === '' && extra === '';
+  if (!m.spaced && !withoutNumbers && skip < 0 && plain) return t.slice(m.objectStart, m.objectEnd);
+  if (!m.spaced && !withoutNumbers && plain) {
     // Cut the member and one comma out of the compact text.
     if (skip < m.n - 1)
       return t.slice(m.objectStart, m.keyStart[skip]) + t.slice(m.keyStart[skip + 1], m.objectEnd);
     return t.slice(m.objectStart, m.valueEnd[skip - 1]) + '}';
   }
-  let out = '{';
+  let out = `{${lead}`;
   if (!m.spaced) {
     // Compact text: each run of members kept is one slice of it (no string per key and value).
     for (let k = 0; k < m.n;) {

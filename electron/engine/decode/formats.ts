@@ -189,8 +189,11 @@ function decodeFlatObject(
   for (let k = 0, i = 0; k < line.n; k++)
     if (line.numeric[k] && k !== tsMember) out.sample(memberKey(t, line, k), lineNumbers[i++]!, ts);
   const others = line.n - numbers - (tsMember < 0 ? 0 : 1);
+  // The frame's own members (Kafka's) go in first as the text is built: added after, the text was
+  // cut and joined again (bench kafka: 9% of every byte allocated in the run, kafkajs's included).
+  const lead = frame.fields ?? '';
   if (others > 0 || extra !== '')
-    out.recordJson('info', frame.key, membersJson(t, line, tsMember, extra, numbers > 0), ts);
+    out.recordJson('info', frame.key, membersJson(t, line, tsMember, extra, numbers > 0, lead), ts, true);
   return { ok: true };
 }
 

@@ -259,7 +259,8 @@ export class FrameDecoder {
     // Fields become JSON text here, once per record: the store appends them as they are.
     record: (severity: Severity, message, fields, ts) =>
       this.pushRecord(severity, message, fieldsJson(fields), ts),
-    recordJson: (severity: Severity, message, fields, ts) => this.pushRecord(severity, message, fields, ts),
+    recordJson: (severity: Severity, message, fields, ts, framed) =>
+      this.pushRecord(severity, message, fields, ts, framed),
     clock: (note) => {
       this.clockNote = note;
     },
@@ -283,9 +284,15 @@ export class FrameDecoder {
     this.provenance = options.provenance ?? false;
   }
 
-  private pushRecord(severity: Severity, message: string, json: string | null, ts: number): void {
+  private pushRecord(
+    severity: Severity,
+    message: string,
+    json: string | null,
+    ts: number,
+    framed = false,
+  ): void {
     const frame = this.current.frame!;
-    const fields = frame.fields ? withFields(json, frame.fields) : json;
+    const fields = frame.fields && !framed ? withFields(json, frame.fields) : json;
     if (this.provenance)
       this.records.push(ts, frame.rx, this.source, severity, message, fields, frame.key, frame.line ?? NaN);
     else this.records.push(ts, frame.rx, this.source, severity, message, fields);

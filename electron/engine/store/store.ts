@@ -108,6 +108,8 @@ export interface StoreOptions {
 interface HeldRows {
   samples: SampleBatch[];
   records: RecordBatch[];
+  /** Records that arrived during a flush that then failed, in the chunks they were put in. */
+  recordChunks: DuckDBDataChunk[];
   quarantine: QuarantineEntry[];
   raw: [string, RawMessage[]][];
   positions: Map<string, SourcePosition>;
@@ -115,7 +117,15 @@ interface HeldRows {
 }
 
 function emptyHold(): HeldRows {
-  return { samples: [], records: [], quarantine: [], raw: [], positions: new Map(), rows: 0 };
+  return {
+    samples: [],
+    records: [],
+    recordChunks: [],
+    quarantine: [],
+    raw: [],
+    positions: new Map(),
+    rows: 0,
+  };
 }
 
 /** Where a source is in its input (a file's identity and byte offset, a partition's offset). */
@@ -211,11 +221,26 @@ function discardAppender(appender: DuckDBAppender): void {
   }
 }
 
+const utf8 = new TextEncoder();
+
+/**
+ * `text` as DuckDB's inline `string_t` (uint32 length, then up to 12 bytes, zero-padded), or null
+ * when its UTF-8 is longer than 12 bytes (DuckDB keeps those in the vector's string heap).
+ */
+function inlineString(text: string): Uint8Array | null {
+  if (text.length > 12) return null;
+  const t = new Uint8Array(16);
+  const { read, written } = utf8.encodeInto(text, t.subarray(4));
+  if (read < text.length || written > 12) return null;
+  new DataView(t.buffer).setUint32(0, written, true);
+  return t;
+}
+
 /**
  * Records straight from RecordBatch columns into DuckDB vectors, a chunk at a time: times,
- * source ids and severities are staged in typed arrays and copied with one memcpy per column;
- * messages and fields (already JSON text) are written into the chunk's string vectors as they
- * arrive, and a record without fields is marked null in a validity mask copied in with the chunk. No object
+ * source ids, severities and short messages are staged in typed arrays and copied with one memcpy
+ * per column; fields (already JSON text) and longer messages are written into the chunk's string
+ * vectors, and a record without fields is marked null in a validity mask copied in with the chunk. No object
  * per row, no `JSON.stringify` (fields became JSON where the record was built).
  */
 class RecordAppender {
@@ -231,6 +256,18 @@ class RecordAppender {
     return t;
   });
   private readonly severity = new Uint8Array(CHUNK_ROWS * 16);
+  /**
+   * Messages of at most 12 UTF-8 bytes staged the same way (a topic, a port: most live records'),
+   * the last one's `string_t` kept for the next row; longer ones are written into the vector after
+   * the staged column is copied in. bench kafka: a call into DuckDB per string cost ~240 ns even
+   * for `"bench"`, a tenth of the store's time on the main thread.
+   */
+  private readonly message = new Uint8Array(CHUNK_ROWS * 16);
+  private lastMessage: string | null = null;
+  private lastMessageBytes: Uint8Array | null = null;
+  /** Chunk rows whose message is too long to stage, and those messages. */
+  private readonly longMessageRows = new Int32Array(CHUNK_ROWS);
+  private readonly longMessages: string[] = [];
   private readonly ts = new BigInt64Array(CHUNK_ROWS);
   private readonly rx = new BigInt64Array(CHUNK_ROWS);
   private readonly sourceId = new Uint32Array(CHUNK_ROWS);
@@ -249,6 +286,9 @@ class RecordAppender {
   private readonly validity = new Uint8Array(CHUNK_ROWS / 8);
   private hasNull = false;
   filled = 0;
+  /** While a flush's transaction runs on the writer: full chunks kept here (`defer`). */
+  private deferring = false;
+  private readonly sealed: DuckDBDataChunk[] = [];
 
   constructor(private readonly appender: DuckDBAppender) {
     this.types = Array.from({ length: appender.columnCount }, (_, i) => appender.columnType(i));
@@ -282,7 +322,16 @@ class RecordAppender {
         const row = offset + i;
         this.sourceId[at + i] = sourceIds[batch.source[row]!]!;
         this.severity.set(RecordAppender.severityStrings[batch.severity[row]!]!, (at + i) * 16);
-        bindings.vector_assign_string_element(this.messageVector, at + i, batch.message[row]!);
+        const message = batch.message[row]!;
+        if (message !== this.lastMessage) {
+          this.lastMessage = message;
+          this.lastMessageBytes = inlineString(message);
+        }
+        if (this.lastMessageBytes) this.message.set(this.lastMessageBytes, (at + i) * 16);
+        else {
+          this.longMessageRows[this.longMessages.length] = at + i;
+          this.longMessages.push(message);
+        }
         const fields = batch.fields[row];
         if (fields !== null && fields !== undefined)
           bindings.vector_assign_string_element(this.fieldsVector, at + i, fields);
@@ -327,10 +376,10 @@ class RecordAppender {
   private appendChunk(): void {
     const rows = this.filled;
     if (rows === 0) return;
-    const columns = [this.ts, this.rx, this.sourceId, this.severity];
-    for (let c = 0; c < 4; c++) {
+    const columns = [this.ts, this.rx, this.sourceId, this.severity, this.message];
+    for (let c = 0; c < 5; c++) {
       const column = columns[c]!;
-      const rowBytes = c === 3 ? 16 : column.BYTES_PER_ELEMENT;
+      const rowBytes = c >= 3 ? 16 : column.BYTES_PER_ELEMENT;
       bindings.copy_data_to_vector(
         bindings.data_chunk_get_vector(this.chunk.chunk, c),
         0,
@@ -339,6 +388,14 @@ class RecordAppender {
         rows * rowBytes,
       );
     }
+    // After the staged messages: these write their own string_t, pointing into the vector's heap.
+    for (let k = 0; k < this.longMessages.length; k++)
+      bindings.vector_assign_string_element(
+        this.messageVector,
+        this.longMessageRows[k]!,
+        this.longMessages[k]!,
+      );
+    this.longMessages.length = 0;
     if (this.hasNull) {
       // vector_get_validity hands out a copy: the mask goes in as a whole.
       bindings.vector_ensure_validity_writable(this.fieldsVector);
@@ -361,14 +418,61 @@ class RecordAppender {
       bindings.copy_data_to_vector_validity(vector, 0, mask.buffer, 0, mask.byteLength);
     }
     bindings.data_chunk_set_size(this.chunk.chunk, rows);
-    this.appender.appendDataChunk(this.chunk);
+    if (this.deferring) this.sealed.push(this.chunk);
+    else this.appender.appendDataChunk(this.chunk);
     this.filled = 0;
     this.startChunk();
+  }
+
+  /**
+   * From now on, full chunks are kept (`sealed`) instead of handed to DuckDB's appender, which
+   * belongs to the writer connection while a flush's statements run on it. The rows sit in
+   * DuckDB's vectors, not in the JavaScript heap: records held as batches during a commit (bench
+   * kafka: 100,000–500,000 rows a commit) were copied by every young collection and promoted.
+   */
+  defer(): void {
+    this.appendChunk(); // rows staged before now go with this flush
+    this.deferring = true;
+  }
+
+  /** Rows taken since `defer()`: sealed chunks and the partly filled one. */
+  get deferredRows(): number {
+    if (!this.deferring) return 0;
+    let rows = this.filled;
+    for (const chunk of this.sealed) rows += chunk.rowCount;
+    return rows;
+  }
+
+  /** The writer is free again: the chunks kept meanwhile go to the appender, in order. */
+  undefer(): void {
+    this.deferring = false;
+    for (const chunk of this.sealed.splice(0)) this.appender.appendDataChunk(chunk);
+  }
+
+  /**
+   * The rows taken since `defer()`, as chunks (the partly filled one sealed too), taken out of
+   * this appender: a failed flush keeps them for the appender made after recovery (`appendSealed`).
+   */
+  takeDeferred(): DuckDBDataChunk[] {
+    if (!this.deferring) return [];
+    this.appendChunk();
+    this.deferring = false;
+    return this.sealed.splice(0);
+  }
+
+  /** Chunks another RecordAppender sealed (`takeDeferred`), appended as they are. */
+  appendSealed(chunks: readonly DuckDBDataChunk[]): void {
+    if (chunks.length === 0) return;
+    this.appendChunk(); // rows staged before them go first
+    for (const chunk of chunks) this.appender.appendDataChunk(chunk);
   }
 
   /** As SampleAppender.discard. */
   discard(): void {
     this.filled = 0;
+    this.longMessages.length = 0;
+    this.deferring = false;
+    this.sealed.length = 0;
     this.startChunk();
     discardAppender(this.appender);
   }
@@ -376,6 +480,11 @@ class RecordAppender {
   /** Appends the partly filled chunk, then makes everything appended durable. */
   flush(): void {
     this.appendChunk();
+    this.appender.flushSync();
+  }
+
+  /** Makes what the appender holds durable, leaving deferred rows where they are. */
+  flushAppended(): void {
     this.appender.flushSync();
   }
 }
@@ -819,6 +928,8 @@ export class Store {
     // checkpoint failing after its commit loses none).
     if (lost > 0) this.lossSinceTicket = reason;
     if (this.failure) return;
+    // Records that arrived during a failed flush are held (counted so in `hold`), not lost.
+    this.held.recordChunks.push(...(this.records?.takeDeferred() ?? []));
     this.discardAppenders();
     this.failure = firstLine(error);
     this.recovered = null;
@@ -926,6 +1037,14 @@ export class Store {
   private appendHeld(): void {
     const held = this.held;
     const tickets = this.heldWaiting;
+    // Records that arrived during the flush just ended are in the appender's kept chunks;
+    // those of a failed flush come back as chunks, before the ones copied during recovery.
+    let chunkRows = this.records!.deferredRows;
+    this.records!.undefer();
+    for (const chunk of held.recordChunks) chunkRows += chunk.rowCount;
+    this.records!.appendSealed(held.recordChunks);
+    this.storedRecords += chunkRows;
+    this.unflushed.records += chunkRows;
     if (held.rows === 0 && held.positions.size === 0 && tickets.length === 0) return;
     this.held = emptyHold();
     this.heldWaiting = [];
@@ -1078,7 +1197,22 @@ export class Store {
     this.assertWritable();
     const n = batch.n;
     // A copy: the producer's arrays are not ours to keep.
-    if (this.failure || this.writing) return this.hold(n, (h) => h.records.push(sliceRecords(batch, 0, n)));
+    if (this.failure) return this.hold(n, (h) => h.records.push(sliceRecords(batch, 0, n)));
+    // During a flush: into DuckDB's vectors at once, kept by the appender until the commit ends
+    // (RecordAppender.defer), and counted as held until then.
+    if (this.writing)
+      return this.hold(n, () => {
+        try {
+          this.records!.append(
+            batch,
+            Uint32Array.from(batch.sources, (key) => this.sourceId(key, 'unknown')),
+          );
+        } catch (error) {
+          this.held.rows -= n;
+          this.lostRows += n;
+          this.fail(error);
+        }
+      });
     try {
       const sourceIds = Uint32Array.from(batch.sources, (key) => this.sourceId(key, 'unknown'));
       this.records!.append(batch, sourceIds);
@@ -1151,7 +1285,7 @@ export class Store {
   get pendingRows(): number {
     return (
       (this.samples?.filled ?? 0) +
-      (this.records?.filled ?? 0) +
+      (this.writing ? 0 : (this.records?.filled ?? 0)) + // while writing, rows arriving are held
       (this.quarantineRows?.pending ?? 0) +
       (this.recordings?.pending ?? 0) +
       this.held.rows
@@ -1259,6 +1393,7 @@ export class Store {
     const appenders = [this.sourceRows, this.channelRowsAppender, this.quarantineRows, this.recordings];
     this.writing = true;
     for (const a of appenders) a!.deferred = true;
+    this.records!.defer();
     let open = true; // the writer's transaction, opened after the last commit
     try {
       if (this.flushDelayMsForTests > 0) await new Promise((r) => setTimeout(r, this.flushDelayMsForTests));
@@ -1269,7 +1404,7 @@ export class Store {
       this.sourceRows!.flush();
       this.channelRowsAppender!.flush();
       this.samples!.flush();
-      this.records!.flush();
+      this.records!.flushAppended();
       this.quarantineRows!.flush();
       this.recordings!.flush();
       for (const a of appenders) a!.deferred = true;

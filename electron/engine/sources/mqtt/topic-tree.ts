@@ -95,15 +95,17 @@ export class TopicTree {
     retained: boolean,
     qos: number,
     properties: Record<string, unknown> | null,
+    /** Messages of this topic the call stands for, `payload` the last of them (Kafka's batches). */
+    count = 1,
   ): void {
     let node = this.byTopic.get(topic);
     if (!node) node = this.create(topic);
-    node.ownMessages++;
+    node.ownMessages += count;
     const kept = payload.length > KEPT_PAYLOAD_BYTES ? payload.slice(0, KEPT_PAYLOAD_BYTES) : payload;
     node.last = { payload: kept, bytes: payload.length, at, retained, qos, properties };
     for (let n: Node | null = node; n; n = n.parent) {
-      n.messages++;
-      n.arrivals.add(1, at);
+      n.messages += count;
+      n.arrivals.add(count, at);
     }
   }
 
