@@ -82,6 +82,7 @@ const APP = 2; // [A-Za-z0-9_./-]: an app (tag) name
 const WORD = 4; // [A-Za-z0-9_]: what `\b` takes for a word character
 const HEX = 8; // [0-9A-Fa-f]
 const ESCAPE = 16; // what may follow a backslash in JSON: ["\\/bfnrt]
+const STRING_STOP = 64; // ends a run of a JSON string's plain bytes: '"', '\\' or a control byte
 const CLASS = new Uint8Array(256);
 for (let c = 0; c < 256; c++) {
   const alnum = (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39);
@@ -90,6 +91,7 @@ for (let c = 0; c < 256; c++) {
   if (c === 0x2f) CLASS[c]! |= APP;
   if ((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46)) CLASS[c]! |= HEX;
   if ('"\\/bfnrt'.includes(String.fromCharCode(c))) CLASS[c]! |= ESCAPE;
+  if (c === 0x22 || c === 0x5c || c < 0x20) CLASS[c]! |= STRING_STOP;
 }
 
 export interface QuickCountOptions {
@@ -472,23 +474,21 @@ export class JsonQuickCounter extends QuickCounter {
       if (c === 0x22) {
         kind = STRING;
         p++;
-        while (p < e && b[p] !== 0x22) {
-          const d = b[p]!;
-          if (d < 0x20) return -1;
-          if (d === 0x5c) {
-            const x = b[p + 1]!;
-            if (x === 0x75) {
-              for (let h = 2; h < 6; h++) if ((CLASS[b[p + h]!]! & HEX) === 0) return -1;
-              p += 6;
-              kind = ESCAPED;
-              continue;
-            }
+        for (;;) {
+          // One lookup a byte: only a quote, a backslash or a control byte stops the run.
+          while (p < e && (CLASS[b[p]!]! & STRING_STOP) === 0) p++;
+          if (p >= e || b[p] === 0x22) break;
+          if (b[p]! < 0x20) return -1;
+          // A backslash: an escape JSON allows (the line's end stops one that runs past it), or the decoder's.
+          const x = b[p + 1]!;
+          if (x === 0x75) {
+            for (let h = 2; h < 6; h++) if ((CLASS[b[p + h]!]! & HEX) === 0) return -1;
+            p += 6;
+          } else {
             if ((CLASS[x]! & ESCAPE) === 0) return -1;
-            kind = ESCAPED;
             p += 2;
-            continue;
           }
-          p++;
+          kind = ESCAPED;
         }
         if (p >= e) return -1;
         p++;
@@ -549,10 +549,14 @@ export class JsonQuickCounter extends QuickCounter {
     if (e - s < 16 || e - s > 40) return null;
     const last = b[e - 1];
     if (last === 0x5a || last === 0x7a) e--; // Z
-    for (let i = 0; i < DIGIT_AT.length; i++) if (!isDigit(b[s + DIGIT_AT[i]!]!)) return null;
-    const sep = b[s + 10];
-    if (b[s + 4] !== 0x2d || b[s + 7] !== 0x2d || b[s + 13] !== 0x3a) return null;
-    if (sep !== 0x54 && sep !== 0x74 && sep !== 0x20) return null;
+    // The minute as the line before had it (lines come in order): read and checked already.
+    const sameMinute = !Number.isNaN(this.lastMinuteStart) && sameBytes(this.lastPrefix, 0, 16, b, s);
+    if (!sameMinute) {
+      for (let i = 0; i < DIGIT_AT.length; i++) if (!isDigit(b[s + DIGIT_AT[i]!]!)) return null;
+      const sep = b[s + 10];
+      if (b[s + 4] !== 0x2d || b[s + 7] !== 0x2d || b[s + 13] !== 0x3a) return null;
+      if (sep !== 0x54 && sep !== 0x74 && sep !== 0x20) return null;
+    }
     let seconds = 0;
     let p = s + 16;
     if (p < e) {
@@ -566,7 +570,7 @@ export class JsonQuickCounter extends QuickCounter {
       }
     }
     let minuteStart = this.lastMinuteStart;
-    if (!sameBytes(this.lastPrefix, 0, 16, b, s) || Number.isNaN(minuteStart)) {
+    if (!sameMinute) {
       const prefix = b.toString('latin1', s, s + 16);
       minuteStart = this.minuteStarts.get(prefix) ?? minuteOf(prefix);
       this.minuteStarts.set(prefix, minuteStart);
