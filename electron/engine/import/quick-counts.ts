@@ -82,7 +82,6 @@ const APP = 2; // [A-Za-z0-9_./-]: an app (tag) name
 const WORD = 4; // [A-Za-z0-9_]: what `\b` takes for a word character
 const HEX = 8; // [0-9A-Fa-f]
 const ESCAPE = 16; // what may follow a backslash in JSON: ["\\/bfnrt]
-const STRING_STOP = 64; // ends a run of a JSON string's plain bytes: '"', '\\' or a control byte
 const CLASS = new Uint8Array(256);
 for (let c = 0; c < 256; c++) {
   const alnum = (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39);
@@ -91,7 +90,6 @@ for (let c = 0; c < 256; c++) {
   if (c === 0x2f) CLASS[c]! |= APP;
   if ((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46)) CLASS[c]! |= HEX;
   if ('"\\/bfnrt'.includes(String.fromCharCode(c))) CLASS[c]! |= ESCAPE;
-  if (c === 0x22 || c === 0x5c || c < 0x20) CLASS[c]! |= STRING_STOP;
 }
 
 export interface QuickCountOptions {
@@ -474,11 +472,13 @@ export class JsonQuickCounter extends QuickCounter {
       if (c === 0x22) {
         kind = STRING;
         p++;
-        for (;;) {
-          // One lookup a byte: only a quote, a backslash or a control byte stops the run.
-          while (p < e && (CLASS[b[p]!]! & STRING_STOP) === 0) p++;
-          if (p >= e || b[p] === 0x22) break;
-          if (b[p]! < 0x20) return -1;
+        while (p < e && b[p] !== 0x22) {
+          const d = b[p]!;
+          if (d < 0x20) return -1;
+          if (d !== 0x5c) {
+            p++;
+            continue;
+          }
           // A backslash: an escape JSON allows (the line's end stops one that runs past it), or the decoder's.
           const x = b[p + 1]!;
           if (x === 0x75) {
