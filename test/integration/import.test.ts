@@ -146,11 +146,18 @@ describe('import', () => {
     expect(second.files[0]).toMatchObject({ state: 'skipped', rows: 0 });
     expect(second.files[0]!.note).toContain('already imported');
     expect(await count(engine, `SELECT count(*) FROM records`)).toEqual([300]);
+    // The skipped copy was counted first (before its SHA-256 was known), then its counts dropped.
+    expect(second.files[0]!.counted?.lines).toBe(300);
+    const counted = `SELECT count(DISTINCT n."key"), sum(n.lines)::INT, count(*) FILTER (WHERE c.sha256 IS NULL)
+      FROM capture_counts n LEFT JOIN captures c ON c."key" = n."key"`;
+    expect(await count(engine, counted)).toEqual([1, 300, 0]);
     const third = await finished(engine, await engine.importFiles({ paths: [a], again: true }));
     expect(third.files[0]).toMatchObject({ state: 'done', rows: 300 });
     expect(await count(engine, `SELECT count(*), count(DISTINCT fields->>'n') FROM records`)).toEqual([
       600, 300,
     ]);
+    // Imported again: a capture of its own, with its own counts.
+    expect(await count(engine, counted)).toEqual([2, 600, 0]);
   });
 
   it('imports a folder recursively, reading a non-UTF-8 file as Latin-1 with a notice', async () => {

@@ -143,6 +143,44 @@ class Import {
     return this.stage.rowsDecoded > before ? 1 : 0;
   }
 
+  /**
+   * The capture a file's SHA-256 makes it: the one it stopped part way (resumed, with or without
+   * --again), a new one, or null when it was imported before (skipped, said in the job).
+   */
+  private async captureKey(file: FoundFile, listed: ImportedFile, sha256: string): Promise<string | null> {
+    const store = this.host.store;
+    listed.sha256 = sha256;
+    const previous = await store.read(
+      `SELECT "key", state, path FROM captures WHERE sha256 = $1 ORDER BY started_at`,
+      [sha256],
+    );
+    const finished = previous.find((r) => r[1] === 'done');
+    const unfinished = previous.filter((r) => r[1] !== 'done').pop();
+    if (unfinished) {
+      // Stopped part way (cancelled, interrupted): go on from its position, with or without --again.
+      const key = unfinished[0] as string;
+      await store.write(`UPDATE captures SET state = 'importing', job = $2, path = $3 WHERE "key" = $1`, [
+        key,
+        this.job.id,
+        file.path,
+      ]);
+      return key;
+    }
+    if (finished && !this.request.again) {
+      listed.state = 'skipped';
+      listed.note = `already imported (same SHA-256) from ${String(finished[2])}; --again imports it again`;
+      this.job.note(`${file.path}: ${listed.note}`);
+      return null;
+    }
+    const key = previous.length ? `${sha256}#${previous.length + 1}` : sha256;
+    await store.write(
+      `INSERT INTO captures (sha256, size, path, "key", job, state, started_at)
+       VALUES ($1, $2, $3, $4, $5, 'importing', now()::TIMESTAMP)`,
+      [sha256, file.size, file.path, key, this.job.id],
+    );
+    return key;
+  }
+
   private async importFile(
     file: FoundFile,
     listed: ImportedFile,
@@ -204,36 +242,35 @@ class Import {
         ? { format, yearReference: file.modified, rx, memo, key: file.path }
         : null;
     const scanStarted = performance.now();
-    const { sha256, lineEnds, counts, workers } = await scanFile(file.path, compression, signal, count);
-    listed.sha256 = sha256;
-    const previous = await store.read(
-      `SELECT "key", state, path FROM captures WHERE sha256 = $1 ORDER BY started_at`,
-      [sha256],
-    );
-    const finished = previous.find((r) => r[1] === 'done');
-    const unfinished = previous.filter((r) => r[1] !== 'done').pop();
-    let key: string;
-    if (unfinished) {
-      // Stopped part way (cancelled, interrupted): go on from its position, with or without --again.
-      key = unfinished[0] as string;
-      await store.write(`UPDATE captures SET state = 'importing', job = $2, path = $3 WHERE "key" = $1`, [
-        key,
-        this.job.id,
-        file.path,
-      ]);
-    } else if (finished && !this.request.again) {
-      listed.state = 'skipped';
-      listed.note = `already imported (same SHA-256) from ${String(finished[2])}; --again imports it again`;
-      this.job.note(`${file.path}: ${listed.note}`);
-      return;
-    } else {
-      key = previous.length ? `${sha256}#${previous.length + 1}` : sha256;
-      await store.write(
-        `INSERT INTO captures (sha256, size, path, "key", job, state, started_at)
-         VALUES ($1, $2, $3, $4, $5, 'importing', now()::TIMESTAMP)`,
-        [sha256, file.size, file.path, key, this.job.id],
+    const scan = await scanFile(file.path, compression, signal, count);
+    const { lineEnds, counts, workers } = scan;
+    // The counts go in at once, under this import's own key until the SHA-256 names the capture
+    // (with workers the hash comes after them): the first answers need no more than the counts.
+    const countsKey = `scan:${this.job.id}:${file.path}`;
+    if (counts) {
+      await storeCounts(store, countsKey, file.path, counts);
+      listed.counted = countedInfo(counts);
+      this.job.note(
+        `${file.path}: ${counts.lines} lines counted by minute and severity in ${((performance.now() - scanStarted) / 1000).toFixed(1)} s${workers ? ` (${workers} threads)` : ''}, before its rows (capture_counts_v)`,
       );
+      this.job.changed();
     }
+    let key: string | null = null;
+    try {
+      key = await this.captureKey(file, listed, await scan.sha256);
+    } finally {
+      // Skipped (imported before), failed or cancelled before it had a key: its counts go too.
+      if (counts && key !== null) {
+        await store.write(`DELETE FROM capture_counts WHERE "key" = $1`, [key], 'capture counts');
+        await store.write(
+          `UPDATE capture_counts SET "key" = $2 WHERE "key" = $1`,
+          [countsKey, key],
+          'capture counts',
+        );
+      } else if (counts)
+        await store.write(`DELETE FROM capture_counts WHERE "key" = $1`, [countsKey], 'capture counts');
+    }
+    if (key === null) return;
     const positions = await this.ctx.positions();
     const saved = positions.get(key);
     const madeKey = `${key}#made`;
@@ -243,14 +280,6 @@ class Import {
     const at: FilePosition =
       savedValue && !('phase' in savedValue) ? savedValue : { offset: 0, line: 0, rows: 0, quarantined: 0 };
 
-    if (counts) {
-      await storeCounts(store, key, counts);
-      listed.counted = countedInfo(counts);
-      this.job.note(
-        `${file.path}: ${counts.lines} lines counted by minute and severity in ${((performance.now() - scanStarted) / 1000).toFixed(1)} s${workers ? ` (${workers} threads)` : ''}, before its rows (capture_counts_v)`,
-      );
-      this.job.changed();
-    }
     if (at.offset > 0) notes.push(`resumed at line ${at.line + 1}`);
     // The one place that decides the path: a file resumed by the fast path stays on it.
     const slowBecause = savedFast
@@ -503,7 +532,7 @@ function countLines(bytes: Uint8Array, counted: number): number {
 const HISTOGRAM_BUCKETS = 60;
 
 /** A file's quick counts into capture_counts (again on a resume: the same counts). */
-async function storeCounts(store: Store, key: string, counts: QuickCounts): Promise<void> {
+async function storeCounts(store: Store, key: string, path: string, counts: QuickCounts): Promise<void> {
   const minutes: (number | null)[] = [];
   const severities: (string | null)[] = [];
   const lines: number[] = [];
@@ -521,11 +550,11 @@ async function storeCounts(store: Store, key: string, counts: QuickCounts): Prom
   // As one JSON parameter: a month of minutes is some 100,000 rows, too many for a VALUES list.
   await store.write(
     `INSERT INTO capture_counts
-       SELECT $1, make_timestamp(m * 60000000), s, n FROM (SELECT
-         unnest(CAST(json_extract($2, '$.m') AS BIGINT[])) AS m,
-         unnest(CAST(json_extract($2, '$.s') AS VARCHAR[])) AS s,
-         unnest(CAST(json_extract($2, '$.n') AS BIGINT[])) AS n)`,
-    [key, JSON.stringify({ m: minutes, s: severities, n: lines })],
+       SELECT $1, $2, make_timestamp(m * 60000000), s, n FROM (SELECT
+         unnest(CAST(json_extract($3, '$.m') AS BIGINT[])) AS m,
+         unnest(CAST(json_extract($3, '$.s') AS VARCHAR[])) AS s,
+         unnest(CAST(json_extract($3, '$.n') AS BIGINT[])) AS n)`,
+    [key, path, JSON.stringify({ m: minutes, s: severities, n: lines })],
     'capture counts',
   );
 }

@@ -29,7 +29,11 @@ export interface CountSpec {
 }
 
 export interface ScanResult {
-  sha256: string;
+  /**
+   * The SHA-256, hex. With workers it is computed after the counts, so the counting ranges have
+   * every core and the first answers come sooner; the caller stores the counts meanwhile.
+   */
+  sha256: Promise<string>;
   /** Null for zstd (only DuckDB reads it). */
   lineEnds: LineEnds | null;
   /** Null when not asked for, or for zstd. */
@@ -78,7 +82,12 @@ export async function scanFile(
   count: CountSpec | null,
 ): Promise<ScanResult> {
   if (compression === 'zstd')
-    return { sha256: await sha256Of(file, signal), lineEnds: null, counts: null, workers: 0 };
+    return {
+      sha256: Promise.resolve(await sha256Of(file, signal)),
+      lineEnds: null,
+      counts: null,
+      workers: 0,
+    };
   const size = fs.statSync(file).size;
   const script = compression === null && size >= PARALLEL_BYTES ? workerScript() : null;
   if (script)
@@ -98,7 +107,7 @@ export async function scanFile(
       scan.push(chunk as Buffer);
       counter?.push(chunk as Buffer);
     }
-    return { sha256: hash.digest('hex'), ...ended(scan, counter), workers: 0 };
+    return { sha256: Promise.resolve(hash.digest('hex')), ...ended(scan, counter), workers: 0 };
   }
   const [sha256] = await Promise.all([
     sha256Of(file, signal),
@@ -109,7 +118,7 @@ export async function scanFile(
       }
     })(),
   ]);
-  return { sha256, ...ended(scan, counter), workers: 0 };
+  return { sha256: Promise.resolve(sha256), ...ended(scan, counter), workers: 0 };
 }
 
 /** Line ends and counts once the last chunk is in: the counter counted the lines, if there is one. */
@@ -218,19 +227,17 @@ async function scanInWorkers(
   const all = new AbortController();
   const stop = () => all.abort(signal.reason);
   signal.addEventListener('abort', stop);
-  let hashed: { sha256: string };
   let parts: RangeResult[];
   try {
-    [hashed, ...parts] = await Promise.all([
-      runWorker<{ sha256: string }>(script, { kind: 'hash', path: file }, all.signal),
-      ...starts.map((start, i) =>
+    parts = await Promise.all(
+      starts.map((start, i) =>
         runWorker<RangeResult>(
           script,
           { kind: 'range', path: file, start, end: starts[i + 1] ?? size, count },
           all.signal,
         ),
       ),
-    ]);
+    );
   } catch (error) {
     all.abort(error);
     throw signal.aborted ? signal.reason : error;
@@ -252,5 +259,12 @@ async function scanInWorkers(
       counts.quick += part.counts.quick;
     } else counts = null;
   }
-  return { sha256: hashed.sha256, lineEnds, counts, workers: 1 + starts.length };
+  // Then the hash, off this thread: the caller has the counts stored meanwhile.
+  const sha256 = runWorker<{ sha256: string }>(script, { kind: 'hash', path: file }, signal).then(
+    (h) => h.sha256,
+    // A worker that could not hash it: this thread does (and says what is wrong with the file).
+    (error: unknown) => (signal.aborted ? Promise.reject(error) : sha256Of(file, signal)),
+  );
+  void sha256.catch(() => undefined); // awaited by the caller after it stores the counts
+  return { sha256, lineEnds, counts, workers: starts.length + 1 };
 }

@@ -79,11 +79,12 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     // An imported file's lines counted by minute and severity in its first pass, before its rows
-    // (import/scan.ts): the first answers. minute and severity NULL: lines its decoder refuses.
+    // (import/scan.ts): the first answers. `key` is the capture's (until its SHA-256 is known, the
+    // import's own `scan:<job>:<path>`). minute and severity NULL: lines its decoder refuses.
     version: 7,
     name: 'capture_counts',
     sql: `CREATE TABLE IF NOT EXISTS capture_counts(
-      "key" VARCHAR NOT NULL, minute TIMESTAMP, severity VARCHAR, lines BIGINT NOT NULL)`,
+      "key" VARCHAR NOT NULL, path VARCHAR NOT NULL, minute TIMESTAMP, severity VARCHAR, lines BIGINT NOT NULL)`,
   },
 ];
 

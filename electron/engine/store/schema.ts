@@ -50,6 +50,6 @@ CREATE OR REPLACE VIEW records_v AS
   SELECT r.ts, r.rx, src.key AS source, r.severity, r.message, r.fields, r.origin, r.line
   FROM records r JOIN sources src ON src.id = r.source_id;
 CREATE OR REPLACE VIEW capture_counts_v AS
-  SELECT c.path, c.sha256, n.minute, n.severity, n.lines
-  FROM capture_counts n JOIN captures c ON c."key" = n."key";
+  SELECT n.path, c.sha256, n.minute, n.severity, n.lines
+  FROM capture_counts n LEFT JOIN captures c ON c."key" = n."key";
 `;
