@@ -42,21 +42,22 @@ const YEAR_2000 = 946_684_800_000;
 const DAY_MS = 86_400_000;
 const MONTHS = 'JanFebMarAprMayJunJulAugSepOctNovDec';
 
-/**
- * guessSeverity's words (decode/decoder.ts), found in a whole chunk at once: this pattern finds
- * where one may start (any case), and `wordRank` checks what the decoder's patterns check: a
- * whole word (`\b` both sides), with its allowed endings. A message's severity is the highest
- * class among its words; no match hides another (a candidate that is no word lies inside a run of
- * letters, where no word can start).
- */
-const WORD_STARTS = /crit|fatal|emerg|panic|alert|err|fail|exception|warn|notice|debug|trace/gi;
-/** Severity by rank (wordRank's answer): 0 none. */
+/** Severity by rank (a message's severity is the highest rank among its words): 0 none. */
 const RANKED: readonly Severity[] = ['info', 'debug', 'notice', 'warning', 'error', 'critical'];
 /**
- * A word start → its rank and the endings it may have (`\b(crit(ical)?|…)\b`), keyed by its
- * first letter (lower case) and length, which tell them apart.
+ * guessSeverity's words (decode/decoder.ts) whole, as its patterns read them (`\b` both sides, any
+ * case), found in a whole chunk at once with `test`: where one ends is all a match tells, and the
+ * word's letters give its rank (WORD_RANKS). No match hides another: a word is a whole run of
+ * letters, and matches do not overlap.
  */
-const WORDS: [number, string[]][] = [];
+const WHOLE_WORDS =
+  /\b(?:crit(?:ical)?|fatal|emerg(?:ency)?|panic|alert|err(?:or)?|fail(?:ed|ure)?|exception|warn(?:ing)?|notice|debug|trace)\b/gi;
+/**
+ * Rank by a whole word's first and last letters (lower case) and length, which tell them apart
+ * (first letter and length alone do not: emerg and error, emergency and exception).
+ */
+const WORD_RANKS = new Map<number, number>();
+const wordKey = (first: number, last: number, length: number) => (first << 16) | (last << 8) | length;
 for (const [start, rank, endings] of [
   ['crit', 5, ['ical', '']],
   ['fatal', 5, ['']],
@@ -70,8 +71,12 @@ for (const [start, rank, endings] of [
   ['notice', 2, ['']],
   ['debug', 1, ['']],
   ['trace', 1, ['']],
-] as const)
-  WORDS[(start.charCodeAt(0) << 4) | start.length] = [rank, [...endings]];
+] as const) {
+  for (const ending of endings) {
+    const word = start + ending;
+    WORD_RANKS.set(wordKey(word.charCodeAt(0), word.charCodeAt(word.length - 1), word.length), rank);
+  }
+}
 
 const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
 /** `[!-~]`. */
@@ -277,27 +282,23 @@ export class SyslogQuickCounter extends QuickCounter {
     const hits = this.hits;
     hits.n = 0;
     const text = buf.toString('latin1', 0, end);
-    WORD_STARTS.lastIndex = 0;
-    for (let m = WORD_STARTS.exec(text); m !== null; m = WORD_STARTS.exec(text)) {
-      const at = m.index;
-      if (at > 0 && isWordChar(buf[at - 1]!)) continue;
-      const length = m[0].length;
-      const [rank, endings] = WORDS[((buf[at]! | 0x20) << 4) | length]!;
-      const after = at + length;
-      for (const ending of endings)
-        if (endsWordWith(buf, after, end, ending)) {
-          if (hits.n === hits.at.length) {
-            const at2 = new Int32Array(hits.at.length * 2);
-            at2.set(hits.at);
-            const rank2 = new Uint8Array(hits.at.length * 2);
-            rank2.set(hits.rank);
-            hits.at = at2;
-            hits.rank = rank2;
-          }
-          hits.at[hits.n] = at;
-          hits.rank[hits.n++] = rank;
-          break;
-        }
+    // `test` and not `exec`: no match array nor string per word (six million in 1 GB of syslog).
+    WHOLE_WORDS.lastIndex = 0;
+    while (WHOLE_WORDS.test(text)) {
+      const after = WHOLE_WORDS.lastIndex;
+      let at = after - 1;
+      while (at > 0 && (CLASS[buf[at - 1]!]! & WORD) !== 0) at--;
+      const rank = WORD_RANKS.get(wordKey(buf[at]! | 0x20, buf[after - 1]! | 0x20, after - at))!;
+      if (hits.n === hits.at.length) {
+        const at2 = new Int32Array(hits.at.length * 2);
+        at2.set(hits.at);
+        const rank2 = new Uint8Array(hits.at.length * 2);
+        rank2.set(hits.rank);
+        hits.at = at2;
+        hits.rank = rank2;
+      }
+      hits.at[hits.n] = at;
+      hits.rank[hits.n++] = rank;
     }
     return hits;
   }
@@ -662,18 +663,6 @@ function minuteOf(prefix: string): number {
 
 /** Where `YYYY-MM-DDTHH:MM` has its digits. */
 const DIGIT_AT = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15];
-
-function isWordChar(c: number): boolean {
-  return (CLASS[c]! & WORD) !== 0;
-}
-
-/** `ending` (lower case letters, any case in `buf`) at `p`, then no word character before `end`. */
-function endsWordWith(buf: Buffer, p: number, end: number, ending: string): boolean {
-  if (p + ending.length > end) return false;
-  for (let i = 0; i < ending.length; i++) if ((buf[p + i]! | 0x20) !== ending.charCodeAt(i)) return false;
-  const q = p + ending.length;
-  return q >= end || !isWordChar(buf[q]!);
-}
 
 /** A month's three letters as one number → 1–12. */
 const MONTH_OF = new Map<number, number>(
