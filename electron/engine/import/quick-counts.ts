@@ -1,17 +1,19 @@
 // The first answers of an import, before its rows: lines counted by minute and severity in the
-// pass that already reads every byte for the file's SHA-256 (files.ts), at about the speed of
-// that read. The issue's "index first, parse later": a 1 GB syslog file's rows take minutes to
-// store, its counts and time histogram seconds (bench: logs). They are saved in
+// pass that already reads every byte for the file's SHA-256 (scan.ts), at about the speed of that
+// read. The issue's "index first, parse later", as counts: a 1 GB syslog file's rows take a minute
+// and more to store, its counts and time histogram seconds (bench: logs). They are saved in
 // `capture_counts` (store/migrations.ts, version 7) as soon as the pass ends.
 //
 // Invariants:
 // - Each line counts where the import will store its record: the minute of its time and its
-//   severity, exactly as the format's decoder gives them. Lines of the one shape read here by
-//   index (RFC 3164 as `fast.ts` reads it: the same regular shape, the same checks) are counted
-//   from their bytes; every other line is given to the decoder itself, so none is guessed.
-//   A line the decoder refuses counts as quarantined, an empty line not at all (as on import).
-//   test/unit/quick-counts.test.ts holds the counts to the stored records on generated lines.
-// - Only the content is read (gunzipped), never more than one line and one chunk held.
+//   severity, exactly as the format's decoder gives them. Lines of the common shape are read here
+//   by index from their bytes (syslog: RFC 3164 as `fast.ts` reads it, the same shape and checks;
+//   JSON Lines: a flat object, as the json decoder's flat path reads it); every other line is
+//   given to the decoder itself, so none is guessed. A line the decoder refuses counts as
+//   quarantined, an empty line not at all, a line over 1 MiB as quarantined (as on import).
+//   test/unit/quick-counts.test.ts holds both counters to their decoders on generated lines.
+// - Only the content is read (gunzipped); at most one chunk and one unfinished line (2 MiB: past
+//   that the counter gives up and only numbers lines) are held.
 import { isUtf8 } from 'node:buffer';
 import { SEVERITIES, type Severity } from '../batch';
 import { DEFAULT_FUTURE_TOLERANCE_MS, type Decoder, type DecodeOutput } from '../decode/decoder';
