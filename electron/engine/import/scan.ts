@@ -3,11 +3,11 @@
 // files.ts LineEndScan) and, for the formats quick-counts.ts reads, its lines counted by minute and
 // severity — the first answers, in about the time reading the file takes.
 //
-// A large uncompressed file is read by worker threads at once (scan-worker.ts): one hashes it,
-// the others each count a range of whole lines; their figures add up to the one-pass figures
-// exactly (ranges start after an LF, so no line or character straddles two). A small or
-// compressed file, or a run without the built worker (the tests run the sources), is read in this
-// thread, once.
+// A large uncompressed file is read by worker threads (scan-worker.ts): first one a core, each
+// counting a range of whole lines — their figures add up to the one-pass figures exactly (ranges
+// start after an LF, so no line or character straddles two) — then one hashing it, while the
+// caller stores the counts. A small or compressed file, or a run without the built worker (the
+// tests run the sources), is read in this thread, once.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
