@@ -28,8 +28,9 @@ export const ImportedFile = z.object({
   note: z.string().nullable(),
   /**
    * Its lines counted in the first pass, before its rows (engine/import/quick-counts.ts): by
-   * severity, quarantined, and a histogram of lines over the file's time span (`from`–`to`, epoch
-   * ms; `histogram` in equal buckets). Null for formats not counted so.
+   * severity, quarantined, and a histogram of lines over the file's time span (`from`, `to`: the
+   * first and last minute's start, epoch ms; `histogram` in equal buckets). Null for formats not
+   * counted so.
    */
   counted: z
     .object({

@@ -121,8 +121,10 @@ with it, anyone holding the URL may do them as you. Stop with Ctrl+C.`,
     usage: `opsdeck query <workspace> <sql> [--format table|csv|json] [--max-rows N]
 
 Talks to the engine that has the workspace open, or opens its database read-only when none
-does (and says which on stderr). Tables: samples, records, quarantine, channels, sources, notices;
-views samples_v and records_v join in channel and source names.`,
+does (and says which on stderr). Tables: samples, records, quarantine, channels, sources, notices,
+captures (imported files) and capture_counts (their lines by minute and severity, counted before
+their rows); views samples_v and records_v join in channel and source names, capture_counts_v
+the file's path and SHA-256.`,
     options: { format: { type: 'string', short: 'f' }, 'max-rows': { type: 'string' } },
     async run(values, positionals) {
       const [dir, sql] = positionals;

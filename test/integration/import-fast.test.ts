@@ -175,6 +175,29 @@ describe('import fast path', () => {
     expect(fast.job.quarantined).toBe(slow.job.quarantined);
   });
 
+  it('leaves a file with a line over 1 MiB to the slow path (DuckDB would not cut it), numbering every line', async () => {
+    const { dir } = await workspace('files');
+    const file = path.join(dir, 'long.log');
+    const lines = syslogLines(300).toString('utf8').split('\n');
+    lines.splice(150, 0, `${bsd(MTIME - 60_000)} h app: ${'y'.repeat(3 * 1024 * 1024)}`); // line 151
+    fs.writeFileSync(file, lines.join('\n'));
+    fs.utimesSync(file, MTIME / 1000, MTIME / 1000);
+    const { engine } = await workspace('long');
+    const job = await finished(engine, await engine.importFiles({ paths: [file] }));
+    expect(job.state).toBe('done');
+    expect(job.files[0]!.note).toContain('slow path: a line longer than 1 MiB');
+    const [numbers] = await rows(
+      engine,
+      `SELECT count(*), count(*) FILTER (WHERE line = regexp_extract(message, 'request (\\d+)', 1)::INT + (line > 151)::INT) FROM records`,
+    );
+    expect(numbers).toEqual([300, 300]); // each line its own number, after the long one too
+    const [cut] = await rows(
+      engine,
+      `SELECT count(DISTINCT "where") FROM quarantine WHERE "where" = '${file}:151'`,
+    );
+    expect(cut![0]).toBe(1);
+  });
+
   it('leaves a file with lines that are not UTF-8 to the slow path, saying why', async () => {
     const { dir } = await workspace('files');
     const file = path.join(dir, 'mixed.log');

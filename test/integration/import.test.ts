@@ -133,6 +133,30 @@ describe('import', () => {
     expect(await count(engine, 'SELECT count(*) FROM records')).toEqual([2 + zeekRows]);
   });
 
+  it('quarantines a line too long to hold, in pieces under its one number, and numbers the next lines right', async () => {
+    const { engine, evidence } = await workspace();
+    const huge = `{"msg":"${'x'.repeat(5 * 1024 * 1024)}"}`; // five reads long, no line end among them
+    const lines = jsonLines(100).split('\n');
+    lines.splice(50, 0, huge); // line 51
+    const file = path.join(evidence, 'huge.jsonl');
+    fs.writeFileSync(file, lines.join('\n'));
+    const job = await finished(engine, await engine.importFiles({ paths: [file] }));
+    expect(job.files[0]!.state).toBe('done');
+    expect(await count(engine, `SELECT count(*), min(line), max(line) FROM records`)).toEqual([100, 1, 101]);
+    // The lines after it are numbered from 52, each record its own line's.
+    expect(
+      await count(engine, `SELECT count(*) FROM records WHERE line = (fields->>'n')::INT + (line > 51)::INT`),
+    ).toEqual([100]);
+    const pieces = (
+      await engine.query(`SELECT count(*)::INT, count(DISTINCT "where")::INT, min("where") FROM quarantine`)
+    ).rows[0]!;
+    expect(pieces[0]).toBeGreaterThan(1);
+    expect(pieces.slice(1)).toEqual([1, `${file}:51`]);
+    // Not counted first (the counter does not hold such a line), and said so.
+    expect(job.files[0]!.counted).toBeNull();
+    expect(job.files[0]!.note).toContain('no first counts: a line longer than 2 MiB');
+  });
+
   it('skips a file already imported (same SHA-256, another path) unless asked again', async () => {
     const { engine, evidence } = await workspace();
     const a = path.join(evidence, 'a.jsonl');

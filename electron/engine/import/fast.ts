@@ -85,6 +85,7 @@ export function fastPathRefusal(c: FastPathCase): string | null {
   // DuckDB's reader takes a lone CR for a line end: the line numbers would drift.
   if (c.lineEnds && !c.lineEnds.utf8) return 'not all UTF-8 (DuckDB would drop those lines)';
   if (c.lineEnds?.loneCr) return 'a CR not followed by LF (DuckDB would end a line there)';
+  if (c.lineEnds?.longLine) return 'a line longer than 1 MiB (quarantined cut, as DuckDB would not)';
   if (c.slowPosition) return 'resumed where the slow path stopped';
   return null;
 }

@@ -82,14 +82,21 @@ export interface LineEnds {
   loneCr: boolean;
   utf8: boolean;
   lines: number;
+  /** A line is longer than LONG_LINE_BYTES: the import quarantines it cut, DuckDB's reader would not. */
+  longLine: boolean;
 }
+
+/** As import.ts's longest line taken whole. */
+export const LONG_LINE_BYTES = 1 << 20;
 
 /**
  * Reads content chunks fed in order for `LineEnds` (`end()` after the last). `countLines` false
  * leaves `lines` 0 for a caller that counts them anyway (scan.ts with a quick counter).
  */
 export class LineEndScan {
-  readonly ends: LineEnds = { crlf: false, loneCr: false, utf8: true, lines: 0 };
+  readonly ends: LineEnds = { crlf: false, loneCr: false, utf8: true, lines: 0, longLine: false };
+  /** Bytes of the line not yet ended by an LF. */
+  private unfinished = 0;
   private crAtEnd = false;
   /** The bytes after the last LF, kept so a character cut by a chunk's end is judged whole. */
   private tail: Buffer = Buffer.alloc(0);
@@ -114,6 +121,20 @@ export class LineEndScan {
       }
     }
     const lastLf = chunk.lastIndexOf(0x0a);
+    if (lastLf < 0) this.unfinished += chunk.length;
+    else {
+      const firstLf = chunk.indexOf(0x0a);
+      if (this.unfinished + firstLf > LONG_LINE_BYTES) e.longLine = true;
+      // A line wholly inside a chunk is no longer than the chunk (1 MiB reads): look only in a bigger one.
+      if (chunk.length > LONG_LINE_BYTES && !e.longLine)
+        for (
+          let from = firstLf + 1, lf = chunk.indexOf(0x0a, from);
+          lf >= 0;
+          from = lf + 1, lf = chunk.indexOf(0x0a, from)
+        )
+          if (lf - from > LONG_LINE_BYTES) e.longLine = true;
+      this.unfinished = chunk.length - lastLf - 1;
+    }
     if (lastLf < 0) {
       this.tail = Buffer.concat([this.tail, chunk]);
       if (this.tail.length > 1 << 22) this.tail = this.judge(this.tail, this.tail.length - 4);
@@ -136,6 +157,7 @@ export class LineEndScan {
 
   end(): LineEnds {
     if (this.crAtEnd) this.ends.loneCr = true;
+    if (this.unfinished > LONG_LINE_BYTES) this.ends.longLine = true;
     if (this.tail.length > 0) {
       if (this.countLines) this.ends.lines++;
       if (this.ends.utf8 && !isUtf8(this.tail)) this.ends.utf8 = false;

@@ -63,6 +63,8 @@ interface FilePosition {
   line: number;
   rows: number;
   quarantined: number;
+  /** `offset` is inside line `line`, a line too long to hold, pushed in pieces (absent: false). */
+  cut?: boolean;
 }
 
 /** The first lines of a file's head (the last, maybe cut, left out), as text. */
@@ -233,17 +235,24 @@ class Import {
     // has them. Counted as the decoder will read the lines: the same year reference and receive time.
     const rx = this.host.now();
     const memo = { yearReference: file.modified };
+    const notCounted = !QUICK_COUNT_FORMATS.includes(format)
+      ? `format ${format} is counted with its rows`
+      : latin1
+        ? 'read as Latin-1'
+        : multiline
+          ? 'multi-line records'
+          : compression === 'zstd'
+            ? 'zstd (only DuckDB reads it)'
+            : this.request.timeZone && this.request.timeZone !== 'UTC'
+              ? `time zone ${this.request.timeZone}`
+              : null;
     const count: CountSpec | null =
-      QUICK_COUNT_FORMATS.includes(format) &&
-      !latin1 &&
-      !multiline &&
-      compression !== 'zstd' &&
-      (!this.request.timeZone || this.request.timeZone === 'UTC')
-        ? { format, yearReference: file.modified, rx, memo, key: file.path }
-        : null;
+      notCounted === null ? { format, yearReference: file.modified, rx, memo, key: file.path } : null;
     const scanStarted = performance.now();
     const scan = await scanFile(file.path, compression, signal, count);
     const { lineEnds, counts, workers } = scan;
+    if (notCounted !== null) notes.push(`no first counts: ${notCounted}`);
+    else if (counts === null) notes.push('no first counts: a line longer than 2 MiB');
     // The counts go in at once, under this import's own key until the SHA-256 names the capture
     // (with workers the hash comes after them): the first answers need no more than the counts.
     const countsKey = `scan:${this.job.id}:${file.path}`;
@@ -385,18 +394,32 @@ class Import {
       let offset = at.offset;
       let diskBytes = compression ? 0 : at.offset;
       info.detail = `importing ${file.path}`;
+      // A line longer than two reads is pushed in pieces, all of it to quarantine under its one
+      // number; the lines after it keep theirs.
+      let cut = at.cut === true;
       const position = (): Position => ({
         key,
-        value: JSON.stringify({ offset, line, rows: listed.rows, quarantined: listed.quarantined }),
+        value: JSON.stringify({
+          offset,
+          line,
+          rows: listed.rows,
+          quarantined: listed.quarantined,
+          ...(cut ? { cut } : {}),
+        }),
       });
-      const pushLine = (bytes: Uint8Array) => {
-        line++;
-        if (bytes.length === 0) return;
-        if (bytes.length > MAX_LINE_BYTES) {
+      /** One line, or a piece of one (`piece`: no line end yet). */
+      const pushLine = (bytes: Uint8Array, piece = false) => {
+        const rest = cut; // this ends (or goes on with) a line cut into pieces
+        if (!rest) line++;
+        cut = piece;
+        if (bytes.length === 0) return; // an empty line, or a cut one ending where a read began
+        if (bytes.length > MAX_LINE_BYTES || rest || piece) {
           listed.quarantined++;
           this.stage.addQuarantine(
             new Uint8Array(bytes.subarray(0, MAX_LINE_BYTES)),
-            `a line longer than ${MAX_LINE_BYTES} bytes (${bytes.length}): kept cut`,
+            rest || piece
+              ? `a line longer than ${2 * MAX_LINE_BYTES} bytes: a piece of it (${bytes.length} bytes), kept cut`
+              : `a line longer than ${MAX_LINE_BYTES} bytes (${bytes.length}): kept cut`,
             `${origin}:${line}`,
           );
           return;
@@ -449,7 +472,7 @@ class Import {
             carry = buf.length > MAX_LINE_BYTES * 2 ? null : Buffer.from(buf);
             if (!carry) {
               this.stage.pushFrames(() => {
-                pushLine(buf); // quarantined whole, as too long
+                pushLine(buf, true); // a piece of a line too long to hold: quarantined
                 offset += buf.length;
                 return position();
               });
@@ -588,7 +611,7 @@ export function countedInfo(counts: QuickCounts): NonNullable<ImportedFile['coun
     quarantined: counts.quarantined,
     bySeverity,
     from: from * 60_000,
-    to: (to + 1) * 60_000,
+    to: to * 60_000,
     histogram,
   };
 }

@@ -244,13 +244,14 @@ async function scanInWorkers(
   } finally {
     signal.removeEventListener('abort', stop);
   }
-  const lineEnds: LineEnds = { crlf: false, loneCr: false, utf8: true, lines: 0 };
+  const lineEnds: LineEnds = { crlf: false, loneCr: false, utf8: true, lines: 0, longLine: false };
   let counts: QuickCounts | null = count ? { byMinute: new Map(), quarantined: 0, lines: 0, quick: 0 } : null;
   for (const part of parts) {
     lineEnds.crlf ||= part.lineEnds.crlf;
     lineEnds.loneCr ||= part.lineEnds.loneCr;
     lineEnds.utf8 &&= part.lineEnds.utf8;
     lineEnds.lines += part.lineEnds.lines;
+    lineEnds.longLine ||= part.lineEnds.longLine;
     if (counts && part.counts) {
       const m = counts.byMinute;
       part.counts.keys.forEach((key, i) => m.set(key, (m.get(key) ?? 0) + part.counts!.lines[i]!));
