@@ -19,7 +19,7 @@ import { connectInProcess } from '../engine/server/in-process';
 import { checkOwner } from '../engine/lock';
 import { followJob, formatJobSummary } from './jobs';
 import { ALLOW_REMOTE_FLAG, DEFAULT_PORT } from '../engine/server/http';
-import { defaultWorkspaceDir } from '../engine/workspace';
+import { defaultWorkspaceDir, ensureEmptyWorkspace } from '../engine/workspace';
 import { openWorkspace } from './connect';
 import { formatCsv, formatJson, formatTable } from './format';
 
@@ -306,7 +306,7 @@ before anything is stored, as for tail and syslog sources; --no-masking stores t
         again: values['again'] === true,
         ...(values['no-masking'] === true ? { masking: { rules: [], custom: [] } } : {}),
       };
-      const access = await openWorkspaceWritable(dir);
+      const access = await openWorkspaceWritable(dir, true);
       try {
         const { job: id } = await access.client.call('importFiles', request);
         const ended = await followJob(access.client, id, 'what was imported stays');
@@ -784,14 +784,21 @@ function listOption(value: unknown): string[] {
 }
 
 /**
- * The workspace's engine for a command that writes (an import): the running one when there is one,
+ * The workspace's engine for a command that writes (an import; `create`: a new or empty folder
+ * becomes a workspace with no sources): the running one when there is one,
  * else an engine started here for the command (its sources not started), owning the workspace —
  * lock and loopback API included, so other commands reach it meanwhile — until the command ends.
  */
-async function openWorkspaceWritable(dir: string) {
+async function openWorkspaceWritable(dir: string, create = false) {
   const absolute = path.resolve(dir);
+  if (create && ensureEmptyWorkspace(absolute))
+    process.stderr.write(
+      `opsdeck: made a new workspace in ${absolute} (no sources: its data is what you import)\n`,
+    );
   if (!fs.existsSync(path.join(absolute, 'opsdeck.json')))
-    throw new Error(`${absolute} is not an OpsDeck workspace (no opsdeck.json)`);
+    throw new Error(
+      `${absolute} is not an OpsDeck workspace (no opsdeck.json), and not empty: name a new or empty folder to make one`,
+    );
   const owner = await checkOwner(absolute);
   if (owner.state === 'owned') {
     const access = await openWorkspace(absolute);

@@ -180,6 +180,27 @@ export function ensureWorkspace(dir: string): WorkspaceConfig {
   return readWorkspaceConfig(dir);
 }
 
+/**
+ * Makes a workspace with no sources in `dir` (a case folder an import starts: its data is what is
+ * imported), when `dir` does not exist or is an empty folder; answers whether it made one. A folder
+ * with other things in it is left alone: it may be the evidence itself, named by mistake.
+ */
+export function ensureEmptyWorkspace(dir: string): boolean {
+  if (fs.existsSync(path.join(dir, CONFIG_FILE))) return false;
+  if (fs.existsSync(dir) && (!fs.statSync(dir).isDirectory() || fs.readdirSync(dir).length > 0)) return false;
+  assertWritable(dir);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  writeWorkspaceConfig(
+    dir,
+    WorkspaceConfig.parse({
+      version: WORKSPACE_VERSION,
+      name: path.basename(path.resolve(dir)),
+      sources: [],
+    }),
+  );
+  return true;
+}
+
 /** The per-user default: `$XDG_DATA_HOME/opsdeck/default` or its platform equivalent. */
 export function defaultWorkspaceDir(): string {
   const home = os.homedir();

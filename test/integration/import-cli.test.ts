@@ -124,6 +124,25 @@ describe('opsdeck import', () => {
     expect(counted.stdout.trim().split('\n')[1]).toBe('300003');
   });
 
+  it('makes a new workspace (no sources) in a new or empty folder, and refuses a folder with other things in it', async () => {
+    const { ws, evidence } = folders();
+    fs.writeFileSync(path.join(evidence, 'a.jsonl'), '{"ts":"2026-11-20T10:00:00Z","msg":"x"}\n');
+    const made = await runCli(['import', ws, evidence]);
+    expect(made.code).toBe(0);
+    expect(made.stderr).toContain(`made a new workspace in ${ws}`);
+    const config = JSON.parse(fs.readFileSync(path.join(ws, 'opsdeck.json'), 'utf8')) as {
+      sources: unknown[];
+    };
+    expect(config.sources).toEqual([]);
+    const counted = await runCli(['query', ws, 'SELECT count(*) AS n FROM records', '--format', 'csv']);
+    expect(counted.stdout.trim().split('\n')[1]).toBe('1');
+    // The evidence folder named as the workspace by mistake: refused, nothing written into it.
+    const refused = await runCli(['import', evidence, evidence]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('not an OpsDeck workspace (no opsdeck.json), and not empty');
+    expect(fs.readdirSync(evidence).sort()).toEqual(['a.jsonl', 'nested']);
+  });
+
   it('counts a large syslog file by minute and severity first (worker threads), as its rows then say', async () => {
     const { ws, evidence } = folders();
     fs.mkdirSync(ws);
