@@ -233,6 +233,15 @@ export function quoteValue(value: string): string {
     : `"${value.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
 }
 
+/**
+ * Whether a list of values can be written as one bare word after an operator, joined by commas:
+ * no space, quote, operator or comma in any, and only the first begins the token, where after an
+ * operator a '/' is a value but a '-' before a '/' or '"' is a negation.
+ */
+function bareList(values: readonly string[]): boolean {
+  return values.every((v, i) => /^[^\s"=!<>~,]+$/.test(v) && (i > 0 || !/^-[/"]/.test(v)));
+}
+
 /** One term as text that parses back to it. */
 export function formatTerm(term: FilterTerm): string {
   const sign = term.negated ? '-' : '';
@@ -245,7 +254,7 @@ export function formatTerm(term: FilterTerm): string {
       return `${sign}has:${term.field}`;
     case 'compare': {
       // A list is one bare word (a,b,c); a value that needs quotes stands alone.
-      const bare = term.values.length > 1 && term.values.every((v) => quoteValue(v) === v);
+      const bare = term.values.length > 1 && bareList(term.values);
       const value = bare ? term.values.join(',') : quoteValue(term.values[0] ?? '');
       return `${sign}${term.field}${term.op}${value}`;
     }

@@ -69,6 +69,15 @@ describe('filter language', () => {
     fc.assert(fc.property(fc.string({ maxLength: 200 }), (text) => void parseFilter(text)));
   });
 
+  it('writes a list back whole when a value after the first starts with / or -', () => {
+    // Found by the property above (seed 881203922): "a=/,a" formatted as a="/" and lost the "a".
+    for (const text of ['a=/,a', 'a=x,-y', 'a=x,-/y', 'path=/var/log,/tmp']) {
+      const parsed = parseFilter(text);
+      expect(parsed.ok).toBe(true);
+      if (parsed.ok) expect(terms(formatFilter(parsed.terms))).toEqual(parsed.terms);
+    }
+  });
+
   it('adds a clicked value as a term, quoted when it must be', () => {
     const text = withTerm('timeout', {
       kind: 'compare',
