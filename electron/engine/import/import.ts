@@ -191,7 +191,7 @@ class Import {
     const { info, signal } = this.job;
     const store = this.host.store;
     listed.state = 'importing';
-    info.detail = `hashing ${file.path}`;
+    info.detail = `reading ${file.path}: first counts and SHA-256`;
     this.job.changed();
     const compression = compressionOf(file.path);
     const head =
