@@ -583,7 +583,7 @@ async function storeCounts(store: Store, key: string, path: string, counts: Quic
 }
 
 /** The job's view of a file's quick counts: by severity, and a histogram over its time span. */
-export function countedInfo(counts: QuickCounts): NonNullable<ImportedFile['counted']> {
+function countedInfo(counts: QuickCounts): NonNullable<ImportedFile['counted']> {
   const bySeverity: Record<string, number> = {};
   let from = Infinity;
   let to = -Infinity;

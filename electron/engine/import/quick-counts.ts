@@ -31,7 +31,7 @@ export interface QuickCounts {
   quarantined: number;
   /** Lines counted, quarantined included. */
   lines: number;
-  /** Lines read from their bytes, the rest by the decoder (for the job's note and the bench). */
+  /** Lines read from their bytes, the rest by the decoder (the tests check the counter reads most). */
   quick: number;
 }
 

@@ -57,7 +57,7 @@ export type ScanWork =
 const PARALLEL_BYTES = 32 * 1024 * 1024;
 const READ_CHUNK = 1 << 20;
 
-export function counterFor(spec: CountSpec): QuickCounter {
+function counterFor(spec: CountSpec): QuickCounter {
   const decoder = fileDecoders.find((d) => d.name === spec.format);
   const options = { ...spec, decoder: decoder!, memo: { ...spec.memo } };
   if (decoder && spec.format === 'syslog') return new SyslogQuickCounter(options);
