@@ -249,8 +249,10 @@ class RecordSetReader {
       const baseOffset = int64(bytes, p);
       const batchLength = int32(bytes, p + 8);
       if (batchLength < 0) {
-        // Nothing after it can be framed: quarantine the rest.
+        // Nothing after it can be framed: quarantine the rest. Stepping past its base offset at least
+        // keeps a caller that fetches again from `next` from reading the same bytes forever.
         this.quarantine(baseOffset, p, end, `batch at offset ${baseOffset}: negative length ${batchLength}`);
+        this.stepPast(baseOffset);
         return;
       }
       const batchEnd = p + LENGTH_FIELDS + batchLength;
