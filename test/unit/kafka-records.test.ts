@@ -396,6 +396,28 @@ describe('readRecordSet reads what kafkajs reads', () => {
     expect(r.headerValueStart[2]).toBe(r.headerValueEnd[2]);
   });
 
+  it('lengths and deltas of 3 to 5 varint bytes (and a timestamp delta beyond int32)', async () => {
+    const big = (size: number, fill: number): Buffer => Buffer.alloc(size, fill);
+    const records = [
+      { offsetDelta: 0, timestampDelta: -3_000_000_000, key: big(300, 1), value: big(20_000, 2) },
+      {
+        offsetDelta: 70_000,
+        timestampDelta: 5_000_000_000,
+        key: null,
+        value: big(2_100_000, 3),
+        headers: { h: big(9_000, 4) },
+      },
+      { offsetDelta: 300_000_000, timestampDelta: 1, key: big(8_192, 5), value: big(8_191, 6) },
+    ];
+    const set = Buffer.concat([
+      await batch({ firstOffset: 5, records, firstTimestamp: 1_700_000_000_000 }),
+      await simple(300_000_006, 1),
+    ]);
+    const r = await expectSameAsKafkajs(set, 0);
+    expect([...r.offset]).toEqual([5, 70_005, 300_000_005, 300_000_006]);
+    expect(r.timestamp[0]).toBe(1_700_000_000_000 - 3_000_000_000);
+  });
+
   it('LogAppendTime: every record has the batch maxTimestamp', async () => {
     const set = withAttributes(
       await simple(0, 3, { firstTimestamp: 1000, maxTimestamp: 1_700_000_123_456 }),
