@@ -244,13 +244,18 @@ export class KafkaBroker {
       .filter(Boolean);
   }
 
-  /** Produces `lines` (one message each; `key\tvalue` when keyed) with kcat, to `partition` or spread. */
+  /** Produces `lines` (one message each; `key\tvalue` when keyed) with kcat, to `partition` or spread, in batches compressed as asked. */
   produce(
     topic: string,
     lines: string[],
-    options: { keyed?: boolean; partition?: number; batchMessages?: number } = {},
+    options: {
+      keyed?: boolean;
+      partition?: number;
+      batchMessages?: number;
+      compression?: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+    } = {},
   ): void {
-    const args = ['-P', '-b', this.bootstrap, '-t', topic, '-z', 'none'];
+    const args = ['-P', '-b', this.bootstrap, '-t', topic, '-z', options.compression ?? 'none'];
     // Kafka hands a consumer whole record batches: small ones make a stream that can be cut often.
     if (options.batchMessages) args.push('-X', `batch.num.messages=${options.batchMessages}`);
     if (options.keyed) args.push('-K', '\t');

@@ -279,6 +279,80 @@ describe.each(KAFKA_VERSIONS)('kafka %s', (version) => {
     expect(payload).toMatchObject({ generator: 'opsdeck', receiver: 'soc-kafka' });
     expect(alert.key).toBe(payload.fingerprint);
   }, 120_000);
+
+  it('reads gzip batches, leaves out aborted transactions, quarantines a batch it cannot decompress and reads on (inspect and group)', async () => {
+    broker.createTopic('mixed', 1);
+    const seqs = (from: number, to: number) =>
+      Array.from({ length: to - from }, (_, k) => `{"seq":${from + k}}`);
+    broker.produce('mixed', seqs(0, 20), { compression: 'gzip' });
+    const kafka = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
+    const producer = kafka.producer({
+      transactionalId: `opsdeck-test-${version}`,
+      maxInFlightRequests: 1,
+      idempotent: true,
+    });
+    await producer.connect();
+    const committed = await producer.transaction();
+    await committed.send({ topic: 'mixed', messages: seqs(20, 30).map((value) => ({ value })) });
+    await committed.commit();
+    const aborted = await producer.transaction();
+    await aborted.send({ topic: 'mixed', messages: seqs(1000, 1010).map((value) => ({ value })) });
+    await aborted.abort();
+    await producer.disconnect();
+    // OpsDeck reads none and gzip; a snappy batch is kept whole in quarantine, and what follows is read.
+    broker.produce('mixed', seqs(30, 35), { compression: 'snappy' });
+    broker.produce('mixed', seqs(35, 40));
+    const admin = kafka.admin();
+    await admin.connect();
+    const [end] = await admin.fetchTopicOffsets('mixed');
+    await admin.disconnect();
+    const source = (id: string, options: Record<string, unknown>) => ({
+      id,
+      name: id,
+      kind: 'kafka' as const,
+      options: {
+        brokers: [broker.bootstrap],
+        topics: ['mixed'],
+        start: { from: 'earliest' as const },
+        decoders: [{ topic: 'mixed', decoder: 'json' as const }],
+        sessionTimeoutMs: 6_000,
+        ...options,
+      },
+    });
+    const engine = await engineWith([
+      source('ins', { mode: 'inspect' }),
+      source('grp', { mode: 'group', groupId: `mixed-group-${version}` }),
+    ]);
+    for (const id of ['ins', 'grp']) {
+      // The saved position reaches the partition's end: past the control records and the aborted ones.
+      await waitFor(
+        `${id} at the end of the partition`,
+        async () => {
+          const saved = (await engine.store.positions(id)).get('offsets');
+          return (
+            saved !== undefined &&
+            (JSON.parse(saved) as Record<string, number>)['mixed:0'] === Number(end!.high)
+          );
+        },
+        60_000,
+      );
+      const stored = await engine.query(
+        `SELECT DISTINCT value::INTEGER FROM samples_v WHERE channel = '${id}/mixed/seq' ORDER BY 1`,
+      );
+      expect(
+        stored.rows.map((r) => Number(r[0])),
+        id,
+      ).toEqual([...Array.from({ length: 30 }, (_, i) => i), 35, 36, 37, 38, 39]);
+      const q = await engine.query(
+        `SELECT reason, "where", octet_length(raw) FROM quarantine q JOIN sources s ON s.id = q.source_id WHERE s.key = '${id}'`,
+      );
+      expect(q.rows).toHaveLength(1);
+      expect(String(q.rows[0]![0])).toMatch(/snappy compression is not supported/);
+      expect(String(q.rows[0]![1])).toMatch(/^mixed partition 0 offset \d+$/);
+      expect(Number(q.rows[0]![2])).toBeGreaterThan(61); // the whole batch: its header and records
+      expect(sourceState(engine, id).state).toBe('connected');
+    }
+  }, 120_000);
 });
 
 describe('kafka security: SCRAM and TLS with the site CA', () => {

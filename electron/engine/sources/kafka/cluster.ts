@@ -1,12 +1,13 @@
 // The cluster browser: what a Kafka source's cluster holds — brokers, topics with partitions,
 // earliest/latest offsets, counts and rates; consumer groups with members and lag per partition;
-// a topic's most recent messages, read with a Fetch of our own (inspect.ts), so no group is joined.
+// a topic's most recent messages, read with a Fetch of our own (fetch.ts), so no group is joined.
 import type { Admin } from 'kafkajs';
-import Batch from 'kafkajs/src/consumer/batch.js';
 import type { KafkaClusterRequest, KafkaClusterResult, KafkaRecentMessage } from '../../../../shared/api';
 import { decodeUtf8 } from '../../decode/decoder';
 import type { FrameDecoder } from '../../decode/registry';
+import { fetchRecords } from './fetch';
 import type { Cluster } from './inspect';
+import type { PartitionRecords } from './records';
 
 const SHOWN_VALUE_BYTES = 4096;
 const READ_COMMITTED = 1;
@@ -115,7 +116,7 @@ async function recentMessages(
     const nodeId = Object.keys(leaders)[0];
     if (nodeId === undefined) continue;
     const broker = await fetcher.findBroker({ nodeId });
-    const { responses } = await broker.fetch({
+    const { responses } = await fetchRecords(broker, {
       isolationLevel: READ_COMMITTED,
       maxWaitTime: 100,
       minBytes: 1,
@@ -129,9 +130,12 @@ async function recentMessages(
     });
     for (const r of responses)
       for (const data of r.partitions) {
-        const batch = new Batch(topic, String(from), data);
-        for (const m of batch.messages.filter((x) => Number(x.offset) < p.latest).slice(-perPartition))
-          out.push(describe(frames, topic, p.partition, m));
+        const records = data.records;
+        if (!records) continue;
+        const shown: number[] = [];
+        for (let i = 0; i < records.n; i++) if (records.offset[i]! < p.latest) shown.push(i);
+        for (const i of shown.slice(-perPartition))
+          out.push(describe(frames, topic, p.partition, records, i));
       }
   }
   return out.sort((a, b) => a.timestamp - b.timestamp || a.partition - b.partition || a.offset - b.offset);
@@ -141,15 +145,24 @@ function describe(
   frames: FrameDecoder,
   topic: string,
   partition: number,
-  m: Batch['messages'][number],
+  records: PartitionRecords,
+  i: number,
 ): KafkaRecentMessage {
-  const value = m.value ?? Buffer.alloc(0);
+  const bytes = records.buffers[records.buffer[i]!]!;
+  const text = (start: number, end: number | undefined) => bytes.toString('utf8', start, end);
+  const value =
+    records.valueStart[i]! < 0 ? Buffer.alloc(0) : bytes.subarray(records.valueStart[i], records.valueEnd[i]);
   const shown = value.subarray(0, SHOWN_VALUE_BYTES);
-  const text = decodeUtf8(shown);
+  const shownText = decodeUtf8(shown);
+  // A header named twice shows its values joined, as one line.
   const headers: Record<string, string | null> = {};
-  for (const [name, v] of Object.entries(m.headers ?? {}))
-    headers[name] = v === undefined ? null : Array.isArray(v) ? v.map(String).join(', ') : v.toString();
-  const timestamp = Number(m.timestamp);
+  for (let h = records.headerFrom[i]!; h < records.headerTo[i]!; h++) {
+    const name = text(records.headerNameStart[h]!, records.headerNameEnd[h]);
+    const v =
+      records.headerValueStart[h]! < 0 ? null : text(records.headerValueStart[h]!, records.headerValueEnd[h]);
+    headers[name] = name in headers && headers[name] !== null && v !== null ? `${headers[name]}, ${v}` : v;
+  }
+  const timestamp = records.timestamp[i]!;
   let decoded: KafkaRecentMessage['decoded'];
   try {
     const numbers = frames.peek({ rx: timestamp, key: topic, bytes: value }, frames.decoderOf(topic));
@@ -161,12 +174,12 @@ function describe(
   }
   return {
     partition,
-    offset: Number(m.offset),
+    offset: records.offset[i]!,
     timestamp,
-    key: m.key ? m.key.toString('utf8') : null,
+    key: records.keyStart[i]! < 0 ? null : text(records.keyStart[i]!, records.keyEnd[i]),
     headers,
-    value: text ?? shown.toString('hex'),
-    valueEncoding: text === null ? 'hex' : 'utf8',
+    value: shownText ?? shown.toString('hex'),
+    valueEncoding: shownText === null ? 'hex' : 'utf8',
     decoded,
   };
 }

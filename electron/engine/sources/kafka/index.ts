@@ -13,7 +13,8 @@ import { topicDetail } from '../mqtt/detail';
 import type { Source, SourceContext, SourceFactory } from '../source';
 import { describeEndpoint, kafkaClient, kafkaConfig, reconnectDelay } from './connection';
 import { clusterErrorText, readCluster, type RateMemory } from './cluster';
-import { createCluster, InspectReader, type Cluster } from './inspect';
+import { markerRecords } from './fetch';
+import { createCluster, InspectReader, ownFetchConsumer, type Cluster } from './inspect';
 import { KafkaIngest } from './ingest';
 
 /** Where each partition of the source's topics starts: the workspace's position, else the option. */
@@ -165,7 +166,7 @@ export const kafkaSource: SourceFactory<KafkaOptions> = {
         for (const p of t.partitions)
           if (Number(p.offset) >= 0) committed.set(`${t.topic}:${p.partition}`, Number(p.offset));
       const targets = await startOffsets(admin!, options, saved, ctx, committed);
-      const c = client.consumer({
+      const c = ownFetchConsumer(client, {
         groupId,
         sessionTimeout: options.sessionTimeoutMs,
         heartbeatInterval: Math.max(100, Math.floor(options.sessionTimeoutMs / 3)),
@@ -202,7 +203,8 @@ export const kafkaSource: SourceFactory<KafkaOptions> = {
         eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
           if (!accepting || !isRunning() || isStale()) return;
           setState('connected');
-          const next = ingest.accept(batch.topic, batch.partition, batch.messages);
+          const records = markerRecords(batch);
+          const next = records ? ingest.accept(batch.topic, batch.partition, records) : null;
           if (next !== null) commitWhenDurable(batch.topic, batch.partition, next);
           await waitForRoom(heartbeat);
         },
@@ -229,7 +231,7 @@ export const kafkaSource: SourceFactory<KafkaOptions> = {
             await r.run(async (b) => {
               setState('connected');
               attempt = 0;
-              ingest.accept(b.topic, b.partition, b.messages);
+              ingest.accept(b.topic, b.partition, b.records);
               await waitForRoom();
             });
           } catch (error) {

@@ -15,17 +15,9 @@ import { FrameDecoder } from '../../decode/registry';
 import { ChannelRefused, type IngestStage } from '../../ingest/stage';
 import { CHANNEL_REFUSED, type SourceContext } from '../source';
 import { TopicTree } from '../mqtt/topic-tree';
+import type { PartitionRecords } from './records';
 
 export const POSITION_KEY = 'offsets';
-
-/** One message as both readers hand it over (kafkajs's shape). */
-export interface KafkaMessage {
-  offset: string;
-  timestamp: string;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined>;
-}
 
 const tp = (topic: string, partition: number) => `${topic}:${partition}`;
 const EMPTY = Buffer.alloc(0);
@@ -33,9 +25,21 @@ const EMPTY = Buffer.alloc(0);
 /** Before 2000-01-01 a Kafka timestamp is not believed (as device times are not). */
 const EARLIEST_PLAUSIBLE_MS = 946_684_800_000;
 
-function headerText(v: Buffer | string | undefined): string | null {
-  if (v === undefined) return null;
-  return typeof v === 'string' ? v : v.toString('utf8');
+/** A record's headers as JSON members (`"name":"value"`), a name given twice as an array, as kafkajs gave them. */
+function headersJson(records: PartitionRecords, i: number, bytes: Buffer): string {
+  const values = new Map<string, (string | null)[]>();
+  for (let h = records.headerFrom[i]!; h < records.headerTo[i]!; h++) {
+    const name = bytes.toString('utf8', records.headerNameStart[h], records.headerNameEnd[h]);
+    const start = records.headerValueStart[h]!;
+    const value = start < 0 ? null : bytes.toString('utf8', start, records.headerValueEnd[h]);
+    const list = values.get(name);
+    if (list) list.push(value);
+    else values.set(name, [value]);
+  }
+  let json = '';
+  for (const [name, list] of values)
+    json += `${json ? ',' : ''}${JSON.stringify(name)}:${JSON.stringify(list.length === 1 ? list[0] : list)}`;
+  return json;
 }
 
 export class KafkaIngest {
@@ -63,6 +67,7 @@ export class KafkaIngest {
     const match = (pattern: string, topic: string) =>
       pattern.endsWith('*') ? topic.startsWith(pattern.slice(0, -1)) : pattern === topic;
     const choices = options.decoders.filter((d) => d.decoder !== 'auto');
+    const chosen = new Map<string, string | undefined>();
     this.frames = new FrameDecoder(
       ctx.sourceId,
       {
@@ -78,7 +83,13 @@ export class KafkaIngest {
         clockNotice: (_topic, message) => ctx.notice('warn', `${ctx.sourceId}: ${message}`),
       },
       {
-        choose: (topic) => choices.find((d) => match(d.topic, topic))?.decoder,
+        // Asked for every message: each topic's answer kept (the options do not change while running).
+        choose: (topic) => {
+          if (chosen.has(topic)) return chosen.get(topic);
+          const decoder = choices.find((d) => match(d.topic, topic))?.decoder;
+          chosen.set(topic, decoder);
+          return decoder;
+        },
         memoDefaults: {
           ...(options.timestampField ? { timestampField: options.timestampField } : {}),
           timeZone: options.timeZone,
@@ -124,55 +135,72 @@ export class KafkaIngest {
   }
 
   /**
-   * Takes one partition's messages in, in offset order; messages below the saved position (read
-   * again after a crash) are skipped. Returns the next offset to read, or null when none was taken.
+   * Takes one partition's fetched records in, in offset order; records below the saved position
+   * (read again after a crash) are skipped, batches that could not be read are quarantined.
+   * Returns the next offset to read, or null when nothing was taken.
    */
-  accept(topic: string, partition: number, messages: readonly KafkaMessage[]): number | null {
+  accept(topic: string, partition: number, records: PartitionRecords): number | null {
     const key = tp(topic, partition);
     const from = this.next.get(key) ?? -1;
     const now = this.ctx.now();
-    // What every message's fields begin with, made once per batch.
+    // What every record's fields begin with, made once per batch.
     const prefix = `"kafka":{"topic":${JSON.stringify(topic)},"partition":${partition},"offset":`;
     let taken: number | null = null;
     let count = 0;
-    let last: KafkaMessage | null = null;
+    let last = -1;
     let lastRx = now;
     this.frame.key = topic;
     this.decoderName = null;
     this.stage.pushFrames(() => {
-      for (const m of messages) {
-        const offset = Number(m.offset);
-        if (offset < from) continue;
-        taken = offset + 1;
-        count++;
-        last = m;
-        lastRx = this.take(topic, partition, offset, m, now, prefix);
+      for (const bad of records.bad) {
+        if (bad.offset < from) continue;
+        this.stage.addQuarantine(
+          new Uint8Array(bad.bytes),
+          bad.reason,
+          `${topic} partition ${partition} offset ${bad.offset}`,
+        );
       }
+      for (let i = 0; i < records.n; i++) {
+        const offset = records.offset[i]!;
+        if (offset < from) continue;
+        count++;
+        last = i;
+        lastRx = this.take(topic, partition, offset, records, i, now, prefix);
+      }
+      // Past the last batch read (records dropped as aborted or control included), not only the last record.
+      if (records.next > from && (count > 0 || records.bad.length > 0)) taken = records.next;
       if (taken === null) return undefined;
       this.next.set(key, taken);
       return { key: POSITION_KEY, value: this.positionJson() };
     });
     // The topic tree hears of the batch once (its count, its last message): per message it was a
     // walk to the root and an object each (bench kafka).
-    if (last !== null) {
-      this.tree.record(topic, (last as KafkaMessage).value ?? EMPTY, lastRx, false, 0, null, count);
+    if (last >= 0) {
+      this.tree.record(topic, this.payload(records, last), lastRx, false, 0, null, count);
       if (this.decoderName !== null) this.tree.setDecoder(topic, this.decoderName);
     }
-    if (taken !== null) this.ctx.received(messages.length);
+    if (count > 0) this.ctx.received(count);
     return taken;
   }
 
-  /** Decodes one message into the stage; its receive time (the Kafka timestamp when plausible). */
+  /** Record `i`'s value: a view of the fetched bytes (none copied). */
+  private payload(records: PartitionRecords, i: number): Buffer {
+    const start = records.valueStart[i]!;
+    return start < 0 ? EMPTY : records.buffers[records.buffer[i]!]!.subarray(start, records.valueEnd[i]);
+  }
+
+  /** Decodes one record into the stage; its receive time (the Kafka timestamp when plausible). */
   private take(
     topic: string,
     partition: number,
     offset: number,
-    m: KafkaMessage,
+    records: PartitionRecords,
+    i: number,
     now: number,
     prefix: string,
   ): number {
-    const payload = m.value ?? EMPTY;
-    const stamp = Number(m.timestamp);
+    const payload = this.payload(records, i);
+    const stamp = records.timestamp[i]!;
     // The record's own time is its event time when plausible; else the time it arrived here.
     const rx = stamp >= EARLIEST_PLAUSIBLE_MS && stamp <= now + this.futureToleranceMs ? stamp : now;
     this.at.topic = topic;
@@ -186,18 +214,13 @@ export class KafkaIngest {
       );
       return rx;
     }
-    // kafkajs gives offset and timestamp as decimal text already: written as they came.
-    let fields = `${prefix}${m.offset},"timestamp":${m.timestamp}`;
-    if (m.key) fields += `,"key":${JSON.stringify(m.key.toString('utf8'))}`;
-    if (m.headers) {
-      let headers = '';
-      for (const name in m.headers) {
-        const v = m.headers[name];
-        const text = Array.isArray(v) ? v.map(headerText) : headerText(v);
-        headers += `${headers ? ',' : ''}${JSON.stringify(name)}:${JSON.stringify(text)}`;
-      }
-      if (headers) fields += `,"headers":{${headers}}`;
-    }
+    const bytes = records.buffers[records.buffer[i]!]!;
+    let fields = `${prefix}${offset},"timestamp":${stamp}`;
+    const keyStart = records.keyStart[i]!;
+    if (keyStart >= 0)
+      fields += `,"key":${JSON.stringify(bytes.toString('utf8', keyStart, records.keyEnd[i]))}`;
+    if (records.headerTo[i]! > records.headerFrom[i]!)
+      fields += `,"headers":{${headersJson(records, i, bytes)}}`;
     fields += '}';
     // One frame object for every message: the stage and decoder keep nothing of it.
     const frame = this.frame;

@@ -1,10 +1,12 @@
 // Inspect mode: partitions read without a consumer group, so nothing is committed and the cluster
 // keeps no trace (no group, no member, no offsets). kafkajs's consumer only reads as a group
 // member (no manual assignment: its issue #373), so this reader sends Fetch requests itself
-// through kafkajs's own cluster and broker objects — the same connections, TLS, SASL, metadata and
-// record-batch decoding its consumer uses — one request per leader for all of its partitions.
-import type { Kafka } from 'kafkajs';
-import Batch from 'kafkajs/src/consumer/batch.js';
+// through kafkajs's own cluster and broker objects — the same connections, TLS, SASL and metadata
+// its consumer uses — one request per leader for all of its partitions, the records read by
+// fetch.ts as group mode reads them.
+import type { Consumer, ConsumerConfig, Kafka } from 'kafkajs';
+import { fetchRecords, withOwnFetch, type FetchRequest, type KafkajsBroker } from './fetch';
+import type { PartitionRecords } from './records';
 
 /** What kafkajs's cluster offers (not in its typings). */
 export interface Cluster {
@@ -14,30 +16,43 @@ export interface Cluster {
   addMultipleTargetTopics(topics: string[]): Promise<void>;
   findTopicPartitionMetadata(topic: string): { partitionId: number; leader: number }[];
   findLeaderForPartitions(topic: string, partitions: number[]): Record<string, number[]>;
-  findBroker(request: { nodeId: string }): Promise<{
-    fetch(request: {
-      replicaId?: number;
-      isolationLevel: number;
-      maxWaitTime: number;
-      minBytes: number;
-      maxBytes: number;
-      topics: { topic: string; partitions: { partition: number; fetchOffset: string; maxBytes: number }[] }[];
-    }): Promise<{ responses: { topicName: string; partitions: { partition: number }[] }[] }>;
-  }>;
+  findBroker(request: { nodeId: string }): Promise<
+    KafkajsBroker & {
+      fetch(
+        request: FetchRequest,
+      ): Promise<{ responses: { topicName: string; partitions: { partition: number }[] }[] }>;
+    }
+  >;
 }
 
 /** kafkajs keeps the cluster factory behind a symbol; found by its description, checked at once. */
-export function createCluster(kafka: Kafka): Cluster {
+function clusterFactory(kafka: Kafka): { symbol: symbol; create: (options: object) => Cluster } {
   const symbol = Object.getOwnPropertySymbols(kafka).find(
     (s) => s.description === 'private:Kafka:createCluster',
   );
   const create = symbol ? (kafka as unknown as Record<symbol, unknown>)[symbol] : undefined;
-  if (typeof create !== 'function')
+  if (!symbol || typeof create !== 'function')
     throw new Error('kafkajs: no cluster factory (a kafkajs other than 2.2.x?)');
-  return (create as (o: object) => Cluster)({
+  return { symbol, create: create as (options: object) => Cluster };
+}
+
+export function createCluster(kafka: Kafka): Cluster {
+  return clusterFactory(kafka).create({
     allowAutoTopicCreation: false,
     isolationLevel: READ_COMMITTED,
   });
+}
+
+/** kafkajs's consumer, its fetches' records read by fetch.ts (see `withOwnFetch`). */
+export function ownFetchConsumer(kafka: Kafka, config: ConsumerConfig): Consumer {
+  const { symbol, create } = clusterFactory(kafka);
+  const slot = kafka as unknown as Record<symbol, unknown>;
+  slot[symbol] = (options: object) => withOwnFetch(create(options));
+  try {
+    return kafka.consumer(config);
+  } finally {
+    slot[symbol] = create;
+  }
 }
 
 const READ_COMMITTED = 1;
@@ -45,7 +60,7 @@ const READ_COMMITTED = 1;
 export interface PartitionBatch {
   topic: string;
   partition: number;
-  messages: Batch['messages'];
+  records: PartitionRecords;
   highWatermark: number;
   /** The next offset to fetch after this batch (past compacted or control records too). */
   next: number;
@@ -106,7 +121,7 @@ export class InspectReader {
         [...byLeader].map(async ([nodeId, topics]) => {
           const broker = await this.cluster.findBroker({ nodeId });
           const requested = [...topics].map(([topic, partitions]) => ({ topic, partitions }));
-          const { responses } = await broker.fetch({
+          const { responses } = await fetchRecords(broker, {
             isolationLevel: READ_COMMITTED,
             maxWaitTime: this.options.maxWaitMs,
             minBytes: 1,
@@ -119,19 +134,17 @@ export class InspectReader {
               const key = `${topicName}:${data.partition}`;
               const at = this.offsets.get(key);
               if (!at) continue;
-              const batch = new Batch(topicName, String(at.offset), data);
-              if (batch.messages.length === 0) {
-                // Control, aborted or compacted records only: move past them; nothing new: stay.
-                const last = batch.rawMessages.at(-1);
-                if (last && Number(last.offset) >= at.offset) at.offset = Number(last.offset) + 1;
-                continue;
-              }
-              at.offset = Number(batch.lastOffset()) + 1;
+              const records = data.records;
+              // Nothing read whole past the offset: nothing new yet, stay.
+              if (!records || records.next <= at.offset) continue;
+              at.offset = records.next;
+              // Control, aborted or compacted records only: moved past them, nothing to hand over.
+              if (records.n === 0 && records.bad.length === 0) continue;
               await deliver({
                 topic: topicName,
                 partition: data.partition,
-                messages: batch.messages,
-                highWatermark: Number(batch.highWatermark),
+                records,
+                highWatermark: Number(data.highWatermark),
                 next: at.offset,
               });
             }
