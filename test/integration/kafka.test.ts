@@ -47,6 +47,19 @@ async function groups(broker: KafkaBroker): Promise<string[]> {
 
 describe.each(KAFKA_VERSIONS)('kafka %s', (version) => {
   let broker: KafkaBroker;
+  /** A source reading one topic as JSON, its group's session short (a restarted member is not waited for). */
+  const jsonSource = (id: string, topic: string, options: Record<string, unknown>) => ({
+    id,
+    name: id,
+    kind: 'kafka' as const,
+    options: {
+      brokers: [broker.bootstrap],
+      topics: [topic],
+      decoders: [{ topic, decoder: 'json' as const }],
+      sessionTimeoutMs: 6_000,
+      ...options,
+    },
+  });
   beforeAll(async () => {
     broker = await KafkaBroker.start({ version });
     closers.push(() => broker.close());
@@ -135,18 +148,7 @@ describe.each(KAFKA_VERSIONS)('kafka %s', (version) => {
       });
     await send(0, 20);
     const at = { from: 'timestamp', timestamp: '2026-11-29T18:12:00Z' } as const;
-    const source = (id: string, options: Record<string, unknown>) => ({
-      id,
-      name: id,
-      kind: 'kafka' as const,
-      options: {
-        brokers: [broker.bootstrap],
-        topics: ['history'],
-        decoders: [{ topic: 'history', decoder: 'json' as const }],
-        sessionTimeoutMs: 6_000,
-        ...options,
-      },
-    });
+    const source = (id: string, options: Record<string, unknown>) => jsonSource(id, 'history', options);
     const engine = await engineWith([
       source('at', { start: at }),
       source('off', { start: { from: 'offsets', offsets: [{ topic: 'history', partition: 0, offset: 7 }] } }),
@@ -306,19 +308,8 @@ describe.each(KAFKA_VERSIONS)('kafka %s', (version) => {
     await admin.connect();
     const [end] = await admin.fetchTopicOffsets('mixed');
     await admin.disconnect();
-    const source = (id: string, options: Record<string, unknown>) => ({
-      id,
-      name: id,
-      kind: 'kafka' as const,
-      options: {
-        brokers: [broker.bootstrap],
-        topics: ['mixed'],
-        start: { from: 'earliest' as const },
-        decoders: [{ topic: 'mixed', decoder: 'json' as const }],
-        sessionTimeoutMs: 6_000,
-        ...options,
-      },
-    });
+    const source = (id: string, options: Record<string, unknown>) =>
+      jsonSource(id, 'mixed', { start: { from: 'earliest' }, ...options });
     const engine = await engineWith([
       source('ins', { mode: 'inspect' }),
       source('grp', { mode: 'group', groupId: `mixed-group-${version}` }),
