@@ -154,13 +154,15 @@ function describe(
     records.valueStart[i]! < 0 ? Buffer.alloc(0) : bytes.subarray(records.valueStart[i], records.valueEnd[i]);
   const shown = value.subarray(0, SHOWN_VALUE_BYTES);
   const shownText = decodeUtf8(shown);
-  // A header named twice shows its values joined, as one line.
-  const headers: Record<string, string | null> = {};
+  // A header named twice shows its values joined, as one line. A Map: a peer's header may be
+  // named `constructor` or `__proto__`.
+  const headers = new Map<string, string | null>();
   for (let h = records.headerFrom[i]!; h < records.headerTo[i]!; h++) {
     const name = text(records.headerNameStart[h]!, records.headerNameEnd[h]);
     const v =
       records.headerValueStart[h]! < 0 ? null : text(records.headerValueStart[h]!, records.headerValueEnd[h]);
-    headers[name] = name in headers && headers[name] !== null && v !== null ? `${headers[name]}, ${v}` : v;
+    const before = headers.get(name);
+    headers.set(name, before !== undefined && before !== null && v !== null ? `${before}, ${v}` : v);
   }
   const timestamp = records.timestamp[i]!;
   let decoded: KafkaRecentMessage['decoded'];
@@ -177,7 +179,7 @@ function describe(
     offset: records.offset[i]!,
     timestamp,
     key: records.keyStart[i]! < 0 ? null : text(records.keyStart[i]!, records.keyEnd[i]),
-    headers,
+    headers: Object.fromEntries(headers),
     value: shownText ?? shown.toString('hex'),
     valueEncoding: shownText === null ? 'hex' : 'utf8',
     decoded,

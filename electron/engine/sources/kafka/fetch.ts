@@ -237,10 +237,10 @@ export function withOwnFetch<C extends { findBroker(query: { nodeId: string }): 
             const asked = request.topics
               .find((t) => t.topic === topicName)
               ?.partitions.find((q) => q.partition === p.partition);
-            // No batch read whole past the offset asked: no marker, or kafkajs would take the
-            // marker's offset for one it has read and move past a record never delivered.
             // records.ts left aborted transactions out already; kafkajs would filter the marker by them.
             p.abortedTransactions = [];
+            // No batch read whole past the offset asked: no marker, or kafkajs would take the
+            // marker's offset for one it has read and move past a record never delivered.
             if (!records || !asked || records.next <= Number(asked.fetchOffset)) continue;
             p.messages = [
               {

@@ -5,7 +5,7 @@
 // its consumer uses — one request per leader for all of its partitions, the records read by
 // fetch.ts as group mode reads them.
 import type { Consumer, ConsumerConfig, Kafka } from 'kafkajs';
-import { fetchRecords, withOwnFetch, type FetchRequest, type KafkajsBroker } from './fetch';
+import { fetchRecords, withOwnFetch, type KafkajsBroker } from './fetch';
 import type { PartitionRecords } from './records';
 
 /** What kafkajs's cluster offers (not in its typings). */
@@ -16,13 +16,7 @@ export interface Cluster {
   addMultipleTargetTopics(topics: string[]): Promise<void>;
   findTopicPartitionMetadata(topic: string): { partitionId: number; leader: number }[];
   findLeaderForPartitions(topic: string, partitions: number[]): Record<string, number[]>;
-  findBroker(request: { nodeId: string }): Promise<
-    KafkajsBroker & {
-      fetch(
-        request: FetchRequest,
-      ): Promise<{ responses: { topicName: string; partitions: { partition: number }[] }[] }>;
-    }
-  >;
+  findBroker(request: { nodeId: string }): Promise<KafkajsBroker>;
 }
 
 /** kafkajs keeps the cluster factory behind a symbol; found by its description, checked at once. */
