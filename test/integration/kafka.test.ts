@@ -308,6 +308,19 @@ describe.each(KAFKA_VERSIONS)('kafka %s', (version) => {
     broker.produce('mixed', seqs(35, 40), { compression: 'lz4' });
     broker.produce('mixed', seqs(40, 45), { compression: 'zstd' });
     broker.produce('mixed', seqs(45, 50));
+    // Headers a peer may send: a name twice, and names that are properties of every JavaScript object.
+    const plain = kafka.producer();
+    await plain.connect();
+    await plain.send({
+      topic: 'mixed',
+      messages: [
+        {
+          value: '{"seq":50,"note":"headers"}',
+          headers: { trace: ['a', 'b'], constructor: 'c', ['__proto__']: 'p' },
+        },
+      ],
+    });
+    await plain.disconnect();
     const admin = kafka.admin();
     await admin.connect();
     const [end] = await admin.fetchTopicOffsets('mixed');
@@ -337,13 +350,29 @@ describe.each(KAFKA_VERSIONS)('kafka %s', (version) => {
       expect(
         stored.rows.map((r) => Number(r[0])),
         id,
-      ).toEqual(Array.from({ length: 50 }, (_, i) => i));
+      ).toEqual(Array.from({ length: 51 }, (_, i) => i));
+      const headers = await engine.query(
+        `SELECT fields->'$.kafka.headers' FROM records_v WHERE source = '${id}' AND (fields->>'$.kafka.offset') = '${Number(end!.high) - 1}'`,
+      );
+      expect(JSON.parse(String(headers.rows[0]![0]))).toEqual({
+        trace: ['a', 'b'],
+        constructor: 'c',
+        ['__proto__']: 'p',
+      });
       const quarantined = await engine.query(
         `SELECT count(*) FROM quarantine q JOIN sources s ON s.id = q.source_id WHERE s.key = '${id}'`,
       );
       expect(Number(quarantined.rows[0]![0])).toBe(0);
       expect(sourceState(engine, id).state).toBe('connected');
     }
+    // The cluster browser shows the same headers, a name given twice as one line.
+    const recent = await engine.kafkaCluster({ source: 'ins', recentTopic: 'mixed', recentPerPartition: 1 });
+    expect(recent.recent.map((m) => m.offset)).toEqual([Number(end!.high) - 1]);
+    expect(Object.entries(recent.recent[0]!.headers)).toEqual([
+      ['trace', 'a, b'],
+      ['constructor', 'c'],
+      ['__proto__', 'p'],
+    ]);
   }, 120_000);
 });
 
