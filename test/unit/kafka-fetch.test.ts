@@ -1,31 +1,10 @@
 // The Fetch response reader (fetch.ts): the envelope of versions 4–11 around each partition's
 // record bytes (read by records.ts), built here field by field as the broker writes them; then
 // hostile bytes, which end in a clear error and nothing else.
-import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { readFetchResponse } from '../../electron/engine/sources/kafka/fetch';
-
-// kafkajs's own record-batch encoder makes the record bytes (CommonJS internals, untyped).
-interface KafkajsEncoder {
-  buffer: Buffer;
-}
-const kafkajsRequire = createRequire(import.meta.url);
-const { RecordBatch } = kafkajsRequire('kafkajs/src/protocol/recordBatch/v0') as {
-  RecordBatch(options: {
-    firstOffset?: string;
-    firstTimestamp?: number;
-    lastOffsetDelta?: number;
-    records: KafkajsEncoder[];
-  }): Promise<KafkajsEncoder>;
-};
-const encodeRecord = kafkajsRequire('kafkajs/src/protocol/recordBatch/record/v0') as (record: {
-  offsetDelta: number;
-  timestampDelta: number;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers?: Record<string, Buffer>;
-}) => KafkajsEncoder;
+import { encodeRecord, RecordBatch } from '../helpers/kafkajs-encoding';
 
 async function recordSet(firstOffset: number, values: string[]): Promise<Buffer> {
   const batch = await RecordBatch({

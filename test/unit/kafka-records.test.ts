@@ -1,6 +1,5 @@
 // The Kafka record-set reader against kafkajs's own encoder and decoder: record sets built as
 // kafkajs's producer builds them, read by both, compared record by record; then hostile bytes.
-import { createRequire } from 'node:module';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -10,22 +9,16 @@ import {
   type AbortedTransaction,
   type PartitionRecords,
 } from '../../electron/engine/sources/kafka/records';
+import {
+  encodeRecord,
+  kafkajs,
+  RecordBatch,
+  type KafkajsEncoder,
+  type KafkajsHeaders,
+} from '../helpers/kafkajs-encoding';
 import { completes } from './fuzz-support';
 
-// kafkajs's internals (CommonJS, untyped): the parts these tests use.
-interface KafkajsEncoder {
-  buffer: Buffer;
-  writeInt8(v: number): KafkajsEncoder;
-  writeInt16(v: number): KafkajsEncoder;
-  writeInt32(v: number): KafkajsEncoder;
-  writeInt64(v: number | string): KafkajsEncoder;
-  writeVarInt(v: number): KafkajsEncoder;
-  writeVarLong(v: number): KafkajsEncoder;
-  writeVarIntBytes(v: Buffer | string | null): KafkajsEncoder;
-  writeVarIntString(v: string): KafkajsEncoder;
-  writeBuffer(v: Buffer): KafkajsEncoder;
-  writeEncoder(v: KafkajsEncoder): KafkajsEncoder;
-}
+// kafkajs's internals (CommonJS, untyped): the parts these tests use beyond its encoder.
 interface KafkajsMessage {
   offset: string;
   timestamp: string;
@@ -33,29 +26,7 @@ interface KafkajsMessage {
   value: Buffer | null;
   headers: Record<string, Buffer | null | (Buffer | null)[]>;
 }
-type Headers = Record<string, Buffer | Buffer[]>;
-const kafkajsRequire = createRequire(import.meta.url);
-const kafkajs = (path: string): unknown => kafkajsRequire(`kafkajs/src/${path}`);
 const Encoder = kafkajs('protocol/encoder') as new () => KafkajsEncoder;
-const { RecordBatch } = kafkajs('protocol/recordBatch/v0') as {
-  RecordBatch(options: {
-    compression?: number;
-    firstOffset?: string;
-    firstTimestamp?: number;
-    maxTimestamp?: number;
-    lastOffsetDelta?: number;
-    transactional?: boolean;
-    producerId?: string;
-    records: KafkajsEncoder[];
-  }): Promise<KafkajsEncoder>;
-};
-const encodeRecord = kafkajs('protocol/recordBatch/record/v0') as (record: {
-  offsetDelta: number;
-  timestampDelta: number;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers?: Headers;
-}) => KafkajsEncoder;
 const decodeMessages = kafkajs('protocol/requests/fetch/v4/decodeMessages') as (
   decoder: unknown,
 ) => Promise<KafkajsMessage[]>;
@@ -143,7 +114,7 @@ interface RecordSpec {
   timestampDelta: number;
   key: Buffer | null;
   value: Buffer | null;
-  headers?: Headers;
+  headers?: KafkajsHeaders;
 }
 interface BatchSpec {
   firstOffset: number;
