@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../electron/engine/engine';
 import type { z } from 'zod';
 import type { SourceConfig } from '../../shared/schemas';
+import { followingRequest, ReadAhead, type FetchRequest } from '../../electron/engine/sources/kafka/fetch';
+import { createCluster } from '../../electron/engine/sources/kafka/inspect';
 import { KAFKA_VERSIONS, KafkaBroker } from '../helpers/kafka';
 import { makePki, type Pki } from '../helpers/mosquitto';
 import { tempDir, waitFor } from '../helpers/tmp';
@@ -192,6 +194,86 @@ describe.each(KAFKA_VERSIONS)('kafka %s', (version) => {
       `SELECT epoch_ms(ts) FROM samples_v WHERE channel = 'at/history/seq' AND value = 12`,
     );
     expect(Number(first.rows[0]![0])).toBe(base + 12 * 60_000);
+  }, 120_000);
+
+  it('asks the next fetch while a response is read, and takes it only when asked exactly that', async () => {
+    broker.createTopic('ahead', 2);
+    for (const partition of [0, 1])
+      broker.produce(
+        'ahead',
+        Array.from({ length: 200 }, (_, i) => `{"seq":${i}}`),
+        { partition, batchMessages: 10 },
+      );
+    const cluster = createCluster(new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING }));
+    closers.push(() => cluster.disconnect());
+    await cluster.connect();
+    await cluster.addMultipleTargetTopics(['ahead']);
+    const [nodeId] = Object.keys(cluster.findLeaderForPartitions('ahead', [0, 1]));
+    const leader = await cluster.findBroker({ nodeId: nodeId! });
+    // Every Fetch that goes to the broker, as `partition@offset` lists.
+    const sent: string[] = [];
+    const lookup = leader.lookupRequest.bind(leader);
+    leader.lookupRequest = (apiKey, definition) => {
+      const make = lookup(apiKey, definition);
+      return (request: object) => {
+        const { topics } = request as FetchRequest;
+        if (apiKey === 1)
+          sent.push(
+            topics.flatMap((t) => t.partitions.map((p) => `${p.partition}@${p.fetchOffset}`)).join(' '),
+          );
+        return make(request);
+      };
+    };
+    const reader = new ReadAhead(leader);
+    const from = (offsets: Record<number, number>): FetchRequest => ({
+      isolationLevel: 1,
+      maxWaitTime: 100,
+      minBytes: 1,
+      maxBytes: 4096,
+      // Small, so the topic takes many fetches.
+      topics: [
+        {
+          topic: 'ahead',
+          partitions: Object.entries(offsets).map(([p, o]) => ({
+            partition: Number(p),
+            fetchOffset: String(o),
+            maxBytes: 512,
+          })),
+        },
+      ],
+    });
+
+    // Read to the end: every fetch but the first was already asked; every offset comes once, in order.
+    const seen = new Map<number, number[]>([
+      [0, []],
+      [1, []],
+    ]);
+    let request: FetchRequest | null = from({ 0: 0, 1: 0 });
+    let calls = 0;
+    while (request) {
+      const response = await reader.fetch(request);
+      calls++;
+      if (calls === 1) expect(sent).toHaveLength(2); // asked, and the one after it already on its way
+      for (const { partitions } of response.responses)
+        for (const p of partitions)
+          for (let i = 0; i < (p.records?.n ?? 0); i++) seen.get(p.partition)!.push(p.records!.offset[i]!);
+      request = followingRequest(request, response);
+    }
+    for (const [, offsets] of seen) expect(offsets).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    expect(calls).toBeGreaterThan(4);
+    expect(sent).toHaveLength(calls); // none sent twice, none left over at the end of the log
+
+    // A fetch other than the one asked ahead (a seek, a pause) goes out itself and gets its own records.
+    sent.length = 0;
+    const first = await reader.fetch(from({ 0: 0, 1: 0 }));
+    expect(sent).toHaveLength(2);
+    const seek = await reader.fetch(from({ 0: 5 }));
+    const seekRecords = seek.responses[0]!.partitions[0]!.records!;
+    // The seek's own fetch, then the one after it asked ahead in turn.
+    expect(sent.slice(1)).toEqual([sent[1], '0@5', `0@${seekRecords.next}`]);
+    expect(sent[1]).not.toBe('0@5');
+    expect(first.responses[0]!.partitions.find((p) => p.partition === 0)!.records!.offset[0]).toBe(0);
+    expect(seekRecords.offset[0]).toBe(5);
   }, 120_000);
 
   it('browses the cluster: topics with offsets, a group with its member and lag, recent messages without a group', async () => {

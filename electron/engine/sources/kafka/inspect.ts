@@ -3,9 +3,9 @@
 // member (no manual assignment: its issue #373), so this reader sends Fetch requests itself
 // through kafkajs's own cluster and broker objects — the same connections, TLS, SASL and metadata
 // its consumer uses — one request per leader for all of its partitions, the records read by
-// fetch.ts as group mode reads them.
+// fetch.ts as group mode reads them, the next fetch asked while these are delivered (ReadAhead).
 import type { Consumer, ConsumerConfig, Kafka } from 'kafkajs';
-import { fetchRecords, withOwnFetch, type KafkajsBroker } from './fetch';
+import { ReadAhead, withOwnFetch, type KafkajsBroker } from './fetch';
 import type { PartitionRecords } from './records';
 
 /** What kafkajs's cluster offers (not in its typings). */
@@ -73,6 +73,8 @@ export interface InspectReaderOptions {
  */
 export class InspectReader {
   private running = false;
+  /** Each leader's fetches, the next one asked while this one's records are delivered. */
+  private readonly readers = new WeakMap<KafkajsBroker, ReadAhead>();
   readonly offsets = new Map<string, { topic: string; partition: number; offset: number }>();
 
   constructor(
@@ -114,8 +116,10 @@ export class InspectReader {
       await Promise.all(
         [...byLeader].map(async ([nodeId, topics]) => {
           const broker = await this.cluster.findBroker({ nodeId });
+          let reader = this.readers.get(broker);
+          if (!reader) this.readers.set(broker, (reader = new ReadAhead(broker)));
           const requested = [...topics].map(([topic, partitions]) => ({ topic, partitions }));
-          const { responses } = await fetchRecords(broker, {
+          const { responses } = await reader.fetch({
             isolationLevel: READ_COMMITTED,
             maxWaitTime: this.options.maxWaitMs,
             minBytes: 1,
