@@ -133,13 +133,20 @@ async function engineRun(
     });
     const rows = await engine!.query(`SELECT count(*) FROM records_v WHERE source = 'k'`);
     const budget = engine!.pending;
+    const checkpoints = engine!.store.checkpoints;
     note(
       `${mode}: ${String(rows.rows[0]![0])} records stored; workspace open after ${Math.round(opened)} ms, first rows durable after ${Math.round(firstStored)} ms; ` +
-        `the consumer paused ${budget.peerPauses} times for room (peak pending ${budget.peakRows} rows, ${Math.round(budget.peakBytes / 1024 ** 2)} MiB)`,
+        `the consumer paused ${budget.peerPauses} times for room (peak pending ${budget.peakRows} rows, ${Math.round(budget.peakBytes / 1024 ** 2)} MiB); ` +
+        `${checkpoints} checkpoints meanwhile`,
     );
     return ms;
   } finally {
     await engine?.close();
+    const file = path.join(dir, 'data.duckdb');
+    if (fs.existsSync(file))
+      note(
+        `${mode}: the workspace's database is ${Math.round(fs.statSync(file).size / 1024 ** 2)} MiB once closed`,
+      );
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }

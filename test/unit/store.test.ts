@@ -9,7 +9,7 @@ import {
   sliceRecords,
 } from '../../electron/engine/batch';
 import { openDuckDB } from '../../electron/engine/store/duckdb';
-import { Store, type StoreNotice } from '../../electron/engine/store/store';
+import { flushDue, Store, type StoreNotice } from '../../electron/engine/store/store';
 import { StoreSettings } from '../../shared/schemas';
 import { tempDir } from '../helpers/tmp';
 
@@ -113,6 +113,43 @@ describe('store', () => {
       Array.from({ length: 8_000 }, (_, i) => messageOf(i)),
     );
     expect(store.storedRecords).toBe(8_000);
+  });
+
+  it('commits a row group of records straight into the file; a smaller commit goes through the log', async () => {
+    const { store, file } = await fresh();
+    const logBytes = () => (fs.existsSync(`${file}.wal`) ? fs.statSync(`${file}.wal`).size : 0);
+    const before = logBytes();
+    store.appendRecords(records(130_000, 0, (i) => `m${i}`));
+    await store.flush();
+    const direct = logBytes() - before;
+    store.appendRecords(records(20_000, 130_000, (i) => `m${i}`));
+    await store.flush();
+    const logged = logBytes() - before - direct;
+    // What flushDue gathers for: DuckDB logs only where the 130,000 rows are, but 20,000 whole.
+    expect(logged).toBeGreaterThan(20_000 * 16); // at least their two timestamps each
+    expect(direct).toBeLessThan(logged / 4);
+    expect(await storedIndexes(store)).toEqual(Array.from({ length: 150_000 }, (_, i) => i));
+  });
+
+  it('commits a slow stream at every tick, and gathers a fast one to a row group per table while it flows, a second at most', () => {
+    // Slower than a row group a second: now.
+    expect(flushDue(1_000, 0, 100, true)).toBe(true);
+    expect(flushDue(0, 2_000, 100, true)).toBe(true);
+    expect(flushDue(12_287, 0, 100, true)).toBe(true);
+    // Faster: not yet, in either table, not even at exactly a row group a second.
+    expect(flushDue(12_288, 0, 100, true)).toBe(false);
+    expect(flushDue(50_000, 0, 100, true)).toBe(false);
+    expect(flushDue(0, 50_000, 100, true)).toBe(false);
+    // One table at a row group and the other not: its rows would still go through the log.
+    expect(flushDue(61_440, 122_880, 300, true)).toBe(false);
+    // Every table that has rows at a row group.
+    expect(flushDue(122_880, 245_760, 400, true)).toBe(true);
+    expect(flushDue(0, 122_880, 150, true)).toBe(true);
+    // A second at most, whatever gathered.
+    expect(flushDue(100_000, 200_000, 999, true)).toBe(false);
+    expect(flushDue(100_000, 200_000, 1_000, true)).toBe(true);
+    // The stream stopped (no row since the last tick): nothing more to gather for.
+    expect(flushDue(50_000, 100_000, 300, false)).toBe(true);
   });
 
   it('holds records that arrived during a flush that failed, and stores them once it recovers', async () => {

@@ -77,10 +77,6 @@ export class PendingBudget {
     return this.rows >= this.maxRows || this.bytes >= this.maxBytes;
   }
 
-  get halfFull(): boolean {
-    return this.rows * 2 >= this.maxRows || this.bytes * 2 >= this.maxBytes;
-  }
-
   add(rows: number, bytes: number): void {
     this.rows += rows;
     this.bytes += bytes;
@@ -395,9 +391,10 @@ export class IngestStage {
       quarantine,
       raw,
       position,
-      // A peer waits, or the pending work is half way to its bound: the store should flush now
-      // rather than on its timer (committing while more comes in, instead of stopping sources).
-      soon: prompt || this.host.budget.halfFull,
+      // A peer waits, or the pending work is at its bound: the store should flush now rather than
+      // on its timer. (Not at half the bound: that cut a fast stream's commits below a row group,
+      // which DuckDB writes twice, through its log: store.ts, flushIfDue.)
+      soon: prompt || this.host.budget.full,
     };
     let ticket: Promise<void>;
     try {

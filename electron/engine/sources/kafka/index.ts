@@ -212,7 +212,9 @@ export const kafkaSource: SourceFactory<KafkaOptions> = {
           if (!accepting || !isRunning() || isStale()) return;
           setState('connected');
           const records = markerRecords(batch);
-          const next = records ? ingest.accept(batch.topic, batch.partition, records) : null;
+          const next = records
+            ? ingest.accept(batch.topic, batch.partition, records, Number(batch.highWatermark))
+            : null;
           if (next !== null) commitWhenDurable(batch.topic, batch.partition, next);
           await waitForRoom(heartbeat);
         },
@@ -239,7 +241,7 @@ export const kafkaSource: SourceFactory<KafkaOptions> = {
             await r.run(async (b) => {
               setState('connected');
               attempt = 0;
-              ingest.accept(b.topic, b.partition, b.records);
+              ingest.accept(b.topic, b.partition, b.records, b.highWatermark);
               await waitForRoom();
             });
           } catch (error) {

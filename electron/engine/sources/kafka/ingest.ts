@@ -22,6 +22,9 @@ export const POSITION_KEY = 'offsets';
 const tp = (topic: string, partition: number) => `${topic}:${partition}`;
 const EMPTY = Buffer.alloc(0);
 
+/** What waits for the rows read up to the high watermark: nothing but the commit it asks for. */
+const caughtUp = () => undefined;
+
 /** Before 2000-01-01 a Kafka timestamp is not believed (as device times are not). */
 const EARLIEST_PLAUSIBLE_MS = 946_684_800_000;
 
@@ -48,6 +51,8 @@ export class KafkaIngest {
   readonly stage: IngestStage;
   /** Next offset to read, by `topic:partition`: what the workspace holds once the rows are durable. */
   readonly next = new Map<string, number>();
+  /** Partitions whose last batch ended below their high watermark, by `topic:partition`. */
+  private readonly behind = new Set<string>();
   /** Where the message being decoded sits, for its quarantine entry (made into words only then). */
   private at = { topic: '', partition: 0, offset: 0 };
   /** The frame every message is decoded as (reused), and the decoder the last one took. */
@@ -137,10 +142,15 @@ export class KafkaIngest {
   /**
    * Takes one partition's fetched records in, in offset order; records below the saved position
    * (read again after a crash) are skipped, batches that could not be read are quarantined.
-   * Returns the next offset to read, or null when nothing was taken.
+   * Returns the next offset to read, or null when nothing was taken. Once every partition read
+   * has reached its high watermark the rows are committed at once: the store gathers a fast
+   * stream's rows to a row group (store.ts, flushDue), and a backlog read to its end has nothing
+   * more coming to gather.
    */
-  accept(topic: string, partition: number, records: PartitionRecords): number | null {
+  accept(topic: string, partition: number, records: PartitionRecords, highWatermark: number): number | null {
     const key = tp(topic, partition);
+    if (records.next >= highWatermark) this.behind.delete(key);
+    else this.behind.add(key);
     const from = this.next.get(key) ?? -1;
     const now = this.ctx.now();
     // What every record's fields begin with, made once per batch.
@@ -179,7 +189,10 @@ export class KafkaIngest {
       this.tree.record(topic, this.payload(records, last), lastRx, false, 0, null, count);
       if (this.decoderName !== null) this.tree.setDecoder(topic, this.decoderName);
     }
-    if (count > 0) this.ctx.received(count);
+    if (count > 0) {
+      this.ctx.received(count);
+      if (this.behind.size === 0) this.stage.onDurable(caughtUp);
+    }
     return taken;
   }
 
