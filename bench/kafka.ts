@@ -119,6 +119,7 @@ async function engineRun(
   try {
     const ms = await profiled(mode, total, async () => {
       const started = performance.now();
+      console.log(`engine open at ${started.toFixed(0)}`); (globalThis as any).__first = 0;
       const e = (engine = await Engine.open(dir));
       opened = performance.now() - started;
       for (;;) {
@@ -134,10 +135,14 @@ async function engineRun(
     const rows = await engine!.query(`SELECT count(*) FROM records_v WHERE source = 'k'`);
     const budget = engine!.pending;
     const checkpoints = engine!.store.checkpoints;
+    const [blocks] = await engine!.store.read(
+      'SELECT used_blocks * block_size, free_blocks * block_size FROM pragma_database_size()',
+    );
+    const mib = (bytes: unknown) => Math.round(Number(bytes) / 1024 ** 2);
     note(
       `${mode}: ${String(rows.rows[0]![0])} records stored; workspace open after ${Math.round(opened)} ms, first rows durable after ${Math.round(firstStored)} ms; ` +
         `the consumer paused ${budget.peerPauses} times for room (peak pending ${budget.peakRows} rows, ${Math.round(budget.peakBytes / 1024 ** 2)} MiB); ` +
-        `${checkpoints} checkpoints meanwhile`,
+        `${checkpoints} checkpoints meanwhile; the database file holds ${mib(blocks![0])} MiB of blocks in use and ${mib(blocks![1])} MiB free`,
     );
     return ms;
   } finally {
