@@ -149,7 +149,7 @@ export const StoreSettings = z
     maxPendingRows: z.number().int().min(1_000).max(10_000_000).default(1_000_000),
     /** The same work in MiB (typed columns, payloads and messages as they sit in memory). */
     // 128: a fast stream's rows gathered to a row group (store.ts, flushIfDue) and those arriving
-    // while it commits: bench kafka peaked at 67 MiB with no pause; at 64 it paused 4 times.
+    // while it commits: bench kafka peaked at 64–80 MiB with no pause; at 64 it paused 0–4 times.
     maxPendingMb: z.number().min(1).max(4_096).default(128),
   })
   .strict();

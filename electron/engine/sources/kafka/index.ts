@@ -188,6 +188,7 @@ export const kafkaSource: SourceFactory<KafkaOptions> = {
       c.on(c.events.GROUP_JOIN, ({ payload }) => {
         setState('connected');
         attempt = 0;
+        ingest.reassigned();
         // Every partition we are given starts where this workspace's rows end (else the group's
         // committed offset, else the start option), whatever the group had committed.
         for (const [topic, partitions] of Object.entries(payload.memberAssignment))

@@ -123,6 +123,11 @@ export class KafkaIngest {
     return new Map(this.next);
   }
 
+  /** The partitions read are given out anew (a rebalance): none is behind until it is read again. */
+  reassigned(): void {
+    this.behind.clear();
+  }
+
   /** The workspace's next offset for a partition, if it has one. */
   position(topic: string, partition: number): number | undefined {
     return this.next.get(tp(topic, partition));
