@@ -119,7 +119,6 @@ async function engineRun(
   try {
     const ms = await profiled(mode, total, async () => {
       const started = performance.now();
-      console.log(`engine open at ${started.toFixed(0)}`); (globalThis as any).__first = 0;
       const e = (engine = await Engine.open(dir));
       opened = performance.now() - started;
       for (;;) {
