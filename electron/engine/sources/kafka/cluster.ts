@@ -7,7 +7,7 @@ import { decodeUtf8 } from '../../decode/decoder';
 import type { FrameDecoder } from '../../decode/registry';
 import { fetchRecords } from './fetch';
 import type { Cluster } from './inspect';
-import type { PartitionRecords } from './records';
+import { recordHeaders, recordKey, recordValue, type PartitionRecords } from './records';
 
 const SHOWN_VALUE_BYTES = 4096;
 const READ_COMMITTED = 1;
@@ -148,19 +148,13 @@ function describe(
   records: PartitionRecords,
   i: number,
 ): KafkaRecentMessage {
-  const bytes = records.buffers[records.buffer[i]!]!;
-  const text = (start: number, end: number | undefined) => bytes.toString('utf8', start, end);
-  const value =
-    records.valueStart[i]! < 0 ? Buffer.alloc(0) : bytes.subarray(records.valueStart[i], records.valueEnd[i]);
+  const value = recordValue(records, i);
   const shown = value.subarray(0, SHOWN_VALUE_BYTES);
   const shownText = decodeUtf8(shown);
   // A header named twice shows its values joined, as one line. A Map: a peer's header may be
   // named `constructor` or `__proto__`.
   const headers = new Map<string, string | null>();
-  for (let h = records.headerFrom[i]!; h < records.headerTo[i]!; h++) {
-    const name = text(records.headerNameStart[h]!, records.headerNameEnd[h]);
-    const v =
-      records.headerValueStart[h]! < 0 ? null : text(records.headerValueStart[h]!, records.headerValueEnd[h]);
+  for (const [name, v] of recordHeaders(records, i)) {
     const before = headers.get(name);
     headers.set(name, before !== undefined && before !== null && v !== null ? `${before}, ${v}` : v);
   }
@@ -178,7 +172,7 @@ function describe(
     partition,
     offset: records.offset[i]!,
     timestamp,
-    key: records.keyStart[i]! < 0 ? null : text(records.keyStart[i]!, records.keyEnd[i]),
+    key: recordKey(records, i),
     headers: Object.fromEntries(headers),
     value: shownText ?? shown.toString('hex'),
     valueEncoding: shownText === null ? 'hex' : 'utf8',

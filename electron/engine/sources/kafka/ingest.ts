@@ -15,7 +15,7 @@ import { FrameDecoder } from '../../decode/registry';
 import { ChannelRefused, type IngestStage } from '../../ingest/stage';
 import { CHANNEL_REFUSED, type SourceContext } from '../source';
 import { TopicTree } from '../mqtt/topic-tree';
-import type { PartitionRecords } from './records';
+import { recordHeaders, recordKey, recordValue, type PartitionRecords } from './records';
 
 export const POSITION_KEY = 'offsets';
 
@@ -29,12 +29,9 @@ const caughtUp = () => undefined;
 const EARLIEST_PLAUSIBLE_MS = 946_684_800_000;
 
 /** A record's headers as JSON members (`"name":"value"`), a name given twice as an array, as kafkajs gave them. */
-function headersJson(records: PartitionRecords, i: number, bytes: Buffer): string {
+function headersJson(records: PartitionRecords, i: number): string {
   const values = new Map<string, (string | null)[]>();
-  for (let h = records.headerFrom[i]!; h < records.headerTo[i]!; h++) {
-    const name = bytes.toString('utf8', records.headerNameStart[h], records.headerNameEnd[h]);
-    const start = records.headerValueStart[h]!;
-    const value = start < 0 ? null : bytes.toString('utf8', start, records.headerValueEnd[h]);
+  for (const [name, value] of recordHeaders(records, i)) {
     const list = values.get(name);
     if (list) list.push(value);
     else values.set(name, [value]);
@@ -191,7 +188,7 @@ export class KafkaIngest {
     // The topic tree hears of the batch once (its count, its last message): per message it was a
     // walk to the root and an object each (bench kafka).
     if (last >= 0) {
-      this.tree.record(topic, this.payload(records, last), lastRx, false, 0, null, count);
+      this.tree.record(topic, recordValue(records, last), lastRx, false, 0, null, count);
       if (this.decoderName !== null) this.tree.setDecoder(topic, this.decoderName);
     }
     if (count > 0) {
@@ -199,12 +196,6 @@ export class KafkaIngest {
       if (this.behind.size === 0) this.stage.onDurable(caughtUp);
     }
     return taken;
-  }
-
-  /** Record `i`'s value: a view of the fetched bytes (none copied). */
-  private payload(records: PartitionRecords, i: number): Buffer {
-    const start = records.valueStart[i]!;
-    return start < 0 ? EMPTY : records.buffers[records.buffer[i]!]!.subarray(start, records.valueEnd[i]);
   }
 
   /** Decodes one record into the stage; its receive time (the Kafka timestamp when plausible). */
@@ -217,7 +208,7 @@ export class KafkaIngest {
     now: number,
     prefix: string,
   ): number {
-    const payload = this.payload(records, i);
+    const payload = recordValue(records, i);
     const stamp = records.timestamp[i]!;
     // The record's own time is its event time when plausible; else the time it arrived here.
     const rx = stamp >= EARLIEST_PLAUSIBLE_MS && stamp <= now + this.futureToleranceMs ? stamp : now;
@@ -232,13 +223,10 @@ export class KafkaIngest {
       );
       return rx;
     }
-    const bytes = records.buffers[records.buffer[i]!]!;
     let fields = `${prefix}${offset},"timestamp":${stamp}`;
-    const keyStart = records.keyStart[i]!;
-    if (keyStart >= 0)
-      fields += `,"key":${JSON.stringify(bytes.toString('utf8', keyStart, records.keyEnd[i]))}`;
-    if (records.headerTo[i]! > records.headerFrom[i]!)
-      fields += `,"headers":{${headersJson(records, i, bytes)}}`;
+    const key = recordKey(records, i);
+    if (key !== null) fields += `,"key":${JSON.stringify(key)}`;
+    if (records.headerTo[i]! > records.headerFrom[i]!) fields += `,"headers":{${headersJson(records, i)}}`;
     fields += '}';
     // One frame object for every message: the stage and decoder keep nothing of it.
     const frame = this.frame;

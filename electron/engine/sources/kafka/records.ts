@@ -47,6 +47,34 @@ export interface PartitionRecords {
   cutShort: boolean;
 }
 
+const NO_BYTES = Buffer.alloc(0);
+
+/** Record `i`'s value: a view of the fetched bytes (none copied); empty when null. */
+export function recordValue(records: PartitionRecords, i: number): Buffer {
+  const start = records.valueStart[i]!;
+  return start < 0 ? NO_BYTES : records.buffers[records.buffer[i]!]!.subarray(start, records.valueEnd[i]);
+}
+
+/** Record `i`'s key as text, or null when it has none. */
+export function recordKey(records: PartitionRecords, i: number): string | null {
+  const start = records.keyStart[i]!;
+  return start < 0 ? null : records.buffers[records.buffer[i]!]!.toString('utf8', start, records.keyEnd[i]);
+}
+
+/** Record `i`'s headers as text, in their order (a name may come twice; a null value stays null). */
+export function recordHeaders(records: PartitionRecords, i: number): [name: string, value: string | null][] {
+  const bytes = records.buffers[records.buffer[i]!]!;
+  const headers: [string, string | null][] = [];
+  for (let h = records.headerFrom[i]!; h < records.headerTo[i]!; h++) {
+    const start = records.headerValueStart[h]!;
+    headers.push([
+      bytes.toString('utf8', records.headerNameStart[h], records.headerNameEnd[h]),
+      start < 0 ? null : bytes.toString('utf8', start, records.headerValueEnd[h]),
+    ]);
+  }
+  return headers;
+}
+
 export interface AbortedTransaction {
   producerId: string /* int64 as decimal text, as kafkajs gives it */;
   firstOffset: string;
